@@ -1,0 +1,143 @@
+/**
+ * The protocol-neutral API every front-end (AMQP, MQTT, STOMP, management) uses.
+ *
+ * A front-end opens a `CoreConnection` per client connection and one `Session` per logical
+ * channel (an AMQP channel; the whole connection for MQTT and STOMP). Operations throw
+ * `BrokerError` (see errors.ts); the front-end maps those onto its protocol. Deliveries and
+ * other server-initiated events come back through the `SessionHandler` the front-end gave
+ * when opening the session. All calls are synchronous: nothing on the publish/deliver path
+ * allocates a promise.
+ */
+import type { FieldTable, MessageProperties } from '../codec/types.js';
+import type { Message } from './message.js';
+
+export interface ConnectionInfo {
+  /** protocol name shown to operators: 'amqp-0-9-1', 'mqtt-5', 'stomp-1.2' … */
+  protocol: string;
+  vhost: string;
+  user: string;
+  peerHost: string;
+  peerPort: number;
+  /** a human-readable connection name (AMQP `connection_name` client property, MQTT client id …) */
+  name?: string;
+  clientProperties?: FieldTable;
+}
+
+export interface ExchangeDeclareOptions {
+  passive?: boolean;
+  durable?: boolean;
+  autoDelete?: boolean;
+  internal?: boolean;
+  arguments?: FieldTable;
+}
+
+export interface QueueDeclareOptions {
+  passive?: boolean;
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  arguments?: FieldTable;
+}
+
+export interface QueueDeclareResult {
+  queue: string;
+  messageCount: number;
+  consumerCount: number;
+}
+
+export interface ConsumeOptions {
+  /** empty or absent: the server generates one (`amq.ctag-…`) */
+  consumerTag?: string;
+  noAck?: boolean;
+  exclusive?: boolean;
+  noLocal?: boolean;
+  arguments?: FieldTable;
+}
+
+export interface GetResult {
+  deliveryTag: number;
+  redelivered: boolean;
+  message: Message;
+  /** messages left in the queue after this one */
+  messageCount: number;
+}
+
+/** Implemented by the front-end; the core calls it. Positional arguments: no allocation per delivery. */
+export interface SessionHandler {
+  /** A message for one of this session's consumers. */
+  deliver(consumerTag: string, deliveryTag: number, redelivered: boolean, message: Message): void;
+  /** The server cancelled a consumer (its queue was deleted …): AMQP basic.cancel from the server. */
+  consumerCancelled(consumerTag: string): void;
+  /** A mandatory message could not be routed (AMQP basic.return 312 NO_ROUTE). */
+  returned(message: Message, replyCode: number, replyText: string): void;
+  /**
+   * The fate of a publish made with a confirm token: `ack` true once the broker has taken
+   * responsibility (for persistent messages: once durable), false if it refused the message.
+   */
+  confirmed(token: number, ack: boolean): void;
+}
+
+export interface Session {
+  readonly id: number;
+  readonly connection: CoreConnection;
+
+  declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void;
+  deleteExchange(name: string, ifUnused: boolean): void;
+  bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void;
+  unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void;
+
+  declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult;
+  bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void;
+  unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void;
+  /** @returns the number of messages purged */
+  purgeQueue(queue: string): number;
+  /** @returns the number of messages the queue held */
+  deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): number;
+
+  /**
+   * Publish. With `confirmToken` set, `handler.confirmed(token, …)` is called exactly once,
+   * possibly before `publish` returns. A mandatory message that reaches no queue is returned
+   * through `handler.returned` (before its confirmation, as AMQP requires).
+   */
+  publish(message: Message, mandatory: boolean, confirmToken?: number): void;
+
+  /** prefetch (message count) per consumer, or for the whole session when `global` (RabbitMQ's reading of basic.qos) */
+  qos(prefetchCount: number, global: boolean): void;
+  /** @returns the consumer tag */
+  consume(queue: string, options: ConsumeOptions): string;
+  cancel(consumerTag: string): void;
+  get(queue: string, noAck: boolean): GetResult | null;
+
+  ack(deliveryTag: number, multiple: boolean): void;
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void;
+  reject(deliveryTag: number, requeue: boolean): void;
+  /** Give back every unacked delivery of this session (redelivered), as basic.recover. */
+  recover(requeue: boolean): void;
+
+  /** Pause or resume deliveries to this session (AMQP channel.flow from the client). */
+  setFlow(active: boolean): void;
+  /**
+   * Backpressure from the socket: while false, no deliveries are made to this session; set
+   * true again (on 'drain') to resume. Cheap to call often.
+   */
+  setWritable(writable: boolean): void;
+
+  /** End the session: consumers cancelled, unacked messages requeued as redelivered. */
+  close(): void;
+}
+
+export interface CoreConnection {
+  readonly id: number;
+  readonly info: ConnectionInfo;
+  openSession(handler: SessionHandler): Session;
+  /** End the connection: every session closed, exclusive queues deleted. */
+  close(): void;
+}
+
+/** What a publish carries before it becomes a `Message`; helpers for front-ends. */
+export interface PublishInput {
+  exchange: string;
+  routingKey: string;
+  properties: MessageProperties;
+  body: Buffer;
+}

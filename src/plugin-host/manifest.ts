@@ -1,0 +1,60 @@
+/**
+ * What a protocol front-end (or any other plugin) is, seen from the plugin host.
+ *
+ * A plugin module's default export is a `PluginManifest`. The host validates the plugin's
+ * config section with the manifest's schema, starts enabled plugins in dependency order and
+ * stops them in reverse. A plugin sees only its `PluginContext`: the core API, its own
+ * config section, a child logger. It never reaches into the broker or into another plugin.
+ */
+import type { Core } from '../core/core.js';
+import type { Logger } from '../log.js';
+
+/** One configurable key of a plugin's section (`<section>.<key> = value` in warren.conf). */
+export interface ConfigKey {
+  type: 'integer' | 'string' | 'boolean' | 'duration';
+  default: number | string | boolean;
+  /** one line, written above the key in conf/warren.conf */
+  doc: string;
+  min?: number;
+  max?: number;
+  /** environment variable that sets it (e.g. WARREN_AMQP_PORT) */
+  env?: string;
+}
+
+export type PluginConfig = Record<string, number | string | boolean>;
+
+export interface PluginContext {
+  readonly core: Core;
+  /** this plugin's validated config section, defaults filled in */
+  readonly config: PluginConfig;
+  readonly log: Logger;
+}
+
+/** A listening endpoint a plugin opened, reported to the host (for logs, tests, management). */
+export interface ListenerAddress {
+  /** e.g. 'amqp', 'mqtt-ws' */
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface RunningPlugin {
+  addresses(): ListenerAddress[];
+  /**
+   * Stop accepting connections and close the existing ones; `reason` is what clients are
+   * told (AMQP connection.close 320 CONNECTION_FORCED with this text).
+   */
+  stop(reason: string): Promise<void>;
+}
+
+export interface PluginManifest {
+  name: string;
+  version: string;
+  /** the config section, usually the plugin name */
+  configSection: string;
+  configSchema: Record<string, ConfigKey>;
+  dependsOn?: string[];
+  /** enabled unless the config says otherwise */
+  enabledByDefault: boolean;
+  start(ctx: PluginContext): Promise<RunningPlugin>;
+}
