@@ -1,0 +1,53 @@
+import type { ConnectionInfo, CoreConnection, Session, SessionHandler } from './api.js';
+import { CoreSession } from './session.js';
+import type { VHost } from './vhost.js';
+
+let nextConnectionId = 1;
+
+/** Called when a connection ends, so the core forgets it. */
+export interface ConnectionRegistry {
+  connectionClosed(connection: Connection): void;
+}
+
+/**
+ * The core side of one client connection: its sessions, and the exclusive queues it owns
+ * (deleted when it closes, AMQP 0-9-1 queue.declare "exclusive").
+ */
+export class Connection implements CoreConnection {
+  readonly id = nextConnectionId++;
+  readonly info: ConnectionInfo;
+  readonly vhost: VHost;
+  readonly connectedAt = Date.now();
+  readonly sessions = new Set<CoreSession>();
+  readonly #registry: ConnectionRegistry;
+  #closed = false;
+
+  constructor(info: ConnectionInfo, vhost: VHost, registry: ConnectionRegistry) {
+    this.info = info;
+    this.vhost = vhost;
+    this.#registry = registry;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  openSession(handler: SessionHandler): Session {
+    const s = new CoreSession(this, this.vhost, handler);
+    this.sessions.add(s);
+    return s;
+  }
+
+  sessionClosed(s: CoreSession): void {
+    this.sessions.delete(s);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.sessions]) s.close();
+    for (const q of [...this.vhost.queues.values()]) if (q.ownerId === this.id) this.vhost.removeQueue(q);
+    this.#registry.connectionClosed(this);
+  }
+}
+

@@ -1,0 +1,50 @@
+import type { FieldTable } from '../../codec/types.js';
+import type { Queue } from '../queues/queue.js';
+import type { QueueEntry } from '../queues/queue-entry.js';
+
+/** What a consumer needs from its session: whether it may deliver now, and how. */
+export interface ConsumerSession {
+  /** open, flow on, socket writable, and under the session-wide prefetch */
+  canDeliver(): boolean;
+  deliver(consumer: Consumer, entry: QueueEntry): void;
+  /** the queue went away: forget the consumer and tell the client (AMQP basic.cancel from the server) */
+  cancelledByServer(consumer: Consumer): void;
+}
+
+/**
+ * One subscription of a session to a queue (AMQP basic.consume, an MQTT subscription queue,
+ * a STOMP SUBSCRIBE). Credit: at most `prefetch` unacked deliveries (0 = unlimited).
+ */
+export class Consumer {
+  readonly tag: string;
+  readonly queue: Queue;
+  readonly session: ConsumerSession;
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  readonly prefetch: number;
+  readonly arguments: FieldTable;
+  /** deliveries not yet acked, rejected or requeued */
+  unacked = 0;
+
+  constructor(
+    tag: string,
+    queue: Queue,
+    session: ConsumerSession,
+    noAck: boolean,
+    exclusive: boolean,
+    prefetch: number,
+    args: FieldTable,
+  ) {
+    this.tag = tag;
+    this.queue = queue;
+    this.session = session;
+    this.noAck = noAck;
+    this.exclusive = exclusive;
+    this.prefetch = prefetch;
+    this.arguments = args;
+  }
+
+  hasCredit(): boolean {
+    return (this.prefetch === 0 || this.unacked < this.prefetch) && this.session.canDeliver();
+  }
+}

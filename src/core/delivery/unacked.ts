@@ -1,0 +1,75 @@
+import { preconditionFailed } from '../errors.js';
+import type { QueueEntry } from '../queues/queue-entry.js';
+
+/**
+ * A session's delivered-but-unsettled entries by delivery tag. Tags increase, and a Map
+ * iterates in insertion order, so `multiple` settles walk from the oldest up to the tag.
+ */
+export class Unacked {
+  readonly #byTag = new Map<number, QueueEntry>();
+  #lastTag = 0;
+  /** entries delivered to consumers (not basic.get), for the session-wide prefetch */
+  #consumerCount = 0;
+  /** returned by take(): valid until the next call (no array per ack) */
+  readonly #scratch: QueueEntry[] = [];
+
+  get size(): number {
+    return this.#byTag.size;
+  }
+
+  get consumerCount(): number {
+    return this.#consumerCount;
+  }
+
+  /** AMQP delivery tags start at 1 per channel and increase (AMQP 0-9-1 §1.8.3.13). */
+  nextTag(): number {
+    return ++this.#lastTag;
+  }
+
+  add(entry: QueueEntry): void {
+    this.#byTag.set(entry.deliveryTag, entry);
+    if (entry.consumer) this.#consumerCount++;
+  }
+
+  /**
+   * Remove and return the entries an ack/nack/reject names: tag alone, or with `multiple`
+   * every entry up to and including it (tag 0 with multiple: all). An unknown tag is a
+   * channel error 406, and then nothing is taken (RabbitMQ's collect_acks).
+   */
+  take(tag: number, multiple: boolean): QueueEntry[] {
+    const out = this.#scratch;
+    out.length = 0;
+    if (multiple && tag === 0) return this.#takeAllInto(out);
+    const entry = this.#byTag.get(tag);
+    if (!entry) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    if (!multiple) {
+      this.#remove(tag, entry);
+      out.push(entry);
+      return out;
+    }
+    for (const [t, e] of this.#byTag) {
+      if (t > tag) break;
+      this.#remove(t, e);
+      out.push(e);
+    }
+    return out;
+  }
+
+  takeAll(): QueueEntry[] {
+    const out = this.#scratch;
+    out.length = 0;
+    return this.#takeAllInto(out);
+  }
+
+  #takeAllInto(out: QueueEntry[]): QueueEntry[] {
+    for (const e of this.#byTag.values()) out.push(e);
+    this.#byTag.clear();
+    this.#consumerCount = 0;
+    return out;
+  }
+
+  #remove(tag: number, entry: QueueEntry): void {
+    this.#byTag.delete(tag);
+    if (entry.consumer) this.#consumerCount--;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Binding, Destination } from '../binding.js';
+import type { Message } from '../message.js';
+import type { Queue } from '../queues/queue.js';
+import { addDestination, type ExchangeRouter } from './exchange-type.js';
+
+/**
+ * The default exchange (AMQP 0-9-1 §3.1.3.1, "" ): every queue is implicitly bound to it
+ * with its own name as key, and nothing can be bound to it explicitly.
+ */
+export class DefaultRouter implements ExchangeRouter {
+  readonly #queues: Map<string, Queue>;
+
+  constructor(queues: Map<string, Queue>) {
+    this.#queues = queues;
+  }
+
+  bind(_b: Binding): void {
+    throw new Error('bindings on the default exchange are refused by the vhost');
+  }
+
+  unbind(_b: Binding): void {}
+
+  route(message: Message, out: Destination[], epoch: number): void {
+    const q = this.#queues.get(message.routingKey);
+    if (q) addDestination(out, q, epoch);
+  }
+}

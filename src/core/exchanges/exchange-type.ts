@@ -1,0 +1,31 @@
+import type { Binding, Destination } from '../binding.js';
+import type { Message } from '../message.js';
+
+/**
+ * The routing policy of one exchange type (RabbitMQ's `rabbit_exchange_type` behaviour).
+ * One router instance per exchange holds that exchange's binding index.
+ *
+ * `route` appends every destination the message reaches to `out`, skipping those whose
+ * `routeMark` already equals `epoch` and marking those it adds: that de-duplicates across
+ * bindings (and exchange-to-exchange hops) without allocating a Set per message.
+ */
+export interface ExchangeRouter {
+  bind(binding: Binding): void;
+  unbind(binding: Binding): void;
+  route(message: Message, out: Destination[], epoch: number): void;
+}
+
+export interface ExchangeType {
+  readonly name: string;
+  create(): ExchangeRouter;
+  /** throws a BrokerError when a binding's arguments are invalid for this type */
+  validateBinding?(routingKey: string, args: Binding['arguments']): void;
+}
+
+/** Append `d` unless already routed to in this pass. */
+export function addDestination(out: Destination[], d: Destination, epoch: number): void {
+  if (d.routeMark !== epoch) {
+    d.routeMark = epoch;
+    out.push(d);
+  }
+}

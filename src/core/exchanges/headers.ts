@@ -1,0 +1,97 @@
+import type { FieldTable, FieldValue } from '../../codec/types.js';
+import { TypedValue } from '../../codec/types.js';
+import type { Binding, Destination } from '../binding.js';
+import { preconditionFailed } from '../errors.js';
+import type { Message } from '../message.js';
+import { addDestination, type ExchangeRouter, type ExchangeType } from './exchange-type.js';
+
+type MatchMode = 'all' | 'any' | 'all-with-x' | 'any-with-x';
+
+interface CompiledBinding {
+  binding: Binding;
+  all: boolean;
+  pairs: [string, FieldValue][];
+}
+
+/**
+ * Headers exchange (AMQP 0-9-1 §3.1.3.4): routes on the message's headers table against each
+ * binding's arguments. `x-match` is `all` (default) or `any`; RabbitMQ's `all-with-x` and
+ * `any-with-x` also compare the `x-` arguments that plain all/any ignore. A binding argument
+ * with a void value matches on the header's presence alone (RabbitMQ's reading of the spec).
+ */
+class HeadersRouter implements ExchangeRouter {
+  readonly #bindings: CompiledBinding[] = [];
+
+  bind(b: Binding): void {
+    this.#bindings.push(compile(b));
+  }
+
+  unbind(b: Binding): void {
+    const i = this.#bindings.findIndex((c) => c.binding === b);
+    if (i >= 0) this.#bindings.splice(i, 1);
+  }
+
+  route(message: Message, out: Destination[], epoch: number): void {
+    const headers = message.properties.headers;
+    for (let i = 0; i < this.#bindings.length; i++) {
+      const c = this.#bindings[i];
+      if (matches(c, headers)) addDestination(out, c.binding.destination, epoch);
+    }
+  }
+}
+
+function modeOf(args: FieldTable): MatchMode {
+  const m = args['x-match'];
+  return m === 'any' || m === 'all-with-x' || m === 'any-with-x' ? m : 'all';
+}
+
+function compile(b: Binding): CompiledBinding {
+  const mode = modeOf(b.arguments);
+  const withX = mode.endsWith('-with-x');
+  const pairs: [string, FieldValue][] = [];
+  for (const [k, v] of Object.entries(b.arguments)) {
+    if (k === 'x-match') continue;
+    if (!withX && k.startsWith('x-')) continue;
+    pairs.push([k, v]);
+  }
+  return { binding: b, all: mode === 'all' || mode === 'all-with-x', pairs };
+}
+
+function matches(c: CompiledBinding, headers: FieldTable | undefined): boolean {
+  const pairs = c.pairs;
+  if (c.all) {
+    for (let i = 0; i < pairs.length; i++) {
+      if (!headers || !matchOne(pairs[i][1], headers, pairs[i][0])) return false;
+    }
+    return true;
+  }
+  if (!headers) return false;
+  for (let i = 0; i < pairs.length; i++) if (matchOne(pairs[i][1], headers, pairs[i][0])) return true;
+  return false;
+}
+
+function matchOne(expected: FieldValue, headers: FieldTable, key: string): boolean {
+  if (!Object.prototype.hasOwnProperty.call(headers, key)) return false;
+  if (expected === null) return true; // void pattern: presence only
+  return sameValue(expected, headers[key]);
+}
+
+function sameValue(a: FieldValue, b: FieldValue): boolean {
+  if (a === b) return true;
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as never) === BigInt(b as never);
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof TypedValue && b instanceof TypedValue) return a.type === b.type && a.value === b.value;
+  return false;
+}
+
+export const headersExchange: ExchangeType = {
+  name: 'headers',
+  create: () => new HeadersRouter(),
+  validateBinding(_routingKey, args) {
+    const m = args['x-match'];
+    if (m !== undefined && m !== 'all' && m !== 'any' && m !== 'all-with-x' && m !== 'any-with-x') {
+      throw preconditionFailed(`Invalid x-match field value ${JSON.stringify(m)}; expected all, any, all-with-x, or any-with-x`);
+    }
+  },
+};

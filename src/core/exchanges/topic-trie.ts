@@ -1,0 +1,97 @@
+/**
+ * A trie over dot-separated binding keys with AMQP topic wildcards (AMQP 0-9-1 §3.1.3.3):
+ * `*` matches exactly one word, `#` zero or more. Matching walks the trie once per routing
+ * key instead of testing every binding's pattern (RabbitMQ keeps the same kind of trie in
+ * `rabbit_db_topic_exchange`).
+ *
+ * Words are split on '.'; an empty key has no words (so `#` matches it and `*` does not, as
+ * in RabbitMQ), and empty words between dots are ordinary words.
+ */
+class TrieNode<T> {
+  readonly children = new Map<string, TrieNode<T>>();
+  star: TrieNode<T> | null = null;
+  hash: TrieNode<T> | null = null;
+  readonly values: T[] = [];
+  /** values in this subtree, to prune empty branches on removal */
+  count = 0;
+}
+
+export function splitWords(key: string): string[] {
+  return key === '' ? [] : key.split('.');
+}
+
+export class TopicTrie<T> {
+  readonly #root = new TrieNode<T>();
+
+  add(pattern: string, value: T): void {
+    let node = this.#root;
+    node.count++;
+    for (const word of splitWords(pattern)) {
+      node = this.#child(node, word, true) as TrieNode<T>;
+      node.count++;
+    }
+    node.values.push(value);
+  }
+
+  /** @returns whether the value was found and removed */
+  remove(pattern: string, value: T): boolean {
+    const words = splitWords(pattern);
+    const path: TrieNode<T>[] = [this.#root];
+    let node: TrieNode<T> | null = this.#root;
+    for (const word of words) {
+      node = this.#child(node, word, false);
+      if (!node) return false;
+      path.push(node);
+    }
+    const i = node.values.indexOf(value);
+    if (i < 0) return false;
+    node.values.splice(i, 1);
+    for (const n of path) n.count--;
+    // prune branches that no longer hold values
+    for (let d = words.length; d > 0; d--) {
+      if (path[d].count > 0) break;
+      const parent = path[d - 1];
+      const word = words[d - 1];
+      if (word === '*') parent.star = null;
+      else if (word === '#') parent.hash = null;
+      else parent.children.delete(word);
+    }
+    return true;
+  }
+
+  /** Calls `visit` for every value whose pattern matches the routing key (possibly more than once). */
+  match(routingKey: string, visit: (value: T) => void): void {
+    this.#walk(this.#root, splitWords(routingKey), 0, visit);
+  }
+
+  #walk(node: TrieNode<T>, words: string[], i: number, visit: (value: T) => void): void {
+    if (node.hash) {
+      // '#' consumes zero or more words: try every split point
+      for (let j = i; j <= words.length; j++) this.#walk(node.hash, words, j, visit);
+    }
+    if (i === words.length) {
+      for (let k = 0; k < node.values.length; k++) visit(node.values[k]);
+      return;
+    }
+    const child = node.children.get(words[i]);
+    if (child) this.#walk(child, words, i + 1, visit);
+    if (node.star) this.#walk(node.star, words, i + 1, visit);
+  }
+
+  #child(node: TrieNode<T>, word: string, create: boolean): TrieNode<T> | null {
+    if (word === '*') {
+      if (!node.star && create) node.star = new TrieNode<T>();
+      return node.star;
+    }
+    if (word === '#') {
+      if (!node.hash && create) node.hash = new TrieNode<T>();
+      return node.hash;
+    }
+    let child = node.children.get(word);
+    if (!child && create) {
+      child = new TrieNode<T>();
+      node.children.set(word, child);
+    }
+    return child ?? null;
+  }
+}

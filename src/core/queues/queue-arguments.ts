@@ -1,0 +1,84 @@
+import type { FieldTable, FieldValue } from '../../codec/types.js';
+import { TypedValue } from '../../codec/types.js';
+import { preconditionFailed } from '../errors.js';
+
+/** RabbitMQ's limit on `x-max-priority` (rabbit_amqqueue ?MAX_SUPPORTED_PRIORITY). */
+export const MAX_SUPPORTED_PRIORITY = 255;
+
+type Check = (v: FieldValue | undefined) => string | null;
+
+const nonNegInt: Check = (v) => (isInteger(v) && Number(v) >= 0 ? null : 'must be a non-negative integer');
+const posInt: Check = (v) => (isInteger(v) && Number(v) > 0 ? null : 'must be a positive integer');
+const str: Check = (v) => (typeof v === 'string' ? null : 'must be a string');
+const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be a boolean');
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+
+/**
+ * Queue arguments the broker understands, with their validation. These are also the ones
+ * compared when a queue is redeclared (RabbitMQ ignores unknown `x-` arguments in both).
+ */
+const KNOWN_ARGUMENTS: Record<string, Check> = {
+  'x-max-priority': (v) =>
+    isInteger(v) && Number(v) >= 0 && Number(v) <= MAX_SUPPORTED_PRIORITY
+      ? null
+      : `must be an integer from 0 to ${MAX_SUPPORTED_PRIORITY}`,
+  'x-message-ttl': nonNegInt,
+  'x-expires': posInt,
+  'x-max-length': nonNegInt,
+  'x-max-length-bytes': nonNegInt,
+  'x-overflow': oneOf('drop-head', 'reject-publish', 'reject-publish-dlx'),
+  'x-dead-letter-exchange': str,
+  'x-dead-letter-routing-key': str,
+  'x-single-active-consumer': bool,
+  'x-queue-type': oneOf('classic'),
+  'x-queue-mode': oneOf('default', 'lazy'),
+  'x-delivery-limit': nonNegInt,
+};
+
+export function validateQueueArguments(args: FieldTable, queue: string, vhost: string): void {
+  for (const [key, check] of Object.entries(KNOWN_ARGUMENTS)) {
+    if (!(key in args)) continue;
+    const problem = check(unwrap(args[key]));
+    if (problem) throw preconditionFailed(`invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${problem}`);
+  }
+}
+
+export function maxPriorityOf(args: FieldTable): number {
+  const v = unwrap(args['x-max-priority']);
+  return v === undefined || v === null ? 0 : Number(v);
+}
+
+/** The queue.declare equivalence check (406 on a mismatch of a known argument). */
+export function assertEquivalentArguments(current: FieldTable, received: FieldTable, queue: string, vhost: string): void {
+  for (const key of Object.keys(KNOWN_ARGUMENTS)) {
+    const a = unwrap(current[key]);
+    const b = unwrap(received[key]);
+    if (a === undefined && b === undefined) continue;
+    if (a !== undefined && b !== undefined && sameArg(a, b)) continue;
+    // an explicit classic type is the same as none (RabbitMQ's default queue type)
+    if (key === 'x-queue-type' && (a ?? 'classic') === (b ?? 'classic')) continue;
+    throw preconditionFailed(
+      `inequivalent arg '${key}' for queue '${queue}' in vhost '${vhost}': received ${describe(b)} but current is ${describe(a)}`,
+    );
+  }
+}
+
+function unwrap(v: FieldValue | undefined): FieldValue | undefined {
+  return v instanceof TypedValue ? (v.value as FieldValue) : v;
+}
+
+function isInteger(v: FieldValue | undefined): boolean {
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+}
+
+function sameArg(a: FieldValue, b: FieldValue): boolean {
+  if (isInteger(a) && isInteger(b)) return Number(a) === Number(b);
+  return a === b;
+}
+
+function describe(v: FieldValue | undefined): string {
+  return v === undefined ? 'none' : `the value '${String(v)}'`;
+}

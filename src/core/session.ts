@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import type { FieldTable } from '../codec/types.js';
+import type {
+  ConsumeOptions,
+  ExchangeDeclareOptions,
+  GetResult,
+  QueueDeclareOptions,
+  QueueDeclareResult,
+  Session,
+  SessionHandler,
+} from './api.js';
+import { Consumer, type ConsumerSession } from './delivery/consumer.js';
+import { Unacked } from './delivery/unacked.js';
+import { accessRefused, BrokerError, notAllowed } from './errors.js';
+import type { Message } from './message.js';
+import type { Queue } from './queues/queue.js';
+import type { QueueEntry } from './queues/queue-entry.js';
+import type { VHost } from './vhost.js';
+import type { Connection } from './connection.js';
+
+let nextSessionId = 1;
+
+/**
+ * The core side of one channel: the protocol-neutral operations of `Session`, the session's
+ * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
+ */
+export class CoreSession implements Session, ConsumerSession {
+  readonly id = nextSessionId++;
+  readonly connection: Connection;
+  readonly #vhost: VHost;
+  readonly #handler: SessionHandler;
+  readonly #consumers = new Map<string, Consumer>();
+  readonly #unacked = new Unacked();
+  /** prefetch given to consumers created from now on (basic.qos global=false) */
+  #consumerPrefetch = 0;
+  /** limit on unacked consumer deliveries across the session (basic.qos global=true) */
+  #sessionPrefetch = 0;
+  #flowActive = true;
+  #writable = true;
+  #closed = false;
+  /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
+  #lastQueue = '';
+
+  constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
+    this.connection = connection;
+    this.#vhost = vhost;
+    this.#handler = handler;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get consumerCount(): number {
+    return this.#consumers.size;
+  }
+
+  get unackedCount(): number {
+    return this.#unacked.size;
+  }
+
+  // ---- exchanges -------------------------------------------------------------------------
+
+  declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
+    this.#vhost.declareExchange(name, type, options);
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    this.#vhost.deleteExchange(name, ifUnused);
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
+    this.#vhost.checkBindable(source, destination);
+    const dest = this.#vhost.exchange(destination);
+    this.#vhost.bind(source, dest, routingKey, args);
+  }
+
+  unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
+    this.#vhost.checkBindable(source, destination);
+    const dest = this.#vhost.exchange(destination);
+    this.#vhost.unbind(source, dest, routingKey, args);
+  }
+
+  // ---- queues ----------------------------------------------------------------------------
+
+  declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
+    const q = this.#vhost.declareQueue(name, options, this.connection.id);
+    this.#lastQueue = q.name;
+    return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
+  }
+
+  bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
+    this.#vhost.checkBindable(exchange);
+    const q = this.#queue(queue);
+    this.#vhost.bind(exchange, q, routingKey === '' && queue === '' ? q.name : routingKey, args);
+  }
+
+  unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
+    this.#vhost.checkBindable(exchange);
+    const q = this.#queue(queue);
+    this.#vhost.unbind(exchange, q, routingKey, args);
+  }
+
+  purgeQueue(queue: string): number {
+    return this.#queue(queue).purge();
+  }
+
+  deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): number {
+    return this.#vhost.deleteQueue(this.#queueName(queue), this.connection.id, ifUnused, ifEmpty);
+  }
+
+  // ---- publishing ------------------------------------------------------------------------
+
+  publish(message: Message, mandatory: boolean, confirmToken?: number): void {
+    const x = this.#vhost.exchange(message.exchange);
+    if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
+    const queues = this.#vhost.route(x, message);
+    const n = queues.length;
+    if (n === 0) {
+      if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
+    } else if (n === 1) {
+      queues[0].enqueue(message);
+    } else {
+      // enqueueing may deliver, and delivering must not reuse the vhost's scratch array: copy first
+      const targets = queues.slice();
+      for (let i = 0; i < n; i++) targets[i].enqueue(message);
+    }
+    if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, true);
+  }
+
+  // ---- consuming -------------------------------------------------------------------------
+
+  qos(prefetchCount: number, global: boolean): void {
+    if (global) {
+      this.#sessionPrefetch = prefetchCount;
+      this.#resume();
+    } else {
+      this.#consumerPrefetch = prefetchCount;
+    }
+  }
+
+  consume(queue: string, o: ConsumeOptions): string {
+    const q = this.#queue(queue);
+    let tag = o.consumerTag ?? '';
+    if (tag === '') tag = `amq.ctag-${randomBytes(16).toString('base64url')}`;
+    else if (this.#consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    if (q.hasExclusiveConsumer() || (o.exclusive && q.consumerCount > 0)) {
+      throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
+    }
+    const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
+    this.#consumers.set(tag, c);
+    q.addConsumer(c);
+    return tag;
+  }
+
+  cancel(consumerTag: string): void {
+    const c = this.#consumers.get(consumerTag);
+    if (!c) return; // unknown tags are not an error (AMQP 0-9-1 basic.cancel)
+    this.#consumers.delete(consumerTag);
+    c.queue.removeConsumer(c);
+  }
+
+  get(queue: string, noAck: boolean): GetResult | null {
+    const q = this.#queue(queue);
+    const entry = q.take();
+    if (!entry) return null;
+    const deliveryTag = this.#unacked.nextTag();
+    if (!noAck) {
+      q.trackUnacked();
+      entry.deliveryTag = deliveryTag;
+      this.#unacked.add(entry);
+    }
+    return { deliveryTag, redelivered: entry.redelivered, message: entry.message, messageCount: q.messageCount };
+  }
+
+  // ---- settling --------------------------------------------------------------------------
+
+  ack(deliveryTag: number, multiple: boolean): void {
+    const entries = this.#unacked.take(deliveryTag, multiple);
+    for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
+    this.#afterSettle(entries);
+  }
+
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
+    const entries = this.#unacked.take(deliveryTag, multiple);
+    if (requeue) this.#requeue(entries);
+    else for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
+    this.#afterSettle(entries);
+  }
+
+  reject(deliveryTag: number, requeue: boolean): void {
+    this.nack(deliveryTag, false, requeue);
+  }
+
+  recover(_requeue: boolean): void {
+    // RabbitMQ gives unacked messages back to the queue in both cases (requeue=false would
+    // mean redelivery to the same consumer only, which it does not implement either).
+    const entries = this.#unacked.takeAll();
+    this.#requeue(entries);
+    this.#afterSettle(entries);
+  }
+
+  // ---- flow ------------------------------------------------------------------------------
+
+  setFlow(active: boolean): void {
+    this.#flowActive = active;
+    if (active) this.#resume();
+  }
+
+  setWritable(writable: boolean): void {
+    if (this.#writable === writable) return;
+    this.#writable = writable;
+    if (writable) this.#resume();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // detach consumers first, so that requeued messages are not handed straight back to them
+    const queues: Queue[] = [];
+    for (const c of this.#consumers.values()) {
+      c.queue.removeConsumer(c, false);
+      queues.push(c.queue);
+    }
+    this.#consumers.clear();
+    const entries = this.#unacked.takeAll();
+    this.#requeue(entries);
+    this.#afterSettle(entries);
+    for (const q of queues) q.checkUnused();
+    this.connection.sessionClosed(this);
+  }
+
+  // ---- ConsumerSession -------------------------------------------------------------------
+
+  canDeliver(): boolean {
+    return (
+      this.#writable &&
+      this.#flowActive &&
+      !this.#closed &&
+      (this.#sessionPrefetch === 0 || this.#unacked.consumerCount < this.#sessionPrefetch)
+    );
+  }
+
+  deliver(consumer: Consumer, entry: QueueEntry): void {
+    const tag = this.#unacked.nextTag();
+    if (!consumer.noAck) {
+      entry.deliveryTag = tag;
+      this.#unacked.add(entry);
+    }
+    this.#handler.deliver(consumer.tag, tag, entry.redelivered, entry.message);
+  }
+
+  cancelledByServer(consumer: Consumer): void {
+    if (this.#consumers.get(consumer.tag) !== consumer) return;
+    this.#consumers.delete(consumer.tag);
+    if (!this.#closed) this.#handler.consumerCancelled(consumer.tag);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  #queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.#lastQueue === '') throw new BrokerError('NOT_FOUND', 'NOT_FOUND - no previously declared queue');
+    return this.#lastQueue;
+  }
+
+  #queue(name: string): Queue {
+    return this.#vhost.queue(this.#queueName(name), this.connection.id);
+  }
+
+  /** Give entries back to their queues, highest position first so each lands at the front in O(1). */
+  #requeue(entries: QueueEntry[]): void {
+    if (entries.length > 1) entries.sort((a, b) => b.seq - a.seq);
+    for (let i = 0; i < entries.length; i++) entries[i].queue.requeue(entries[i]);
+  }
+
+  /** Settled deliveries free credit: let the queues involved dispatch again. */
+  #afterSettle(entries: QueueEntry[]): void {
+    if (entries.length === 1) {
+      entries[0].queue.dispatch();
+    } else if (entries.length > 1) {
+      const seen = new Set<Queue>();
+      for (let i = 0; i < entries.length; i++) seen.add(entries[i].queue);
+      for (const q of seen) q.dispatch();
+    }
+    if (this.#sessionPrefetch > 0) this.#resume();
+  }
+
+  /** Deliveries may flow again: ask every queue this session consumes from to dispatch. */
+  #resume(): void {
+    if (!this.canDeliver()) return;
+    for (const c of this.#consumers.values()) c.queue.dispatch();
+  }
+}
+

@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import type { FieldTable } from '../codec/types.js';
+import { bindingKey, type Binding, type Destination } from './binding.js';
+import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
+import { Exchange } from './exchange.js';
+import { DefaultRouter } from './exchanges/default.js';
+import type { ExchangeTypeRegistry } from './exchanges/registry.js';
+import type { Message } from './message.js';
+import { Queue, type QueueLifecycle } from './queues/queue.js';
+import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
+import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
+
+/** The exchanges every vhost starts with (AMQP 0-9-1 §3.1.3, plus RabbitMQ's amq.match alias). */
+const STANDARD_EXCHANGES: [string, string][] = [
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'fanout'],
+  ['amq.topic', 'topic'],
+  ['amq.headers', 'headers'],
+  ['amq.match', 'headers'],
+];
+
+const EMPTY: FieldTable = Object.freeze({}) as FieldTable;
+
+/**
+ * One virtual host: its exchanges, queues and bindings, and routing. Error texts and the
+ * order of checks follow RabbitMQ's `rabbit_channel`, so clients see the same replies.
+ * `connId` arguments identify the calling connection for exclusive-queue checks.
+ */
+export class VHost implements QueueLifecycle {
+  readonly name: string;
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  readonly #types: ExchangeTypeRegistry;
+  #epoch = 0;
+  readonly #routed: Destination[] = [];
+
+  constructor(name: string, types: ExchangeTypeRegistry) {
+    this.name = name;
+    this.#types = types;
+    const flags = { durable: true, autoDelete: false, internal: false, arguments: EMPTY };
+    this.exchanges.set('', new Exchange('', 'direct', flags, new DefaultRouter(this.queues)));
+    for (const [name, type] of STANDARD_EXCHANGES) {
+      this.exchanges.set(name, new Exchange(name, type, flags, this.#types.get(type)!.create()));
+    }
+  }
+
+  // ---- exchanges -------------------------------------------------------------------------
+
+  exchange(name: string): Exchange {
+    const x = this.exchanges.get(name);
+    if (!x) throw notFound('exchange', name, this.name);
+    return x;
+  }
+
+  declareExchange(name: string, type: string, o: ExchangeDeclareOptions): Exchange {
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (o.passive) return this.exchange(name);
+    const xType = this.#types.get(type);
+    // RabbitMQ checks the type before anything else, and treats an unknown one as a hard error
+    if (!xType) throw new BrokerError('COMMAND_INVALID', `COMMAND_INVALID - unknown exchange type '${type}'`);
+    let x = this.exchanges.get(name);
+    if (!x) {
+      if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+      x = new Exchange(
+        name,
+        type,
+        {
+          durable: !!o.durable,
+          autoDelete: !!o.autoDelete,
+          internal: !!o.internal,
+          arguments: o.arguments ?? EMPTY,
+        },
+        xType.create(),
+      );
+      this.exchanges.set(name, x);
+      return x;
+    }
+    const what = `exchange '${name}' in vhost '${this.name}'`;
+    assertField(what, 'type', x.type, type);
+    assertField(what, 'durable', x.durable, !!o.durable);
+    assertField(what, 'auto_delete', x.autoDelete, !!o.autoDelete);
+    assertField(what, 'internal', x.internal, !!o.internal);
+    assertField(what, 'alternate-exchange', x.arguments['alternate-exchange'], o.arguments?.['alternate-exchange']);
+    return x;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (name.startsWith('amq.')) throw accessRefused(`deletion of system exchange '${name}' in vhost '${this.name}' not allowed`);
+    const x = this.exchanges.get(name);
+    if (!x) return; // idempotent, as RabbitMQ 3.x
+    if (ifUnused && x.bindings.size > 0) throw preconditionFailed(`exchange '${name}' in vhost '${this.name}' in use`);
+    this.#removeExchange(x);
+  }
+
+  // ---- queues ----------------------------------------------------------------------------
+
+  /** Look a queue up for an operation by connection `connId` (404 missing, 405 someone else's exclusive queue). */
+  queue(name: string, connId: number): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw notFound('queue', name, this.name);
+    if (q.ownerId !== 0 && q.ownerId !== connId) throw lockedError(q);
+    return q;
+  }
+
+  declareQueue(name: string, o: QueueDeclareOptions, connId: number): Queue {
+    if (o.passive) return this.queue(name, connId);
+    if (name === '') name = `amq.gen-${randomBytes(16).toString('base64url')}`;
+    else if (name.startsWith('amq.')) throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    const args = o.arguments ?? EMPTY;
+    const ownerId = o.exclusive ? connId : 0;
+    const existing = this.queues.get(name);
+    if (existing) {
+      // strict exclusivity: the owner must match exactly (RabbitMQ check_exclusive_access/3 strict)
+      if (existing.ownerId !== ownerId) throw lockedError(existing);
+      const what = `queue '${name}' in vhost '${this.name}'`;
+      assertField(what, 'durable', existing.durable, !!o.durable);
+      assertField(what, 'auto_delete', existing.autoDelete, !!o.autoDelete);
+      assertEquivalentArguments(existing.arguments, args, name, this.name);
+      return existing;
+    }
+    validateQueueArguments(args, name, this.name);
+    const q = new Queue(
+      name,
+      this.name,
+      { durable: !!o.durable, autoDelete: !!o.autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId },
+      this,
+    );
+    this.queues.set(name, q);
+    return q;
+  }
+
+  /** @returns the number of ready messages the queue held */
+  deleteQueue(name: string, connId: number, ifUnused: boolean, ifEmpty: boolean): number {
+    const q = this.queues.get(name);
+    if (!q) return 0; // idempotent, as RabbitMQ 3.x
+    if (q.ownerId !== 0 && q.ownerId !== connId) throw lockedError(q);
+    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' in use`);
+    if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.name}' not empty`);
+    const count = q.messageCount;
+    this.removeQueue(q);
+    return count;
+  }
+
+  /** Delete a queue: its consumers are cancelled (and told), its bindings removed, its messages dropped. */
+  removeQueue(q: Queue): void {
+    if (q.deleted) return;
+    q.deleted = true;
+    this.queues.delete(q.name);
+    for (const c of q.consumers.splice(0)) c.session.cancelledByServer(c);
+    for (const b of [...q.inbound]) this.#removeBinding(b);
+    q.purge();
+  }
+
+  queueUnused(q: Queue): void {
+    this.removeQueue(q);
+  }
+
+  // ---- bindings --------------------------------------------------------------------------
+
+  bind(source: string, destination: Destination, routingKey: string, args: FieldTable | undefined): void {
+    const x = this.exchange(source);
+    const xType = this.#types.get(x.type);
+    xType?.validateBinding?.(routingKey, args ?? EMPTY);
+    const key = bindingKey(destination, routingKey, args);
+    if (x.bindings.has(key)) return;
+    const b: Binding = { source: x, destination, routingKey, arguments: args ?? EMPTY, key };
+    x.bindings.set(key, b);
+    destination.inbound.add(b);
+    x.router.bind(b);
+  }
+
+  unbind(source: string, destination: Destination, routingKey: string, args: FieldTable | undefined): void {
+    const x = this.exchange(source);
+    const b = x.bindings.get(bindingKey(destination, routingKey, args));
+    if (b) this.#removeBinding(b); // a missing binding is not an error (RabbitMQ 3.x)
+  }
+
+  /** Checks shared by queue and exchange (un)binding, in RabbitMQ's order. */
+  checkBindable(source: string, destinationExchange?: string): void {
+    if (source === '' || destinationExchange === '') throw accessRefused('operation not permitted on the default exchange');
+  }
+
+  // ---- routing ---------------------------------------------------------------------------
+
+  /**
+   * The queues a message published to `x` reaches, following exchange-to-exchange bindings.
+   * Returns a scratch array owned by the vhost: read it before routing again.
+   */
+  route(x: Exchange, message: Message): Queue[] {
+    const epoch = ++this.#epoch;
+    const out = this.#routed;
+    out.length = 0;
+    x.routeMark = epoch;
+    x.router.route(message, out, epoch);
+    let queues = 0;
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i];
+      if (d.kind === 'exchange') d.router.route(message, out, epoch);
+      else out[queues++] = d; // compact queues to the front as we go
+    }
+    out.length = queues;
+    return out as Queue[];
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  #removeBinding(b: Binding): void {
+    const x = b.source;
+    if (!x.bindings.delete(b.key)) return;
+    b.destination.inbound.delete(b);
+    x.router.unbind(b);
+    // auto-delete: an exchange goes when its last binding (as source) goes (AMQP 0-9-1 exchange.declare)
+    if (x.autoDelete && x.bindings.size === 0 && !x.deleted) this.#removeExchange(x);
+  }
+
+  #removeExchange(x: Exchange): void {
+    x.deleted = true;
+    this.exchanges.delete(x.name);
+    for (const b of [...x.bindings.values()]) this.#removeBinding(b);
+    for (const b of [...x.inbound]) this.#removeBinding(b);
+  }
+}
+
+function lockedError(q: Queue): BrokerError {
+  return resourceLocked(
+    `cannot obtain exclusive access to locked queue '${q.name}' in vhost '${q.vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+  );
+}
+
+function assertField(what: string, field: string, current: unknown, received: unknown): void {
+  if (current === received) return;
+  throw preconditionFailed(
+    `inequivalent arg '${field}' for ${what}: received ${fmt(received)} but current is ${fmt(current)}`,
+  );
+}
+
+const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
