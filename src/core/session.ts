@@ -11,6 +11,13 @@ import type {
 } from './api.js';
 import { Consumer, type ConsumerSession } from './delivery/consumer.js';
 import { Unacked } from './delivery/unacked.js';
+import {
+  DIRECT_REPLY_PREFIX,
+  DIRECT_REPLY_TO,
+  DirectReplyConsumer,
+  noReplyConsumer,
+  type DirectReplyTarget,
+} from './delivery/direct-reply-to.js';
 import { accessRefused, BrokerError, notAllowed } from './errors.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
@@ -24,7 +31,7 @@ let nextSessionId = 1;
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
  */
-export class CoreSession implements Session, ConsumerSession {
+export class CoreSession implements Session, ConsumerSession, DirectReplyTarget {
   readonly id = nextSessionId++;
   readonly connection: Connection;
   readonly #vhost: VHost;
@@ -40,6 +47,7 @@ export class CoreSession implements Session, ConsumerSession {
   #closed = false;
   /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
   #lastQueue = '';
+  #replyConsumer: DirectReplyConsumer | null = null;
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
@@ -84,6 +92,8 @@ export class CoreSession implements Session, ConsumerSession {
   // ---- queues ----------------------------------------------------------------------------
 
   declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
+    // the direct reply-to pseudo-queue "exists" for passive declares, as in RabbitMQ
+    if (name === DIRECT_REPLY_TO && options.passive) return { queue: name, messageCount: 0, consumerCount: 0 };
     const q = this.#vhost.declareQueue(name, options, this.connection.id);
     this.#lastQueue = q.name;
     return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
@@ -114,18 +124,33 @@ export class CoreSession implements Session, ConsumerSession {
   publish(message: Message, mandatory: boolean, confirmToken?: number): void {
     const x = this.#vhost.exchange(message.exchange);
     if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
-    const queues = this.#vhost.route(x, message);
-    const n = queues.length;
-    if (n === 0) {
-      if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
-    } else if (n === 1) {
-      queues[0].enqueue(message);
-    } else {
-      // enqueueing may deliver, and delivering must not reuse the vhost's scratch array: copy first
-      const targets = queues.slice();
-      for (let i = 0; i < n; i++) targets[i].enqueue(message);
+    if (message.properties.replyTo === DIRECT_REPLY_TO) {
+      if (!this.#replyConsumer) throw noReplyConsumer();
+      message = this.#replyConsumer.rewriteRequest(message);
     }
-    if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, true);
+    let accepted = true;
+    if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
+      const target = this.#vhost.directReplies.get(message.routingKey);
+      if (target) target.deliverReply(message);
+      else if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
+    } else {
+      const queues = this.#vhost.route(x, message);
+      const n = queues.length;
+      if (n === 0) {
+        if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
+      } else {
+        // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
+        if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
+        if (n === 1) {
+          accepted = queues[0].enqueue(message);
+        } else {
+          // enqueueing may deliver or dead-letter, which reuses the vhost's scratch array: copy first
+          const targets = queues.slice();
+          for (let i = 0; i < n; i++) if (!targets[i].enqueue(message)) accepted = false;
+        }
+      }
+    }
+    if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, accepted);
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -140,10 +165,17 @@ export class CoreSession implements Session, ConsumerSession {
   }
 
   consume(queue: string, o: ConsumeOptions): string {
-    const q = this.#queue(queue);
     let tag = o.consumerTag ?? '';
     if (tag === '') tag = `amq.ctag-${randomBytes(16).toString('base64url')}`;
-    else if (this.#consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    else if (this.#consumers.has(tag) || this.#replyConsumer?.tag === tag) {
+      throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    }
+    if (queue === DIRECT_REPLY_TO) {
+      this.#replyConsumer = new DirectReplyConsumer(tag, !!o.noAck, this.#replyConsumer);
+      this.#vhost.directReplies.set(this.#replyConsumer.address, this);
+      return tag;
+    }
+    const q = this.#queue(queue);
     if (q.hasExclusiveConsumer() || (o.exclusive && q.consumerCount > 0)) {
       throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
     }
@@ -154,6 +186,7 @@ export class CoreSession implements Session, ConsumerSession {
   }
 
   cancel(consumerTag: string): void {
+    if (this.#replyConsumer?.tag === consumerTag) return this.#stopReplies();
     const c = this.#consumers.get(consumerTag);
     if (!c) return; // unknown tags are not an error (AMQP 0-9-1 basic.cancel)
     this.#consumers.delete(consumerTag);
@@ -184,7 +217,7 @@ export class CoreSession implements Session, ConsumerSession {
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
     const entries = this.#unacked.take(deliveryTag, multiple);
     if (requeue) this.#requeue(entries);
-    else for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
+    else for (let i = 0; i < entries.length; i++) entries[i].queue.reject(entries[i]);
     this.#afterSettle(entries);
   }
 
@@ -227,6 +260,7 @@ export class CoreSession implements Session, ConsumerSession {
     this.#requeue(entries);
     this.#afterSettle(entries);
     for (const q of queues) q.checkUnused();
+    this.#stopReplies();
     this.connection.sessionClosed(this);
   }
 
@@ -250,6 +284,11 @@ export class CoreSession implements Session, ConsumerSession {
     this.#handler.deliver(consumer.tag, tag, entry.redelivered, entry.message);
   }
 
+  deliverReply(message: Message): void {
+    if (this.#closed || !this.#replyConsumer) return;
+    this.#handler.deliver(this.#replyConsumer.tag, this.#unacked.nextTag(), false, message);
+  }
+
   cancelledByServer(consumer: Consumer): void {
     if (this.#consumers.get(consumer.tag) !== consumer) return;
     this.#consumers.delete(consumer.tag);
@@ -257,6 +296,12 @@ export class CoreSession implements Session, ConsumerSession {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  #stopReplies(): void {
+    if (!this.#replyConsumer) return;
+    this.#vhost.directReplies.delete(this.#replyConsumer.address);
+    this.#replyConsumer = null;
+  }
 
   #queueName(name: string): string {
     if (name !== '') return name;
@@ -293,3 +338,9 @@ export class CoreSession implements Session, ConsumerSession {
   }
 }
 
+
+function withoutBcc(message: Message): Message {
+  const headers = { ...message.properties.headers };
+  delete headers.BCC;
+  return message.withProperties({ ...message.properties, headers });
+}

@@ -6,9 +6,11 @@ import { Exchange } from './exchange.js';
 import { DefaultRouter } from './exchanges/default.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import type { Message } from './message.js';
-import { Queue, type QueueLifecycle } from './queues/queue.js';
+import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queue.js';
+import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
+import type { DirectReplyTarget } from './delivery/direct-reply-to.js';
 
 /** The exchanges every vhost starts with (AMQP 0-9-1 §3.1.3, plus RabbitMQ's amq.match alias). */
 const STANDARD_EXCHANGES: [string, string][] = [
@@ -30,6 +32,8 @@ export class VHost implements QueueLifecycle {
   readonly name: string;
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
+  readonly directReplies = new Map<string, DirectReplyTarget>();
   readonly #types: ExchangeTypeRegistry;
   #epoch = 0;
   readonly #routed: Destination[] = [];
@@ -149,7 +153,7 @@ export class VHost implements QueueLifecycle {
     this.queues.delete(q.name);
     for (const c of q.consumers.splice(0)) c.session.cancelledByServer(c);
     for (const b of [...q.inbound]) this.#removeBinding(b);
-    q.purge();
+    q.destroy();
   }
 
   queueUnused(q: Queue): void {
@@ -184,23 +188,62 @@ export class VHost implements QueueLifecycle {
   // ---- routing ---------------------------------------------------------------------------
 
   /**
-   * The queues a message published to `x` reaches, following exchange-to-exchange bindings.
-   * Returns a scratch array owned by the vhost: read it before routing again.
+   * The queues a message published to `x` reaches: its routing key plus any `CC`/`BCC` header
+   * keys (RabbitMQ's sender-selected distribution), following exchange-to-exchange bindings,
+   * and falling back to alternate exchanges when nothing matched. Returns a scratch array
+   * owned by the vhost: read it before routing again.
    */
   route(x: Exchange, message: Message): Queue[] {
     const epoch = ++this.#epoch;
     const out = this.#routed;
     out.length = 0;
-    x.routeMark = epoch;
-    x.router.route(message, out, epoch);
-    let queues = 0;
-    for (let i = 0; i < out.length; i++) {
-      const d = out[i];
-      if (d.kind === 'exchange') d.router.route(message, out, epoch);
-      else out[queues++] = d; // compact queues to the front as we go
+    const headers = message.properties.headers;
+    const extraKeys = headers && (headers.CC !== undefined || headers.BCC !== undefined) ? senderSelectedKeys(headers) : null;
+    let queues = this.#routeVia(x, message, extraKeys, out, epoch, 0);
+    // alternate exchanges (RabbitMQ "Alternate Exchanges"): when nothing matched, try the
+    // exchange's AE, then that one's, stopping at a cycle or a missing exchange
+    let from = x;
+    while (queues === 0) {
+      const aeName = from.arguments['alternate-exchange'];
+      const ae = typeof aeName === 'string' ? this.exchanges.get(aeName) : undefined;
+      if (!ae || ae.routeMark === epoch) break;
+      out.length = 0;
+      queues = this.#routeVia(ae, message, extraKeys, out, epoch, 0);
+      from = ae;
     }
     out.length = queues;
     return out as Queue[];
+  }
+
+  /** Route through `x` and every exchange bound downstream; compacts queues to the front of `out`. */
+  #routeVia(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number, start: number): number {
+    x.routeMark = epoch;
+    routeKeys(x, message, extraKeys, out, epoch);
+    let queues = start;
+    for (let i = start; i < out.length; i++) {
+      const d = out[i];
+      if (d.kind === 'exchange') routeKeys(d, message, extraKeys, out, epoch);
+      else out[queues++] = d;
+    }
+    return queues;
+  }
+
+  // ---- dead-lettering and expiry (QueueLifecycle) ----------------------------------------
+
+  queueExpired(q: Queue): void {
+    this.removeQueue(q);
+  }
+
+  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void {
+    const dlx = q.settings.deadLetterExchange;
+    if (dlx === null) return;
+    const x = this.exchanges.get(dlx);
+    if (!x) return; // RabbitMQ drops the message when the DLX does not exist
+    const dead = deadLetteredMessage(message, q, reason, dlx, q.settings.deadLetterRoutingKey);
+    q.stats.deadLettered++;
+    // copy: enqueueing can dead-letter again (length limits), which reuses the scratch array
+    const targets = this.route(x, dead).slice();
+    for (const target of targets) if (!isDeadLetterCycle(dead, target)) target.enqueue(dead);
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -236,3 +279,17 @@ function assertField(what: string, field: string, current: unknown, received: un
 }
 
 const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
+
+/** Route by the message's key and any extra (CC/BCC) keys. */
+function routeKeys(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number): void {
+  x.router.route(message, message.routingKey, out, epoch);
+  if (extraKeys) for (const k of extraKeys) x.router.route(message, k, out, epoch);
+}
+
+function senderSelectedKeys(headers: FieldTable): string[] {
+  const keys: string[] = [];
+  for (const h of [headers.CC, headers.BCC]) {
+    if (Array.isArray(h)) for (const k of h) if (typeof k === 'string') keys.push(k);
+  }
+  return keys;
+}

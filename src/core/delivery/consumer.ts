@@ -15,7 +15,11 @@ export interface ConsumerSession {
  * One subscription of a session to a queue (AMQP basic.consume, an MQTT subscription queue,
  * a STOMP SUBSCRIBE). Credit: at most `prefetch` unacked deliveries (0 = unlimited).
  */
+let nextConsumerId = 1;
+
 export class Consumer {
+  /** increasing: registration order (single active consumer hands over in this order) */
+  readonly id = nextConsumerId++;
   readonly tag: string;
   readonly queue: Queue;
   readonly session: ConsumerSession;
@@ -23,6 +27,8 @@ export class Consumer {
   readonly exclusive: boolean;
   readonly prefetch: number;
   readonly arguments: FieldTable;
+  /** consumer priority (`x-priority` argument, RabbitMQ): higher ones get messages first */
+  readonly priority: number;
   /** deliveries not yet acked, rejected or requeued */
   unacked = 0;
 
@@ -42,6 +48,8 @@ export class Consumer {
     this.exclusive = exclusive;
     this.prefetch = prefetch;
     this.arguments = args;
+    const p = args['x-priority'];
+    this.priority = typeof p === 'number' && Number.isInteger(p) ? p : 0;
   }
 
   hasCredit(): boolean {

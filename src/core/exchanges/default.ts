@@ -20,8 +20,8 @@ export class DefaultRouter implements ExchangeRouter {
 
   unbind(_b: Binding): void {}
 
-  route(message: Message, out: Destination[], epoch: number): void {
-    const q = this.#queues.get(message.routingKey);
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+    const q = this.#queues.get(routingKey);
     if (q) addDestination(out, q, epoch);
   }
 }

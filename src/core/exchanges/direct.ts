@@ -20,8 +20,8 @@ class DirectRouter implements ExchangeRouter {
     if (list.length === 0) this.#byKey.delete(b.routingKey);
   }
 
-  route(message: Message, out: Destination[], epoch: number): void {
-    const list = this.#byKey.get(message.routingKey);
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+    const list = this.#byKey.get(routingKey);
     if (!list) return;
     for (let i = 0; i < list.length; i++) addDestination(out, list[i].destination, epoch);
   }

@@ -12,7 +12,7 @@ import type { Message } from '../message.js';
 export interface ExchangeRouter {
   bind(binding: Binding): void;
   unbind(binding: Binding): void;
-  route(message: Message, out: Destination[], epoch: number): void;
+  route(message: Message, routingKey: string, out: Destination[], epoch: number): void;
 }
 
 export interface ExchangeType {

@@ -31,7 +31,7 @@ class HeadersRouter implements ExchangeRouter {
     if (i >= 0) this.#bindings.splice(i, 1);
   }
 
-  route(message: Message, out: Destination[], epoch: number): void {
+  route(message: Message, routingKey: string, out: Destination[], epoch: number): void {
     const headers = message.properties.headers;
     for (let i = 0; i < this.#bindings.length; i++) {
       const c = this.#bindings[i];

@@ -24,12 +24,12 @@ class TopicRouter implements ExchangeRouter {
     this.#cache.clear();
   }
 
-  route(message: Message, out: Destination[], epoch: number): void {
-    let targets = this.#cache.get(message.routingKey);
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+    let targets = this.#cache.get(routingKey);
     if (!targets) {
-      targets = this.#resolve(message.routingKey);
+      targets = this.#resolve(routingKey);
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(message.routingKey, targets);
+      this.#cache.set(routingKey, targets);
     }
     for (let i = 0; i < targets.length; i++) addDestination(out, targets[i], epoch);
   }

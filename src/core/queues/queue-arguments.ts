@@ -82,3 +82,37 @@ function sameArg(a: FieldValue, b: FieldValue): boolean {
 function describe(v: FieldValue | undefined): string {
   return v === undefined ? 'none' : `the value '${String(v)}'`;
 }
+
+export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+/** A queue's behaviour as its arguments (and, later, policies) set it; -1 means "none". */
+export interface QueueSettings {
+  messageTtl: number;
+  expires: number;
+  maxLength: number;
+  maxLengthBytes: number;
+  overflow: Overflow;
+  deadLetterExchange: string | null;
+  deadLetterRoutingKey: string | null;
+  deliveryLimit: number;
+  singleActiveConsumer: boolean;
+}
+
+const num = (v: FieldValue | undefined) => (v === undefined || v === null ? -1 : Number(unwrap(v)));
+
+/** Read settings from validated arguments. */
+export function settingsFrom(args: FieldTable): QueueSettings {
+  const dlx = unwrap(args['x-dead-letter-exchange']);
+  const dlrk = unwrap(args['x-dead-letter-routing-key']);
+  return {
+    messageTtl: num(args['x-message-ttl']),
+    expires: num(args['x-expires']),
+    maxLength: num(args['x-max-length']),
+    maxLengthBytes: num(args['x-max-length-bytes']),
+    overflow: (unwrap(args['x-overflow']) as Overflow | undefined) ?? 'drop-head',
+    deadLetterExchange: typeof dlx === 'string' ? dlx : null,
+    deadLetterRoutingKey: typeof dlrk === 'string' ? dlrk : null,
+    deliveryLimit: num(args['x-delivery-limit']),
+    singleActiveConsumer: unwrap(args['x-single-active-consumer']) === true,
+  };
+}

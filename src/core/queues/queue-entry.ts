@@ -9,13 +9,18 @@ import type { Queue } from './queue.js';
  * an unacked delivery allocates nothing more.
  */
 export class QueueEntry {
-  readonly message: Message;
+  /** replaced by a copy when the queue rewrites headers on redelivery (x-delivery-count) */
+  message: Message;
   /** position in the queue, increasing; a requeued entry goes back to its place by it */
   readonly seq: number;
   readonly queue: Queue;
   /** effective priority in this queue (clamped to the queue's maximum) */
   readonly priority: number;
   redelivered = false;
+  /** delivered at least once (to a consumer or basic.get) */
+  delivered = false;
+  /** ms since the epoch when the message expires in this queue, 0 = never */
+  expiresAt = 0;
   /** how many times it was delivered and given back */
   deliveryCount = 0;
   /** set while delivered and unacked */

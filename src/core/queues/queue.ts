@@ -4,6 +4,7 @@ import type { Consumer } from '../delivery/consumer.js';
 import type { Message } from '../message.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
+import { settingsFrom, type QueueSettings } from './queue-arguments.js';
 import { QueueEntry } from './queue-entry.js';
 
 export interface QueueFlags {
@@ -16,14 +17,24 @@ export interface QueueFlags {
   ownerId: number;
 }
 
-/** Called by a queue when it may have to be deleted (auto-delete after its last consumer). */
+/** Why a message left a queue for its dead-letter exchange (the `reason` of RabbitMQ's x-death). */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue asks of its vhost. */
 export interface QueueLifecycle {
+  /** auto-delete: the last consumer is gone */
   queueUnused(queue: Queue): void;
+  /** x-expires: unused for that long */
+  queueExpired(queue: Queue): void;
+  /** route a message that left the queue to its dead-letter exchange, if it has one */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
 }
 
 /**
  * A queue: ready messages in delivery order, its consumers, and the dispatch loop that hands
- * messages to consumers with credit, round-robin (AMQP 0-9-1 §3.1.5).
+ * messages to consumers with credit (AMQP 0-9-1 §3.1.5), highest consumer priority first,
+ * round-robin among equals; TTL, length limits, delivery limits and dead-lettering as
+ * RabbitMQ's classic queues do them.
  *
  * Dispatch is synchronous: an enqueue, an ack freeing credit or a consumer becoming writable
  * delivers right away, with no timer or promise per message.
@@ -37,23 +48,31 @@ export class Queue {
   readonly arguments: FieldTable;
   readonly maxPriority: number;
   readonly ownerId: number;
+  /** sorted by consumer priority, highest first; registration order within a priority */
   readonly consumers: Consumer[] = [];
   /** bindings that lead here */
   readonly inbound = new Set<Binding>();
+  settings: QueueSettings;
   /** routing pass that last reached this queue (see ExchangeRouter.route) */
   routeMark = 0;
   deleted = false;
   /** deliveries made and not yet settled */
   unackedCount = 0;
+  /** body bytes of ready messages (for x-max-length-bytes) */
+  readyBytes = 0;
   /** counters for operators */
-  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
+  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
 
   readonly #buffer: MessageBuffer;
   readonly #lifecycle: QueueLifecycle;
   #seq = 0;
   #nextConsumer = 0;
+  #mixedPriorities = false;
   #dispatching = false;
   #hadConsumers = false;
+  #expiryTimer: NodeJS.Timeout | null = null;
+  #expiryTimerAt = 0;
+  #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(name: string, vhost: string, flags: QueueFlags, lifecycle: QueueLifecycle) {
     this.name = name;
@@ -65,6 +84,8 @@ export class Queue {
     this.ownerId = flags.ownerId;
     this.#lifecycle = lifecycle;
     this.#buffer = flags.maxPriority > 0 ? new PriorityBuffer(flags.maxPriority) : new FifoBuffer();
+    this.settings = settingsFrom(flags.arguments);
+    this.touch();
   }
 
   get exclusive(): boolean {
@@ -81,15 +102,40 @@ export class Queue {
   }
 
   hasExclusiveConsumer(): boolean {
-    return this.consumers.length > 0 && this.consumers[0].exclusive;
+    return this.consumers.length > 0 && this.consumers.some((c) => c.exclusive);
   }
 
-  enqueue(message: Message): void {
+  /**
+   * Take a routed message. @returns false when the queue refused it (x-overflow
+   * reject-publish: the publisher gets a negative confirm).
+   */
+  enqueue(message: Message): boolean {
+    const s = this.settings;
+    if (s.overflow !== 'drop-head' && this.#full()) {
+      this.stats.dropped++;
+      if (s.overflow === 'reject-publish-dlx') this.#lifecycle.deadLetter(this, message, 'maxlen');
+      return false;
+    }
     const priority = this.maxPriority === 0 ? 0 : Math.min(message.priority, this.maxPriority);
     const entry = new QueueEntry(message, ++this.#seq, this, priority);
     this.stats.published++;
+    const ttl = effectiveTtl(s.messageTtl, message.ttl);
+    if (ttl === 0) {
+      // RabbitMQ: a TTL of 0 expires the message at once unless a consumer can take it now.
+      // After any dispatch either nothing is ready or no consumer has credit, so only an
+      // empty queue can hand it over immediately.
+      const consumer = this.#buffer.length === 0 ? this.#pickConsumer() : null;
+      if (consumer) this.#deliver(consumer, entry);
+      else this.#expire(entry);
+      return true;
+    }
+    if (ttl > 0) entry.expiresAt = Date.now() + ttl;
     this.#buffer.push(entry);
+    this.readyBytes += message.size;
     if (this.consumers.length > 0) this.dispatch();
+    if (ttl > 0) this.#scheduleExpiry();
+    if (s.overflow === 'drop-head') this.#dropHeadOverLimit();
+    return true;
   }
 
   /** Hand ready messages to consumers with credit until one side runs out. */
@@ -98,41 +144,73 @@ export class Queue {
     this.#dispatching = true;
     try {
       const buffer = this.#buffer;
+      let now = 0;
       while (buffer.length > 0) {
         const consumer = this.#pickConsumer();
         if (!consumer) break;
-        this.#deliver(consumer, buffer.shift() as QueueEntry);
+        const entry = buffer.shift() as QueueEntry;
+        this.readyBytes -= entry.message.size;
+        if (entry.expiresAt !== 0) {
+          if (now === 0) now = Date.now();
+          if (entry.expiresAt <= now) {
+            this.#expire(entry);
+            continue;
+          }
+        }
+        this.#deliver(consumer, entry);
       }
     } finally {
       this.#dispatching = false;
     }
   }
 
-  /** basic.get: the next ready message, or undefined */
+  /** basic.get: the next ready, unexpired message, or undefined */
   take(): QueueEntry | undefined {
+    this.touch();
+    this.#expireHead(Date.now());
     const entry = this.#buffer.shift();
-    if (entry) this.stats.delivered++;
+    if (entry) {
+      this.readyBytes -= entry.message.size;
+      entry.delivered = true;
+      this.stats.delivered++;
+    }
     return entry;
   }
 
-  /** A delivery was acked (or dropped): it leaves the queue for good. */
+  /** A delivery was acked: it leaves the queue for good. */
   settle(entry: QueueEntry): void {
-    if (entry.consumer) entry.consumer.unacked--;
-    entry.consumer = null;
-    this.unackedCount--;
+    this.#release(entry);
     this.stats.acked++;
   }
 
-  /** A delivery was given back: it returns to its place, flagged redelivered. Call `dispatch` after. */
+  /** A delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
+  reject(entry: QueueEntry): void {
+    this.#release(entry);
+    if (!this.deleted) this.#lifecycle.deadLetter(this, entry.message, 'rejected');
+  }
+
+  /**
+   * A delivery was given back: it returns to its place, flagged redelivered — unless it has
+   * now been delivered more than x-delivery-limit times. Call `dispatch` after.
+   */
   requeue(entry: QueueEntry): void {
-    if (entry.consumer) entry.consumer.unacked--;
-    entry.consumer = null;
-    this.unackedCount--;
+    this.#release(entry);
     if (this.deleted) return;
     entry.redelivered = true;
     entry.deliveryCount++;
+    const limit = this.settings.deliveryLimit;
+    if (limit >= 0) {
+      if (entry.deliveryCount > limit) {
+        this.stats.deadLettered++;
+        this.#lifecycle.deadLetter(this, entry.message, 'delivery_limit');
+        return;
+      }
+      entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
+    }
     this.stats.redelivered++;
     this.#buffer.requeue(entry);
+    this.readyBytes += entry.message.size;
+    this.#scheduleExpiry();
   }
 
   /** A basic.get made with manual ack: the entry is out and unacked. */
@@ -141,12 +219,19 @@ export class Queue {
   }
 
   purge(): number {
+    this.readyBytes = 0;
     return this.#buffer.clear();
   }
 
   addConsumer(consumer: Consumer): void {
-    this.consumers.push(consumer);
+    // keep the list sorted by priority, highest first, stable for equal priorities
+    let i = this.consumers.length;
+    while (i > 0 && this.consumers[i - 1].priority < consumer.priority) i--;
+    this.consumers.splice(i, 0, consumer);
+    if (i <= this.#nextConsumer && this.consumers.length > 1) this.#nextConsumer++;
+    this.#mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0].priority);
     this.#hadConsumers = true;
+    this.#clearIdleTimer();
     this.dispatch();
   }
 
@@ -156,7 +241,11 @@ export class Queue {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.#nextConsumer > i) this.#nextConsumer--;
+    this.#mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
+    if (this.consumers.length === 0) this.touch();
     if (notify) this.checkUnused();
+    // with a single active consumer, the next in line takes over now
+    if (!this.deleted && this.consumers.length > 0) this.dispatch();
   }
 
   /** auto-delete: once it had consumers and the last one is gone (AMQP 0-9-1 queue.declare auto-delete) */
@@ -166,28 +255,151 @@ export class Queue {
     }
   }
 
+  /** The single active consumer, if the queue has that mode and any consumer. */
+  get activeConsumer(): Consumer | undefined {
+    return this.settings.singleActiveConsumer ? this.#sacConsumer() : undefined;
+  }
+
+  /** x-expires: (re)start the idle clock — on declare, basic.get and when the last consumer goes */
+  touch(): void {
+    const ms = this.settings.expires;
+    if (ms <= 0 || this.deleted || this.consumers.length > 0) return;
+    this.#clearIdleTimer();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      if (!this.deleted && this.consumers.length === 0) this.#lifecycle.queueExpired(this);
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  /** Called by the vhost when the queue is deleted: stop timers, drop messages. */
+  destroy(): void {
+    this.deleted = true;
+    this.#clearIdleTimer();
+    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = null;
+    this.purge();
+  }
+
   /** Everything still ready, for deletion and inspection. */
   readyEntries(): IterableIterator<QueueEntry> {
     return this.#buffer[Symbol.iterator]();
   }
 
+  // ---- internals -------------------------------------------------------------------------
+
+  #release(entry: QueueEntry): void {
+    if (entry.consumer) entry.consumer.unacked--;
+    entry.consumer = null;
+    this.unackedCount--;
+  }
+
+  /** the limit is reached: x-overflow reject-publish refuses new messages from here */
+  #full(): boolean {
+    const s = this.settings;
+    return (
+      (s.maxLength >= 0 && this.#buffer.length >= s.maxLength) ||
+      (s.maxLengthBytes >= 0 && this.readyBytes >= s.maxLengthBytes)
+    );
+  }
+
+  /** x-overflow drop-head: drop (dead-letter, reason maxlen) from the head while over a limit */
+  #dropHeadOverLimit(): void {
+    const s = this.settings;
+    while (
+      this.#buffer.length > 0 &&
+      ((s.maxLength >= 0 && this.#buffer.length > s.maxLength) ||
+        (s.maxLengthBytes >= 0 && this.readyBytes > s.maxLengthBytes))
+    ) {
+      const entry = this.#buffer.shift() as QueueEntry;
+      this.readyBytes -= entry.message.size;
+      this.stats.dropped++;
+      this.#lifecycle.deadLetter(this, entry.message, 'maxlen');
+    }
+  }
+
+  #expire(entry: QueueEntry): void {
+    this.stats.expired++;
+    this.#lifecycle.deadLetter(this, entry.message, 'expired');
+  }
+
+  /** Remove expired messages from the head (RabbitMQ expires from the head only; deeper ones are skipped at delivery). */
+  #expireHead(now: number): void {
+    const buffer = this.#buffer;
+    for (let head = buffer.peek(); head && head.expiresAt !== 0 && head.expiresAt <= now; head = buffer.peek()) {
+      buffer.shift();
+      this.readyBytes -= head.message.size;
+      this.#expire(head);
+    }
+  }
+
+  /** Keep one timer for the head's expiry, so expired messages are dead-lettered on time. */
+  #scheduleExpiry(): void {
+    const head = this.#buffer.peek();
+    if (!head || head.expiresAt === 0 || this.deleted) return;
+    if (this.#expiryTimer && this.#expiryTimerAt <= head.expiresAt) return;
+    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+    this.#expiryTimerAt = head.expiresAt;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = null;
+      this.#expireHead(Date.now());
+      this.#scheduleExpiry();
+    }, Math.max(0, head.expiresAt - Date.now()));
+    this.#expiryTimer.unref();
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+  }
+
+  #sacConsumer(): Consumer | undefined {
+    // registration order, whatever the priorities: the earliest consumer still present
+    let first: Consumer | undefined;
+    for (const c of this.consumers) if (!first || c.id < first.id) first = c;
+    return first;
+  }
+
   #pickConsumer(): Consumer | null {
+    if (this.settings.singleActiveConsumer) {
+      const c = this.#sacConsumer();
+      return c && c.hasCredit() ? c : null;
+    }
     const consumers = this.consumers;
     const n = consumers.length;
-    for (let k = 0; k < n; k++) {
-      let i = this.#nextConsumer + k;
-      if (i >= n) i -= n;
-      const c = consumers[i];
-      if (c.hasCredit()) {
-        this.#nextConsumer = i + 1 >= n ? 0 : i + 1;
-        return c;
+    if (!this.#mixedPriorities) {
+      for (let k = 0; k < n; k++) {
+        let i = this.#nextConsumer + k;
+        if (i >= n) i -= n;
+        const c = consumers[i];
+        if (c.hasCredit()) {
+          this.#nextConsumer = i + 1 >= n ? 0 : i + 1;
+          return c;
+        }
       }
+      return null;
+    }
+    // consumer priorities: the highest priority group with credit, round-robin inside it
+    for (let start = 0; start < n; ) {
+      let end = start;
+      while (end < n && consumers[end].priority === consumers[start].priority) end++;
+      const size = end - start;
+      const offset = this.#nextConsumer >= start && this.#nextConsumer < end ? this.#nextConsumer - start : 0;
+      for (let k = 0; k < size; k++) {
+        const i = start + ((offset + k) % size);
+        if (consumers[i].hasCredit()) {
+          this.#nextConsumer = start + ((i - start + 1) % size);
+          return consumers[i];
+        }
+      }
+      start = end;
     }
     return null;
   }
 
   #deliver(consumer: Consumer, entry: QueueEntry): void {
     this.stats.delivered++;
+    entry.delivered = true;
     if (!consumer.noAck) {
       entry.consumer = consumer;
       consumer.unacked++;
@@ -195,4 +407,17 @@ export class Queue {
     }
     consumer.session.deliver(consumer, entry);
   }
+}
+
+/** The lower of the queue's and the message's TTL wins (RabbitMQ); -1 when neither is set. */
+function effectiveTtl(queueTtl: number, messageTtl: number): number {
+  if (queueTtl < 0) return messageTtl;
+  if (messageTtl < 0) return queueTtl;
+  return Math.min(queueTtl, messageTtl);
+}
+
+/** Redeliveries from a queue with x-delivery-limit carry the x-delivery-count header (as quorum queues do). */
+function withDeliveryCount(message: Message, count: number): Message {
+  const headers = { ...(message.properties.headers ?? {}), 'x-delivery-count': count };
+  return message.withProperties({ ...message.properties, headers });
 }
