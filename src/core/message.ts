@@ -31,6 +31,11 @@ export class Message {
   readonly ttl: number;
   /** when the broker received it (ms since the epoch) */
   readonly publishedAt: number;
+  /**
+   * id of the connection that published it (set by the session on publish; 0 when the broker
+   * made it): lets front-ends honour "no local" subscriptions (MQTT 5 no-local option).
+   */
+  publisherId = 0;
 
   constructor(
     exchange: string,
@@ -59,7 +64,9 @@ export class Message {
 
   /** A copy with other properties (and optionally another exchange/routing key), re-encoded on demand. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
-    return new Message(exchange, routingKey, properties, this.body, null, this.publishedAt);
+    const m = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt);
+    m.publisherId = this.publisherId;
+    return m;
   }
 }
 

@@ -124,6 +124,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   publish(message: Message, mandatory: boolean, confirmToken?: number): void {
     const x = this.#vhost.exchange(message.exchange);
     if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
+    message.publisherId = this.connection.id;
     if (message.properties.replyTo === DIRECT_REPLY_TO) {
       if (!this.#replyConsumer) throw noReplyConsumer();
       message = this.#replyConsumer.rewriteRequest(message);
