@@ -135,20 +135,13 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
       if (target) target.deliverReply(message);
       else if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
     } else {
-      const queues = this.#vhost.route(x, message);
-      const n = queues.length;
-      if (n === 0) {
+      const delay = x.router.delayOf?.(message) ?? 0;
+      const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay) : this.#vhost.publish(x, message);
+      if (outcome === 'unroutable') {
         if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
-      } else {
-        // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
-        if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
-        if (n === 1) {
-          accepted = queues[0].enqueue(message);
-        } else {
-          // enqueueing may deliver or dead-letter, which reuses the vhost's scratch array: copy first
-          const targets = queues.slice();
-          for (let i = 0; i < n; i++) if (!targets[i].enqueue(message)) accepted = false;
-        }
+        this.#vhost.failureReply(message, 'unroutable', null);
+      } else if (outcome === 'rejected') {
+        accepted = false;
       }
     }
     if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, accepted);
@@ -217,7 +210,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
     const entries = this.#unacked.take(deliveryTag, multiple);
-    if (requeue) this.#requeue(entries);
+    if (requeue) this.#requeue(entries, true);
     else for (let i = 0; i < entries.length; i++) entries[i].queue.reject(entries[i]);
     this.#afterSettle(entries);
   }
@@ -315,9 +308,9 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   }
 
   /** Give entries back to their queues, highest position first so each lands at the front in O(1). */
-  #requeue(entries: QueueEntry[]): void {
+  #requeue(entries: QueueEntry[], explicit = false): void {
     if (entries.length > 1) entries.sort((a, b) => b.seq - a.seq);
-    for (let i = 0; i < entries.length; i++) entries[i].queue.requeue(entries[i]);
+    for (let i = 0; i < entries.length; i++) entries[i].queue.requeue(entries[i], explicit);
   }
 
   /** Settled deliveries free credit: let the queues involved dispatch again. */
@@ -339,9 +332,3 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   }
 }
 
-
-function withoutBcc(message: Message): Message {
-  const headers = { ...message.properties.headers };
-  delete headers.BCC;
-  return message.withProperties({ ...message.properties, headers });
-}

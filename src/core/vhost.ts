@@ -5,7 +5,9 @@ import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocke
 import { Exchange } from './exchange.js';
 import { DefaultRouter } from './exchanges/default.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
-import type { Message } from './message.js';
+import { Message } from './message.js';
+import { Scheduler, type ScheduledTask } from './delivery/scheduler.js';
+import { DIRECT_REPLY_PREFIX } from './delivery/direct-reply-to.js';
 import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queue.js';
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
@@ -34,6 +36,8 @@ export class VHost implements QueueLifecycle {
   readonly queues = new Map<string, Queue>();
   /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
   readonly directReplies = new Map<string, DirectReplyTarget>();
+  /** timers for delayed messages and redelivery back-off */
+  readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
   #epoch = 0;
   readonly #routed: Destination[] = [];
@@ -44,7 +48,7 @@ export class VHost implements QueueLifecycle {
     const flags = { durable: true, autoDelete: false, internal: false, arguments: EMPTY };
     this.exchanges.set('', new Exchange('', 'direct', flags, new DefaultRouter(this.queues)));
     for (const [name, type] of STANDARD_EXCHANGES) {
-      this.exchanges.set(name, new Exchange(name, type, flags, this.#types.get(type)!.create()));
+      this.exchanges.set(name, new Exchange(name, type, flags, this.#types.get(type)!.create(EMPTY, this.#types)));
     }
   }
 
@@ -65,6 +69,7 @@ export class VHost implements QueueLifecycle {
     let x = this.exchanges.get(name);
     if (!x) {
       if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+      xType.validate?.(o.arguments ?? EMPTY, this.#types);
       x = new Exchange(
         name,
         type,
@@ -74,7 +79,7 @@ export class VHost implements QueueLifecycle {
           internal: !!o.internal,
           arguments: o.arguments ?? EMPTY,
         },
-        xType.create(),
+        xType.create(o.arguments ?? EMPTY, this.#types),
       );
       this.exchanges.set(name, x);
       return x;
@@ -228,6 +233,56 @@ export class VHost implements QueueLifecycle {
     return queues;
   }
 
+  // ---- publishing ------------------------------------------------------------------------
+
+  /**
+   * Route a message from `x` and enqueue it everywhere it goes.
+   * @returns 'unroutable' when no queue took it, 'rejected' when a queue refused it
+   * (x-overflow reject-publish), else 'routed'
+   */
+  publish(x: Exchange, message: Message): PublishOutcome {
+    const queues = this.route(x, message);
+    const n = queues.length;
+    if (n === 0) return 'unroutable';
+    // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
+    if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
+    if (n === 1) return queues[0].enqueue(message) ? 'routed' : 'rejected';
+    // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
+    const targets = queues.slice();
+    let outcome: PublishOutcome = 'routed';
+    for (let i = 0; i < n; i++) if (!targets[i].enqueue(message)) outcome = 'rejected';
+    return outcome;
+  }
+
+  /**
+   * Hold a message for `delay` ms, then publish it from `x` (the delayed-message exchange).
+   * Routability is checked now, so a mandatory publish can still be returned at once.
+   */
+  publishLater(x: Exchange, message: Message, delay: number): PublishOutcome {
+    if (this.route(x, message).length === 0) return 'unroutable';
+    this.scheduler.schedule(Date.now() + delay, new DelayedPublish(this, x, message));
+    return 'routed';
+  }
+
+  /**
+   * Beyond RabbitMQ: a request that asked for it (header or queue argument
+   * `x-reply-on-failure: true`) and carries a reply address gets an empty reply with header
+   * `x-failure` = the reason when it is unroutable, expires or is dead-lettered, so the caller
+   * fails fast instead of waiting for its timeout.
+   */
+  failureReply(message: Message, reason: string, queue: Queue | null): void {
+    const replyTo = message.properties.replyTo;
+    if (!replyTo) return;
+    const optIn = message.properties.headers?.['x-reply-on-failure'] === true || queue?.arguments['x-reply-on-failure'] === true;
+    if (!optIn) return;
+    const headers: FieldTable = { 'x-failure': reason };
+    if (queue) headers['x-failure-queue'] = queue.name;
+    const props = { headers, ...(message.properties.correlationId !== undefined ? { correlationId: message.properties.correlationId } : {}) };
+    const reply = new Message('', replyTo, props, Buffer.alloc(0));
+    if (replyTo.startsWith(DIRECT_REPLY_PREFIX)) this.directReplies.get(replyTo)?.deliverReply(reply);
+    else this.publish(this.exchanges.get('') as Exchange, reply);
+  }
+
   // ---- dead-lettering and expiry (QueueLifecycle) ----------------------------------------
 
   queueExpired(q: Queue): void {
@@ -235,6 +290,7 @@ export class VHost implements QueueLifecycle {
   }
 
   deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void {
+    this.failureReply(message, reason, q);
     const dlx = q.settings.deadLetterExchange;
     if (dlx === null) return;
     const x = this.exchanges.get(dlx);
@@ -279,6 +335,30 @@ function assertField(what: string, field: string, current: unknown, received: un
 }
 
 const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
+
+export type PublishOutcome = 'routed' | 'unroutable' | 'rejected';
+
+/** A delayed-exchange message waiting for its time. */
+class DelayedPublish implements ScheduledTask {
+  constructor(
+    readonly vhost: VHost,
+    readonly exchange: Exchange,
+    readonly message: Message,
+  ) {}
+
+  run(): void {
+    if (this.exchange.deleted) return;
+    if (this.vhost.publish(this.exchange, this.message) === 'unroutable') {
+      this.vhost.failureReply(this.message, 'unroutable', null);
+    }
+  }
+}
+
+function withoutBcc(message: Message): Message {
+  const headers = { ...message.properties.headers };
+  delete headers.BCC;
+  return message.withProperties({ ...message.properties, headers });
+}
 
 /** Route by the message's key and any extra (CC/BCC) keys. */
 function routeKeys(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number): void {

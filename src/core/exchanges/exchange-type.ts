@@ -1,3 +1,4 @@
+import type { FieldTable } from '../../codec/types.js';
 import type { Binding, Destination } from '../binding.js';
 import type { Message } from '../message.js';
 
@@ -13,11 +14,20 @@ export interface ExchangeRouter {
   bind(binding: Binding): void;
   unbind(binding: Binding): void;
   route(message: Message, routingKey: string, out: Destination[], epoch: number): void;
+  /** ms to hold the message before routing it (the delayed-message exchange); absent or 0: route now */
+  delayOf?(message: Message): number;
+}
+
+export interface ExchangeTypeLookup {
+  get(name: string): ExchangeType | undefined;
 }
 
 export interface ExchangeType {
   readonly name: string;
-  create(): ExchangeRouter;
+  /** @param args the exchange's declare arguments (validated first) */
+  create(args: FieldTable, types: ExchangeTypeLookup): ExchangeRouter;
+  /** throws a BrokerError when the exchange's declare arguments are invalid for this type */
+  validate?(args: FieldTable, types: ExchangeTypeLookup): void;
   /** throws a BrokerError when a binding's arguments are invalid for this type */
   validateBinding?(routingKey: string, args: Binding['arguments']): void;
 }

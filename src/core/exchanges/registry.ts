@@ -3,6 +3,7 @@ import { directExchange } from './direct.js';
 import { fanoutExchange } from './fanout.js';
 import { headersExchange } from './headers.js';
 import { topicExchange } from './topic.js';
+import { delayedExchange } from './delayed.js';
 
 /**
  * Exchange types by name. Built-ins are registered here; a plugin may add its own (as
@@ -12,7 +13,7 @@ export class ExchangeTypeRegistry {
   readonly #types = new Map<string, ExchangeType>();
 
   constructor() {
-    for (const t of [directExchange, fanoutExchange, topicExchange, headersExchange]) this.register(t);
+    for (const t of [directExchange, fanoutExchange, topicExchange, headersExchange, delayedExchange]) this.register(t);
   }
 
   register(type: ExchangeType): void {

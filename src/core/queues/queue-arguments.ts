@@ -36,6 +36,7 @@ const KNOWN_ARGUMENTS: Record<string, Check> = {
   'x-queue-type': oneOf('classic'),
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-delivery-limit': nonNegInt,
+  'x-redelivery-backoff': (v) => (typeof v === 'string' && parseBackoff(v) !== null ? null : "must be a list of durations such as '1s,10s,1m'"),
 };
 
 export function validateQueueArguments(args: FieldTable, queue: string, vhost: string): void {
@@ -96,6 +97,8 @@ export interface QueueSettings {
   deadLetterRoutingKey: string | null;
   deliveryLimit: number;
   singleActiveConsumer: boolean;
+  /** Warren's x-redelivery-backoff: delays (ms) before the 1st, 2nd, … explicit requeue returns; the last repeats */
+  redeliveryBackoff: number[];
 }
 
 const num = (v: FieldValue | undefined) => (v === undefined || v === null ? -1 : Number(unwrap(v)));
@@ -114,5 +117,20 @@ export function settingsFrom(args: FieldTable): QueueSettings {
     deadLetterRoutingKey: typeof dlrk === 'string' ? dlrk : null,
     deliveryLimit: num(args['x-delivery-limit']),
     singleActiveConsumer: unwrap(args['x-single-active-consumer']) === true,
+    redeliveryBackoff: parseBackoff(String(unwrap(args['x-redelivery-backoff']) ?? '')) ?? [],
   };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "1s,10s,1m" → [1000, 10000, 60000]; a bare number is milliseconds; null when malformed. */
+export function parseBackoff(text: string): number[] | null {
+  if (text.trim() === '') return [];
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(part);
+    if (!m) return null;
+    out.push(Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']));
+  }
+  return out;
 }

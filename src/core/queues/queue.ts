@@ -6,6 +6,7 @@ import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { settingsFrom, type QueueSettings } from './queue-arguments.js';
 import { QueueEntry } from './queue-entry.js';
+import type { Scheduler, ScheduledTask } from '../delivery/scheduler.js';
 
 export interface QueueFlags {
   durable: boolean;
@@ -28,6 +29,8 @@ export interface QueueLifecycle {
   queueExpired(queue: Queue): void;
   /** route a message that left the queue to its dead-letter exchange, if it has one */
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /** timers shared by the vhost's queues (redelivery back-off) */
+  readonly scheduler: Scheduler;
 }
 
 /**
@@ -191,9 +194,11 @@ export class Queue {
 
   /**
    * A delivery was given back: it returns to its place, flagged redelivered — unless it has
-   * now been delivered more than x-delivery-limit times. Call `dispatch` after.
+   * now been delivered more than x-delivery-limit times. An explicit nack/reject with requeue
+   * on a queue with x-redelivery-backoff returns only after the next back-off delay.
+   * Call `dispatch` after.
    */
-  requeue(entry: QueueEntry): void {
+  requeue(entry: QueueEntry, explicit = false): void {
     this.#release(entry);
     if (this.deleted) return;
     entry.redelivered = true;
@@ -201,13 +206,24 @@ export class Queue {
     const limit = this.settings.deliveryLimit;
     if (limit >= 0) {
       if (entry.deliveryCount > limit) {
-        this.stats.deadLettered++;
         this.#lifecycle.deadLetter(this, entry.message, 'delivery_limit');
         return;
       }
       entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
     }
     this.stats.redelivered++;
+    const backoff = this.settings.redeliveryBackoff;
+    if (explicit && backoff.length > 0) {
+      const delay = backoff[Math.min(entry.deliveryCount, backoff.length) - 1];
+      this.#lifecycle.scheduler.schedule(Date.now() + delay, new BackoffReturn(this, entry));
+      return;
+    }
+    this.restore(entry);
+  }
+
+  /** Put an entry back among the ready messages at its original position. */
+  restore(entry: QueueEntry): void {
+    if (this.deleted) return;
     this.#buffer.requeue(entry);
     this.readyBytes += entry.message.size;
     this.#scheduleExpiry();
@@ -420,4 +436,17 @@ function effectiveTtl(queueTtl: number, messageTtl: number): number {
 function withDeliveryCount(message: Message, count: number): Message {
   const headers = { ...(message.properties.headers ?? {}), 'x-delivery-count': count };
   return message.withProperties({ ...message.properties, headers });
+}
+
+/** A requeued message waiting out its back-off delay. */
+class BackoffReturn implements ScheduledTask {
+  constructor(
+    readonly queue: Queue,
+    readonly entry: QueueEntry,
+  ) {}
+
+  run(): void {
+    this.queue.restore(this.entry);
+    this.queue.dispatch();
+  }
 }
