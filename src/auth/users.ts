@@ -1,22 +1,29 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkPassword, hashPassword } from './passwords.js';
+import { CompiledPermission, type TopicPermission, type VhostPermission } from './permissions.js';
 
 export interface UserRecord {
   name: string;
-  /** SHA-256 of the password; salted RabbitMQ-compatible hashes arrive with the security issue */
-  passwordHash: Buffer;
+  /** RabbitMQ-compatible salted SHA-256 hash (see passwords.ts); '' = no password login */
+  passwordHash: string;
+  /** management tags: administrator, monitoring, management, policymaker … */
   tags: string[];
 }
 
 export type LoginResult = { ok: true; user: string } | { ok: false; reason: string };
 
-const hash = (password: string) => createHash('sha256').update(password, 'utf8').digest();
+/** A fixed hash to compare against for unknown users, so timing does not reveal which names exist. */
+const DUMMY_HASH = hashPassword('', Buffer.alloc(4));
 
 /**
- * The users who may log in, and which of them only from loopback (RabbitMQ's
- * `loopback_users`: by default the well-known guest account cannot log in remotely).
+ * Users, their per-vhost permissions and topic permissions. `loopbackUsers` may log in from
+ * loopback addresses only (RabbitMQ's `loopback_users`: by default the well-known guest).
  */
 export class UserStore {
   readonly #users = new Map<string, UserRecord>();
+  /** user → vhost → permission */
+  readonly #permissions = new Map<string, Map<string, { raw: VhostPermission; compiled: CompiledPermission }>>();
+  /** user → vhost → topic permissions */
+  readonly #topic = new Map<string, Map<string, TopicPermission[]>>();
   readonly #loopbackOnly: Set<string>;
 
   constructor(loopbackUsers: string[] = ['guest']) {
@@ -24,20 +31,78 @@ export class UserStore {
   }
 
   add(name: string, password: string, tags: string[] = []): void {
-    this.#users.set(name, { name, passwordHash: hash(password), tags });
+    this.put({ name, passwordHash: password === '' ? '' : hashPassword(password), tags });
+  }
+
+  /** insert or replace a user record (definitions import passes RabbitMQ's hashes through) */
+  put(record: UserRecord): void {
+    this.#users.set(record.name, record);
+  }
+
+  delete(name: string): boolean {
+    this.#permissions.delete(name);
+    this.#topic.delete(name);
+    return this.#users.delete(name);
+  }
+
+  get(name: string): UserRecord | undefined {
+    return this.#users.get(name);
   }
 
   has(name: string): boolean {
     return this.#users.has(name);
   }
 
+  list(): UserRecord[] {
+    return [...this.#users.values()];
+  }
+
+  setPermissions(user: string, vhost: string, p: VhostPermission): void {
+    let byVhost = this.#permissions.get(user);
+    if (!byVhost) this.#permissions.set(user, (byVhost = new Map()));
+    byVhost.set(vhost, { raw: { ...p }, compiled: new CompiledPermission(p) });
+  }
+
+  clearPermissions(user: string, vhost: string): void {
+    this.#permissions.get(user)?.delete(vhost);
+  }
+
+  /** the compiled permission of a user in a vhost, or undefined: no access to that vhost */
+  permission(user: string, vhost: string): CompiledPermission | undefined {
+    return this.#permissions.get(user)?.get(vhost)?.compiled;
+  }
+
+  permissions(): { user: string; vhost: string; permission: VhostPermission }[] {
+    const out: { user: string; vhost: string; permission: VhostPermission }[] = [];
+    for (const [user, byVhost] of this.#permissions) {
+      for (const [vhost, p] of byVhost) out.push({ user, vhost, permission: p.raw });
+    }
+    return out;
+  }
+
+  setTopicPermission(user: string, vhost: string, p: TopicPermission): void {
+    let byVhost = this.#topic.get(user);
+    if (!byVhost) this.#topic.set(user, (byVhost = new Map()));
+    const list = (byVhost.get(vhost) ?? []).filter((t) => t.exchange !== p.exchange);
+    list.push({ ...p });
+    byVhost.set(vhost, list);
+  }
+
+  clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
+    const byVhost = this.#topic.get(user);
+    if (!byVhost) return;
+    if (exchange === undefined) byVhost.delete(vhost);
+    else byVhost.set(vhost, (byVhost.get(vhost) ?? []).filter((t) => t.exchange !== exchange));
+  }
+
+  topicPermissions(user: string, vhost: string): TopicPermission[] {
+    return this.#topic.get(user)?.get(vhost) ?? [];
+  }
+
   login(name: string, password: string, peerHost: string): LoginResult {
     const user = this.#users.get(name);
-    // compare in constant time, and hash even for unknown users so timing does not tell them apart
-    const given = hash(password);
-    if (!user || !timingSafeEqual(given, user.passwordHash)) {
-      return { ok: false, reason: `user '${name}' - invalid credentials` };
-    }
+    const valid = checkPassword(password, user?.passwordHash || DUMMY_HASH) && !!user && user.passwordHash !== '';
+    if (!valid) return { ok: false, reason: `user '${name}' - invalid credentials` };
     if (this.#loopbackOnly.has(name) && !isLoopback(peerHost)) {
       return { ok: false, reason: `user '${name}' can only connect via localhost` };
     }

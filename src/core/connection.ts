@@ -1,6 +1,7 @@
 import type { ConnectionInfo, CoreConnection, Session, SessionHandler } from './api.js';
 import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
+import type { ConnectionAccess } from '../auth/access.js';
 
 let nextConnectionId = 1;
 
@@ -22,8 +23,12 @@ export class Connection implements CoreConnection {
   readonly #registry: ConnectionRegistry;
   #closed = false;
 
-  constructor(info: ConnectionInfo, vhost: VHost, registry: ConnectionRegistry) {
+  /** what the connection's user may do in its vhost */
+  readonly access: ConnectionAccess;
+
+  constructor(info: ConnectionInfo, vhost: VHost, registry: ConnectionRegistry, access: ConnectionAccess) {
     this.info = info;
+    this.access = access;
     this.vhost = vhost;
     this.#registry = registry;
   }

@@ -1,4 +1,5 @@
 import { UserStore, type LoginResult } from '../auth/users.js';
+import { ConnectionAccess } from '../auth/access.js';
 import type { Logger } from '../log.js';
 import type { ConnectionInfo, CoreConnection } from './api.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
@@ -31,9 +32,11 @@ export class Core implements ConnectionRegistry {
   constructor(options: CoreOptions = {}) {
     this.log = options.log;
     this.users = new UserStore(options.loopbackUsers ?? ['guest']);
-    this.users.add(options.defaultUser ?? 'guest', options.defaultPass ?? 'guest', ['administrator']);
+    const defaultUser = options.defaultUser ?? 'guest';
+    this.users.add(defaultUser, options.defaultPass ?? 'guest', ['administrator']);
     this.defaultVhost = options.defaultVhost ?? '/';
     this.addVhost(this.defaultVhost);
+    this.users.setPermissions(defaultUser, this.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
   }
 
   addVhost(name: string): VHost {
@@ -53,11 +56,19 @@ export class Core implements ConnectionRegistry {
     return this.users.login(user, password, peerHost);
   }
 
-  /** Register a client connection; 530 NOT_ALLOWED when its vhost does not exist. */
+  /**
+   * Register a client connection of an authenticated user; 530 NOT_ALLOWED when its vhost
+   * does not exist or the user has no permissions there (RabbitMQ's connection.open checks).
+   */
   connect(info: ConnectionInfo): CoreConnection {
     const vhost = this.vhosts.get(info.vhost);
     if (!vhost) throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - vhost ${info.vhost} not found`);
-    const c = new Connection(info, vhost, this);
+    const permission = this.users.permission(info.user, info.vhost);
+    if (!permission) {
+      throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - access to vhost '${info.vhost}' refused for user '${info.user}'`);
+    }
+    const access = new ConnectionAccess(info.user, info.vhost, permission, this.users.topicPermissions(info.user, info.vhost), info.name);
+    const c = new Connection(info, vhost, this, access);
     this.connections.set(c.id, c);
     return c;
   }

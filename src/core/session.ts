@@ -18,7 +18,8 @@ import {
   noReplyConsumer,
   type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { accessRefused, BrokerError, notAllowed } from './errors.js';
+import { accessRefused, BrokerError, notAllowed, preconditionFailed } from './errors.js';
+import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
@@ -48,11 +49,15 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
   #lastQueue = '';
   #replyConsumer: DirectReplyConsumer | null = null;
+  /** the last exchange this session was found allowed to publish to */
+  #writableExchange: string | null = null;
+  readonly #access: ConnectionAccess;
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
     this.#vhost = vhost;
     this.#handler = handler;
+    this.#access = connection.access;
   }
 
   get closed(): boolean {
@@ -70,21 +75,23 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   // ---- exchanges -------------------------------------------------------------------------
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
+    if (!options.passive && name !== '') this.#access.check('configure', 'exchange', name);
     this.#vhost.declareExchange(name, type, options);
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
+    if (name !== '') this.#access.check('configure', 'exchange', name);
     this.#vhost.deleteExchange(name, ifUnused);
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#vhost.checkBindable(source, destination);
+    this.#checkBind('exchange', destination, source, routingKey);
     const dest = this.#vhost.exchange(destination);
     this.#vhost.bind(source, dest, routingKey, args);
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#vhost.checkBindable(source, destination);
+    this.#checkBind('exchange', destination, source, routingKey);
     const dest = this.#vhost.exchange(destination);
     this.#vhost.unbind(source, dest, routingKey, args);
   }
@@ -94,35 +101,57 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
     // the direct reply-to pseudo-queue "exists" for passive declares, as in RabbitMQ
     if (name === DIRECT_REPLY_TO && options.passive) return { queue: name, messageCount: 0, consumerCount: 0 };
+    if (!options.passive && name !== '') {
+      this.#access.check('configure', 'queue', name);
+      // RabbitMQ: declaring a dead-letter exchange needs write on it and read on the queue
+      const dlx = options.arguments?.['x-dead-letter-exchange'];
+      if (typeof dlx === 'string') {
+        this.#access.check('write', 'exchange', dlx);
+        this.#access.check('read', 'queue', name);
+      }
+    }
     const q = this.#vhost.declareQueue(name, options, this.connection.id);
     this.#lastQueue = q.name;
     return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
   }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#vhost.checkBindable(exchange);
+    this.#checkBind('queue', this.#queueName(queue), exchange, routingKey);
     const q = this.#queue(queue);
     this.#vhost.bind(exchange, q, routingKey === '' && queue === '' ? q.name : routingKey, args);
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#vhost.checkBindable(exchange);
+    this.#checkBind('queue', this.#queueName(queue), exchange, routingKey);
     const q = this.#queue(queue);
     this.#vhost.unbind(exchange, q, routingKey, args);
   }
 
   purgeQueue(queue: string): number {
+    this.#access.check('read', 'queue', this.#queueName(queue));
     return this.#queue(queue).purge();
   }
 
   deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): number {
+    this.#access.check('configure', 'queue', this.#queueName(queue));
     return this.#vhost.deleteQueue(this.#queueName(queue), this.connection.id, ifUnused, ifEmpty);
   }
 
   // ---- publishing ------------------------------------------------------------------------
 
   publish(message: Message, mandatory: boolean, confirmToken?: number): void {
+    // one regex test per exchange name change, not per message
+    if (message.exchange !== this.#writableExchange) {
+      this.#access.check('write', 'exchange', message.exchange);
+      this.#writableExchange = message.exchange;
+    }
+    const userId = message.properties.userId;
+    if (userId !== undefined && userId !== this.#access.user) {
+      // RabbitMQ validates user-id against the authenticated user
+      throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.#access.user}'`);
+    }
     const x = this.#vhost.exchange(message.exchange);
+    if (x.type === 'topic') this.#access.checkTopic('write', x.name, message.routingKey);
     if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
     message.publisherId = this.connection.id;
     if (message.properties.replyTo === DIRECT_REPLY_TO) {
@@ -169,6 +198,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
       this.#vhost.directReplies.set(this.#replyConsumer.address, this);
       return tag;
     }
+    this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
     if (q.hasExclusiveConsumer() || (o.exclusive && q.consumerCount > 0)) {
       throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
@@ -188,6 +218,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   }
 
   get(queue: string, noAck: boolean): GetResult | null {
+    this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
     const entry = q.take();
     if (!entry) return null;
@@ -290,6 +321,18 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * Binding checks in RabbitMQ's order: the default exchange is refused (403), then write on
+   * the destination, read on the source, and topic read permission on the binding key.
+   */
+  #checkBind(kind: 'queue' | 'exchange', destination: string, source: string, routingKey: string): void {
+    this.#vhost.checkBindable(source, kind === 'exchange' ? destination : undefined);
+    this.#access.check('write', kind, destination);
+    this.#access.check('read', 'exchange', source);
+    const x = this.#vhost.exchanges.get(source);
+    if (x?.type === 'topic') this.#access.checkTopic('read', source, routingKey);
+  }
 
   #stopReplies(): void {
     if (!this.#replyConsumer) return;

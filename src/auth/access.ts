@@ -1,0 +1,47 @@
+import { accessRefused } from '../core/errors.js';
+import type { Access, CompiledPermission, TopicPermission } from './permissions.js';
+import { compile, expandTopicPattern } from './permissions.js';
+
+/**
+ * What one connection's user may do in its vhost, checked by the core on every operation
+ * (so AMQP, MQTT and STOMP are all held to the same rules). Error texts are RabbitMQ's.
+ */
+export class ConnectionAccess {
+  readonly user: string;
+  readonly vhost: string;
+  readonly #permission: CompiledPermission;
+  readonly #topic: { exchange: string; write: RegExp | null; read: RegExp | null }[];
+
+  constructor(user: string, vhost: string, permission: CompiledPermission, topic: TopicPermission[], clientId?: string) {
+    this.user = user;
+    this.vhost = vhost;
+    this.#permission = permission;
+    const vars = { username: user, vhost, client_id: clientId };
+    this.#topic = topic.map((t) => ({
+      exchange: t.exchange,
+      write: compile(expandTopicPattern(t.write, vars)),
+      read: compile(expandTopicPattern(t.read, vars)),
+    }));
+  }
+
+  /** 403 unless the user has `access` to the named queue or exchange */
+  check(access: Access, kind: 'queue' | 'exchange', name: string): void {
+    if (this.#permission.allows(access, name)) return;
+    throw accessRefused(
+      `${access} access to ${kind} '${name}' in vhost '${this.vhost}' refused for user '${this.user}'`,
+    );
+  }
+
+  /** Topic permissions on a topic exchange's routing key (RabbitMQ: checked only where defined for that exchange). */
+  checkTopic(access: 'write' | 'read', exchange: string, routingKey: string): void {
+    if (this.#topic.length === 0) return;
+    for (const t of this.#topic) {
+      if (t.exchange !== exchange) continue;
+      const re = access === 'write' ? t.write : t.read;
+      if (re !== null && re.test(routingKey)) return;
+      throw accessRefused(
+        `${access} access to topic '${routingKey}' in exchange '${exchange}' in vhost '${this.vhost}' refused for user '${this.user}'`,
+      );
+    }
+  }
+}
