@@ -23,6 +23,10 @@ export class Exchange {
   readonly bindings = new Map<string, Binding>();
   /** bindings with this exchange as destination (exchange-to-exchange) */
   readonly inbound = new Set<Binding>();
+  /** declared arguments merged with the policy in effect (alternate-exchange) */
+  effectiveArguments: FieldTable;
+  /** name of the policy in effect, if any */
+  policy: string | null = null;
   /** routing pass that last reached this exchange (see ExchangeRouter.route) */
   routeMark = 0;
   deleted = false;
@@ -34,6 +38,7 @@ export class Exchange {
     this.autoDelete = flags.autoDelete;
     this.internal = flags.internal;
     this.arguments = flags.arguments;
+    this.effectiveArguments = flags.arguments;
     this.router = router;
   }
 }

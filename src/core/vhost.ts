@@ -12,6 +12,7 @@ import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queu
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
+import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
 import type { DirectReplyTarget } from './delivery/direct-reply-to.js';
 
 /** The exchanges every vhost starts with (AMQP 0-9-1 §3.1.3, plus RabbitMQ's amq.match alias). */
@@ -36,6 +37,7 @@ export class VHost implements QueueLifecycle {
   readonly queues = new Map<string, Queue>();
   /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
   readonly directReplies = new Map<string, DirectReplyTarget>();
+  readonly policies = new Map<string, Policy>();
   /** timers for delayed messages and redelivery back-off */
   readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
@@ -82,6 +84,7 @@ export class VHost implements QueueLifecycle {
         xType.create(o.arguments ?? EMPTY, this.#types),
       );
       this.exchanges.set(name, x);
+      this.#applyExchangePolicy(x);
       return x;
     }
     const what = `exchange '${name}' in vhost '${this.name}'`;
@@ -136,6 +139,7 @@ export class VHost implements QueueLifecycle {
       this,
     );
     this.queues.set(name, q);
+    this.#applyQueuePolicy(q);
     return q;
   }
 
@@ -209,7 +213,7 @@ export class VHost implements QueueLifecycle {
     // exchange's AE, then that one's, stopping at a cycle or a missing exchange
     let from = x;
     while (queues === 0) {
-      const aeName = from.arguments['alternate-exchange'];
+      const aeName = from.effectiveArguments['alternate-exchange'];
       const ae = typeof aeName === 'string' ? this.exchanges.get(aeName) : undefined;
       if (!ae || ae.routeMark === epoch) break;
       out.length = 0;
@@ -300,6 +304,38 @@ export class VHost implements QueueLifecycle {
     // copy: enqueueing can dead-letter again (length limits), which reuses the scratch array
     const targets = this.route(x, dead).slice();
     for (const target of targets) if (!isDeadLetterCycle(dead, target)) target.enqueue(dead);
+  }
+
+  // ---- policies --------------------------------------------------------------------------
+
+  setPolicy(p: Policy): void {
+    validatePolicy(p);
+    this.policies.set(p.name, { ...p, vhost: this.name });
+    this.#reapplyPolicies();
+  }
+
+  clearPolicy(name: string): boolean {
+    const had = this.policies.delete(name);
+    if (had) this.#reapplyPolicies();
+    return had;
+  }
+
+  #reapplyPolicies(): void {
+    for (const q of this.queues.values()) this.#applyQueuePolicy(q);
+    for (const x of this.exchanges.values()) this.#applyExchangePolicy(x);
+  }
+
+  #applyQueuePolicy(q: Queue): void {
+    const p = effectivePolicy(this.policies.values(), 'queue', q.name);
+    if (!p && q.policy === null) return;
+    q.applySettings(mergePolicy('queue', q.arguments, p), p?.name ?? null);
+  }
+
+  #applyExchangePolicy(x: Exchange): void {
+    if (x.name === '') return;
+    const p = effectivePolicy(this.policies.values(), 'exchange', x.name);
+    x.effectiveArguments = mergePolicy('exchange', x.arguments, p);
+    x.policy = p?.name ?? null;
   }
 
   // ---- internals -------------------------------------------------------------------------

@@ -56,6 +56,8 @@ export class Queue {
   /** bindings that lead here */
   readonly inbound = new Set<Binding>();
   settings: QueueSettings;
+  /** name of the policy in effect, if any (for operators) */
+  policy: string | null = null;
   /** routing pass that last reached this queue (see ExchangeRouter.route) */
   routeMark = 0;
   deleted = false;
@@ -295,6 +297,19 @@ export class Queue {
     if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
     this.#expiryTimer = null;
     this.purge();
+  }
+
+  /**
+   * New effective arguments (a policy was set or cleared): apply them to the running queue —
+   * limits take effect now, the idle clock and expiry timer restart.
+   */
+  applySettings(effectiveArgs: FieldTable, policy: string | null): void {
+    this.settings = settingsFrom(effectiveArgs);
+    this.policy = policy;
+    if (this.settings.overflow === 'drop-head') this.#dropHeadOverLimit();
+    this.#clearIdleTimer();
+    this.touch();
+    this.#scheduleExpiry();
   }
 
   /** Everything still ready, for deletion and inspection. */
