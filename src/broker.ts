@@ -1,0 +1,207 @@
+/**
+ * Warren as a library: start and stop a whole broker in-process.
+ *
+ *   const broker = new Broker({ dataDir: tmp, log: { level: 'warn' }, amqp: { port: 0, host: '127.0.0.1' } });
+ *   await broker.start();
+ *   const url = broker.url('amqp'); // amqp://guest:guest@127.0.0.1:41234
+ *   await broker.stop();
+ *
+ * Start order: resolve the configuration (plugin sections validated by their manifests),
+ * create the data directory, create the core, start the enabled plugins in dependency
+ * order. Stop is the reverse: plugins stop in reverse order (AMQP clients get
+ * connection.close 320 CONNECTION_FORCED with the reason), then the core shuts down.
+ */
+import { mkdirSync } from 'node:fs';
+import { Core } from './core/core.js';
+import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
+import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
+import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
+import type { ListenerAddress, PluginConfig } from './plugin-host/manifest.js';
+
+/** A plugin section in object form: its keys in snake_case or camelCase (`frame_max` or `frameMax`). */
+export type SectionOptions = Record<string, number | string | boolean | undefined>;
+
+/**
+ * The configuration in object form: the conf file's keys nested at the dots, in camelCase
+ * or snake_case. These override the conf file, the environment and flags (when the broker
+ * is given those through `BrokerSetup`). Unknown keys are errors, as in the conf file.
+ */
+export interface BrokerOptions {
+  dataDir?: string;
+  log?: { level?: LogLevel; format?: LogFormat; output?: 'stderr' | 'stdout' };
+  defaultUser?: string;
+  defaultPass?: string;
+  defaultVhost?: string;
+  /** users that may only connect from localhost; [] for nobody */
+  loopbackUsers?: string[];
+  /** milliseconds, or text with a unit ('10s') */
+  shutdownTimeout?: number | string;
+  /** `{ mqtt: { enabled: false } }` */
+  plugins?: Record<string, { enabled?: boolean }>;
+  amqp?: SectionOptions;
+  mqtt?: SectionOptions;
+  stomp?: SectionOptions;
+  management?: SectionOptions;
+  /** other plugin sections */
+  [section: string]: unknown;
+}
+
+/** How the broker is embedded, rather than what it is configured to be. */
+export interface BrokerSetup {
+  /** log through this logger instead of one built from the `log.*` keys */
+  logger?: Logger;
+  /** the plugins that may run; default: the built-in ones (src/plugin-host/builtin.ts) */
+  plugins?: PluginTable;
+  /**
+   * Lower configuration layers, below the options: a conf file, an environment, flags.
+   * A library broker reads none of them unless given here; `warren start` gives all three.
+   */
+  config?: Omit<ConfigSources, 'options'>;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export class Broker {
+  readonly #options: BrokerOptions;
+  readonly #setup: BrokerSetup;
+  #state: State = 'new';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #config: ResolvedConfig | undefined;
+  #log: Logger | undefined;
+  #core: Core | undefined;
+  #host: PluginHost | undefined;
+
+  constructor(options: BrokerOptions = {}, setup: BrokerSetup = {}) {
+    this.#options = options;
+    this.#setup = setup;
+  }
+
+  /** Resolves once every enabled plugin listens; rejects (with nothing left running) on a bad config or a plugin failure. */
+  start(): Promise<void> {
+    if (this.#state !== 'new') return Promise.reject(new Error(`broker cannot start: it is ${this.#state}`));
+    this.#state = 'starting';
+    this.#starting = this.#start().then(
+      () => {
+        this.#state = 'running';
+      },
+      (e: unknown) => {
+        this.#state = 'stopped';
+        throw e;
+      },
+    );
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const manifests = await loadManifests(this.#setup.plugins ?? BUILTIN_PLUGINS);
+    const config = loadConfig(manifests, { ...this.#setup.config, options: this.#options });
+    this.#config = config;
+    const log = this.#setup.logger ?? createLogger(config.log);
+    this.#log = log;
+    mkdirSync(config.dataDir, { recursive: true });
+
+    const core = new Core({
+      log,
+      defaultUser: config.defaultUser,
+      defaultPass: config.defaultPass,
+      defaultVhost: config.defaultVhost,
+      loopbackUsers: config.loopbackUsers,
+    });
+    this.#core = core;
+    const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
+    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs });
+    this.#host = host;
+    const sections = new Map<string, PluginConfig>();
+    for (const [name, p] of config.plugins) sections.set(name, p.config);
+    try {
+      await host.start(order, sections);
+    } catch (e) {
+      core.shutdown();
+      throw e;
+    }
+    log.info('broker started', {
+      dataDir: config.dataDir,
+      ...(config.file ? { configFile: config.file } : {}),
+      plugins: host.running(),
+      listeners: host.addresses(),
+    });
+  }
+
+  /**
+   * Stop the plugins in reverse start order, telling clients `reason`, then shut the core
+   * down. Safe to call more than once, or while starting (waits for the start first).
+   */
+  stop(reason = "broker forced connection closure with reason 'shutdown'"): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      return;
+    }
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.#log!.info('broker stopping', { reason });
+    await this.#host!.stop(reason);
+    this.#core!.shutdown();
+    this.#state = 'stopped';
+    this.#log!.info('broker stopped');
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** The core, for advanced embedding (declaring topology without a client, tests). */
+  get core(): Core {
+    if (!this.#core) throw new Error('broker not started');
+    return this.#core;
+  }
+
+  /** The resolved configuration, with each key's source. */
+  get config(): ResolvedConfig {
+    if (!this.#config) throw new Error('broker not started');
+    return this.#config;
+  }
+
+  get log(): Logger {
+    if (!this.#log) throw new Error('broker not started');
+    return this.#log;
+  }
+
+  /** Every listener of every running plugin. */
+  listeners(): ListenerAddress[] {
+    return this.#host?.addresses() ?? [];
+  }
+
+  /** Where the listener `name` ('amqp', 'mqtt' …) accepts connections: the real port when 0 was asked. */
+  address(name: string): { host: string; port: number } {
+    const found = this.listeners().find((l) => l.name === name);
+    if (!found) {
+      const known = this.listeners().map((l) => l.name);
+      throw new Error(`no listener named ${name} (${known.length ? `listeners: ${known.join(', ')}` : 'none running'})`);
+    }
+    return { host: found.host, port: found.port };
+  }
+
+  /**
+   * A URL a client on this machine can connect with: `amqp://guest:guest@127.0.0.1:5672`.
+   * A wildcard listen address becomes loopback; the default user's credentials are included;
+   * a default vhost other than '/' is appended, as the AMQP URI spec places it.
+   */
+  url(name: string): string {
+    const { host, port } = this.address(name);
+    const config = this.config;
+    const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+    const auth = `${encodeURIComponent(config.defaultUser)}:${encodeURIComponent(config.defaultPass)}@`;
+    const vhost = name.startsWith('amqp') && config.defaultVhost !== '/' ? `/${encodeURIComponent(config.defaultVhost)}` : '';
+    return `${name}://${auth}${hostPart}:${port}${vhost}`;
+  }
+}
+

@@ -1,0 +1,85 @@
+/**
+ * The broker-level configuration keys and their defaults: the single source for both the
+ * running broker and the generated conf/warren.conf (`npm run gen-conf`).
+ *
+ * Plugin keys (`amqp.port` …) are declared by each plugin's manifest, not here; whether a
+ * plugin starts is `plugins.<name>.enabled`, defaulting to the manifest's `enabledByDefault`.
+ */
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import type { KeySpec } from './schema.js';
+
+export const BROKER_KEYS = {
+  data_dir: {
+    type: 'string',
+    default: './data',
+    doc: 'Directory for the message store and metadata; created at start, relative to the working directory.',
+    env: 'WARREN_DATA_DIR',
+  },
+  'log.level': {
+    type: 'string',
+    default: 'info',
+    values: LOG_LEVELS,
+    doc: 'Lowest level of the lines logged; silent logs nothing.',
+    env: 'WARREN_LOG_LEVEL',
+  },
+  'log.format': {
+    type: 'string',
+    default: 'json',
+    values: LOG_FORMATS,
+    doc: 'json: one object per line, for log collectors; text: one readable line, for people.',
+    env: 'WARREN_LOG_FORMAT',
+  },
+  'log.output': {
+    type: 'string',
+    default: 'stderr',
+    values: ['stderr', 'stdout'],
+    doc: 'Where log lines go.',
+    env: 'WARREN_LOG_OUTPUT',
+  },
+  default_user: {
+    type: 'string',
+    default: 'guest',
+    doc: 'User created at start, administrator with full rights on the default vhost (as RabbitMQ).',
+    env: 'WARREN_DEFAULT_USER',
+  },
+  default_pass: {
+    type: 'string',
+    default: 'guest',
+    doc: 'Password of default_user; change it before exposing the broker beyond localhost.',
+    env: 'WARREN_DEFAULT_PASS',
+  },
+  default_vhost: {
+    type: 'string',
+    default: '/',
+    doc: 'Virtual host created at start.',
+    env: 'WARREN_DEFAULT_VHOST',
+  },
+  loopback_users: {
+    type: 'list',
+    default: ['guest'],
+    doc: 'Users that may only connect from localhost (comma-separated; none for nobody), as RabbitMQ.',
+    env: 'WARREN_LOOPBACK_USERS',
+  },
+  shutdown_timeout: {
+    type: 'duration',
+    default: '10s',
+    min: 0,
+    doc: 'How long stop waits for each plugin to close its listeners and connections before moving on.',
+    env: 'WARREN_SHUTDOWN_TIMEOUT',
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type BrokerKey = keyof typeof BROKER_KEYS;
+
+/**
+ * Top-level names a plugin section may not take: the broker-level ones, `plugins` (the
+ * enable switches) and `config` (the `--config` flag / `WARREN_CONFIG`).
+ */
+export const RESERVED_SECTIONS: ReadonlySet<string> = new Set([
+  ...Object.keys(BROKER_KEYS).map((k) => k.split('.')[0]!),
+  'plugins',
+  'config',
+]);
+
+/** The conf file read by `warren start` when neither `--config` nor WARREN_CONFIG names one (if it exists). */
+export const DEFAULT_CONF_FILE = 'conf/warren.conf';

@@ -1,0 +1,14 @@
+/**
+ * The plugins Warren ships with. Each entry imports its plugin module lazily, so a plugin's
+ * code (and its dependencies) load only when the broker starts. The import paths are
+ * literal so that both the tsc output (dist/src → dist/plugins) and vitest resolve them.
+ */
+import type { PluginManifest } from './manifest.js';
+
+/** plugin name → loader of the module whose default export is its manifest */
+export type PluginTable = Readonly<Record<string, () => Promise<{ default: PluginManifest }>>>;
+
+export const BUILTIN_PLUGINS: PluginTable = {
+  // amqp: () => import('../../plugins/amqp/index.js'),  — enabled when plugins/amqp lands
+  // mqtt, stomp, management: later
+};

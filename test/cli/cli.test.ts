@@ -1,0 +1,125 @@
+/**
+ * The real `warren` command, compiled by test/global-setup.ts and spawned as `npm start`
+ * runs it: `node <build>/src/cli.js start`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+
+const cli = join(inject('buildDir'), 'src', 'cli.js');
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
+
+let dir: string;
+const children: ChildProcess[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** JSON log records seen so far on stderr */
+  records: () => Record<string, unknown>[];
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(script: string, args: string[], env: Record<string, string> = {}): Run {
+  // A clean environment: the test's own WARREN_* variables must not leak in.
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const records = () => err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, stdout: () => out, stderr: () => err, records, exit };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, r: Run, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (r.child.exitCode !== null) throw new Error(`exited (${r.child.exitCode}) before ${what}; stderr:\n${r.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr:\n${r.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('warren CLI', () => {
+  it('start: creates the data dir, logs that it started, stops gracefully on SIGTERM with exit 0', async () => {
+    const dataDir = join(dir, 'data');
+    const r = run(cli, ['start'], { WARREN_DATA_DIR: dataDir });
+    const started = await until('the start log line', () => r.records().find((l) => l.msg === 'broker started'), r);
+    expect(started).toMatchObject({ level: 'info', dataDir });
+    expect(Array.isArray(started.listeners)).toBe(true);
+    expect(existsSync(dataDir)).toBe(true);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toEqual({ code: 0, signal: null });
+    const msgs = r.records().map((l) => l.msg);
+    expect(msgs.slice(msgs.indexOf('signal received: stopping'))).toEqual(['signal received: stopping', 'broker stopping', 'broker stopped']);
+    expect(r.stdout()).toBe('');
+  });
+
+  it('start: flags override the environment (text logs on stdout, data dir from the flag)', async () => {
+    const r = run(cli, ['start', '--log.format', 'text', '--log.output=stdout', '--data-dir', 'from-flag'], {
+      WARREN_DATA_DIR: join(dir, 'from-env'),
+    });
+    await until('the start line', () => (r.stdout().includes('INFO  broker started') ? true : undefined), r);
+    expect(r.stdout()).toContain(`dataDir=${join(dir, 'from-flag')}`);
+    expect(existsSync(join(dir, 'from-env'))).toBe(false);
+    r.child.kill('SIGINT');
+    expect((await r.exit).code).toBe(0);
+  });
+
+  it('a bad value: exit code 2 and one line on stderr naming the key and its source', async () => {
+    const r = run(cli, ['start'], { WARREN_DATA_DIR: dir, WARREN_LOG_LEVEL: 'loud' });
+    expect((await r.exit).code).toBe(2);
+    expect(r.stderr()).toBe(
+      'warren: invalid value "loud" for log.level (env WARREN_LOG_LEVEL): expected one of debug, info, warn, error, silent\n',
+    );
+  });
+
+  it('an unknown key or a missing conf file: exit code 2, one line', async () => {
+    const typo = run(cli, ['start', '--data-dri', 'x']);
+    expect((await typo.exit).code).toBe(2);
+    expect(typo.stderr()).toBe('warren: unknown key data_dri (flag --data-dri); did you mean data_dir?\n');
+    const missing = run(cli, ['start', '--config', 'nope.conf']);
+    expect((await missing.exit).code).toBe(2);
+    expect(missing.stderr()).toBe('warren: config file nope.conf not found (flag --config)\n');
+  });
+
+  it('--version through the package bin (bin/warren.js over a build), --help; an unknown command exits 2', async () => {
+    // Lay out <dir>/bin/warren.js next to <dir>/dist → this run's build, as in the package.
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(bin, join(dir, 'bin', 'warren.js'));
+    symlinkSync(inject('buildDir'), join(dir, 'dist'));
+    const version = run(join(dir, 'bin', 'warren.js'), ['--version']);
+    expect((await version.exit).code).toBe(0);
+    expect(version.stdout()).toMatch(/^warren \d+\.\d+\.\d+\n$/);
+    rmSync(join(dir, 'dist'));
+    const unbuilt = run(join(dir, 'bin', 'warren.js'), ['--version']);
+    expect((await unbuilt.exit).code).toBe(1);
+    expect(unbuilt.stderr()).toBe('warren: dist/src/cli.js is missing; run `npm run build` first\n');
+    const help = run(cli, ['--help']);
+    expect((await help.exit).code).toBe(0);
+    expect(help.stdout()).toContain('Usage: warren <command>');
+    const unknown = run(cli, ['serve']);
+    expect((await unknown.exit).code).toBe(2);
+    expect(unknown.stderr()).toBe('warren: unknown command "serve"; see warren --help\n');
+  });
+});
