@@ -67,3 +67,19 @@ export class CpuSampler {
 export function round2(v) {
   return v === null ? null : Math.round(v * 100) / 100;
 }
+
+/**
+ * Cores busy on the whole machine over the next `ms` milliseconds, or null
+ * where /proc/stat is missing. The runner uses it to wait for a quiet
+ * machine: on a shared 2-core box, another process's test run halves
+ * whatever we measure.
+ * @param {number} ms
+ * @returns {Promise<number | null>}
+ */
+export async function sampleHostBusyCores(ms) {
+  const start = readHostTicks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const end = readHostTicks();
+  if (!start || !end || end.total <= start.total) return null;
+  return round2(((end.busy - start.busy) / (end.total - start.total)) * cpus().length);
+}

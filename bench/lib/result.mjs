@@ -94,6 +94,13 @@ export function buildResult(run, plan) {
       : { generator: toCores(run.cpu.coordinatorMicros ?? 0) }),
     of: run.cpu.cores ?? null,
   };
+  // What the broker and the generator do not explain: other processes on the machine.
+  const generator = options.mode === 'fork'
+    ? (result.cpu_cores.publisher ?? 0) + (result.cpu_cores.consumers ?? 0) + (result.cpu_cores.coordinator ?? 0)
+    : result.cpu_cores.generator;
+  result.cpu_cores.other = result.cpu_cores.host_busy !== null && result.cpu_cores.broker !== null && generator !== null
+    ? round2(Math.max(0, result.cpu_cores.host_busy - result.cpu_cores.broker - generator))
+    : null;
   result.blocked_events = pubStats?.blockedEvents ?? 0;
   if (latency.negative > 0) result.clock_skew_samples = latency.negative;
 

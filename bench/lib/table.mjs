@@ -8,7 +8,7 @@
 /** @typedef {{ label: string, scenario: string, result: Record<string, any> }} RunRecord */
 
 /**
- * Rows shown for every scenario; `higherIsBetter` only informs the reader.
+ * Rows shown for every scenario (a row is left out when no broker has a value).
  * @type {{ name: string, pick: (r: Record<string, any>) => number | null | undefined, decimals: number }[]}
  */
 const METRICS = [
@@ -20,7 +20,23 @@ const METRICS = [
   { name: 'confirm p50 ms', pick: (r) => r.confirms?.latency_ms?.p50, decimals: 2 },
   { name: 'confirm p99 ms', pick: (r) => r.confirms?.latency_ms?.p99, decimals: 2 },
   { name: 'broker CPU cores', pick: (r) => r.cpu_cores?.broker, decimals: 2 },
+  { name: 'generator CPU cores', pick: (r) => generatorCores(r.cpu_cores), decimals: 2 },
+  { name: 'host busy cores', pick: (r) => r.cpu_cores?.host_busy, decimals: 2 },
+  { name: 'other processes CPU cores', pick: (r) => r.cpu_cores?.other, decimals: 2 },
 ];
+
+/**
+ * CPU used by the load generator itself: one process inline, the sum of its
+ * processes when forked.
+ * @param {Record<string, number | null> | undefined} cpu
+ * @returns {number | null}
+ */
+function generatorCores(cpu) {
+  if (!cpu) return null;
+  if (typeof cpu.generator === 'number') return cpu.generator;
+  const parts = [cpu.publisher, cpu.consumers, cpu.coordinator].filter((v) => typeof v === 'number');
+  return parts.length === 0 ? null : /** @type {number[]} */ (parts).reduce((a, b) => a + b, 0);
+}
 
 /**
  * @param {RunRecord[]} records
