@@ -1,0 +1,135 @@
+/**
+ * Cuts the byte stream of a connection (after the protocol header) into frames
+ * (AMQP 0-9-1 §4.2.3): type octet | channel uint16 | size uint32 | payload | 0xCE.
+ *
+ * Frames lying wholly inside one socket chunk are handed on as zero-copy subarrays of it. A
+ * frame split across chunks is assembled in a buffer allocated once at its exact size (the
+ * size is known from its header), so a large body is copied once, not re-concatenated per
+ * chunk. No object is allocated per frame: the sink gets positional arguments.
+ *
+ * Errors are BrokerError FRAME_ERROR (501): an unknown frame type, a frame larger than the
+ * negotiated frame-max, a heartbeat with a payload, a missing frame-end octet. After one, the
+ * stream cannot be resynchronised: the caller closes the connection and stops pushing.
+ */
+import { BrokerError } from '../../../src/core/errors.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
+
+export interface FrameSink {
+  onMethodFrame(channel: number, payload: Buffer): void;
+  onHeaderFrame(channel: number, payload: Buffer): void;
+  onBodyFrame(channel: number, payload: Buffer): void;
+  onHeartbeatFrame(channel: number): void;
+}
+
+export class FrameReader {
+  /** largest acceptable frame, overhead included (the negotiated frame-max); 0 = no limit */
+  frameMax: number;
+  readonly #sink: FrameSink;
+  /** the first bytes of a frame header that arrived at the end of a chunk */
+  readonly #head = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  #headFilled = 0;
+  /** a frame being assembled across chunks, allocated at its full size */
+  #partial: Buffer | null = null;
+  #partialFilled = 0;
+
+  constructor(sink: FrameSink, frameMax: number) {
+    this.#sink = sink;
+    this.frameMax = frameMax;
+  }
+
+  /** true while part of a frame is buffered */
+  get midFrame(): boolean {
+    return this.#headFilled > 0 || this.#partial !== null;
+  }
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    const len = chunk.length;
+
+    if (this.#headFilled > 0) {
+      const take = Math.min(FRAME_HEADER_SIZE - this.#headFilled, len);
+      chunk.copy(this.#head, this.#headFilled, 0, take);
+      this.#headFilled += take;
+      pos = take;
+      if (this.#headFilled < FRAME_HEADER_SIZE) return;
+      this.#headFilled = 0;
+      this.#startPartial(this.#head, 0, FRAME_HEADER_SIZE);
+    }
+
+    if (this.#partial !== null) {
+      const partial = this.#partial;
+      const take = Math.min(partial.length - this.#partialFilled, len - pos);
+      chunk.copy(partial, this.#partialFilled, pos, pos + take);
+      this.#partialFilled += take;
+      pos += take;
+      if (this.#partialFilled < partial.length) return;
+      this.#partial = null;
+      this.#dispatch(partial, 0, partial.length - FRAME_OVERHEAD);
+    }
+
+    while (len - pos >= FRAME_HEADER_SIZE) {
+      const size = this.#checkHeader(chunk, pos);
+      if (len - pos < size + FRAME_OVERHEAD) break;
+      this.#dispatch(chunk, pos, size);
+      pos += size + FRAME_OVERHEAD;
+    }
+
+    const rest = len - pos;
+    if (rest === 0) return;
+    if (rest < FRAME_HEADER_SIZE) {
+      chunk.copy(this.#head, 0, pos);
+      this.#headFilled = rest;
+    } else {
+      this.#startPartial(chunk, pos, rest);
+    }
+  }
+
+  /** Validate the header at `pos`; returns the payload size. */
+  #checkHeader(buf: Buffer, pos: number): number {
+    const type = buf[pos];
+    const size = buf.readUInt32BE(pos + 3);
+    if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
+      throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - unknown frame type ${type}`);
+    }
+    // frame-max counts the whole frame, overhead included (RabbitMQ compares the payload with frame_max - 8)
+    if (this.frameMax > 0 && size > this.frameMax - FRAME_OVERHEAD) {
+      throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - frame of type ${type} too large: payload ${size} > ${this.frameMax - FRAME_OVERHEAD} (frame_max ${this.frameMax})`);
+    }
+    // AMQP 0-9-1 §4.2.7: a heartbeat frame has an empty payload
+    if (type === FRAME_HEARTBEAT && size !== 0) {
+      throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - heartbeat frame with a ${size}-octet payload`);
+    }
+    return size;
+  }
+
+  /** Begin assembling a frame whose first `n` bytes (header complete) are at `buf[pos]`. */
+  #startPartial(buf: Buffer, pos: number, n: number): void {
+    const size = this.#checkHeader(buf, pos);
+    const frame = Buffer.allocUnsafe(size + FRAME_OVERHEAD);
+    buf.copy(frame, 0, pos, pos + n);
+    this.#partial = frame;
+    this.#partialFilled = n;
+  }
+
+  #dispatch(buf: Buffer, pos: number, size: number): void {
+    const payloadStart = pos + FRAME_HEADER_SIZE;
+    const endAt = payloadStart + size;
+    if (buf[endAt] !== FRAME_END) {
+      throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - frame-end octet 0x${buf[endAt].toString(16)} instead of 0xce`);
+    }
+    const channel = buf.readUInt16BE(pos + 1);
+    switch (buf[pos]) {
+      case FRAME_METHOD:
+        this.#sink.onMethodFrame(channel, buf.subarray(payloadStart, endAt));
+        break;
+      case FRAME_HEADER:
+        this.#sink.onHeaderFrame(channel, buf.subarray(payloadStart, endAt));
+        break;
+      case FRAME_BODY:
+        this.#sink.onBodyFrame(channel, buf.subarray(payloadStart, endAt));
+        break;
+      default:
+        this.#sink.onHeartbeatFrame(channel);
+    }
+  }
+}
