@@ -82,15 +82,10 @@ export class Broker {
   start(): Promise<void> {
     if (this.#state !== 'new') return Promise.reject(new Error(`broker cannot start: it is ${this.#state}`));
     this.#state = 'starting';
-    this.#starting = this.#start().then(
-      () => {
-        this.#state = 'running';
-      },
-      (e: unknown) => {
-        this.#state = 'stopped';
-        throw e;
-      },
-    );
+    this.#starting = this.#start().catch((e: unknown) => {
+      this.#state = 'stopped';
+      throw e;
+    });
     return this.#starting;
   }
 
@@ -121,6 +116,9 @@ export class Broker {
       core.shutdown();
       throw e;
     }
+    // Running before the line is written: whoever reacts to the line (a test, a supervisor
+    // sending a signal) finds the broker in the state the line announces.
+    this.#state = 'running';
     log.info('broker started', {
       dataDir: config.dataDir,
       ...(config.file ? { configFile: config.file } : {}),

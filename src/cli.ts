@@ -64,9 +64,36 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, io: 
 
 async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const broker = new Broker({}, { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags } });
+
+  // Handlers go in before the start: a signal that arrives while plugins are starting (or
+  // right after the "broker started" line) must stop the broker, not kill it mid-way.
+  let stopping = false;
+  let keepAlive: NodeJS.Timeout | undefined;
+  let stopped!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      io.stderr.write(`warren: second ${signal}: exiting at once\n`);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
+    stopping = true;
+    if (broker.state === 'running') broker.log.info('signal received: stopping', { signal });
+    broker.stop().then(
+      () => stopped(0),
+      (e: unknown) => {
+        io.stderr.write(`warren: stop failed: ${(e as Error)?.message ?? String(e)}\n`);
+        stopped(EXIT_START_FAILED);
+      },
+    ).finally(() => clearInterval(keepAlive));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   try {
     await broker.start();
   } catch (e) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (e instanceof ConfigError) {
       io.stderr.write(`warren: ${e.message}\n`);
       return EXIT_CONFIG_ERROR;
@@ -75,30 +102,10 @@ async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo
     io.stderr.write(`warren: start failed: ${(e as Error)?.message ?? String(e)}\n`);
     return EXIT_START_FAILED;
   }
-
-  return new Promise<number>((resolve) => {
-    // Signal handlers do not keep the event loop alive; with no listener open (every plugin
-    // disabled) the process would end at once instead of running until told to stop.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        broker.log.warn('second signal: exiting at once', { signal });
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-      }
-      stopping = true;
-      broker.log.info('signal received: stopping', { signal });
-      broker.stop().then(
-        () => resolve(0),
-        (e: unknown) => {
-          broker.log.error('stop failed', { err: e });
-          resolve(EXIT_START_FAILED);
-        },
-      ).finally(() => clearInterval(keepAlive));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  // Signal handlers do not keep the event loop alive; with no listener open (every plugin
+  // disabled) the process would end at once instead of running until told to stop.
+  if (!stopping) keepAlive = setInterval(() => undefined, 1 << 30);
+  return done;
 }
 
 /** The package version, from the package.json above this file (src/ or dist/src/). */
