@@ -1,0 +1,282 @@
+/**
+ * One STOMP client connection: bytes in through the frame parser, frames out through the
+ * transport; the protocol state the command handlers share (version, core connection,
+ * subscriptions, transactions, pending receipts); heart-beats; backpressure; and the one
+ * way out on bad input: an ERROR frame, then close (STOMP 1.2 "ERROR"). No exception leaves
+ * a socket handler: everything a frame does runs inside `#onFrame`'s try.
+ */
+import type { Core } from '../../src/core/core.js';
+import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
+import type { Logger } from '../../src/log.js';
+import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
+import { describeError, StompError } from './errors.js';
+import { Heartbeats, type HeartbeatPlan, type HeartbeatTarget } from './heartbeat.js';
+import type { Subscription, SubscriptionOwner } from './subscription.js';
+import type { StompSettings } from './settings.js';
+import type { Transport, TransportEvents } from './transport.js';
+import { COMMANDS } from './handlers/index.js';
+
+let nextConnectionNumber = 1;
+
+/** Commands whose handlers send their own RECEIPT (or none) instead of the dispatcher. */
+const OWN_RECEIPT = new Set(['CONNECT', 'STOMP', 'SEND', 'COMMIT', 'DISCONNECT']);
+
+/** Intervals of client silence tolerated before a heart-beat timeout. */
+const HEARTBEAT_TOLERANCE = 2;
+
+type State = 'connecting' | 'open' | 'closed';
+
+export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget {
+  /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
+  readonly number = nextConnectionNumber++;
+  readonly core: Core;
+  readonly settings: StompSettings;
+  readonly log: Logger;
+  transport!: Transport;
+  version: StompVersion = '1.0';
+
+  coreConnection: CoreConnection | null = null;
+  /** the session SENDs publish on (subscriptions have their own) */
+  publisher: Session | null = null;
+  /** active subscriptions by STOMP id */
+  readonly subscriptions = new Map<string, Subscription>();
+  /** active and unsubscribed-but-unsettled subscriptions by number, for ACK/NACK */
+  readonly subscriptionsByNumber = new Map<number, Subscription>();
+  nextSubscriptionNumber = 1;
+  /** open transactions: the frames to apply on COMMIT */
+  readonly transactions = new Map<string, StompFrame[]>();
+  /** /queue/ destinations already declared for SEND on this connection (RabbitMQ declares on first SEND only) */
+  readonly declaredQueues = new Set<string>();
+  /** /temp-queue/<id> → the private queue made for it */
+  readonly replyQueues = new Map<string, string>();
+
+  readonly #parser: FrameParser;
+  readonly #heartbeats = new Heartbeats();
+  readonly #onClosed: (c: StompConnection) => void;
+  #state: State = 'connecting';
+  /** confirm token → receipt id of the SEND (or COMMIT) waiting for it */
+  readonly #pendingReceipts = new Map<number, string>();
+  #nextToken = 1;
+  /** highest confirm token confirmed so far */
+  #confirmedUpTo = 0;
+  #writable = true;
+
+  constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
+    this.core = core;
+    this.settings = settings;
+    this.log = log;
+    this.#onClosed = onClosed;
+    this.#parser = new FrameParser({ onFrame: (f) => this.#onFrame(f) }, settings.limits);
+  }
+
+  /** Attach the transport (created with this connection as its event sink). */
+  attach(transport: Transport): void {
+    this.transport = transport;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  get terminator(): Buffer {
+    return frameEnd(this.settings.trailingLf);
+  }
+
+  // ---- transport events -----------------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    if (this.#state === 'closed') return;
+    this.#heartbeats.sawRead = true;
+    try {
+      this.#parser.push(chunk);
+    } catch (e) {
+      this.fail(e, undefined);
+    }
+  }
+
+  onWritable(writable: boolean): void {
+    this.#writable = writable;
+    // setWritable(false) only raises a flag in the core: safe even from inside a delivery
+    for (const s of this.subscriptionsByNumber.values()) s.session?.setWritable(writable);
+  }
+
+  onClose(): void {
+    this.#cleanup();
+  }
+
+  // ---- frames in ------------------------------------------------------------------------------
+
+  #onFrame(frame: StompFrame): void {
+    if (this.#state === 'closed') return;
+    try {
+      const command = frame.command;
+      if (this.#state === 'connecting' && command !== 'CONNECT' && command !== 'STOMP') {
+        throw new StompError('Illegal command', `You must log in using CONNECT first (got ${command})`);
+      }
+      const handler = COMMANDS.get(command);
+      if (!handler) throw new StompError('Bad command', `Could not interpret command ${command}`);
+      handler(this, frame);
+      const receipt = frame.headers['receipt'];
+      if (receipt !== undefined && !OWN_RECEIPT.has(command)) this.sendReceipt(receipt);
+    } catch (e) {
+      this.fail(e, frame.headers['receipt']);
+    }
+  }
+
+  /** CONNECT succeeded: frames are now parsed for `version`, heart-beats run. */
+  opened(version: StompVersion, coreConnection: CoreConnection, heartbeat: HeartbeatPlan): void {
+    this.version = version;
+    this.#parser.version = version;
+    this.coreConnection = coreConnection;
+    this.publisher = coreConnection.openSession(this);
+    this.#state = 'open';
+    this.#heartbeats.start(heartbeat, this, HEARTBEAT_TOLERANCE);
+  }
+
+  // ---- frames out -----------------------------------------------------------------------------
+
+  sendFrame(head: string, body: Buffer | null): void {
+    this.#heartbeats.sawWrite = true;
+    this.transport.sendFrame(head, body);
+  }
+
+  send(command: string, headers: HeaderList, body: Buffer | string | null = null): void {
+    const buf = body === null ? null : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.sendFrame(encodeHead(command, headers, buf?.length ?? 0, this.version), buf);
+  }
+
+  sendReceipt(receiptId: string): void {
+    this.send('RECEIPT', [['receipt-id', receiptId]]);
+  }
+
+  sendHeartbeat(): void {
+    this.transport.sendHeartbeat();
+  }
+
+  heartbeatTimeout(): void {
+    this.log.info('STOMP heart-beat timeout: closing', { conn: this.number, peer: this.transport.peerHost });
+    this.transport.destroy();
+    this.#cleanup();
+  }
+
+  // ---- receipts waiting for confirms ----------------------------------------------------------
+
+  /** A confirm token for a publish on `publisher`. */
+  issueToken(): number {
+    return this.#nextToken++;
+  }
+
+  /**
+   * Send RECEIPT `receiptId` once every publish up to `token` is confirmed. The core
+   * confirms a session's publishes in order (docs/invariants.md, rule 6), so waiting for the
+   * last one is waiting for all.
+   */
+  receiptAfter(token: number, receiptId: string): void {
+    if (this.#confirmedUpTo >= token) this.sendReceipt(receiptId);
+    else this.#pendingReceipts.set(token, receiptId);
+  }
+
+  /** SessionHandler of the publishing session: a confirm releases the receipts waiting for it. */
+  confirmed(token: number, ack: boolean): void {
+    if (token > this.#confirmedUpTo) this.#confirmedUpTo = token;
+    const receiptId = this.#pendingReceipts.get(token);
+    if (receiptId !== undefined) this.#pendingReceipts.delete(token);
+    if (ack) {
+      if (receiptId !== undefined) this.sendReceipt(receiptId);
+    } else {
+      // STOMP 1.2 "SEND": a message the server cannot process is an ERROR. Not from inside the core.
+      const error = new StompError('Message rejected', 'the broker refused the message (a full queue with x-overflow reject-publish?)');
+      queueMicrotask(() => this.fail(error, receiptId));
+    }
+  }
+
+  deliver(): void {}
+
+  returned(): void {}
+
+  consumerCancelled(): void {}
+
+  // ---- subscriptions --------------------------------------------------------------------------
+
+  /** The queue under a subscription was deleted: RabbitMQ sends an ERROR and keeps the connection. */
+  subscriptionCancelled(s: Subscription): void {
+    if (this.subscriptions.get(s.id) !== s) return;
+    this.subscriptions.delete(s.id);
+    s.retired = true;
+    this.send(
+      'ERROR',
+      [['message', 'Server cancelled subscription'], ['subscription', s.id], ['content-type', 'text/plain']],
+      `The server has cancelled the subscription '${s.id}' to queue '${s.queue}': no more messages will be delivered for it.`,
+    );
+    queueMicrotask(() => this.releaseIfSettled(s));
+  }
+
+  /** Register a subscription whose session is open and whose consumer is about to start. */
+  addSubscription(s: Subscription): void {
+    if (!s.internal) this.subscriptions.set(s.id, s);
+    this.subscriptionsByNumber.set(s.number, s);
+    if (!this.#writable) s.session.setWritable(false);
+  }
+
+  /** An unsubscribed subscription with nothing left to acknowledge: close its session. */
+  releaseIfSettled(s: Subscription): void {
+    if (!s.retired || s.unsettled > 0 || this.#state === 'closed') return;
+    this.subscriptionsByNumber.delete(s.number);
+    s.session.close();
+  }
+
+  // ---- ending ---------------------------------------------------------------------------------
+
+  /**
+   * Report an error to the client and close: ERROR frame (with `receipt-id` when the frame
+   * had a receipt), flush, close. The broker carries on.
+   */
+  fail(e: unknown, receiptId: string | undefined): void {
+    if (this.#state === 'closed') return;
+    const report = describeError(e);
+    if (report.internal) this.log.error('STOMP internal error', { conn: this.number, error: String((e as Error)?.stack ?? e) });
+    else if (this.log.enabled('debug')) this.log.debug('STOMP error frame sent', { conn: this.number, message: report.summary, detail: report.detail });
+    try {
+      const headers: [string, string][] = [['message', report.summary], ['content-type', 'text/plain'], ['version', '1.0,1.1,1.2']];
+      if (receiptId !== undefined) headers.push(['receipt-id', receiptId]);
+      this.send('ERROR', headers, report.detail);
+    } catch {
+      // the transport is gone: nothing to tell
+    }
+    this.close();
+  }
+
+  /** Flush and close the transport, and end the core side now. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#cleanup();
+    this.transport.end();
+  }
+
+  /** The broker is stopping: tell the client why, then close. */
+  shutdown(reason: string): void {
+    if (this.#state === 'closed') return;
+    this.send('ERROR', [['message', 'connection_forced'], ['content-type', 'text/plain']], reason);
+    this.close();
+  }
+
+  #cleanup(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#parser.stop();
+    this.#heartbeats.stop();
+    this.transactions.clear(); // STOMP 1.2 "BEGIN": open transactions are aborted on disconnect
+    this.#pendingReceipts.clear();
+    try {
+      // every session closes: unacked messages are requeued, exclusive queues deleted
+      this.coreConnection?.close();
+    } catch (e) {
+      this.log.error('STOMP: error while closing the core connection', { conn: this.number, error: String(e) });
+    }
+    this.coreConnection = null;
+    this.publisher = null;
+    this.subscriptions.clear();
+    this.subscriptionsByNumber.clear();
+    this.#onClosed(this);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * CONNECT / STOMP (STOMP 1.2 "Connecting"): version negotiation, login against Warren's
+ * users, the `host` header as virtual host, heart-beat agreement, then CONNECTED.
+ */
+import { SUPPORTED_VERSIONS, type StompFrame, type StompVersion } from '../frame.js';
+import { StompError } from '../errors.js';
+import { negotiateHeartbeat } from '../heartbeat.js';
+import { SERVER_HEADER } from '../settings.js';
+import type { StompConnection } from '../connection.js';
+
+export function handleConnect(c: StompConnection, frame: StompFrame): void {
+  if (c.isOpen) throw new StompError('Already connected', `${frame.command} may be sent only once per connection`);
+  const version = negotiateVersion(frame.headers['accept-version']);
+  const h = version === '1.0' ? trimmed(frame.headers) : frame.headers;
+  // heart-beating exists from 1.1 on
+  const heartbeat = version === '1.0' ? { send: 0, receive: 0 } : negotiateHeartbeat(h['heart-beat'], c.settings.minHeartbeat);
+
+  // RabbitMQ: without login/passcode the configured default user is used
+  let user = h['login'];
+  let pass = h['passcode'] ?? '';
+  if (user === undefined) {
+    if (c.settings.defaultUser === '') throw new StompError('Access refused', 'login and passcode headers are required');
+    user = c.settings.defaultUser;
+    pass = c.settings.defaultPass;
+  }
+  const peerHost = c.transport.peerHost;
+  const login = c.core.login(user, pass, peerHost);
+  if (!login.ok) throw new StompError('Access refused', `Access refused: ${login.reason}`);
+
+  // RabbitMQ makes `host` optional (1.2 requires it): absent means the default vhost
+  const vhost = h['host'] ?? c.core.defaultVhost;
+  const coreConnection = c.core.connect({
+    protocol: `stomp-${version}`,
+    vhost,
+    user: login.user,
+    peerHost,
+    peerPort: c.transport.peerPort,
+    name: `${peerHost}:${c.transport.peerPort}`,
+  });
+  c.opened(version, coreConnection, heartbeat);
+
+  const headers: [string, string][] = [
+    ['version', version],
+    ['session', `session-${c.number}`],
+    ['server', SERVER_HEADER],
+  ];
+  if (version !== '1.0') headers.push(['heart-beat', `${heartbeat.send},${heartbeat.receive}`]);
+  c.send('CONNECTED', headers);
+}
+
+/**
+ * The highest version both sides speak; no `accept-version` means 1.0 (STOMP 1.2
+ * "Protocol Negotiation"). None in common: ERROR (its `version` header lists ours).
+ */
+export function negotiateVersion(header: string | undefined): StompVersion {
+  if (header === undefined) return '1.0';
+  const offered = header.split(',').map((v) => v.trim());
+  for (let i = SUPPORTED_VERSIONS.length - 1; i >= 0; i--) {
+    if (offered.includes(SUPPORTED_VERSIONS[i]!)) return SUPPORTED_VERSIONS[i]!;
+  }
+  throw new StompError('Version mismatch', `Supported protocol versions are ${SUPPORTED_VERSIONS.join(',')}; the client accepts ${header}`);
+}
+
+/** 1.0 clients write `name: value`; RabbitMQ trims leading blanks of 1.0 header values. */
+function trimmed(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const k in headers) out[k] = headers[k]!.trimStart();
+  return out;
+}

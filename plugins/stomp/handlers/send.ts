@@ -1,0 +1,56 @@
+/**
+ * SEND (STOMP 1.2 "SEND"): publish to the exchange the destination names. Inside a
+ * transaction the frame is kept for COMMIT. A receipt waits for the core's confirm, so for a
+ * persistent message it means "stored" (RabbitMQ: receipts follow publisher confirms).
+ */
+import { Message, validateExpiration } from '../../../src/core/message.js';
+import { preconditionFailed } from '../../../src/core/errors.js';
+import type { StompFrame } from '../frame.js';
+import type { StompConnection } from '../connection.js';
+import { parseDestination, publishTarget } from '../destinations.js';
+import { propertiesFromHeaders } from '../message.js';
+import { QUEUE_DESTINATION_DEFAULTS, queueDeclareOptions } from '../queue-params.js';
+import { resolveReplyTo } from '../reply-queues.js';
+import { openTransaction, requireHeader } from './headers.js';
+
+export function handleSend(c: StompConnection, frame: StompFrame): void {
+  const destination = requireHeader(frame, 'destination');
+  const receipt = frame.headers['receipt'];
+  const tx = frame.headers['transaction'];
+  if (tx !== undefined) {
+    const frames = openTransaction(c, tx);
+    publishTarget(parseDestination(destination)); // a bad destination fails now, not at COMMIT
+    frames.push(frame);
+    if (receipt !== undefined) c.sendReceipt(receipt);
+    return;
+  }
+  const token = publishFrame(c, frame, receipt !== undefined);
+  if (receipt !== undefined) c.receiptAfter(token, receipt);
+}
+
+/**
+ * Publish a SEND frame now.
+ * @param confirm publish with a confirm token (returned; 0 when not confirmed)
+ */
+export function publishFrame(c: StompConnection, frame: StompFrame, confirm: boolean): number {
+  const h = frame.headers;
+  const publisher = c.publisher!;
+  const dest = parseDestination(h['destination']!);
+  const { exchange, routingKey } = publishTarget(dest);
+  if (dest.kind === 'queue' && !c.declaredQueues.has(dest.name)) {
+    // RabbitMQ's STOMP plugin declares a /queue/ destination on the first SEND to it only
+    publisher.declareQueue(dest.name, queueDeclareOptions(h, QUEUE_DESTINATION_DEFAULTS));
+    c.declaredQueues.add(dest.name);
+  }
+  const properties = propertiesFromHeaders(h, resolveReplyTo(c, h['reply-to']));
+  const invalid = validateExpiration(properties.expiration);
+  if (invalid !== null) throw preconditionFailed(invalid);
+  const message = new Message(exchange, routingKey, properties, frame.body);
+  if (!confirm) {
+    publisher.publish(message, false);
+    return 0;
+  }
+  const token = c.issueToken();
+  publisher.publish(message, false, token);
+  return token;
+}

@@ -1,0 +1,75 @@
+/**
+ * The `stomp` config section (keys in `stomp.<key> = value` form, env `WARREN_STOMP_<KEY>`)
+ * and the typed settings a connection reads.
+ */
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { FrameLimits } from './frame.js';
+
+/** The `server` header of CONNECTED (STOMP 1.2 "CONNECTED"). */
+export const SERVER_HEADER = 'Warren/0.1.0';
+
+export const CONFIG_SCHEMA: Record<string, ConfigKey> = {
+  port: { type: 'integer', default: 61613, min: 0, max: 65535, doc: 'TCP port of the STOMP listener (0: any free port).' },
+  host: { type: 'string', default: '::', doc: "Address the STOMP listeners bind to ('::' is every IPv6 and IPv4 address)." },
+  tcp_enabled: { type: 'boolean', default: true, doc: 'Listen for STOMP over plain TCP.' },
+  ws_enabled: { type: 'boolean', default: true, doc: 'Listen for STOMP over WebSocket (Web-STOMP).' },
+  ws_port: { type: 'integer', default: 15674, min: 0, max: 65535, doc: 'Port of the STOMP-over-WebSocket listener (0: any free port).' },
+  ws_path: { type: 'string', default: '/ws', doc: 'HTTP path at which the WebSocket listener accepts STOMP connections.' },
+  max_frame_size: {
+    type: 'integer',
+    default: 4 * 1024 * 1024,
+    min: 1024,
+    doc: 'Largest frame accepted, in bytes (headers and body); a larger one is an ERROR and the connection closes.',
+  },
+  max_headers: { type: 'integer', default: 1000, min: 1, doc: 'Most headers accepted on one frame.' },
+  max_header_length: { type: 'integer', default: 65536, min: 64, doc: 'Longest header line accepted, in bytes.' },
+  default_user: {
+    type: 'string',
+    default: 'guest',
+    doc: "User for CONNECT frames without login/passcode headers ('' requires them), as RabbitMQ's stomp.default_user.",
+  },
+  default_pass: { type: 'string', default: 'guest', doc: 'Password of default_user.' },
+  min_heartbeat: {
+    type: 'duration',
+    default: 1000,
+    min: 0,
+    doc: 'Shortest heart-beat interval the server agrees to, either way (a client asking for less gets this).',
+  },
+  trailing_lf: { type: 'boolean', default: true, doc: 'End every frame sent with NUL and a newline (RabbitMQ does), not NUL alone.' },
+};
+
+export interface StompSettings {
+  port: number;
+  host: string;
+  tcpEnabled: boolean;
+  wsEnabled: boolean;
+  wsPort: number;
+  wsPath: string;
+  limits: FrameLimits;
+  defaultUser: string;
+  defaultPass: string;
+  minHeartbeat: number;
+  trailingLf: boolean;
+}
+
+/** From the validated config section (defaults filled in by the host; filled here too when absent). */
+export function settingsFrom(config: PluginConfig): StompSettings {
+  const get = <T extends number | string | boolean>(key: string): T => (config[key] ?? CONFIG_SCHEMA[key]!.default) as T;
+  return {
+    port: get<number>('port'),
+    host: get<string>('host'),
+    tcpEnabled: get<boolean>('tcp_enabled'),
+    wsEnabled: get<boolean>('ws_enabled'),
+    wsPort: get<number>('ws_port'),
+    wsPath: get<string>('ws_path'),
+    limits: {
+      maxFrameSize: get<number>('max_frame_size'),
+      maxHeaders: get<number>('max_headers'),
+      maxHeaderLength: get<number>('max_header_length'),
+    },
+    defaultUser: get<string>('default_user'),
+    defaultPass: get<string>('default_pass'),
+    minHeartbeat: get<number>('min_heartbeat'),
+    trailingLf: get<boolean>('trailing_lf'),
+  };
+}

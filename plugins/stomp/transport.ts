@@ -1,0 +1,213 @@
+/**
+ * The byte pipe under a STOMP connection: a TCP socket or a WebSocket. Both batch what is
+ * written in one event-loop turn, report backpressure, and end by flushing first.
+ *
+ * TCP: frames are written into a corked socket and uncorked once per turn (one writev).
+ * WebSocket: STOMP over WebSocket carries one frame per message; a frame whose body is
+ * valid UTF-8 goes as a text message (what browser clients and RabbitMQ's Web-STOMP
+ * expect), any other as a binary one so that no byte is lost.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+
+export interface TransportEvents {
+  onData(chunk: Buffer): void;
+  /** backpressure: false when the peer reads slower than we write, true again when it caught up */
+  onWritable(writable: boolean): void;
+  onClose(): void;
+}
+
+export interface Transport {
+  readonly kind: 'tcp' | 'ws';
+  readonly peerHost: string;
+  readonly peerPort: number;
+  /** `head` is the frame up to and including its blank line; body and terminator follow */
+  sendFrame(head: string, body: Buffer | null): void;
+  /** an EOL heart-beat */
+  sendHeartbeat(): void;
+  /** flush what was written, then close */
+  end(): void;
+  /** close now, dropping unwritten bytes */
+  destroy(): void;
+}
+
+/** Bytes buffered for the peer beyond which deliveries pause until it catches up. */
+const HIGH_WATER = 256 * 1024;
+/** A frame whose body is smaller than this is copied into one buffer with its head. */
+const JOIN_BELOW = 16 * 1024;
+/** How long an ended connection may take to flush before it is cut. */
+const END_GRACE_MS = 5000;
+
+const EOL = Buffer.from('\n');
+
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp';
+  readonly peerHost: string;
+  readonly peerPort: number;
+  readonly #socket: Socket;
+  readonly #events: TransportEvents;
+  readonly #terminator: Buffer;
+  #corked = false;
+  #writable = true;
+  #ended = false;
+
+  constructor(socket: Socket, events: TransportEvents, terminator: Buffer) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#terminator = terminator;
+    this.peerHost = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => events.onData(chunk));
+    socket.on('drain', () => {
+      if (!this.#writable) {
+        this.#writable = true;
+        events.onWritable(true);
+      }
+    });
+    socket.on('error', () => {}); // 'close' follows; a reset peer is not the broker's problem
+    socket.on('close', () => events.onClose());
+  }
+
+  sendFrame(head: string, body: Buffer | null): void {
+    const socket = this.#socket;
+    if (this.#ended || socket.destroyed) return;
+    this.#cork();
+    const end = this.#terminator;
+    if (body === null || body.length === 0) {
+      socket.write(head + (end.length === 2 ? '\0\n' : '\0'));
+    } else if (body.length < JOIN_BELOW) {
+      const headLength = Buffer.byteLength(head);
+      const buf = Buffer.allocUnsafe(headLength + body.length + end.length);
+      buf.write(head, 0, 'utf8');
+      body.copy(buf, headLength);
+      end.copy(buf, headLength + body.length);
+      socket.write(buf);
+    } else {
+      socket.write(head);
+      socket.write(body);
+      socket.write(end);
+    }
+    this.#checkPressure();
+  }
+
+  sendHeartbeat(): void {
+    if (this.#ended || this.#socket.destroyed) return;
+    this.#cork();
+    this.#socket.write(EOL);
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const socket = this.#socket;
+    if (this.#corked) {
+      this.#corked = false;
+      socket.uncork();
+    }
+    socket.end();
+    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.#ended = true;
+    this.#socket.destroy();
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    process.nextTick(this.#uncork);
+  }
+
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
+  #checkPressure(): void {
+    // `drain` follows once the buffer empties: write() reported false long before HIGH_WATER
+    if (this.#writable && this.#socket.writableLength > HIGH_WATER) {
+      this.#writable = false;
+      this.#events.onWritable(false);
+    }
+  }
+}
+
+export class WsTransport implements Transport {
+  readonly kind = 'ws';
+  readonly peerHost: string;
+  readonly peerPort: number;
+  readonly #ws: WebSocket;
+  readonly #events: TransportEvents;
+  readonly #terminator: Buffer;
+  #writable = true;
+  #ended = false;
+  /** messages handed to ws and not yet written to its socket */
+  #inFlight = 0;
+
+  constructor(ws: WebSocket, peerHost: string, peerPort: number, events: TransportEvents, terminator: Buffer) {
+    this.#ws = ws;
+    this.#events = events;
+    this.#terminator = terminator;
+    this.peerHost = peerHost;
+    this.peerPort = peerPort;
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => events.onData(toBuffer(data)));
+    ws.on('error', () => {});
+    ws.on('close', () => events.onClose());
+  }
+
+  sendFrame(head: string, body: Buffer | null): void {
+    if (this.#ended || this.#ws.readyState !== 1) return;
+    const headBuf = Buffer.from(head, 'utf8');
+    const end = this.#terminator;
+    const frame = body === null || body.length === 0 ? Buffer.concat([headBuf, end]) : Buffer.concat([headBuf, body, end]);
+    const binary = body !== null && body.length > 0 && !isUtf8(body);
+    this.#send(frame, binary);
+  }
+
+  sendHeartbeat(): void {
+    if (this.#ended || this.#ws.readyState !== 1) return;
+    this.#send(EOL, false);
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    // close after what was sent: ws queues the close frame behind the data
+    this.#ws.close(1000);
+    const ws = this.#ws;
+    setTimeout(() => ws.terminate(), END_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.#ended = true;
+    this.#ws.terminate();
+  }
+
+  #send(data: Buffer, binary: boolean): void {
+    this.#inFlight++;
+    this.#ws.send(data, { binary }, this.#sent);
+    if (this.#writable && this.#ws.bufferedAmount > HIGH_WATER) {
+      this.#writable = false;
+      this.#events.onWritable(false);
+    }
+  }
+
+  readonly #sent = (): void => {
+    this.#inFlight--;
+    if (!this.#writable && (this.#inFlight === 0 || this.#ws.bufferedAmount < HIGH_WATER / 4)) {
+      this.#writable = true;
+      this.#events.onWritable(true);
+    }
+  };
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
