@@ -1,0 +1,82 @@
+/**
+ * The `mqtt` section of warren.conf: keys, defaults and docs (the host writes them into
+ * conf/warren.conf), and the typed settings the plugin reads. Names follow RabbitMQ's
+ * `mqtt.*` keys where RabbitMQ has one.
+ */
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+
+export const MQTT_CONFIG_SCHEMA = {
+  port: { type: 'integer', default: 1883, min: 0, max: 65535, env: 'WARREN_MQTT_PORT', doc: 'MQTT over TCP port (0: any free port)' },
+  host: { type: 'string', default: '::', doc: "address the MQTT listeners bind ('::' = every IPv4 and IPv6 address)" },
+  ws_enabled: { type: 'boolean', default: true, doc: 'also accept MQTT over WebSocket' },
+  ws_port: { type: 'integer', default: 15675, min: 0, max: 65535, env: 'WARREN_MQTT_WS_PORT', doc: 'MQTT over WebSocket port (0: any free port)' },
+  ws_path: { type: 'string', default: '/ws', doc: 'HTTP path of the MQTT WebSocket endpoint (subprotocol mqtt)' },
+  vhost: { type: 'string', default: '/', doc: "virtual host of MQTT clients whose user name has no 'vhost:' prefix" },
+  exchange: { type: 'string', default: 'amq.topic', doc: 'topic exchange MQTT publishes to and subscriptions bind to' },
+  allow_anonymous: { type: 'boolean', default: true, doc: 'clients without a user name log in as default_user' },
+  default_user: { type: 'string', default: 'guest', doc: 'user for clients that send no user name (when allow_anonymous)' },
+  default_pass: { type: 'string', default: 'guest', doc: 'password of default_user' },
+  prefetch: { type: 'integer', default: 10, min: 1, max: 65535, doc: 'most QoS 1/2 deliveries unacknowledged per client (also capped by its Receive Maximum)' },
+  max_session_expiry_interval_seconds: {
+    type: 'integer',
+    default: 86400,
+    min: 0,
+    max: 4294967295,
+    doc: 'longest a session outlives its connection; MQTT 3.1.1 persistent sessions get this (4294967295 = never expire)',
+  },
+  topic_alias_maximum: { type: 'integer', default: 16, min: 0, max: 65535, doc: 'topic aliases a client may use when publishing (MQTT 5)' },
+  max_packet_size_unauthenticated: { type: 'integer', default: 65536, min: 1, max: 268435455, doc: 'largest CONNECT packet accepted (bytes)' },
+  max_packet_size_authenticated: { type: 'integer', default: 268435455, min: 1, max: 268435455, doc: 'largest packet accepted after CONNECT (bytes)' },
+  connect_timeout: { type: 'duration', default: 10000, doc: 'a connection that sends no CONNECT within this time is closed' },
+  sparkplug: { type: 'boolean', default: false, doc: "Sparkplug B: keep the '.' of spBv1.0/ topics inside one level" },
+  retained_message_store: { type: 'string', default: 'memory', doc: "where retained messages live: 'memory' (a durable store follows with the store issue)" },
+} as const satisfies Record<string, ConfigKey>;
+
+export interface MqttSettings {
+  port: number;
+  host: string;
+  wsEnabled: boolean;
+  wsPort: number;
+  wsPath: string;
+  vhost: string;
+  exchange: string;
+  allowAnonymous: boolean;
+  defaultUser: string;
+  defaultPass: string;
+  prefetch: number;
+  maxSessionExpirySeconds: number;
+  topicAliasMaximum: number;
+  maxPacketSizeUnauthenticated: number;
+  maxPacketSizeAuthenticated: number;
+  connectTimeoutMs: number;
+  sparkplug: boolean;
+  retainedStore: string;
+}
+
+type Key = keyof typeof MQTT_CONFIG_SCHEMA;
+
+/** Typed settings from a config section; missing keys take the schema's defaults. */
+export function settingsFrom(config: PluginConfig): MqttSettings {
+  const get = <T extends number | string | boolean>(key: Key): T =>
+    (config[key] ?? MQTT_CONFIG_SCHEMA[key].default) as T;
+  return {
+    port: get('port'),
+    host: get('host'),
+    wsEnabled: get('ws_enabled'),
+    wsPort: get('ws_port'),
+    wsPath: get('ws_path'),
+    vhost: get('vhost'),
+    exchange: get('exchange'),
+    allowAnonymous: get('allow_anonymous'),
+    defaultUser: get('default_user'),
+    defaultPass: get('default_pass'),
+    prefetch: get('prefetch'),
+    maxSessionExpirySeconds: get('max_session_expiry_interval_seconds'),
+    topicAliasMaximum: get('topic_alias_maximum'),
+    maxPacketSizeUnauthenticated: get('max_packet_size_unauthenticated'),
+    maxPacketSizeAuthenticated: get('max_packet_size_authenticated'),
+    connectTimeoutMs: get('connect_timeout'),
+    sparkplug: get('sparkplug'),
+    retainedStore: get('retained_message_store'),
+  };
+}

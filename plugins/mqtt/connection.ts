@@ -1,0 +1,328 @@
+/**
+ * One MQTT network connection, over TCP or WebSocket (both arrive as a byte `Duplex`):
+ * parsing, dispatch to the packet handlers, batched writes with backpressure, keep-alive,
+ * and the end of the connection (will, session parking, client-id registry).
+ *
+ * Nothing thrown while handling input escapes: a protocol fault ends this connection
+ * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
+ * broker carries on.
+ */
+import type { Duplex } from 'node:stream';
+import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
+import { isBrokerError } from '../../src/core/errors.js';
+import type { Message } from '../../src/core/message.js';
+import type { Logger } from '../../src/log.js';
+import { createParser, encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
+import type { ClientConnection, MqttContext } from './context.js';
+import { deliverToClient } from './delivery.js';
+import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
+import { dispatchPacket } from './handlers/index.js';
+import { publishConfirmed } from './handlers/publish.js';
+import { PacketIds } from './packet-ids.js';
+import type { SessionState } from './session-state.js';
+import type { Subscriptions } from './subscriptions.js';
+import type { InboundAliases, OutboundAliases } from './topic-aliases.js';
+import type { Will } from './will.js';
+
+export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
+
+let nextConnectionNumber = 1;
+
+export class MqttConnection implements SessionHandler, ClientConnection {
+  readonly ctx: MqttContext;
+  readonly peerHost: string;
+  readonly peerPort: number;
+  readonly transport: 'tcp' | 'ws';
+  readonly log: Logger;
+  phase: ConnectionPhase = 'awaiting-connect';
+  version: ProtocolVersion = 4;
+
+  // ---- set by CONNECT ----
+  clientId = '';
+  vhost = '';
+  user = '';
+  /** session key: vhost + client id */
+  key = '';
+  core: CoreConnection | null = null;
+  session: Session | null = null;
+  sessionState: SessionState | null = null;
+  subscriptions: Subscriptions | null = null;
+  will: Will | null = null;
+  inboundAliases: InboundAliases | null = null;
+  outboundAliases: OutboundAliases | null = null;
+  /** the client's Maximum Packet Size (MQTT 5 §3.1.2.11.4): larger packets are not sent to it; 0 = no limit */
+  clientMaxPacketSize = 0;
+  /** the largest packet accepted from the client */
+  maxPacketSize: number;
+
+  // ---- flows ----
+  readonly packetIds = new PacketIds();
+  /** confirm token of the publish being made, so `returned` can name it */
+  publishingToken = -1;
+  /** confirm tokens of QoS ≥ 1 publishes that reached no queue (MQTT 5 PUBACK 0x10) */
+  readonly unrouted = new Set<number>();
+  /** one-entry cache of the last routing key → topic translation */
+  lastRoutingKey = '\u0000';
+  lastTopic = '';
+
+  readonly #stream: Duplex;
+  readonly #parser: Parser;
+  #corked = false;
+  #blocked = false;
+  #ended = false;
+  #keepAliveMs = 0;
+  #lastActivity = Date.now();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(ctx: MqttContext, stream: Duplex, peerHost: string, peerPort: number, transport: 'tcp' | 'ws') {
+    this.ctx = ctx;
+    this.#stream = stream;
+    this.peerHost = peerHost;
+    this.peerPort = peerPort;
+    this.transport = transport;
+    this.log = ctx.log.child({ conn: nextConnectionNumber++, peer: `${peerHost}:${peerPort}` });
+    this.maxPacketSize = ctx.settings.maxPacketSizeUnauthenticated;
+    this.#parser = createParser();
+    this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
+    this.#parser.on('error', (e: Error) => this.#onParseError(e));
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('drain', () => this.#onDrain());
+    stream.on('error', (e: Error) => {
+      this.log.debug('connection error', { error: e.message });
+      this.teardown(true);
+    });
+    stream.on('close', () => this.teardown(true));
+    stream.on('end', () => this.teardown(true));
+    // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
+    if (ctx.settings.connectTimeoutMs > 0) {
+      this.#timer = setTimeout(() => {
+        if (this.phase === 'awaiting-connect') this.#close('no CONNECT in time');
+      }, ctx.settings.connectTimeoutMs);
+    }
+  }
+
+  get open(): boolean {
+    return this.phase === 'open';
+  }
+
+  /** a getter, so that checks after a call that may close the connection are not narrowed away */
+  get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  // ---- input ----
+
+  #onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
+    this.#lastActivity = Date.now();
+    try {
+      this.#parser.parse(chunk);
+      // refuse an oversized packet from its fixed header, before buffering its body
+      const pending = pendingRemainingLength(this.#parser);
+      if (pending >= 0 && !this.closed && packetSize(pending) > this.maxPacketSize) {
+        this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${packetSize(pending)} bytes exceeds the maximum of ${this.maxPacketSize}`);
+      }
+    } catch (e) {
+      this.#handlerFailed(e);
+    }
+  }
+
+  #onPacket(packet: Packet): void {
+    if (this.phase === 'closed') return;
+    try {
+      if (packet.length !== undefined && packetSize(packet.length) > this.maxPacketSize) {
+        // MQTT-3.1.2-24 (server side): DISCONNECT 0x95 Packet too large
+        throw new MqttProtocolError(RC.PACKET_TOO_LARGE, 'packet too large');
+      }
+      dispatchPacket(this, packet);
+    } catch (e) {
+      this.#handlerFailed(e);
+    }
+  }
+
+  #onParseError(e: Error): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'awaiting-connect' && /protocol version/i.test(e.message)) {
+      // MQTT-3.1.2-2: CONNACK 0x01 (3.1.1) for a protocol level we do not speak, then close
+      this.send({ cmd: 'connack', returnCode: CONNACK_V3.UNACCEPTABLE_PROTOCOL_VERSION, sessionPresent: false });
+      this.#close('unsupported protocol version');
+      return;
+    }
+    this.protocolError(RC.MALFORMED_PACKET, `malformed packet: ${e.message}`);
+  }
+
+  #handlerFailed(e: unknown): void {
+    if (e instanceof MqttProtocolError) {
+      this.protocolError(e.reasonCode, e.message);
+    } else if (isBrokerError(e)) {
+      this.protocolError(reasonCodeOf(e), e.message);
+    } else {
+      this.log.error('MQTT handler failed', { error: (e as Error)?.stack ?? String(e) });
+      this.protocolError(RC.UNSPECIFIED_ERROR, 'internal error');
+    }
+  }
+
+  // ---- output ----
+
+  /**
+   * Encode and queue a packet. Writes made in one event-loop turn leave in one batch
+   * (cork/uncork). @returns false when it was not sent (encoding refused, or larger than the
+   * client's Maximum Packet Size, MQTT-3.1.2-25)
+   */
+  send(packet: Packet): boolean {
+    if (this.#ended) return false;
+    const bytes = encode(packet, this.version);
+    if (!bytes) {
+      this.log.warn('packet could not be encoded', { cmd: packet.cmd });
+      return false;
+    }
+    if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#stream.cork();
+      process.nextTick(uncork, this);
+    }
+    if (!this.#stream.write(bytes) && !this.#blocked) {
+      // backpressure: no more deliveries until the socket drains
+      this.#blocked = true;
+      this.session?.setWritable(false);
+    }
+    return true;
+  }
+
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#stream.uncork();
+  }
+
+  #onDrain(): void {
+    if (!this.#blocked) return;
+    this.#blocked = false;
+    this.session?.setWritable(true);
+  }
+
+  // ---- keep-alive ----
+
+  /** MQTT-3.1.2-24: no packet for 1.5 × the keep-alive interval ends the connection. */
+  startKeepAlive(seconds: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (seconds <= 0) return;
+    this.#keepAliveMs = seconds * 1500;
+    this.#armKeepAlive(this.#keepAliveMs);
+  }
+
+  #armKeepAlive(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.phase !== 'open') return;
+      const idle = Date.now() - this.#lastActivity;
+      if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
+      else this.#armKeepAlive(this.#keepAliveMs - idle);
+    }, ms);
+  }
+
+  // ---- the end ----
+
+  /** A protocol fault: DISCONNECT with the reason (MQTT 5, after CONNACK) or a plain close; the will is published. */
+  protocolError(reasonCode: number, why: string): void {
+    if (this.phase === 'closed') return;
+    this.log.debug('closing MQTT connection', { reason: why, code: reasonCode });
+    if (this.version === 5 && this.phase === 'open') {
+      this.send({ cmd: 'disconnect', reasonCode, properties: { reasonString: why.slice(0, 200) } });
+    }
+    this.#close(why);
+  }
+
+  /** The client sent DISCONNECT: a normal end (no will, unless it asked for it with 0x04). */
+  clientDisconnected(publishWill: boolean): void {
+    if (!publishWill) this.will = null;
+    this.teardown(publishWill);
+    this.#endStream();
+  }
+
+  /** Another connection with the same client id arrived (MQTT-3.1.4-3). */
+  takeOver(): void {
+    if (this.version === 5 && this.phase === 'open') this.send({ cmd: 'disconnect', reasonCode: RC.SESSION_TAKEN_OVER });
+    this.#close('session taken over');
+  }
+
+  /** The plugin stops: tell MQTT 5 clients why (0x8B Server shutting down); wills are not published. */
+  shutdown(): void {
+    if (this.version === 5 && this.phase === 'open') this.send({ cmd: 'disconnect', reasonCode: RC.SERVER_SHUTTING_DOWN });
+    this.will = null;
+    this.teardown(false);
+    this.#endStream();
+  }
+
+  #close(why: string): void {
+    this.log.debug('connection closed by the server', { reason: why });
+    this.teardown(true);
+    this.#endStream();
+  }
+
+  #endStream(): void {
+    if (this.#ended) return;
+    this.flush();
+    this.#ended = true;
+    const stream = this.#stream;
+    // end() flushes what is queued; destroy once written, whatever the peer does
+    stream.once('finish', () => stream.destroy());
+    stream.end();
+    setTimeout(() => stream.destroy(), 2000).unref();
+  }
+
+  /**
+   * Release everything the connection holds. `abnormal`: it ended without a normal
+   * DISCONNECT, so its will is due (MQTT-3.1.2-8). Idempotent.
+   */
+  teardown(abnormal: boolean): void {
+    if (this.phase === 'closed') return;
+    const wasOpen = this.phase === 'open';
+    this.phase = 'closed';
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (!wasOpen) return;
+    const state = this.sessionState;
+    try {
+      if (state) {
+        // QoS ≥ 1 deliveries in flight get their packet identifiers again on resume (MQTT-4.4.0-1)
+        state.resendIds = this.packetIds.unacknowledged();
+        if (state.expirySeconds === 0 && state.durableQueues) this.subscriptions?.deleteSessionQueues();
+      }
+      if (abnormal && this.will) this.ctx.wills.schedule(this.key, this.will, state?.expirySeconds ?? 0);
+      // the core requeues unacked deliveries (redelivered) and deletes exclusive queues
+      this.session?.close();
+      this.core?.close();
+    } catch (e) {
+      this.log.error('MQTT connection teardown failed', { error: (e as Error).message });
+    }
+    if (this.ctx.clients.get(this.key) === this) this.ctx.clients.delete(this.key);
+    if (state && state.expirySeconds > 0) this.ctx.sessions.park(state);
+    this.will = null;
+  }
+
+  // ---- SessionHandler: the core calls these ----
+
+  deliver(consumerTag: string, deliveryTag: number, redelivered: boolean, message: Message): void {
+    deliverToClient(this, consumerTag, deliveryTag, redelivered, message);
+  }
+
+  confirmed(token: number, ack: boolean): void {
+    publishConfirmed(this, token, ack);
+  }
+
+  returned(_message: Message, _replyCode: number, _replyText: string): void {
+    this.unrouted.add(this.publishingToken);
+  }
+
+  consumerCancelled(consumerTag: string): void {
+    this.log.warn('subscription queue deleted by someone else', { consumer: consumerTag });
+    this.subscriptions?.dropGroup(consumerTag);
+  }
+}
+
+function uncork(c: MqttConnection): void {
+  c.flush();
+}

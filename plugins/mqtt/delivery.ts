@@ -1,0 +1,116 @@
+/**
+ * Outbound PUBLISH: a core delivery (or a retained message) becomes a PUBLISH to the client.
+ *
+ * QoS is the lower of the message's and the best matching subscription's (MQTT-3.8.4-8);
+ * QoS ≥ 1 deliveries take a packet identifier bound to the core delivery tag, settled by
+ * PUBACK (QoS 1) or PUBREC (QoS 2); a QoS 0 delivery from an acked queue is acked at once.
+ * The dup flag follows the core's `redelivered` (MQTT-3.3.1-1).
+ */
+import type { IPublishPacket, QoS } from 'mqtt-packet';
+import type { Message } from '../../src/core/message.js';
+import type { MqttConnection } from './connection.js';
+import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';
+import { UNTRACKED } from './packet-ids.js';
+import type { RetainedMessage } from './retained.js';
+import type { Subscription } from './session-state.js';
+import { routingKeyToTopic } from './topics.js';
+
+export function deliverToClient(c: MqttConnection, consumerTag: string, tag: number, redelivered: boolean, message: Message): void {
+  const subs = c.subscriptions;
+  const group = subs?.group(consumerTag);
+  if (!subs || !group || !c.open) return; // the core requeues what a closing session held
+  subs.match(group, message, c.core!.id);
+  let topic: string;
+  if (message.routingKey === c.lastRoutingKey) topic = c.lastTopic;
+  else {
+    topic = routingKeyToTopic(message.routingKey, c.ctx.settings.sparkplug);
+    c.lastRoutingKey = message.routingKey;
+    c.lastTopic = topic;
+  }
+  // not for this client (no-local, '$' topic under a root wildcard), or no valid topic name
+  if (subs.matchQos < 0 || topic === '') {
+    if (!group.noAck) c.session!.ack(tag, false);
+    return;
+  }
+  const published = publishedQos(message);
+  const qos = (published < subs.matchQos ? published : subs.matchQos) as QoS;
+  let properties: PublishProperties | undefined;
+  if (c.version === 5) {
+    properties = publishPropertiesOf(message, c.ctx.settings.sparkplug);
+    const expiry = remainingExpirySeconds(message, Date.now());
+    const ids = subs.matchIds;
+    if (expiry !== undefined || ids.length > 0) {
+      properties = { ...properties };
+      if (expiry !== undefined) properties.messageExpiryInterval = expiry;
+      if (ids.length > 0) properties.subscriptionIdentifier = ids.length === 1 ? ids[0] : ids.slice();
+    }
+  }
+  const retain = subs.matchRetainAsPublished && publishedRetained(message);
+  let id = 0;
+  if (qos > 0) {
+    const wanted = redelivered ? (c.sessionState?.resendIds.get(message.id) ?? 0) : 0;
+    id = c.packetIds.allocate(tag, message.id, wanted);
+    if (wanted !== 0) c.sessionState!.resendIds.delete(message.id);
+    if (id === 0) {
+      // 65535 identifiers in flight: give the message back for later (cannot happen below the prefetch)
+      c.session!.nack(tag, false, true);
+      return;
+    }
+  }
+  const sent = sendPublish(c, topic, message.body, qos, redelivered && qos > 0, retain, id, properties);
+  if (!sent && id !== 0) c.packetIds.release(id);
+  // a QoS 0 delivery is settled once written; one too large for the client is dropped (MQTT-3.1.2-25)
+  if ((qos === 0 || !sent) && !group.noAck) c.session!.ack(tag, false);
+}
+
+/**
+ * Retained messages for a new subscription (MQTT-3.3.1-6): sent with the retain flag set
+ * (MQTT-3.3.1-8), outside the core's tracking (a PUBACK for them settles nothing).
+ */
+export function sendRetained(c: MqttConnection, sub: Subscription, messages: RetainedMessage[], now: number): void {
+  for (const m of messages) {
+    const qos = (m.qos < sub.qos ? m.qos : sub.qos) as QoS;
+    let properties: PublishProperties | undefined;
+    if (c.version === 5) {
+      properties = m.properties ? { ...m.properties } : {};
+      if (m.expiresAt !== 0) properties.messageExpiryInterval = Math.max(1, Math.ceil((m.expiresAt - now) / 1000));
+      if (sub.identifier !== 0) properties.subscriptionIdentifier = sub.identifier;
+    }
+    let id = 0;
+    if (qos > 0) {
+      id = c.packetIds.allocate(UNTRACKED, 0);
+      if (id === 0) return;
+    }
+    if (!sendPublish(c, m.topic, m.payload, qos, false, true, id, properties) && id !== 0) c.packetIds.release(id);
+  }
+}
+
+function sendPublish(
+  c: MqttConnection,
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  messageId: number,
+  properties: PublishProperties | undefined,
+): boolean {
+  const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos, dup, retain };
+  if (messageId !== 0) packet.messageId = messageId;
+  let newAlias = false;
+  if (c.outboundAliases) {
+    // MQTT 5 §3.3.2.3.4: the topic goes once with its alias, then the alias alone
+    const alias = c.outboundAliases.aliasFor(topic);
+    if (alias !== 0) {
+      // the converted properties of a message are shared (frozen): copy before adding the alias
+      properties = properties === undefined ? {} : Object.isFrozen(properties) ? { ...properties } : properties;
+      properties.topicAlias = alias > 0 ? alias : -alias;
+      if (alias > 0) packet.topic = '';
+      else newAlias = true;
+    }
+  }
+  if (properties !== undefined) packet.properties = properties;
+  const sent = c.send(packet);
+  if (!sent && newAlias) c.outboundAliases!.forget(topic);
+  return sent;
+}

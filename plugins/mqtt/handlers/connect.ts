@@ -1,0 +1,194 @@
+/**
+ * CONNECT (MQTT 3.1.1 §3.1, MQTT 5 §3.1): protocol level, client identifier, login and
+ * vhost, client-id takeover, session start or resume, will, keep-alive; answered by CONNACK.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
+import type { QueueDeclareOptions } from '../../../src/core/api.js';
+import type { MqttConnection } from '../connection.js';
+import { CONNACK_V3, connackV3Of, RC, reasonCodeOf } from '../errors.js';
+import type { MqttPublish } from '../message.js';
+import { NEVER_EXPIRES, SessionState, sessionKey } from '../session-state.js';
+import { Subscriptions } from '../subscriptions.js';
+import { InboundAliases, OutboundAliases } from '../topic-aliases.js';
+import { topicNameProblem, topicToRoutingKey } from '../topics.js';
+import { AWAITING_PUBCOMP } from '../packet-ids.js';
+
+type ConnackProperties = NonNullable<IConnackPacket['properties']>;
+
+/** The largest x-expires a queue timer can hold (2^31-1 ms); the session's own timer covers longer expiries. */
+const MAX_QUEUE_EXPIRES_MS = 2 ** 31 - 1;
+
+export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
+  const ctx = c.ctx;
+  const settings = ctx.settings;
+  const version = p.protocolVersion ?? 4;
+  c.version = version;
+  const v5 = version === 5;
+
+  if (v5 && p.properties?.authenticationMethod !== undefined) {
+    return refuse(c, RC.BAD_AUTHENTICATION_METHOD, CONNACK_V3.NOT_AUTHORIZED, 'enhanced authentication is not supported');
+  }
+
+  // client identifier (MQTT-3.1.3-6/7/8)
+  let clientId = p.clientId;
+  let assigned = false;
+  if (clientId === '') {
+    if (version === 3 || (version === 4 && !p.clean)) {
+      return refuse(c, RC.CLIENT_IDENTIFIER_NOT_VALID, CONNACK_V3.IDENTIFIER_REJECTED, 'empty client id without clean session');
+    }
+    clientId = `warren-${randomBytes(16).toString('base64url')}`;
+    assigned = true;
+  }
+
+  // will: validated before anything is allocated (MQTT-3.1.2-9 … 3.1.2-14)
+  let willPublish: MqttPublish | null = null;
+  if (p.will) {
+    const problem = topicNameProblem(p.will.topic);
+    if (problem) return refuse(c, RC.TOPIC_NAME_INVALID, CONNACK_V3.NOT_AUTHORIZED, `will topic: ${problem}`);
+    const props = p.will.properties ? { ...p.will.properties } : undefined;
+    if (props) delete props.willDelayInterval;
+    willPublish = {
+      routingKey: topicToRoutingKey(p.will.topic, settings.sparkplug),
+      qos: p.will.qos ?? 0,
+      retain: !!p.will.retain,
+      payload: Buffer.isBuffer(p.will.payload) ? p.will.payload : Buffer.from(p.will.payload ?? ''),
+      properties: props && Object.keys(props).length > 0 ? props : undefined,
+    };
+  }
+
+  // login: 'vhost:user' names a vhost, as RabbitMQ reads MQTT user names
+  let username = p.username;
+  let password = p.password?.toString('utf8');
+  let vhost = settings.vhost;
+  if (username === undefined || username === '') {
+    if (!settings.allowAnonymous) {
+      return refuse(c, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, 'no user name and anonymous login is off');
+    }
+    username = settings.defaultUser;
+    password = settings.defaultPass;
+  } else {
+    const colon = username.indexOf(':');
+    if (colon > 0) {
+      vhost = username.slice(0, colon);
+      username = username.slice(colon + 1);
+    }
+  }
+  const login = ctx.core.login(username, password ?? '', c.peerHost);
+  if (!login.ok) return refuse(c, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
+  if (!ctx.core.hasVhost(vhost)) return refuse(c, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, `vhost '${vhost}' not found`);
+
+  let core;
+  try {
+    core = ctx.core.connect({
+      protocol: version === 5 ? 'mqtt-5' : version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1',
+      vhost,
+      user: login.user,
+      peerHost: c.peerHost,
+      peerPort: c.peerPort,
+      name: clientId,
+    });
+  } catch (e) {
+    return refuse(c, reasonCodeOf(e), connackV3Of(e), (e as Error).message);
+  }
+
+  // takeover: the session's current connection goes first (MQTT-3.1.4-3), so its queues are free
+  const key = sessionKey(vhost, clientId);
+  ctx.clients.get(key)?.takeOver();
+
+  // session expiry: MQTT 5 asks for one (capped); a 3.1.1 persistent session gets the maximum
+  const max = settings.maxSessionExpirySeconds;
+  const requested = v5 ? (p.properties?.sessionExpiryInterval ?? 0) : p.clean ? 0 : NEVER_EXPIRES;
+  const expiry = Math.min(requested, max);
+  const cleanStart = !!p.clean;
+
+  let state = ctx.sessions.take(vhost, clientId);
+  // a delayed will of this session: a clean start ends the session, so it is due now;
+  // a resume means the client is back in time, so it is not sent (MQTT-3.1.3-9)
+  if (cleanStart) ctx.wills.publishNow(key);
+  else ctx.wills.cancel(key);
+
+  const session = core.openSession(c);
+  c.core = core;
+  c.session = session;
+  c.clientId = clientId;
+  c.vhost = vhost;
+  c.user = login.user;
+  c.key = key;
+
+  if (state && cleanStart) {
+    // the old session ends: its queues go with it
+    new Subscriptions(state, session, settings.exchange, {}).deleteSessionQueues();
+    state = undefined;
+  }
+  const sessionPresent = state !== undefined;
+  if (!state) state = new SessionState(vhost, clientId, login.user, expiry);
+  state.user = login.user;
+  state.expirySeconds = expiry;
+  c.sessionState = state;
+  c.subscriptions = new Subscriptions(state, session, settings.exchange, queueOptions(state));
+
+  // flow control: at most `prefetch` unacknowledged QoS ≥ 1 deliveries, and no more than
+  // the client's Receive Maximum (MQTT-3.3.4-9)
+  const receiveMaximum = v5 ? (p.properties?.receiveMaximum ?? 65535) : 65535;
+  session.qos(Math.min(settings.prefetch, receiveMaximum), true);
+
+  if (v5) {
+    c.clientMaxPacketSize = p.properties?.maximumPacketSize ?? 0;
+    const aliasMax = p.properties?.topicAliasMaximum ?? 0;
+    if (aliasMax > 0) c.outboundAliases = new OutboundAliases(aliasMax);
+    c.inboundAliases = new InboundAliases(settings.topicAliasMaximum);
+  }
+  c.maxPacketSize = settings.maxPacketSizeAuthenticated;
+  if (willPublish && p.will) {
+    c.will = {
+      vhost,
+      user: login.user,
+      clientId,
+      topic: p.will.topic,
+      publish: willPublish,
+      delaySeconds: v5 ? (p.will.properties?.willDelayInterval ?? 0) : 0,
+    };
+  }
+
+  ctx.clients.set(key, c);
+  c.phase = 'open';
+
+  const connack: IConnackPacket = { cmd: 'connack', sessionPresent };
+  if (v5) {
+    connack.reasonCode = RC.SUCCESS;
+    const props: ConnackProperties = { topicAliasMaximum: settings.topicAliasMaximum };
+    if (assigned) props.assignedClientIdentifier = clientId;
+    if (requested > expiry) props.sessionExpiryInterval = expiry; // MQTT 5 §3.2.2.3.2: the server's value wins
+    if (settings.maxPacketSizeAuthenticated < 268435455) props.maximumPacketSize = settings.maxPacketSizeAuthenticated;
+    connack.properties = props;
+  } else {
+    connack.returnCode = CONNACK_V3.ACCEPTED;
+  }
+  // CONNACK before anything the resumed session delivers
+  c.send(connack);
+
+  if (sessionPresent) {
+    c.subscriptions.resume();
+    // QoS 2 flows that had reached PUBREL go on from there (MQTT-4.4.0-1)
+    for (const id of state.pendingPubrel) {
+      c.packetIds.reserve(id, AWAITING_PUBCOMP);
+      c.send({ cmd: 'pubrel', messageId: id });
+    }
+  }
+  c.startKeepAlive(p.keepalive ?? 0);
+}
+
+function queueOptions(state: SessionState): QueueDeclareOptions {
+  if (!state.durableQueues) return { exclusive: true };
+  if (state.expirySeconds === NEVER_EXPIRES) return { durable: true };
+  return { durable: true, arguments: { 'x-expires': Math.min(state.expirySeconds * 1000, MAX_QUEUE_EXPIRES_MS) } };
+}
+
+/** CONNACK with a refusal, then close (MQTT-3.2.2-5 / MQTT 5 §3.2.2.2: a code ≥ 0x80 closes the connection). */
+function refuse(c: MqttConnection, v5Code: number, v3Code: number, why: string): void {
+  c.log.info('MQTT connection refused', { reason: why });
+  if (c.version === 5) c.send({ cmd: 'connack', sessionPresent: false, reasonCode: v5Code, properties: { reasonString: why.slice(0, 200) } });
+  else c.send({ cmd: 'connack', sessionPresent: false, returnCode: v3Code });
+  c.protocolError(v5Code, why);
+}

@@ -1,0 +1,70 @@
+/**
+ * SUBSCRIBE (MQTT 3.1.1 §3.8, MQTT 5 §3.8): each filter is checked, bound through
+ * `Subscriptions`, and answered in one SUBACK with a code per filter (MQTT-3.8.4-6);
+ * retained messages matching new subscriptions follow the SUBACK (MQTT-3.3.1-6), as the
+ * MQTT 5 Retain Handling option allows (§3.8.3.1).
+ */
+import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
+import { isBrokerError } from '../../../src/core/errors.js';
+import type { MqttConnection } from '../connection.js';
+import { sendRetained } from '../delivery.js';
+import { MqttProtocolError, RC, reasonCodeOf, SUBACK_FAILURE } from '../errors.js';
+import type { RetainedMessage } from '../retained.js';
+import { Subscription } from '../session-state.js';
+import { filterToBindingKey, parseSharedFilter, topicFilterProblem } from '../topics.js';
+
+export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
+  const v5 = c.version === 5;
+  const identifier = v5 ? p.properties?.subscriptionIdentifier : undefined;
+  // MQTT 5 §3.8.2.1.2: an identifier of 0 is a protocol error
+  if (identifier === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'subscription identifier 0');
+  const granted: number[] = [];
+  const retained: [Subscription, RetainedMessage[]][] = [];
+  const now = Date.now();
+  for (const s of p.subscriptions) {
+    const result = subscribeOne(c, s, identifier ?? 0, v5);
+    if (typeof result === 'number') {
+      granted.push(result);
+      continue;
+    }
+    granted.push(result.sub.qos);
+    if (result.sendRetained) {
+      const messages = c.ctx.retained.match(c.vhost, result.sub.topicFilter, now);
+      if (messages.length > 0) retained.push([result.sub, messages]);
+    }
+  }
+  c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
+  for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
+}
+
+/** @returns the subscription and whether retained messages are due, or a failure reason code */
+function subscribeOne(c: MqttConnection, s: ISubscription, identifier: number, v5: boolean): { sub: Subscription; sendRetained: boolean } | number {
+  const failure = (v5Code: number) => (v5 ? v5Code : SUBACK_FAILURE);
+  const shared = parseSharedFilter(s.topic);
+  if (typeof shared === 'string') return failure(RC.TOPIC_FILTER_INVALID);
+  const topicFilter = shared ? shared.filter : s.topic;
+  if (topicFilterProblem(topicFilter)) return failure(RC.TOPIC_FILTER_INVALID);
+  // MQTT-3.8.3-4: No Local on a shared subscription is a protocol error
+  if (shared && s.nl) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'no local on a shared subscription');
+  const qos = s.qos;
+  const subs = c.subscriptions!;
+  const group = shared ? shared.group : null;
+  const bindingKey = filterToBindingKey(topicFilter, c.ctx.settings.sparkplug);
+  const sub = new Subscription(s.topic, topicFilter, group, bindingKey, qos, subs.queueFor({ shareGroup: group, topicFilter, qos }));
+  if (v5) {
+    sub.noLocal = !!s.nl;
+    sub.retainAsPublished = !!s.rap;
+    sub.identifier = identifier;
+  }
+  let isNew: boolean;
+  try {
+    isNew = subs.add(sub);
+  } catch (e) {
+    if (!isBrokerError(e)) throw e;
+    c.log.debug('subscription refused', { filter: s.topic, error: e.message });
+    return failure(reasonCodeOf(e));
+  }
+  // Retain Handling: 0 always, 1 only for a new subscription, 2 never; never for a shared one (MQTT 5 §4.8.2)
+  const handling = v5 ? (s.rh ?? 0) : 0;
+  return { sub, sendRetained: !shared && (handling === 0 || (handling === 1 && isNew)) };
+}

@@ -1,0 +1,37 @@
+/**
+ * The MQTT plugin: MQTT 3.1, 3.1.1 and 5.0 over TCP and WebSocket, mapped onto the core's
+ * exchanges and queues as RabbitMQ's MQTT plugin does. See README.md for the design.
+ */
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import { MQTT_CONFIG_SCHEMA, settingsFrom } from './config.js';
+import { MqttContext } from './context.js';
+import { MqttListeners } from './listener.js';
+
+const manifest: PluginManifest = {
+  name: 'mqtt',
+  version: '0.1.0',
+  configSection: 'mqtt',
+  configSchema: MQTT_CONFIG_SCHEMA,
+  enabledByDefault: true,
+  async start(ctx): Promise<RunningPlugin> {
+    const settings = settingsFrom(ctx.config);
+    const mqtt = new MqttContext(ctx.core, settings, ctx.log);
+    const listeners = new MqttListeners(mqtt);
+    try {
+      await listeners.start();
+    } catch (e) {
+      await listeners.stop();
+      mqtt.close();
+      throw e;
+    }
+    return {
+      addresses: () => listeners.addresses(),
+      async stop() {
+        await listeners.stop();
+        mqtt.close();
+      },
+    };
+  },
+};
+
+export default manifest;

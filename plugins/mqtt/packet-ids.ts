@@ -1,0 +1,66 @@
+/**
+ * Packet identifiers of a connection's outbound QoS 1 and 2 PUBLISHes still in flight
+ * (MQTT 5 §2.2.1), each mapped to what settles it: the core delivery tag to ack, 0 for a
+ * delivery the core does not track (a retained message sent on subscribe), or
+ * `AWAITING_PUBCOMP` once a QoS 2 delivery has been PUBRECed and acked.
+ */
+export const UNTRACKED = 0;
+export const AWAITING_PUBCOMP = -1;
+
+const MAX_ID = 65535;
+
+export class PacketIds {
+  readonly #tags = new Map<number, number>();
+  /** core message id of each tracked delivery, for reuse after a reconnect (MQTT-4.4.0-1) */
+  readonly #messageIds = new Map<number, number>();
+  #next = 1;
+
+  get size(): number {
+    return this.#tags.size;
+  }
+
+  /** A free identifier bound to `tag`, preferring `wanted` when it is free; 0 when all 65535 are in use. */
+  allocate(tag: number, messageId: number, wanted = 0): number {
+    let id = wanted;
+    if (id === 0 || this.#tags.has(id)) {
+      if (this.#tags.size >= MAX_ID) return 0;
+      id = this.#next;
+      while (this.#tags.has(id)) id = id === MAX_ID ? 1 : id + 1;
+      this.#next = id === MAX_ID ? 1 : id + 1;
+    }
+    this.#tags.set(id, tag);
+    if (messageId !== 0) this.#messageIds.set(id, messageId);
+    return id;
+  }
+
+  /** Mark an identifier in use by an earlier connection of the session (a QoS 2 flow awaiting PUBCOMP). */
+  reserve(id: number, tag: number): void {
+    this.#tags.set(id, tag);
+  }
+
+  /** @returns what the identifier was bound to, or undefined when it was not in flight */
+  get(id: number): number | undefined {
+    return this.#tags.get(id);
+  }
+
+  set(id: number, tag: number): void {
+    this.#tags.set(id, tag);
+    this.#messageIds.delete(id);
+  }
+
+  /** Free an identifier. @returns what it was bound to, or undefined when it was not in flight */
+  release(id: number): number | undefined {
+    const tag = this.#tags.get(id);
+    if (tag === undefined) return undefined;
+    this.#tags.delete(id);
+    this.#messageIds.delete(id);
+    return tag;
+  }
+
+  /** message id → packet identifier of the core deliveries still unacknowledged. */
+  unacknowledged(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [id, messageId] of this.#messageIds) out.set(messageId, id);
+    return out;
+  }
+}

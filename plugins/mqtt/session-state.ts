@@ -1,0 +1,140 @@
+/**
+ * What an MQTT session keeps between network connections (MQTT 5 §4.1): its subscriptions
+ * and the QoS 2 packet identifiers still in flight. Queued messages are not here: they wait
+ * in the session's queues in the core (`mqtt-subscription-<client id>qos0/1`).
+ *
+ * Behind a `SessionStore` interface so that a durable backend (the store's metadata
+ * database) can replace the memory one; the interface is synchronous for the same reason as
+ * the retained store's.
+ */
+import type { QoS } from 'mqtt-packet';
+import { BindingMatcher } from './topics.js';
+
+/** One subscription of a session, as granted. */
+export class Subscription {
+  /** the filter as the client sent it (with any `$share/group/` prefix): the subscription's identity */
+  readonly filter: string;
+  /** the filter without the share prefix */
+  readonly topicFilter: string;
+  /** share name of a shared subscription (MQTT 5 §4.8.2), else null */
+  readonly shareGroup: string | null;
+  readonly bindingKey: string;
+  readonly matcher: BindingMatcher;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  /** Subscription Identifier (MQTT 5 §3.8.2.1.2), 0 = none */
+  identifier: number;
+  /** the queue it is bound on */
+  queue: string;
+
+  constructor(filter: string, topicFilter: string, shareGroup: string | null, bindingKey: string, qos: QoS, queue: string) {
+    this.filter = filter;
+    this.topicFilter = topicFilter;
+    this.shareGroup = shareGroup;
+    this.bindingKey = bindingKey;
+    this.matcher = new BindingMatcher(bindingKey);
+    this.qos = qos;
+    this.noLocal = false;
+    this.retainAsPublished = false;
+    this.identifier = 0;
+    this.queue = queue;
+  }
+}
+
+export class SessionState {
+  readonly vhost: string;
+  readonly clientId: string;
+  /** the user the session belongs to (operations after the connection is gone use its rights) */
+  user: string;
+  readonly subscriptions = new Map<string, Subscription>();
+  /** outbound QoS 2: packet identifiers we sent PUBREL for and still await PUBCOMP for (MQTT 5 §4.3.3) */
+  readonly pendingPubrel = new Set<number>();
+  /** inbound QoS 2: packet identifiers we sent PUBREC for and still await PUBREL for (MQTT-4.3.3-10) */
+  readonly pendingInboundQos2 = new Set<number>();
+  /**
+   * QoS ≥ 1 deliveries unacknowledged when the last connection ended: message id → packet
+   * identifier, so that their redelivery reuses the original identifier (MQTT-4.4.0-1).
+   */
+  resendIds = new Map<number, number>();
+  /** seconds the session outlives its connection; 0 = it ends with the connection */
+  expirySeconds: number;
+  /** whether its subscription queues were declared durable (a persistent session) */
+  durableQueues: boolean;
+
+  constructor(vhost: string, clientId: string, user: string, expirySeconds: number) {
+    this.vhost = vhost;
+    this.clientId = clientId;
+    this.user = user;
+    this.expirySeconds = expirySeconds;
+    this.durableQueues = expirySeconds > 0;
+  }
+}
+
+/** Session Expiry Interval 0xFFFFFFFF: the session does not expire (MQTT 5 §3.1.2.11.2). */
+export const NEVER_EXPIRES = 0xffffffff;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface SessionStore {
+  /** Take a parked session out (its expiry timer stops): the caller resumes or discards it. */
+  take(vhost: string, clientId: string): SessionState | undefined;
+  /** Keep a session whose connection ended until it expires. */
+  park(state: SessionState): void;
+  /** number of parked sessions (for operators and tests) */
+  readonly size: number;
+  close(): void;
+}
+
+/** Parked sessions in memory, each with a timer that forgets it when it expires. */
+export class MemorySessionStore implements SessionStore {
+  readonly #parked = new Map<string, { state: SessionState; timer: NodeJS.Timeout | null }>();
+  readonly #onExpired: (state: SessionState) => void;
+
+  /** @param onExpired called when a parked session expires (to clean up what it left in the core) */
+  constructor(onExpired: (state: SessionState) => void = () => {}) {
+    this.#onExpired = onExpired;
+  }
+
+  get size(): number {
+    return this.#parked.size;
+  }
+
+  take(vhost: string, clientId: string): SessionState | undefined {
+    const key = sessionKey(vhost, clientId);
+    const entry = this.#parked.get(key);
+    if (!entry) return undefined;
+    this.#parked.delete(key);
+    if (entry.timer) clearTimeout(entry.timer);
+    return entry.state;
+  }
+
+  park(state: SessionState): void {
+    const key = sessionKey(state.vhost, state.clientId);
+    const old = this.#parked.get(key);
+    if (old?.timer) clearTimeout(old.timer);
+    const entry: { state: SessionState; timer: NodeJS.Timeout | null } = { state, timer: null };
+    this.#parked.set(key, entry);
+    if (state.expirySeconds === NEVER_EXPIRES) return;
+    const deadline = Date.now() + state.expirySeconds * 1000;
+    // timers hold at most 2^31-1 ms (~24.8 days): longer expiries re-arm until the deadline
+    const arm = (): void => {
+      entry.timer = setTimeout(() => {
+        if (this.#parked.get(key) !== entry) return;
+        if (Date.now() < deadline) return arm();
+        this.#parked.delete(key);
+        this.#onExpired(state);
+      }, Math.min(deadline - Date.now(), MAX_TIMER_MS));
+      entry.timer.unref();
+    };
+    arm();
+  }
+
+  close(): void {
+    for (const e of this.#parked.values()) if (e.timer) clearTimeout(e.timer);
+    this.#parked.clear();
+  }
+}
+
+/** The key of a client in a vhost: MQTT client identifiers are unique per vhost, as in RabbitMQ. */
+export const sessionKey = (vhost: string, clientId: string): string => `${vhost}\u0000${clientId}`;

@@ -1,0 +1,259 @@
+/**
+ * A connection's subscriptions in the core, as RabbitMQ lays them out: one queue per client
+ * and QoS class, `mqtt-subscription-<client id>qos0` (consumed without acks) and
+ * `mqtt-subscription-<client id>qos1` (QoS 1 and 2 subscriptions, acked), each bound to the
+ * MQTT exchange once per subscription's binding key. A shared subscription
+ * `$share/<group>/<filter>` (MQTT 5 §4.8.2, which RabbitMQ lacks) is one queue per group and
+ * filter that every member consumes from, so the queue round-robins its messages.
+ *
+ * A queue holds one copy of a message whatever number of its bindings matched, so at
+ * delivery `match` works out which subscriptions did: the highest QoS among them, their
+ * Subscription Identifiers, no-local and retain-as-published, and the rule that wildcards
+ * at the root do not match '$' topics (MQTT-4.7.2-1).
+ */
+import type { QueueDeclareOptions, Session } from '../../src/core/api.js';
+import { isBrokerError } from '../../src/core/errors.js';
+import type { Message } from '../../src/core/message.js';
+import type { SessionState, Subscription } from './session-state.js';
+import { routingKeyWords } from './topics.js';
+
+/** The subscriptions served by one consumer on one queue. */
+export class QueueGroup {
+  readonly subs: Subscription[] = [];
+  constructor(
+    readonly queue: string,
+    /** one consumer per queue per connection */
+    readonly tag: string,
+    readonly noAck: boolean,
+  ) {}
+
+  get maxQos(): number {
+    let q = 0;
+    for (const s of this.subs) if (s.qos > q) q = s.qos;
+    return q;
+  }
+}
+
+export const sessionQueueName = (clientId: string, qos: number): string =>
+  `mqtt-subscription-${clientId}qos${qos > 0 ? 1 : 0}`;
+
+export const sharedQueueName = (group: string, topicFilter: string): string => `mqtt-shared/${group}/${topicFilter}`;
+
+const SHARED_QUEUE: QueueDeclareOptions = { durable: false, autoDelete: true };
+
+export class Subscriptions {
+  /** by consumer tag */
+  readonly #groups = new Map<string, QueueGroup>();
+  readonly #byQueue = new Map<string, QueueGroup>();
+  readonly #state: SessionState;
+  readonly #session: Session;
+  readonly #exchange: string;
+  readonly #sessionQueue: QueueDeclareOptions;
+  // results of the last `match` (scratch fields: no allocation per delivery)
+  matchQos = -1;
+  matchRetainAsPublished = false;
+  readonly matchIds: number[] = [];
+  #lastKey = '';
+  #lastWords: string[] = [];
+
+  /** @param sessionQueue how the session's own queues are declared (exclusive, or durable with x-expires) */
+  constructor(state: SessionState, session: Session, exchange: string, sessionQueue: QueueDeclareOptions) {
+    this.#state = state;
+    this.#session = session;
+    this.#exchange = exchange;
+    this.#sessionQueue = sessionQueue;
+  }
+
+  queueFor(sub: Pick<Subscription, 'shareGroup' | 'topicFilter' | 'qos'>): string {
+    return sub.shareGroup !== null ? sharedQueueName(sub.shareGroup, sub.topicFilter) : sessionQueueName(this.#state.clientId, sub.qos);
+  }
+
+  group(consumerTag: string): QueueGroup | undefined {
+    return this.#groups.get(consumerTag);
+  }
+
+  /**
+   * Add or replace a subscription (MQTT-3.8.4-3: a new subscription to an existing filter
+   * replaces it). Throws a `BrokerError` when the core refuses (permissions …), leaving the
+   * previous subscription in place. @returns whether the filter was new to the session
+   */
+  add(sub: Subscription): boolean {
+    const previous = this.#state.subscriptions.get(sub.filter);
+    this.#ensureQueue(sub);
+    this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey);
+    // joined before the previous subscription leaves, so a shared queue never loses its last consumer
+    this.#join(sub.queue, sub.qos === 0, [sub]);
+    if (previous) this.#detach(previous, previous.queue !== sub.queue || previous.bindingKey !== sub.bindingKey);
+    this.#state.subscriptions.set(sub.filter, sub);
+    return previous === undefined;
+  }
+
+  /** @returns false when the session had no such subscription */
+  remove(filter: string): boolean {
+    const sub = this.#state.subscriptions.get(filter);
+    if (!sub) return false;
+    this.#state.subscriptions.delete(filter);
+    this.#detach(sub, true);
+    return true;
+  }
+
+  /** A resumed session: consume its queues again (declaring and binding what went away, e.g. shared queues). */
+  resume(): void {
+    const byQueue = new Map<string, Subscription[]>();
+    for (const sub of [...this.#state.subscriptions.values()]) {
+      try {
+        this.#ensureQueue(sub);
+        this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey);
+      } catch (e) {
+        if (!isBrokerError(e)) throw e;
+        this.#state.subscriptions.delete(sub.filter); // no longer allowed: the subscription lapses
+        continue;
+      }
+      const list = byQueue.get(sub.queue);
+      if (list) list.push(sub);
+      else byQueue.set(sub.queue, [sub]);
+    }
+    // every subscription of a queue is in place before its consumer starts
+    for (const [queue, subs] of byQueue) {
+      const noAck = subs[0].qos === 0;
+      try {
+        this.#join(queue, noAck, subs.filter((s) => (s.qos === 0) === noAck));
+        const other = subs.filter((s) => (s.qos === 0) !== noAck);
+        if (other.length > 0) this.#join(queue, !noAck, other);
+      } catch (e) {
+        if (!isBrokerError(e)) throw e;
+        for (const s of subs) this.#state.subscriptions.delete(s.filter);
+      }
+    }
+  }
+
+  /** The core cancelled a consumer (its queue was deleted): forget the group. */
+  dropGroup(consumerTag: string): void {
+    const group = this.#groups.get(consumerTag);
+    if (!group) return;
+    this.#groups.delete(consumerTag);
+    if (this.#byQueue.get(group.queue) === group) this.#byQueue.delete(group.queue);
+  }
+
+  /** Delete the session's own queues (the session ends). */
+  deleteSessionQueues(): void {
+    const queues = new Set<string>();
+    for (const s of this.#state.subscriptions.values()) if (s.shareGroup === null) queues.add(s.queue);
+    for (const q of queues) {
+      try {
+        this.#session.deleteQueue(q, false, false);
+      } catch {
+        // already gone or owned elsewhere: nothing left to clean up here
+      }
+    }
+  }
+
+  /**
+   * Which of a group's subscriptions a delivered message matches; results in `matchQos`
+   * (-1: none, drop the message), `matchIds` and `matchRetainAsPublished`.
+   */
+  match(group: QueueGroup, message: Message, ownConnectionId: number): void {
+    this.matchQos = -1;
+    this.matchRetainAsPublished = false;
+    this.matchIds.length = 0;
+    const key = message.routingKey;
+    if (key !== this.#lastKey || this.#lastWords.length === 0) {
+      this.#lastKey = key;
+      this.#lastWords = routingKeyWords(key);
+    }
+    const words = this.#lastWords;
+    const dollar = key.startsWith('$');
+    let excluded = false;
+    const subs = group.subs;
+    for (let i = 0; i < subs.length; i++) {
+      const s = subs[i];
+      if (!s.matcher.matches(words)) continue;
+      // MQTT-4.7.2-1, and MQTT-3.8.3-3 (no local: not to the connection that published it)
+      if ((dollar && s.matcher.wildcardRoot) || (s.noLocal && message.publisherId === ownConnectionId)) {
+        excluded = true;
+        continue;
+      }
+      if (s.qos > this.matchQos) this.matchQos = s.qos;
+      if (s.identifier !== 0) this.matchIds.push(s.identifier);
+      if (s.retainAsPublished) this.matchRetainAsPublished = true;
+    }
+    // a message that reached the queue some other way (an AMQP client publishing to it
+    // directly, a dead-letter) matches no binding: deliver it as the queue's subscriptions allow
+    if (this.matchQos < 0 && !excluded) this.matchQos = group.maxQos;
+  }
+
+  #ensureQueue(sub: Subscription): void {
+    if (sub.shareGroup !== null) {
+      this.#session.declareQueue(sub.queue, SHARED_QUEUE);
+      return;
+    }
+    try {
+      this.#session.declareQueue(sub.queue, this.#sessionQueue);
+    } catch (e) {
+      // the queue of a resumed session was declared with other settings (an earlier
+      // connection's session expiry): use it as it is
+      if (!isBrokerError(e) || (e.kind !== 'PRECONDITION_FAILED' && e.kind !== 'RESOURCE_LOCKED')) throw e;
+      this.#session.declareQueue(sub.queue, { passive: true });
+    }
+  }
+
+  /**
+   * Join `subs` to the queue's consumer, consuming when there is none yet. The subscriptions
+   * are in the group before `consume`, which may deliver queued messages at once.
+   */
+  #join(queue: string, noAck: boolean, subs: Subscription[]): void {
+    const group = this.#byQueue.get(queue);
+    if (group && group.noAck === noAck) {
+      for (const s of subs) group.subs.push(s);
+      return;
+    }
+    if (!group) {
+      this.#consume(queue, noAck, queue, subs);
+      return;
+    }
+    // a shared subscription changed between QoS 0 and QoS ≥ 1: consume again in the other
+    // mode, before cancelling, so the auto-delete queue never loses its last consumer
+    this.#consume(queue, noAck, group.tag === queue ? `${queue}#` : queue, [...group.subs, ...subs]);
+    this.#groups.delete(group.tag);
+    this.#session.cancel(group.tag);
+  }
+
+  #consume(queue: string, noAck: boolean, tag: string, subs: Subscription[]): void {
+    const group = new QueueGroup(queue, tag, noAck);
+    for (const s of subs) group.subs.push(s);
+    this.#groups.set(tag, group);
+    const previous = this.#byQueue.get(queue);
+    this.#byQueue.set(queue, group);
+    try {
+      this.#session.consume(queue, { consumerTag: tag, noAck });
+    } catch (e) {
+      this.#groups.delete(tag);
+      if (previous) this.#byQueue.set(queue, previous);
+      else this.#byQueue.delete(queue);
+      throw e;
+    }
+  }
+
+  /** Take a subscription out of its group; unbind its key when no other subscription there uses it. */
+  #detach(sub: Subscription, unbind: boolean): void {
+    const group = this.#byQueue.get(sub.queue);
+    if (group) {
+      const i = group.subs.indexOf(sub);
+      if (i >= 0) group.subs.splice(i, 1);
+    }
+    // a shared queue's binding belongs to the whole group: it goes with the queue (auto-delete)
+    if (unbind && sub.shareGroup === null && !(group?.subs.some((s) => s.bindingKey === sub.bindingKey) ?? false)) {
+      try {
+        this.#session.unbindQueue(sub.queue, this.#exchange, sub.bindingKey);
+      } catch {
+        // the queue is gone already: nothing is bound
+      }
+    }
+    if (group && group.subs.length === 0 && sub.shareGroup !== null) {
+      // leave the share: the group's queue auto-deletes when its last member goes
+      this.#groups.delete(group.tag);
+      this.#byQueue.delete(group.queue);
+      this.#session.cancel(group.tag);
+    }
+  }
+}

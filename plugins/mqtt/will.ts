@@ -1,0 +1,102 @@
+/**
+ * Will messages (MQTT 3.1.1 §3.1.2.5, MQTT 5 §3.1.2.5 and §3.1.3.2.2): published when a
+ * connection ends without a normal DISCONNECT; in MQTT 5 after the Will Delay Interval, or
+ * when the session ends if that is sooner, and not at all if the client reconnects to the
+ * session first (MQTT-3.1.3-9).
+ *
+ * A will is published from a short-lived core connection of the client's user, so it passes
+ * the same permission checks as the client's own publishes, even after its connection is gone.
+ */
+import type { Core } from '../../src/core/core.js';
+import type { SessionHandler } from '../../src/core/api.js';
+import type { Logger } from '../../src/log.js';
+import { toCoreMessage, type MqttPublish } from './message.js';
+import { retainPublish, type RetainedStore } from './retained.js';
+
+export interface Will {
+  vhost: string;
+  user: string;
+  clientId: string;
+  topic: string;
+  publish: MqttPublish;
+  /** Will Delay Interval in seconds (MQTT 5), 0 = at once */
+  delaySeconds: number;
+}
+
+/** Wills publish through a session nobody consumes on: the handler ignores everything. */
+const IGNORE: SessionHandler = {
+  deliver() {},
+  consumerCancelled() {},
+  returned() {},
+  confirmed() {},
+};
+
+export class WillPublisher {
+  readonly #delayed = new Map<string, { will: Will; timer: NodeJS.Timeout }>();
+
+  constructor(
+    readonly core: Core,
+    readonly retained: RetainedStore,
+    readonly exchange: string,
+    readonly sparkplug: boolean,
+    readonly log: Logger,
+  ) {}
+
+  /** The connection of session `key` ended abnormally: publish its will now or after its delay. */
+  schedule(key: string, will: Will, sessionEndsInSeconds: number): void {
+    this.cancel(key);
+    const delay = Math.min(will.delaySeconds, sessionEndsInSeconds);
+    if (delay <= 0) {
+      this.publish(will);
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (this.#delayed.get(key)?.will !== will) return;
+      this.#delayed.delete(key);
+      this.publish(will);
+    }, Math.min(delay * 1000, 2 ** 31 - 1));
+    timer.unref();
+    this.#delayed.set(key, { will, timer });
+  }
+
+  /** A new connection took the session over before the delay passed: no will (MQTT-3.1.3-9). */
+  cancel(key: string): boolean {
+    const entry = this.#delayed.get(key);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    this.#delayed.delete(key);
+    return true;
+  }
+
+  /** The session ended before the delay passed (a clean start took it over): publish now. */
+  publishNow(key: string): void {
+    const entry = this.#delayed.get(key);
+    if (!entry) return;
+    this.cancel(key);
+    this.publish(entry.will);
+  }
+
+  get pending(): number {
+    return this.#delayed.size;
+  }
+
+  stop(): void {
+    for (const e of this.#delayed.values()) clearTimeout(e.timer);
+    this.#delayed.clear();
+  }
+
+  publish(will: Will): void {
+    const p = will.publish;
+    let connection;
+    try {
+      connection = this.core.connect({ protocol: 'mqtt-will', vhost: will.vhost, user: will.user, peerHost: '', peerPort: 0, name: will.clientId });
+      connection.openSession(IGNORE).publish(toCoreMessage(this.exchange, p, this.sparkplug), false);
+    } catch (e) {
+      this.log.warn('will message not published', { client: will.clientId, vhost: will.vhost, error: (e as Error).message });
+      return;
+    } finally {
+      connection?.close();
+    }
+    if (p.retain) retainPublish(this.retained, will.vhost, will.topic, p, Date.now());
+  }
+}
