@@ -7,7 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import mqttPacket, { type IConnackPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnackPacket, type IConnectPacket, type Packet } from 'mqtt-packet';
 import { Broker, type BrokerOptions } from '../../../src/broker.js';
 import { BUILTIN_PLUGINS, type PluginTable } from '../../../src/plugin-host/builtin.js';
 
@@ -210,7 +210,8 @@ export class RawClient {
   }
 
   /** Resolves with the first packet of command `cmd` (rejects after `ms`). */
-  async next(cmd: Packet['cmd'], ms = 2000): Promise<Packet> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read fields of whichever packet type they asked for
+  async next(cmd: Packet['cmd'], ms = 2000): Promise<any> {
     const deadline = Date.now() + ms;
     for (;;) {
       const i = this.packets.findIndex((p) => p.cmd === cmd);
@@ -230,5 +231,5 @@ export class RawClient {
   }
 }
 
-export const CONNECT_V4: Packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'raw', clean: true, keepalive: 0 };
-export const CONNECT_V5: Packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'raw5', clean: true, keepalive: 0 };
+export const CONNECT_V4: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'raw', clean: true, keepalive: 0 };
+export const CONNECT_V5: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'raw5', clean: true, keepalive: 0 };
