@@ -17,7 +17,7 @@ import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/lo
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
 import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
-import type { ListenerAddress, PluginConfig } from './plugin-host/manifest.js';
+import type { ListenerAddress, PluginConfig, PluginManifest } from './plugin-host/manifest.js';
 
 /** A plugin section in object form: its keys in snake_case or camelCase (`frame_max` or `frameMax`). */
 export type SectionOptions = Record<string, number | string | boolean | undefined>;
@@ -26,6 +26,10 @@ export type SectionOptions = Record<string, number | string | boolean | undefine
  * The configuration in object form: the conf file's keys nested at the dots, in camelCase
  * or snake_case. These override the conf file, the environment and flags (when the broker
  * is given those through `BrokerSetup`). Unknown keys are errors, as in the conf file.
+ *
+ * When the options configure a plugin section (`amqp: { … }`), only the plugins they name
+ * start by default (see `onlyConfiguredPlugins`); `plugins: { mqtt: { enabled: true } }`
+ * adds another.
  */
 export interface BrokerOptions {
   dataDir?: string;
@@ -90,7 +94,7 @@ export class Broker {
   }
 
   async #start(): Promise<void> {
-    const manifests = await loadManifests(this.#setup.plugins ?? BUILTIN_PLUGINS);
+    const manifests = onlyConfiguredPlugins(await loadManifests(this.#setup.plugins ?? BUILTIN_PLUGINS), this.#options);
     const config = loadConfig(manifests, { ...this.#setup.config, options: this.#options });
     this.#config = config;
     const log = this.#setup.logger ?? createLogger(config.log);
@@ -203,3 +207,18 @@ export class Broker {
   }
 }
 
+
+/**
+ * Which plugins an embedded broker starts by default. When the options configure at least
+ * one plugin section (`{ amqp: { port: 0 } }`), only the plugins whose sections they name
+ * start unless `plugins.<name>.enabled` says otherwise: a test suite asking for an AMQP
+ * broker on a free port must not also open MQTT on 1883 and STOMP on 61613 (fixed ports that
+ * parallel test workers would fight over). Options that name no section (the CLI's) leave
+ * each manifest's `enabledByDefault` as it is. Only the default changes: an explicit
+ * `plugins.<name>.enabled` in any layer still wins.
+ */
+function onlyConfiguredPlugins(manifests: PluginManifest[], options: BrokerOptions): PluginManifest[] {
+  const named = (m: PluginManifest) => options[m.configSection] !== undefined;
+  if (!manifests.some(named)) return manifests;
+  return manifests.map((m) => (named(m) || !m.enabledByDefault ? m : { ...m, enabledByDefault: false }));
+}

@@ -42,7 +42,7 @@ export function renderConf(manifests: readonly PluginManifest[]): string {
   for (const m of manifests) {
     const keys = entries.filter((e) => e.plugin === m.name);
     if (keys.length === 0) continue;
-    out.push(section(`${m.configSection}: plugin ${m.name}`));
+    out.push(section(m.configSection === m.name ? `Plugin ${m.name}` : `${m.configSection}: plugin ${m.name}`));
     for (const e of keys) out.push(keyBlock(e));
   }
   return out.join('\n');

@@ -2,6 +2,7 @@
  * The plugins Warren ships with. Each entry imports its plugin module lazily, so a plugin's
  * code (and its dependencies) load only when the broker starts. The import paths are
  * literal so that both the tsc output (dist/src → dist/plugins) and vitest resolve them.
+ * Order matters where dependencies do not decide it: plugins start in this order.
  */
 import type { PluginManifest } from './manifest.js';
 
@@ -10,5 +11,6 @@ export type PluginTable = Readonly<Record<string, () => Promise<{ default: Plugi
 
 export const BUILTIN_PLUGINS: PluginTable = {
   // amqp: () => import('../../plugins/amqp/index.js'),  — enabled when plugins/amqp lands
-  // mqtt, stomp, management: later
+  stomp: () => import('../../plugins/stomp/index.js'),
+  // mqtt, management: when they land
 };

@@ -32,7 +32,7 @@ describe('Broker', () => {
   it('starts its plugins with options as config, reports real ports, stops in reverse telling clients', async () => {
     const journal: Journal = [];
     const broker = new Broker(
-      { dataDir: join(dir, 'nested', 'data'), amqp: { port: 0, host: '127.0.0.1' } },
+      { dataDir: join(dir, 'nested', 'data'), amqp: { port: 0, host: '127.0.0.1' }, mqtt: {} },
       { logger: quiet, plugins: tableOf(tcpPlugin('amqp', { journal }), tcpPlugin('mqtt', { journal, dependsOn: ['amqp'] })) },
     );
     expect(broker.state).toBe('new');
@@ -128,5 +128,37 @@ describe('Broker', () => {
     await stopping;
     expect(journal).toEqual(['start amqp', 'stop amqp: early']);
     expect(broker.state).toBe('stopped');
+  });
+});
+
+describe('Broker: which plugins an embedded broker starts', () => {
+  const table = (journal: Journal) =>
+    tableOf(tcpPlugin('amqp', { journal }), tcpPlugin('mqtt', { journal }), tcpPlugin('stomp', { journal }), tcpPlugin('extra', { journal, enabledByDefault: false }));
+
+  it('options naming plugin sections: only those plugins start', async () => {
+    const journal: Journal = [];
+    const broker = new Broker({ dataDir: dir, amqp: { port: 0 } }, { logger: quiet, plugins: table(journal) });
+    await broker.start();
+    expect(broker.listeners().map((l) => l.name)).toEqual(['amqp']);
+    await broker.stop();
+  });
+
+  it('an explicit enable switch still wins, in the options or in a lower layer', async () => {
+    const journal: Journal = [];
+    const broker = new Broker(
+      { dataDir: dir, amqp: { port: 0 }, plugins: { mqtt: { enabled: true } } },
+      { logger: quiet, plugins: table(journal), config: { env: { WARREN_PLUGINS_EXTRA_ENABLED: 'true' } } },
+    );
+    await broker.start();
+    expect(broker.listeners().map((l) => l.name)).toEqual(['amqp', 'mqtt', 'extra']);
+    await broker.stop();
+  });
+
+  it('options naming no section: every plugin enabled by default starts, as with the CLI', async () => {
+    const journal: Journal = [];
+    const broker = new Broker({ dataDir: dir }, { logger: quiet, plugins: table(journal) });
+    await broker.start();
+    expect(broker.listeners().map((l) => l.name)).toEqual(['amqp', 'mqtt', 'stomp']);
+    await broker.stop();
   });
 });

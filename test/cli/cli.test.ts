@@ -6,10 +6,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { envName } from '../../src/config/schema.js';
+import { BUILTIN_PLUGINS } from '../../src/plugin-host/builtin.js';
+import { loadManifests } from '../../src/plugin-host/host.js';
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
+
+/**
+ * Every built-in plugin's listener on an OS-chosen loopback port, so that the spawned
+ * broker never fights over fixed ports with a parallel test or a broker on this machine.
+ */
+const freePorts: Record<string, string> = {};
+beforeAll(async () => {
+  for (const m of await loadManifests(BUILTIN_PLUGINS)) {
+    for (const [key, spec] of Object.entries(m.configSchema)) {
+      if (spec.type === 'integer' && (key === 'port' || key.endsWith('_port'))) freePorts[envName(`${m.configSection}.${key}`)] = '0';
+      if (spec.type === 'string' && key === 'host') freePorts[envName(`${m.configSection}.${key}`)] = '127.0.0.1';
+    }
+  }
+});
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -34,7 +51,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
   // A clean environment: the test's own WARREN_* variables must not leak in.
   const child = spawn(process.execPath, [script, ...args], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: dir, ...freePorts, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -66,12 +83,20 @@ describe('warren CLI', () => {
     const r = run(cli, ['start'], { WARREN_DATA_DIR: dataDir });
     const started = await until('the start log line', () => r.records().find((l) => l.msg === 'broker started'), r);
     expect(started).toMatchObject({ level: 'info', dataDir });
-    expect(Array.isArray(started.listeners)).toBe(true);
+    const listeners = started.listeners as { name: string; host: string; port: number }[];
+    expect(listeners.length).toBeGreaterThan(0);
+    for (const l of listeners) expect(l).toMatchObject({ host: '127.0.0.1', port: expect.any(Number) });
+    expect(listeners.every((l) => l.port > 0)).toBe(true);
     expect(existsSync(dataDir)).toBe(true);
     r.child.kill('SIGTERM');
     expect(await r.exit).toEqual({ code: 0, signal: null });
     const msgs = r.records().map((l) => l.msg);
-    expect(msgs.slice(msgs.indexOf('signal received: stopping'))).toEqual(['signal received: stopping', 'broker stopping', 'broker stopped']);
+    const afterSignal = msgs.slice(msgs.indexOf('signal received: stopping'));
+    expect(afterSignal[0]).toBe('signal received: stopping');
+    expect(afterSignal[1]).toBe('broker stopping');
+    expect(afterSignal.at(-1)).toBe('broker stopped');
+    const stoppedPlugins = r.records().filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
+    expect(stoppedPlugins).toEqual([...(started.plugins as string[])].reverse());
     expect(r.stdout()).toBe('');
   });
 
