@@ -59,6 +59,9 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #nextToken = 1;
   /** highest confirm token confirmed so far */
   #confirmedUpTo = 0;
+  /** the first publish the broker refused (the connection is failing), 0 if none */
+  #rejectedToken = 0;
+  #rejectedReceipt: string | undefined;
   #writable = true;
 
   constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
@@ -107,7 +110,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   // ---- frames in ------------------------------------------------------------------------------
 
   #onFrame(frame: StompFrame): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.#rejectedToken !== 0) return;
     try {
       const command = frame.command;
       if (this.#state === 'connecting' && command !== 'CONNECT' && command !== 'STOMP') {
@@ -172,8 +175,14 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
    * last one is waiting for all.
    */
   receiptAfter(token: number, receiptId: string): void {
-    if (this.#confirmedUpTo >= token) this.sendReceipt(receiptId);
-    else this.#pendingReceipts.set(token, receiptId);
+    if (this.#rejectedToken !== 0 && token >= this.#rejectedToken) {
+      // a refused message: its ERROR (about to be sent) carries the receipt id instead
+      this.#rejectedReceipt ??= receiptId;
+    } else if (this.#confirmedUpTo >= token) {
+      this.sendReceipt(receiptId);
+    } else {
+      this.#pendingReceipts.set(token, receiptId);
+    }
   }
 
   /** SessionHandler of the publishing session: a confirm releases the receipts waiting for it. */
@@ -183,10 +192,17 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (receiptId !== undefined) this.#pendingReceipts.delete(token);
     if (ack) {
       if (receiptId !== undefined) this.sendReceipt(receiptId);
-    } else {
-      // STOMP 1.2 "SEND": a message the server cannot process is an ERROR. Not from inside the core.
-      const error = new StompError('Message rejected', 'the broker refused the message (a full queue with x-overflow reject-publish?)');
-      queueMicrotask(() => this.fail(error, receiptId));
+    } else if (this.#rejectedToken === 0) {
+      // STOMP 1.2 "SEND": a message the server cannot process is an ERROR, then close.
+      // Not from inside the core: after the current frame, which may still attach its receipt.
+      this.#rejectedToken = token;
+      this.#rejectedReceipt = receiptId;
+      queueMicrotask(() =>
+        this.fail(
+          new StompError('Message rejected', 'the broker refused the message (a full queue with x-overflow reject-publish?)'),
+          this.#rejectedReceipt,
+        ),
+      );
     }
   }
 

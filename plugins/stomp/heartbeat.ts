@@ -45,10 +45,15 @@ export class Heartbeats {
 
   start(plan: HeartbeatPlan, target: HeartbeatTarget, tolerance: number): void {
     if (plan.send > 0) {
+      // ticking at half the interval keeps every silence under `send` ms, timer jitter aside
       this.#sendTimer = setInterval(() => {
-        if (!this.sawWrite) target.sendHeartbeat();
-        this.sawWrite = false;
-      }, plan.send);
+        if (this.sawWrite) {
+          this.sawWrite = false;
+        } else {
+          target.sendHeartbeat();
+          this.sawWrite = true; // the beat counts: the next tick may rest
+        }
+      }, Math.max(1, Math.floor(plan.send / 2)));
       this.#sendTimer.unref();
     }
     if (plan.receive > 0) {

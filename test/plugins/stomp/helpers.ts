@@ -4,11 +4,12 @@
  * plugin's codec, so the tests check the bytes the server really sends), and a stompjs
  * client over WebSocket.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, type IFrame, type StompConfig } from '@stomp/stompjs';
+import { Client, type IFrame, type IStompSocket, type IStompSocketMessageEvent, type StompConfig } from '@stomp/stompjs';
 import WebSocket from 'ws';
 import { Broker, type BrokerOptions } from '../../../src/broker.js';
 import type { PluginTable } from '../../../src/plugin-host/builtin.js';
@@ -20,6 +21,8 @@ export interface StompTestBroker {
   wsPort: number;
   /** the AMQP listener's URL, when the AMQP plugin runs too */
   amqpUrl: string | null;
+  /** the MQTT listener's URL, when the MQTT plugin runs too */
+  mqttUrl: string | null;
   /** log lines of warn level and above (also echoed to stderr) */
   logs: string[];
   stop(): Promise<void>;
@@ -27,11 +30,19 @@ export interface StompTestBroker {
 
 const STOMP_PLUGIN: PluginTable = { stomp: () => import('../../../plugins/stomp/index.js') };
 
-/** Plugins for cross-protocol tests, taken from the broker's built-in table when they are there. */
-export async function pluginTable(extra: string[] = []): Promise<PluginTable> {
-  const { BUILTIN_PLUGINS } = await import('../../../src/plugin-host/builtin.js');
+/** Whether another protocol's plugin is in this checkout (cross-protocol tests need it). */
+export function hasPlugin(name: string): boolean {
+  return existsSync(new URL(`../../../plugins/${name}/index.ts`, import.meta.url));
+}
+
+/** The STOMP plugin, plus other protocols' plugins for cross-protocol tests. */
+function pluginTable(extra: string[]): PluginTable {
   const table: Record<string, PluginTable[string]> = { ...STOMP_PLUGIN };
-  for (const name of extra) if (BUILTIN_PLUGINS[name]) table[name] = BUILTIN_PLUGINS[name]!;
+  for (const name of extra) {
+    // a computed specifier: this file must not need the other plugins to type-check or load
+    const url = new URL(`../../../plugins/${name}/index.js`, import.meta.url).href;
+    table[name] = () => import(url) as ReturnType<PluginTable[string]>;
+  }
   return table;
 }
 
@@ -40,7 +51,7 @@ export async function startStompBroker(
   options: { plugins?: string[]; broker?: Partial<BrokerOptions> } = {},
 ): Promise<StompTestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-stomp-'));
-  const plugins = await pluginTable(options.plugins ?? []);
+  const plugins = pluginTable(options.plugins ?? []);
   const logs: string[] = [];
   const logger = createLogger({
     level: 'warn',
@@ -57,6 +68,7 @@ export async function startStompBroker(
       dataDir,
       log: { level: 'warn' },
       amqp: plugins['amqp'] ? { port: 0, host: '127.0.0.1' } : undefined,
+      mqtt: plugins['mqtt'] ? { port: 0, ws_port: 0, host: '127.0.0.1' } : undefined,
       stomp: { port: 0, ws_port: 0, host: '127.0.0.1', min_heartbeat: 20, ...stomp },
       ...options.broker,
     },
@@ -75,6 +87,7 @@ export async function startStompBroker(
     tcpPort: port('stomp'),
     wsPort: port('stomp-ws'),
     amqpUrl: plugins['amqp'] ? broker.url('amqp') : null,
+    mqttUrl: plugins['mqtt'] ? `mqtt://127.0.0.1:${port('mqtt')}` : null,
     logs,
     stop: async () => {
       try {
@@ -105,6 +118,7 @@ export class RawClient {
   heartbeats = 0;
   closed = false;
   #buf = Buffer.alloc(0);
+  #afterFrame = false;
   #waiters: (() => void)[] = [];
 
   private constructor(socket: Socket) {
@@ -209,7 +223,9 @@ export class RawClient {
     for (;;) {
       let pos = 0;
       while (pos < this.#buf.length && (this.#buf[pos] === 0x0a || this.#buf[pos] === 0x0d)) {
-        if (this.#buf[pos] === 0x0a) this.heartbeats++;
+        // the first EOL right after a frame's NUL is its trailing EOL, not a heart-beat
+        if (this.#buf[pos] === 0x0a && !this.#afterFrame) this.heartbeats++;
+        if (this.#buf[pos] === 0x0a) this.#afterFrame = false;
         pos++;
       }
       this.#buf = this.#buf.subarray(pos);
@@ -235,17 +251,65 @@ export class RawClient {
       }
       this.frames.push({ command, lines: pairs, headers, body: Buffer.from(this.#buf.subarray(bodyStart, bodyEnd)) });
       this.#buf = this.#buf.subarray(bodyEnd + 1);
+      this.#afterFrame = true;
     }
   }
 }
 
 // ---- stompjs over WebSocket -----------------------------------------------------------------
 
-/** A connected stompjs client over WebSocket. */
-export async function stompjsClient(wsPort: number, config: Partial<StompConfig> = {}): Promise<Client> {
-  const url = `ws://127.0.0.1:${wsPort}/ws`;
+/**
+ * stompjs over plain TCP: the WebSocket-like object stompjs wants, on a net.Socket (stompjs
+ * documents this pattern for Node). Bytes are handed over as ArrayBuffers.
+ */
+class TcpStompSocket implements IStompSocket {
+  url: string;
+  onclose: ((ev?: unknown) => unknown) | null = null;
+  onerror: ((ev: unknown) => unknown) | null = null;
+  onmessage: ((ev: IStompSocketMessageEvent) => unknown) | null = null;
+  onopen: ((ev?: unknown) => unknown) | null = null;
+  binaryType = 'arraybuffer';
+  readyState = 0;
+  readonly #socket: Socket;
+
+  constructor(port: number) {
+    this.url = `tcp://127.0.0.1:${port}`;
+    this.#socket = netConnect({ port, host: '127.0.0.1' }, () => {
+      this.readyState = 1;
+      this.onopen?.();
+    });
+    this.#socket.on('data', (d: Buffer) => {
+      this.onmessage?.({ data: d.buffer.slice(d.byteOffset, d.byteOffset + d.length) as ArrayBuffer });
+    });
+    this.#socket.on('error', (e) => this.onerror?.(e));
+    this.#socket.on('close', () => {
+      this.readyState = 3;
+      this.onclose?.({ code: 1000, reason: '' });
+    });
+  }
+
+  send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+    if (typeof data === 'string') this.#socket.write(data);
+    else if (ArrayBuffer.isView(data)) this.#socket.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    else this.#socket.write(Buffer.from(data as ArrayBuffer));
+  }
+
+  close(): void {
+    this.readyState = 2;
+    this.#socket.end();
+  }
+
+  terminate(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** A connected stompjs client over WebSocket (port is the WebSocket one), or over TCP with `tcp`. */
+export async function stompjsClient(port: number, config: Partial<StompConfig> = {}, tcp = false): Promise<Client> {
+  const url = `ws://127.0.0.1:${port}/ws`;
   const client = new Client({
-    webSocketFactory: () => new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
+    webSocketFactory: () =>
+      tcp ? new TcpStompSocket(port) : new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
     connectHeaders: { login: 'guest', passcode: 'guest' },
     reconnectDelay: 0,
     heartbeatIncoming: 0,
