@@ -11,6 +11,7 @@ export type PluginTable = Readonly<Record<string, () => Promise<{ default: Plugi
 
 export const BUILTIN_PLUGINS: PluginTable = {
   // amqp: () => import('../../plugins/amqp/index.js'),  — enabled when plugins/amqp lands
+  mqtt: () => import('../../plugins/mqtt/index.js'),
   stomp: () => import('../../plugins/stomp/index.js'),
-  // mqtt, management: when they land
+  // management: when it lands
 };
