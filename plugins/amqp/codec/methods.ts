@@ -27,15 +27,27 @@ export function methodIdOf(payload: Buffer): number {
 export function decodeMethod(payload: Buffer): AmqpMethod {
   if (payload.length < 4) throw frameError(`method frame of ${payload.length} octet(s): no class and method id`);
   const id = payload.readUInt32BE(0);
-  switch (id) {
-    case M.basicPublish: return decodePublish(payload);
-    case M.basicAck: return decodeAck(payload);
-    case M.basicNack: return decodeNack(payload);
-    case M.basicReject: return decodeReject(payload);
+  try {
+    switch (id) {
+      case M.basicPublish: return decodePublish(payload);
+      case M.basicAck: return decodeAck(payload);
+      case M.basicNack: return decodeNack(payload);
+      case M.basicReject: return decodeReject(payload);
+    }
+    const spec = METHOD_SPECS.get(id);
+    if (!spec) throw new BrokerError('NOT_IMPLEMENTED', `NOT_IMPLEMENTED - unknown method ${methodName(id)}`);
+    return decodeGeneric(spec, payload);
+  } catch (e) {
+    throw nameMethod(e, id);
   }
-  const spec = METHOD_SPECS.get(id);
-  if (!spec) throw new BrokerError('NOT_IMPLEMENTED', `NOT_IMPLEMENTED - unknown method ${methodName(id)}`);
-  return decodeGeneric(spec, payload);
+}
+
+/** Put the method's name into a decoding error ("cannot decode queue.declare: …"). */
+function nameMethod(e: unknown, id: number): unknown {
+  if (!(e instanceof BrokerError) || e.kind !== 'FRAME_ERROR') return e;
+  const name = methodName(id);
+  const detail = e.message.replace(/^FRAME_ERROR - cannot decode /, '');
+  return detail.startsWith(name) ? e : frameError(`${name}: ${detail}`);
 }
 
 function decodeGeneric(spec: MethodSpec, payload: Buffer): AmqpMethod {
@@ -70,6 +82,7 @@ function decodeGeneric(spec: MethodSpec, payload: Buffer): AmqpMethod {
 function end(r: WireReader, name: string): void {
   if (r.pos !== r.end) throw frameError(`${name}: ${r.end - r.pos} octet(s) after the last field`);
 }
+
 
 // ---- hand-written decoders for the hot methods ---------------------------------------------
 

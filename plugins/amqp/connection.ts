@@ -1,0 +1,401 @@
+/**
+ * One AMQP 0-9-1 client connection: the socket, the protocol header, the frame stream, the
+ * channel slots, heartbeats, batched writes with backpressure, and how the connection ends.
+ *
+ * Connection states (AMQP 0-9-1 §4.2.2 and the connection class):
+ *   awaiting-header → starting (start sent) → tuning (tune sent) → opening (tune-ok received)
+ *   → running (open-ok sent) → closing (connection.close sent, waiting for close-ok) → closed.
+ * The handshake methods themselves are in handlers/connection.ts; this file routes frames:
+ * channel 0 to the handshake/connection handlers, other channels to their `AmqpChannel`.
+ */
+import type { Socket } from 'node:net';
+import type { CoreConnection } from '../../src/core/api.js';
+import type { Core } from '../../src/core/core.js';
+import type { FieldTable } from '../../src/codec/types.js';
+import type { Logger } from '../../src/log.js';
+import { AmqpChannel } from './channel.js';
+import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
+import { FrameReader, type FrameSink } from './codec/frame-reader.js';
+import { M, decodeMethod, encodeMethodFrame, methodIdOf, methodName, type AmqpMethod } from './codec/methods.js';
+import { channelError, closeReasonOf, notAllowed, unexpectedFrame } from './errors.js';
+import { FrameWriter, type WriterOwner } from './frame-writer.js';
+import { handleConnectionMethod, sendStart } from './handlers/connection.js';
+import { HeartbeatMonitor } from './heartbeat.js';
+import type { AmqpSettings } from './settings.js';
+
+export type ConnectionState = 'awaiting-header' | 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed';
+
+/** What the client announced in its client-properties `capabilities` table. */
+export interface ClientCapabilities {
+  consumerCancelNotify: boolean;
+  authenticationFailureClose: boolean;
+  connectionBlocked: boolean;
+}
+
+/** How long to wait for connection.close-ok after sending connection.close. */
+const CLOSE_OK_TIMEOUT_MS = 3000;
+/** On broker stop, a shorter wait: the broker is going away either way. */
+const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
+
+let nextConnectionId = 1;
+
+export class AmqpConnection implements FrameSink, WriterOwner {
+  readonly id = nextConnectionId++;
+  readonly core: Core;
+  readonly settings: AmqpSettings;
+  readonly log: Logger;
+  readonly writer: FrameWriter;
+  readonly peerHost: string;
+  readonly peerPort: number;
+  state: ConnectionState = 'awaiting-header';
+  /** negotiated in tune-ok; the server's limits until then */
+  channelMax: number;
+  frameMax: number;
+  heartbeat = 0;
+  user = '';
+  vhost = '';
+  clientProperties: FieldTable = {};
+  capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false, connectionBlocked: false };
+  readonly #socket: Socket;
+  readonly #onClosed: () => void;
+  #core: CoreConnection | null = null;
+  #reader: FrameReader | null = null;
+  #headerBytes: Buffer | null = null;
+  readonly #channels: (AmqpChannel | undefined)[] = [];
+  #channelCount = 0;
+  #confirmFlushes: AmqpChannel[] = [];
+  #heartbeat: HeartbeatMonitor | null = null;
+  #handshakeTimer: NodeJS.Timeout | null;
+  #closeTimer: NodeJS.Timeout | null = null;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+
+  constructor(socket: Socket, core: Core, settings: AmqpSettings, log: Logger, onClosed: () => void) {
+    this.#socket = socket;
+    this.core = core;
+    this.settings = settings;
+    this.#onClosed = onClosed;
+    this.peerHost = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    this.log = log.child({ conn: this.id, peer: `${this.peerHost}:${this.peerPort}` });
+    this.channelMax = settings.channelMax;
+    this.frameMax = settings.frameMax;
+    this.writer = new FrameWriter(socket, this);
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (e) => this.log.debug('socket error', { error: e.message }));
+    socket.on('close', () => this.#onSocketClosed());
+    this.#handshakeTimer = setTimeout(() => this.#handshakeTimedOut(), settings.handshakeTimeoutMs);
+    this.log.debug('accepting AMQP connection');
+  }
+
+  get coreConnection(): CoreConnection | null {
+    return this.#core;
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    if (this.#heartbeat !== null) this.#heartbeat.received = true;
+    if (this.#reader !== null) {
+      try {
+        this.#reader.push(chunk);
+      } catch (e) {
+        // the frame stream cannot be trusted any more: say why, then hang up
+        this.#reader = null;
+        this.fail(e, 0);
+        this.#endSocket();
+      }
+    } else if (this.state === 'awaiting-header') {
+      this.#onProtocolHeader(chunk);
+    }
+  }
+
+  #onProtocolHeader(chunk: Buffer): void {
+    const buf = this.#headerBytes === null ? chunk : Buffer.concat([this.#headerBytes, chunk]);
+    const check = checkProtocolHeader(buf);
+    if (check === 'incomplete') {
+      this.#headerBytes = Buffer.from(buf);
+      return;
+    }
+    this.#headerBytes = null;
+    if (check === 'bad') {
+      // AMQP 0-9-1 §4.2.2: answer with the header we speak, then close
+      this.log.info('unsupported protocol header, closing', { header: buf.subarray(0, 8).toString('hex') });
+      this.#socket.write(PROTOCOL_HEADER);
+      this.state = 'closing';
+      this.#endSocket();
+      return;
+    }
+    this.state = 'starting';
+    this.#reader = new FrameReader(this, this.settings.frameMax);
+    sendStart(this);
+    if (buf.length > PROTOCOL_HEADER.length) this.#onData(buf.subarray(PROTOCOL_HEADER.length));
+  }
+
+  onMethodFrame(channel: number, payload: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') {
+      this.#whileClosing(channel, payload);
+      return;
+    }
+    let m: AmqpMethod;
+    try {
+      m = decodeMethod(payload);
+    } catch (e) {
+      this.fail(e, methodIdOf(payload));
+      return;
+    }
+    if (channel === 0) {
+      try {
+        handleConnectionMethod(this, m);
+      } catch (e) {
+        this.fail(e, m.id);
+      }
+      return;
+    }
+    if (this.state !== 'running') {
+      this.fail(channelError(`unexpected method on channel ${channel} in connection state ${this.state}`), m.id);
+      return;
+    }
+    const ch = this.#channels[channel];
+    if (ch === undefined) {
+      if (m.id === M.channelOpen) this.#openChannel(channel);
+      else this.fail(channelError("expected 'channel.open'"), m.id);
+      return;
+    }
+    if (m.id === M.channelOpen && ch.state === 'open') {
+      this.fail(channelError("second 'channel.open' seen"), m.id);
+      return;
+    }
+    ch.onMethod(m);
+  }
+
+  onHeaderFrame(channel: number, payload: Buffer): void {
+    const ch = this.#contentChannel(channel);
+    if (ch !== undefined) ch.onHeader(payload);
+  }
+
+  onBodyFrame(channel: number, payload: Buffer): void {
+    const ch = this.#contentChannel(channel);
+    if (ch !== undefined) ch.onBody(payload);
+  }
+
+  onHeartbeatFrame(channel: number): void {
+    // AMQP 0-9-1 §4.2.7: heartbeats belong to channel 0 (RabbitMQ: 505)
+    if (channel !== 0 && this.state !== 'closing' && this.state !== 'closed') {
+      this.fail(unexpectedFrame(`heartbeat frame on channel ${channel}`), 0);
+    }
+  }
+
+  /** The channel a content frame is for, or undefined after failing the connection. */
+  #contentChannel(channel: number): AmqpChannel | undefined {
+    if (this.state === 'closing' || this.state === 'closed') return undefined;
+    if (channel === 0 || this.state !== 'running') {
+      this.fail(unexpectedFrame(`content frame on channel ${channel} in connection state ${this.state}`), 0);
+      return undefined;
+    }
+    const ch = this.#channels[channel];
+    if (ch === undefined) this.fail(channelError("expected 'channel.open'"), 0);
+    return ch;
+  }
+
+  /** After we sent connection.close only close and close-ok count (AMQP 0-9-1 connection.close). */
+  #whileClosing(channel: number, payload: Buffer): void {
+    if (channel !== 0 || this.state === 'closed') return;
+    const id = methodIdOf(payload);
+    if (id === M.connectionClose) this.writer.write(encodeMethodFrame(0, { id: M.connectionCloseOk }));
+    if (id === M.connectionClose || id === M.connectionCloseOk) this.#endSocket();
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  #openChannel(channel: number): void {
+    // RabbitMQ counts open channels against channel-max (530); a number beyond it is a channel error
+    if (this.#channelCount >= this.channelMax) {
+      this.fail(notAllowed(`number of channels opened (${this.#channelCount}) has reached the negotiated channel_max (${this.channelMax})`), M.channelOpen);
+      return;
+    }
+    if (channel > this.channelMax) {
+      this.fail(channelError(`channel ${channel} is above the negotiated channel_max (${this.channelMax})`), M.channelOpen);
+      return;
+    }
+    let ch: AmqpChannel;
+    try {
+      ch = new AmqpChannel(this, channel, this.#core!);
+    } catch (e) {
+      this.fail(e, M.channelOpen);
+      return;
+    }
+    this.#channels[channel] = ch;
+    this.#channelCount++;
+    if (this.writer.blocked) ch.session.setWritable(false);
+    ch.send({ id: M.channelOpenOk, channelId: EMPTY });
+  }
+
+  /** The channel is closed on both sides: free its number. */
+  releaseChannel(ch: AmqpChannel): void {
+    ch.drop();
+    if (this.#channels[ch.id] === ch) {
+      this.#channels[ch.id] = undefined;
+      this.#channelCount--;
+    }
+  }
+
+  queueConfirmFlush(ch: AmqpChannel): void {
+    this.#confirmFlushes.push(ch);
+  }
+
+  // ---- WriterOwner -------------------------------------------------------------------------
+
+  beforeFlush(): void {
+    if (this.#confirmFlushes.length === 0) return;
+    const list = this.#confirmFlushes;
+    this.#confirmFlushes = [];
+    for (const ch of list) {
+      ch.confirmFlushQueued = false;
+      ch.flushConfirms();
+    }
+  }
+
+  writableChanged(writable: boolean): void {
+    for (const ch of this.#channels) if (ch !== undefined && ch.state === 'open') ch.session.setWritable(writable);
+  }
+
+  // ---- handshake steps (called by handlers/connection.ts) ----------------------------------
+
+  /** tune-ok accepted: frame limits and heartbeats take effect. */
+  tuned(channelMax: number, frameMax: number, heartbeat: number): void {
+    this.channelMax = channelMax;
+    this.frameMax = frameMax;
+    this.heartbeat = heartbeat;
+    this.#reader!.frameMax = frameMax;
+    if (heartbeat > 0) this.#heartbeat = new HeartbeatMonitor(heartbeat, this.writer, () => this.#heartbeatTimedOut());
+    this.state = 'opening';
+  }
+
+  /** connection.open accepted by the core. */
+  opened(core: CoreConnection): void {
+    this.#core = core;
+    this.state = 'running';
+    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
+  }
+
+  /**
+   * A handshake that may not go on (login refused for a client without
+   * authentication_failure_close): drop the socket after RabbitMQ's pause, which slows down
+   * password guessing, without a connection.close.
+   */
+  refuseSilently(): void {
+    this.state = 'closing';
+    this.#reader = null;
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), SILENT_CLOSE_DELAY_MS);
+  }
+
+  // ---- ending --------------------------------------------------------------------------------
+
+  /**
+   * An error while handling input: BrokerErrors close the connection with their code (hard
+   * errors; soft ones reach here only from outside a channel); anything else is a bug:
+   * 541 INTERNAL_ERROR, logged with its stack.
+   */
+  fail(error: unknown, methodId: number): void {
+    const reason = closeReasonOf(error);
+    if (reason.internal) {
+      this.log.error('internal error', { method: methodId > 0 ? methodName(methodId) : undefined, error: (error as Error)?.stack ?? String(error) });
+    } else {
+      this.log.warn('connection error', { method: methodId > 0 ? methodName(methodId) : undefined, replyCode: reason.replyCode, reason: reason.replyText });
+    }
+    this.close(reason.replyCode, reason.replyText, methodId > 0 ? methodId : 0, CLOSE_OK_TIMEOUT_MS);
+  }
+
+  /** `fail` from inside a core callback: after the core has finished what it was doing. */
+  failLater(error: unknown): void {
+    setImmediate(() => this.fail(error, 0));
+  }
+
+  /**
+   * Send connection.close and wait (up to `timeoutMs`) for close-ok; sessions end at once so
+   * nothing more is delivered (RabbitMQ ends the channels when it sends the close).
+   */
+  close(replyCode: number, replyText: string, methodId: number, timeoutMs: number): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.#releaseCore();
+    this.writer.write(encodeMethodFrame(0, { id: M.connectionClose, replyCode, replyText, classId: methodId >>> 16, methodId: methodId & 0xffff }));
+    this.writer.flush();
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), timeoutMs);
+  }
+
+  /** The client's connection.close: everything ends, close-ok, hang up. */
+  closeByClient(): void {
+    this.log.debug('client closed the connection');
+    this.state = 'closing';
+    this.#releaseCore();
+    this.writer.write(encodeMethodFrame(0, { id: M.connectionCloseOk }));
+    this.#endSocket();
+  }
+
+  /** Broker stop: 320 CONNECTION_FORCED, a short wait for close-ok; resolves once the socket is gone. */
+  forceClose(reason: string): Promise<void> {
+    if (this.state === 'running') {
+      this.close(320, `CONNECTION_FORCED - ${reason}`.slice(0, 255), 0, STOP_CLOSE_OK_TIMEOUT_MS);
+    } else if (this.state !== 'closed') {
+      this.#socket.destroy();
+    }
+    return this.#closed;
+  }
+
+  #heartbeatTimedOut(): void {
+    this.log.warn('missed heartbeats from client, closing', { timeoutSeconds: this.heartbeat * 2 });
+    this.state = 'closing';
+    this.#socket.destroy();
+  }
+
+  #handshakeTimedOut(): void {
+    this.#handshakeTimer = null;
+    if (this.state === 'running' || this.state === 'closed') return;
+    this.log.warn('handshake timeout, closing', { state: this.state, timeoutMs: this.settings.handshakeTimeoutMs });
+    this.#socket.destroy();
+  }
+
+  /** Flush what is queued, then half-close; destroy if the peer does not finish closing. */
+  #endSocket(): void {
+    this.writer.flush();
+    this.#socket.end();
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+  }
+
+  /** End every session and the core connection (requeues unacked, deletes exclusive queues). */
+  #releaseCore(): void {
+    for (let i = 0; i < this.#channels.length; i++) {
+      const ch = this.#channels[i];
+      if (ch !== undefined) {
+        ch.flushConfirms();
+        ch.drop();
+      }
+    }
+    this.#channels.length = 0;
+    this.#channelCount = 0;
+    this.#core?.close();
+  }
+
+  #onSocketClosed(): void {
+    if (this.state !== 'closing' && this.state !== 'closed') {
+      this.log.debug('client closed the socket without connection.close');
+    }
+    this.state = 'closed';
+    this.#releaseCore();
+    this.#heartbeat?.stop();
+    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#reader = null;
+    this.#onClosed();
+    this.#resolveClosed();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+/** RabbitMQ's pause before dropping a refused handshake without a word (SILENT_CLOSE_DELAY). */
+const SILENT_CLOSE_DELAY_MS = 3000;

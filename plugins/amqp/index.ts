@@ -1,0 +1,24 @@
+/**
+ * The AMQP 0-9-1 plugin: RabbitMQ-compatible AMQP over TCP. See README.md for the design.
+ */
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import { AmqpListener } from './listener.js';
+import { AMQP_CONFIG_SCHEMA, settingsFrom } from './settings.js';
+
+const manifest: PluginManifest = {
+  name: 'amqp',
+  version: '0.1.0',
+  configSection: 'amqp',
+  configSchema: AMQP_CONFIG_SCHEMA,
+  enabledByDefault: true,
+  async start(ctx): Promise<RunningPlugin> {
+    const listener = new AmqpListener(ctx.core, settingsFrom(ctx.config), ctx.log);
+    await listener.listen();
+    return {
+      addresses: () => listener.addresses(),
+      stop: (reason) => listener.stop(reason),
+    };
+  },
+};
+
+export default manifest;

@@ -1,0 +1,109 @@
+/**
+ * AMQP content ↔ core Message.
+ *
+ * Inbound, a publish is three parts (AMQP 0-9-1 §4.2.6): the basic.publish method, a content
+ * header (class, body size, properties), and body frames until the announced size is reached
+ * (none for an empty body). `ContentAssembler` follows that sequence for one channel and makes
+ * the core `Message`, keeping the property bytes as received so deliveries resend them as-is.
+ *
+ * Outbound, deliveries write `message.encodedProperties` when the message came over AMQP, and
+ * encode `message.properties` otherwise (nothing is cached on the shared message).
+ */
+import { decodeProperties, encodeProperties, CONTENT_HEADER_PROPERTIES_OFFSET } from '../../src/codec/basic-properties.js';
+import type { MessageProperties } from '../../src/codec/types.js';
+import { Message, validateExpiration } from '../../src/core/message.js';
+import { CLASS_BASIC } from './codec/constants.js';
+import { checkContentHeader, contentHeaderBodySize, contentHeaderClassId } from './codec/content.js';
+import { preconditionFailed, unexpectedFrame } from './errors.js';
+
+export type ContentStage = 'idle' | 'header' | 'body';
+
+export class ContentAssembler {
+  /** what the channel expects next: a method ('idle'), the content header, or body frames */
+  stage: ContentStage = 'idle';
+  exchange = '';
+  routingKey = '';
+  mandatory = false;
+  #properties: MessageProperties = {};
+  #encodedProperties: Buffer | null = null;
+  #size = 0;
+  #received = 0;
+  #first: Buffer | null = null;
+  #parts: Buffer[] | null = null;
+
+  /** basic.publish arrived: a content header must follow. */
+  begin(exchange: string, routingKey: string, mandatory: boolean): void {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.mandatory = mandatory;
+    this.stage = 'header';
+  }
+
+  /**
+   * The content header. @returns true when the content is complete (an empty body).
+   * Throws 505 for a wrong class, 406 for a body over `maxMessageSize`, 501 for bad properties.
+   */
+  header(payload: Buffer, maxMessageSize: number): boolean {
+    checkContentHeader(payload);
+    const classId = contentHeaderClassId(payload);
+    if (classId !== CLASS_BASIC) throw unexpectedFrame(`expected content header for class ${CLASS_BASIC}, got one for class ${classId} instead`);
+    const size = contentHeaderBodySize(payload);
+    // checked at the header rather than after the body: an oversized body is never buffered
+    if (size > maxMessageSize) throw preconditionFailed(`message size ${size} is larger than configured max size ${maxMessageSize}`);
+    const properties = decodeProperties(payload, CONTENT_HEADER_PROPERTIES_OFFSET);
+    const badExpiration = validateExpiration(properties.expiration);
+    if (badExpiration) throw preconditionFailed(badExpiration);
+    this.#properties = properties;
+    // a copy: a queued message must not pin the socket chunk its header arrived in
+    this.#encodedProperties = Buffer.from(payload.subarray(CONTENT_HEADER_PROPERTIES_OFFSET));
+    this.#size = size;
+    this.#received = 0;
+    this.stage = 'body';
+    return size === 0;
+  }
+
+  /** One body frame. @returns true when the announced size is reached. */
+  body(payload: Buffer): boolean {
+    const received = this.#received + payload.length;
+    if (received > this.#size) throw unexpectedFrame(`content body of ${received} octets exceeds the ${this.#size} announced in its header`);
+    this.#received = received;
+    if (this.#first === null) this.#first = payload;
+    else (this.#parts ??= [this.#first]).push(payload);
+    return received === this.#size;
+  }
+
+  /** The complete message; the assembler is ready for the next publish. */
+  take(): Message {
+    let body: Buffer;
+    if (this.#parts !== null) body = Buffer.concat(this.#parts, this.#size);
+    else if (this.#first !== null) body = ownBody(this.#first);
+    else body = EMPTY;
+    const m = new Message(this.exchange, this.routingKey, this.#properties, body, this.#encodedProperties);
+    this.reset();
+    return m;
+  }
+
+  reset(): void {
+    this.stage = 'idle';
+    this.#first = null;
+    this.#parts = null;
+    this.#encodedProperties = null;
+    this.#properties = {};
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A body that arrived in one frame is a view of a socket chunk (or of the frame reader's
+ * assembly buffer). Keep the view when the body is most of that memory; copy it when the
+ * view would pin a much larger chunk (a 100-byte message in a 64 KiB read).
+ */
+function ownBody(payload: Buffer): Buffer {
+  return payload.length * 2 < payload.buffer.byteLength ? Buffer.from(payload) : payload;
+}
+
+/** The property bytes of a delivery: as received over AMQP, or encoded from the canonical form. */
+export function encodedPropertiesOf(message: Message): Buffer {
+  return message.encodedProperties ?? encodeProperties(message.properties);
+}

@@ -1,0 +1,44 @@
+/**
+ * The `amqp` section of warren.conf: keys, defaults and docs, and the typed settings the
+ * plugin reads. Names and defaults are RabbitMQ's (`listeners.tcp`, `heartbeat`, `frame_max`,
+ * `channel_max`, `max_message_size`, `handshake_timeout`).
+ */
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import { FRAME_MIN_SIZE } from './codec/constants.js';
+
+export const AMQP_CONFIG_SCHEMA = {
+  port: { type: 'integer', default: 5672, min: 0, max: 65535, env: 'WARREN_AMQP_PORT', doc: 'AMQP 0-9-1 port (0: any free port)' },
+  host: { type: 'string', default: '::', doc: "address the AMQP listener binds ('::' = every IPv4 and IPv6 address)" },
+  heartbeat: { type: 'integer', default: 60, min: 0, max: 65535, doc: 'heartbeat interval suggested to clients, in seconds (0: none)' },
+  frame_max: { type: 'integer', default: 131072, min: FRAME_MIN_SIZE, max: 0xffffffff, doc: 'largest frame accepted, in bytes (clients may ask for less)' },
+  channel_max: { type: 'integer', default: 2047, min: 1, max: 65535, doc: 'most channels open at once on one connection' },
+  max_message_size: { type: 'integer', default: 134217728, min: 1, max: 536870912, doc: 'largest message body accepted, in bytes' },
+  handshake_timeout: { type: 'duration', default: 10000, min: 100, doc: 'a client that has not opened its connection within this time is disconnected' },
+} as const satisfies Record<string, ConfigKey>;
+
+export interface AmqpSettings {
+  port: number;
+  host: string;
+  /** seconds */
+  heartbeat: number;
+  frameMax: number;
+  channelMax: number;
+  maxMessageSize: number;
+  handshakeTimeoutMs: number;
+}
+
+type Key = keyof typeof AMQP_CONFIG_SCHEMA;
+
+/** Typed settings from the validated section; a missing key takes its default. */
+export function settingsFrom(config: PluginConfig): AmqpSettings {
+  const get = (key: Key) => config[key] ?? AMQP_CONFIG_SCHEMA[key].default;
+  return {
+    port: Number(get('port')),
+    host: String(get('host')),
+    heartbeat: Number(get('heartbeat')),
+    frameMax: Number(get('frame_max')),
+    channelMax: Number(get('channel_max')),
+    maxMessageSize: Number(get('max_message_size')),
+    handshakeTimeoutMs: Number(get('handshake_timeout')),
+  };
+}
