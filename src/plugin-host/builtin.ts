@@ -10,7 +10,7 @@ import type { PluginManifest } from './manifest.js';
 export type PluginTable = Readonly<Record<string, () => Promise<{ default: PluginManifest }>>>;
 
 export const BUILTIN_PLUGINS: PluginTable = {
-  // amqp: () => import('../../plugins/amqp/index.js'),  — enabled when plugins/amqp lands
+  amqp: () => import('../../plugins/amqp/index.js'),
   mqtt: () => import('../../plugins/mqtt/index.js'),
   stomp: () => import('../../plugins/stomp/index.js'),
   // management: when it lands

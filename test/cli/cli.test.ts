@@ -3,7 +3,9 @@
  * runs it: `node <build>/src/cli.js start`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import amqp from 'amqplib';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -78,17 +80,30 @@ async function until<T>(what: string, probe: () => T | undefined, r: Run, timeou
 }
 
 describe('warren CLI', () => {
-  it('start: creates the data dir, logs that it started, stops gracefully on SIGTERM with exit 0', async () => {
+  it('start: listens for AMQP on the port the OS chose, logs it, SIGTERM closes clients with 320 and exits 0', async () => {
     const dataDir = join(dir, 'data');
-    const r = run(cli, ['start'], { WARREN_DATA_DIR: dataDir });
+    const r = run(cli, ['start'], { WARREN_AMQP_PORT: '0', WARREN_AMQP_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir });
     const started = await until('the start log line', () => r.records().find((l) => l.msg === 'broker started'), r);
     expect(started).toMatchObject({ level: 'info', dataDir });
+    expect(existsSync(dataDir)).toBe(true);
     const listeners = started.listeners as { name: string; host: string; port: number }[];
-    expect(listeners.length).toBeGreaterThan(0);
     for (const l of listeners) expect(l).toMatchObject({ host: '127.0.0.1', port: expect.any(Number) });
     expect(listeners.every((l) => l.port > 0)).toBe(true);
-    expect(existsSync(dataDir)).toBe(true);
+    const amqpListener = listeners.find((l) => l.name === 'amqp')!;
+    expect(amqpListener).toBeDefined();
+
+    // A real client on the logged port; the graceful stop must tell it why.
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpListener.port}`);
+    const closed = new Promise<Error | undefined>((resolve) => conn.once('close', resolve));
+    conn.on('error', () => undefined);
+    const ch = await conn.createChannel();
+    const q = await ch.assertQueue('', { exclusive: true });
+    expect(q.queue).toMatch(/^amq\.gen-/);
+
     r.child.kill('SIGTERM');
+    const reason = await closed;
+    expect(String(reason?.message)).toMatch(/CONNECTION_FORCED/);
+    expect((reason as { code?: number } | undefined)?.code).toBe(320);
     expect(await r.exit).toEqual({ code: 0, signal: null });
     const msgs = r.records().map((l) => l.msg);
     const afterSignal = msgs.slice(msgs.indexOf('signal received: stopping'));
@@ -112,11 +127,37 @@ describe('warren CLI', () => {
   });
 
   it('a bad value: exit code 2 and one line on stderr naming the key and its source', async () => {
-    const r = run(cli, ['start'], { WARREN_DATA_DIR: dir, WARREN_LOG_LEVEL: 'loud' });
+    const r = run(cli, ['start'], { WARREN_DATA_DIR: dir, WARREN_AMQP_PORT: 'abc' });
     expect((await r.exit).code).toBe(2);
     expect(r.stderr()).toBe(
-      'warren: invalid value "loud" for log.level (env WARREN_LOG_LEVEL): expected one of debug, info, warn, error, silent\n',
+      'warren: invalid value "abc" for amqp.port (env WARREN_AMQP_PORT): expected an integer from 0 to 65535\n',
     );
+    const level = run(cli, ['start', '--log.level', 'loud'], { WARREN_DATA_DIR: dir });
+    expect((await level.exit).code).toBe(2);
+    expect(level.stderr()).toBe(
+      'warren: invalid value "loud" for log.level (flag --log.level): expected one of debug, info, warn, error, silent\n',
+    );
+  });
+
+  it('a port in use: the plugins already started are stopped in reverse, exit code 1 with one summary line', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      // STOMP starts last: AMQP and MQTT are running when it fails.
+      const r = run(cli, ['start', '--stomp.port', String(taken)], { WARREN_DATA_DIR: dir });
+      expect((await r.exit).code).toBe(1);
+      const summary = r.stderr().split('\n').filter((l) => l.startsWith('warren:'));
+      expect(summary).toHaveLength(1);
+      expect(summary[0]).toMatch(/^warren: start failed: plugin stomp failed to start: .*EADDRINUSE/);
+      expect(r.records().find((l) => l.msg === 'plugin failed to start')).toMatchObject({ level: 'error', plugin: 'stomp' });
+      const started = r.records().filter((l) => l.msg === 'plugin started').map((l) => l.plugin);
+      const stopped = r.records().filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
+      expect(started).toEqual(['amqp', 'mqtt']);
+      expect(stopped).toEqual(['mqtt', 'amqp']);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('an unknown key or a missing conf file: exit code 2, one line', async () => {
