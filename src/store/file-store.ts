@@ -1,0 +1,562 @@
+import { mkdir, open as openFile, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_RECLAIM, Reclaimer, type ReclaimHost, type ReclaimOptions } from './compaction.js';
+import {
+  RecordType,
+  countRuns,
+  encodePurgeRecord,
+  encodeQueueDeleteRecord,
+  encodeRunsRecord,
+  lsnOf,
+  type MsgFields,
+  type MsgView,
+} from './format.js';
+import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
+import { Journal, type DurableListener, type Durability } from './journal.js';
+import { MessageReader } from './message-reader.js';
+import type { MessageStore, MessageToStore, ReadListener, ReadRequest, StoredMessage } from './message-store.js';
+import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
+import { QueueIndex, ReadPlan, type LivenessSink } from './queue-index.js';
+import { recoverJournal, type RecoveryReport, type RecoveryResult, type StoreLog } from './recovery.js';
+import { fsyncDirectory } from './segment.js';
+import type { ScannedRecord } from './segment-scanner.js';
+import { SegmentTable, type SegmentInfo } from './segment-table.js';
+
+export interface FileStoreOptions {
+  /** the journal directory of one vhost (created if missing) */
+  dir: string;
+  /** written into segment headers and checked at recovery (the vhost's id) */
+  journalId?: number;
+  /** default 'fsync' (see Durability) */
+  durability?: Durability;
+  /** default 16 MiB */
+  segmentSize?: number;
+  /** a record longer than this is corruption; default 128 MiB + 64 KiB (RabbitMQ's max message size) */
+  maxRecordSize?: number;
+  /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
+  indexResidentChunks?: number;
+  /** recovery drops references to queues this returns false for (gone from the metadata) */
+  isKnownQueue?: (queueId: number) => boolean;
+  reclaim?: Partial<ReclaimOptions>;
+  log?: StoreLog;
+}
+
+const CLEAN_MARKER = 'clean-shutdown';
+const SPILL_DIR = 'index-spill';
+const DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024;
+const DEFAULT_MAX_RECORD = 128 * 1024 * 1024 + 64 * 1024;
+
+const defaultLog: StoreLog = (level, message) => {
+  if (level !== 'info') process.emitWarning(message, { code: 'WARREN_STORE' });
+};
+
+/**
+ * The durable message store of one vhost: a segmented journal with group commit
+ * (journal.ts), per-queue compact indexes with spill (queue-index.ts), liveness per segment
+ * (segment-table.ts), reclaim and compaction (compaction.ts), positional reads
+ * (message-reader.ts) and open-time recovery (recovery.ts). docs/store.md has the design.
+ */
+export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
+  readonly durable = true;
+  readonly dir: string;
+  readonly segments = new SegmentTable();
+  readonly counters = new StoreMetrics();
+  readonly maxRecordSize: number;
+  readonly log: StoreLog;
+  /** what recovery found and cut at open */
+  readonly recovery: RecoveryReport;
+  readonly #journal: Journal;
+  readonly #reader: MessageReader;
+  readonly #reclaimer: Reclaimer;
+  readonly #indexes = new Map<number, QueueIndex>();
+  readonly #recoveredNextSeq: Map<number, number>;
+  readonly #deletedQueues = new Set<number>();
+  readonly #residentChunks: number;
+  #msgId: number;
+  #failure: Error | null = null;
+  #closed = false;
+  #activeInfo: SegmentInfo | null = null;
+  /** segments of MSGs killed by acks not yet encoded (they become the ACK records' cancel targets) */
+  readonly #ackTargets = new Set<number>();
+  /** during purge/delete: segments of the entries removed */
+  #collecting: Set<number> | null = null;
+  readonly #fields: MsgFields = { msgId: 0, publishedAt: 0, expiresAt: 0, priority: 0, exchange: '', routingKey: '' };
+  readonly #scratchIndexes: QueueIndex[] = [];
+  readonly #scratchQueues: number[] = [];
+  readonly #scratchSeqs: number[] = [];
+
+  private constructor(o: Required<Omit<FileStoreOptions, 'isKnownQueue' | 'reclaim'>> & { reclaim: ReclaimOptions }, r: RecoveryResult) {
+    this.dir = o.dir;
+    this.maxRecordSize = o.maxRecordSize;
+    this.log = o.log;
+    this.recovery = r.report;
+    this.#residentChunks = o.indexResidentChunks;
+    this.#msgId = r.maxMsgId;
+    this.#recoveredNextSeq = r.nextSeqs;
+    const m = this.counters;
+    m.recoveryMillis = r.report.millis;
+    m.recoverySegmentsScanned = r.report.segmentsScanned;
+    m.recoveryRecordsReplayed = r.report.recordsReplayed;
+    m.recoveryTruncatedBytes = r.report.truncated.reduce((n, t) => n + t.bytes, 0);
+    m.recoveryDamagedBytes = r.report.damaged.reduce((n, d) => n + d.bytes, 0);
+    m.recoveredMessages = r.report.messages;
+    m.uncleanShutdown = r.report.uncleanShutdown;
+
+    for (const s of r.segments) this.segments.sealed(s.number, s.size);
+    for (const [segment, targets] of r.cancelTargets) this.segments.addCancelTargets(segment, targets);
+    for (const q of r.queues) {
+      const idx = this.#indexFor(q.queueId);
+      for (let i = 0; i < q.count; i++) {
+        idx.append(q.seq[i], q.segment[i], q.offset[i], q.length[i], q.bodySize[i], q.targets[i], q.priority[i], q.expiresAt[i], q.flags[i]);
+      }
+    }
+    this.#journal = new Journal({
+      dir: o.dir,
+      journalId: o.journalId,
+      firstSegment: r.lastSegment + 1,
+      segmentSize: o.segmentSize,
+      durability: o.durability,
+      metrics: this.counters,
+      hooks: {
+        segmentSealed: (segment, size) => {
+          this.segments.sealed(segment, size, Date.now());
+          this.#reclaimer.kick();
+        },
+        acksEncoded: (segments) => {
+          for (const s of segments) this.segments.addCancelTargets(s, this.#ackTargets);
+          this.#ackTargets.clear();
+        },
+        flushed: () => {
+          if (this.segments.dirty) this.#reclaimer.kick();
+        },
+        failed: (error) => {
+          this.#failure = error;
+          this.log('error', `journal write failed, the store is read-only: ${error.message}`);
+        },
+      },
+    });
+    this.#reader = new MessageReader(o.dir, this.counters);
+    this.#reclaimer = new Reclaimer(this, o.reclaim);
+  }
+
+  /** Open (creating or recovering) the store in `options.dir`. */
+  static async open(options: FileStoreOptions): Promise<FileStore> {
+    const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    const o = {
+      dir: options.dir,
+      journalId: options.journalId ?? 0,
+      durability: options.durability ?? 'fsync',
+      segmentSize,
+      maxRecordSize: options.maxRecordSize ?? DEFAULT_MAX_RECORD,
+      indexResidentChunks: options.indexResidentChunks ?? 8,
+      log: options.log ?? defaultLog,
+      reclaim: { ...DEFAULT_RECLAIM, compactMinBytes: Math.min(DEFAULT_RECLAIM.compactMinBytes, segmentSize / 4), ...options.reclaim },
+    };
+    await mkdir(o.dir, { recursive: true });
+    // the spill files are caches of the indexes, which recovery rebuilds from the journal
+    await rm(join(o.dir, SPILL_DIR), { recursive: true, force: true });
+    await mkdir(join(o.dir, SPILL_DIR));
+    const marker = join(o.dir, CLEAN_MARKER);
+    const clean = await stat(marker).then(
+      () => true,
+      () => false,
+    );
+    const result = await recoverJournal({
+      dir: o.dir,
+      journalId: o.journalId,
+      maxRecordSize: o.maxRecordSize,
+      cleanShutdown: clean,
+      isKnownQueue: options.isKnownQueue,
+      log: o.log,
+    });
+    if (clean) {
+      // from here on a crash is unclean again
+      await unlink(marker);
+      await fsyncDirectory(o.dir);
+    }
+    const store = new FileStore(o, result);
+    const rep = result.report;
+    o.log('info', `journal ${o.journalId} recovered: ${rep.messages} messages in ${rep.queues} queues from ${rep.segmentsScanned} segments in ${rep.millis.toFixed(0)} ms${rep.uncleanShutdown ? ' (after an unclean stop)' : ''}`);
+    store.#reclaimer.start();
+    return store;
+  }
+
+  get durableLsn(): number {
+    return this.#journal.durableLsn;
+  }
+  get failure(): Error | null {
+    return this.#failure;
+  }
+  get pendingBytes(): number {
+    return this.#journal.pendingBytes;
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  appendMessage(
+    message: MessageToStore,
+    properties: Buffer,
+    expiresAt: number,
+    queueIds: ArrayLike<number>,
+    seqs: ArrayLike<number>,
+    count: number,
+  ): number {
+    if (count < 1 || count > 0xffff) throw new RangeError(`a message needs 1 to 65535 target queues, not ${count}`);
+    const indexes = this.#scratchIndexes;
+    // validate everything before writing anything
+    for (let i = 0; i < count; i++) {
+      const q = queueIds[i];
+      if (this.#deletedQueues.has(q)) throw new RangeError(`queue ${q} was deleted`);
+      for (let j = 0; j < i; j++) if (queueIds[j] === q) throw new RangeError(`queue ${q} named twice`);
+      const idx = this.#indexFor(q);
+      const floor = Math.max(idx.lastSeq, (this.#recoveredNextSeq.get(q) ?? 1) - 1);
+      if (!(seqs[i] > floor) || !Number.isSafeInteger(seqs[i])) {
+        throw new RangeError(`queue ${q}: seq ${seqs[i]} must be an integer above ${floor}`);
+      }
+      indexes[i] = idx;
+    }
+    const f = this.#fields;
+    f.msgId = ++this.#msgId;
+    f.publishedAt = message.publishedAt;
+    f.expiresAt = expiresAt;
+    f.priority = message.priority;
+    f.exchange = message.exchange;
+    f.routingKey = message.routingKey;
+    const body = message.body;
+    const j = this.#journal;
+    const lsn = j.appendMessage(f, queueIds, seqs, count, properties, body);
+    const seg = j.lastSegment;
+    const off = j.lastOffset;
+    const len = j.lastLength;
+    for (let i = 0; i < count; i++) {
+      indexes[i].append(seqs[i], seg, off, len, body.length, count, message.priority, expiresAt, 0);
+    }
+    this.counters.userPayloadBytes += properties.length + body.length;
+    this.#noteAppend();
+    return lsn;
+  }
+
+  ack(queueId: number, seq: number): boolean {
+    const idx = this.#indexes.get(queueId);
+    if (!idx) return false;
+    const segment = idx.remove(seq);
+    if (segment < 0) return false;
+    // an entry that left memory must leave the log too; after a write failure the log keeps
+    // it and it comes back after a restart (at-least-once)
+    if (this.#writable()) {
+      this.#ackTargets.add(segment);
+      this.#journal.appendAck(queueId, seq);
+    }
+    return true;
+  }
+
+  purge(queueId: number, upToSeq: number, kept: Iterable<number> = []): number {
+    const idx = this.#indexes.get(queueId);
+    if (!idx) return 0;
+    // never beyond what was appended: a later message must not fall under this purge
+    const upTo = Math.min(upToSeq, idx.lastSeq);
+    const keptSet = new Set(kept);
+    this.#collecting = new Set();
+    try {
+      const removed = idx.purge(upTo, keptSet);
+      if (removed > 0 && this.#writable()) {
+        // invariant 3 of replay.ts: the record names every entry ≤ upTo still live
+        const keptLive = [...keptSet].filter((s) => s <= upTo && idx.isLive(s)).sort((a, b) => a - b);
+        this.#journal.appendRecord(encodePurgeRecord(queueId, upTo, keptLive));
+        this.segments.addCancelTargets(this.#journal.lastSegment, this.#collecting);
+        this.#noteAppend();
+      }
+      return removed;
+    } finally {
+      this.#collecting = null;
+    }
+  }
+
+  deleteQueue(queueId: number): number {
+    this.#deletedQueues.add(queueId);
+    const idx = this.#indexes.get(queueId);
+    if (!idx) return 0;
+    this.#indexes.delete(queueId);
+    this.#collecting = new Set();
+    try {
+      const removed = idx.clear();
+      if (removed > 0 && this.#writable()) {
+        this.#journal.appendRecord(encodeQueueDeleteRecord(queueId));
+        this.segments.addCancelTargets(this.#journal.lastSegment, this.#collecting);
+        this.#noteAppend();
+      }
+      return removed;
+    } finally {
+      this.#collecting = null;
+    }
+  }
+
+  markDelivered(queueId: number, seq: number): void {
+    this.#indexes.get(queueId)?.markDelivered(seq);
+  }
+
+  // ---- durability ---------------------------------------------------------------------------------
+
+  whenDurable(lsn: number, listener: DurableListener, token: number): void {
+    this.#journal.whenDurable(lsn, listener, token);
+  }
+
+  onDurable(listener: (durableLsn: number) => void): void {
+    this.#journal.onDurable(listener);
+  }
+
+  flush(): Promise<void> {
+    return this.#journal.flush();
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------
+
+  read(request: ReadRequest, listener: ReadListener, token: number): void {
+    const queueId = request.queueId;
+    const idx = this.#indexes.get(queueId);
+    const plan = new ReadPlan();
+    if (idx) idx.collect(request.afterSeq, request.maxCount, request.maxBytes ?? Infinity, request.priority ?? -1, plan);
+    if (plan.n === 0) return void setImmediate(() => listener.onMessages(token, [], null));
+    // pin the segments: reclaim must not delete a file under a read
+    let maxLsn = 0;
+    for (let i = 0; i < plan.n; i++) {
+      this.segments.ensure(plan.segment[i]).readers++;
+      const lsn = lsnOf(plan.segment[i], plan.offset[i] + plan.length[i]);
+      if (lsn > maxLsn) maxLsn = lsn;
+    }
+    const unpin = (): void => {
+      for (let i = 0; i < plan.n; i++) {
+        const s = this.segments.get(plan.segment[i]);
+        if (s) s.readers--;
+      }
+      if (this.segments.dirty) this.#reclaimer.kick();
+    };
+    const go = (error: Error | null): void => {
+      if (error) {
+        unpin();
+        listener.onMessages(token, [], error);
+        return;
+      }
+      this.#reader.readPlan(queueId, plan, (messages, readError) => {
+        unpin();
+        const current = this.#indexes.get(queueId);
+        const live: StoredMessage[] = [];
+        for (const m of messages) if (current?.isLive(m.seq)) live.push(m);
+        listener.onMessages(token, live, readError);
+      });
+    };
+    // records of this turn may not be written yet: read only what the file holds
+    if (maxLsn > this.#journal.writtenLsn) this.#journal.whenWritten(maxLsn, go);
+    else go(null);
+  }
+
+  queueIds(): number[] {
+    const out: number[] = [];
+    for (const [id, idx] of this.#indexes) if (idx.length > 0) out.push(id);
+    return out.sort((a, b) => a - b);
+  }
+
+  queueLength(queueId: number): number {
+    return this.#indexes.get(queueId)?.length ?? 0;
+  }
+
+  queueBytes(queueId: number): number {
+    return this.#indexes.get(queueId)?.bodyBytes ?? 0;
+  }
+
+  nextSeq(queueId: number): number {
+    const last = this.#indexes.get(queueId)?.lastSeq ?? 0;
+    return Math.max(last + 1, this.#recoveredNextSeq.get(queueId) ?? 1);
+  }
+
+  // ---- operations -----------------------------------------------------------------------------------
+
+  metrics(): StoreMetricsSnapshot {
+    let resident = 0;
+    let spilled = 0;
+    let indexBytes = 0;
+    let onDisk = 0;
+    for (const idx of this.#indexes.values()) {
+      const m = idx.memory();
+      resident += m.resident;
+      spilled += m.spilled;
+      indexBytes += m.bytes;
+      onDisk += idx.length;
+    }
+    const diskBytes = this.segments.diskBytes();
+    const liveBytes = Math.min(diskBytes, this.segments.liveBytes());
+    return snapshotMetrics(this.counters, {
+      segments: this.segments.size,
+      diskBytes,
+      liveBytes,
+      garbageBytes: diskBytes - liveBytes,
+      liveRatio: diskBytes === 0 ? 1 : liveBytes / diskBytes,
+      compactionDebtBytes: this.#reclaimer.debtBytes(),
+      messagesOnDisk: onDisk,
+      indexEntriesResident: resident,
+      indexEntriesSpilled: spilled,
+      indexBytesResident: indexBytes,
+      pendingAppendBytes: this.#journal.pendingBytes,
+      durableLsn: this.#journal.durableLsn,
+      openReadFiles: this.#reader.openFiles,
+      readOnly: this.#failure !== null,
+    });
+  }
+
+  /** Run reclaim (deletion and compaction) until nothing more can be done now. */
+  reclaimNow(): Promise<void> {
+    return this.#reclaimer.settle();
+  }
+
+  /** Start a new segment with the next append (the current one becomes reclaimable). */
+  rollover(): void {
+    if (this.#writable()) this.#journal.rollover();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reclaimer.stop();
+    let clean = this.#failure === null;
+    if (clean) {
+      // AMQP 0-9-1 basic.deliver "redelivered": what was delivered before the stop comes back flagged
+      for (const [queueId, idx] of this.#indexes) {
+        const seqs = idx.seqsWithFlags(FLAG_DELIVERED | FLAG_REDELIVERED);
+        if (seqs.length > 0) this.#journal.appendRecord(encodeRunsRecord(RecordType.DELIVERED, queueId, seqs, countRuns(seqs)));
+      }
+    }
+    try {
+      await this.#journal.close();
+    } catch (e) {
+      clean = false;
+      this.log('error', `journal close failed: ${(e as Error).message}`);
+    }
+    this.#reader.closeAll();
+    for (const idx of this.#indexes.values()) idx.close();
+    await rm(join(this.dir, SPILL_DIR), { recursive: true, force: true });
+    if (clean && this.#failure === null) {
+      const fh = await openFile(join(this.dir, CLEAN_MARKER), 'w');
+      try {
+        await fh.writeFile(JSON.stringify({ lsn: this.#journal.appendedLsn, at: new Date().toISOString() }));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsyncDirectory(this.dir);
+    }
+  }
+
+  // ---- LivenessSink (indexes) -------------------------------------------------------------------------
+
+  retain(segment: number, refs: number, bytes: number): void {
+    this.segments.retain(segment, refs, bytes);
+  }
+
+  release(segment: number, refs: number, bytes: number): void {
+    this.segments.release(segment, refs, bytes);
+    this.#collecting?.add(segment);
+  }
+
+  // ---- ReclaimHost (compaction) ---------------------------------------------------------------------------
+
+  activeSegment(): number {
+    return this.#journal.activeSegment;
+  }
+
+  appendCount(): number {
+    return this.#journal.appendCount;
+  }
+
+  writable(): boolean {
+    return this.#writable();
+  }
+
+  copyMessage(buf: Buffer, rec: ScannedRecord, view: MsgView, segment: number): number {
+    const n = view.targetCount;
+    const qs = this.#scratchQueues;
+    const ss = this.#scratchSeqs;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const q = view.targetQueue(buf, i);
+      const s = view.targetSeq(buf, i);
+      if (this.#indexes.get(q)?.isLiveAt(s, segment, rec.offset)) {
+        qs[k] = q;
+        ss[k] = s;
+        k++;
+      }
+    }
+    if (k === 0) return 0;
+    const j = this.#journal;
+    let lsn: number;
+    if (k === n) {
+      // every target still live: the record is copied byte for byte (same CRC)
+      lsn = j.appendRecordParts([buf.subarray(rec.offset, rec.end)], rec.totalLength, RecordType.MSG);
+    } else {
+      const f: MsgFields = {
+        msgId: view.msgId,
+        publishedAt: view.publishedAt,
+        expiresAt: view.expiresAt,
+        priority: view.priority,
+        exchange: view.exchange(buf),
+        routingKey: view.routingKey(buf),
+      };
+      const props = buf.subarray(view.propertiesAt, view.propertiesAt + view.propertiesLength);
+      const body = buf.subarray(view.bodyAt, view.bodyAt + view.bodyLength);
+      lsn = j.appendMessage(f, qs, ss, k, props, body);
+    }
+    for (let i = 0; i < k; i++) {
+      this.#indexes.get(qs[i])?.relocate(ss[i], segment, rec.offset, j.lastSegment, j.lastOffset, j.lastLength, k);
+    }
+    this.#noteAppend();
+    this.counters.compactionBytesWritten += j.lastLength;
+    this.counters.compactionRecordsCopied++;
+    return lsn;
+  }
+
+  copyCancel(buf: Buffer, rec: ScannedRecord, targets: Set<number>): number {
+    const j = this.#journal;
+    const lsn = j.appendRecordParts([buf.subarray(rec.offset, rec.end)], rec.totalLength, rec.type);
+    this.segments.addCancelTargets(j.lastSegment, targets);
+    this.#noteAppend();
+    this.counters.compactionBytesWritten += rec.totalLength;
+    this.counters.compactionRecordsCopied++;
+    return lsn;
+  }
+
+  waitDurable(lsn: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#journal.whenDurable(lsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
+    });
+  }
+
+  closeReadHandle(segment: number): void {
+    this.#reader.closeSegment(segment);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  #writable(): boolean {
+    return this.#failure === null && !this.#closed;
+  }
+
+  #indexFor(queueId: number): QueueIndex {
+    let idx = this.#indexes.get(queueId);
+    if (!idx) {
+      idx = new QueueIndex(queueId, this, {
+        maxResidentChunks: this.#residentChunks,
+        spillPath: join(this.dir, SPILL_DIR, `${queueId}.idx`),
+        metrics: this.counters,
+      });
+      this.#indexes.set(queueId, idx);
+    }
+    return idx;
+  }
+
+  /** keep the active segment's size current (disk-use gauges) */
+  #noteAppend(): void {
+    const j = this.#journal;
+    let info = this.#activeInfo;
+    if (info === null || info.number !== j.lastSegment) info = this.#activeInfo = this.segments.ensure(j.lastSegment);
+    info.size = j.lastOffset + j.lastLength;
+  }
+}

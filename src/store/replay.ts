@@ -1,0 +1,206 @@
+import { FLAG_REDELIVERED } from './index-chunk.js';
+
+/**
+ * Replay state of one queue while recovery scans the journal, and its resolution into the
+ * live entries sorted by seq.
+ *
+ * Resolution does not depend on the order of records, thanks to three invariants the store
+ * keeps at run time (docs/store.md §Recovery):
+ *  1. a cancel record (ACK, PURGE, QUEUE_DELETE) only names entries that were live when it
+ *     was written, and a MSG for an entry is never written after the entry died (compaction
+ *     copies live targets only);
+ *  2. seqs are never reused within a queue (the store hands out `nextSeq` above every seq any
+ *     surviving record names), queue ids never at all;
+ *  3. a PURGE's kept list names every entry ≤ up-to that was live after it.
+ * So (queue, seq) is live iff some MSG names it and no cancel record kills it; where several
+ * copies exist (compaction crashed before deleting the original) the last one in log order
+ * is used. This lets recovery collect everything in one pass and resolve with a sort.
+ */
+export class QueueReplay {
+  readonly queueId: number;
+  n = 0;
+  seq = new Float64Array(64);
+  expiresAt = new Float64Array(64);
+  segment = new Uint32Array(64);
+  offset = new Uint32Array(64);
+  length = new Uint32Array(64);
+  bodySize = new Uint32Array(64);
+  targets = new Uint16Array(64);
+  priority = new Uint8Array(64);
+  /** strictly increasing so far (no sort needed) */
+  sorted = true;
+  /** highest seq any record names */
+  maxSeq = 0;
+  /** ACK runs as triplets: first seq, run length, segment of the record */
+  readonly acks: number[] = [];
+  readonly purges: { upTo: number; kept: Set<number>; segment: number }[] = [];
+  /** DELIVERED runs as pairs: first seq, run length */
+  readonly delivered: number[] = [];
+  /** segments holding a QUEUE_DELETE for this queue */
+  readonly deletes: number[] = [];
+
+  constructor(queueId: number) {
+    this.queueId = queueId;
+  }
+
+  addMsg(
+    seq: number,
+    segment: number,
+    offset: number,
+    length: number,
+    bodySize: number,
+    targets: number,
+    priority: number,
+    expiresAt: number,
+  ): void {
+    if (this.n === this.seq.length) this.#grow();
+    const i = this.n++;
+    if (i > 0 && seq <= this.seq[i - 1]) this.sorted = false;
+    this.seq[i] = seq;
+    this.segment[i] = segment;
+    this.offset[i] = offset;
+    this.length[i] = length;
+    this.bodySize[i] = bodySize;
+    this.targets[i] = targets;
+    this.priority[i] = priority;
+    this.expiresAt[i] = expiresAt;
+    if (seq > this.maxSeq) this.maxSeq = seq;
+  }
+
+  addAckRun(first: number, count: number, segment: number): void {
+    this.acks.push(first, count, segment);
+    const last = first + count - 1;
+    if (last > this.maxSeq) this.maxSeq = last;
+  }
+
+  #grow(): void {
+    const c = this.seq.length * 2;
+    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(c);
+      b.set(a);
+      return b;
+    };
+    this.seq = g(this.seq, Float64Array);
+    this.expiresAt = g(this.expiresAt, Float64Array);
+    this.segment = g(this.segment, Uint32Array);
+    this.offset = g(this.offset, Uint32Array);
+    this.length = g(this.length, Uint32Array);
+    this.bodySize = g(this.bodySize, Uint32Array);
+    this.targets = g(this.targets, Uint16Array);
+    this.priority = g(this.priority, Uint8Array);
+  }
+}
+
+/** The live entries of a queue after recovery, sorted by seq (parallel arrays of `count`). */
+export interface RecoveredQueue {
+  queueId: number;
+  count: number;
+  seq: Float64Array;
+  segment: Uint32Array;
+  offset: Uint32Array;
+  length: Uint32Array;
+  bodySize: Uint32Array;
+  targets: Uint16Array;
+  priority: Uint8Array;
+  expiresAt: Float64Array;
+  flags: Uint8Array;
+}
+
+/**
+ * Resolve a queue's replay state. `addCancelTarget(S, T)` is told, for every MSG copy in
+ * segment T that a cancel record in segment S kills, so the segment table knows which cancel
+ * records are still needed. @returns the live entries, or null when the queue was deleted
+ */
+export function resolveQueue(
+  q: QueueReplay,
+  unclean: boolean,
+  addCancelTarget: (segment: number, target: number) => void,
+): RecoveredQueue | null {
+  const n = q.n;
+  if (q.deletes.length > 0) {
+    for (let i = 0; i < n; i++) for (const s of q.deletes) addCancelTarget(s, q.segment[i]);
+    return null;
+  }
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (!q.sorted) {
+    const seq = q.seq;
+    // by seq, then log order (the last copy of an entry ends its group)
+    order.sort((a, b) => seq[a] - seq[b] || a - b);
+  }
+  const acks = q.acks;
+  const ackOrder: number[] = [];
+  for (let a = 0; a < acks.length; a += 3) ackOrder.push(a);
+  ackOrder.sort((x, y) => acks[x] - acks[y]);
+  let maxUpTo = 0;
+  for (const p of q.purges) if (p.upTo > maxUpTo) maxUpTo = p.upTo;
+
+  const out: RecoveredQueue = {
+    queueId: q.queueId,
+    count: 0,
+    seq: new Float64Array(n),
+    segment: new Uint32Array(n),
+    offset: new Uint32Array(n),
+    length: new Uint32Array(n),
+    bodySize: new Uint32Array(n),
+    targets: new Uint16Array(n),
+    priority: new Uint8Array(n),
+    expiresAt: new Float64Array(n),
+    flags: new Uint8Array(n),
+  };
+  const active: number[] = [];
+  const killers: number[] = [];
+  let ai = 0;
+  for (let k = 0; k < n; ) {
+    const s = q.seq[order[k]];
+    let k2 = k + 1;
+    while (k2 < n && q.seq[order[k2]] === s) k2++;
+    killers.length = 0;
+    while (ai < ackOrder.length && acks[ackOrder[ai]] <= s) active.push(ackOrder[ai++]);
+    let w = 0;
+    for (const a of active) {
+      if (acks[a] + acks[a + 1] - 1 < s) continue; // run ended below s: never again
+      active[w++] = a;
+      killers.push(acks[a + 2]);
+    }
+    active.length = w;
+    if (s <= maxUpTo) for (const p of q.purges) if (s <= p.upTo && !p.kept.has(s)) killers.push(p.segment);
+    if (killers.length > 0) {
+      for (let kk = k; kk < k2; kk++) {
+        const t = q.segment[order[kk]];
+        for (const seg of killers) addCancelTarget(seg, t);
+      }
+    } else {
+      const i = order[k2 - 1];
+      const j = out.count++;
+      out.seq[j] = s;
+      out.segment[j] = q.segment[i];
+      out.offset[j] = q.offset[i];
+      out.length[j] = q.length[i];
+      out.bodySize[j] = q.bodySize[i];
+      out.targets[j] = q.targets[i];
+      out.priority[j] = q.priority[i];
+      out.expiresAt[j] = q.expiresAt[i];
+      out.flags[j] = unclean ? FLAG_REDELIVERED : 0;
+    }
+    k = k2;
+  }
+  if (!unclean && q.delivered.length > 0) markDelivered(out, q.delivered);
+  return out;
+}
+
+/** Flag the entries named by DELIVERED runs as redelivered (entries are sorted by seq). */
+function markDelivered(out: RecoveredQueue, runs: number[]): void {
+  for (let r = 0; r < runs.length; r += 2) {
+    const first = runs[r];
+    const last = first + runs[r + 1] - 1;
+    let lo = 0;
+    let hi = out.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (out.seq[mid] < first) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < out.count && out.seq[j] <= last; j++) out.flags[j] |= FLAG_REDELIVERED;
+  }
+}

@@ -1,0 +1,113 @@
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentFileName } from './format.js';
+
+/** Linux IOV_MAX: a writev call takes at most this many buffers. */
+const IOV_MAX = 1024;
+
+/**
+ * One segment file being written: appends with positional gather writes, `fdatasync`,
+ * seal. Only the journal writes segments, one at a time; nothing else holds a write handle.
+ */
+export class SegmentWriter {
+  readonly number: number;
+  readonly path: string;
+  /** bytes in the file (header included) */
+  size = SEGMENT_HEADER_SIZE;
+  #fh: FileHandle | null;
+
+  private constructor(number: number, path: string, fh: FileHandle) {
+    this.number = number;
+    this.path = path;
+    this.#fh = fh;
+  }
+
+  /**
+   * Create the file (it must not exist: an existing name means a numbering bug or a second
+   * writer), write its header, and fsync the directory so the name survives a power loss.
+   */
+  static async create(dir: string, number: number, journalId: number): Promise<SegmentWriter> {
+    const path = join(dir, segmentFileName(number));
+    const fh = await open(path, 'wx');
+    try {
+      const header = encodeSegmentHeader({ segment: number, createdAt: Date.now(), journalId });
+      await writeFully(fh, [header], 0);
+      await fsyncDirectory(dir);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+    return new SegmentWriter(number, path, fh);
+  }
+
+  /** Write `buffers` back to back at `position` (looping over IOV_MAX and partial writes). */
+  async writeAt(buffers: Buffer[], position: number, bytes: number): Promise<void> {
+    await writeFully(this.#handle(), buffers, position);
+    const end = position + bytes;
+    if (end > this.size) this.size = end;
+  }
+
+  async datasync(): Promise<void> {
+    await this.#handle().datasync();
+  }
+
+  /** Close the file, after an fdatasync when `sync` (a sealed segment is complete on disk). */
+  async seal(sync: boolean): Promise<void> {
+    const fh = this.#handle();
+    this.#fh = null;
+    try {
+      if (sync) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  get open(): boolean {
+    return this.#fh !== null;
+  }
+
+  #handle(): FileHandle {
+    if (!this.#fh) throw new Error(`segment ${this.number} is sealed`);
+    return this.#fh;
+  }
+}
+
+async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let i = 0;
+  let pos = position;
+  let first: Buffer | null = null; // the unwritten rest of a partially written buffer
+  while (i < buffers.length || first !== null) {
+    const batch: Buffer[] = [];
+    if (first !== null) batch.push(first);
+    while (batch.length < IOV_MAX && i < buffers.length) batch.push(buffers[i++]);
+    first = null;
+    let expected = 0;
+    for (const b of batch) expected += b.length;
+    const { bytesWritten } = await fh.writev(batch, pos);
+    pos += bytesWritten;
+    if (bytesWritten === expected) continue;
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    // partial write: push back what was not written, in order
+    let done = bytesWritten;
+    let k = 0;
+    while (done >= batch[k].length) done -= batch[k++].length;
+    const rest = batch.slice(k + 1);
+    first = batch[k].subarray(done);
+    i -= rest.length;
+  }
+}
+
+/** fsync a directory, so that file creations, renames and unlinks in it are durable. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Read a whole segment file (segments are bounded: one buffer per segment). */
+export function readSegmentFile(path: string): Promise<Buffer> {
+  return readFile(path);
+}
