@@ -59,3 +59,15 @@ export interface MessageProperties {
   appId?: string;
   clusterId?: string;
 }
+
+/**
+ * The number a field value holds, whatever integer or float tag carried it (amqplib sends
+ * small integers as 'b'/'s', pika as 'l'; RabbitMQ compares them by type class, not tag),
+ * or undefined when it is not numeric.
+ */
+export function numericValue(v: FieldValue | undefined): number | undefined {
+  if (v instanceof TypedValue) v = v.value as FieldValue;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}

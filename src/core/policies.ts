@@ -1,4 +1,4 @@
-import type { FieldTable, FieldValue } from '../codec/types.js';
+import { numericValue, type FieldTable } from '../codec/types.js';
 import { preconditionFailed } from './errors.js';
 
 /**
@@ -73,9 +73,11 @@ export function mergePolicy(kind: 'queue' | 'exchange', args: FieldTable, policy
     if (!rule) continue;
     const current = merged[rule.arg];
     if (current === undefined) merged[rule.arg] = value;
-    else if (rule.combine === 'min' && isNum(current) && isNum(value)) merged[rule.arg] = Math.min(Number(current), Number(value));
+    else if (rule.combine === 'min') {
+      const a = numericValue(current);
+      const b = numericValue(value);
+      if (a !== undefined && b !== undefined) merged[rule.arg] = Math.min(a, b);
+    }
   }
   return merged;
 }
-
-const isNum = (v: FieldValue) => typeof v === 'number' || typeof v === 'bigint';

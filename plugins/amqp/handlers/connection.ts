@@ -31,9 +31,7 @@ const SERVER_PROPERTIES: FieldTable = {
     'basic.nack': true,
     consumer_cancel_notify: true,
     'connection.blocked': true,
-    // the core implements x-priority, but reads it only as a plain number: amqplib sends small
-    // integers as int8 (a TypedValue), so announce it once the core unwraps those
-    consumer_priorities: false,
+    consumer_priorities: true,
     authentication_failure_close: true,
     per_consumer_qos: true,
     direct_reply_to: true,

@@ -1,4 +1,4 @@
-import type { FieldTable } from '../../codec/types.js';
+import { numericValue, type FieldTable } from '../../codec/types.js';
 import type { Queue } from '../queues/queue.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
 
@@ -48,8 +48,8 @@ export class Consumer {
     this.exclusive = exclusive;
     this.prefetch = prefetch;
     this.arguments = args;
-    const p = args['x-priority'];
-    this.priority = typeof p === 'number' && Number.isInteger(p) ? p : 0;
+    const p = numericValue(args['x-priority']);
+    this.priority = p !== undefined && Number.isInteger(p) ? p : 0;
   }
 
   hasCredit(): boolean {

@@ -1,4 +1,4 @@
-import { TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
+import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
 import { Message } from '../message.js';
 import type { DeadLetterReason, Queue } from '../queues/queue.js';
 
@@ -26,7 +26,7 @@ export function deadLetteredMessage(
   const i = history.findIndex((d) => isTable(d) && d.queue === queue.name && d.reason === reason);
   if (i >= 0) {
     const previous = history.splice(i, 1)[0] as FieldTable;
-    history.unshift({ ...previous, count: Number(previous.count ?? 0) + 1 });
+    history.unshift({ ...previous, count: (numericValue(previous.count) ?? 0) + 1 });
   } else {
     const death: FieldTable = {
       count: 1,

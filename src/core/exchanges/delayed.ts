@@ -1,4 +1,4 @@
-import type { FieldTable } from '../../codec/types.js';
+import { numericValue, type FieldTable } from '../../codec/types.js';
 import type { Binding, Destination } from '../binding.js';
 import { preconditionFailed } from '../errors.js';
 import type { Message } from '../message.js';
@@ -33,7 +33,7 @@ class DelayedRouter implements ExchangeRouter {
 
   delayOf(message: Message): number {
     const d = message.properties.headers?.['x-delay'];
-    const n = typeof d === 'number' ? d : typeof d === 'bigint' ? Number(d) : typeof d === 'string' ? Number(d) : 0;
+    const n = typeof d === 'string' ? Number(d) : (numericValue(d) ?? 0);
     return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
   }
 }

@@ -1,5 +1,5 @@
 import type { FieldTable, FieldValue } from '../../codec/types.js';
-import { TypedValue } from '../../codec/types.js';
+import { numericValue, TypedValue } from '../../codec/types.js';
 import type { Binding, Destination } from '../binding.js';
 import { preconditionFailed } from '../errors.js';
 import type { Message } from '../message.js';
@@ -78,6 +78,9 @@ function matchOne(expected: FieldValue, headers: FieldTable, key: string): boole
 
 function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (a === b) return true;
+  // numbers compare by value whatever their wire tags (RabbitMQ compares by type class)
+  const na = numericValue(a);
+  if (na !== undefined) return na === numericValue(b);
   if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as never) === BigInt(b as never);
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
