@@ -33,7 +33,6 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
-  readonly log: Logger;
   phase: ConnectionPhase = 'awaiting-connect';
   version: ProtocolVersion = 4;
 
@@ -59,8 +58,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   readonly packetIds = new PacketIds();
   /** confirm token of the publish being made, so `returned` can name it */
   publishingToken = -1;
-  /** confirm tokens of QoS ≥ 1 publishes that reached no queue (MQTT 5 PUBACK 0x10) */
-  readonly unrouted = new Set<number>();
+  /** confirm tokens of QoS ≥ 1 publishes that reached no queue (MQTT 5 PUBACK 0x10); made on first use */
+  #unrouted: Set<number> | null = null;
   /** one-entry cache of the last routing key → topic translation */
   lastRoutingKey = '\u0000';
   lastTopic = '';
@@ -73,6 +72,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   #keepAliveMs = 0;
   #lastActivity = Date.now();
   #timer: NodeJS.Timeout | null = null;
+  readonly #number = nextConnectionNumber++;
+  #log: Logger | null = null;
 
   constructor(ctx: MqttContext, stream: Duplex, peerHost: string, peerPort: number, transport: 'tcp' | 'ws') {
     this.ctx = ctx;
@@ -80,25 +81,35 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.peerHost = peerHost;
     this.peerPort = peerPort;
     this.transport = transport;
-    this.log = ctx.log.child({ conn: nextConnectionNumber++, peer: `${peerHost}:${peerPort}` });
     this.maxPacketSize = ctx.settings.maxPacketSizeUnauthenticated;
     this.#parser = createParser();
     this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
     this.#parser.on('error', (e: Error) => this.#onParseError(e));
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('drain', () => this.#onDrain());
-    stream.on('error', (e: Error) => {
-      this.log.debug('connection error', { error: e.message });
+    const ended = (e?: Error): void => {
+      if (e instanceof Error && this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });
       this.teardown(true);
-    });
-    stream.on('close', () => this.teardown(true));
-    stream.on('end', () => this.teardown(true));
+    };
+    stream.on('error', ended);
+    stream.on('close', ended);
+    stream.on('end', ended);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
     if (ctx.settings.connectTimeoutMs > 0) {
       this.#timer = setTimeout(() => {
         if (this.phase === 'awaiting-connect') this.#close('no CONNECT in time');
       }, ctx.settings.connectTimeoutMs);
     }
+  }
+
+  /** a child logger, made when first needed (an idle connection should cost as little as possible) */
+  get log(): Logger {
+    return (this.#log ??= this.ctx.log.child({ conn: this.#number, peer: `${this.peerHost}:${this.peerPort}` }));
+  }
+
+  /** @returns whether the publish with this confirm token reached no queue (and forget it) */
+  takeUnrouted(token: number): boolean {
+    return this.#unrouted?.delete(token) ?? false;
   }
 
   get open(): boolean {
@@ -314,7 +325,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   }
 
   returned(_message: Message, _replyCode: number, _replyText: string): void {
-    this.unrouted.add(this.publishingToken);
+    (this.#unrouted ??= new Set()).add(this.publishingToken);
   }
 
   consumerCancelled(consumerTag: string): void {

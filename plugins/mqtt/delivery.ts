@@ -48,9 +48,10 @@ export function deliverToClient(c: MqttConnection, consumerTag: string, tag: num
   const retain = subs.matchRetainAsPublished && publishedRetained(message);
   let id = 0;
   if (qos > 0) {
-    const wanted = redelivered ? (c.sessionState?.resendIds.get(message.id) ?? 0) : 0;
+    const resend = redelivered ? c.sessionState?.resendIds : null;
+    const wanted = resend?.get(message.id) ?? 0;
     id = c.packetIds.allocate(tag, message.id, wanted);
-    if (wanted !== 0) c.sessionState!.resendIds.delete(message.id);
+    if (wanted !== 0) resend!.delete(message.id);
     if (id === 0) {
       // 65535 identifiers in flight: give the message back for later (cannot happen below the prefetch)
       c.session!.nack(tag, false, true);

@@ -10,13 +10,22 @@ export const AWAITING_PUBCOMP = -1;
 const MAX_ID = 65535;
 
 export class PacketIds {
-  readonly #tags = new Map<number, number>();
+  // made on first use: a connection that never gets a QoS ≥ 1 delivery costs nothing here
+  #tagMap: Map<number, number> | null = null;
   /** core message id of each tracked delivery, for reuse after a reconnect (MQTT-4.4.0-1) */
-  readonly #messageIds = new Map<number, number>();
+  #messageIdMap: Map<number, number> | null = null;
   #next = 1;
 
+  get #tags(): Map<number, number> {
+    return (this.#tagMap ??= new Map());
+  }
+
+  get #messageIds(): Map<number, number> {
+    return (this.#messageIdMap ??= new Map());
+  }
+
   get size(): number {
-    return this.#tags.size;
+    return this.#tagMap?.size ?? 0;
   }
 
   /** A free identifier bound to `tag`, preferring `wanted` when it is free; 0 when all 65535 are in use. */
@@ -40,27 +49,28 @@ export class PacketIds {
 
   /** @returns what the identifier was bound to, or undefined when it was not in flight */
   get(id: number): number | undefined {
-    return this.#tags.get(id);
+    return this.#tagMap?.get(id);
   }
 
   set(id: number, tag: number): void {
     this.#tags.set(id, tag);
-    this.#messageIds.delete(id);
+    this.#messageIdMap?.delete(id);
   }
 
   /** Free an identifier. @returns what it was bound to, or undefined when it was not in flight */
   release(id: number): number | undefined {
-    const tag = this.#tags.get(id);
+    const tag = this.#tagMap?.get(id);
     if (tag === undefined) return undefined;
     this.#tags.delete(id);
-    this.#messageIds.delete(id);
+    this.#messageIdMap?.delete(id);
     return tag;
   }
 
-  /** message id → packet identifier of the core deliveries still unacknowledged. */
-  unacknowledged(): Map<number, number> {
+  /** message id → packet identifier of the core deliveries still unacknowledged, or null when none. */
+  unacknowledged(): Map<number, number> | null {
+    if (!this.#messageIdMap || this.#messageIdMap.size === 0) return null;
     const out = new Map<number, number>();
-    for (const [id, messageId] of this.#messageIds) out.set(messageId, id);
+    for (const [id, messageId] of this.#messageIdMap) out.set(messageId, id);
     return out;
   }
 }

@@ -48,19 +48,33 @@ export class SessionState {
   /** the user the session belongs to (operations after the connection is gone use its rights) */
   user: string;
   readonly subscriptions = new Map<string, Subscription>();
-  /** outbound QoS 2: packet identifiers we sent PUBREL for and still await PUBCOMP for (MQTT 5 §4.3.3) */
-  readonly pendingPubrel = new Set<number>();
-  /** inbound QoS 2: packet identifiers we sent PUBREC for and still await PUBREL for (MQTT-4.3.3-10) */
-  readonly pendingInboundQos2 = new Set<number>();
+  // QoS 2 state and resend ids are made on first use: most sessions never need them
+  #pendingPubrel: Set<number> | null = null;
+  #pendingInboundQos2: Set<number> | null = null;
   /**
    * QoS ≥ 1 deliveries unacknowledged when the last connection ended: message id → packet
    * identifier, so that their redelivery reuses the original identifier (MQTT-4.4.0-1).
    */
-  resendIds = new Map<number, number>();
+  resendIds: Map<number, number> | null = null;
   /** seconds the session outlives its connection; 0 = it ends with the connection */
   expirySeconds: number;
   /** whether its subscription queues were declared durable (a persistent session) */
   durableQueues: boolean;
+
+  /** outbound QoS 2: packet identifiers we sent PUBREL for and still await PUBCOMP for (MQTT 5 §4.3.3) */
+  get pendingPubrel(): Set<number> {
+    return (this.#pendingPubrel ??= new Set());
+  }
+
+  /** inbound QoS 2: packet identifiers we sent PUBREC for and still await PUBREL for (MQTT-4.3.3-10) */
+  get pendingInboundQos2(): Set<number> {
+    return (this.#pendingInboundQos2 ??= new Set());
+  }
+
+  /** whether any QoS 2 flow of the session is open (without making the sets) */
+  get hasPendingPubrel(): boolean {
+    return (this.#pendingPubrel?.size ?? 0) > 0;
+  }
 
   constructor(vhost: string, clientId: string, user: string, expirySeconds: number) {
     this.vhost = vhost;

@@ -42,9 +42,8 @@ export const sharedQueueName = (group: string, topicFilter: string): string => `
 const SHARED_QUEUE: QueueDeclareOptions = { durable: false, autoDelete: true };
 
 export class Subscriptions {
-  /** by consumer tag */
-  readonly #groups = new Map<string, QueueGroup>();
-  readonly #byQueue = new Map<string, QueueGroup>();
+  /** the consumers of this connection: a handful (qos0, qos1, shared ones), so an array searched by tag or queue */
+  readonly #groups: QueueGroup[] = [];
   readonly #state: SessionState;
   readonly #session: Session;
   readonly #exchange: string;
@@ -69,7 +68,19 @@ export class Subscriptions {
   }
 
   group(consumerTag: string): QueueGroup | undefined {
-    return this.#groups.get(consumerTag);
+    const groups = this.#groups;
+    for (let i = 0; i < groups.length; i++) if (groups[i].tag === consumerTag) return groups[i];
+    return undefined;
+  }
+
+  /** the newest group consuming `queue` */
+  #groupOf(queue: string): QueueGroup | undefined {
+    return this.#groups.findLast((g) => g.queue === queue);
+  }
+
+  #forget(group: QueueGroup): void {
+    const i = this.#groups.indexOf(group);
+    if (i >= 0) this.#groups.splice(i, 1);
   }
 
   /**
@@ -129,10 +140,8 @@ export class Subscriptions {
 
   /** The core cancelled a consumer (its queue was deleted): forget the group. */
   dropGroup(consumerTag: string): void {
-    const group = this.#groups.get(consumerTag);
-    if (!group) return;
-    this.#groups.delete(consumerTag);
-    if (this.#byQueue.get(group.queue) === group) this.#byQueue.delete(group.queue);
+    const group = this.group(consumerTag);
+    if (group) this.#forget(group);
   }
 
   /** Delete the session's own queues (the session ends). */
@@ -202,7 +211,7 @@ export class Subscriptions {
    * are in the group before `consume`, which may deliver queued messages at once.
    */
   #join(queue: string, noAck: boolean, subs: Subscription[]): void {
-    const group = this.#byQueue.get(queue);
+    const group = this.#groupOf(queue);
     if (group && group.noAck === noAck) {
       for (const s of subs) group.subs.push(s);
       return;
@@ -213,30 +222,28 @@ export class Subscriptions {
     }
     // a shared subscription changed between QoS 0 and QoS ≥ 1: consume again in the other
     // mode, before cancelling, so the auto-delete queue never loses its last consumer
+    // the old consumer stays known until cancelled: the queue may still hand it a message meanwhile
     this.#consume(queue, noAck, group.tag === queue ? `${queue}#` : queue, [...group.subs, ...subs]);
-    this.#groups.delete(group.tag);
     this.#session.cancel(group.tag);
+    this.#forget(group);
   }
 
   #consume(queue: string, noAck: boolean, tag: string, subs: Subscription[]): void {
     const group = new QueueGroup(queue, tag, noAck);
     for (const s of subs) group.subs.push(s);
-    this.#groups.set(tag, group);
-    const previous = this.#byQueue.get(queue);
-    this.#byQueue.set(queue, group);
+    // registered before consume: consume may deliver queued messages at once
+    this.#groups.push(group);
     try {
       this.#session.consume(queue, { consumerTag: tag, noAck });
     } catch (e) {
-      this.#groups.delete(tag);
-      if (previous) this.#byQueue.set(queue, previous);
-      else this.#byQueue.delete(queue);
+      this.#forget(group);
       throw e;
     }
   }
 
   /** Take a subscription out of its group; unbind its key when no other subscription there uses it. */
   #detach(sub: Subscription, unbind: boolean): void {
-    const group = this.#byQueue.get(sub.queue);
+    const group = this.#groupOf(sub.queue);
     if (group) {
       const i = group.subs.indexOf(sub);
       if (i >= 0) group.subs.splice(i, 1);
@@ -251,8 +258,7 @@ export class Subscriptions {
     }
     if (group && group.subs.length === 0 && sub.shareGroup !== null) {
       // leave the share: the group's queue auto-deletes when its last member goes
-      this.#groups.delete(group.tag);
-      this.#byQueue.delete(group.queue);
+      this.#forget(group);
       this.#session.cancel(group.tag);
     }
   }

@@ -171,9 +171,11 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   if (sessionPresent) {
     c.subscriptions.resume();
     // QoS 2 flows that had reached PUBREL go on from there (MQTT-4.4.0-1)
-    for (const id of state.pendingPubrel) {
-      c.packetIds.reserve(id, AWAITING_PUBCOMP);
-      c.send({ cmd: 'pubrel', messageId: id });
+    if (state.hasPendingPubrel) {
+      for (const id of state.pendingPubrel) {
+        c.packetIds.reserve(id, AWAITING_PUBCOMP);
+        c.send({ cmd: 'pubrel', messageId: id });
+      }
     }
   }
   c.startKeepAlive(p.keepalive ?? 0);

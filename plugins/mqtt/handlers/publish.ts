@@ -89,7 +89,7 @@ export function publishConfirmed(c: MqttConnection, token: number, ack: boolean)
   if (!c.open) return;
   const qos2 = token >= QOS2_TOKEN;
   const id = token & 0xffff;
-  const unrouted = c.unrouted.delete(token);
+  const unrouted = c.takeUnrouted(token);
   if (!ack && c.version !== 5) {
     // 3.1.1 cannot refuse a publish: close, so the client knows it was not taken (RabbitMQ's behaviour)
     c.protocolError(RC.QUOTA_EXCEEDED, 'publish refused by a queue');

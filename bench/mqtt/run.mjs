@@ -1,0 +1,187 @@
+/**
+ * The MQTT benchmarks against Warren and Mosquitto in the same run, one broker at a time on
+ * this machine, each in its own process started here and stopped by its pid.
+ *
+ *   node bench/mqtt/run.mjs [--brokers warren,mosquitto] [--seconds 10] [--connections 10000]
+ *                           [--scenarios fan-in-qos0,fan-in-qos1,fan-out-qos0,fan-out-qos1,idle-connections]
+ *                           [--out results.jsonl]
+ *
+ * Warren is built first (tsc, into node_modules/.cache/warren-bench-build) and run with only
+ * its MQTT plugin; Mosquitto (Debian package `mosquitto`) gets a minimal config on a free
+ * port with the same in-flight limit as Warren's prefetch (100) and no queue limit. Prints
+ * one JSON line per run and a Markdown table.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { sampleHostBusyCores } from './lib.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const { values: o } = parseArgs({
+  options: {
+    brokers: { type: 'string', default: 'warren,mosquitto' },
+    scenarios: { type: 'string', default: 'fan-in-qos0,fan-in-qos1,fan-out-qos0,fan-out-qos1,idle-connections' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10000' },
+    window: { type: 'string', default: '1000' },
+    size: { type: 'string', default: '128' },
+    out: { type: 'string' },
+  },
+});
+
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+function waitForLine(child, pattern, ms) {
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`no '${pattern}' within ${ms} ms: ${out}`)), ms);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m);
+      }
+    });
+    child.on('exit', (code) => rej(new Error(`exited with ${code}: ${out}`)));
+  });
+}
+
+async function waitForPort(port, ms) {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((res) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => {
+        s.destroy();
+        res(true);
+      });
+      s.on('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} not open`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let buildDir = null;
+function buildWarren() {
+  buildDir = join(root, 'node_modules', '.cache', 'warren-bench-build');
+  process.stderr.write(`building Warren into ${buildDir}\n`);
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', buildDir], { cwd: root, stdio: 'pipe' });
+  } catch {
+    // type errors elsewhere do not stop the emit (as in test/global-setup.ts)
+  }
+}
+
+/** @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>} */
+async function startBroker(name) {
+  if (name === 'warren') {
+    if (!buildDir) buildWarren();
+    const child = spawn(process.execPath, ['--expose-gc', join(here, 'warren-server.mjs'), '--build', buildDir, '--port', '0', '--prefetch', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [, port] = await waitForLine(child, /ready (\d+)/, 30_000);
+    return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid, gcSignal: true, stop: () => stopChild(child) };
+  }
+  if (name === 'mosquitto') {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      conf,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 100', 'max_queued_messages 0', 'max_connections -1', 'log_type error', 'log_dest stderr', ''].join('\n'),
+    );
+    const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await waitForPort(port, 10_000);
+    return {
+      url: `mqtt://127.0.0.1:${port}`,
+      pid: child.pid,
+      stop: async () => {
+        await stopChild(child);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  throw new Error(`unknown broker ${name}`);
+}
+
+function stopChild(child) {
+  return new Promise((res) => {
+    if (child.exitCode !== null) return res();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function runScenario(scenario, broker, label) {
+  const [file, qos] = scenario.startsWith('idle') ? ['idle-connections', null] : [scenario.replace(/-qos\d$/, ''), scenario.slice(-1)];
+  const args = [join(here, `${file}.mjs`), '--url', broker.url, '--pid', String(broker.pid), '--label', label];
+  if (qos !== null) args.push('--qos', qos, '--seconds', o.seconds, '--window', o.window, '--size', o.size);
+  else args.push('--connections', o.connections, ...(broker.gcSignal ? ['--gc-signal'] : []));
+  return new Promise((res) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      res(line ? JSON.parse(line) : { scenario, label, ok: false, error: `exit ${code}` });
+    });
+  });
+}
+
+/** Wait (up to 30 s) for the machine to be quiet; @returns the cores busy at the last look */
+async function quietMachine() {
+  let busy = null;
+  for (let i = 0; i < 30; i++) {
+    busy = await sampleHostBusyCores(1000);
+    if (busy === null || busy < 0.4) return busy;
+  }
+  return busy;
+}
+
+const results = [];
+const scenarios = o.scenarios.split(',');
+for (const name of o.brokers.split(',')) {
+  for (const scenario of scenarios) {
+    // a fresh broker per run: nothing left over from the previous scenario
+    const broker = await startBroker(name);
+    try {
+      const busy = await quietMachine();
+      process.stderr.write(`${name} ${scenario} (machine busy before: ${busy} cores)\n`);
+      const r = await runScenario(scenario, broker, name);
+      results.push(r);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (o.out) appendFileSync(o.out, `${JSON.stringify(r)}\n`);
+    } finally {
+      await broker.stop();
+    }
+  }
+}
+
+// the Markdown table: one row per scenario, one column group per broker
+const brokers = o.brokers.split(',');
+const cell = (r) => {
+  if (!r) return '–';
+  if (r.scenario === 'idle-connections') return `${r.kib_per_connection} KiB/conn (RSS ${r.rss_before_mib} → ${r.rss_after_mib} MiB)${r.ok ? '' : ' FAILED'}`;
+  const l = r.latency_ms ?? {};
+  return `${r.msgs_per_s?.toLocaleString('en')} msg/s, p50 ${l.p50} ms, p99 ${l.p99} ms, broker ${r.cpu_cores?.broker} cores${r.ok ? '' : ` (lost ${r.lost}, FAILED)`}`;
+};
+process.stdout.write(`\n| scenario | ${brokers.join(' | ')} |\n|---|${brokers.map(() => '---').join('|')}|\n`);
+for (const s of scenarios) {
+  process.stdout.write(`| ${s} | ${brokers.map((b) => cell(results.find((r) => r.scenario === s && r.label === b))).join(' | ')} |\n`);
+}
