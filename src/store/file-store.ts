@@ -1,54 +1,33 @@
-import { mkdir, open as openFile, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DEFAULT_RECLAIM, Reclaimer, type ReclaimHost, type ReclaimOptions } from './compaction.js';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { hasCleanMarker, removeCleanMarker, writeCleanMarker } from './clean-shutdown.js';
+import { copyCancelForward, copyMessageForward, type CopyContext } from './copy-forward.js';
+import { Reclaimer, type ReclaimHost } from './compaction.js';
 import {
   RecordType,
   countRuns,
   encodePurgeRecord,
   encodeQueueDeleteRecord,
   encodeRunsRecord,
-  lsnOf,
+  MSG_FLAG_TRANSIENT,
   type MsgFields,
   type MsgView,
 } from './format.js';
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
-import { Journal, type DurableListener, type Durability } from './journal.js';
-import { MessageReader } from './message-reader.js';
-import type { MessageStore, MessageToStore, ReadListener, ReadRequest, StoredMessage } from './message-store.js';
+import { Journal, type DurableListener } from './journal.js';
+import { MessageReader, type ReadContext } from './message-reader.js';
+import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './message-store.js';
 import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
 import { QueueIndex, ReadPlan, type LivenessSink } from './queue-index.js';
 import { recoverJournal, type RecoveryReport, type RecoveryResult, type StoreLog } from './recovery.js';
+import { resolveStoreOptions, type FileStoreOptions, type ResolvedStoreOptions } from './store-options.js';
 import { fsyncDirectory } from './segment.js';
 import type { ScannedRecord } from './segment-scanner.js';
 import { SegmentTable, type SegmentInfo } from './segment-table.js';
 
-export interface FileStoreOptions {
-  /** the journal directory of one vhost (created if missing) */
-  dir: string;
-  /** written into segment headers and checked at recovery (the vhost's id) */
-  journalId?: number;
-  /** default 'fsync' (see Durability) */
-  durability?: Durability;
-  /** default 16 MiB */
-  segmentSize?: number;
-  /** a record longer than this is corruption; default 128 MiB + 64 KiB (RabbitMQ's max message size) */
-  maxRecordSize?: number;
-  /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
-  indexResidentChunks?: number;
-  /** recovery drops references to queues this returns false for (gone from the metadata) */
-  isKnownQueue?: (queueId: number) => boolean;
-  reclaim?: Partial<ReclaimOptions>;
-  log?: StoreLog;
-}
+export type { FileStoreOptions };
 
-const CLEAN_MARKER = 'clean-shutdown';
 const SPILL_DIR = 'index-spill';
-const DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024;
-const DEFAULT_MAX_RECORD = 128 * 1024 * 1024 + 64 * 1024;
-
-const defaultLog: StoreLog = (level, message) => {
-  if (level !== 'info') process.emitWarning(message, { code: 'WARREN_STORE' });
-};
 
 /**
  * The durable message store of one vhost: a segmented journal with group commit
@@ -80,12 +59,12 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
   readonly #ackTargets = new Set<number>();
   /** during purge/delete: segments of the entries removed */
   #collecting: Set<number> | null = null;
-  readonly #fields: MsgFields = { msgId: 0, publishedAt: 0, expiresAt: 0, priority: 0, exchange: '', routingKey: '' };
+  readonly #fields: MsgFields = { msgId: 0, publishedAt: 0, expiresAt: 0, priority: 0, flags: 0, exchange: '', routingKey: '' };
   readonly #scratchIndexes: QueueIndex[] = [];
-  readonly #scratchQueues: number[] = [];
-  readonly #scratchSeqs: number[] = [];
+  readonly #copyContext: CopyContext;
+  readonly #readContext: ReadContext;
 
-  private constructor(o: Required<Omit<FileStoreOptions, 'isKnownQueue' | 'reclaim'>> & { reclaim: ReclaimOptions }, r: RecoveryResult) {
+  private constructor(o: ResolvedStoreOptions, r: RecoveryResult) {
     this.dir = o.dir;
     this.maxRecordSize = o.maxRecordSize;
     this.log = o.log;
@@ -136,44 +115,43 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
       },
     });
     this.#reader = new MessageReader(o.dir, this.counters);
+    this.#readContext = {
+      segments: this.segments,
+      journal: this.#journal,
+      isLive: (queueId, seq) => this.#indexes.get(queueId)?.isLive(seq) ?? false,
+      afterRead: () => {
+        if (this.segments.dirty) this.#reclaimer.kick();
+      },
+    };
+    this.#copyContext = {
+      journal: this.#journal,
+      segments: this.segments,
+      counters: this.counters,
+      index: (queueId) => this.#indexes.get(queueId),
+      noteAppend: () => this.#noteAppend(),
+    };
     this.#reclaimer = new Reclaimer(this, o.reclaim);
   }
 
   /** Open (creating or recovering) the store in `options.dir`. */
   static async open(options: FileStoreOptions): Promise<FileStore> {
-    const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-    const o = {
-      dir: options.dir,
-      journalId: options.journalId ?? 0,
-      durability: options.durability ?? 'fsync',
-      segmentSize,
-      maxRecordSize: options.maxRecordSize ?? DEFAULT_MAX_RECORD,
-      indexResidentChunks: options.indexResidentChunks ?? 8,
-      log: options.log ?? defaultLog,
-      reclaim: { ...DEFAULT_RECLAIM, compactMinBytes: Math.min(DEFAULT_RECLAIM.compactMinBytes, segmentSize / 4), ...options.reclaim },
-    };
-    await mkdir(o.dir, { recursive: true });
+    const o = resolveStoreOptions(options);
+    const created = await mkdir(o.dir, { recursive: true });
+    // a new directory's name must survive a power loss like the files in it
+    if (created !== undefined) await fsyncDirectory(dirname(created));
     // the spill files are caches of the indexes, which recovery rebuilds from the journal
     await rm(join(o.dir, SPILL_DIR), { recursive: true, force: true });
     await mkdir(join(o.dir, SPILL_DIR));
-    const marker = join(o.dir, CLEAN_MARKER);
-    const clean = await stat(marker).then(
-      () => true,
-      () => false,
-    );
+    const clean = await hasCleanMarker(o.dir);
     const result = await recoverJournal({
       dir: o.dir,
       journalId: o.journalId,
       maxRecordSize: o.maxRecordSize,
       cleanShutdown: clean,
-      isKnownQueue: options.isKnownQueue,
+      isKnownQueue: o.isKnownQueue,
       log: o.log,
     });
-    if (clean) {
-      // from here on a crash is unclean again
-      await unlink(marker);
-      await fsyncDirectory(o.dir);
-    }
+    if (clean) await removeCleanMarker(o.dir);
     const store = new FileStore(o, result);
     const rep = result.report;
     o.log('info', `journal ${o.journalId} recovered: ${rep.messages} messages in ${rep.queues} queues from ${rep.segmentsScanned} segments in ${rep.millis.toFixed(0)} ms${rep.uncleanShutdown ? ' (after an unclean stop)' : ''}`);
@@ -200,6 +178,7 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     queueIds: ArrayLike<number>,
     seqs: ArrayLike<number>,
     count: number,
+    flags = 0,
   ): number {
     if (count < 1 || count > 0xffff) throw new RangeError(`a message needs 1 to 65535 target queues, not ${count}`);
     const indexes = this.#scratchIndexes;
@@ -220,6 +199,7 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     f.publishedAt = message.publishedAt;
     f.expiresAt = expiresAt;
     f.priority = message.priority;
+    f.flags = flags;
     f.exchange = message.exchange;
     f.routingKey = message.routingKey;
     const body = message.body;
@@ -231,7 +211,7 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     for (let i = 0; i < count; i++) {
       indexes[i].append(seqs[i], seg, off, len, body.length, count, message.priority, expiresAt, 0);
     }
-    this.counters.userPayloadBytes += properties.length + body.length;
+    if ((flags & MSG_FLAG_TRANSIENT) === 0) this.counters.userPayloadBytes += properties.length + body.length;
     this.#noteAppend();
     return lsn;
   }
@@ -312,42 +292,10 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
   // ---- reads -------------------------------------------------------------------------------------------
 
   read(request: ReadRequest, listener: ReadListener, token: number): void {
-    const queueId = request.queueId;
-    const idx = this.#indexes.get(queueId);
     const plan = new ReadPlan();
+    const idx = this.#indexes.get(request.queueId);
     if (idx) idx.collect(request.afterSeq, request.maxCount, request.maxBytes ?? Infinity, request.priority ?? -1, plan);
-    if (plan.n === 0) return void setImmediate(() => listener.onMessages(token, [], null));
-    // pin the segments: reclaim must not delete a file under a read
-    let maxLsn = 0;
-    for (let i = 0; i < plan.n; i++) {
-      this.segments.ensure(plan.segment[i]).readers++;
-      const lsn = lsnOf(plan.segment[i], plan.offset[i] + plan.length[i]);
-      if (lsn > maxLsn) maxLsn = lsn;
-    }
-    const unpin = (): void => {
-      for (let i = 0; i < plan.n; i++) {
-        const s = this.segments.get(plan.segment[i]);
-        if (s) s.readers--;
-      }
-      if (this.segments.dirty) this.#reclaimer.kick();
-    };
-    const go = (error: Error | null): void => {
-      if (error) {
-        unpin();
-        listener.onMessages(token, [], error);
-        return;
-      }
-      this.#reader.readPlan(queueId, plan, (messages, readError) => {
-        unpin();
-        const current = this.#indexes.get(queueId);
-        const live: StoredMessage[] = [];
-        for (const m of messages) if (current?.isLive(m.seq)) live.push(m);
-        listener.onMessages(token, live, readError);
-      });
-    };
-    // records of this turn may not be written yet: read only what the file holds
-    if (maxLsn > this.#journal.writtenLsn) this.#journal.whenWritten(maxLsn, go);
-    else go(null);
+    this.#reader.readEntries(request.queueId, plan, this.#readContext, listener, token);
   }
 
   queueIds(): number[] {
@@ -434,16 +382,7 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     this.#reader.closeAll();
     for (const idx of this.#indexes.values()) idx.close();
     await rm(join(this.dir, SPILL_DIR), { recursive: true, force: true });
-    if (clean && this.#failure === null) {
-      const fh = await openFile(join(this.dir, CLEAN_MARKER), 'w');
-      try {
-        await fh.writeFile(JSON.stringify({ lsn: this.#journal.appendedLsn, at: new Date().toISOString() }));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fsyncDirectory(this.dir);
-    }
+    if (clean && this.#failure === null) await writeCleanMarker(this.dir, this.#journal.appendedLsn);
   }
 
   // ---- LivenessSink (indexes) -------------------------------------------------------------------------
@@ -472,55 +411,11 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
   }
 
   copyMessage(buf: Buffer, rec: ScannedRecord, view: MsgView, segment: number): number {
-    const n = view.targetCount;
-    const qs = this.#scratchQueues;
-    const ss = this.#scratchSeqs;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const q = view.targetQueue(buf, i);
-      const s = view.targetSeq(buf, i);
-      if (this.#indexes.get(q)?.isLiveAt(s, segment, rec.offset)) {
-        qs[k] = q;
-        ss[k] = s;
-        k++;
-      }
-    }
-    if (k === 0) return 0;
-    const j = this.#journal;
-    let lsn: number;
-    if (k === n) {
-      // every target still live: the record is copied byte for byte (same CRC)
-      lsn = j.appendRecordParts([buf.subarray(rec.offset, rec.end)], rec.totalLength, RecordType.MSG);
-    } else {
-      const f: MsgFields = {
-        msgId: view.msgId,
-        publishedAt: view.publishedAt,
-        expiresAt: view.expiresAt,
-        priority: view.priority,
-        exchange: view.exchange(buf),
-        routingKey: view.routingKey(buf),
-      };
-      const props = buf.subarray(view.propertiesAt, view.propertiesAt + view.propertiesLength);
-      const body = buf.subarray(view.bodyAt, view.bodyAt + view.bodyLength);
-      lsn = j.appendMessage(f, qs, ss, k, props, body);
-    }
-    for (let i = 0; i < k; i++) {
-      this.#indexes.get(qs[i])?.relocate(ss[i], segment, rec.offset, j.lastSegment, j.lastOffset, j.lastLength, k);
-    }
-    this.#noteAppend();
-    this.counters.compactionBytesWritten += j.lastLength;
-    this.counters.compactionRecordsCopied++;
-    return lsn;
+    return copyMessageForward(this.#copyContext, buf, rec, view, segment);
   }
 
   copyCancel(buf: Buffer, rec: ScannedRecord, targets: Set<number>): number {
-    const j = this.#journal;
-    const lsn = j.appendRecordParts([buf.subarray(rec.offset, rec.end)], rec.totalLength, rec.type);
-    this.segments.addCancelTargets(j.lastSegment, targets);
-    this.#noteAppend();
-    this.counters.compactionBytesWritten += rec.totalLength;
-    this.counters.compactionRecordsCopied++;
-    return lsn;
+    return copyCancelForward(this.#copyContext, buf, rec, targets);
   }
 
   waitDurable(lsn: number): Promise<void> {

@@ -28,7 +28,7 @@
  *
  * MSG (0x01) — a persistent message, written once for all the durable queues it reached:
  *    0 msg id u64 · 8 published-at ms u64 · 16 expires-at ms u64 (0 = never) · 24 priority u8 ·
- *   25 flags u8 (0) · 26 target count n u16 ·
+ *   25 flags u8 (bit 0 TRANSIENT: paged out of memory, not recovered) · 26 target count n u16 ·
  *   28 n × (queue id u32 · queue seq u64) ·
  *   exchange (u16 length + UTF-8) · routing key (u16 length + UTF-8) ·
  *   properties length u32 · body length u32 · properties bytes · body bytes
@@ -195,9 +195,18 @@ export interface MsgFields {
   publishedAt: number;
   expiresAt: number;
   priority: number;
+  /** MSG_FLAG_* bits */
+  flags: number;
   exchange: string;
   routingKey: string;
 }
+
+/**
+ * A transient message written only to keep a deep queue's memory bounded: readable like any
+ * other while the broker runs, ignored by recovery (a transient message never survives a
+ * restart), never waited on for durability.
+ */
+export const MSG_FLAG_TRANSIENT = 1;
 
 /** Upper bound of the MSG prefix size (everything but properties and body bytes). */
 export function msgPrefixBound(exchange: string, routingKey: string, targetCount: number): number {
@@ -223,7 +232,7 @@ export function writeMsgPrefix(
   writeU64(buf, p + 8, f.publishedAt);
   writeU64(buf, p + 16, f.expiresAt);
   buf[p + 24] = f.priority;
-  buf[p + 25] = 0;
+  buf[p + 25] = f.flags;
   buf.writeUInt16LE(count, p + 26);
   p += MSG_FIXED_SIZE;
   for (let i = 0; i < count; i++) {
@@ -254,6 +263,7 @@ export class MsgView {
   publishedAt = 0;
   expiresAt = 0;
   priority = 0;
+  flags = 0;
   targetCount = 0;
   /** offset of the first target in the buffer */
   targetsAt = 0;
@@ -292,6 +302,7 @@ export function readMsg(buf: Buffer, payloadAt: number, payloadLength: number, v
   view.publishedAt = readU64(buf, payloadAt + 8);
   view.expiresAt = readU64(buf, payloadAt + 16);
   view.priority = buf[payloadAt + 24];
+  view.flags = buf[payloadAt + 25];
   view.targetCount = buf.readUInt16LE(payloadAt + 26);
   view.targetsAt = payloadAt + MSG_FIXED_SIZE;
   let p = view.targetsAt + view.targetCount * MSG_TARGET_SIZE;

@@ -1,18 +1,8 @@
 import { BrokerError } from '../core/errors.js';
-import {
-  MAX_SEGMENT_NUMBER,
-  RECORD_HEADER_SIZE,
-  RecordType,
-  SEGMENT_HEADER_SIZE,
-  countRuns,
-  encodeRunsRecord,
-  lsnOf,
-  msgPrefixBound,
-  sealRecord,
-  writeMsgPrefix,
-  type MsgFields,
-} from './format.js';
+import { MAX_SEGMENT_NUMBER, SEGMENT_HEADER_SIZE, lsnOf, type MsgFields } from './format.js';
+import { DurableWaiters, type DurableListener } from './durable-waiters.js';
 import type { StoreMetrics } from './metrics.js';
+import { PendingBatch, type PendingGroup } from './pending-batch.js';
 import { SegmentWriter } from './segment.js';
 
 /**
@@ -22,10 +12,7 @@ import { SegmentWriter } from './segment.js';
  */
 export type Durability = 'fsync' | 'write';
 
-/** Told when the record it waits for is durable, or the journal failed first. */
-export interface DurableListener {
-  onDurable(token: number, error: Error | null): void;
-}
+export type { DurableListener };
 
 /** What the journal tells its owner (the file store's segment table). */
 export interface JournalHooks {
@@ -50,19 +37,6 @@ export interface JournalOptions {
   hooks: JournalHooks;
 }
 
-/** Records of one segment waiting to be written: one gather write. */
-interface PendingGroup {
-  segment: number;
-  start: number;
-  bytes: number;
-  records: number;
-  buffers: Buffer[];
-}
-
-const ARENA_SIZE = 256 * 1024;
-const INLINE_PROPERTIES = 256;
-const INLINE_BODY = 512;
-
 interface WrittenWaiter {
   lsn: number;
   cb: (error: Error | null) => void;
@@ -84,23 +58,7 @@ interface WrittenWaiter {
 export class Journal {
   readonly #o: JournalOptions;
   readonly #metrics: StoreMetrics;
-  #arena = Buffer.allocUnsafe(ARENA_SIZE);
-  #arenaUsed = 0;
-
-  // append position (logical: the segment file may not exist yet)
-  #segment: number;
-  #offset = SEGMENT_HEADER_SIZE;
-  #groups: PendingGroup[] = [];
-  #current: PendingGroup | null = null;
-  #pendingBytes = 0;
-  #acks = new Map<number, number[]>();
-  #appendedLsn = 0;
-  /** where the last appended record went */
-  lastSegment = 0;
-  lastOffset = 0;
-  lastLength = 0;
-  /** appends so far (records and acks): the reclaimer tells an idle journal by it not moving */
-  appendCount = 0;
+  readonly #batch: PendingBatch;
 
   // write side
   #writer: SegmentWriter | null = null;
@@ -111,12 +69,7 @@ export class Journal {
   #error: Error | null = null;
   #closed = false;
 
-  // waiters, kept sorted by LSN in parallel arrays (no object per waiter)
-  #wLsn: number[] = [];
-  #wListener: DurableListener[] = [];
-  #wToken: number[] = [];
-  #wStarted: number[] = [];
-  #wHead = 0;
+  readonly #waiters: DurableWaiters;
   #releaseScheduled = false;
   #writtenWaiters: WrittenWaiter[] = [];
   readonly #durableListeners: ((durableLsn: number) => void)[] = [];
@@ -127,9 +80,9 @@ export class Journal {
     }
     this.#o = options;
     this.#metrics = options.metrics;
-    this.#segment = options.firstSegment;
-    const start = lsnOf(options.firstSegment, SEGMENT_HEADER_SIZE);
-    this.#appendedLsn = this.#writtenLsn = this.#durableLsn = start;
+    this.#waiters = new DurableWaiters(options.metrics.commitMicros);
+    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.metrics);
+    this.#writtenLsn = this.#durableLsn = lsnOf(options.firstSegment, SEGMENT_HEADER_SIZE);
   }
 
   get durableLsn(): number {
@@ -140,14 +93,28 @@ export class Journal {
   }
   /** LSN of the end of the last record appended (durable or not) */
   get appendedLsn(): number {
-    return this.#appendedLsn;
+    return this.#batch.appendedLsn;
   }
   /** the segment new records go to */
   get activeSegment(): number {
-    return this.#segment;
+    return this.#batch.segment;
   }
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#batch.bytes;
+  }
+  /** where the last appended record went */
+  get lastSegment(): number {
+    return this.#batch.lastSegment;
+  }
+  get lastOffset(): number {
+    return this.#batch.lastOffset;
+  }
+  get lastLength(): number {
+    return this.#batch.lastLength;
+  }
+  /** appends so far (records and acks): the reclaimer tells an idle journal by it not moving */
+  get appendCount(): number {
+    return this.#batch.appendCount;
   }
   get error(): Error | null {
     return this.#error;
@@ -168,90 +135,42 @@ export class Journal {
     body: Buffer,
   ): number {
     this.#checkWritable();
-    // small properties (and small bodies) are copied next to the header: one checksum call and
-    // one iovec instead of three is cheaper than the copy; large bodies are never copied
-    const inlineProps = properties.length <= INLINE_PROPERTIES;
-    const inlineBody = inlineProps && body.length <= INLINE_BODY;
-    const bound =
-      RECORD_HEADER_SIZE +
-      msgPrefixBound(f.exchange, f.routingKey, count) +
-      (inlineProps ? properties.length : 0) +
-      (inlineBody ? body.length : 0);
-    if (this.#arenaUsed + bound > this.#arena.length) {
-      this.#arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bound));
-      this.#arenaUsed = 0;
-    }
-    const arena = this.#arena;
-    const start = this.#arenaUsed;
-    let end = writeMsgPrefix(arena, start, f, queueIds, seqs, count, properties, body);
-    if (inlineProps) end += properties.copy(arena, end);
-    if (inlineBody) end += body.copy(arena, end);
-    this.#arenaUsed = end;
-    const head = arena.subarray(start, end);
-    const tail1 = inlineProps ? undefined : properties;
-    const tail2 = inlineBody ? undefined : body;
-    sealRecord(head, tail1, tail2);
-    const group = this.#place(head.length + (inlineProps ? 0 : properties.length) + (inlineBody ? 0 : body.length));
-    group.buffers.push(head);
-    if (tail1 !== undefined && tail1.length > 0) group.buffers.push(tail1);
-    if (tail2 !== undefined && tail2.length > 0) group.buffers.push(tail2);
-    this.#metrics.msgRecords++;
-    return this.#appendedLsn;
+    this.#batch.addMessage(f, queueIds, seqs, count, properties, body);
+    this.#schedule();
+    return this.#batch.appendedLsn;
   }
 
-  /** Append a ready-made record (header and CRC included): PURGE, QUEUE_DELETE, copies. */
+  /** Append a ready-made record (header and CRC included): PURGE, QUEUE_DELETE. */
   appendRecord(record: Buffer): number {
-    this.#checkWritable();
-    this.#place(record.length).buffers.push(record);
-    this.#countRecord(record[8]);
-    return this.#appendedLsn;
+    return this.appendRecordParts([record], record.length, record[8]);
   }
 
-  /** Append a record given as parts (a copy: header + payload slices of a segment read). */
+  /** Append a record given as parts (a copy: slices of a segment read). */
   appendRecordParts(parts: Buffer[], length: number, type: number): number {
     this.#checkWritable();
-    const group = this.#place(length);
-    for (const p of parts) group.buffers.push(p);
-    this.#countRecord(type);
-    return this.#appendedLsn;
+    this.#batch.addRecord(parts, length, type);
+    this.#schedule();
+    return this.#batch.appendedLsn;
   }
 
   /** Note an ack; one ACK record per queue goes into the next flush. */
   appendAck(queueId: number, seq: number): void {
     this.#checkWritable();
-    let seqs = this.#acks.get(queueId);
-    if (!seqs) this.#acks.set(queueId, (seqs = []));
-    seqs.push(seq);
-    this.appendCount++;
+    this.#batch.addAck(queueId, seq);
     this.#schedule();
   }
 
   /** Start a new segment for the next record (idle rollover: the current one can be reclaimed). */
   rollover(): void {
-    if (this.#offset === SEGMENT_HEADER_SIZE || this.#error || this.#closed) return;
-    this.#nextSegment();
-    this.#schedule();
+    if (this.#error || this.#closed) return;
+    if (this.#batch.rollover()) this.#schedule();
   }
 
   // ---- durability --------------------------------------------------------------------------
 
   /** Call `listener.onDurable(token, …)` once the record ending at `lsn` is durable. */
   whenDurable(lsn: number, listener: DurableListener, token: number): void {
-    let i = this.#wLsn.length;
-    // LSNs almost always arrive in order; keep the list sorted for the rare one that does not
-    while (i > this.#wHead && this.#wLsn[i - 1] > lsn) i--;
-    const now = performance.now();
-    if (i === this.#wLsn.length) {
-      this.#wLsn.push(lsn);
-      this.#wListener.push(listener);
-      this.#wToken.push(token);
-      this.#wStarted.push(now);
-    } else {
-      this.#wLsn.splice(i, 0, lsn);
-      this.#wListener.splice(i, 0, listener);
-      this.#wToken.splice(i, 0, token);
-      this.#wStarted.splice(i, 0, now);
-    }
+    this.#waiters.add(lsn, listener, token);
     if (lsn <= this.#durableLsn || this.#error) this.#scheduleRelease();
   }
 
@@ -271,7 +190,7 @@ export class Journal {
   flush(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#schedule();
-      this.whenDurable(this.#appendedLsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
+      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
     });
   }
 
@@ -301,44 +220,6 @@ export class Journal {
     if (this.#closed) throw new BrokerError('INTERNAL_ERROR', 'INTERNAL_ERROR - message store is closed');
   }
 
-  #countRecord(type: number): void {
-    const m = this.#metrics;
-    if (type === RecordType.MSG) m.msgRecords++;
-    else if (type === RecordType.ACK) m.ackRecords++;
-    else if (type === RecordType.PURGE) m.purgeRecords++;
-    else if (type === RecordType.QUEUE_DELETE) m.queueDeleteRecords++;
-    else m.otherRecords++;
-  }
-
-  /** Reserve `total` bytes at the append position (rolling over when the segment is full). */
-  #place(total: number): PendingGroup {
-    // a record larger than a segment gets a segment of its own
-    if (this.#offset + total > this.#o.segmentSize && this.#offset > SEGMENT_HEADER_SIZE) this.#nextSegment();
-    let group = this.#current;
-    if (group === null || group.segment !== this.#segment) {
-      group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [] };
-      this.#groups.push(group);
-      this.#current = group;
-    }
-    this.lastSegment = this.#segment;
-    this.lastOffset = this.#offset;
-    this.lastLength = total;
-    this.#offset += total;
-    group.bytes += total;
-    group.records++;
-    this.#pendingBytes += total;
-    this.#appendedLsn = lsnOf(this.#segment, this.#offset);
-    this.appendCount++;
-    this.#schedule();
-    return group;
-  }
-
-  #nextSegment(): void {
-    if (this.#segment >= MAX_SEGMENT_NUMBER) throw new RangeError('journal segment numbers exhausted');
-    this.#segment++;
-    this.#offset = SEGMENT_HEADER_SIZE;
-  }
-
   #schedule(): void {
     if (this.#flushScheduled || this.#flushing || this.#error) return;
     this.#flushScheduled = true;
@@ -350,29 +231,15 @@ export class Journal {
     void this.#flushLoop();
   };
 
-  /** Turn the coalesced acks into one ACK record per queue, at the end of the batch. */
-  #encodeAcks(): void {
-    if (this.#acks.size === 0) return;
-    const segments: number[] = [];
-    for (const [queueId, seqs] of this.#acks) {
-      const runs = countRuns(seqs);
-      this.appendRecord(encodeRunsRecord(RecordType.ACK, queueId, seqs, runs));
-      if (segments[segments.length - 1] !== this.lastSegment) segments.push(this.lastSegment);
-    }
-    this.#acks.clear();
-    this.#o.hooks.acksEncoded(segments);
-  }
-
   async #flushLoop(): Promise<void> {
     if (this.#flushing) return;
     this.#flushing = true;
     const m = this.#metrics;
     try {
-      while (this.#error === null && (this.#groups.length > 0 || this.#acks.size > 0 || this.#sealDue())) {
-        this.#encodeAcks();
-        const groups = this.#groups;
-        this.#groups = [];
-        this.#current = null;
+      while (this.#error === null && (!this.#batch.empty || this.#sealDue())) {
+        const ackSegments = this.#batch.encodeAcks();
+        if (ackSegments.length > 0) this.#o.hooks.acksEncoded(ackSegments);
+        const groups: PendingGroup[] = this.#batch.take();
         let records = 0;
         let bytes = 0;
         let endLsn = this.#writtenLsn;
@@ -384,7 +251,7 @@ export class Journal {
           bytes += g.bytes;
           endLsn = lsnOf(g.segment, g.start + g.bytes);
         }
-        this.#pendingBytes -= bytes;
+        this.#batch.bytes -= bytes;
         if (groups.length > 0) {
           m.journalBytesWritten += bytes;
           m.batchRecords.record(records);
@@ -413,7 +280,7 @@ export class Journal {
   /** the open file is behind the append position and nothing more is pending for it */
   #sealDue(): boolean {
     const w = this.#writer;
-    return w !== null && w.number < this.#segment && (this.#groups.length === 0 || this.#groups[0].segment !== w.number);
+    return w !== null && w.number < this.#batch.segment && this.#batch.firstSegment !== w.number;
   }
 
   async #writerFor(segment: number): Promise<SegmentWriter> {
@@ -447,36 +314,11 @@ export class Journal {
 
   /** Release waiters up to the durable LSN in order; after a failure, fail the rest. */
   #release(): void {
-    const durable = this.#durableLsn;
-    const now = performance.now();
-    const commit = this.#metrics.commitMicros;
-    let i = this.#wHead;
-    const n = this.#wLsn.length;
-    while (i < n && this.#wLsn[i] <= durable) {
-      commit.record((now - this.#wStarted[i]) * 1000);
-      this.#wListener[i].onDurable(this.#wToken[i], null);
-      i++;
-    }
     const error = this.#error;
-    if (error) {
-      while (i < n) {
-        this.#wListener[i].onDurable(this.#wToken[i], error);
-        i++;
-      }
-    }
-    this.#wHead = i;
-    if (i === this.#wLsn.length) {
-      this.#wLsn.length = this.#wListener.length = this.#wToken.length = this.#wStarted.length = 0;
-      this.#wHead = 0;
-    } else if (i > 4096 && i * 2 > this.#wLsn.length) {
-      this.#wLsn.splice(0, i);
-      this.#wListener.splice(0, i);
-      this.#wToken.splice(0, i);
-      this.#wStarted.splice(0, i);
-      this.#wHead = 0;
-    }
-    if (!error) for (const l of this.#durableListeners) l(durable);
-    if (!error) this.#o.hooks.flushed(durable);
+    this.#waiters.release(this.#durableLsn, error);
+    if (error) return;
+    for (const l of this.#durableListeners) l(this.#durableLsn);
+    this.#o.hooks.flushed(this.#durableLsn);
   }
 
   #releaseWritten(): void {

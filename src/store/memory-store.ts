@@ -54,6 +54,7 @@ export class MemoryStore implements MessageStore {
     queueIds: ArrayLike<number>,
     seqs: ArrayLike<number>,
     count: number,
+    _flags = 0,
   ): number {
     if (this.#closed) throw new Error('message store is closed');
     if (count < 1 || count > 0xffff) throw new RangeError(`a message needs 1 to 65535 target queues, not ${count}`);

@@ -1,10 +1,23 @@
 import { close, open, read } from 'node:fs';
 import { join } from 'node:path';
-import { MsgView, RECORD_HEADER_SIZE, RecordType, readMsg, recordCrcOk, segmentFileName } from './format.js';
-import type { StoredMessage } from './message-store.js';
+import { MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, recordCrcOk, segmentFileName } from './format.js';
+import type { Journal } from './journal.js';
+import type { ReadListener, StoredMessage } from './message-store.js';
 import type { StoreMetrics } from './metrics.js';
 import { FLAG_REDELIVERED } from './index-chunk.js';
 import type { ReadPlan } from './queue-index.js';
+import type { SegmentTable } from './segment-table.js';
+
+/** What a read of a queue's entries needs from the store. */
+export interface ReadContext {
+  /** segments are pinned (`readers`) while read, so reclaim leaves them */
+  readonly segments: SegmentTable;
+  readonly journal: Journal;
+  /** whether the entry is still live when the read completes */
+  isLive(queueId: number, seq: number): boolean;
+  /** the pins are gone: reclaim may have work */
+  afterRead(): void;
+}
 
 /** Records closer than this are read in one positional read (the gap is read and dropped). */
 const MAX_GAP = 64 * 1024;
@@ -52,6 +65,43 @@ export class MessageReader {
 
   get openFiles(): number {
     return this.#handles.size;
+  }
+
+  /**
+   * Read the entries of `plan` for `listener`: pin their segments, wait until records of this
+   * turn are written (never read past what the file holds — osiris#73), read, then leave out
+   * entries removed meanwhile.
+   */
+  readEntries(queueId: number, plan: ReadPlan, ctx: ReadContext, listener: ReadListener, token: number): void {
+    if (plan.n === 0) return void setImmediate(() => listener.onMessages(token, [], null));
+    let maxLsn = 0;
+    for (let i = 0; i < plan.n; i++) {
+      ctx.segments.ensure(plan.segment[i]).readers++;
+      const lsn = lsnOf(plan.segment[i], plan.offset[i] + plan.length[i]);
+      if (lsn > maxLsn) maxLsn = lsn;
+    }
+    const unpin = (): void => {
+      for (let i = 0; i < plan.n; i++) {
+        const s = ctx.segments.get(plan.segment[i]);
+        if (s) s.readers--;
+      }
+      ctx.afterRead();
+    };
+    const go = (error: Error | null): void => {
+      if (error) {
+        unpin();
+        listener.onMessages(token, [], error);
+        return;
+      }
+      this.readPlan(queueId, plan, (messages, readError) => {
+        unpin();
+        const live: StoredMessage[] = [];
+        for (const m of messages) if (ctx.isLive(queueId, m.seq)) live.push(m);
+        listener.onMessages(token, live, readError);
+      });
+    };
+    if (maxLsn > ctx.journal.writtenLsn) ctx.journal.whenWritten(maxLsn, go);
+    else go(null);
   }
 
   /**

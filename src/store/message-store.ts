@@ -15,6 +15,7 @@ import type { DurableListener } from './journal.js';
 import type { StoreMetricsSnapshot } from './metrics.js';
 
 export type { DurableListener };
+export { MSG_FLAG_TRANSIENT as TRANSIENT_MESSAGE } from './format.js';
 
 /** The message fields the store keeps (the core's `Message` has this shape). */
 export interface MessageToStore {
@@ -76,6 +77,8 @@ export interface MessageStore {
   /**
    * Store a message for `count` distinct queues (`queueIds[i]` at `seqs[i]`): one record
    * however many queues it reaches. Synchronous; @returns its LSN for `whenDurable`.
+   * `flags` TRANSIENT_MESSAGE: a transient message paged out of a deep queue's memory —
+   * readable, but not recovered after a restart.
    * @throws RangeError when a seq does not increase, BrokerError when the store is read-only
    */
   appendMessage(
@@ -85,6 +88,7 @@ export interface MessageStore {
     queueIds: ArrayLike<number>,
     seqs: ArrayLike<number>,
     count: number,
+    flags?: number,
   ): number;
   /** An entry left its queue (acked, expired, dropped, dead-lettered). @returns false if it was not live */
   ack(queueId: number, seq: number): boolean;

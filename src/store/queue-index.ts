@@ -10,6 +10,9 @@ import {
 } from './index-chunk.js';
 import { IndexSpillFile } from './index-spill.js';
 import type { StoreMetrics } from './metrics.js';
+import type { ReadPlan } from './read-plan.js';
+
+export { ReadPlan } from './read-plan.js';
 
 /** Where an index tells the segment table about references it gains and loses. */
 export interface LivenessSink {
@@ -23,31 +26,6 @@ export interface QueueIndexOptions {
   /** the spill file's path (created on first spill) */
   spillPath: string;
   metrics: StoreMetrics;
-}
-
-/** Entries picked for a read: reused between reads (parallel arrays, no object per entry). */
-export class ReadPlan {
-  n = 0;
-  seq: number[] = [];
-  segment: number[] = [];
-  offset: number[] = [];
-  length: number[] = [];
-  flags: number[] = [];
-  bodyBytes = 0;
-
-  reset(): void {
-    this.n = 0;
-    this.bodyBytes = 0;
-  }
-
-  push(seq: number, segment: number, offset: number, length: number, flags: number): void {
-    const i = this.n++;
-    this.seq[i] = seq;
-    this.segment[i] = segment;
-    this.offset[i] = offset;
-    this.length[i] = length;
-    this.flags[i] = flags;
-  }
 }
 
 let useClock = 0;

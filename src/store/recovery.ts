@@ -1,6 +1,7 @@
 import { readdir, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  MSG_FLAG_TRANSIENT,
   MsgView,
   RecordType,
   SEGMENT_HEADER_SIZE,
@@ -14,7 +15,7 @@ import {
   segmentFileName,
 } from './format.js';
 import { QueueReplay, resolveQueue, type RecoveredQueue } from './replay.js';
-import { fsyncDirectory, readSegmentFile } from './segment.js';
+import { SegmentFileReader, fsyncDirectory } from './segment.js';
 import { scanSegment, type ScannedRecord } from './segment-scanner.js';
 
 export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
@@ -120,13 +121,14 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
   let maxMsgId = 0;
   let dirChanged = false;
   const view = new MsgView();
+  const reader = new SegmentFileReader();
 
   for (let k = 0; k < numbers.length; k++) {
     const number = numbers[k];
     const last = k === numbers.length - 1;
     const name = segmentFileName(number);
     const path = join(o.dir, name);
-    const buf = await readSegmentFile(path);
+    const buf = await reader.read(path);
     report.segmentsScanned++;
     const header = decodeSegmentHeader(buf);
     const headerProblem =
@@ -236,9 +238,12 @@ function replayRecord(
     case RecordType.MSG: {
       if (!readMsg(b, p, rec.payloadLength, view)) return false;
       const n = view.targetCount;
+      const transient = (view.flags & MSG_FLAG_TRANSIENT) !== 0;
       for (let i = 0; i < n; i++) {
         const r = replayOf(view.targetQueue(b, i));
-        if (r) {
+        // a transient message paged to disk does not survive a restart; its seq stays used
+        if (r && transient) r.noteSeq(view.targetSeq(b, i));
+        else if (r) {
           r.addMsg(view.targetSeq(b, i), segment, rec.offset, rec.totalLength, view.bodyLength, n, view.priority, view.expiresAt);
         }
       }

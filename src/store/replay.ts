@@ -67,6 +67,11 @@ export class QueueReplay {
     if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
+  /** a seq named by a record that holds no live entry (never reuse it) */
+  noteSeq(seq: number): void {
+    if (seq > this.maxSeq) this.maxSeq = seq;
+  }
+
   addAckRun(first: number, count: number, segment: number): void {
     this.acks.push(first, count, segment);
     const last = first + count - 1;
@@ -121,13 +126,17 @@ export function resolveQueue(
     for (let i = 0; i < n; i++) for (const s of q.deletes) addCancelTarget(s, q.segment[i]);
     return null;
   }
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (!q.sorted) {
+  // entries in log order are almost always in seq order too (only compaction copies are not):
+  // then resolve in place, writing each live entry at or before where it was read
+  const sorted = q.sorted;
+  const order = sorted ? null : new Uint32Array(n);
+  if (order) {
+    for (let i = 0; i < n; i++) order[i] = i;
     const seq = q.seq;
     // by seq, then log order (the last copy of an entry ends its group)
     order.sort((a, b) => seq[a] - seq[b] || a - b);
   }
+  const at = (k: number): number => (order === null ? k : order[k]);
   const acks = q.acks;
   const ackOrder: number[] = [];
   for (let a = 0; a < acks.length; a += 3) ackOrder.push(a);
@@ -135,26 +144,40 @@ export function resolveQueue(
   let maxUpTo = 0;
   for (const p of q.purges) if (p.upTo > maxUpTo) maxUpTo = p.upTo;
 
-  const out: RecoveredQueue = {
-    queueId: q.queueId,
-    count: 0,
-    seq: new Float64Array(n),
-    segment: new Uint32Array(n),
-    offset: new Uint32Array(n),
-    length: new Uint32Array(n),
-    bodySize: new Uint32Array(n),
-    targets: new Uint16Array(n),
-    priority: new Uint8Array(n),
-    expiresAt: new Float64Array(n),
-    flags: new Uint8Array(n),
-  };
+  const out: RecoveredQueue = sorted
+    ? {
+        queueId: q.queueId,
+        count: 0,
+        seq: q.seq,
+        segment: q.segment,
+        offset: q.offset,
+        length: q.length,
+        bodySize: q.bodySize,
+        targets: q.targets,
+        priority: q.priority,
+        expiresAt: q.expiresAt,
+        flags: new Uint8Array(n),
+      }
+    : {
+        queueId: q.queueId,
+        count: 0,
+        seq: new Float64Array(n),
+        segment: new Uint32Array(n),
+        offset: new Uint32Array(n),
+        length: new Uint32Array(n),
+        bodySize: new Uint32Array(n),
+        targets: new Uint16Array(n),
+        priority: new Uint8Array(n),
+        expiresAt: new Float64Array(n),
+        flags: new Uint8Array(n),
+      };
   const active: number[] = [];
   const killers: number[] = [];
   let ai = 0;
   for (let k = 0; k < n; ) {
-    const s = q.seq[order[k]];
+    const s = q.seq[at(k)];
     let k2 = k + 1;
-    while (k2 < n && q.seq[order[k2]] === s) k2++;
+    while (k2 < n && q.seq[at(k2)] === s) k2++;
     killers.length = 0;
     while (ai < ackOrder.length && acks[ackOrder[ai]] <= s) active.push(ackOrder[ai++]);
     let w = 0;
@@ -167,12 +190,12 @@ export function resolveQueue(
     if (s <= maxUpTo) for (const p of q.purges) if (s <= p.upTo && !p.kept.has(s)) killers.push(p.segment);
     if (killers.length > 0) {
       for (let kk = k; kk < k2; kk++) {
-        const t = q.segment[order[kk]];
+        const t = q.segment[at(kk)];
         for (const seg of killers) addCancelTarget(seg, t);
       }
     } else {
-      const i = order[k2 - 1];
-      const j = out.count++;
+      const i = at(k2 - 1);
+      const j = out.count++; // j ≤ i: in place, nothing unread is overwritten
       out.seq[j] = s;
       out.segment[j] = q.segment[i];
       out.offset[j] = q.offset[i];

@@ -111,3 +111,29 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 export function readSegmentFile(path: string): Promise<Buffer> {
   return readFile(path);
 }
+
+/**
+ * Read whole segment files one after another into one reused buffer (recovery: a buffer
+ * per segment would leave RSS at gigabytes until the GC caught up). The view returned is
+ * valid until the next read.
+ */
+export class SegmentFileReader {
+  #buf = Buffer.allocUnsafe(0);
+
+  async read(path: string): Promise<Buffer> {
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      if (size > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(size, this.#buf.length * 2));
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await fh.read(this.#buf, done, size - done, done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return this.#buf.subarray(0, done);
+    } finally {
+      await fh.close();
+    }
+  }
+}

@@ -33,7 +33,7 @@ import { scanSegment } from '../../src/store/segment-scanner.js';
 
 function msgRecord(queues: number[], seqs: number[], props: Buffer, body: Buffer, exchange = 'ex', routingKey = 'rk'): Buffer {
   const head = Buffer.alloc(RECORD_HEADER_SIZE + msgPrefixBound(exchange, routingKey, queues.length));
-  const f = { msgId: 77, publishedAt: 1_700_000_000_123, expiresAt: 2 ** 50, priority: 9, exchange, routingKey };
+  const f = { msgId: 77, publishedAt: 1_700_000_000_123, expiresAt: 2 ** 50, priority: 9, flags: 1, exchange, routingKey };
   const end = writeMsgPrefix(head, 0, f, queues, seqs, queues.length, props, body);
   const prefix = head.subarray(0, end);
   sealRecord(prefix, props, body);
@@ -92,7 +92,7 @@ describe('journal format', () => {
     expect(recordCrcOk(rec, 0, rec.length - RECORD_HEADER_SIZE)).toBe(true);
     const v = new MsgView();
     expect(readMsg(rec, RECORD_HEADER_SIZE, rec.length - RECORD_HEADER_SIZE, v)).toBe(true);
-    expect([v.msgId, v.publishedAt, v.expiresAt, v.priority, v.targetCount]).toEqual([77, 1_700_000_000_123, 2 ** 50, 9, 2]);
+    expect([v.msgId, v.publishedAt, v.expiresAt, v.priority, v.flags, v.targetCount]).toEqual([77, 1_700_000_000_123, 2 ** 50, 9, 1, 2]);
     expect([v.targetQueue(rec, 1), v.targetSeq(rec, 1)]).toEqual([70000, 2 ** 40]);
     expect([v.exchange(rec), v.routingKey(rec)]).toEqual(['обмен', 'a.b']);
     expect(rec.subarray(v.propertiesAt, v.propertiesAt + v.propertiesLength)).toEqual(props);

@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync, readdirSync, statSync, truncateSync, writeF
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
+import { TRANSIENT_MESSAGE } from '../../src/store/message-store.js';
 import { RECORD_HEADER_SIZE, lsnOffset, lsnSegment, segmentFileName } from '../../src/store/format.js';
 import { bodies, cleanupTempDirs, logSink, msg, props, put, readAll, segmentFiles, tempDir } from './helpers.js';
 
@@ -93,6 +94,23 @@ describe('recovery', () => {
     expect(() => put(r, 1, 5, 'reuse')).toThrow(RangeError);
     put(r, 1, 6, 'next');
     expect(bodies(await readAll(r, 1))).toEqual(['next']);
+    await r.close();
+    await s.close();
+  });
+
+  it('does not bring back transient messages paged through the journal', async () => {
+    const dir = await tempDir();
+    const { s } = await open(dir);
+    put(s, 1, 1, 'persistent');
+    s.appendMessage(msg('transient'), props(), 0, [1, 2], [2, 1], 2, TRANSIENT_MESSAGE);
+    put(s, 1, 3, 'persistent too');
+    expect(bodies(await readAll(s, 1))).toEqual(['persistent', 'transient', 'persistent too']);
+    expect(s.metrics().userPayloadBytes).toBe('persistent'.length + 'persistent too'.length + 2 * props().length);
+    await s.flush();
+    const { s: r } = await open(await crashCopy(dir));
+    expect(bodies(await readAll(r, 1))).toEqual(['persistent', 'persistent too']);
+    expect(r.queueIds()).toEqual([1]);
+    expect(r.nextSeq(2)).toBe(2); // its seq is not handed out again
     await r.close();
     await s.close();
   });

@@ -1,0 +1,64 @@
+import { DEFAULT_RECLAIM, type ReclaimOptions } from './compaction.js';
+import type { Durability } from './journal.js';
+import type { StoreLog } from './recovery.js';
+
+export interface FileStoreOptions {
+  /** the journal directory of one vhost (created if missing) */
+  dir: string;
+  /** written into segment headers and checked at recovery (the vhost's id) */
+  journalId?: number;
+  /** default 'fsync' (see Durability) */
+  durability?: Durability;
+  /** default 16 MiB (STORE.md §3.3: reclaim granularity vs file count) */
+  segmentSize?: number;
+  /** a record longer than this is corruption; default 128 MiB + 64 KiB (RabbitMQ's max message size) */
+  maxRecordSize?: number;
+  /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
+  indexResidentChunks?: number;
+  /** recovery drops references to queues this returns false for (gone from the metadata) */
+  isKnownQueue?: (queueId: number) => boolean;
+  reclaim?: Partial<ReclaimOptions>;
+  /** where recovery reports, write failures and compaction runs go; default: process warnings */
+  log?: StoreLog;
+}
+
+export interface ResolvedStoreOptions {
+  dir: string;
+  journalId: number;
+  durability: Durability;
+  segmentSize: number;
+  maxRecordSize: number;
+  indexResidentChunks: number;
+  isKnownQueue: ((queueId: number) => boolean) | undefined;
+  reclaim: ReclaimOptions;
+  log: StoreLog;
+}
+
+/** The store's defaults, in one place. */
+export const STORE_DEFAULTS = {
+  journalId: 0,
+  durability: 'fsync' as Durability,
+  segmentSize: 16 * 1024 * 1024,
+  maxRecordSize: 128 * 1024 * 1024 + 64 * 1024,
+  indexResidentChunks: 8,
+};
+
+const warnLog: StoreLog = (level, message) => {
+  if (level !== 'info') process.emitWarning(message, { code: 'WARREN_STORE' });
+};
+
+export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
+  const segmentSize = o.segmentSize ?? STORE_DEFAULTS.segmentSize;
+  return {
+    dir: o.dir,
+    journalId: o.journalId ?? STORE_DEFAULTS.journalId,
+    durability: o.durability ?? STORE_DEFAULTS.durability,
+    segmentSize,
+    maxRecordSize: o.maxRecordSize ?? STORE_DEFAULTS.maxRecordSize,
+    indexResidentChunks: o.indexResidentChunks ?? STORE_DEFAULTS.indexResidentChunks,
+    isKnownQueue: o.isKnownQueue,
+    // small segments (tests) would never reach the default minimum compaction size
+    reclaim: { ...DEFAULT_RECLAIM, compactMinBytes: Math.min(DEFAULT_RECLAIM.compactMinBytes, segmentSize / 4), ...o.reclaim },
+    log: o.log ?? warnLog,
+  };
+}
