@@ -187,6 +187,12 @@ export class MqttConnection implements SessionHandler, ClientConnection {
       this.log.warn('packet could not be encoded', { cmd: packet.cmd });
       return false;
     }
+    return this.sendBytes(bytes);
+  }
+
+  /** Queue an encoded packet (see `send`). */
+  sendBytes(bytes: Buffer): boolean {
+    if (this.#ended) return false;
     if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
     if (!this.#corked) {
       this.#corked = true;

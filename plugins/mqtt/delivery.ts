@@ -8,6 +8,7 @@
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { Message } from '../../src/core/message.js';
+import { encodePublish } from './codec.js';
 import type { MqttConnection } from './connection.js';
 import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';
 import { UNTRACKED } from './packet-ids.js';
@@ -96,6 +97,10 @@ function sendPublish(
   messageId: number,
   properties: PublishProperties | undefined,
 ): boolean {
+  if (properties === undefined && c.outboundAliases === null) {
+    // the common case, encoded without a packet object
+    return c.sendBytes(encodePublish(topic, payload, qos, dup, retain, messageId, c.version));
+  }
   const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos, dup, retain };
   if (messageId !== 0) packet.messageId = messageId;
   let newAlias = false;
