@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
 import { TRANSIENT_MESSAGE } from '../../src/store/message-store.js';
 import { RECORD_HEADER_SIZE, lsnOffset, lsnSegment, segmentFileName } from '../../src/store/format.js';
-import { bodies, cleanupTempDirs, logSink, msg, props, put, readAll, segmentFiles, tempDir } from './helpers.js';
+import { DamagedRecordError } from '../../src/store/message-reader.js';
+import { bodies, cleanupTempDirs, logSink, msg, props, put, read, readAll, segmentFiles, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
 
@@ -269,6 +270,20 @@ describe('torn and corrupt records', () => {
     expect(r.recovery.removedFiles.sort()).toEqual([segmentFileName(segments[0]), segmentFileName(last)].sort());
     expect(readdirSync(copy)).toContain(`${segmentFileName(segments[0])}.corrupt`);
     await r.close();
+    await s.close();
+  });
+
+  it('verifies checksums on read-back: a rotten record is reported, the others delivered', async () => {
+    const { dir, s, ends } = await build(5);
+    const path = join(dir, segmentFileName(ends[0].segment));
+    const buf = readFileSync(path);
+    buf[ends[2].end - 3] ^= 0x01; // the body of message 3, on disk under a running store
+    writeFileSync(path, buf);
+    const { messages, error } = await read(s, 1);
+    expect(messages.map((m) => m.seq)).toEqual([1, 2, 4, 5]);
+    expect(error).toBeInstanceOf(DamagedRecordError);
+    expect((error as DamagedRecordError).seqs).toEqual([3]);
+    expect(s.metrics().reads.errors).toBe(1);
     await s.close();
   });
 
