@@ -146,6 +146,7 @@ export class ConsumerRole {
         misrouted: this.misrouted,
         histogram: this.histogram.toWire(),
         cpuMicros: this.cpuMicros,
+        pid: process.pid, // roles sharing a process (split mode) report the same CPU
       },
     });
   }

@@ -4,7 +4,7 @@ import { nowMs } from './clock.mjs';
 import { closeQuietly, openConnection } from './connect.mjs';
 import { ConsumerRole } from './consumer.mjs';
 import { CpuSampler } from './cpu-sampler.mjs';
-import { childLink, inlineLinkPair } from './link.mjs';
+import { childChannel, inlineLinkPair } from './link.mjs';
 import { PublisherRole, cpuSince } from './publisher.mjs';
 import { buildResult } from './result.mjs';
 
@@ -39,11 +39,13 @@ const DUPLICATE_GRACE_MS = 200;
  * @property {number} consumed       consumers: last reported count
  * @property {number | null} published publishers: total once stopped
  * @property {any} stats             from the role's `done` message
+ *
+ * @typedef {{ child: import('node:child_process').ChildProcess, channel: import('./link.mjs').TaggedChannel, roles: RoleHandle[] }} ChildHost
  */
 
 /**
  * Runs one scenario against one broker: declares the topology, starts the
- * publisher and consumers (forked or inline), warms up, measures, stops,
+ * publisher and consumers (inline, or in child processes), warms up, measures, stops,
  * drains, checks that every message arrived exactly once, removes the
  * topology and returns the result line. Never throws: failures are in
  * `result.ok` / `result.errors`.
@@ -75,6 +77,8 @@ class ScenarioRun {
     this.cpu = {};
     /** @type {Record<string, number | null>} */
     this.leftover = {};
+    /** @type {Map<string, ChildHost>} child processes by group (fork, split) */
+    this.processes = new Map();
   }
 
   async execute() {
@@ -155,26 +159,44 @@ class ScenarioRun {
   startRole(name, kind, config) {
     /** @type {RoleHandle} */
     const role = { name, kind, link: /** @type {any} */ (null), child: null, state: 'starting', consumed: 0, published: null, stats: null };
-    if (this.options.mode === 'fork') {
-      const child = fork(ROLE_PROCESS, [], { stdio: ['ignore', 2, 2, 'ipc'] });
-      role.child = child;
-      role.link = childLink(child);
-      child.on('error', (err) => this.fail(`${name} process: ${err.message}`));
-      child.on('exit', (code, signal) => {
-        role.child = null;
-        if (role.state !== 'done' && role.state !== 'failed') this.fail(`${name} process exited (code ${code}, signal ${signal}) before finishing`);
-        this.notify();
-      });
-      role.link.onMessage((m) => this.onRoleMessage(role, m));
-      role.link.send({ type: 'start', role: kind, config });
-    } else {
+    if (this.options.mode === 'inline') {
       const { coordinatorSide, roleSide } = inlineLinkPair();
       role.link = coordinatorSide;
       role.link.onMessage((m) => this.onRoleMessage(role, m));
       const instance = kind === 'publisher' ? new PublisherRole(config, roleSide) : new ConsumerRole(config, roleSide);
       instance.start().catch((/** @type {Error} */ err) => this.onRoleMessage(role, { type: 'failed', error: `${kind} start: ${err.message}` }));
+    } else {
+      // fork: a process per role; split: one for the publisher, one for all consumers
+      const host = this.childProcessFor(this.options.mode === 'fork' ? name : kind);
+      role.child = host.child;
+      role.link = host.channel.linkFor(name);
+      role.link.onMessage((m) => this.onRoleMessage(role, m));
+      role.link.send({ type: 'start', role: kind, config });
+      host.roles.push(role);
     }
     this.roles.push(role);
+  }
+
+  /**
+   * The child process hosting the roles of `group`, forked on first use.
+   * @param {string} group
+   */
+  childProcessFor(group) {
+    const existing = this.processes.get(group);
+    if (existing) return existing;
+    const child = fork(ROLE_PROCESS, [], { stdio: ['ignore', 2, 2, 'ipc'] });
+    /** @type {ChildHost} */
+    const host = { child, channel: childChannel(child), roles: [] };
+    this.processes.set(group, host);
+    child.on('error', (err) => this.fail(`${group} process: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      for (const role of host.roles) {
+        role.child = null;
+        if (role.state !== 'done' && role.state !== 'failed') this.fail(`${role.name} process exited (code ${code}, signal ${signal}) before finishing`);
+      }
+      this.notify();
+    });
+    return host;
   }
 
   /** @param {RoleHandle} role @param {import('./link.mjs').LinkMessage} message */

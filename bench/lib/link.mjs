@@ -1,9 +1,10 @@
 /**
  * The message pipe between the coordinator and one role (publisher or
- * consumer). In `fork` mode it is the child-process IPC channel; in `inline`
- * mode the role runs in the coordinator's process and the pipe is a pair of
- * microtask-deferred calls (deferred so that a handler never re-enters the
- * sender's code).
+ * consumer). In `inline` mode the role runs in the coordinator's process and
+ * the pipe is a pair of microtask-deferred calls (deferred so that a handler
+ * never re-enters the sender's code). In `fork` and `split` modes roles run
+ * in child processes, several roles may share one child, and the pipe is the
+ * child's IPC channel with every message tagged with the role's `id`.
  *
  * Messages are plain JSON-compatible objects with a `type` field.
  */
@@ -32,29 +33,47 @@ export function inlineLinkPair() {
 }
 
 /**
- * The coordinator's side of a forked child.
- * @param {import('node:child_process').ChildProcess} child
- * @returns {Link}
+ * Routes tagged messages arriving on one IPC channel to the link of the role
+ * they name. Used on both sides: the coordinator has one per child process,
+ * a child has one for its parent.
  */
-export function childLink(child) {
-  return {
-    send: (message) => {
-      if (child.connected) child.send(message);
-    },
-    onMessage: (handler) => { child.on('message', (m) => handler(/** @type {LinkMessage} */ (m))); },
-  };
+export class TaggedChannel {
+  /**
+   * @param {(message: LinkMessage) => void} send   writes to the IPC channel
+   * @param {(listener: (message: LinkMessage) => void) => void} listen subscribes to it
+   */
+  constructor(send, listen) {
+    this.send = send;
+    /** @type {Map<string, (message: LinkMessage) => void>} */
+    this.handlers = new Map();
+    listen((message) => this.handlers.get(String(message.id))?.(message));
+  }
+
+  /** @param {string} id @returns {Link} the link of the role named `id` */
+  linkFor(id) {
+    return {
+      send: (message) => this.send({ ...message, id }),
+      onMessage: (handler) => { this.handlers.set(id, handler); },
+    };
+  }
 }
 
 /**
- * A forked child's side of its IPC channel.
- * @returns {Link}
+ * The coordinator's side of a forked child.
+ * @param {import('node:child_process').ChildProcess} child
  */
-export function parentLink() {
-  if (!process.send) throw new Error('parentLink() needs a process started with child_process.fork');
-  return {
-    send: (message) => {
-      if (process.connected) process.send?.(message);
-    },
-    onMessage: (handler) => { process.on('message', (m) => handler(/** @type {LinkMessage} */ (m))); },
-  };
+export function childChannel(child) {
+  return new TaggedChannel(
+    (message) => { if (child.connected) child.send(message); },
+    (listener) => { child.on('message', (m) => listener(/** @type {LinkMessage} */ (m))); },
+  );
+}
+
+/** A forked child's side of its IPC channel. */
+export function parentChannel() {
+  if (!process.send) throw new Error('parentChannel() needs a process started with child_process.fork');
+  return new TaggedChannel(
+    (message) => { if (process.connected) process.send?.(message); },
+    (listener) => { process.on('message', (m) => listener(/** @type {LinkMessage} */ (m))); },
+  );
 }

@@ -231,6 +231,7 @@ export class PublisherRole {
         nacked: this.nacked,
         confirmHistogram: this.confirmHistogram.toWire(),
         cpuMicros: this.cpuMicros,
+        pid: process.pid, // roles sharing a process (split mode) report the same CPU
         blockedEvents: this.blockedEvents,
       },
     });

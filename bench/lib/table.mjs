@@ -20,6 +20,7 @@ const METRICS = [
   { name: 'confirm p50 ms', pick: (r) => r.confirms?.latency_ms?.p50, decimals: 2 },
   { name: 'confirm p99 ms', pick: (r) => r.confirms?.latency_ms?.p99, decimals: 2 },
   { name: 'broker CPU cores', pick: (r) => r.cpu_cores?.broker, decimals: 2 },
+  { name: 'consumed msg per broker CPU-second', pick: (r) => r.msgs_per_broker_cpu_s, decimals: 0 },
   { name: 'generator CPU cores', pick: (r) => generatorCores(r.cpu_cores), decimals: 2 },
   { name: 'host busy cores', pick: (r) => r.cpu_cores?.host_busy, decimals: 2 },
   { name: 'other processes CPU cores', pick: (r) => r.cpu_cores?.other, decimals: 2 },
