@@ -4,11 +4,12 @@
  *
  *   node bench/mqtt/run.mjs [--brokers warren,mosquitto] [--seconds 10] [--connections 10000]
  *                           [--scenarios fan-in-qos0,fan-in-qos1,fan-out-qos0,fan-out-qos1,idle-connections]
- *                           [--out results.jsonl]
+ *                           [--repeat 3] [--out results.jsonl]
  *
  * Warren is built first (tsc, into node_modules/.cache/warren-bench-build) and run with only
  * its MQTT plugin; Mosquitto (Debian package `mosquitto`) gets a minimal config on a free
- * port with the same in-flight limit as Warren's prefetch (100) and no queue limit. Prints
+ * port with the same in-flight limit as Warren's prefetch (100), no queue limit and
+ * TCP_NODELAY (Warren sets it on every socket; Mosquitto only when asked). Prints
  * one JSON line per run and a Markdown table.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values: o } = parseArgs({
     window: { type: 'string', default: '1000' },
     size: { type: 'string', default: '128' },
     out: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 
@@ -100,7 +102,7 @@ async function startBroker(name) {
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 100', 'max_queued_messages 0', 'max_connections -1', 'log_type error', 'log_dest stderr', ''].join('\n'),
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 100', 'max_queued_messages 0', 'max_connections -1', 'set_tcp_nodelay true', 'log_type error', 'log_dest stderr', ''].join('\n'),
     );
     const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'inherit'] });
     await waitForPort(port, 10_000);
@@ -156,32 +158,49 @@ async function quietMachine() {
 
 const results = [];
 const scenarios = o.scenarios.split(',');
-for (const name of o.brokers.split(',')) {
+const brokers = o.brokers.split(',');
+// rounds interleave the brokers, so a noisy minute on a shared machine hits both alike
+for (let round = 0; round < Number(o.repeat); round++) {
   for (const scenario of scenarios) {
-    // a fresh broker per run: nothing left over from the previous scenario
-    const broker = await startBroker(name);
-    try {
-      const busy = await quietMachine();
-      process.stderr.write(`${name} ${scenario} (machine busy before: ${busy} cores)\n`);
-      const r = await runScenario(scenario, broker, name);
-      results.push(r);
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      if (o.out) appendFileSync(o.out, `${JSON.stringify(r)}\n`);
-    } finally {
-      await broker.stop();
+    for (const name of brokers) {
+      // a fresh broker per run: nothing left over from the previous one
+      const broker = await startBroker(name);
+      try {
+        const busy = await quietMachine();
+        process.stderr.write(`round ${round + 1}: ${name} ${scenario} (machine busy before: ${busy} cores)\n`);
+        const r = { ...(await runScenario(scenario, broker, name)), round: round + 1, host_busy_before: busy };
+        results.push(r);
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        if (o.out) appendFileSync(o.out, `${JSON.stringify(r)}\n`);
+      } finally {
+        await broker.stop();
+      }
     }
   }
 }
 
-// the Markdown table: one row per scenario, one column group per broker
-const brokers = o.brokers.split(',');
-const cell = (r) => {
-  if (!r) return '–';
-  if (r.scenario === 'idle-connections') return `${r.kib_per_connection} KiB/conn (RSS ${r.rss_before_mib} → ${r.rss_after_mib} MiB)${r.ok ? '' : ' FAILED'}`;
-  const l = r.latency_ms ?? {};
-  return `${r.msgs_per_s?.toLocaleString('en')} msg/s, p50 ${l.p50} ms, p99 ${l.p99} ms, broker ${r.cpu_cores?.broker} cores${r.ok ? '' : ` (lost ${r.lost}, FAILED)`}`;
+// the Markdown table: one row per scenario, one column per broker, medians over the rounds
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const cell = (runs) => {
+  if (runs.length === 0) return '–';
+  const failed = runs.filter((r) => !r.ok).length;
+  const note = failed ? ` (${failed} of ${runs.length} runs FAILED)` : '';
+  if (runs[0].scenario === 'idle-connections') {
+    return `${median(runs.map((r) => r.kib_per_connection))} KiB/conn (RSS ${median(runs.map((r) => r.rss_before_mib))} → ${median(runs.map((r) => r.rss_after_mib))} MiB)${note}`;
+  }
+  const rate = Math.round(median(runs.map((r) => r.msgs_per_s)));
+  const round2 = (v) => (v === null ? null : Math.round(v * 100) / 100);
+  const p50 = round2(median(runs.map((r) => r.latency_ms?.p50)));
+  const p99 = round2(median(runs.map((r) => r.latency_ms?.p99)));
+  const cpu = round2(median(runs.map((r) => r.cpu_cores?.broker)));
+  return `${rate.toLocaleString('en')} msg/s; p50 ${p50} ms, p99 ${p99} ms; broker ${cpu} cores${note}`;
 };
 process.stdout.write(`\n| scenario | ${brokers.join(' | ')} |\n|---|${brokers.map(() => '---').join('|')}|\n`);
 for (const s of scenarios) {
-  process.stdout.write(`| ${s} | ${brokers.map((b) => cell(results.find((r) => r.scenario === s && r.label === b))).join(' | ')} |\n`);
+  process.stdout.write(`| ${s} | ${brokers.map((b) => cell(results.filter((r) => r.scenario === s && r.label === b))).join(' | ')} |\n`);
 }
