@@ -63,6 +63,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #rejectedToken = 0;
   #rejectedReceipt: string | undefined;
   #writable = true;
+  #loginTimer: NodeJS.Timeout | null = null;
 
   constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
     this.core = core;
@@ -75,6 +76,14 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** Attach the transport (created with this connection as its event sink). */
   attach(transport: Transport): void {
     this.transport = transport;
+    const ms = this.settings.loginTimeout;
+    if (ms > 0) {
+      // a socket that never logs in must not hold its place forever
+      this.#loginTimer = setTimeout(() => {
+        this.fail(new StompError('Login timeout', `no CONNECT frame within ${ms} ms`), undefined);
+      }, ms);
+      this.#loginTimer.unref();
+    }
   }
 
   get isOpen(): boolean {
@@ -133,6 +142,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.coreConnection = coreConnection;
     this.publisher = coreConnection.openSession(this);
     this.#state = 'open';
+    if (this.#loginTimer) clearTimeout(this.#loginTimer);
     this.#heartbeats.start(heartbeat, this, HEARTBEAT_TOLERANCE);
   }
 
@@ -212,6 +222,14 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   consumerCancelled(): void {}
 
+  /**
+   * Encoding a delivery failed (a bug, not the client's doing): the core must not see the
+   * exception, so the connection fails after the current dispatch.
+   */
+  deliveryFailed(e: unknown): void {
+    queueMicrotask(() => this.fail(e, undefined));
+  }
+
   // ---- subscriptions --------------------------------------------------------------------------
 
   /** The queue under a subscription was deleted: RabbitMQ sends an ERROR and keeps the connection. */
@@ -279,6 +297,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #cleanup(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    if (this.#loginTimer) clearTimeout(this.#loginTimer);
     this.#parser.stop();
     this.#heartbeats.stop();
     this.transactions.clear(); // STOMP 1.2 "BEGIN": open transactions are aborted on disconnect

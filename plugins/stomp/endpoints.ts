@@ -2,7 +2,8 @@
  * The queue a SUBSCRIBE consumes from, declared and bound as RabbitMQ's STOMP plugin does
  * (rabbitmq.com/docs/stomp "Destinations", "Durable Topic Subscriptions"):
  *
- *   /queue/q           queue q declared (durable by default)
+ *   /queue/q           queue q declared (durable by default; `durable:false` makes it exclusive
+ *                      and auto-delete unless those headers say otherwise, as in RabbitMQ)
  *   /amq/queue/q       queue q must exist (passive)
  *   /topic/k           a queue of the subscription's own bound to amq.topic with key k;
  *                      with `durable:true` and an `id`: a shared queue named after (destination, id)
@@ -16,10 +17,12 @@ import { StompError } from './errors.js';
 import { TOPIC_EXCHANGE, type Destination } from './destinations.js';
 import {
   DURABLE_SUBSCRIPTION_DEFAULTS,
+  EXCHANGE_SUBSCRIPTION_DEFAULTS,
   isDurableSubscription,
   QUEUE_DESTINATION_DEFAULTS,
   queueDeclareOptions,
-  SUBSCRIPTION_DEFAULTS,
+  TOPIC_SUBSCRIPTION_DEFAULTS,
+  type QueueDefaults,
 } from './queue-params.js';
 
 /**
@@ -42,10 +45,10 @@ export function subscriptionQueue(
       session.declareQueue(dest.name, { passive: true });
       return dest.name;
     case 'topic':
-      return boundQueue(session, TOPIC_EXCHANGE, dest.key, destination, headers, id);
+      return boundQueue(session, TOPIC_EXCHANGE, dest.key, destination, headers, id, TOPIC_SUBSCRIPTION_DEFAULTS);
     case 'exchange':
       session.declareExchange(dest.exchange, '', { passive: true });
-      return boundQueue(session, dest.exchange, dest.key ?? '', destination, headers, id);
+      return boundQueue(session, dest.exchange, dest.key ?? '', destination, headers, id, EXCHANGE_SUBSCRIPTION_DEFAULTS);
     case 'temp-queue':
       throw new StompError(
         'Invalid destination',
@@ -61,13 +64,14 @@ function boundQueue(
   destination: string,
   headers: Record<string, string>,
   id: string | undefined,
+  transientDefaults: QueueDefaults,
 ): string {
   const durable = isDurableSubscription(headers);
   if (durable && id === undefined) {
     throw new StompError('Missing header', 'a durable subscription needs an id header: it names the subscription queue');
   }
   const name = headers['x-queue-name'] ?? subscriptionQueueName(destination, durable ? id! : null);
-  session.declareQueue(name, queueDeclareOptions(headers, durable ? DURABLE_SUBSCRIPTION_DEFAULTS : SUBSCRIPTION_DEFAULTS));
+  session.declareQueue(name, queueDeclareOptions(headers, durable ? DURABLE_SUBSCRIPTION_DEFAULTS : transientDefaults));
   session.bindQueue(name, exchange, routingKey);
   return name;
 }

@@ -29,32 +29,39 @@ export function booleanHeader(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
+/**
+ * What a destination kind implies when the frame does not say (RabbitMQ's `default_params`);
+ * anything left out follows from durability: a durable queue is neither exclusive nor
+ * auto-delete, a transient one is both (RabbitMQ's `queue_declare_method`).
+ */
 export interface QueueDefaults {
-  durable: boolean;
-  autoDelete: boolean;
-  exclusive: boolean;
+  durable?: boolean;
+  autoDelete?: boolean;
+  exclusive?: boolean;
 }
 
-/** Per destination kind, as RabbitMQ's STOMP plugin declares them. */
-export const QUEUE_DESTINATION_DEFAULTS: QueueDefaults = { durable: true, autoDelete: false, exclusive: false };
+/** /queue/: a shared durable queue. */
+export const QUEUE_DESTINATION_DEFAULTS: QueueDefaults = { durable: true };
+/** /exchange/ subscriptions: a private queue that goes with the subscription. */
+export const EXCHANGE_SUBSCRIPTION_DEFAULTS: QueueDefaults = { exclusive: true, autoDelete: true };
 /**
- * A transient topic or exchange subscription: a private queue that goes with the
- * subscription (exclusive, so it also goes with the connection if never consumed from).
+ * /topic/ subscriptions. RabbitMQ leaves a transient one non-exclusive; Warren makes it
+ * exclusive (so that it also goes with the connection if it never got its consumer). A
+ * durable one (`durable:true` + `id`) is shared and survives the connection.
  */
-export const SUBSCRIPTION_DEFAULTS: QueueDefaults = { durable: false, autoDelete: true, exclusive: true };
-/** A durable subscription (`durable:true` + `id`): shared, survives the connection. */
-export const DURABLE_SUBSCRIPTION_DEFAULTS: QueueDefaults = { durable: true, autoDelete: true, exclusive: false };
+export const TOPIC_SUBSCRIPTION_DEFAULTS: QueueDefaults = { exclusive: true, autoDelete: true };
+export const DURABLE_SUBSCRIPTION_DEFAULTS: QueueDefaults = { exclusive: false, autoDelete: true };
 
 export function isDurableSubscription(headers: Record<string, string>): boolean {
   return booleanHeader(headers['durable']) === true || booleanHeader(headers['persistent']) === true;
 }
 
 export function queueDeclareOptions(headers: Record<string, string>, defaults: QueueDefaults): QueueDeclareOptions {
-  const durable = booleanHeader(headers['durable']) ?? booleanHeader(headers['persistent']);
+  const durable = booleanHeader(headers['durable']) ?? booleanHeader(headers['persistent']) ?? defaults.durable ?? false;
   return {
-    durable: durable ?? defaults.durable,
-    autoDelete: booleanHeader(headers['auto-delete']) ?? defaults.autoDelete,
-    exclusive: booleanHeader(headers['exclusive']) ?? defaults.exclusive,
+    durable,
+    autoDelete: booleanHeader(headers['auto-delete']) ?? defaults.autoDelete ?? !durable,
+    exclusive: booleanHeader(headers['exclusive']) ?? defaults.exclusive ?? !durable,
     arguments: queueArguments(headers),
   };
 }

@@ -35,6 +35,12 @@ export const CONFIG_SCHEMA: Record<string, ConfigKey> = {
     min: 0,
     doc: 'Shortest heart-beat interval the server agrees to, either way (a client asking for less gets this).',
   },
+  login_timeout: {
+    type: 'duration',
+    default: 10_000,
+    min: 0,
+    doc: 'How long a new connection may take to send CONNECT before it is closed (0: no limit).',
+  },
   trailing_lf: { type: 'boolean', default: true, doc: 'End every frame sent with NUL and a newline (RabbitMQ does), not NUL alone.' },
 };
 
@@ -49,6 +55,7 @@ export interface StompSettings {
   defaultUser: string;
   defaultPass: string;
   minHeartbeat: number;
+  loginTimeout: number;
   trailingLf: boolean;
 }
 
@@ -70,6 +77,7 @@ export function settingsFrom(config: PluginConfig): StompSettings {
     defaultUser: get<string>('default_user'),
     defaultPass: get<string>('default_pass'),
     minHeartbeat: get<number>('min_heartbeat'),
+    loginTimeout: get<number>('login_timeout'),
     trailingLf: get<boolean>('trailing_lf'),
   };
 }

@@ -22,6 +22,8 @@ export interface SubscriptionOwner {
   sendFrame(head: string, body: Buffer | null): void;
   /** the queue went away: tell the client (no core calls from here: this runs inside the core) */
   subscriptionCancelled(subscription: Subscription): void;
+  /** encoding a delivery threw: fail the connection later, never inside the core */
+  deliveryFailed(e: unknown): void;
 }
 
 export class Subscription implements SessionHandler {
@@ -89,6 +91,14 @@ export class Subscription implements SessionHandler {
   // ---- SessionHandler: called by the core; encode and buffer only ----------------------------
 
   deliver(_consumerTag: string, deliveryTag: number, redelivered: boolean, message: Message): void {
+    try {
+      this.#deliver(deliveryTag, redelivered, message);
+    } catch (e) {
+      this.#owner.deliveryFailed(e);
+    }
+  }
+
+  #deliver(deliveryTag: number, redelivered: boolean, message: Message): void {
     const version = this.#owner.version;
     const ackId = this.#ackPrefix + deliveryTag;
     let head = 'MESSAGE\n' + this.#subscriptionLine + this.#destinationLine(message, version);

@@ -173,6 +173,22 @@ describe('bad input: ERROR with a readable message, then close; others carry on'
     expect((await errorFor('SEND\ncontent-length:x\n\n\0')).headers['message']).toBe('Invalid content-length');
   });
 
+  it('a connection that never sends CONNECT is closed after login_timeout', async () => {
+    const strict = await startStompBroker({ login_timeout: 150 });
+    try {
+      const c = await RawClient.connect(strict.tcpPort);
+      const f = await c.next(2000);
+      expect(f.headers['message']).toBe('Login timeout');
+      await c.waitClosed();
+      const [ok] = await RawClient.login(strict.tcpPort);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ok.closed).toBe(false);
+      ok.close();
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('a client that was not the culprit keeps working through all of it', async () => {
     const [good] = await RawClient.login(b.tcpPort);
     const q = uniqueName('survivor');

@@ -96,6 +96,7 @@ describe('/queue/', () => {
     const queue = vhost().queues.get(q)!;
     expect(queue.durable).toBe(false);
     expect(queue.autoDelete).toBe(true);
+    expect(queue.ownerId).not.toBe(0); // transient implies exclusive unless the frame says otherwise (RabbitMQ)
     expect(queue.arguments).toEqual({
       'x-max-length': 2,
       'x-max-priority': 5,
@@ -106,6 +107,24 @@ describe('/queue/', () => {
     await c.until('RECEIPT');
     expect(vhost().queues.has(q)).toBe(false); // auto-delete: gone with its last consumer
     c.close();
+  });
+
+  it('durable:false makes a private queue (exclusive, auto-delete), unless exclusive:false says otherwise', async () => {
+    const [owner] = await RawClient.login(b.tcpPort);
+    const [other] = await RawClient.login(b.tcpPort);
+    const q = uniqueName('private');
+    await subscribe(owner, { destination: `/queue/${q}`, id: '1', durable: 'false' });
+    other.send('SEND', { destination: `/queue/${q}`, durable: 'false' }, 'x');
+    expect((await lastError(other)).headers['message']).toBe('resource_locked');
+
+    const shared = uniqueName('shared');
+    const [third] = await RawClient.login(b.tcpPort);
+    await subscribe(owner, { destination: `/queue/${shared}`, id: '2', durable: 'false', exclusive: 'false' });
+    third.send('SEND', { destination: `/queue/${shared}`, durable: 'false', exclusive: 'false' }, 'shared');
+    expect((await owner.next()).body.toString()).toBe('shared');
+    expect(vhost().queues.get(shared)!.autoDelete).toBe(true);
+    owner.close();
+    third.close();
   });
 
   it('x-max-length from headers is enforced', async () => {
