@@ -7,7 +7,7 @@
 import type { MqttClient } from 'mqtt';
 import type { IConnackPacket, IDisconnectPacket, IPublishPacket, ISubackPacket, IUnsubackPacket } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
 
 let b: MqttTestBroker;
 let clients: Clients;
@@ -331,5 +331,29 @@ describe('server DISCONNECT', () => {
       await local.closeAll();
       await other.stop();
     }
+  });
+});
+
+describe('backpressure', () => {
+  it('stops delivering to a client that does not read, and resumes when it does', async () => {
+    const raw = await RawClient.open(b.tcpPort, 4);
+    raw.send({ ...CONNECT_V4, clientId: 'slow-reader' });
+    await raw.next('connack');
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bp/t', qos: 0 }] });
+    await raw.next('suback');
+    raw.socket.pause(); // stop reading: the kernel buffers fill, then the broker's socket does
+    const p = await v5('bp-pub');
+    const big = Buffer.alloc(64 * 1024, 0x62);
+    for (let i = 0; i < 200; i++) p.publish('bp/t', big, { qos: 0 });
+    await p.publishAsync('bp/t', 'last', { qos: 1 });
+    await sleep(300);
+    const queue = b.broker.core.vhosts.get('/')!.queues.get('mqtt-subscription-slow-readerqos0')!;
+    // deliveries stopped with messages still waiting in the queue (12.8 MiB cannot all be in socket buffers)
+    expect(queue.messageCount).toBeGreaterThan(0);
+    raw.socket.resume();
+    for (let i = 0; i < 200 && raw.packets.filter((x) => x.cmd === 'publish').length < 201; i++) await sleep(20);
+    expect(raw.packets.filter((x) => x.cmd === 'publish')).toHaveLength(201);
+    expect(queue.messageCount).toBe(0);
+    raw.destroy();
   });
 });

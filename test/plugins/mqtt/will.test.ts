@@ -157,3 +157,19 @@ describe('MQTT 5 will options', () => {
     expect(await raw.waitClosed()).toBe(true);
   });
 });
+
+describe('takeover', () => {
+  it("a connection taken over by the same client id publishes the old connection's will", async () => {
+    const inbox = await watcher('will/takeover');
+    const raw = await RawClient.open(b.tcpPort);
+    raw.send({ ...CONNECT_V4, clientId: 'twin', will: { topic: 'will/takeover', payload: Buffer.from('replaced'), qos: 0, retain: false } });
+    await raw.next('connack');
+    const twin = await RawClient.open(b.tcpPort);
+    twin.send({ ...CONNECT_V4, clientId: 'twin' });
+    await twin.next('connack');
+    expect(await raw.waitClosed()).toBe(true);
+    await inbox.waitFor(1);
+    expect(inbox.payloads).toEqual(['replaced']);
+    twin.destroy();
+  });
+});
