@@ -10,7 +10,10 @@
  * so RSS should stay flat however deep the backlog.
  *
  *   npm run build && node bench/store-backlog.mjs [--messages 1000000] [--size 1024] [--queues 1]
- *        [--window 2000] [--resident-chunks 8] [--dir DIR]
+ *        [--window 2000] [--resident-chunks 8] [--clean] [--dir DIR]
+ *
+ * --clean     close the store after filling (clean stop: the reopen loads the snapshot)
+ *             instead of exiting without closing (unclean stop: the reopen scans the journal)
  *
  * Prints one JSON line: append rate, backlog bytes, recovery millis, consume rate, peak RSS of
  * both phases.
@@ -30,6 +33,7 @@ const { values: args } = parseArgs({
     queues: { type: 'string', default: '1' },
     window: { type: 'string', default: '2000' },
     'resident-chunks': { type: 'string', default: '8' },
+    clean: { type: 'boolean', default: false },
     dir: { type: 'string' },
     build: { type: 'string' },
   },
@@ -76,13 +80,15 @@ async function fill() {
   const seconds = (performance.now() - t0) / 1000;
   const m = store.metrics();
   process.stdout.write(`${JSON.stringify({ appendsPerSec: Math.round(messages / seconds), diskMiB: mib(m.diskBytes), peakRssMiB: mib(peak), indexSpilled: m.indexEntriesSpilled })}\n`);
-  process.exit(0); // no close: an unclean stop
+  if (args.clean) await store.close(); // a clean stop: the next open loads the snapshot
+  process.exit(0); // otherwise no close: an unclean stop
 }
 
 async function drain() {
   const t0 = performance.now();
   const store = await openStore();
   const recoveryMillis = Math.round(performance.now() - t0);
+  const fromSnapshot = store.recovery.fromSnapshot;
   const afterOpenRss = process.memoryUsage().rss;
   let peak = afterOpenRss;
   let bad = 0;
@@ -110,7 +116,7 @@ async function drain() {
   const m = store.metrics();
   await store.close();
   process.stdout.write(
-    `${JSON.stringify({ recoveryMillis, recovered: m.recovery.messages, consumed: count, outOfOrderOrCorrupt: bad, consumePerSec: Math.round(count / seconds), afterOpenRssMiB: mib(afterOpenRss), peakRssMiB: mib(peak) })}\n`,
+    `${JSON.stringify({ recoveryMillis, fromSnapshot, recovered: m.recovery.messages, consumed: count, outOfOrderOrCorrupt: bad, consumePerSec: Math.round(count / seconds), afterOpenRssMiB: mib(afterOpenRss), peakRssMiB: mib(peak) })}\n`,
   );
 }
 
@@ -118,7 +124,7 @@ if (args.phase === 'fill') await fill();
 else if (args.phase === 'drain') await drain();
 else {
   const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'warren-backlog-'));
-  const common = ['--dir', dir, '--build', build, '--messages', String(messages), '--size', String(size), '--queues', String(queues), '--window', String(args.window), '--resident-chunks', String(args['resident-chunks'])];
+  const common = [...(args.clean ? ['--clean'] : []), '--dir', dir, '--build', build, '--messages', String(messages), '--size', String(size), '--queues', String(queues), '--window', String(args.window), '--resident-chunks', String(args['resident-chunks'])];
   const run = (/** @type {string} */ phase) => {
     const r = spawnSync(process.execPath, [import.meta.filename, '--phase', phase, ...common], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`${phase} failed with ${r.status}`);

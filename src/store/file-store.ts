@@ -18,16 +18,17 @@ import { Journal, type DurableListener } from './journal.js';
 import { MessageReader, type ReadContext } from './message-reader.js';
 import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './message-store.js';
 import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
-import { QueueIndex, ReadPlan, type LivenessSink } from './queue-index.js';
-import { recoverJournal, type RecoveryReport, type RecoveryResult, type StoreLog } from './recovery.js';
+import { ReadPlan, type QueueIndex } from './queue-index.js';
+import { recoverJournal, type RecoveryReport, type StoreLog } from './recovery.js';
+import { loadSnapshot, removeSnapshot, writeSnapshot } from './snapshot.js';
+import { SPILL_DIR, StoreState } from './store-state.js';
 import { resolveStoreOptions, type FileStoreOptions, type ResolvedStoreOptions } from './store-options.js';
 import { fsyncDirectory } from './segment.js';
 import type { ScannedRecord } from './segment-scanner.js';
-import { SegmentTable, type SegmentInfo } from './segment-table.js';
+import type { SegmentInfo, SegmentTable } from './segment-table.js';
 
 export type { FileStoreOptions };
 
-const SPILL_DIR = 'index-spill';
 
 /**
  * The durable message store of one vhost: a segmented journal with group commit
@@ -35,11 +36,11 @@ const SPILL_DIR = 'index-spill';
  * (segment-table.ts), reclaim and compaction (compaction.ts), positional reads
  * (message-reader.ts) and open-time recovery (recovery.ts). docs/store.md has the design.
  */
-export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
+export class FileStore implements MessageStore, ReclaimHost {
   readonly durable = true;
   readonly dir: string;
-  readonly segments = new SegmentTable();
-  readonly counters = new StoreMetrics();
+  readonly segments: SegmentTable;
+  readonly counters: StoreMetrics;
   readonly maxRecordSize: number;
   readonly log: StoreLog;
   /** what recovery found and cut at open */
@@ -47,52 +48,45 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
   readonly #journal: Journal;
   readonly #reader: MessageReader;
   readonly #reclaimer: Reclaimer;
-  readonly #indexes = new Map<number, QueueIndex>();
-  readonly #recoveredNextSeq: Map<number, number>;
+  readonly #state: StoreState;
+  readonly #indexes: Map<number, QueueIndex>;
   readonly #deletedQueues = new Set<number>();
-  readonly #residentChunks: number;
+  readonly #journalId: number;
   #msgId: number;
   #failure: Error | null = null;
   #closed = false;
   #activeInfo: SegmentInfo | null = null;
   /** segments of MSGs killed by acks not yet encoded (they become the ACK records' cancel targets) */
   readonly #ackTargets = new Set<number>();
-  /** during purge/delete: segments of the entries removed */
-  #collecting: Set<number> | null = null;
   readonly #fields: MsgFields = { msgId: 0, publishedAt: 0, expiresAt: 0, priority: 0, flags: 0, exchange: '', routingKey: '' };
   readonly #scratchIndexes: QueueIndex[] = [];
   readonly #copyContext: CopyContext;
   readonly #readContext: ReadContext;
 
-  private constructor(o: ResolvedStoreOptions, r: RecoveryResult) {
+  private constructor(o: ResolvedStoreOptions, state: StoreState, report: RecoveryReport, counters: StoreMetrics) {
     this.dir = o.dir;
     this.maxRecordSize = o.maxRecordSize;
     this.log = o.log;
-    this.recovery = r.report;
-    this.#residentChunks = o.indexResidentChunks;
-    this.#msgId = r.maxMsgId;
-    this.#recoveredNextSeq = r.nextSeqs;
-    const m = this.counters;
-    m.recoveryMillis = r.report.millis;
-    m.recoverySegmentsScanned = r.report.segmentsScanned;
-    m.recoveryRecordsReplayed = r.report.recordsReplayed;
-    m.recoveryTruncatedBytes = r.report.truncated.reduce((n, t) => n + t.bytes, 0);
-    m.recoveryDamagedBytes = r.report.damaged.reduce((n, d) => n + d.bytes, 0);
-    m.recoveredMessages = r.report.messages;
-    m.uncleanShutdown = r.report.uncleanShutdown;
+    this.recovery = report;
+    this.counters = counters;
+    this.#state = state;
+    this.segments = state.segments;
+    this.#indexes = state.indexes;
+    this.#msgId = state.maxMsgId;
+    this.#journalId = o.journalId;
+    const m = counters;
+    m.recoveryMillis = report.millis;
+    m.recoverySegmentsScanned = report.segmentsScanned;
+    m.recoveryRecordsReplayed = report.recordsReplayed;
+    m.recoveryTruncatedBytes = report.truncated.reduce((n, t) => n + t.bytes, 0);
+    m.recoveryDamagedBytes = report.damaged.reduce((n, d) => n + d.bytes, 0);
+    m.recoveredMessages = report.messages;
+    m.uncleanShutdown = report.uncleanShutdown;
 
-    for (const s of r.segments) this.segments.sealed(s.number, s.size);
-    for (const [segment, targets] of r.cancelTargets) this.segments.addCancelTargets(segment, targets);
-    for (const q of r.queues) {
-      const idx = this.#indexFor(q.queueId);
-      for (let i = 0; i < q.count; i++) {
-        idx.append(q.seq[i], q.segment[i], q.offset[i], q.length[i], q.bodySize[i], q.targets[i], q.priority[i], q.expiresAt[i], q.flags[i]);
-      }
-    }
     this.#journal = new Journal({
       dir: o.dir,
       journalId: o.journalId,
-      firstSegment: r.lastSegment + 1,
+      firstSegment: state.lastSegment + 1,
       segmentSize: o.segmentSize,
       durability: o.durability,
       metrics: this.counters,
@@ -139,22 +133,54 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     const created = await mkdir(o.dir, { recursive: true });
     // a new directory's name must survive a power loss like the files in it
     if (created !== undefined) await fsyncDirectory(dirname(created));
-    // the spill files are caches of the indexes, which recovery rebuilds from the journal
+    // the spill files are caches of the indexes, rebuilt from the journal or the snapshot
     await rm(join(o.dir, SPILL_DIR), { recursive: true, force: true });
     await mkdir(join(o.dir, SPILL_DIR));
+    const counters = new StoreMetrics();
     const clean = await hasCleanMarker(o.dir);
-    const result = await recoverJournal({
-      dir: o.dir,
-      journalId: o.journalId,
-      maxRecordSize: o.maxRecordSize,
-      cleanShutdown: clean,
-      isKnownQueue: o.isKnownQueue,
-      log: o.log,
-    });
+    const t0 = performance.now();
+    let state: StoreState;
+    let report: RecoveryReport;
+    const why = { reason: '' };
+    const snap = clean
+      ? await loadSnapshot(o.dir, o.journalId, o.maxRecordSize, o.indexResidentChunks, counters, o.isKnownQueue, why)
+      : null;
+    if (snap) {
+      state = snap.state;
+      report = {
+        uncleanShutdown: false,
+        fromSnapshot: true,
+        millis: performance.now() - t0,
+        segmentsScanned: 0,
+        recordsReplayed: 0,
+        truncated: [],
+        damaged: [],
+        removedFiles: [],
+        queues: snap.queues,
+        messages: snap.messages,
+        unknownQueueRefs: snap.unknownQueueRefs,
+      };
+    } else {
+      if (clean) o.log('info', `journal ${o.journalId}: clean stop, but scanning (${why.reason})`);
+      const result = await recoverJournal({
+        dir: o.dir,
+        journalId: o.journalId,
+        maxRecordSize: o.maxRecordSize,
+        cleanShutdown: clean,
+        isKnownQueue: o.isKnownQueue,
+        log: o.log,
+      });
+      state = StoreState.fromRecovery(result, o.dir, o.indexResidentChunks, counters);
+      report = result.report;
+    }
+    // from here on a crash is an unclean stop again, and the snapshot would be stale
+    await removeSnapshot(o.dir);
     if (clean) await removeCleanMarker(o.dir);
-    const store = new FileStore(o, result);
-    const rep = result.report;
-    o.log('info', `journal ${o.journalId} recovered: ${rep.messages} messages in ${rep.queues} queues from ${rep.segmentsScanned} segments in ${rep.millis.toFixed(0)} ms${rep.uncleanShutdown ? ' (after an unclean stop)' : ''}`);
+    const store = new FileStore(o, state, report, counters);
+    o.log(
+      'info',
+      `journal ${o.journalId} ${report.fromSnapshot ? 'loaded from its snapshot' : 'recovered'}: ${report.messages} messages in ${report.queues} queues in ${report.millis.toFixed(0)} ms${report.uncleanShutdown ? ' (after an unclean stop)' : ''}`,
+    );
     store.#reclaimer.start();
     return store;
   }
@@ -187,8 +213,8 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
       const q = queueIds[i];
       if (this.#deletedQueues.has(q)) throw new RangeError(`queue ${q} was deleted`);
       for (let j = 0; j < i; j++) if (queueIds[j] === q) throw new RangeError(`queue ${q} named twice`);
-      const idx = this.#indexFor(q);
-      const floor = Math.max(idx.lastSeq, (this.#recoveredNextSeq.get(q) ?? 1) - 1);
+      const idx = this.#state.indexFor(q);
+      const floor = this.#state.nextSeq(q) - 1;
       if (!(seqs[i] > floor) || !Number.isSafeInteger(seqs[i])) {
         throw new RangeError(`queue ${q}: seq ${seqs[i]} must be an integer above ${floor}`);
       }
@@ -236,19 +262,19 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     // never beyond what was appended: a later message must not fall under this purge
     const upTo = Math.min(upToSeq, idx.lastSeq);
     const keptSet = new Set(kept);
-    this.#collecting = new Set();
+    this.#state.collecting = new Set();
     try {
       const removed = idx.purge(upTo, keptSet);
       if (removed > 0 && this.#writable()) {
         // invariant 3 of replay.ts: the record names every entry ≤ upTo still live
         const keptLive = [...keptSet].filter((s) => s <= upTo && idx.isLive(s)).sort((a, b) => a - b);
         this.#journal.appendRecord(encodePurgeRecord(queueId, upTo, keptLive));
-        this.segments.addCancelTargets(this.#journal.lastSegment, this.#collecting);
+        this.segments.addCancelTargets(this.#journal.lastSegment, this.#state.collecting);
         this.#noteAppend();
       }
       return removed;
     } finally {
-      this.#collecting = null;
+      this.#state.collecting = null;
     }
   }
 
@@ -257,17 +283,17 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
     const idx = this.#indexes.get(queueId);
     if (!idx) return 0;
     this.#indexes.delete(queueId);
-    this.#collecting = new Set();
+    this.#state.collecting = new Set();
     try {
       const removed = idx.clear();
       if (removed > 0 && this.#writable()) {
         this.#journal.appendRecord(encodeQueueDeleteRecord(queueId));
-        this.segments.addCancelTargets(this.#journal.lastSegment, this.#collecting);
+        this.segments.addCancelTargets(this.#journal.lastSegment, this.#state.collecting);
         this.#noteAppend();
       }
       return removed;
     } finally {
-      this.#collecting = null;
+      this.#state.collecting = null;
     }
   }
 
@@ -313,8 +339,7 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
   }
 
   nextSeq(queueId: number): number {
-    const last = this.#indexes.get(queueId)?.lastSeq ?? 0;
-    return Math.max(last + 1, this.#recoveredNextSeq.get(queueId) ?? 1);
+    return this.#state.nextSeq(queueId);
   }
 
   // ---- operations -----------------------------------------------------------------------------------
@@ -380,20 +405,23 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
       this.log('error', `journal close failed: ${(e as Error).message}`);
     }
     this.#reader.closeAll();
+    clean &&= this.#failure === null;
+    if (clean) {
+      try {
+        this.#state.lastSegment = Math.max(this.#state.lastSegment, this.#journal.activeSegment);
+        this.#state.maxMsgId = this.#msgId;
+        await writeSnapshot(this.dir, this.#journalId, this.#state);
+      } catch (e) {
+        // without a snapshot the next start scans the journal: slower, not less correct
+        await removeSnapshot(this.dir);
+        this.log('warn', `journal snapshot not written: ${(e as Error).message}`);
+      }
+    }
     for (const idx of this.#indexes.values()) idx.close();
     await rm(join(this.dir, SPILL_DIR), { recursive: true, force: true });
-    if (clean && this.#failure === null) await writeCleanMarker(this.dir, this.#journal.appendedLsn);
-  }
-
-  // ---- LivenessSink (indexes) -------------------------------------------------------------------------
-
-  retain(segment: number, refs: number, bytes: number): void {
-    this.segments.retain(segment, refs, bytes);
-  }
-
-  release(segment: number, refs: number, bytes: number): void {
-    this.segments.release(segment, refs, bytes);
-    this.#collecting?.add(segment);
+    if (clean) {
+      await writeCleanMarker(this.dir, this.#journal.appendedLsn);
+    }
   }
 
   // ---- ReclaimHost (compaction) ---------------------------------------------------------------------------
@@ -432,19 +460,6 @@ export class FileStore implements MessageStore, LivenessSink, ReclaimHost {
 
   #writable(): boolean {
     return this.#failure === null && !this.#closed;
-  }
-
-  #indexFor(queueId: number): QueueIndex {
-    let idx = this.#indexes.get(queueId);
-    if (!idx) {
-      idx = new QueueIndex(queueId, this, {
-        maxResidentChunks: this.#residentChunks,
-        spillPath: join(this.dir, SPILL_DIR, `${queueId}.idx`),
-        metrics: this.counters,
-      });
-      this.#indexes.set(queueId, idx);
-    }
-    return idx;
   }
 
   /** keep the active segment's size current (disk-use gauges) */

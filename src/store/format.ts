@@ -126,9 +126,10 @@ export interface SegmentHeader {
   journalId: number;
 }
 
-export function encodeSegmentHeader(h: SegmentHeader): Buffer {
+/** @param magic 'WRNJ' for journal segments, 'WRNX' for the clean-shutdown snapshot (snapshot.ts) */
+export function encodeSegmentHeader(h: SegmentHeader, magic = SEGMENT_MAGIC): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_SIZE);
-  b.write(SEGMENT_MAGIC, 0, 'latin1');
+  b.write(magic, 0, 'latin1');
   b.writeUInt16LE(FORMAT_VERSION, 4);
   b.writeUInt16LE(0, 6);
   writeU64(b, 8, h.segment);
@@ -139,9 +140,9 @@ export function encodeSegmentHeader(h: SegmentHeader): Buffer {
 }
 
 /** @returns the header, or a reason it is not a valid one */
-export function decodeSegmentHeader(b: Buffer): SegmentHeader | string {
+export function decodeSegmentHeader(b: Buffer, magic = SEGMENT_MAGIC): SegmentHeader | string {
   if (b.length < SEGMENT_HEADER_SIZE) return 'short header';
-  if (b.toString('latin1', 0, 4) !== SEGMENT_MAGIC) return 'bad magic';
+  if (b.toString('latin1', 0, 4) !== magic) return 'bad magic';
   if (b.readUInt32LE(28) !== maskCrc(crc32(b.subarray(0, 28)))) return 'header checksum mismatch';
   const version = b.readUInt16LE(4);
   if (version !== FORMAT_VERSION) return `unsupported format version ${version}`;

@@ -277,6 +277,26 @@ export class QueueIndex {
     return out;
   }
 
+  /**
+   * Visit every chunk in seq order with its entries in memory — spilled ones are read into a
+   * scratch chunk without becoming resident (the clean-shutdown snapshot).
+   */
+  exportChunks(visit: (chunk: IndexChunk) => void): void {
+    for (const c of this.#chunks) {
+      if (c.live === 0) continue;
+      if (c.resident) {
+        visit(c);
+        continue;
+      }
+      const copy = new IndexChunk(c.capacity);
+      (this.#spill as IndexSpillFile).read(c.slot, new Uint8Array(copy.buffer as ArrayBuffer));
+      copy.count = c.count;
+      copy.head = c.head;
+      copy.live = c.live;
+      visit(copy);
+    }
+  }
+
   /** the lowest live seq, or 0 when empty */
   firstLiveSeq(): number {
     for (const c of this.#chunks) {

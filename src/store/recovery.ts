@@ -51,6 +51,8 @@ export interface DamageReport {
 
 export interface RecoveryReport {
   uncleanShutdown: boolean;
+  /** loaded from the clean-shutdown snapshot: no segment was scanned */
+  fromSnapshot: boolean;
   millis: number;
   segmentsScanned: number;
   recordsReplayed: number;
@@ -93,6 +95,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
   const t0 = performance.now();
   const report: RecoveryReport = {
     uncleanShutdown: !o.cleanShutdown,
+    fromSnapshot: false,
     millis: 0,
     segmentsScanned: 0,
     recordsReplayed: 0,

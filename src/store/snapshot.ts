@@ -1,0 +1,298 @@
+/**
+ * The clean-shutdown snapshot: what the store knew in memory when it closed cleanly, so the
+ * next open need not scan the journal (STORE.md §3.9 step 3). It is a cache, never the truth:
+ * used only when the clean-shutdown marker is there, when it reads back whole and checksummed,
+ * and when the segment files on disk are exactly the ones it lists, with the same sizes.
+ * Otherwise the journal is scanned as after a crash. Deleted at every open.
+ *
+ * File `snapshot.wx`: a segment header with magic "WRNX", then records framed as journal
+ * records (format.ts), of optional types so they can never be taken for journal records:
+ *   0x90 SEGMENT  segment u64 · size u64 · n u32 · n × cancel-target segment u64
+ *   0x91 QUEUE    queue id u32 · next seq u64
+ *   0x92 ENTRIES  queue id u32 · n u32 · seq f64 × n · expires-at f64 × n · segment u32 × n ·
+ *                 offset u32 × n · length u32 × n · body size u32 × n · targets u16 × n ·
+ *                 priority u8 × n · flags u8 × n          (at most one index chunk per record)
+ *   0x9f END      last segment u64 · max msg id u64 · segments u32 · queues u32 · entries u64
+ */
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  RECORD_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  parseSegmentFileName,
+  readU64,
+  sealRecord,
+  segmentFileName,
+  writeRecordHeader,
+  writeU64,
+} from './format.js';
+import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
+import type { StoreMetrics } from './metrics.js';
+import { checkRecordAt } from './segment-scanner.js';
+import { StoreState } from './store-state.js';
+
+const SNAPSHOT = 'snapshot.wx';
+const MAGIC = 'WRNX';
+const T_SEGMENT = 0x90;
+const T_QUEUE = 0x91;
+const T_ENTRIES = 0x92;
+const T_END = 0x9f;
+
+function record(type: number, payload: number): Buffer {
+  const b = Buffer.alloc(RECORD_HEADER_SIZE + payload);
+  writeRecordHeader(b, 0, payload, type);
+  return b;
+}
+
+/** Write the snapshot of `state` (to a temporary name, synced, then renamed into place). */
+export async function writeSnapshot(dir: string, journalId: number, state: StoreState): Promise<void> {
+  const tmp = join(dir, `${SNAPSHOT}.tmp`);
+  const fh = await open(tmp, 'w');
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const put = async (b: Buffer): Promise<void> => {
+    if (b.length > RECORD_HEADER_SIZE) sealRecord(b);
+    pending.push(b);
+    pendingBytes += b.length;
+    if (pendingBytes >= 1 << 20) await drain();
+  };
+  const drain = async (): Promise<void> => {
+    if (pending.length > 0) await fh.writev(pending);
+    pending = [];
+    pendingBytes = 0;
+  };
+  try {
+    pending.push(encodeSegmentHeader({ segment: 0, createdAt: Date.now(), journalId }, MAGIC));
+    const segments = state.segments.list();
+    for (const s of segments) {
+      const targets = s.cancelTargets ? [...s.cancelTargets] : [];
+      const b = record(T_SEGMENT, 20 + targets.length * 8);
+      writeU64(b, 12, s.number);
+      writeU64(b, 20, s.size);
+      b.writeUInt32LE(targets.length, 28);
+      targets.forEach((t, i) => writeU64(b, 32 + i * 8, t));
+      await put(b);
+    }
+    const queueIds = new Set([...state.nextSeqs.keys(), ...state.indexes.keys()]);
+    for (const q of queueIds) {
+      const b = record(T_QUEUE, 12);
+      b.writeUInt32LE(q, 12);
+      writeU64(b, 16, state.nextSeq(q));
+      await put(b);
+    }
+    let entries = 0;
+    for (const [q, idx] of state.indexes) {
+      const records: Buffer[] = [];
+      idx.exportChunks((c) => {
+        const n = c.live;
+        const b = record(T_ENTRIES, 8 + 36 * n);
+        b.writeUInt32LE(q, 12);
+        b.writeUInt32LE(n, 16);
+        let j = 0;
+        // columns, one after the other
+        let o = 20;
+        const seqAt = o;
+        const expAt = (o += 8 * n);
+        const segAt = (o += 8 * n);
+        const offAt = (o += 4 * n);
+        const lenAt = (o += 4 * n);
+        const bodyAt = (o += 4 * n);
+        const tgtAt = (o += 4 * n);
+        const prioAt = (o += 2 * n);
+        const flagAt = o + n;
+        for (let i = c.head; i < c.count; i++) {
+          const f = c.flags[i];
+          if ((f & 1) === 0) continue;
+          b.writeDoubleLE(c.seq[i], seqAt + 8 * j);
+          b.writeDoubleLE(c.expiresAt[i], expAt + 8 * j);
+          b.writeUInt32LE(c.segment[i], segAt + 4 * j);
+          b.writeUInt32LE(c.offset[i], offAt + 4 * j);
+          b.writeUInt32LE(c.length[i], lenAt + 4 * j);
+          b.writeUInt32LE(c.bodySize[i], bodyAt + 4 * j);
+          b.writeUInt16LE(c.targets[i], tgtAt + 2 * j);
+          b[prioAt + j] = c.priority[i];
+          // delivered in this run, or flagged before: redelivered in the next one
+          b[flagAt + j] = (f & (FLAG_DELIVERED | FLAG_REDELIVERED)) !== 0 ? FLAG_REDELIVERED : 0;
+          j++;
+        }
+        records.push(b);
+        entries += n;
+      });
+      for (const b of records) await put(b);
+    }
+    const end = record(T_END, 32);
+    writeU64(end, 12, state.lastSegment);
+    writeU64(end, 20, state.maxMsgId);
+    end.writeUInt32LE(segments.length, 28);
+    end.writeUInt32LE(queueIds.size, 32);
+    writeU64(end, 36, entries);
+    await put(end);
+    await drain();
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, SNAPSHOT));
+}
+
+/** Remove a snapshot (used or not): from here on it would be stale. */
+export async function removeSnapshot(dir: string): Promise<void> {
+  await rm(join(dir, SNAPSHOT), { force: true });
+  await rm(join(dir, `${SNAPSHOT}.tmp`), { force: true });
+}
+
+export interface SnapshotLoad {
+  state: StoreState;
+  queues: number;
+  messages: number;
+  unknownQueueRefs: number;
+}
+
+/**
+ * Build the store state from the snapshot. @returns null, or the reason in `why`, when it
+ * cannot be trusted (missing, damaged, or not matching the segment files on disk).
+ */
+export async function loadSnapshot(
+  dir: string,
+  journalId: number,
+  maxRecordSize: number,
+  residentChunks: number,
+  metrics: StoreMetrics,
+  isKnownQueue: ((queueId: number) => boolean) | undefined,
+  why: { reason: string },
+): Promise<SnapshotLoad | null> {
+  const state = new StoreState(dir, residentChunks, metrics);
+  let fh;
+  try {
+    fh = await open(join(dir, SNAPSHOT), 'r');
+  } catch {
+    why.reason = 'no snapshot';
+    return null;
+  }
+  const listed = new Map<number, number>();
+  let queues = 0;
+  let entries = 0;
+  let unknown = 0;
+  let endSeen = false;
+  try {
+    const { size } = await fh.stat();
+    // records are at most one index chunk: read the file in windows
+    let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+    let filePos = 0;
+    let have = 0;
+    let p = 0;
+    const fill = async (): Promise<void> => {
+      const rest = have - p;
+      if (p > 0) buf.copy(buf, 0, p, have);
+      have = rest;
+      p = 0;
+      if (buf.length - have < 1 << 20 && buf.length < size) {
+        const bigger = Buffer.allocUnsafe(Math.min(size, buf.length * 2));
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, have, buf.length - have, filePos);
+      filePos += bytesRead;
+      have += bytesRead;
+    };
+    await fill();
+    const header = decodeSegmentHeader(buf.subarray(0, have), MAGIC);
+    if (typeof header === 'string' || header.journalId !== journalId) {
+      why.reason = `snapshot header: ${typeof header === 'string' ? header : 'another journal'}`;
+      return null;
+    }
+    p = SEGMENT_HEADER_SIZE;
+    while (!endSeen) {
+      let problem = checkRecordAt(buf.subarray(0, have), p, maxRecordSize);
+      if (problem !== null && filePos < size) {
+        await fill();
+        problem = checkRecordAt(buf.subarray(0, have), p, maxRecordSize);
+      }
+      if (problem !== null) {
+        why.reason = `snapshot record at ${filePos - have + p}: ${problem}`;
+        return null;
+      }
+      const type = buf[p + 8];
+      const at = p + RECORD_HEADER_SIZE;
+      const len = buf.readUInt32LE(p + 4);
+      if (type === T_SEGMENT) {
+        const n = buf.readUInt32LE(at + 16);
+        const number = readU64(buf, at);
+        listed.set(number, readU64(buf, at + 8));
+        state.segments.sealed(number, readU64(buf, at + 8));
+        for (let i = 0; i < n; i++) state.segments.addCancelTarget(number, readU64(buf, at + 20 + i * 8));
+      } else if (type === T_QUEUE) {
+        const q = buf.readUInt32LE(at);
+        if (!isKnownQueue || isKnownQueue(q)) state.nextSeqs.set(q, readU64(buf, at + 4));
+        queues++;
+      } else if (type === T_ENTRIES) {
+        const q = buf.readUInt32LE(at);
+        const n = buf.readUInt32LE(at + 4);
+        entries += n;
+        if (isKnownQueue && !isKnownQueue(q)) {
+          unknown += n;
+        } else {
+          const idx = state.indexFor(q);
+          let o = at + 8;
+          const seqAt = o;
+          const expAt = (o += 8 * n);
+          const segAt = (o += 8 * n);
+          const offAt = (o += 4 * n);
+          const lenAt = (o += 4 * n);
+          const bodyAt = (o += 4 * n);
+          const tgtAt = (o += 4 * n);
+          const prioAt = (o += 2 * n);
+          const flagAt = o + n;
+          for (let j = 0; j < n; j++) {
+            idx.append(
+              buf.readDoubleLE(seqAt + 8 * j),
+              buf.readUInt32LE(segAt + 4 * j),
+              buf.readUInt32LE(offAt + 4 * j),
+              buf.readUInt32LE(lenAt + 4 * j),
+              buf.readUInt32LE(bodyAt + 4 * j),
+              buf.readUInt16LE(tgtAt + 2 * j),
+              buf[prioAt + j],
+              buf.readDoubleLE(expAt + 8 * j),
+              buf[flagAt + j],
+            );
+          }
+        }
+      } else if (type === T_END) {
+        state.lastSegment = readU64(buf, at);
+        state.maxMsgId = readU64(buf, at + 8);
+        if (buf.readUInt32LE(at + 16) !== listed.size || buf.readUInt32LE(at + 20) !== queues || readU64(buf, at + 24) !== entries) {
+          why.reason = 'snapshot counts do not match its records';
+          return null;
+        }
+        endSeen = true;
+      }
+      p = at + len;
+    }
+    // the snapshot describes exactly the segment files there are
+    const onDisk = (await readdir(dir)).map(parseSegmentFileName).filter((n) => n > 0);
+    if (onDisk.length !== listed.size || onDisk.some((n) => !listed.has(n))) {
+      why.reason = 'the segment files are not the ones the snapshot lists';
+      return null;
+    }
+    for (const n of onDisk) {
+      const { size } = await stat(join(dir, segmentFileName(n)));
+      if (size !== listed.get(n)) {
+        why.reason = `segment ${n} is ${size} bytes, the snapshot says ${listed.get(n)}`;
+        return null;
+      }
+    }
+    if (onDisk.length > 0 && Math.max(...onDisk) > state.lastSegment) {
+      why.reason = 'a segment newer than the snapshot';
+      return null;
+    }
+    return { state, queues: state.indexes.size, messages: entries - unknown, unknownQueueRefs: unknown };
+  } catch (e) {
+    why.reason = `snapshot unreadable: ${(e as Error).message}`;
+    return null;
+  } finally {
+    await fh.close();
+    if (!endSeen || why.reason !== '') state.discard();
+  }
+}

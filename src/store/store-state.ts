@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import type { StoreMetrics } from './metrics.js';
+import { QueueIndex, type LivenessSink } from './queue-index.js';
+import type { RecoveryResult } from './recovery.js';
+import { SegmentTable } from './segment-table.js';
+
+export const SPILL_DIR = 'index-spill';
+
+/**
+ * What a file store knows in memory — the segment table and the queue indexes — built at
+ * open either by scanning the journal (recovery.ts) or from a clean-shutdown snapshot
+ * (snapshot.ts). It is also the indexes' liveness sink, feeding the segment table.
+ */
+export class StoreState implements LivenessSink {
+  readonly segments = new SegmentTable();
+  readonly indexes = new Map<number, QueueIndex>();
+  /** 1 + the highest seq known per queue, from the journal (seqs are never reused) */
+  readonly nextSeqs = new Map<number, number>();
+  maxMsgId = 0;
+  /** highest segment number on disk: new segments continue above it */
+  lastSegment = 0;
+  /** during purge/delete: the segments of the entries removed (their cancel targets) */
+  collecting: Set<number> | null = null;
+  readonly #dir: string;
+  readonly #residentChunks: number;
+  readonly #metrics: StoreMetrics;
+
+  constructor(dir: string, residentChunks: number, metrics: StoreMetrics) {
+    this.#dir = dir;
+    this.#residentChunks = residentChunks;
+    this.#metrics = metrics;
+  }
+
+  /** State from a journal scan. */
+  static fromRecovery(r: RecoveryResult, dir: string, residentChunks: number, metrics: StoreMetrics): StoreState {
+    const st = new StoreState(dir, residentChunks, metrics);
+    st.maxMsgId = r.maxMsgId;
+    st.lastSegment = r.lastSegment;
+    for (const [q, next] of r.nextSeqs) st.nextSeqs.set(q, next);
+    for (const s of r.segments) st.segments.sealed(s.number, s.size);
+    for (const [segment, targets] of r.cancelTargets) st.segments.addCancelTargets(segment, targets);
+    for (const q of r.queues) {
+      const idx = st.indexFor(q.queueId);
+      for (let i = 0; i < q.count; i++) {
+        idx.append(q.seq[i], q.segment[i], q.offset[i], q.length[i], q.bodySize[i], q.targets[i], q.priority[i], q.expiresAt[i], q.flags[i]);
+      }
+    }
+    return st;
+  }
+
+  indexFor(queueId: number): QueueIndex {
+    let idx = this.indexes.get(queueId);
+    if (!idx) {
+      idx = new QueueIndex(queueId, this, {
+        maxResidentChunks: this.#residentChunks,
+        spillPath: join(this.#dir, SPILL_DIR, `${queueId}.idx`),
+        metrics: this.#metrics,
+      });
+      this.indexes.set(queueId, idx);
+    }
+    return idx;
+  }
+
+  /** the seq a queue continues from */
+  nextSeq(queueId: number): number {
+    const last = this.indexes.get(queueId)?.lastSeq ?? 0;
+    return Math.max(last + 1, this.nextSeqs.get(queueId) ?? 1);
+  }
+
+  /** Drop what was built (a snapshot that turned out unusable). */
+  discard(): void {
+    for (const idx of this.indexes.values()) idx.close();
+    this.indexes.clear();
+  }
+
+  retain(segment: number, refs: number, bytes: number): void {
+    this.segments.retain(segment, refs, bytes);
+  }
+
+  release(segment: number, refs: number, bytes: number): void {
+    this.segments.release(segment, refs, bytes);
+    this.collecting?.add(segment);
+  }
+}
