@@ -31,7 +31,7 @@ async function crashCopy(dir: string): Promise<string> {
   return to;
 }
 
-const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
+const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
   const until = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error('timed out');
@@ -68,7 +68,7 @@ describe('reclaim', () => {
     expect(m.compaction.bytesWritten).toBe(0); // deletion alone did it
     await s.close();
     expect(await dirBytes(dir)).toBeLessThan(64 * 1024);
-  });
+  }, 60_000);
 
   it('keeps a segment while its ACK records still cancel a message in an older one', async () => {
     const dir = await tempDir();

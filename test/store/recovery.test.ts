@@ -202,7 +202,7 @@ describe('torn and corrupt records', () => {
       await Promise.all([r.close(), r2.close()]);
     }
     await s.close();
-  });
+  }, 60_000);
 
   it('cuts at a record whose payload has a flipped byte, reporting what it dropped', async () => {
     const n = 10;
