@@ -109,6 +109,7 @@ export class Broker {
       loopbackUsers: config.loopbackUsers,
     });
     this.#core = core;
+    await core.openStorage(config.dataDir, config.store);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
     const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs });
     this.#host = host;
@@ -118,6 +119,7 @@ export class Broker {
       await host.start(order, sections);
     } catch (e) {
       core.shutdown();
+      await core.closeStorage();
       throw e;
     }
     // Running before the line is written: whoever reacts to the line (a test, a supervisor
@@ -151,6 +153,7 @@ export class Broker {
     this.#log!.info('broker stopping', { reason });
     await this.#host!.stop(reason);
     this.#core!.shutdown();
+    await this.#core!.closeStorage();
     this.#state = 'stopped';
     this.#log!.info('broker stopped');
   }

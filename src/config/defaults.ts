@@ -60,6 +60,20 @@ export const BROKER_KEYS = {
     doc: 'Users that may only connect from localhost (comma-separated; none for nobody), as RabbitMQ.',
     env: 'WARREN_LOOPBACK_USERS',
   },
+  'store.durability': {
+    type: 'string',
+    default: 'fsync',
+    values: ['fsync', 'write'],
+    doc: 'fsync: a persistent message is confirmed once fdatasync put it on disk (survives power loss); write: once written to the OS (survives a crash of Warren, not of the machine).',
+    env: 'WARREN_STORE_DURABILITY',
+  },
+  'store.segment_size': {
+    type: 'integer',
+    default: 16 * 1024 * 1024,
+    min: 1024 * 1024,
+    doc: 'Size in bytes at which the message journal starts a new segment file; space is reclaimed a segment at a time.',
+    env: 'WARREN_STORE_SEGMENT_SIZE',
+  },
   shutdown_timeout: {
     type: 'duration',
     default: '10s',

@@ -43,6 +43,7 @@ export interface ResolvedConfig {
   defaultVhost: string;
   loopbackUsers: string[];
   shutdownTimeoutMs: number;
+  store: { durability: 'fsync' | 'write'; segmentSize: number };
   /** by plugin name */
   plugins: Map<string, PluginSettings>;
   /** the conf file that was read, if any (absolute) */
@@ -210,6 +211,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     defaultVhost: get('default_vhost') as string,
     loopbackUsers: get('loopback_users') as string[],
     shutdownTimeoutMs: get('shutdown_timeout') as number,
+    store: { durability: get('store.durability') as 'fsync' | 'write', segmentSize: get('store.segment_size') as number },
     plugins,
     settings,
   };

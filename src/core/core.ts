@@ -6,6 +6,7 @@ import { Connection, type ConnectionRegistry } from './connection.js';
 import { BrokerError } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
+import { openPersistence, type PersistenceOptions } from './persistence.js';
 
 export interface CoreOptions {
   log?: Logger;
@@ -28,6 +29,7 @@ export class Core implements ConnectionRegistry {
   readonly users: UserStore;
   readonly defaultVhost: string;
   readonly log: Logger | undefined;
+  #closeStorage: (() => Promise<void>) | null = null;
 
   constructor(options: CoreOptions = {}) {
     this.log = options.log;
@@ -77,8 +79,25 @@ export class Core implements ConnectionRegistry {
     this.connections.delete(c.id);
   }
 
+  /**
+   * Keep durable state in `dataDir` and bring back what a previous run left there. Without
+   * it the core keeps everything in memory (an embedded broker for tests, say).
+   */
+  async openStorage(dataDir: string, options: PersistenceOptions = {}): Promise<void> {
+    if (this.#closeStorage) throw new Error('storage already open');
+    this.#closeStorage = await openPersistence(this, dataDir, options, this.log);
+  }
+
   /** Close every remaining connection (front-ends have told their clients already). */
   shutdown(): void {
     for (const c of [...this.connections.values()]) c.close();
+    for (const v of this.vhosts.values()) v.scheduler.clear();
+  }
+
+  /** Flush and close the stores (after `shutdown`), marking a clean stop. */
+  async closeStorage(): Promise<void> {
+    const close = this.#closeStorage;
+    this.#closeStorage = null;
+    await close?.();
   }
 }

@@ -23,7 +23,8 @@ import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
-import type { VHost } from './vhost.js';
+import type { VHost, VhostPersistence } from './vhost.js';
+import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 
 let nextSessionId = 1;
@@ -32,7 +33,7 @@ let nextSessionId = 1;
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
  */
-export class CoreSession implements Session, ConsumerSession, DirectReplyTarget {
+export class CoreSession implements Session, ConsumerSession, DirectReplyTarget, DurableListener {
   readonly id = nextSessionId++;
   readonly connection: Connection;
   readonly #vhost: VHost;
@@ -171,6 +172,13 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
         this.#vhost.failureReply(message, 'unroutable', null);
       } else if (outcome === 'rejected') {
         accepted = false;
+      } else if (confirmToken !== undefined && this.#vhost.lastLsn > 0) {
+        // persistent: confirmed once the journal batch holding it is on disk (issue 4)
+        const store = (this.#vhost.persistence as VhostPersistence).store;
+        if (store.durableLsn < this.#vhost.lastLsn) {
+          store.whenDurable(this.#vhost.lastLsn, this, confirmToken);
+          return;
+        }
       }
     }
     if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, accepted);
@@ -224,7 +232,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
     if (!entry) return null;
     const deliveryTag = this.#unacked.nextTag();
     if (!noAck) {
-      q.trackUnacked();
+      q.trackUnacked(entry);
       entry.deliveryTag = deliveryTag;
       this.#unacked.add(entry);
     }
@@ -307,6 +315,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget 
       this.#unacked.add(entry);
     }
     this.#handler.deliver(consumer.tag, tag, entry.redelivered, entry.message);
+  }
+
+  /** The journal made a persistent publish durable (or failed to). */
+  onDurable(token: number, error: Error | null): void {
+    if (!this.#closed) this.#handler.confirmed(token, error === null);
   }
 
   deliverReply(message: Message): void {

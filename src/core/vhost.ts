@@ -13,6 +13,15 @@ import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.j
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
+import { encodeProperties } from '../codec/basic-properties.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { MetadataStore } from '../store/metadata/metadata-store.js';
+
+/** Where a vhost keeps its durable definitions and persistent messages. */
+export interface VhostPersistence {
+  meta: MetadataStore;
+  store: MessageStore;
+}
 import type { DirectReplyTarget } from './delivery/direct-reply-to.js';
 
 /** The exchanges every vhost starts with (AMQP 0-9-1 §3.1.3, plus RabbitMQ's amq.match alias). */
@@ -38,6 +47,10 @@ export class VHost implements QueueLifecycle {
   /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
   readonly directReplies = new Map<string, DirectReplyTarget>();
   readonly policies = new Map<string, Policy>();
+  /** null: nothing survives a restart (a library broker without a data directory) */
+  persistence: VhostPersistence | null = null;
+  /** LSN of the last persistent message `publish` stored (0 when it stored none) */
+  lastLsn = 0;
   /** timers for delayed messages and redelivery back-off */
   readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
@@ -85,6 +98,7 @@ export class VHost implements QueueLifecycle {
       );
       this.exchanges.set(name, x);
       this.#applyExchangePolicy(x);
+      if (x.durable) this.persistence?.meta.saveExchange(exchangeDefinition(this.name, x));
       return x;
     }
     const what = `exchange '${name}' in vhost '${this.name}'`;
@@ -140,6 +154,12 @@ export class VHost implements QueueLifecycle {
     );
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
+    // durable, not exclusive: its definition and persistent messages survive a restart
+    const p = this.persistence;
+    if (p && q.durable && !q.exclusive) {
+      const id = p.meta.saveQueue({ vhost: this.name, name, type: queueType(q), autoDelete: q.autoDelete, arguments: args });
+      q.attachStore(p.store, id, false);
+    }
     return q;
   }
 
@@ -160,6 +180,11 @@ export class VHost implements QueueLifecycle {
     if (q.deleted) return;
     q.deleted = true;
     this.queues.delete(q.name);
+    if (q.storeId !== 0 && this.persistence) {
+      // the definition first: recovery drops journal records of queue ids SQLite no longer has
+      this.persistence.meta.deleteQueue(this.name, q.name);
+      this.persistence.store.deleteQueue(q.storeId);
+    }
     for (const c of q.consumers.splice(0)) c.session.cancelledByServer(c);
     for (const b of [...q.inbound]) this.#removeBinding(b);
     q.destroy();
@@ -181,6 +206,7 @@ export class VHost implements QueueLifecycle {
     x.bindings.set(key, b);
     destination.inbound.add(b);
     x.router.bind(b);
+    if (isDurableBinding(b)) this.persistence?.meta.saveBinding(bindingDefinition(this.name, b));
   }
 
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable | undefined): void {
@@ -245,11 +271,13 @@ export class VHost implements QueueLifecycle {
    * (x-overflow reject-publish), else 'routed'
    */
   publish(x: Exchange, message: Message): PublishOutcome {
+    this.lastLsn = 0;
     const queues = this.route(x, message);
     const n = queues.length;
     if (n === 0) return 'unroutable';
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
+    if (message.persistent && this.persistence) return this.#enqueuePersistent(message, queues.slice());
     if (n === 1) return queues[0].enqueue(message) ? 'routed' : 'rejected';
     // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
     const targets = queues.slice();
@@ -287,6 +315,73 @@ export class VHost implements QueueLifecycle {
     else this.publish(this.exchanges.get('') as Exchange, reply);
   }
 
+  /**
+   * A persistent message: written once to the journal for every durable target (body once,
+   * RabbitMQ's shared message store idea), then enqueued everywhere. Sets `lastLsn`.
+   */
+  #enqueuePersistent(message: Message, targets: Queue[]): PublishOutcome {
+    let outcome: PublishOutcome = 'routed';
+    const admitted: Queue[] = [];
+    const ids: number[] = [];
+    const seqs: number[] = [];
+    for (const q of targets) {
+      if (!q.admit(message)) {
+        outcome = 'rejected';
+        continue;
+      }
+      admitted.push(q);
+      if (q.storeId !== 0) {
+        ids.push(q.storeId);
+        seqs.push(q.reserveSeq());
+      }
+    }
+    if (ids.length > 0) {
+      const store = (this.persistence as VhostPersistence).store;
+      const props = message.encodedProperties ?? encodeProperties(message.properties);
+      const expiresAt = message.ttl >= 0 ? message.publishedAt + message.ttl : 0;
+      this.lastLsn = store.appendMessage(message, props, expiresAt, ids, seqs, ids.length);
+    }
+    let k = 0;
+    for (const q of admitted) {
+      if (q.storeId !== 0) q.push(message, seqs[k++], true);
+      else q.push(message, q.reserveSeq(), false);
+    }
+    return outcome;
+  }
+
+  // ---- recovery ----------------------------------------------------------------------------
+
+  /** Recreate a durable exchange from its saved definition (no write back). */
+  restoreExchange(name: string, type: string, autoDelete: boolean, internal: boolean, args: FieldTable): void {
+    const xType = this.#types.get(type);
+    if (!xType || this.exchanges.has(name)) return;
+    const x = new Exchange(name, type, { durable: true, autoDelete, internal, arguments: args }, xType.create(args, this.#types));
+    this.exchanges.set(name, x);
+    this.#applyExchangePolicy(x);
+  }
+
+  /** Recreate a durable queue with its journal id; its stored messages become its backlog. */
+  restoreQueue(id: number, name: string, autoDelete: boolean, args: FieldTable): void {
+    if (this.queues.has(name) || !this.persistence) return;
+    const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
+    this.queues.set(name, q);
+    this.#applyQueuePolicy(q);
+    q.attachStore(this.persistence.store, id, true);
+  }
+
+  /** Recreate a durable binding (no write back). */
+  restoreBinding(source: string, kind: 'queue' | 'exchange', destination: string, routingKey: string, args: FieldTable): void {
+    const x = this.exchanges.get(source);
+    const dest = kind === 'queue' ? this.queues.get(destination) : this.exchanges.get(destination);
+    if (!x || !dest) return;
+    const key = bindingKey(dest, routingKey, args);
+    if (x.bindings.has(key)) return;
+    const b: Binding = { source: x, destination: dest, routingKey, arguments: args, key };
+    x.bindings.set(key, b);
+    dest.inbound.add(b);
+    x.router.bind(b);
+  }
+
   // ---- dead-lettering and expiry (QueueLifecycle) ----------------------------------------
 
   queueExpired(q: Queue): void {
@@ -302,8 +397,10 @@ export class VHost implements QueueLifecycle {
     const dead = deadLetteredMessage(message, q, reason, dlx, q.settings.deadLetterRoutingKey);
     q.stats.deadLettered++;
     // copy: enqueueing can dead-letter again (length limits), which reuses the scratch array
-    const targets = this.route(x, dead).slice();
-    for (const target of targets) if (!isDeadLetterCycle(dead, target)) target.enqueue(dead);
+    const targets = this.route(x, dead).filter((t) => !isDeadLetterCycle(dead, t));
+    if (targets.length === 0) return;
+    if (dead.persistent && this.persistence) this.#enqueuePersistent(dead, targets);
+    else for (const target of targets) target.enqueue(dead);
   }
 
   // ---- policies --------------------------------------------------------------------------
@@ -345,6 +442,7 @@ export class VHost implements QueueLifecycle {
     if (!x.bindings.delete(b.key)) return;
     b.destination.inbound.delete(b);
     x.router.unbind(b);
+    if (isDurableBinding(b)) this.persistence?.meta.deleteBinding(bindingDefinition(this.name, b));
     // auto-delete: an exchange goes when its last binding (as source) goes (AMQP 0-9-1 exchange.declare)
     if (x.autoDelete && x.bindings.size === 0 && !x.deleted) this.#removeExchange(x);
   }
@@ -352,6 +450,7 @@ export class VHost implements QueueLifecycle {
   #removeExchange(x: Exchange): void {
     x.deleted = true;
     this.exchanges.delete(x.name);
+    if (x.durable) this.persistence?.meta.deleteExchange(this.name, x.name);
     for (const b of [...x.bindings.values()]) this.#removeBinding(b);
     for (const b of [...x.inbound]) this.#removeBinding(b);
   }
@@ -373,6 +472,30 @@ function assertField(what: string, field: string, current: unknown, received: un
 const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
 
 export type PublishOutcome = 'routed' | 'unroutable' | 'rejected';
+
+const queueType = (q: Queue) => (q.maxPriority > 0 ? 'priority' : 'classic');
+
+/** A binding survives a restart when both ends do (RabbitMQ: durable source and destination). */
+function isDurableBinding(b: Binding): boolean {
+  if (!b.source.durable || b.source.name === '') return false;
+  const d = b.destination;
+  return d.kind === 'exchange' ? d.durable : d.durable && !d.exclusive;
+}
+
+function bindingDefinition(vhost: string, b: Binding) {
+  return {
+    vhost,
+    source: b.source.name,
+    destinationKind: b.destination.kind,
+    destination: b.destination.name,
+    routingKey: b.routingKey,
+    arguments: b.arguments,
+  };
+}
+
+function exchangeDefinition(vhost: string, x: Exchange) {
+  return { vhost, name: x.name, type: x.type, autoDelete: x.autoDelete, internal: x.internal, arguments: x.arguments };
+}
 
 /** A delayed-exchange message waiting for its time. */
 class DelayedPublish implements ScheduledTask {

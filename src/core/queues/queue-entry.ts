@@ -21,6 +21,8 @@ export class QueueEntry {
   delivered = false;
   /** ms since the epoch when the message expires in this queue, 0 = never */
   expiresAt = 0;
+  /** the message store holds it under (queue.storeId, seq): leaving the queue must be recorded */
+  stored = false;
   /** how many times it was delivered and given back */
   deliveryCount = 0;
   /** set while delivered and unacked */

@@ -7,6 +7,10 @@ import { PriorityBuffer } from './priority-buffer.js';
 import { settingsFrom, type QueueSettings } from './queue-arguments.js';
 import { QueueEntry } from './queue-entry.js';
 import type { Scheduler, ScheduledTask } from '../delivery/scheduler.js';
+import { encodeProperties } from '../../codec/basic-properties.js';
+import type { MessageStore, StoredMessage } from '../../store/message-store.js';
+import { MSG_FLAG_TRANSIENT } from '../../store/format.js';
+import { QueuePager, type PagedQueue } from './queue-pager.js';
 
 export interface QueueFlags {
   durable: boolean;
@@ -42,7 +46,7 @@ export interface QueueLifecycle {
  * Dispatch is synchronous: an enqueue, an ack freeing credit or a consumer becoming writable
  * delivers right away, with no timer or promise per message.
  */
-export class Queue {
+export class Queue implements PagedQueue {
   readonly kind = 'queue' as const;
   readonly name: string;
   readonly vhost: string;
@@ -65,6 +69,9 @@ export class Queue {
   unackedCount = 0;
   /** body bytes of ready messages (for x-max-length-bytes) */
   readyBytes = 0;
+  /** the vhost's message store and this queue's id in it, when the queue is durable */
+  store: MessageStore | null = null;
+  storeId = 0;
   /** counters for operators */
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
 
@@ -78,6 +85,9 @@ export class Queue {
   #expiryTimer: NodeJS.Timeout | null = null;
   #expiryTimerAt = 0;
   #idleTimer: NodeJS.Timeout | null = null;
+  #pager: QueuePager | null = null;
+  /** seqs of stored entries delivered and not yet settled: kept by a purge (AMQP queue.purge) */
+  readonly #unackedStored = new Set<number>();
 
   constructor(name: string, vhost: string, flags: QueueFlags, lifecycle: QueueLifecycle) {
     this.name = name;
@@ -99,7 +109,43 @@ export class Queue {
 
   /** ready messages (not counting delivered-unacked ones), as AMQP message-count reports */
   get messageCount(): number {
+    return this.#buffer.length + (this.#pager?.paged ?? 0);
+  }
+
+  /** ready messages held as objects in memory (the rest are paged out to the store) */
+  get windowLength(): number {
     return this.#buffer.length;
+  }
+
+  get windowBytes(): number {
+    return this.readyBytes - (this.#pager?.pagedBytes ?? 0);
+  }
+
+  get pagedCount(): number {
+    return this.#pager?.paged ?? 0;
+  }
+
+  /**
+   * Make this durable queue persist its entries in `store` under `storeId`, continuing its
+   * seqs above the store's. A FIFO queue then pages its backlog beyond a memory window out
+   * to the store; with `recovered`, what the store holds becomes the queue's backlog.
+   */
+  attachStore(store: MessageStore, storeId: number, recovered: boolean): void {
+    this.store = store;
+    this.storeId = storeId;
+    this.#seq = Math.max(this.#seq, store.nextSeq(storeId) - 1);
+    if (this.maxPriority === 0) this.#pager = new QueuePager(this, store);
+    if (recovered && this.#pager) {
+      this.#pager.paged = store.queueLength(storeId);
+      this.#pager.pagedBytes = store.queueBytes(storeId);
+      this.readyBytes += this.#pager.pagedBytes;
+      this.#pager.refillIfLow();
+    }
+  }
+
+  /** The next seq, for a message the vhost stores before enqueueing it with `push`. */
+  reserveSeq(): number {
+    return ++this.#seq;
   }
 
   get consumerCount(): number {
@@ -115,32 +161,66 @@ export class Queue {
    * reject-publish: the publisher gets a negative confirm).
    */
   enqueue(message: Message): boolean {
+    if (!this.admit(message)) return false;
+    this.push(message, ++this.#seq, false);
+    return true;
+  }
+
+  /** x-overflow reject-publish(-dlx): whether the queue takes one more message now. */
+  admit(message: Message): boolean {
     const s = this.settings;
-    if (s.overflow !== 'drop-head' && this.#full()) {
-      this.stats.dropped++;
-      if (s.overflow === 'reject-publish-dlx') this.#lifecycle.deadLetter(this, message, 'maxlen');
-      return false;
-    }
+    if (s.overflow === 'drop-head' || !this.#full()) return true;
+    this.stats.dropped++;
+    if (s.overflow === 'reject-publish-dlx') this.#lifecycle.deadLetter(this, message, 'maxlen');
+    return false;
+  }
+
+  /** Add an admitted message under `seq` (`stored`: already in the message store). */
+  push(message: Message, seq: number, stored: boolean): void {
+    const s = this.settings;
     const priority = this.maxPriority === 0 ? 0 : Math.min(message.priority, this.maxPriority);
-    const entry = new QueueEntry(message, ++this.#seq, this, priority);
+    const entry = new QueueEntry(message, seq, this, priority);
+    entry.stored = stored;
     this.stats.published++;
     const ttl = effectiveTtl(s.messageTtl, message.ttl);
     if (ttl === 0) {
       // RabbitMQ: a TTL of 0 expires the message at once unless a consumer can take it now.
       // After any dispatch either nothing is ready or no consumer has credit, so only an
       // empty queue can hand it over immediately.
-      const consumer = this.#buffer.length === 0 ? this.#pickConsumer() : null;
+      const consumer = this.#buffer.length === 0 && this.pagedCount === 0 ? this.#pickConsumer() : null;
       if (consumer) this.#deliver(consumer, entry);
       else this.#expire(entry);
-      return true;
+      return;
     }
     if (ttl > 0) entry.expiresAt = Date.now() + ttl;
+    if (this.#pager?.mustPage()) {
+      // beyond the memory window: the store keeps it, the queue only counts it
+      if (!stored) this.#storeTransient(message, seq, entry.expiresAt);
+      this.#pager.pageOut(message.size);
+      this.readyBytes += message.size;
+      if (s.overflow === 'drop-head') this.#dropHeadOverLimit();
+      return;
+    }
+    this.#pager?.noteWindowed(seq);
     this.#buffer.push(entry);
     this.readyBytes += message.size;
     if (this.consumers.length > 0) this.dispatch();
     if (ttl > 0) this.#scheduleExpiry();
     if (s.overflow === 'drop-head') this.#dropHeadOverLimit();
-    return true;
+  }
+
+  /** Put a message read back from the store at the back of the window (QueuePager). */
+  restorePaged(message: Message, sm: StoredMessage): void {
+    const priority = this.maxPriority === 0 ? 0 : Math.min(message.priority, this.maxPriority);
+    const entry = new QueueEntry(message, sm.seq, this, priority);
+    entry.stored = true;
+    entry.redelivered = sm.redelivered;
+    const ttl = this.settings.messageTtl;
+    let expiresAt = sm.expiresAt;
+    if (ttl >= 0 && (expiresAt === 0 || sm.publishedAt + ttl < expiresAt)) expiresAt = sm.publishedAt + ttl;
+    entry.expiresAt = expiresAt;
+    this.#buffer.push(entry);
+    if (expiresAt !== 0) this.#scheduleExpiry();
   }
 
   /** Hand ready messages to consumers with credit until one side runs out. */
@@ -167,6 +247,7 @@ export class Queue {
     } finally {
       this.#dispatching = false;
     }
+    this.#pager?.refillIfLow();
   }
 
   /** basic.get: the next ready, unexpired message, or undefined */
@@ -178,19 +259,23 @@ export class Queue {
       this.readyBytes -= entry.message.size;
       entry.delivered = true;
       this.stats.delivered++;
+      if (entry.stored) this.store?.markDelivered(this.storeId, entry.seq);
     }
+    this.#pager?.refillIfLow();
     return entry;
   }
 
   /** A delivery was acked: it leaves the queue for good. */
   settle(entry: QueueEntry): void {
     this.#release(entry);
+    this.#forget(entry);
     this.stats.acked++;
   }
 
   /** A delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
   reject(entry: QueueEntry): void {
     this.#release(entry);
+    this.#forget(entry);
     if (!this.deleted) this.#lifecycle.deadLetter(this, entry.message, 'rejected');
   }
 
@@ -208,6 +293,7 @@ export class Queue {
     const limit = this.settings.deliveryLimit;
     if (limit >= 0) {
       if (entry.deliveryCount > limit) {
+        this.#forget(entry);
         this.#lifecycle.deadLetter(this, entry.message, 'delivery_limit');
         return;
       }
@@ -232,13 +318,19 @@ export class Queue {
   }
 
   /** A basic.get made with manual ack: the entry is out and unacked. */
-  trackUnacked(): void {
+  trackUnacked(entry: QueueEntry): void {
     this.unackedCount++;
+    if (entry.stored) this.#unackedStored.add(entry.seq);
   }
 
+  /** Drop every ready message (delivered-unacked ones stay, AMQP queue.purge). */
   purge(): number {
+    const n = this.messageCount;
     this.readyBytes = 0;
-    return this.#buffer.clear();
+    this.#buffer.clear();
+    this.#pager?.reset();
+    if (this.storeId !== 0 && !this.deleted) this.store?.purge(this.storeId, this.#seq, this.#unackedStored);
+    return n;
   }
 
   addConsumer(consumer: Consumer): void {
@@ -323,6 +415,19 @@ export class Queue {
     if (entry.consumer) entry.consumer.unacked--;
     entry.consumer = null;
     this.unackedCount--;
+    if (entry.stored) this.#unackedStored.delete(entry.seq);
+  }
+
+  /** The entry left the queue for good: the store records it (an ACK record). */
+  #forget(entry: QueueEntry): void {
+    if (entry.stored && !this.deleted) this.store?.ack(this.storeId, entry.seq);
+  }
+
+  /** A transient message that must be paged out goes to the journal flagged not to be recovered. */
+  #storeTransient(message: Message, seq: number, expiresAt: number): void {
+    const store = this.store as MessageStore;
+    const props = message.encodedProperties ?? encodeProperties(message.properties);
+    store.appendMessage(message, props, expiresAt, [this.storeId], [seq], 1, MSG_FLAG_TRANSIENT);
   }
 
   /** the limit is reached: x-overflow reject-publish refuses new messages from here */
@@ -345,12 +450,14 @@ export class Queue {
       const entry = this.#buffer.shift() as QueueEntry;
       this.readyBytes -= entry.message.size;
       this.stats.dropped++;
+      this.#forget(entry);
       this.#lifecycle.deadLetter(this, entry.message, 'maxlen');
     }
   }
 
   #expire(entry: QueueEntry): void {
     this.stats.expired++;
+    this.#forget(entry);
     this.#lifecycle.deadLetter(this, entry.message, 'expired');
   }
 
@@ -435,6 +542,12 @@ export class Queue {
       entry.consumer = consumer;
       consumer.unacked++;
       this.unackedCount++;
+      if (entry.stored) {
+        this.#unackedStored.add(entry.seq);
+        this.store?.markDelivered(this.storeId, entry.seq);
+      }
+    } else {
+      this.#forget(entry); // no-ack: delivered means done
     }
     consumer.session.deliver(consumer, entry);
   }

@@ -1,3 +1,4 @@
+import { BROKER_KEYS } from '../../../src/config/defaults.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,8 @@ describe('conf/warren.conf', () => {
     // Uncomment every setting: the result must load and equal the defaults.
     const uncommented = text.replace(/^# ([a-z_.]+ = .*)$/gm, '$1');
     const settings = uncommented.split('\n').filter((l) => /^[a-z]/.test(l));
-    expect(settings.length).toBe(9 + 1 + 4);
+    // every broker key, the plugin's enable switch, and the plugin's four keys
+    expect(settings.length).toBe(Object.keys(BROKER_KEYS).length + 1 + 4);
     const dir = mkdtempSync(join(tmpdir(), 'warren-conf-'));
     try {
       writeFileSync(join(dir, 'all.conf'), uncommented);
