@@ -30,6 +30,12 @@ export class Exchange {
   /** routing pass that last reached this exchange (see ExchangeRouter.route) */
   routeMark = 0;
   deleted = false;
+  /**
+   * A durable delayed-message exchange keeps its held persistent messages in the vhost's
+   * journal under this store queue id (0: none), with their due time as the expiry.
+   */
+  delayStoreId = 0;
+  delaySeq = 0;
 
   constructor(name: string, type: string, flags: ExchangeFlags, router: ExchangeRouter) {
     this.name = name;

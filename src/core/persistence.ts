@@ -41,7 +41,11 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       stores.push(store);
       vhost.persistence = { meta, store };
       for (const x of defs.exchanges) if (x.vhost === name) vhost.restoreExchange(x.name, x.type, x.autoDelete, x.internal, x.arguments);
-      for (const q of defs.queues) if (q.vhost === name) vhost.restoreQueue(q.id, q.name, q.autoDelete, q.arguments);
+      for (const q of defs.queues) {
+        if (q.vhost !== name) continue;
+        if (q.type === 'delayed') vhost.restoreDelayed(q.name.slice('amq.delayed.'.length), q.id);
+        else vhost.restoreQueue(q.id, q.name, q.autoDelete, q.arguments);
+      }
       for (const b of defs.bindings) {
         if (b.vhost === name) vhost.restoreBinding(b.source, b.destinationKind, b.destination, b.routingKey, b.arguments);
       }

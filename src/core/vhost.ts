@@ -13,7 +13,8 @@ import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.j
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
-import { encodeProperties } from '../codec/basic-properties.js';
+import { decodeProperties, encodeProperties } from '../codec/basic-properties.js';
+import { DELAYED_TYPE } from './exchanges/delayed.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 
@@ -98,7 +99,10 @@ export class VHost implements QueueLifecycle {
       );
       this.exchanges.set(name, x);
       this.#applyExchangePolicy(x);
-      if (x.durable) this.persistence?.meta.saveExchange(exchangeDefinition(this.name, x));
+      if (x.durable && this.persistence) {
+        this.persistence.meta.saveExchange(exchangeDefinition(this.name, x));
+        if (x.type === DELAYED_TYPE) x.delayStoreId = this.persistence.meta.saveQueue(delayedHolder(this.name, x.name));
+      }
       return x;
     }
     const what = `exchange '${name}' in vhost '${this.name}'`;
@@ -291,9 +295,37 @@ export class VHost implements QueueLifecycle {
    * Routability is checked now, so a mandatory publish can still be returned at once.
    */
   publishLater(x: Exchange, message: Message, delay: number): PublishOutcome {
+    this.lastLsn = 0;
     if (this.route(x, message).length === 0) return 'unroutable';
-    this.scheduler.schedule(Date.now() + delay, new DelayedPublish(this, x, message));
+    const dueAt = Date.now() + delay;
+    let seq = 0;
+    if (message.persistent && x.delayStoreId !== 0 && this.persistence) {
+      // held durably: the journal keeps it (due time as its expiry) until it is routed
+      seq = ++x.delaySeq;
+      const props = message.encodedProperties ?? encodeProperties(message.properties);
+      this.lastLsn = this.persistence.store.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1);
+    }
+    this.scheduler.schedule(dueAt, new DelayedPublish(this, x, message, seq));
     return 'routed';
+  }
+
+  /** Re-arm the held messages of a durable delayed exchange after a restart (overdue ones fire at once). */
+  restoreDelayed(exchange: string, storeId: number): void {
+    const x = this.exchanges.get(exchange);
+    const store = this.persistence?.store;
+    if (!x || !store) return;
+    x.delayStoreId = storeId;
+    x.delaySeq = store.nextSeq(storeId) - 1;
+    const count = store.queueLength(storeId);
+    if (count === 0) return;
+    store.read({ queueId: storeId, afterSeq: 0, maxCount: count }, {
+      onMessages: (_token, messages) => {
+        for (const sm of messages) {
+          const m = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
+          this.scheduler.schedule(sm.expiresAt, new DelayedPublish(this, x, m, sm.seq));
+        }
+      },
+    }, 0);
   }
 
   /**
@@ -451,6 +483,10 @@ export class VHost implements QueueLifecycle {
     x.deleted = true;
     this.exchanges.delete(x.name);
     if (x.durable) this.persistence?.meta.deleteExchange(this.name, x.name);
+    if (x.delayStoreId !== 0 && this.persistence) {
+      this.persistence.meta.deleteQueue(this.name, delayedHolder(this.name, x.name).name);
+      this.persistence.store.deleteQueue(x.delayStoreId);
+    }
     for (const b of [...x.bindings.values()]) this.#removeBinding(b);
     for (const b of [...x.inbound]) this.#removeBinding(b);
   }
@@ -503,14 +539,24 @@ class DelayedPublish implements ScheduledTask {
     readonly vhost: VHost,
     readonly exchange: Exchange,
     readonly message: Message,
+    /** its seq under the exchange's delay store id, 0 when held in memory only */
+    readonly seq: number,
   ) {}
 
   run(): void {
     if (this.exchange.deleted) return;
+    // routed (and stored in its queues) first, then released from the holder: a crash in
+    // between delivers it twice rather than never
     if (this.vhost.publish(this.exchange, this.message) === 'unroutable') {
       this.vhost.failureReply(this.message, 'unroutable', null);
     }
+    if (this.seq !== 0) this.vhost.persistence?.store.ack(this.exchange.delayStoreId, this.seq);
   }
+}
+
+/** The hidden store queue holding a delayed exchange's messages ('amq.' names cannot be declared by clients). */
+export function delayedHolder(vhost: string, exchange: string) {
+  return { vhost, name: `amq.delayed.${exchange}`, type: 'delayed', autoDelete: false, arguments: {} };
 }
 
 function withoutBcc(message: Message): Message {
