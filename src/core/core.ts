@@ -91,7 +91,7 @@ export class Core implements ConnectionRegistry {
   /** Close every remaining connection (front-ends have told their clients already). */
   shutdown(): void {
     for (const c of [...this.connections.values()]) c.close();
-    for (const v of this.vhosts.values()) v.scheduler.clear();
+    for (const v of this.vhosts.values()) v.stopTimers();
   }
 
   /** Flush and close the stores (after `shutdown`), marking a clean stop. */
@@ -99,5 +99,6 @@ export class Core implements ConnectionRegistry {
     const close = this.#closeStorage;
     this.#closeStorage = null;
     await close?.();
+    for (const v of this.vhosts.values()) v.persistence = null;
   }
 }

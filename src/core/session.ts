@@ -18,7 +18,7 @@ import {
   noReplyConsumer,
   type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { accessRefused, BrokerError, notAllowed, preconditionFailed } from './errors.js';
+import { accessRefused, BrokerError, notAllowed, notFound, preconditionFailed } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
@@ -100,8 +100,13 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- queues ----------------------------------------------------------------------------
 
   declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
-    // the direct reply-to pseudo-queue "exists" for passive declares, as in RabbitMQ
-    if (name === DIRECT_REPLY_TO && options.passive) return { queue: name, messageCount: 0, consumerCount: 0 };
+    // RabbitMQ (rabbit_channel declare_fast_reply_to): for a passive declare the pseudo-queue
+    // exists with one consumer, and a reply address exists while its channel still consumes
+    // replies (so a server can check that the caller is still there)
+    if (options.passive && (name === DIRECT_REPLY_TO || name.startsWith(DIRECT_REPLY_PREFIX))) {
+      if (name !== DIRECT_REPLY_TO && !this.#vhost.directReplies.has(name)) throw notFound('queue', name, this.#vhost.name);
+      return { queue: name, messageCount: 0, consumerCount: 1 };
+    }
     if (!options.passive && name !== '') {
       this.#access.check('configure', 'queue', name);
       // RabbitMQ: declaring a dead-letter exchange needs write on it and read on the queue

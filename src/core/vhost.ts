@@ -147,6 +147,8 @@ export class VHost implements QueueLifecycle {
       assertField(what, 'durable', existing.durable, !!o.durable);
       assertField(what, 'auto_delete', existing.autoDelete, !!o.autoDelete);
       assertEquivalentArguments(existing.arguments, args, name, this.name);
+      // a redeclaration counts as use: it renews the x-expires lease (RabbitMQ docs "Queue TTL")
+      existing.touch();
       return existing;
     }
     validateQueueArguments(args, name, this.name);
@@ -433,6 +435,12 @@ export class VHost implements QueueLifecycle {
     if (targets.length === 0) return;
     if (dead.persistent && this.persistence) this.#enqueuePersistent(dead, targets);
     else for (const target of targets) target.enqueue(dead);
+  }
+
+  /** The broker is stopping: stop every timer (delays, back-offs, queue expiry and TTL). */
+  stopTimers(): void {
+    this.scheduler.clear();
+    for (const q of this.queues.values()) q.stopTimers();
   }
 
   // ---- policies --------------------------------------------------------------------------

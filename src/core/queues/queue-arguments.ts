@@ -45,6 +45,12 @@ export function validateQueueArguments(args: FieldTable, queue: string, vhost: s
     const problem = check(unwrap(args[key]));
     if (problem) throw preconditionFailed(`invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${problem}`);
   }
+  // RabbitMQ (rabbit_amqqueue check_dlxrk_arg): a dead-letter routing key without a dead-letter exchange is refused
+  if ('x-dead-letter-routing-key' in args && !('x-dead-letter-exchange' in args)) {
+    throw preconditionFailed(
+      `invalid arg 'x-dead-letter-routing-key' for queue '${queue}' in vhost '${vhost}': routing_key_but_no_dlx_defined`,
+    );
+  }
 }
 
 export function maxPriorityOf(args: FieldTable): number {

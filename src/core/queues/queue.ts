@@ -169,7 +169,7 @@ export class Queue implements PagedQueue {
   /** x-overflow reject-publish(-dlx): whether the queue takes one more message now. */
   admit(message: Message): boolean {
     const s = this.settings;
-    if (s.overflow === 'drop-head' || !this.#full()) return true;
+    if (s.overflow === 'drop-head' || !this.#full(message.size)) return true;
     this.stats.dropped++;
     if (s.overflow === 'reject-publish-dlx') this.#lifecycle.deadLetter(this, message, 'maxlen');
     return false;
@@ -385,10 +385,15 @@ export class Queue implements PagedQueue {
   /** Called by the vhost when the queue is deleted: stop timers, drop messages. */
   destroy(): void {
     this.deleted = true;
+    this.stopTimers();
+    this.purge();
+  }
+
+  /** The broker is stopping: no timer of this queue may fire into closed stores. */
+  stopTimers(): void {
     this.#clearIdleTimer();
     if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
     this.#expiryTimer = null;
-    this.purge();
   }
 
   /**
@@ -430,12 +435,15 @@ export class Queue implements PagedQueue {
     store.appendMessage(message, props, expiresAt, [this.storeId], [seq], 1, MSG_FLAG_TRANSIENT);
   }
 
-  /** the limit is reached: x-overflow reject-publish refuses new messages from here */
-  #full(): boolean {
+  /**
+   * x-overflow reject-publish: would a message of `size` bytes take the queue over a limit?
+   * (RabbitMQ rabbit_amqqueue_process: ready count + 1 > max length, ready bytes + size > max bytes)
+   */
+  #full(size: number): boolean {
     const s = this.settings;
     return (
       (s.maxLength >= 0 && this.#buffer.length >= s.maxLength) ||
-      (s.maxLengthBytes >= 0 && this.readyBytes >= s.maxLengthBytes)
+      (s.maxLengthBytes >= 0 && this.readyBytes + size > s.maxLengthBytes)
     );
   }
 
