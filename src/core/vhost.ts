@@ -4,6 +4,7 @@ import { bindingKey, type Binding, type Destination } from './binding.js';
 import { accessRefused, BrokerError, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DefaultRouter } from './exchanges/default.js';
+import { addDestination } from './exchanges/exchange-type.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { Message } from './message.js';
 import { Scheduler, type ScheduledTask } from './delivery/scheduler.js';
@@ -230,9 +231,10 @@ export class VHost implements QueueLifecycle {
 
   /**
    * The queues a message published to `x` reaches: its routing key plus any `CC`/`BCC` header
-   * keys (RabbitMQ's sender-selected distribution), following exchange-to-exchange bindings,
-   * and falling back to alternate exchanges when nothing matched. Returns a scratch array
-   * owned by the vhost: read it before routing again.
+   * keys (RabbitMQ's sender-selected distribution), following exchange-to-exchange bindings.
+   * An exchange whose own bindings match nothing hands the message to its alternate exchange
+   * (RabbitMQ's rabbit_exchange:route applies AEs per exchange in the graph, not only to the
+   * one published to). Returns a scratch array owned by the vhost: read it before routing again.
    */
   route(x: Exchange, message: Message): Queue[] {
     const epoch = ++this.#epoch;
@@ -240,33 +242,27 @@ export class VHost implements QueueLifecycle {
     out.length = 0;
     const headers = message.properties.headers;
     const extraKeys = headers && (headers.CC !== undefined || headers.BCC !== undefined) ? senderSelectedKeys(headers) : null;
-    let queues = this.#routeVia(x, message, extraKeys, out, epoch, 0);
-    // alternate exchanges (RabbitMQ "Alternate Exchanges"): when nothing matched, try the
-    // exchange's AE, then that one's, stopping at a cycle or a missing exchange
-    let from = x;
-    while (queues === 0) {
-      const aeName = from.effectiveArguments['alternate-exchange'];
-      const ae = typeof aeName === 'string' ? this.exchanges.get(aeName) : undefined;
-      if (!ae || ae.routeMark === epoch) break;
-      out.length = 0;
-      queues = this.#routeVia(ae, message, extraKeys, out, epoch, 0);
-      from = ae;
+    x.routeMark = epoch;
+    this.#routeOne(x, message, extraKeys, out, epoch);
+    // expand exchanges (bound downstream or alternates) as they appear, compacting queues to the front
+    let queues = 0;
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i];
+      if (d.kind === 'exchange') this.#routeOne(d, message, extraKeys, out, epoch);
+      else out[queues++] = d;
     }
     out.length = queues;
     return out as Queue[];
   }
 
-  /** Route through `x` and every exchange bound downstream; compacts queues to the front of `out`. */
-  #routeVia(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number, start: number): number {
-    x.routeMark = epoch;
-    routeKeys(x, message, extraKeys, out, epoch);
-    let queues = start;
-    for (let i = start; i < out.length; i++) {
-      const d = out[i];
-      if (d.kind === 'exchange') routeKeys(d, message, extraKeys, out, epoch);
-      else out[queues++] = d;
-    }
-    return queues;
+  /** One exchange's own routing; when it matches nothing, its alternate exchange joins the work list. */
+  #routeOne(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number): void {
+    let matched = x.router.route(message, message.routingKey, out, epoch);
+    if (extraKeys) for (const k of extraKeys) if (x.router.route(message, k, out, epoch)) matched = true;
+    if (matched) return;
+    const aeName = x.effectiveArguments['alternate-exchange'];
+    const ae = typeof aeName === 'string' ? this.exchanges.get(aeName) : undefined;
+    if (ae) addDestination(out, ae, epoch); // the epoch mark also stops AE cycles
   }
 
   // ---- publishing ------------------------------------------------------------------------
@@ -571,12 +567,6 @@ function withoutBcc(message: Message): Message {
   const headers = { ...message.properties.headers };
   delete headers.BCC;
   return message.withProperties({ ...message.properties, headers });
-}
-
-/** Route by the message's key and any extra (CC/BCC) keys. */
-function routeKeys(x: Exchange, message: Message, extraKeys: string[] | null, out: Destination[], epoch: number): void {
-  x.router.route(message, message.routingKey, out, epoch);
-  if (extraKeys) for (const k of extraKeys) x.router.route(message, k, out, epoch);
 }
 
 function senderSelectedKeys(headers: FieldTable): string[] {

@@ -20,8 +20,10 @@ export class DefaultRouter implements ExchangeRouter {
 
   unbind(_b: Binding): void {}
 
-  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): boolean {
     const q = this.#queues.get(routingKey);
-    if (q) addDestination(out, q, epoch);
+    if (!q) return false;
+    addDestination(out, q, epoch);
+    return true;
   }
 }

@@ -27,8 +27,8 @@ class DelayedRouter implements ExchangeRouter {
     this.#inner.unbind(b);
   }
 
-  route(message: Message, routingKey: string, out: Destination[], epoch: number): void {
-    this.#inner.route(message, routingKey, out, epoch);
+  route(message: Message, routingKey: string, out: Destination[], epoch: number): boolean {
+    return this.#inner.route(message, routingKey, out, epoch);
   }
 
   delayOf(message: Message): number {

@@ -20,10 +20,11 @@ class DirectRouter implements ExchangeRouter {
     if (list.length === 0) this.#byKey.delete(b.routingKey);
   }
 
-  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): boolean {
     const list = this.#byKey.get(routingKey);
-    if (!list) return;
+    if (!list) return false;
     for (let i = 0; i < list.length; i++) addDestination(out, list[i].destination, epoch);
+    return true;
   }
 }
 

@@ -13,7 +13,8 @@ import type { Message } from '../message.js';
 export interface ExchangeRouter {
   bind(binding: Binding): void;
   unbind(binding: Binding): void;
-  route(message: Message, routingKey: string, out: Destination[], epoch: number): void;
+  /** @returns whether any binding matched, even one whose destination was already routed to */
+  route(message: Message, routingKey: string, out: Destination[], epoch: number): boolean;
   /** ms to hold the message before routing it (the delayed-message exchange); absent or 0: route now */
   delayOf?(message: Message): number;
 }

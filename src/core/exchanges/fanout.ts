@@ -15,9 +15,10 @@ class FanoutRouter implements ExchangeRouter {
     if (i >= 0) this.#bindings.splice(i, 1);
   }
 
-  route(_message: Message, _routingKey: string, out: Destination[], epoch: number): void {
+  route(_message: Message, _routingKey: string, out: Destination[], epoch: number): boolean {
     const list = this.#bindings;
     for (let i = 0; i < list.length; i++) addDestination(out, list[i].destination, epoch);
+    return list.length > 0;
   }
 }
 

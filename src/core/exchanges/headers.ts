@@ -31,12 +31,17 @@ class HeadersRouter implements ExchangeRouter {
     if (i >= 0) this.#bindings.splice(i, 1);
   }
 
-  route(message: Message, routingKey: string, out: Destination[], epoch: number): void {
+  route(message: Message, _routingKey: string, out: Destination[], epoch: number): boolean {
     const headers = message.properties.headers;
+    let matched = false;
     for (let i = 0; i < this.#bindings.length; i++) {
       const c = this.#bindings[i];
-      if (matches(c, headers)) addDestination(out, c.binding.destination, epoch);
+      if (matches(c, headers)) {
+        addDestination(out, c.binding.destination, epoch);
+        matched = true;
+      }
     }
+    return matched;
   }
 }
 

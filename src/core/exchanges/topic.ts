@@ -24,7 +24,7 @@ class TopicRouter implements ExchangeRouter {
     this.#cache.clear();
   }
 
-  route(_message: Message, routingKey: string, out: Destination[], epoch: number): void {
+  route(_message: Message, routingKey: string, out: Destination[], epoch: number): boolean {
     let targets = this.#cache.get(routingKey);
     if (!targets) {
       targets = this.#resolve(routingKey);
@@ -32,6 +32,7 @@ class TopicRouter implements ExchangeRouter {
       this.#cache.set(routingKey, targets);
     }
     for (let i = 0; i < targets.length; i++) addDestination(out, targets[i], epoch);
+    return targets.length > 0;
   }
 
   #resolve(routingKey: string): Destination[] {

@@ -442,7 +442,7 @@ export class Queue implements PagedQueue {
   #full(size: number): boolean {
     const s = this.settings;
     return (
-      (s.maxLength >= 0 && this.#buffer.length >= s.maxLength) ||
+      (s.maxLength >= 0 && this.messageCount >= s.maxLength) ||
       (s.maxLengthBytes >= 0 && this.readyBytes + size > s.maxLengthBytes)
     );
   }
