@@ -1,31 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionHandler } from '../../../src/core/api.js';
-import { Core } from '../../../src/core/core.js';
 import type { BrokerError } from '../../../src/core/errors.js';
-import { Message } from '../../../src/core/message.js';
-
-class Recorder implements SessionHandler {
-  got: { tag: string; m: Message; at: number }[] = [];
-  returns: string[] = [];
-  deliver(tag: string, _dt: number, _r: boolean, m: Message) {
-    this.got.push({ tag, m, at: Date.now() });
-  }
-  consumerCancelled() {}
-  returned(m: Message) {
-    this.returns.push(m.body.toString());
-  }
-  confirmed() {}
-}
-
-function setup() {
-  const core = new Core();
-  const conn = core.connect({ protocol: 'test', vhost: '/', user: 'guest', peerHost: '127.0.0.1', peerPort: 1 });
-  const rec = new Recorder();
-  return { core, conn, rec, s: conn.openSession(rec) };
-}
-const msg = (rk: string, body: string, props = {}, x = '') => new Message(x, rk, props, Buffer.from(body));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+import { msg, setup, sleep } from './harness.js';
 describe('delayed-message exchange', () => {
   it('holds messages for x-delay ms, in due order, and routes them by the inner type', async () => {
     const { s, rec } = setup();

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionHandler } from '../../../src/core/api.js';
-import { Core } from '../../../src/core/core.js';
 import type { BrokerError } from '../../../src/core/errors.js';
-import { Message } from '../../../src/core/message.js';
-
-const handler: SessionHandler = { deliver() {}, consumerCancelled() {}, returned() {}, confirmed() {} };
-
-function setup() {
-  const core = new Core();
-  const s = core.connect({ protocol: 't', vhost: '/', user: 'guest', peerHost: '::1', peerPort: 1 }).openSession(handler);
-  return { vhost: core.vhosts.get('/')!, s };
-}
-const msg = (rk: string, x = '') => new Message(x, rk, {}, Buffer.from('m'));
-
+import { msg, setup } from './harness.js';
 describe('policies', () => {
   it('apply live to matching queues, highest priority wins, limits take the lower of policy and argument', () => {
     const { vhost, s } = setup();
@@ -44,7 +32,7 @@ describe('policies', () => {
     s.bindQueue('caught', 'ae', '');
     s.declareExchange('main', 'direct', {});
     vhost.setPolicy({ name: 'ae', vhost: '/', pattern: '^main$', applyTo: 'exchanges', priority: 0, definition: { 'alternate-exchange': 'ae' } });
-    s.publish(msg('nothing', 'main'), false);
+    s.publish(msg('nothing', 'm', {}, 'main'), false);
     expect(vhost.queues.get('caught')!.messageCount).toBe(1);
     expect(() => vhost.setPolicy({ name: 'bad', vhost: '/', pattern: '.*', applyTo: 'all', priority: 0, definition: { 'max-lenght': 1 } })).toThrow();
     try {

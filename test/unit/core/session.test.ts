@@ -1,46 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Session, SessionHandler } from '../../../src/core/api.js';
-import { Core } from '../../../src/core/core.js';
-import { BrokerError } from '../../../src/core/errors.js';
-import { Message } from '../../../src/core/message.js';
-
-/** A front-end stand-in that records what the core hands it. */
-class Recorder implements SessionHandler {
-  deliveries: { tag: string; deliveryTag: number; redelivered: boolean; body: string }[] = [];
-  cancelled: string[] = [];
-  returns: string[] = [];
-  confirms: [number, boolean][] = [];
-  deliver(consumerTag: string, deliveryTag: number, redelivered: boolean, m: Message): void {
-    this.deliveries.push({ tag: consumerTag, deliveryTag, redelivered, body: m.body.toString() });
-  }
-  consumerCancelled(tag: string): void {
-    this.cancelled.push(tag);
-  }
-  returned(m: Message): void {
-    this.returns.push(m.body.toString());
-  }
-  confirmed(token: number, ack: boolean): void {
-    this.confirms.push([token, ack]);
-  }
-}
-
-function setup() {
-  const core = new Core();
-  const conn = core.connect({ protocol: 'test', vhost: '/', user: 'guest', peerHost: '127.0.0.1', peerPort: 1 });
-  const rec = new Recorder();
-  const s = conn.openSession(rec);
-  return { core, conn, rec, s };
-}
-
-const msg = (rk: string, body: string, props = {}, exchange = '') => new Message(exchange, rk, props, Buffer.from(body));
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as BrokerError).replyCode;
-  }
-  return 0;
-};
+import type { Session } from '../../../src/core/api.js';
+import { code, msg, Recorder, setup } from './harness.js';
 
 function publishN(s: Session, q: string, n: number) {
   for (let i = 0; i < n; i++) s.publish(msg(q, `m${i}`), false);
@@ -53,11 +13,11 @@ describe('core session', () => {
     publishN(s, 'q', 5);
     s.qos(2, false);
     s.consume('q', { consumerTag: 'c1' });
-    expect(rec.deliveries.map((d) => d.body)).toEqual(['m0', 'm1']);
+    expect(rec.got.map((d) => d.body)).toEqual(['m0', 'm1']);
     s.ack(1, false);
-    expect(rec.deliveries.map((d) => d.body)).toEqual(['m0', 'm1', 'm2']);
+    expect(rec.got.map((d) => d.body)).toEqual(['m0', 'm1', 'm2']);
     s.ack(3, true);
-    expect(rec.deliveries.map((d) => d.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(rec.got.map((d) => d.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect(code(() => s.ack(99, false))).toBe(406);
   });
 
@@ -71,7 +31,7 @@ describe('core session', () => {
     const rec2 = new Recorder();
     const s2 = conn.openSession(rec2);
     s2.consume('q', { consumerTag: 'c2', noAck: true });
-    expect(rec2.deliveries.map((d) => [d.body, d.redelivered])).toEqual([
+    expect(rec2.got.map((d) => [d.body, d.redelivered])).toEqual([
       ['m0', true],
       ['m2', true],
       ['m3', true],
@@ -86,7 +46,7 @@ describe('core session', () => {
     const pri = [1, 9, 0, 5, 3, 5, undefined, 1];
     pri.forEach((p, i) => s.publish(msg('pq', `m${i}`, p === undefined ? {} : { priority: p }), false));
     s.consume('pq', { noAck: true });
-    expect(rec.deliveries.map((d) => d.body)).toEqual(['m1', 'm3', 'm5', 'm4', 'm0', 'm7', 'm2', 'm6']);
+    expect(rec.got.map((d) => d.body)).toEqual(['m1', 'm3', 'm5', 'm4', 'm0', 'm7', 'm2', 'm6']);
   });
 
   it('round-robins between consumers', () => {
@@ -95,7 +55,7 @@ describe('core session', () => {
     s.consume('q', { consumerTag: 'a', noAck: true });
     s.consume('q', { consumerTag: 'b', noAck: true });
     publishN(s, 'q', 4);
-    expect(rec.deliveries.map((d) => d.tag)).toEqual(['a', 'b', 'a', 'b']);
+    expect(rec.got.map((d) => d.tag)).toEqual(['a', 'b', 'a', 'b']);
   });
 
   it('enforces exclusivity between connections', () => {
@@ -143,7 +103,7 @@ describe('core session', () => {
     s.publish(msg('a.b', 'x', {}, 't'), false);
     s.consume('q1', { consumerTag: 'c1', noAck: true });
     s.consume('q2', { consumerTag: 'c2', noAck: true });
-    expect(rec.deliveries.map((d) => d.tag).sort()).toEqual(['c1', 'c2']);
+    expect(rec.got.map((d) => d.tag).sort()).toEqual(['c1', 'c2']);
     s.publish(msg('zzz', 'unroutable', {}, 'amq.direct'), true);
     expect(rec.returns).toEqual(['unroutable']);
   });

@@ -1,46 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionHandler } from '../../../src/core/api.js';
-import { Core } from '../../../src/core/core.js';
-import type { BrokerError } from '../../../src/core/errors.js';
-import { Message } from '../../../src/core/message.js';
 import type { FieldTable } from '../../../src/codec/types.js';
-
-class Recorder implements SessionHandler {
-  got: { tag: string; dt: number; m: Message; redelivered: boolean }[] = [];
-  confirms: [number, boolean][] = [];
-  returns: string[] = [];
-  deliver(tag: string, dt: number, redelivered: boolean, m: Message) {
-    this.got.push({ tag, dt, m, redelivered });
-  }
-  consumerCancelled() {}
-  returned(m: Message) {
-    this.returns.push(m.body.toString());
-  }
-  confirmed(token: number, ack: boolean) {
-    this.confirms.push([token, ack]);
-  }
-  bodies() {
-    return this.got.map((g) => g.m.body.toString());
-  }
-}
-
-function setup() {
-  const core = new Core();
-  const conn = core.connect({ protocol: 'test', vhost: '/', user: 'guest', peerHost: '127.0.0.1', peerPort: 1 });
-  const rec = new Recorder();
-  return { core, conn, rec, s: conn.openSession(rec) };
-}
-const msg = (rk: string, body: string, props = {}, x = '') => new Message(x, rk, props, Buffer.from(body));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as BrokerError).replyCode;
-  }
-  return 0;
-};
-
+import { code, msg, Recorder, setup, sleep } from './harness.js';
 describe('expiry and dead-lettering', () => {
   it('expires by the lower of queue and message TTL and dead-letters with x-death', async () => {
     const { s, rec } = setup();
