@@ -1,6 +1,7 @@
 import type { ConnectionInfo, CoreConnection, Session, SessionHandler } from './api.js';
 import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
+import type { Limits } from './limits.js';
 import type { ConnectionAccess } from '../auth/access.js';
 
 let nextConnectionId = 1;
@@ -26,9 +27,12 @@ export class Connection implements CoreConnection {
   /** what the connection's user may do in its vhost */
   readonly access: ConnectionAccess;
 
-  constructor(info: ConnectionInfo, vhost: VHost, registry: ConnectionRegistry, access: ConnectionAccess) {
+  readonly #limits: Limits;
+
+  constructor(info: ConnectionInfo, vhost: VHost, registry: ConnectionRegistry, access: ConnectionAccess, limits: Limits) {
     this.info = info;
     this.access = access;
+    this.#limits = limits;
     this.vhost = vhost;
     this.#registry = registry;
   }
@@ -37,7 +41,9 @@ export class Connection implements CoreConnection {
     return this.#closed;
   }
 
+  /** @throws BrokerError NOT_ALLOWED past the user's channel limit */
   openSession(handler: SessionHandler): Session {
+    this.#limits.checkChannel(this.info.user, this.sessions.size);
     const s = new CoreSession(this, this.vhost, handler);
     this.sessions.add(s);
     return s;

@@ -6,6 +6,7 @@ import { Connection, type ConnectionRegistry } from './connection.js';
 import { BrokerError } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
+import { Limits } from './limits.js';
 import { openPersistence, type PersistenceOptions } from './persistence.js';
 
 export interface CoreOptions {
@@ -24,6 +25,7 @@ export interface CoreOptions {
  */
 export class Core implements ConnectionRegistry {
   readonly exchangeTypes = new ExchangeTypeRegistry();
+  readonly limits = new Limits();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Map<number, Connection>();
   readonly users: UserStore;
@@ -44,7 +46,7 @@ export class Core implements ConnectionRegistry {
   addVhost(name: string): VHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      v = new VHost(name, this.exchangeTypes);
+      v = new VHost(name, this.exchangeTypes, this.limits);
       this.vhosts.set(name, v);
     }
     return v;
@@ -69,8 +71,15 @@ export class Core implements ConnectionRegistry {
     if (!permission) {
       throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - access to vhost '${info.vhost}' refused for user '${info.user}'`);
     }
+    let inVhost = 0;
+    let ofUser = 0;
+    for (const c of this.connections.values()) {
+      if (c.info.vhost === info.vhost) inVhost++;
+      if (c.info.user === info.user) ofUser++;
+    }
+    this.limits.checkConnection(info.vhost, info.user, { total: this.connections.size, inVhost, ofUser });
     const access = new ConnectionAccess(info.user, info.vhost, permission, this.users.topicPermissions(info.user, info.vhost), info.name);
-    const c = new Connection(info, vhost, this, access);
+    const c = new Connection(info, vhost, this, access, this.limits);
     this.connections.set(c.id, c);
     return c;
   }

@@ -13,6 +13,7 @@ import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queu
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
+import type { Limits } from './limits.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
 import { decodeProperties, encodeProperties } from '../codec/basic-properties.js';
 import { DELAYED_TYPE } from './exchanges/delayed.js';
@@ -59,9 +60,12 @@ export class VHost implements QueueLifecycle {
   #epoch = 0;
   readonly #routed: Destination[] = [];
 
-  constructor(name: string, types: ExchangeTypeRegistry) {
+  readonly #limits: Limits | null;
+
+  constructor(name: string, types: ExchangeTypeRegistry, limits: Limits | null = null) {
     this.name = name;
     this.#types = types;
+    this.#limits = limits;
     const flags = { durable: true, autoDelete: false, internal: false, arguments: EMPTY };
     this.exchanges.set('', new Exchange('', 'direct', flags, new DefaultRouter(this.queues)));
     for (const [name, type] of STANDARD_EXCHANGES) {
@@ -153,6 +157,7 @@ export class VHost implements QueueLifecycle {
       return existing;
     }
     validateQueueArguments(args, name, this.name);
+    this.#limits?.checkQueue(this.name, name, this.queues.size);
     const q = new Queue(
       name,
       this.name,
