@@ -110,6 +110,8 @@ export class Broker {
     });
     this.#core = core;
     await core.openStorage(config.dataDir, config.store);
+    core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
+    core.alarms.start(config.dataDir);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
     const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs });
     this.#host = host;

@@ -98,9 +98,21 @@ export class AmqpChannel implements SessionHandler {
   #publish(): void {
     const mandatory = this.content.mandatory;
     const message = this.content.take();
-    const confirms = this.confirms;
-    if (confirms === null) this.session.publish(message, mandatory);
-    else this.session.publish(message, mandatory, confirms.nextSeq++);
+    const seq = this.confirms === null ? -1 : this.confirms.nextSeq++;
+    // a resource alarm blocks publishers: hold it, and stop reading the socket (issue 9)
+    if (this.conn.core.alarms.blocked || this.conn.holdingPublishes) this.conn.holdPublish(this, message, mandatory, seq);
+    else this.publishNow(message, mandatory, seq);
+  }
+
+  /** Hand a complete publish to the core (seq: the confirm sequence number, or -1). */
+  publishNow(message: Message, mandatory: boolean, seq: number): void {
+    if (this.state !== 'open') return;
+    try {
+      if (seq < 0) this.session.publish(message, mandatory);
+      else this.session.publish(message, mandatory, seq);
+    } catch (e) {
+      this.fail(e, M.basicPublish);
+    }
   }
 
   // ---- replies and errors --------------------------------------------------------------

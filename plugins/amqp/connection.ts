@@ -22,6 +22,9 @@ import { FrameWriter, type WriterOwner } from './frame-writer.js';
 import { handleConnectionMethod, sendStart } from './handlers/connection.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
+import { HeldPublishes } from './held-publishes.js';
+import type { Message } from '../../src/core/message.js';
+import { BrokerError } from '../../src/core/errors.js';
 
 export type ConnectionState = 'awaiting-header' | 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed';
 
@@ -67,6 +70,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   #heartbeat: HeartbeatMonitor | null = null;
   #handshakeTimer: NodeJS.Timeout | null;
   #closeTimer: NodeJS.Timeout | null = null;
+  readonly #held = new HeldPublishes();
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -91,6 +95,36 @@ export class AmqpConnection implements FrameSink, WriterOwner {
 
   get coreConnection(): CoreConnection | null {
     return this.#core;
+  }
+
+  // ---- resource alarms ------------------------------------------------------------------------
+
+  get holdingPublishes(): boolean {
+    return this.#held.size > 0;
+  }
+
+  /** A publish arrived during an alarm: keep it and stop reading until the alarm clears. */
+  holdPublish(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number): void {
+    if (this.#held.size === 0) {
+      this.#socket.pause();
+      if (this.#heartbeat !== null) this.#heartbeat.paused = true;
+    }
+    this.#held.hold(channel, message, mandatory, seq, this.core.alarms.settings.publishDeadlineMs, () => this.#publishDeadlinePassed());
+  }
+
+  /** The alarm cleared: publish what was held, read again. */
+  releasePublishes(): void {
+    if (this.#held.size === 0) return;
+    this.#held.release();
+    if (this.#heartbeat !== null) this.#heartbeat.paused = false;
+    if (this.state === 'running') this.#socket.resume();
+  }
+
+  #publishDeadlinePassed(): void {
+    if (!this.#held.failConfirmed()) return;
+    this.writer.flush();
+    const text = `CONNECTION_FORCED - publishing blocked by a resource alarm (${this.core.alarms.reason}) for longer than ${this.core.alarms.settings.publishDeadlineMs} ms`;
+    this.fail(new BrokerError('CONNECTION_FORCED', text), 0);
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -386,6 +420,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
       this.log.debug('client closed the socket without connection.close');
     }
     this.state = 'closed';
+    this.#held.drop();
     this.#releaseCore();
     this.#heartbeat?.stop();
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);

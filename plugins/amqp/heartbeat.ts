@@ -29,8 +29,11 @@ export class HeartbeatMonitor {
     clearInterval(this.#timer);
   }
 
+  /** set while the connection deliberately stops reading (a resource alarm): silence is ours, not the peer's */
+  paused = false;
+
   #tick(): void {
-    if (this.received) {
+    if (this.received || this.paused) {
       this.received = false;
       this.#silentTicks = 0;
     } else if (++this.#silentTicks >= SILENT_TICKS_BEFORE_TIMEOUT) {

@@ -27,7 +27,15 @@ export class AmqpListener {
     return this.#connections.size;
   }
 
+  #unsubscribeAlarms: (() => void) | null = null;
+
   async listen(): Promise<void> {
+    this.#unsubscribeAlarms = this.#core.alarms.onChange((active) => {
+      const blocked = active.size > 0;
+      this.#log.warn(blocked ? 'resource alarm: blocking publishers' : 'resource alarm cleared', { alarms: [...active] });
+      this.notifyBlocked(blocked ? this.#core.alarms.reason : null);
+      if (!blocked) for (const c of this.#connections) c.releasePublishes();
+    });
     const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#server = server;
     const { port, host } = this.#settings;
@@ -49,6 +57,7 @@ export class AmqpListener {
 
   /** Stop accepting, close every connection with 320 CONNECTION_FORCED, wait for them to end. */
   async stop(reason: string): Promise<void> {
+    this.#unsubscribeAlarms?.();
     const server = this.#server;
     this.#server = null;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
@@ -57,9 +66,8 @@ export class AmqpListener {
   }
 
   /**
-   * Hook for resource alarms (memory/disk watermarks, a later issue): tell every client that
-   * announced the connection.blocked capability that publishing is blocked (`reason`) or
-   * unblocked (null). Throttling the publishers' sockets is the alarm issue's part.
+   * Tell every client that announced the connection.blocked capability that publishing is
+   * blocked (`reason`) or unblocked (null) — RabbitMQ's blocked connection notifications.
    */
   notifyBlocked(reason: string | null): void {
     for (const c of this.#connections) notifyBlocked(c, reason);

@@ -44,6 +44,7 @@ export interface ResolvedConfig {
   loopbackUsers: string[];
   shutdownTimeoutMs: number;
   store: { durability: 'fsync' | 'write'; segmentSize: number };
+  alarms: { memoryHighWatermark: number; diskFreeLimit: number; publishDeadlineMs: number };
   /** by plugin name */
   plugins: Map<string, PluginSettings>;
   /** the conf file that was read, if any (absolute) */
@@ -212,6 +213,11 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     loopbackUsers: get('loopback_users') as string[],
     shutdownTimeoutMs: get('shutdown_timeout') as number,
     store: { durability: get('store.durability') as 'fsync' | 'write', segmentSize: get('store.segment_size') as number },
+    alarms: {
+      memoryHighWatermark: (get('alarms.memory_high_watermark_bytes') as number) || (get('alarms.memory_high_watermark_percent') as number) / 100,
+      diskFreeLimit: get('alarms.disk_free_limit') as number,
+      publishDeadlineMs: get('alarms.publish_deadline') as number,
+    },
     plugins,
     settings,
   };

@@ -7,6 +7,7 @@ import { BrokerError } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
 import { Limits } from './limits.js';
+import { Alarms } from './alarms.js';
 import { openPersistence, type PersistenceOptions } from './persistence.js';
 
 export interface CoreOptions {
@@ -26,6 +27,7 @@ export interface CoreOptions {
 export class Core implements ConnectionRegistry {
   readonly exchangeTypes = new ExchangeTypeRegistry();
   readonly limits = new Limits();
+  readonly alarms = new Alarms();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Map<number, Connection>();
   readonly users: UserStore;
@@ -99,6 +101,7 @@ export class Core implements ConnectionRegistry {
 
   /** Close every remaining connection (front-ends have told their clients already). */
   shutdown(): void {
+    this.alarms.stop();
     for (const c of [...this.connections.values()]) c.close();
     for (const v of this.vhosts.values()) v.stopTimers();
   }

@@ -148,6 +148,7 @@ function open(conn: AmqpConnection, m: MethodOf<'connectionOpen'>): void {
   });
   conn.opened(core);
   conn.writer.write(encodeMethodFrame(0, { id: M.connectionOpenOk, knownHosts: '' }));
+  if (conn.core.alarms.blocked) notifyBlocked(conn, conn.core.alarms.reason);
   conn.log.info(`user '${conn.user}' authenticated and granted access to vhost '${conn.vhost}'`);
 }
 

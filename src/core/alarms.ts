@@ -1,0 +1,98 @@
+import { statfsSync } from 'node:fs';
+import { totalmem } from 'node:os';
+
+/**
+ * Resource alarms (issue 9), after RabbitMQ's memory and disk alarms
+ * (https://www.rabbitmq.com/docs/alarms): above the memory high watermark or below the free
+ * disk limit, publishers on every protocol are blocked while consumers keep draining; when
+ * the condition clears they resume. Front-ends subscribe with `onChange`.
+ *
+ * Beyond RabbitMQ, whose blocked publishers can wait forever, `publishDeadlineMs` tells
+ * front-ends how long a publish may be held before they fail it explicitly.
+ */
+export type AlarmKind = 'memory' | 'disk';
+
+export interface AlarmSettings {
+  /** RSS limit: a fraction (≤ 1) of total memory, or an absolute byte count (> 1) */
+  memoryHighWatermark: number;
+  /** free bytes the data directory's file system must keep */
+  diskFreeLimit: number;
+  /** how long front-ends hold a blocked publish before failing it (0: hold until the alarm clears) */
+  publishDeadlineMs: number;
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
+  memoryHighWatermark: 0.4,
+  diskFreeLimit: 50 * 1024 * 1024,
+  publishDeadlineMs: 60_000,
+  checkIntervalMs: 1000,
+};
+
+export type AlarmListener = (active: ReadonlySet<AlarmKind>) => void;
+
+export class Alarms {
+  settings: AlarmSettings = { ...DEFAULT_ALARM_SETTINGS };
+  readonly #active = new Set<AlarmKind>();
+  readonly #listeners = new Set<AlarmListener>();
+  #timer: NodeJS.Timeout | null = null;
+  #dataDir: string | null = null;
+
+  get blocked(): boolean {
+    return this.#active.size > 0;
+  }
+
+  get active(): AlarmKind[] {
+    return [...this.#active];
+  }
+
+  /** A readable reason for AMQP connection.blocked and logs: 'low on memory' … */
+  get reason(): string {
+    if (this.#active.has('memory') && this.#active.has('disk')) return 'low on memory and disk';
+    return this.#active.has('memory') ? 'low on memory' : 'low on disk';
+  }
+
+  get memoryLimitBytes(): number {
+    const w = this.settings.memoryHighWatermark;
+    return w <= 1 ? Math.floor(totalmem() * w) : w;
+  }
+
+  /** @returns a function that unsubscribes */
+  onChange(listener: AlarmListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Check periodically from now on (`dataDir` for the disk check). */
+  start(dataDir: string | null): void {
+    this.#dataDir = dataDir;
+    this.stop();
+    this.#timer = setInterval(() => this.check(), this.settings.checkIntervalMs);
+    this.#timer.unref();
+    this.check();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  check(): void {
+    this.#set('memory', process.memoryUsage.rss() > this.memoryLimitBytes);
+    if (this.#dataDir !== null) {
+      try {
+        const fs = statfsSync(this.#dataDir);
+        this.#set('disk', fs.bavail * fs.bsize < this.settings.diskFreeLimit);
+      } catch {
+        // the directory went away or statfs is unsupported: leave the disk alarm as it is
+      }
+    }
+  }
+
+  #set(kind: AlarmKind, on: boolean): void {
+    if (on === this.#active.has(kind)) return;
+    if (on) this.#active.add(kind);
+    else this.#active.delete(kind);
+    for (const l of this.#listeners) l(this.#active);
+  }
+}
