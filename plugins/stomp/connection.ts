@@ -140,6 +140,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.version = version;
     this.#parser.version = version;
     this.coreConnection = coreConnection;
+    coreConnection.onServerClose = (reason) => this.shutdown(reason);
     this.publisher = coreConnection.openSession(this);
     this.#state = 'open';
     if (this.#loginTimer) clearTimeout(this.#loginTimer);

@@ -7,6 +7,8 @@ import { StompError } from '../errors.js';
 import { negotiateHeartbeat } from '../heartbeat.js';
 import { SERVER_HEADER } from '../settings.js';
 import type { StompConnection } from '../connection.js';
+import type { CoreConnection } from '../../../src/core/api.js';
+import { isBrokerError } from '../../../src/core/errors.js';
 
 export function handleConnect(c: StompConnection, frame: StompFrame): void {
   if (c.isOpen) throw new StompError('Already connected', `${frame.command} may be sent only once per connection`);
@@ -18,25 +20,32 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
   // RabbitMQ: without login/passcode the configured default user is used
   let user = h['login'];
   let pass = h['passcode'] ?? '';
+  // login failures are RabbitMQ's "Bad CONNECT" (clients and people searching know that text)
   if (user === undefined) {
-    if (c.settings.defaultUser === '') throw new StompError('Access refused', 'login and passcode headers are required');
+    if (c.settings.defaultUser === '') throw new StompError('Bad CONNECT', 'login and passcode headers are required');
     user = c.settings.defaultUser;
     pass = c.settings.defaultPass;
   }
   const peerHost = c.transport.peerHost;
   const login = c.core.login(user, pass, peerHost);
-  if (!login.ok) throw new StompError('Access refused', `Access refused: ${login.reason}`);
+  if (!login.ok) throw new StompError('Bad CONNECT', `Access refused for user '${user}': ${login.reason}`);
 
   // RabbitMQ makes `host` optional (1.2 requires it): absent means the default vhost
   const vhost = h['host'] ?? c.core.defaultVhost;
-  const coreConnection = c.core.connect({
-    protocol: `stomp-${version}`,
-    vhost,
-    user: login.user,
-    peerHost,
-    peerPort: c.transport.peerPort,
-    name: `${peerHost}:${c.transport.peerPort}`,
-  });
+  let coreConnection: CoreConnection;
+  try {
+    coreConnection = c.core.connect({
+      protocol: `stomp-${version}`,
+      vhost,
+      user: login.user,
+      peerHost,
+      peerPort: c.transport.peerPort,
+      name: `${peerHost}:${c.transport.peerPort}`,
+    });
+  } catch (e) {
+    if (!isBrokerError(e)) throw e;
+    throw new StompError('Bad CONNECT', `Virtual host '${vhost}' access denied: ${e.message}`);
+  }
   c.opened(version, coreConnection, heartbeat);
 
   const headers: [string, string][] = [

@@ -93,16 +93,17 @@ describe('login and virtual hosts', () => {
 
   it('refuses a wrong passcode', async () => {
     const f = await errorFor('CONNECT\naccept-version:1.2\nlogin:alice\npasscode:wrong\n\n\0', false);
-    expect(f.headers['message']).toBe('Access refused');
-    expect(f.body.toString()).toContain('invalid credentials');
+    expect(f.headers['message']).toBe('Bad CONNECT'); // RabbitMQ's wording
+    expect(f.body.toString()).toContain("Access refused for user 'alice'");
   });
 
   it('refuses an unknown vhost and one the user has no access to', async () => {
     const f = await errorFor('CONNECT\naccept-version:1.2\nhost:nowhere\nlogin:guest\npasscode:guest\n\n\0', false);
-    expect(f.headers['message']).toBe('not_allowed');
-    expect(f.body.toString()).toContain('nowhere');
+    expect(f.headers['message']).toBe('Bad CONNECT');
+    expect(f.body.toString()).toContain("Virtual host 'nowhere' access denied");
     const g = await errorFor('CONNECT\naccept-version:1.2\nhost:/\nlogin:alice\npasscode:secret\n\n\0', false);
-    expect(g.headers['message']).toBe('not_allowed');
+    expect(g.headers['message']).toBe('Bad CONNECT');
+    expect(g.body.toString()).toContain("access to vhost '/' refused for user 'alice'");
   });
 
   it('enforces permissions: a user without write access gets access_refused on SEND', async () => {
