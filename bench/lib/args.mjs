@@ -20,7 +20,7 @@ export const COMMON_OPTIONS = {
   window: { kind: 'int', default: '200', min: 1, help: 'most messages in flight (published, not yet consumed; with confirms also not yet confirmed)' },
   prefetch: { kind: 'int', default: '100', min: 0, help: 'basic.qos prefetch-count per consumer (0 = unlimited)' },
   rate: { kind: 'number', default: '0', min: 0, help: 'publishes per second, 0 = as fast as the window allows' },
-  mode: { kind: 'mode', default: 'inline', help: "'inline': publisher and consumers in this process; 'split': publisher in one child process, all consumers in another; 'fork': a child process each" },
+  mode: { kind: 'mode', default: 'split', help: "'inline': publisher and consumers in this process; 'split': publisher in one child process, all consumers in another; 'fork': a child process each" },
   'broker-pid': { kind: 'int', default: '0', min: 0, help: "pid of the broker's process, to report its CPU use (0 = do not)" },
   'drain-timeout': { kind: 'number', default: '15', min: 0, help: 'seconds to wait, after publishing stops, for consumers to receive everything' },
 };

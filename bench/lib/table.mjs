@@ -9,7 +9,7 @@
 
 /**
  * Rows shown for every scenario (a row is left out when no broker has a value).
- * @type {{ name: string, pick: (r: Record<string, any>) => number | null | undefined, decimals: number }[]}
+ * @type {{ name: string, pick: (r: Record<string, any>) => number | null | undefined, decimals: number, noRatio?: boolean }[]}
  */
 const METRICS = [
   { name: 'consumed msg/s', pick: (r) => r.msgs_per_s, decimals: 0 },
@@ -21,9 +21,10 @@ const METRICS = [
   { name: 'confirm p99 ms', pick: (r) => r.confirms?.latency_ms?.p99, decimals: 2 },
   { name: 'broker CPU cores', pick: (r) => r.cpu_cores?.broker, decimals: 2 },
   { name: 'consumed msg per broker CPU-second', pick: (r) => r.msgs_per_broker_cpu_s, decimals: 0 },
-  { name: 'generator CPU cores', pick: (r) => generatorCores(r.cpu_cores), decimals: 2 },
-  { name: 'host busy cores', pick: (r) => r.cpu_cores?.host_busy, decimals: 2 },
-  { name: 'other processes CPU cores', pick: (r) => r.cpu_cores?.other, decimals: 2 },
+  // Accounting rows: they say whether a run was trustworthy, a ratio of them means nothing.
+  { name: 'generator CPU cores', pick: (r) => generatorCores(r.cpu_cores), decimals: 2, noRatio: true },
+  { name: 'host busy cores', pick: (r) => r.cpu_cores?.host_busy, decimals: 2, noRatio: true },
+  { name: 'other processes CPU cores', pick: (r) => r.cpu_cores?.other, decimals: 2, noRatio: true },
 ];
 
 /**
@@ -78,7 +79,7 @@ export function comparisonTable(records, scenarios, labels, baseline) {
       const base = values.get(baseline) ?? null;
       const ratios = ratioHeaders.length === 0 ? [] : others.map((label) => {
         const v = values.get(label) ?? null;
-        return v === null || base === null || base === 0 ? '–' : (v / base).toFixed(2);
+        return metric.noRatio || v === null || base === null || base === 0 ? '–' : (v / base).toFixed(2);
       });
       lines.push(row([first ? scenario : '', metric.name, ...cells, ...ratios]));
       first = false;
