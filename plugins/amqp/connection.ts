@@ -310,6 +310,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   /** connection.open accepted by the core. */
   opened(core: CoreConnection): void {
     this.#core = core;
+    core.onServerClose = (reason) => void this.forceClose(reason);
     this.state = 'running';
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = null;

@@ -5,14 +5,28 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * `base64(salt ‖ sha256(salt ‖ utf8(password)))` with a 4-byte random salt. Using the same
  * scheme lets definitions exported from RabbitMQ be imported with their users intact.
  */
-export function hashPassword(password: string, salt: Buffer = randomBytes(4)): string {
-  const digest = createHash('sha256').update(salt).update(password, 'utf8').digest();
+export function hashPassword(password: string, salt: Buffer = randomBytes(4), algorithm: HashAlgorithm = 'sha256'): string {
+  const digest = createHash(algorithm).update(salt).update(password, 'utf8').digest();
   return Buffer.concat([salt, digest]).toString('base64');
 }
 
+export type HashAlgorithm = 'sha256' | 'sha512' | 'md5';
+
+/**
+ * The algorithm of a stored hash, told by its length: RabbitMQ's other schemes
+ * (`rabbit_password_hashing_sha512`, legacy `_md5`) have the same layout with another
+ * digest, and definitions exported from brokers configured with them carry such hashes.
+ */
+const ALGORITHM_BY_LENGTH = new Map<number, HashAlgorithm>([
+  [4 + 32, 'sha256'],
+  [4 + 64, 'sha512'],
+  [4 + 16, 'md5'],
+]);
+
 export function checkPassword(password: string, passwordHash: string): boolean {
   const stored = Buffer.from(passwordHash, 'base64');
-  if (stored.length !== 36) return false;
-  const expected = Buffer.from(hashPassword(password, stored.subarray(0, 4)), 'base64');
+  const algorithm = ALGORITHM_BY_LENGTH.get(stored.length);
+  if (!algorithm) return false;
+  const expected = Buffer.from(hashPassword(password, stored.subarray(0, 4), algorithm), 'base64');
   return timingSafeEqual(stored, expected);
 }

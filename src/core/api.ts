@@ -132,6 +132,12 @@ export interface CoreConnection {
   openSession(handler: SessionHandler): Session;
   /** End the connection: every session closed, exclusive queues deleted. */
   close(): void;
+  /**
+   * Set by the front-end: how the core asks it to end this connection from the server side
+   * (an operator closed it through management). The front-end tells its client `reason` in
+   * its protocol's way (AMQP connection.close 320 CONNECTION_FORCED …), then closes.
+   */
+  onServerClose: ((reason: string) => void) | null;
 }
 
 /** What a publish carries before it becomes a `Message`; helpers for front-ends. */

@@ -23,6 +23,7 @@ export class Connection implements CoreConnection {
   readonly sessions = new Set<CoreSession>();
   readonly #registry: ConnectionRegistry;
   #closed = false;
+  onServerClose: ((reason: string) => void) | null = null;
 
   /** what the connection's user may do in its vhost */
   readonly access: ConnectionAccess;

@@ -1,14 +1,16 @@
-import { UserStore, type LoginResult } from '../auth/users.js';
+import { UserStore, type LoginResult, type UserRecord } from '../auth/users.js';
+import type { TopicPermission, VhostPermission } from '../auth/permissions.js';
 import { ConnectionAccess } from '../auth/access.js';
 import type { Logger } from '../log.js';
 import type { ConnectionInfo, CoreConnection } from './api.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
-import { BrokerError } from './errors.js';
+import { BrokerError, notFound } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
 import { Limits } from './limits.js';
 import { Alarms } from './alarms.js';
-import { openPersistence, type PersistenceOptions } from './persistence.js';
+import { openPersistence, type PersistenceOptions, type Storage } from './persistence.js';
+import type { Policy } from './policies.js';
 
 export interface CoreOptions {
   log?: Logger;
@@ -33,7 +35,9 @@ export class Core implements ConnectionRegistry {
   readonly users: UserStore;
   readonly defaultVhost: string;
   readonly log: Logger | undefined;
-  #closeStorage: (() => Promise<void>) | null = null;
+  #storage: Storage | null = null;
+  /** vhosts being created (their journal opening), so that two creations do not race */
+  readonly #creating = new Map<string, Promise<VHost>>();
 
   constructor(options: CoreOptions = {}) {
     this.log = options.log;
@@ -91,12 +95,130 @@ export class Core implements ConnectionRegistry {
   }
 
   /**
+   * Close a client connection from the server side (management): its front-end tells the
+   * client `reason` and closes; without a front-end hook the core side just ends.
+   * @returns false when no such connection is open
+   */
+  closeConnection(id: number, reason: string): boolean {
+    const c = this.connections.get(id);
+    if (!c) return false;
+    if (c.onServerClose) c.onServerClose(reason);
+    else c.close();
+    return true;
+  }
+
+  /**
    * Keep durable state in `dataDir` and bring back what a previous run left there. Without
    * it the core keeps everything in memory (an embedded broker for tests, say).
    */
   async openStorage(dataDir: string, options: PersistenceOptions = {}): Promise<void> {
-    if (this.#closeStorage) throw new Error('storage already open');
-    this.#closeStorage = await openPersistence(this, dataDir, options, this.log);
+    if (this.#storage) throw new Error('storage already open');
+    this.#storage = await openPersistence(this, dataDir, options, this.log);
+  }
+
+  // ---- definitions changed by operators (management, definitions files): live and saved ----
+
+  /** Create a vhost, or update its metadata; with storage open it gets its journal and is saved. */
+  async createVhost(name: string, metadata: Record<string, unknown> = {}): Promise<VHost> {
+    const pending = this.#creating.get(name);
+    if (pending) await pending;
+    const existing = this.vhosts.get(name);
+    if (existing) {
+      existing.metadata = metadata;
+      this.#storage?.meta.saveVhost(name, metadata);
+      return existing;
+    }
+    const v = new VHost(name, this.exchangeTypes, this.limits);
+    v.metadata = metadata;
+    const creating = (async () => {
+      await this.#storage?.attachVhost(v);
+      this.vhosts.set(name, v);
+      return v;
+    })();
+    this.#creating.set(name, creating);
+    try {
+      return await creating;
+    } finally {
+      this.#creating.delete(name);
+    }
+  }
+
+  /** Delete a vhost with everything in it: its connections are closed, its messages dropped. */
+  async deleteVhost(name: string): Promise<boolean> {
+    const v = this.vhosts.get(name);
+    if (!v) return false;
+    this.vhosts.delete(name);
+    for (const c of [...this.connections.values()]) if (c.info.vhost === name) this.closeConnection(c.id, `vhost '${name}' is deleted`);
+    v.stopTimers();
+    for (const u of this.users.list()) {
+      this.users.clearPermissions(u.name, name);
+      this.users.clearTopicPermissions(u.name, name);
+    }
+    if (this.#storage) {
+      // the definitions first: a journal whose vhost row is gone is never opened again
+      this.#storage.meta.deleteVhost(name);
+      await this.#storage.detachVhost(v);
+    }
+    return true;
+  }
+
+  /** Add or replace a user (its hash as given: definitions carry RabbitMQ's). */
+  putUser(record: UserRecord): void {
+    this.users.put(record);
+    this.#storage?.meta.saveUser(record);
+  }
+
+  /** Delete a user and its permissions; its open connections are closed (as RabbitMQ does). */
+  deleteUser(name: string): boolean {
+    if (!this.users.delete(name)) return false;
+    this.#storage?.meta.deleteUser(name);
+    for (const c of [...this.connections.values()]) if (c.info.user === name) this.closeConnection(c.id, `user '${name}' is deleted`);
+    return true;
+  }
+
+  /** @throws BrokerError NOT_FOUND for an unknown user or vhost */
+  setPermissions(user: string, vhost: string, p: VhostPermission): void {
+    this.#requireUserAndVhost(user, vhost);
+    const permission = { configure: p.configure, write: p.write, read: p.read };
+    this.users.setPermissions(user, vhost, permission);
+    this.#storage?.meta.savePermission({ user, vhost, ...permission });
+  }
+
+  clearPermissions(user: string, vhost: string): void {
+    this.users.clearPermissions(user, vhost);
+    this.#storage?.meta.deletePermission(user, vhost);
+  }
+
+  /** @throws BrokerError NOT_FOUND for an unknown user or vhost */
+  setTopicPermission(user: string, vhost: string, t: TopicPermission): void {
+    this.#requireUserAndVhost(user, vhost);
+    const permission = { exchange: t.exchange, write: t.write, read: t.read };
+    this.users.setTopicPermission(user, vhost, permission);
+    this.#storage?.meta.saveTopicPermission({ user, vhost, ...permission });
+  }
+
+  clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
+    this.users.clearTopicPermissions(user, vhost, exchange);
+    this.#storage?.meta.deleteTopicPermissions(user, vhost, exchange);
+  }
+
+  /** Set a policy: validated, applied to the vhost's queues and exchanges now, saved. */
+  setPolicy(p: Policy): void {
+    const v = this.vhosts.get(p.vhost);
+    if (!v) throw notFound('vhost', p.vhost, p.vhost);
+    v.setPolicy(p);
+    this.#storage?.meta.savePolicy({ ...p, definition: { ...p.definition } });
+  }
+
+  clearPolicy(vhost: string, name: string): boolean {
+    const had = this.vhosts.get(vhost)?.clearPolicy(name) ?? false;
+    if (had) this.#storage?.meta.deletePolicy(vhost, name);
+    return had;
+  }
+
+  #requireUserAndVhost(user: string, vhost: string): void {
+    if (!this.users.has(user)) throw new BrokerError('NOT_FOUND', `NOT_FOUND - no user '${user}'`);
+    if (!this.vhosts.has(vhost)) throw new BrokerError('NOT_FOUND', `NOT_FOUND - no vhost '${vhost}'`);
   }
 
   /** Close every remaining connection (front-ends have told their clients already). */
@@ -108,9 +230,9 @@ export class Core implements ConnectionRegistry {
 
   /** Flush and close the stores (after `shutdown`), marking a clean stop. */
   async closeStorage(): Promise<void> {
-    const close = this.#closeStorage;
-    this.#closeStorage = null;
-    await close?.();
+    const storage = this.#storage;
+    this.#storage = null;
+    await storage?.close();
     for (const v of this.vhosts.values()) v.persistence = null;
   }
 }

@@ -1,9 +1,13 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStore } from '../store/file-store.js';
 import type { Durability } from '../store/journal.js';
-import { MetadataStore } from '../store/metadata/metadata-store.js';
+import { MetadataStore, type Definitions } from '../store/metadata/metadata-store.js';
 import type { Logger } from '../log.js';
+import type { FieldTable } from '../codec/types.js';
 import type { Core } from './core.js';
+import type { Policy } from './policies.js';
+import type { VHost } from './vhost.js';
 
 export interface PersistenceOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
@@ -12,15 +16,42 @@ export interface PersistenceOptions {
   segmentSize?: number;
 }
 
+/** The open data directory, as the core holds it. */
+export interface Storage {
+  readonly meta: MetadataStore;
+  /** Open the journal of a vhost created while running (save its definition first). */
+  attachVhost(vhost: VHost): Promise<void>;
+  /** Close a deleted vhost's journal and remove its files (delete its definition first). */
+  detachVhost(vhost: VHost): Promise<void>;
+  /** Flush and close everything, marking a clean stop. */
+  close(): Promise<void>;
+}
+
 /**
  * Open the data directory: SQLite metadata (`meta.db`) and one message journal per vhost
  * (`vhosts/<id>/`), then bring back everything durable — users and permissions, vhosts,
- * exchanges, queues with their stored messages, bindings (issue 4, docs/store.md).
- * @returns a function that closes it all cleanly (a clean-shutdown mark skips the next scan)
+ * policies, exchanges, queues with their stored messages, bindings (issue 4, docs/store.md).
+ * @returns the open storage; its `close` closes it all cleanly (a clean-shutdown mark skips the next scan)
  */
-export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<() => Promise<void>> {
+export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
   const meta = MetadataStore.open(join(dataDir, 'meta.db'));
-  const stores: FileStore[] = [];
+  const stores = new Map<VHost, { store: FileStore; dir: string }>();
+
+  const openStore = async (vhost: VHost, id: number): Promise<FileStore> => {
+    const dir = join(dataDir, 'vhosts', String(id));
+    const store = await FileStore.open({
+      dir,
+      journalId: id,
+      durability: options.durability,
+      segmentSize: options.segmentSize,
+      isKnownQueue: (q) => meta.hasQueueId(q),
+      log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
+    });
+    stores.set(vhost, { store, dir });
+    vhost.persistence = { meta, store };
+    return store;
+  };
+
   try {
     const { cleanShutdown } = meta.markStarted();
     const defs = meta.loadDefinitions();
@@ -28,18 +59,12 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     const vhostNames = new Set([core.defaultVhost, ...defs.vhosts.map((v) => v.name)]);
     for (const name of vhostNames) {
       const vhost = core.addVhost(name);
-      const id = meta.saveVhost(name);
+      vhost.metadata = defs.vhosts.find((v) => v.name === name)?.metadata ?? {};
+      const id = meta.saveVhost(name, vhost.metadata);
       const t0 = performance.now();
-      const store = await FileStore.open({
-        dir: join(dataDir, 'vhosts', String(id)),
-        journalId: id,
-        durability: options.durability,
-        segmentSize: options.segmentSize,
-        isKnownQueue: (q) => meta.hasQueueId(q),
-        log: (level, message, data) => log?.[level](message, { vhost: name, ...data }),
-      });
-      stores.push(store);
-      vhost.persistence = { meta, store };
+      const store = await openStore(vhost, id);
+      // policies first, so that queues and exchanges come back with theirs in effect
+      for (const p of defs.policies) if (p.vhost === name) restorePolicy(vhost, p, log);
       for (const x of defs.exchanges) if (x.vhost === name) vhost.restoreExchange(x.name, x.type, x.autoDelete, x.internal, x.arguments);
       for (const q of defs.queues) {
         if (q.vhost !== name) continue;
@@ -61,15 +86,39 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       });
     }
   } catch (e) {
-    for (const s of stores) await s.close().catch(() => undefined);
+    for (const s of stores.values()) await s.store.close().catch(() => undefined);
     meta.close();
     throw e;
   }
-  return async () => {
-    for (const s of stores) await s.close();
-    meta.markCleanShutdown();
-    meta.close();
+  return {
+    meta,
+    attachVhost: async (vhost) => {
+      await openStore(vhost, meta.saveVhost(vhost.name, vhost.metadata));
+    },
+    detachVhost: async (vhost) => {
+      const s = stores.get(vhost);
+      if (!s) return;
+      stores.delete(vhost);
+      vhost.persistence = null;
+      await s.store.close();
+      await rm(s.dir, { recursive: true, force: true });
+    },
+    close: async () => {
+      for (const s of stores.values()) await s.store.close();
+      stores.clear();
+      meta.markCleanShutdown();
+      meta.close();
+    },
   };
+}
+
+/** A saved policy that no longer validates (a key this version does not know) is skipped, not fatal. */
+function restorePolicy(vhost: VHost, p: Definitions['policies'][number], log?: Logger): void {
+  try {
+    vhost.setPolicy({ ...p, applyTo: p.applyTo as Policy['applyTo'], definition: p.definition as FieldTable });
+  } catch (e) {
+    log?.warn('saved policy skipped', { vhost: vhost.name, policy: p.name, reason: (e as Error).message });
+  }
 }
 
 /**
@@ -77,7 +126,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
  * full permissions on the default vhost (RabbitMQ creates its default user the same way,
  * once); afterwards the saved users are the truth.
  */
-function restoreUsers(core: Core, meta: MetadataStore, defs: ReturnType<MetadataStore['loadDefinitions']>): void {
+function restoreUsers(core: Core, meta: MetadataStore, defs: Definitions): void {
   if (defs.users.length === 0) {
     meta.saveVhost(core.defaultVhost);
     for (const u of core.users.list()) meta.saveUser({ name: u.name, passwordHash: u.passwordHash, tags: u.tags });
@@ -86,5 +135,6 @@ function restoreUsers(core: Core, meta: MetadataStore, defs: ReturnType<Metadata
   }
   for (const u of core.users.list()) core.users.delete(u.name);
   for (const u of defs.users) core.users.put({ name: u.name, passwordHash: u.passwordHash, tags: u.tags });
-  for (const p of defs.permissions) core.users.setPermissions(p.user, p.vhost, p);
+  for (const p of defs.permissions) core.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  for (const t of defs.topicPermissions) core.users.setTopicPermission(t.user, t.vhost, { exchange: t.exchange, write: t.write, read: t.read });
 }

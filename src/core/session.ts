@@ -73,6 +73,16 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     return this.#unacked.size;
   }
 
+  /** prefetch given to new consumers (basic.qos global=false), for operators */
+  get prefetchCount(): number {
+    return this.#consumerPrefetch;
+  }
+
+  /** session-wide prefetch (basic.qos global=true), for operators */
+  get globalPrefetchCount(): number {
+    return this.#sessionPrefetch;
+  }
+
   // ---- exchanges -------------------------------------------------------------------------
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {

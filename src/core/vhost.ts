@@ -50,6 +50,8 @@ export class VHost implements QueueLifecycle {
   /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
   readonly directReplies = new Map<string, DirectReplyTarget>();
   readonly policies = new Map<string, Policy>();
+  /** description, tags, default queue type … as operators set them (RabbitMQ vhost metadata) */
+  metadata: Record<string, unknown> = {};
   /** null: nothing survives a restart (a library broker without a data directory) */
   persistence: VhostPersistence | null = null;
   /** LSN of the last persistent message `publish` stored (0 when it stored none) */

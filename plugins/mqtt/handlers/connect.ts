@@ -110,6 +110,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   const session = core.openSession(c);
   c.core = core;
+  core.onServerClose = (reason) => c.protocolError(0x98, reason); // MQTT 5 §3.14.2.1: 0x98 Administrative action
   c.session = session;
   c.clientId = clientId;
   c.vhost = vhost;

@@ -55,6 +55,25 @@ export interface PermissionDefinition {
   read: string;
 }
 
+export interface TopicPermissionDefinition {
+  user: string;
+  vhost: string;
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+export interface PolicyDefinition {
+  vhost: string;
+  name: string;
+  pattern: string;
+  /** 'queues', 'classic_queues', 'streams', 'exchanges' or 'all' */
+  applyTo: string;
+  priority: number;
+  /** RabbitMQ's policy definition object (max-length, message-ttl …), kept as JSON */
+  definition: Record<string, unknown>;
+}
+
 export interface Definitions {
   vhosts: VhostDefinition[];
   exchanges: ExchangeDefinition[];
@@ -62,12 +81,15 @@ export interface Definitions {
   bindings: BindingDefinition[];
   users: UserDefinition[];
   permissions: PermissionDefinition[];
+  topicPermissions: TopicPermissionDefinition[];
+  policies: PolicyDefinition[];
 }
 
 /**
  * Durable definitions in SQLite (better-sqlite3): vhosts, exchanges, queues, bindings,
- * users, permissions and node state. Only durable things are saved — the caller does not
- * save transient exchanges, non-durable or exclusive queues, nor bindings that involve them.
+ * users, permissions, topic permissions, policies and node state. Only durable things are
+ * saved — the caller does not save transient exchanges, non-durable or exclusive queues, nor
+ * bindings that involve them.
  *
  * Every method is synchronous and each is one transaction: when it returns, the change is
  * on disk (WAL + synchronous FULL), so the front-end may answer declare-ok. Order with the
@@ -215,6 +237,29 @@ export class MetadataStore {
     return vhostId !== undefined && this.#st.deletePermission.run(user, vhostId).changes > 0;
   }
 
+  saveTopicPermission(t: TopicPermissionDefinition): void {
+    this.#st.upsertTopicPermission.run(t.user, this.#requireVhost(t.vhost), t.exchange, t.write, t.read);
+  }
+
+  /** Delete a user's topic permissions in a vhost: for one exchange, or all of them. */
+  deleteTopicPermissions(user: string, vhost: string, exchange?: string): boolean {
+    const vhostId = this.vhostId(vhost);
+    if (vhostId === undefined) return false;
+    const r = exchange === undefined ? this.#st.deleteTopicPermissions.run(user, vhostId) : this.#st.deleteTopicPermission.run(user, vhostId, exchange);
+    return r.changes > 0;
+  }
+
+  // ---- policies ------------------------------------------------------------------------------------------
+
+  savePolicy(p: PolicyDefinition): void {
+    this.#st.upsertPolicy.run(this.#requireVhost(p.vhost), p.name, p.pattern, p.applyTo, p.priority, JSON.stringify(p.definition));
+  }
+
+  deletePolicy(vhost: string, name: string): boolean {
+    const vhostId = this.vhostId(vhost);
+    return vhostId !== undefined && this.#st.deletePolicy.run(vhostId, name).changes > 0;
+  }
+
   // ---- everything at once -------------------------------------------------------------------------------
 
   loadDefinitions(): Definitions {
@@ -247,6 +292,15 @@ export class MetadataStore {
       })),
       users: st.allUsers.all().map((r) => ({ name: r.name, passwordHash: r.password_hash, tags: JSON.parse(r.tags) as string[] })),
       permissions: st.allPermissions.all(),
+      topicPermissions: st.allTopicPermissions.all(),
+      policies: st.allPolicies.all().map((r) => ({
+        vhost: r.vhost,
+        name: r.name,
+        pattern: r.pattern,
+        applyTo: r.apply_to,
+        priority: r.priority,
+        definition: JSON.parse(r.definition) as Record<string, unknown>,
+      })),
     };
   }
 
@@ -264,6 +318,8 @@ export class MetadataStore {
       for (const v of d.vhosts ?? []) this.saveVhost(v.name, v.metadata);
       for (const u of d.users ?? []) this.saveUser(u);
       for (const p of d.permissions ?? []) this.savePermission(p);
+      for (const t of d.topicPermissions ?? []) this.saveTopicPermission(t);
+      for (const p of d.policies ?? []) this.savePolicy(p);
       for (const x of d.exchanges ?? []) this.saveExchange(x);
       for (const q of d.queues ?? []) ids.set(`${q.vhost}\u0000${q.name}`, this.saveQueue(q));
       for (const b of d.bindings ?? []) this.saveBinding(b);

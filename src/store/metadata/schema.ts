@@ -71,6 +71,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'policies and topic permissions',
+    sql: `
+      -- definition: the policy's settings as JSON (RabbitMQ's policy definition object)
+      CREATE TABLE policies (
+        vhost_id INTEGER NOT NULL REFERENCES vhosts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        apply_to TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        definition TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (vhost_id, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE topic_permissions (
+        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        vhost_id INTEGER NOT NULL REFERENCES vhosts(id) ON DELETE CASCADE,
+        exchange TEXT NOT NULL,
+        write TEXT NOT NULL,
+        read TEXT NOT NULL,
+        PRIMARY KEY (user, vhost_id, exchange)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

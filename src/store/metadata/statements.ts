@@ -76,6 +76,28 @@ export function prepareStatements(db: Db) {
        FROM permissions p JOIN vhosts v ON v.id = p.vhost_id ORDER BY p.user, v.name`,
     ),
 
+    // policies and topic permissions
+    upsertPolicy: s<[number, string, string, string, number, string]>(
+      `INSERT INTO policies (vhost_id, name, pattern, apply_to, priority, definition) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (vhost_id, name) DO UPDATE SET pattern = excluded.pattern, apply_to = excluded.apply_to,
+         priority = excluded.priority, definition = excluded.definition`,
+    ),
+    deletePolicy: s<[number, string]>('DELETE FROM policies WHERE vhost_id = ? AND name = ?'),
+    allPolicies: s<[], { vhost: string; name: string; pattern: string; apply_to: string; priority: number; definition: string }>(
+      `SELECT v.name AS vhost, p.name, p.pattern, p.apply_to, p.priority, p.definition
+       FROM policies p JOIN vhosts v ON v.id = p.vhost_id ORDER BY v.id, p.name`,
+    ),
+    upsertTopicPermission: s<[string, number, string, string, string]>(
+      `INSERT INTO topic_permissions (user, vhost_id, exchange, write, read) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user, vhost_id, exchange) DO UPDATE SET write = excluded.write, read = excluded.read`,
+    ),
+    deleteTopicPermissions: s<[string, number]>('DELETE FROM topic_permissions WHERE user = ? AND vhost_id = ?'),
+    deleteTopicPermission: s<[string, number, string]>('DELETE FROM topic_permissions WHERE user = ? AND vhost_id = ? AND exchange = ?'),
+    allTopicPermissions: s<[], { user: string; vhost: string; exchange: string; write: string; read: string }>(
+      `SELECT t.user, v.name AS vhost, t.exchange, t.write, t.read
+       FROM topic_permissions t JOIN vhosts v ON v.id = t.vhost_id ORDER BY t.user, v.name, t.exchange`,
+    ),
+
     // node state
     getState: s<[string], { value: string }>('SELECT value FROM node_state WHERE key = ?'),
     setState: s<[string, string]>(
