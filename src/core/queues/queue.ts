@@ -375,10 +375,17 @@ export class Queue implements PagedQueue {
     const ms = this.settings.expires;
     if (ms <= 0 || this.deleted || this.consumers.length > 0) return;
     this.#clearIdleTimer();
+    this.#armIdleTimer(Date.now() + ms);
+  }
+
+  /** setTimeout waits at most ~24.8 days: longer x-expires values re-arm until the deadline. */
+  #armIdleTimer(deadline: number): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = null;
-      if (!this.deleted && this.consumers.length === 0) this.#lifecycle.queueExpired(this);
-    }, ms);
+      if (this.deleted || this.consumers.length > 0) return;
+      if (Date.now() < deadline) this.#armIdleTimer(deadline);
+      else this.#lifecycle.queueExpired(this);
+    }, Math.min(Math.max(0, deadline - Date.now()), MAX_TIMER_MS));
     this.#idleTimer.unref();
   }
 
@@ -490,7 +497,7 @@ export class Queue implements PagedQueue {
       this.#expiryTimer = null;
       this.#expireHead(Date.now());
       this.#scheduleExpiry();
-    }, Math.max(0, head.expiresAt - Date.now()));
+    }, Math.min(Math.max(0, head.expiresAt - Date.now()), MAX_TIMER_MS));
     this.#expiryTimer.unref();
   }
 
@@ -560,6 +567,9 @@ export class Queue implements PagedQueue {
     consumer.session.deliver(consumer, entry);
   }
 }
+
+/** The longest single wait setTimeout accepts (2^31 - 1 ms); longer values fire at once. */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /** The lower of the queue's and the message's TTL wins (RabbitMQ); -1 when neither is set. */
 function effectiveTtl(queueTtl: number, messageTtl: number): number {

@@ -174,3 +174,15 @@ describe('direct reply-to', () => {
     expect(rec.got.map((g) => [g.tag, g.m.body.toString(), g.m.properties.correlationId])).toEqual([['replies', 'resp', '7']]);
   });
 });
+
+describe('timers beyond setTimeout range', () => {
+  it('does not expire a queue or a message early when x-expires / TTL exceed 24.8 days', async () => {
+    const { s, vhost } = setup();
+    const days30 = 30 * 24 * 3600 * 1000;
+    s.declareQueue('long-lived', { arguments: { 'x-expires': days30, 'x-message-ttl': days30 } });
+    s.publish(msg('long-lived', 'kept'), false);
+    await sleep(30);
+    expect(vhost.queues.has('long-lived')).toBe(true);
+    expect(vhost.queues.get('long-lived')!.messageCount).toBe(1);
+  });
+});
