@@ -142,6 +142,10 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.coreConnection = coreConnection;
     coreConnection.onServerClose = (reason) => this.shutdown(reason);
     this.publisher = coreConnection.openSession(this);
+    // how the core (management) closes this connection from the server side: ERROR, then close.
+    // Written through a structural type while the core's `onServerClose` field is landing.
+    (coreConnection as { onServerClose?: ((reason: string) => void) | null }).onServerClose = (reason) =>
+      this.shutdown(reason);
     this.#state = 'open';
     if (this.#loginTimer) clearTimeout(this.#loginTimer);
     this.#heartbeats.start(heartbeat, this, HEARTBEAT_TOLERANCE);
