@@ -36,6 +36,7 @@ export class Core implements ConnectionRegistry {
   readonly defaultVhost: string;
   readonly log: Logger | undefined;
   #storage: Storage | null = null;
+  #dataDir: string | null = null;
   /** vhosts being created (their journal opening), so that two creations do not race */
   readonly #creating = new Map<string, Promise<VHost>>();
 
@@ -114,6 +115,12 @@ export class Core implements ConnectionRegistry {
   async openStorage(dataDir: string, options: PersistenceOptions = {}): Promise<void> {
     if (this.#storage) throw new Error('storage already open');
     this.#storage = await openPersistence(this, dataDir, options, this.log);
+    this.#dataDir = dataDir;
+  }
+
+  /** The data directory while storage is open (null: everything in memory); plugins keep their own files under it. */
+  get dataDir(): string | null {
+    return this.#dataDir;
   }
 
   // ---- definitions changed by operators (management, definitions files): live and saved ----
@@ -232,6 +239,7 @@ export class Core implements ConnectionRegistry {
   async closeStorage(): Promise<void> {
     const storage = this.#storage;
     this.#storage = null;
+    this.#dataDir = null;
     await storage?.close();
     for (const v of this.vhosts.values()) v.persistence = null;
   }
