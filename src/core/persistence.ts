@@ -8,6 +8,8 @@ import type { FieldTable } from '../codec/types.js';
 import type { Core } from './core.js';
 import type { Policy } from './policies.js';
 import type { VHost } from './vhost.js';
+import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js';
+import { STREAM_TYPE, streamSettingsFrom } from './queues/stream-arguments.js';
 
 export interface PersistenceOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
@@ -36,6 +38,13 @@ export interface Storage {
 export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
   const meta = MetadataStore.open(join(dataDir, 'meta.db'));
   const stores = new Map<VHost, { store: FileStore; dir: string }>();
+  // stream logs (issue 7): `streams/<queue id>/`, one store for the node
+  const streams = new StreamStore({
+    dir: join(dataDir, 'streams'),
+    durability: options.durability ?? 'fsync',
+    offsets: meta.streamOffsets,
+    log: (level, message, data) => log?.[level](message, data),
+  });
 
   const openStore = async (vhost: VHost, id: number): Promise<FileStore> => {
     const dir = join(dataDir, 'vhosts', String(id));
@@ -48,7 +57,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
     });
     stores.set(vhost, { store, dir });
-    vhost.persistence = { meta, store };
+    vhost.persistence = { meta, store, streams };
     return store;
   };
 
@@ -56,6 +65,9 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     const { cleanShutdown } = meta.markStarted();
     const defs = meta.loadDefinitions();
     restoreUsers(core, meta, defs);
+    const streamConfigs = new Map<number, StreamConfig>();
+    for (const q of defs.queues) if (q.type === STREAM_TYPE) streamConfigs.set(q.id, streamSettingsFrom(q.arguments).config);
+    await streams.recover(streamConfigs);
     const vhostNames = new Set([core.defaultVhost, ...defs.vhosts.map((v) => v.name)]);
     for (const name of vhostNames) {
       const vhost = core.addVhost(name);
@@ -87,6 +99,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     }
   } catch (e) {
     for (const s of stores.values()) await s.store.close().catch(() => undefined);
+    await streams.close().catch(() => undefined);
     meta.close();
     throw e;
   }
@@ -106,6 +119,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     close: async () => {
       for (const s of stores.values()) await s.store.close();
       stores.clear();
+      await streams.close();
       meta.markCleanShutdown();
       meta.close();
     },

@@ -26,6 +26,8 @@ import type { QueueEntry } from './queues/queue-entry.js';
 import type { VHost, VhostPersistence } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
+import { StreamQueue } from './queues/stream-queue.js';
+import { confirmWhenDurable } from './queues/stream-confirms.js';
 
 let nextSessionId = 1;
 
@@ -187,6 +189,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
         this.#vhost.failureReply(message, 'unroutable', null);
       } else if (outcome === 'rejected') {
         accepted = false;
+      } else if (confirmToken !== undefined && this.#vhost.streamAppends.count > 0) {
+        // appended to streams (and maybe the journal): confirmed once every record is committed (issue 7)
+        const store = this.#vhost.persistence?.store ?? null;
+        if (confirmWhenDurable(store, this.#vhost.lastLsn, this.#vhost.streamAppends, this, confirmToken)) return;
       } else if (confirmToken !== undefined && this.#vhost.lastLsn > 0) {
         // persistent: confirmed once the journal batch holding it is on disk (issue 4)
         const store = (this.#vhost.persistence as VhostPersistence).store;
@@ -227,6 +233,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
     }
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
+    if (q instanceof StreamQueue) q.validateConsumer(c);
     this.#consumers.set(tag, c);
     q.addConsumer(c);
     return tag;

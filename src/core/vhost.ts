@@ -19,11 +19,18 @@ import { decodeProperties, encodeProperties } from '../codec/basic-properties.js
 import { DELAYED_TYPE } from './exchanges/delayed.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
+import type { StreamStore } from '../store/stream/stream-store.js';
+import { StreamAppends } from './queues/stream-confirms.js';
+import { declareStream, restoreStream, type StreamHost } from './queues/stream-declare.js';
+import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream-arguments.js';
+import { StreamQueue } from './queues/stream-queue.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
 export interface VhostPersistence {
   meta: MetadataStore;
   store: MessageStore;
+  /** the node's stream logs (docs/streams.md) */
+  streams?: StreamStore;
 }
 import type { DirectReplyTarget } from './delivery/direct-reply-to.js';
 
@@ -56,6 +63,8 @@ export class VHost implements QueueLifecycle {
   persistence: VhostPersistence | null = null;
   /** LSN of the last persistent message `publish` stored (0 when it stored none) */
   lastLsn = 0;
+  /** stream records the last `publish` appended: its confirm waits for their commit */
+  readonly streamAppends = new StreamAppends();
   /** timers for delayed messages and redelivery back-off */
   readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
@@ -153,11 +162,12 @@ export class VHost implements QueueLifecycle {
       const what = `queue '${name}' in vhost '${this.name}'`;
       assertField(what, 'durable', existing.durable, !!o.durable);
       assertField(what, 'auto_delete', existing.autoDelete, !!o.autoDelete);
-      assertEquivalentArguments(existing.arguments, args, name, this.name);
+      assertEquivalentArguments(existing.arguments, args, name, this.name, existing instanceof StreamQueue ? STREAM_ARGUMENT_KEYS : []);
       // a redeclaration counts as use: it renews the x-expires lease (RabbitMQ docs "Queue TTL")
       existing.touch();
       return existing;
     }
+    if (isStreamArguments(args)) return this.#declareStream(name, o, args);
     validateQueueArguments(args, name, this.name);
     this.#limits?.checkQueue(this.name, name, this.queues.size);
     const q = new Queue(
@@ -175,6 +185,19 @@ export class VHost implements QueueLifecycle {
       q.attachStore(p.store, id, false);
     }
     return q;
+  }
+
+  /** x-queue-type stream: a log-mode queue with its own segment log (docs/streams.md). */
+  #declareStream(name: string, o: QueueDeclareOptions, args: FieldTable): Queue {
+    this.#limits?.checkQueue(this.name, name, this.queues.size);
+    const q = declareStream(this.#streamHost(), name, { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete }, args);
+    this.queues.set(name, q);
+    this.#applyQueuePolicy(q);
+    return q;
+  }
+
+  #streamHost(): StreamHost {
+    return { name: this.name, lifecycle: this, meta: this.persistence?.meta, streams: this.persistence?.streams, appends: this.streamAppends };
   }
 
   /** @returns the number of ready messages the queue held */
@@ -281,6 +304,7 @@ export class VHost implements QueueLifecycle {
    */
   publish(x: Exchange, message: Message): PublishOutcome {
     this.lastLsn = 0;
+    this.streamAppends.clear();
     const queues = this.route(x, message);
     const n = queues.length;
     if (n === 0) return 'unroutable';
@@ -400,6 +424,12 @@ export class VHost implements QueueLifecycle {
   /** Recreate a durable queue with its journal id; its stored messages become its backlog. */
   restoreQueue(id: number, name: string, autoDelete: boolean, args: FieldTable): void {
     if (this.queues.has(name) || !this.persistence) return;
+    if (isStreamArguments(args)) {
+      const stream = restoreStream(this.#streamHost(), id, name, args);
+      if (stream) this.queues.set(name, stream);
+      if (stream) this.#applyQueuePolicy(stream);
+      return;
+    }
     const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
@@ -520,7 +550,7 @@ const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
 
 export type PublishOutcome = 'routed' | 'unroutable' | 'rejected';
 
-const queueType = (q: Queue) => (q.maxPriority > 0 ? 'priority' : 'classic');
+const queueType = (q: Queue) => (q instanceof StreamQueue ? 'stream' : q.maxPriority > 0 ? 'priority' : 'classic');
 
 /** A binding survives a restart when both ends do (RabbitMQ: durable source and destination). */
 function isDurableBinding(b: Binding): boolean {

@@ -33,7 +33,7 @@ const KNOWN_ARGUMENTS: Record<string, Check> = {
   'x-dead-letter-exchange': str,
   'x-dead-letter-routing-key': str,
   'x-single-active-consumer': bool,
-  'x-queue-type': oneOf('classic'),
+  'x-queue-type': oneOf('classic', 'stream'),
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-delivery-limit': nonNegInt,
   'x-redelivery-backoff': (v) => (typeof v === 'string' && parseBackoff(v) !== null ? null : "must be a list of durations such as '1s,10s,1m'"),
@@ -59,8 +59,8 @@ export function maxPriorityOf(args: FieldTable): number {
 }
 
 /** The queue.declare equivalence check (406 on a mismatch of a known argument). */
-export function assertEquivalentArguments(current: FieldTable, received: FieldTable, queue: string, vhost: string): void {
-  for (const key of Object.keys(KNOWN_ARGUMENTS)) {
+export function assertEquivalentArguments(current: FieldTable, received: FieldTable, queue: string, vhost: string, extraKeys: readonly string[] = []): void {
+  for (const key of extraKeys.length === 0 ? Object.keys(KNOWN_ARGUMENTS) : [...Object.keys(KNOWN_ARGUMENTS), ...extraKeys]) {
     const a = unwrap(current[key]);
     const b = unwrap(received[key]);
     if (a === undefined && b === undefined) continue;

@@ -3,6 +3,7 @@ import { openDatabase, type Db } from './db.js';
 import { decodeFieldTable, encodeFieldTable } from './field-codec.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { StreamOffsetStore } from '../stream/offset-store.js';
 
 export interface VhostDefinition {
   id: number;
@@ -101,10 +102,13 @@ export class MetadataStore {
   readonly #db: Db;
   readonly #st: Statements;
   readonly schemaVersion = SCHEMA_VERSION;
+  /** stored offsets of named stream consumers, on this same connection (issue 7) */
+  readonly streamOffsets: StreamOffsetStore;
 
   private constructor(db: Db) {
     this.#db = db;
     this.#st = prepareStatements(db);
+    this.streamOffsets = new StreamOffsetStore(db);
   }
 
   /** Open (creating and migrating) the database at `path` (':memory:' for tests). */

@@ -3,6 +3,8 @@
  * reached in `schema_version`; opening applies the missing ones, each in its own
  * transaction. Never edit a released migration: add the next one.
  */
+import { STREAM_OFFSETS_SQL } from '../stream/offset-store.js';
+
 export interface Migration {
   version: number;
   description: string;
@@ -94,6 +96,11 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (user, vhost_id, exchange)
       ) WITHOUT ROWID;
     `,
+  },
+  {
+    version: 3,
+    description: 'stream consumer offsets (src/store/stream/offset-store.ts)',
+    sql: STREAM_OFFSETS_SQL,
   },
 ];
 

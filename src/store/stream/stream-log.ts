@@ -1,0 +1,407 @@
+import { rm } from 'node:fs/promises';
+import { DurableWaiters, type DurableListener } from '../durable-waiters.js';
+import { RECORD_HEADER_SIZE, sealRecord } from '../format.js';
+import type { Durability } from '../journal.js';
+import { LogHistogram } from '../metrics.js';
+import { FLAG_CHUNK_START, SEGMENT_HEADER_SIZE, streamPrefixBound, writeStreamPrefix, type StreamRecordFields } from './stream-format.js';
+import { StreamSegment, StreamSegmentWriter } from './stream-segment.js';
+import { positionForOffset, positionForTimestamp, type StreamPosition } from './stream-seek.js';
+import { selectRetention, type RetentionLimits } from './retention.js';
+import { newStreamMetrics, type StreamMetrics } from './stream-metrics.js';
+import type { StreamRecoveryReport } from './stream-recovery.js';
+
+export interface StreamLogOptions {
+  dir: string;
+  queueId: number;
+  durability: Durability;
+  /** x-stream-max-segment-size-bytes */
+  maxSegmentSize: number;
+  /** larger records are corruption when scanned */
+  maxRecordSize: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+/** Told after each group commit: records below `committedOffset` are durable and readable. */
+export interface StreamCommitListener {
+  streamCommitted(committedOffset: number): void;
+  /** compaction replaced the segments up to `upToOffset`: cached copies of them are stale */
+  streamCompacted(upToOffset: number): void;
+}
+
+interface PendingGroup {
+  segment: StreamSegment;
+  start: number;
+  bytes: number;
+  buffers: Buffer[];
+  lastOffset: number;
+}
+
+const ARENA_SIZE = 256 * 1024;
+/** small properties and bodies are copied beside the record header: one CRC call and one iovec (docs/store.md decision 2) */
+const INLINE_PROPERTIES = 256;
+const INLINE_BODY = 512;
+
+/**
+ * The log of one stream: its segments, the only writer of its files, and the committed end
+ * readers may read up to.
+ *
+ * Appends are synchronous and return the record's offset; everything appended while no flush
+ * runs goes out as one gather write and one fdatasync (group commit, as the journal), after
+ * which `committedOffset` moves, publisher-confirm waiters are released in offset order and
+ * the listener (the stream queue) dispatches. The first record of each flush is flagged
+ * CHUNK_START (`x-stream-offset: last`). A segment full at `maxSegmentSize` is sealed
+ * (synced, index files written) and a new one begins at the next offset; retention drops
+ * whole sealed segments, oldest first, never the active one.
+ */
+export class StreamLog {
+  readonly options: StreamLogOptions;
+  readonly metrics: StreamMetrics = newStreamMetrics();
+  /** the newest offset a compaction run covered (the dirty part starts after it) */
+  cleanedUpTo = -1;
+  /** what opening the log found (null for a new stream) */
+  recovery: StreamRecoveryReport | null = null;
+  /** oldest first; the last one is the active (appended-to) segment */
+  segments: StreamSegment[];
+  #nextOffset: number;
+  #committedOffset: number;
+  #lastTimestamp = 0;
+  #lastChunk: number;
+  #arena = Buffer.allocUnsafe(ARENA_SIZE);
+  #arenaUsed = 0;
+  #groups: PendingGroup[] = [];
+  #chunkStarted = false;
+  #writer: StreamSegmentWriter | null = null;
+  #flushScheduled = false;
+  #flushing = false;
+  #error: Error | null = null;
+  #closed = false;
+  readonly #waiters = new DurableWaiters(new LogHistogram());
+  #listener: StreamCommitListener | null = null;
+  #onSealed: ((log: StreamLog) => void) | null = null;
+
+  constructor(options: StreamLogOptions, segments: StreamSegment[], nextOffset: number) {
+    this.options = options;
+    this.#nextOffset = this.#committedOffset = nextOffset;
+    this.#lastChunk = nextOffset;
+    for (const s of segments) {
+      if (s.lastTimestamp > this.#lastTimestamp) this.#lastTimestamp = s.lastTimestamp;
+      if (s.lastChunkStart >= 0) this.#lastChunk = s.lastChunkStart;
+    }
+    // every start appends to a new segment, never after a possibly torn tail (STORE.md §3.3)
+    this.segments = [...segments, new StreamSegment(options.dir, nextOffset)];
+  }
+
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+  /** records with a lower offset are durable and readable */
+  get committedOffset(): number {
+    return this.#committedOffset;
+  }
+  /** the oldest offset still in the log (retention and compaction move it) */
+  get firstOffset(): number {
+    for (const s of this.segments) if (s.records > 0) return s.firstOffset;
+    return this.#nextOffset;
+  }
+  /** the first offset of the last committed group commit (`x-stream-offset: last`), or the committed end */
+  get lastChunkStart(): number {
+    return this.#lastChunk;
+  }
+  get active(): StreamSegment {
+    return this.segments[this.segments.length - 1];
+  }
+  get error(): Error | null {
+    return this.#error;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  /** bytes in all segments (retention compares it with x-max-length-bytes) */
+  get diskBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  setListener(listener: StreamCommitListener | null): void {
+    this.#listener = listener;
+  }
+
+  /** Called when a segment was sealed (the store runs retention and maybe the cleaner). */
+  onSealed(cb: (log: StreamLog) => void): void {
+    this.#onSealed = cb;
+  }
+
+  // ---- appends -------------------------------------------------------------------------------
+
+  /**
+   * Append one message. `properties` and `body` are referenced until written, not copied
+   * (large ones), so they must not change. @returns its offset (= `nextOffset` before the call)
+   */
+  append(exchange: string, routingKey: string, properties: Buffer, body: Buffer, key: Buffer | null, flags: number, now: number): number {
+    if (this.#error) throw this.#error;
+    if (this.#closed) throw new Error('stream log is closed');
+    const offset = this.#nextOffset++;
+    // timestamps never go back inside a stream: the time index relies on it
+    const timestamp = now > this.#lastTimestamp ? now : this.#lastTimestamp;
+    this.#lastTimestamp = timestamp;
+    if (!this.#chunkStarted) {
+      flags |= FLAG_CHUNK_START;
+      this.#chunkStarted = true;
+    }
+    const f: StreamRecordFields = { offset, timestamp, flags, key, exchange, routingKey };
+    const inlineProps = properties.length <= INLINE_PROPERTIES;
+    const inlineBody = inlineProps && body.length <= INLINE_BODY;
+    const bound = streamPrefixBound(f) + (inlineProps ? properties.length : 0) + (inlineBody ? body.length : 0);
+    if (this.#arenaUsed + bound > this.#arena.length) {
+      this.#arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bound));
+      this.#arenaUsed = 0;
+    }
+    const arena = this.#arena;
+    const start = this.#arenaUsed;
+    let end = writeStreamPrefix(arena, start, f, properties.length, body.length);
+    if (inlineProps) end += properties.copy(arena, end);
+    if (inlineBody) end += body.copy(arena, end);
+    this.#arenaUsed = end;
+    const head = arena.subarray(start, end);
+    const tail1 = inlineProps ? undefined : properties;
+    const tail2 = inlineBody ? undefined : body;
+    sealRecord(head, tail1, tail2);
+    const length = head.length + (tail1 ? tail1.length : 0) + (tail2 ? tail2.length : 0);
+    const group = this.#place(length, offset);
+    group.buffers.push(head);
+    if (tail1 !== undefined && tail1.length > 0) group.buffers.push(tail1);
+    if (tail2 !== undefined && tail2.length > 0) group.buffers.push(tail2);
+    group.segment.noteRecord(offset, group.start + group.bytes - length, length, timestamp, (flags & FLAG_CHUNK_START) !== 0);
+    this.metrics.records++;
+    this.metrics.userBytes += body.length;
+    this.#schedule();
+    return offset;
+  }
+
+  /** `listener.onDurable(token, …)` once the record at `offset` is committed (in offset order). */
+  whenCommitted(offset: number, listener: DurableListener, token: number): void {
+    this.#waiters.add(offset, listener, token);
+    if (offset < this.#committedOffset || this.#error || this.#closed) setImmediate(() => this.#release());
+  }
+
+  /** Resolves once everything appended so far is committed. */
+  flush(): Promise<void> {
+    if (this.#nextOffset === this.#committedOffset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.whenCommitted(this.#nextOffset - 1, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
+    });
+  }
+
+  /** Start a new segment at the next offset (size or age rollover); no-op when the active one is empty. */
+  rollover(): void {
+    const active = this.active;
+    if (active.records === 0 || this.#closed) return;
+    this.segments.push(new StreamSegment(this.options.dir, this.#nextOffset));
+    this.#schedule();
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------
+
+  /** Where a reader wanting `offset` starts scanning (it skips the records before `offset`). */
+  positionFor(offset: number): StreamPosition {
+    return positionForOffset(this.segments, offset);
+  }
+
+  /** Where a reader wanting the first record at or after `timestamp` (ms) starts scanning. */
+  positionForTimestamp(timestamp: number): StreamPosition {
+    return positionForTimestamp(this.segments, timestamp);
+  }
+
+  /** The segment after `segment` (a reader at its end moves on), or null. */
+  segmentAfter(segment: StreamSegment): StreamSegment | null {
+    const i = this.segments.indexOf(segment);
+    return i >= 0 && i + 1 < this.segments.length ? this.segments[i + 1] : null;
+  }
+
+  // ---- retention ------------------------------------------------------------------------------------
+
+  /**
+   * Drop whole sealed segments, oldest first, while the stream is over `maxBytes` or their
+   * newest record is older than `maxAgeMs` (STORE.md §3.7). Never the active segment.
+   * @returns the segments removed
+   */
+  async applyRetention(limits: RetentionLimits, now: number): Promise<number> {
+    const drop = selectRetention(this.segments, limits, now);
+    if (drop === 0 || this.#closed) return 0;
+    const removed = this.segments.slice(0, drop);
+    this.segments = this.segments.slice(drop);
+    let bytes = 0;
+    for (const s of removed) {
+      s.removed = true;
+      bytes += s.size;
+    }
+    for (const s of removed) await s.unlinkFiles();
+    this.metrics.retentionSegmentsDeleted += removed.length;
+    this.metrics.retentionBytesDeleted += bytes;
+    this.options.log?.('info', 'stream retention removed segments', { queueId: this.options.queueId, segments: removed.length, bytes });
+    return removed.length;
+  }
+
+  /** Replace `inputs` (consecutive sealed segments) by `output` (a compaction swap; see cleaner.ts). */
+  replaceSegments(inputs: StreamSegment[], output: StreamSegment | null): void {
+    const i = this.segments.indexOf(inputs[0]);
+    if (i < 0) throw new Error('compaction inputs are no longer in the log');
+    for (const s of inputs) s.removed = true;
+    this.segments.splice(i, inputs.length, ...(output ? [output] : []));
+    this.#listener?.streamCompacted(inputs[inputs.length - 1].lastOffset);
+  }
+
+  // ---- closing -----------------------------------------------------------------------------------------
+
+  /** Flush, seal the active segment (with its index files, so a clean restart needs no scan), refuse appends. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      while (this.#flushing) await new Promise((r) => setImmediate(r));
+      const w = this.#writer;
+      this.#writer = null;
+      if (w) {
+        await w.close(!this.#error);
+        w.segment.sealed = true;
+        if (!this.#error) await w.segment.writeIndexFiles();
+      }
+      this.#release();
+    }
+  }
+
+  /** The stream was deleted: stop, release waiters, remove its directory. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    for (const s of this.segments) s.removed = true;
+    while (this.#flushing) await new Promise((r) => setImmediate(r));
+    const w = this.#writer;
+    this.#writer = null;
+    if (w) await w.close(false).catch(() => undefined);
+    this.#groups = [];
+    this.#release();
+    await rm(this.options.dir, { recursive: true, force: true });
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  /** Reserve `length` bytes at the append position, rolling over to a new segment when full. */
+  #place(length: number, offset: number): PendingGroup {
+    let segment = this.active;
+    // a record larger than a segment gets a segment of its own
+    if (segment.size + length > this.options.maxSegmentSize && segment.records > 0) {
+      segment = new StreamSegment(this.options.dir, offset);
+      this.segments.push(segment);
+    }
+    let group = this.#groups.length > 0 ? this.#groups[this.#groups.length - 1] : undefined;
+    if (group === undefined || group.segment !== segment) {
+      group = { segment, start: segment.size, bytes: 0, buffers: [], lastOffset: offset };
+      this.#groups.push(group);
+    }
+    group.bytes += length;
+    group.lastOffset = offset;
+    return group;
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#flushing || this.#error) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#startFlush);
+  }
+
+  readonly #startFlush = (): void => {
+    this.#flushScheduled = false;
+    void this.#flushLoop();
+  };
+
+  async #flushLoop(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    const m = this.metrics;
+    try {
+      while (this.#error === null && !this.#closed && (this.#groups.length > 0 || this.#sealDue())) {
+        const groups = this.#groups;
+        this.#groups = [];
+        this.#chunkStarted = false;
+        const chunkStart = this.#committedOffset;
+        let committed = this.#committedOffset;
+        const written: StreamSegment[] = [];
+        for (const g of groups) {
+          const w = await this.#writerFor(g.segment);
+          await w.writeAt(g.buffers, g.start);
+          m.writevCalls++;
+          m.bytesWritten += g.bytes;
+          committed = g.lastOffset + 1;
+          written.push(g.segment);
+        }
+        if (groups.length > 0) {
+          if (this.options.durability === 'fsync' && this.#writer) {
+            await this.#writer.datasync();
+            m.fsyncs++;
+          }
+          for (let i = 0; i < groups.length; i++) groups[i].segment.readableEnd = groups[i].start + groups[i].bytes;
+          m.flushes++;
+          this.#committedOffset = committed;
+          this.#lastChunk = chunkStart;
+          this.#release();
+          this.#listener?.streamCommitted(committed);
+        }
+        if (this.#sealDue()) await this.#sealWriter();
+      }
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** the open file is not the active segment and nothing more is pending for it */
+  #sealDue(): boolean {
+    const w = this.#writer;
+    return w !== null && w.segment !== this.active && (this.#groups.length === 0 || this.#groups[0].segment !== w.segment);
+  }
+
+  async #writerFor(segment: StreamSegment): Promise<StreamSegmentWriter> {
+    const w = this.#writer;
+    if (w && w.segment === segment) return w;
+    if (w) await this.#sealWriter();
+    this.#writer = await StreamSegmentWriter.create(segment, this.options.queueId);
+    this.metrics.segmentsCreated++;
+    return this.#writer;
+  }
+
+  async #sealWriter(): Promise<void> {
+    const w = this.#writer as StreamSegmentWriter;
+    this.#writer = null;
+    // Always synced, in both modes: a segment may be sealed in the middle of a batch (the next
+    // group goes to the new segment) before that batch's fdatasync, which covers only the new
+    // file; and retention, the cleaner and recovery trust sealed files. Everything appended to
+    // it is written by now (later appends go to the newer segment).
+    await w.close(true);
+    this.metrics.fsyncs++;
+    const s = w.segment;
+    s.readableEnd = s.size;
+    s.sealed = true;
+    await s.writeIndexFiles();
+    this.#onSealed?.(this);
+  }
+
+  #release(): void {
+    const error = this.#error;
+    this.#waiters.release(this.#committedOffset - 1, error);
+    if (this.#closed && !error) this.#waiters.release(Number.MAX_SAFE_INTEGER, null);
+  }
+
+  #fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.metrics.writeErrors++;
+    this.options.log?.('error', 'stream write failed: the stream is read-only', { queueId: this.options.queueId, error: error.message });
+    this.#release();
+  }
+}
+
+export { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE };

@@ -1,0 +1,213 @@
+import { mkdir, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeSegmentHeader } from '../format.js';
+import { SegmentFileReader, fsyncDirectory } from '../segment.js';
+import {
+  STREAM_MAGIC,
+  STREAM_SEGMENT_SUFFIX,
+  SEGMENT_HEADER_SIZE,
+  StreamRecordView,
+  decodeOffsetIndexHeader,
+  offsetIndexName,
+  parseStreamFileName,
+  readStreamRecord,
+  streamSegmentName,
+  timeIndexName,
+  FLAG_CHUNK_START,
+} from './stream-format.js';
+import { StreamSegment } from './stream-segment.js';
+import { StreamLog, type StreamLogOptions } from './stream-log.js';
+
+/** What opening a stream found and did (logged, and kept on the log for tests and operators). */
+export interface StreamRecoveryReport {
+  segments: number;
+  /** segments whose index files were missing or stale, so they were scanned */
+  scanned: number;
+  /** torn tail cut from the last segment */
+  truncatedBytes: number;
+  /** unreadable bytes at the end of an older segment (bit rot): reported, not read */
+  damaged: { base: number; offset: number; bytes: number; reason: string }[];
+  removedFiles: string[];
+  /** interrupted compaction swaps finished (or undone) */
+  swapsCompleted: number;
+  millis: number;
+}
+
+/**
+ * Open a stream's directory: finish or undo an interrupted compaction swap, load each sealed
+ * segment from its index files when they describe it exactly, otherwise scan it (verifying
+ * every checksum) and rewrite them; cut a torn tail off the last segment (point-in-time, as
+ * the journal), drop a header-only last segment (a crash while creating it), set aside a
+ * segment with a bad header, ignore names that are not ours. Appends then go to a new segment.
+ */
+export async function openStreamLog(options: StreamLogOptions): Promise<StreamLog> {
+  const t0 = performance.now();
+  const report: StreamRecoveryReport = { segments: 0, scanned: 0, truncatedBytes: 0, damaged: [], removedFiles: [], swapsCompleted: 0, millis: 0 };
+  const dir = options.dir;
+  await mkdir(dir, { recursive: true });
+  let names = await readdir(dir);
+  if (await recoverSwaps(dir, names, report)) names = await readdir(dir);
+  for (const n of names) {
+    if (n.endsWith('.tmp')) {
+      await unlink(join(dir, n)).catch(() => undefined);
+      report.removedFiles.push(n);
+    }
+  }
+  const bases = names
+    .map((n) => parseStreamFileName(n, STREAM_SEGMENT_SUFFIX))
+    .filter((b) => b >= 0)
+    .sort((a, b) => a - b);
+  const segments: StreamSegment[] = [];
+  const reader = new SegmentFileReader();
+  for (let i = 0; i < bases.length; i++) {
+    const last = i === bases.length - 1;
+    const s = new StreamSegment(dir, bases[i]);
+    const path = s.path;
+    const size = (await stat(path)).size;
+    // index files are written only when a segment is sealed (synced), so they may be trusted
+    // for the last segment too, when they describe exactly its size (a clean stop)
+    if (await loadIndexFiles(s, size)) {
+      s.sealed = true;
+      segments.push(s);
+      continue;
+    }
+    const buf = await reader.read(path);
+    const header = decodeSegmentHeader(buf, STREAM_MAGIC);
+    if (typeof header === 'string' || header.segment !== s.base || header.journalId !== options.queueId) {
+      if (last && buf.length <= SEGMENT_HEADER_SIZE) {
+        await removeSegmentFiles(dir, s.base, report);
+        continue;
+      }
+      await rename(path, `${path}.corrupt`);
+      report.damaged.push({ base: s.base, offset: 0, bytes: buf.length, reason: typeof header === 'string' ? header : 'header names another stream' });
+      continue;
+    }
+    report.scanned++;
+    const end = scanInto(s, buf, options.maxRecordSize, report, last);
+    if (end < buf.length && last) {
+      // point-in-time: everything after the first bad record of the last segment was never committed
+      await truncate(path, end);
+      report.truncatedBytes += buf.length - end;
+    }
+    s.size = s.readableEnd = end;
+    if (s.records === 0) {
+      await removeSegmentFiles(dir, s.base, report);
+      continue;
+    }
+    s.sealed = true;
+    await s.writeIndexFiles();
+    segments.push(s);
+  }
+  if (report.truncatedBytes > 0 || report.removedFiles.length > 0) await fsyncDirectory(dir);
+  let next = 0;
+  for (const s of segments) next = Math.max(next, s.lastOffset + 1, s.base);
+  report.segments = segments.length;
+  report.millis = Math.round(performance.now() - t0);
+  const log = new StreamLog(options, segments, next);
+  log.recovery = report;
+  if (report.truncatedBytes > 0 || report.damaged.length > 0 || report.swapsCompleted > 0) {
+    options.log?.('warn', 'stream recovered with repairs', { queueId: options.queueId, ...report });
+  }
+  return log;
+}
+
+/** Load a sealed segment's summary and sparse index from `.wi`/`.wt` if they describe exactly `size` bytes. */
+async function loadIndexFiles(s: StreamSegment, size: number): Promise<boolean> {
+  try {
+    const wi = await readFile(join(s.dir, offsetIndexName(s.base)));
+    const wt = await readFile(join(s.dir, timeIndexName(s.base)));
+    const summary = decodeOffsetIndexHeader(wi);
+    if (!summary || summary.base !== s.base || summary.dataEnd !== size || summary.records === 0) return false;
+    if (!s.index.load(wi, wt)) return false;
+    s.applySummary(summary);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Walk the records of a whole segment into `s` (index, summary). @returns the end of the last good record */
+function scanInto(s: StreamSegment, buf: Buffer, maxRecordSize: number, report: StreamRecoveryReport, last: boolean): number {
+  const view = new StreamRecordView();
+  let at = SEGMENT_HEADER_SIZE;
+  let prevOffset = -1;
+  while (at < buf.length) {
+    const problem = readStreamRecord(buf, at, buf.length, maxRecordSize, view);
+    if (problem === 'skip') {
+      at += 12 + buf.readUInt32LE(at + 4);
+      continue;
+    }
+    const reason = problem === 'partial' ? 'torn record' : problem ?? (view.offset <= prevOffset ? 'offset out of order' : null);
+    if (reason !== null) {
+      if (!last) report.damaged.push({ base: s.base, offset: at, bytes: buf.length - at, reason });
+      return at;
+    }
+    s.noteRecord(view.offset, at, view.end - at, view.timestamp, (view.flags & FLAG_CHUNK_START) !== 0);
+    prevOffset = view.offset;
+    at = view.end;
+  }
+  return at;
+}
+
+async function removeSegmentFiles(dir: string, base: number, report: StreamRecoveryReport): Promise<void> {
+  for (const n of [streamSegmentName(base), offsetIndexName(base), timeIndexName(base)]) {
+    try {
+      await unlink(join(dir, n));
+      report.removedFiles.push(n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+/**
+ * Finish or undo compaction swaps a stop interrupted (the protocol is in cleaner-worker.ts):
+ * - `.ws.cleaned` present: the swap never committed — delete it and its `.swapinfo`;
+ * - `.ws.swap` present: committed — delete the inputs, rename it to `.ws`;
+ * - `.swapinfo` alone: the rename happened — delete any input left, except the output.
+ * @returns whether anything was done
+ */
+export async function recoverSwaps(dir: string, names: string[], report: StreamRecoveryReport): Promise<boolean> {
+  const present = new Set(names);
+  let changed = false;
+  for (const n of names) {
+    if (!n.endsWith('.swapinfo')) continue;
+    const base = Number(n.slice(0, 20));
+    const cleaned = `${streamSegmentName(base)}.cleaned`;
+    const swap = `${streamSegmentName(base)}.swap`;
+    changed = true;
+    report.swapsCompleted++;
+    if (present.has(cleaned)) {
+      await unlink(join(dir, cleaned)).catch(() => undefined);
+      await unlink(join(dir, n));
+      continue;
+    }
+    let info: { inputs: number[]; output: number | null };
+    try {
+      info = JSON.parse(await readFile(join(dir, n), 'utf8')) as typeof info;
+    } catch {
+      // a torn swapinfo means the worker died before renaming anything: nothing committed
+      await unlink(join(dir, n));
+      continue;
+    }
+    const hasSwap = present.has(swap);
+    for (const b of info.inputs) {
+      if (b === info.output && !hasSwap) continue;
+      for (const f of [streamSegmentName(b), offsetIndexName(b), timeIndexName(b)]) await unlink(join(dir, f)).catch(() => undefined);
+    }
+    await fsyncDirectory(dir);
+    if (hasSwap) {
+      await rename(join(dir, swap), join(dir, streamSegmentName(base)));
+      await fsyncDirectory(dir);
+    }
+    await unlink(join(dir, n));
+  }
+  for (const n of names) {
+    // a `.cleaned` without its swapinfo: the worker died before committing
+    if (n.endsWith('.ws.cleaned') && !present.has(`${n.slice(0, 20)}.swapinfo`)) {
+      await unlink(join(dir, n)).catch(() => undefined);
+      changed = true;
+    }
+  }
+  return changed;
+}

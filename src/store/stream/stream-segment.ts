@@ -1,0 +1,192 @@
+import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeSegmentHeader } from '../format.js';
+import { fsyncDirectory } from '../segment.js';
+import {
+  SEGMENT_HEADER_SIZE,
+  STREAM_MAGIC,
+  offsetIndexName,
+  streamSegmentName,
+  timeIndexName,
+  type SegmentSummary,
+} from './stream-format.js';
+import { SparseIndex } from './stream-index.js';
+
+/** Linux IOV_MAX: one writev call takes at most this many buffers. */
+const IOV_MAX = 1024;
+
+/**
+ * One segment of a stream as the log knows it in memory: where its records are, what
+ * offsets and times they cover, and its sparse index. Readers hold a reference while they
+ * read it; `removed` tells them retention or a compaction swap took it away (they re-seek by
+ * offset then — a path may now name a different file).
+ */
+export class StreamSegment {
+  readonly base: number;
+  readonly dir: string;
+  index: SparseIndex;
+  firstOffset = -1;
+  lastOffset = -1;
+  firstTimestamp = 0;
+  lastTimestamp = 0;
+  records = 0;
+  /** offset of the first record of the last group commit in this segment, or -1 */
+  lastChunkStart = -1;
+  /** bytes placed (header included): the append position */
+  size = SEGMENT_HEADER_SIZE;
+  /** bytes readers may read: written, and synced in fsync mode (never past it: osiris#73) */
+  readableEnd = SEGMENT_HEADER_SIZE;
+  /** nothing more will be appended */
+  sealed = false;
+  /** gone (retention, compaction swap, stream deleted) */
+  removed = false;
+  /**
+   * While a compaction swap completes, the file is still at `<base>.ws.swap` and `path` may
+   * name the old input: readers try this first (cleaner.ts).
+   */
+  pendingPath: string | null = null;
+
+  constructor(dir: string, base: number) {
+    this.dir = dir;
+    this.base = base;
+    this.index = new SparseIndex(base);
+  }
+
+  get path(): string {
+    return join(this.dir, streamSegmentName(this.base));
+  }
+
+  /** Record an appended (or scanned) record. */
+  noteRecord(offset: number, position: number, length: number, timestamp: number, chunkStart: boolean): void {
+    if (this.records === 0) {
+      this.firstOffset = offset;
+      this.firstTimestamp = timestamp;
+    }
+    this.records++;
+    this.lastOffset = offset;
+    this.lastTimestamp = timestamp;
+    if (chunkStart) this.lastChunkStart = offset;
+    this.index.note(offset, position, timestamp);
+    this.size = position + length;
+  }
+
+  summary(): SegmentSummary {
+    return {
+      base: this.base,
+      firstOffset: this.firstOffset,
+      lastOffset: this.lastOffset,
+      firstTimestamp: this.firstTimestamp,
+      lastTimestamp: this.lastTimestamp,
+      records: this.records,
+      dataEnd: this.readableEnd,
+      lastChunkStart: this.lastChunkStart,
+    };
+  }
+
+  applySummary(s: SegmentSummary): void {
+    this.firstOffset = s.firstOffset;
+    this.lastOffset = s.lastOffset;
+    this.firstTimestamp = s.firstTimestamp;
+    this.lastTimestamp = s.lastTimestamp;
+    this.records = s.records;
+    this.lastChunkStart = s.lastChunkStart;
+    this.size = this.readableEnd = s.dataEnd;
+  }
+
+  /**
+   * Write the `.wi` and `.wt` files of a sealed segment (temp file + rename). They are
+   * caches: not synced — a lost or stale one is rebuilt by a scan at the next start.
+   */
+  async writeIndexFiles(): Promise<void> {
+    const wi = join(this.dir, offsetIndexName(this.base));
+    const wt = join(this.dir, timeIndexName(this.base));
+    await writeFile(`${wt}.tmp`, this.index.encodeTimeFile());
+    await rename(`${wt}.tmp`, wt);
+    await writeFile(`${wi}.tmp`, this.index.encodeOffsetFile(this.summary()));
+    await rename(`${wi}.tmp`, wi);
+  }
+
+  /** Unlink the segment and its index files (readers with the file open keep reading it). */
+  async unlinkFiles(): Promise<void> {
+    for (const name of [streamSegmentName(this.base), offsetIndexName(this.base), timeIndexName(this.base)]) {
+      await unlink(join(this.dir, name)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+    }
+  }
+}
+
+/** The write handle of a stream's active segment: gather writes, fdatasync, close. */
+export class StreamSegmentWriter {
+  readonly segment: StreamSegment;
+  #fh: FileHandle | null;
+
+  private constructor(segment: StreamSegment, fh: FileHandle) {
+    this.segment = segment;
+    this.#fh = fh;
+  }
+
+  /**
+   * Create the file (exclusive: an existing name means a numbering bug), write its header and
+   * fsync the directory so the name survives a power loss (STORE.md §3.3).
+   */
+  static async create(segment: StreamSegment, queueId: number): Promise<StreamSegmentWriter> {
+    const fh = await open(segment.path, 'wx');
+    try {
+      const header = encodeSegmentHeader({ segment: segment.base, createdAt: Date.now(), journalId: queueId }, STREAM_MAGIC);
+      await writeFully(fh, [header], 0);
+      await fsyncDirectory(segment.dir);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+    return new StreamSegmentWriter(segment, fh);
+  }
+
+  async writeAt(buffers: Buffer[], position: number): Promise<void> {
+    await writeFully(this.#handle(), buffers, position);
+  }
+
+  async datasync(): Promise<void> {
+    await this.#handle().datasync();
+  }
+
+  async close(sync: boolean): Promise<void> {
+    const fh = this.#handle();
+    this.#fh = null;
+    try {
+      if (sync) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  #handle(): FileHandle {
+    if (!this.#fh) throw new Error(`stream segment ${this.segment.base} is closed`);
+    return this.#fh;
+  }
+}
+
+/** Write `buffers` back to back at `position`, over IOV_MAX batches and partial writes. */
+async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let i = 0;
+  let pos = position;
+  let carry: Buffer | null = null;
+  while (i < buffers.length || carry !== null) {
+    const batch: Buffer[] = [];
+    if (carry !== null) batch.push(carry);
+    carry = null;
+    while (batch.length < IOV_MAX && i < buffers.length) batch.push(buffers[i++]);
+    let expected = 0;
+    for (const b of batch) expected += b.length;
+    const { bytesWritten } = await fh.writev(batch, pos);
+    pos += bytesWritten;
+    if (bytesWritten === expected) continue;
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    let done = bytesWritten;
+    let k = 0;
+    while (done >= batch[k].length) done -= batch[k++].length;
+    carry = batch[k].subarray(done);
+    i -= batch.length - k - 1;
+  }
+}
