@@ -13,6 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Core } from './core/core.js';
+import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
@@ -110,6 +111,7 @@ export class Broker {
     });
     this.#core = core;
     await core.openStorage(config.dataDir, config.store);
+    if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
@@ -212,6 +214,23 @@ export class Broker {
   }
 }
 
+/**
+ * The `load_definitions` file, applied over what the data directory holds (RabbitMQ's
+ * `load_definitions`): what it cannot apply is logged and skipped; an unreadable file stops
+ * the start (with storage closed), as a bad configuration does.
+ */
+async function loadDefinitions(core: Core, path: string, log: Logger): Promise<void> {
+  try {
+    const report = await importDefinitionsFile(core, path);
+    for (const w of report.warnings) log.warn('definitions: item skipped', { file: path, detail: w });
+    const { warnings, ...counts } = report;
+    log.info('definitions loaded', { file: path, ...counts, skipped: warnings.length });
+  } catch (e) {
+    core.shutdown();
+    await core.closeStorage();
+    throw e;
+  }
+}
 
 /**
  * Which plugins an embedded broker starts by default. When the options configure at least

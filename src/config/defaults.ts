@@ -103,6 +103,12 @@ export const BROKER_KEYS = {
     doc: 'How long a publish may be held by an alarm before it fails explicitly (AMQP basic.nack or close, MQTT 5 reason 0x97, STOMP ERROR); 0 holds it until the alarm clears, as RabbitMQ does.',
     env: 'WARREN_ALARMS_PUBLISH_DEADLINE',
   },
+  load_definitions: {
+    type: 'string',
+    default: '',
+    doc: 'A definitions file (RabbitMQ\'s JSON format: users, vhosts, permissions, policies, exchanges, queues, bindings) imported at every start, after the data directory is opened; empty for none.',
+    env: 'WARREN_LOAD_DEFINITIONS',
+  },
   shutdown_timeout: {
     type: 'duration',
     default: '10s',

@@ -43,6 +43,8 @@ export interface ResolvedConfig {
   defaultVhost: string;
   loopbackUsers: string[];
   shutdownTimeoutMs: number;
+  /** definitions file imported at start (absolute), or '' */
+  loadDefinitions: string;
   store: { durability: 'fsync' | 'write'; segmentSize: number };
   alarms: { memoryHighWatermark: number; diskFreeLimit: number; publishDeadlineMs: number };
   /** by plugin name */
@@ -212,6 +214,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     defaultVhost: get('default_vhost') as string,
     loopbackUsers: get('loopback_users') as string[],
     shutdownTimeoutMs: get('shutdown_timeout') as number,
+    loadDefinitions: (get('load_definitions') as string) === '' ? '' : resolve(cwd, get('load_definitions') as string),
     store: { durability: get('store.durability') as 'fsync' | 'write', segmentSize: get('store.segment_size') as number },
     alarms: {
       memoryHighWatermark: (get('alarms.memory_high_watermark_bytes') as number) || (get('alarms.memory_high_watermark_percent') as number) / 100,

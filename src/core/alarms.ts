@@ -52,6 +52,11 @@ export class Alarms {
     return this.#active.has('memory') ? 'low on memory' : 'low on disk';
   }
 
+  /** the directory whose file system the disk alarm watches (null: no disk check) */
+  get dataDir(): string | null {
+    return this.#dataDir;
+  }
+
   get memoryLimitBytes(): number {
     const w = this.settings.memoryHighWatermark;
     return w <= 1 ? Math.floor(totalmem() * w) : w;
