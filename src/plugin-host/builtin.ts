@@ -13,5 +13,5 @@ export const BUILTIN_PLUGINS: PluginTable = {
   amqp: () => import('../../plugins/amqp/index.js'),
   mqtt: () => import('../../plugins/mqtt/index.js'),
   stomp: () => import('../../plugins/stomp/index.js'),
-  // management: when it lands
+  management: () => import('../../plugins/management/index.js'),
 };

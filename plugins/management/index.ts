@@ -1,0 +1,64 @@
+/**
+ * The management plugin: RabbitMQ's management HTTP API (paths and JSON shapes), a web UI,
+ * Prometheus metrics at /metrics, on one HTTP listener (15672). See README.md.
+ */
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import { packageInfo } from './package-root.js';
+import { Router } from './router.js';
+import { bindingRoutes } from './routes/bindings.js';
+import { connectionRoutes } from './routes/connections.js';
+import { definitionRoutes } from './routes/definitions.js';
+import { exchangeRoutes } from './routes/exchanges.js';
+import { overviewRoutes } from './routes/overview.js';
+import { policyRoutes } from './routes/policies.js';
+import { queueRoutes } from './routes/queues.js';
+import { userRoutes } from './routes/users.js';
+import { vhostRoutes } from './routes/vhosts.js';
+import { Sampler } from './sampler.js';
+import { ManagementServer } from './server.js';
+import { nodeNameOf, type ManagementServices } from './services.js';
+import { MANAGEMENT_CONFIG_SCHEMA, settingsFrom } from './settings.js';
+
+export function createRouter(): Router {
+  const router = new Router();
+  // literal paths before parameterised ones that look alike (users/without-permissions)
+  for (const routes of [overviewRoutes, connectionRoutes, userRoutes, vhostRoutes, exchangeRoutes, queueRoutes, bindingRoutes, policyRoutes, definitionRoutes]) {
+    router.add(routes);
+  }
+  return router;
+}
+
+const manifest: PluginManifest = {
+  name: 'management',
+  version: '0.1.0',
+  configSection: 'management',
+  configSchema: MANAGEMENT_CONFIG_SCHEMA,
+  enabledByDefault: true,
+  async start(ctx): Promise<RunningPlugin> {
+    const settings = settingsFrom(ctx.config);
+    const sampler = new Sampler(ctx.core, settings.sampleIntervalMs);
+    const services: ManagementServices = {
+      core: ctx.core,
+      settings,
+      sampler,
+      log: ctx.log,
+      version: packageInfo().version,
+      nodeName: nodeNameOf(),
+      startedAt: Date.now(),
+      listener: null,
+    };
+    const server = new ManagementServer(services, createRouter());
+    services.listener = await server.listen();
+    sampler.start();
+    ctx.log.info('management listener started', services.listener);
+    return {
+      addresses: () => (services.listener ? [{ name: 'management', ...services.listener }] : []),
+      stop: async () => {
+        sampler.stop();
+        await server.stop();
+      },
+    };
+  },
+};
+
+export default manifest;

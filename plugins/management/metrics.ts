@@ -1,0 +1,165 @@
+/**
+ * GET /metrics in the Prometheus text exposition format (version 0.0.4,
+ * https://prometheus.io/docs/instrumenting/exposition_formats/): per-queue depth, counters,
+ * rates and consumers; connections per protocol; the message store's counters per vhost
+ * (`vhost.persistence.store.metrics()`); process memory, CPU and event-loop lag. Names are
+ * `warren_*`; counters end in `_total`, as the format's conventions ask.
+ */
+import { cpuUsage, memoryUsage } from 'node:process';
+import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/store/metrics.js';
+import { queueType, protocolLabel } from './format.js';
+import { RATE_KEYS } from './sampler.js';
+import type { ManagementServices } from './services.js';
+import { MANAGEMENT_PROTOCOL } from './user-session.js';
+
+type Labels = Record<string, string>;
+
+/** Collects samples family by family; each family's HELP and TYPE lines come once, before its samples. */
+class Exposition {
+  readonly #families = new Map<string, { help: string; type: string; lines: string[] }>();
+
+  add(name: string, type: 'gauge' | 'counter' | 'summary' | 'untyped', help: string, labels: Labels, value: number, suffix = ''): void {
+    let f = this.#families.get(name);
+    if (!f) this.#families.set(name, (f = { help, type, lines: [] }));
+    f.lines.push(`${name}${suffix}${formatLabels(labels)} ${formatValue(value)}`);
+  }
+
+  /** A summary from a histogram snapshot: quantiles, _sum and _count. */
+  summary(name: string, help: string, labels: Labels, h: HistogramSummary, scale = 1): void {
+    for (const [q, v] of [['0.5', h.p50], ['0.9', h.p90], ['0.99', h.p99]] as const) this.add(name, 'summary', help, { ...labels, quantile: q }, v * scale);
+    this.add(name, 'summary', help, labels, h.sum * scale, '_sum');
+    this.add(name, 'summary', help, labels, h.count, '_count');
+  }
+
+  text(): string {
+    const out: string[] = [];
+    for (const [name, f] of this.#families) {
+      out.push(`# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${f.type}`, ...f.lines);
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+function formatLabels(labels: Labels): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+const COUNTER_HELP: Record<string, string> = {
+  publish: 'Messages enqueued',
+  deliver_get: 'Messages delivered to consumers or fetched with get',
+  ack: 'Deliveries acknowledged',
+  redeliver: 'Messages requeued for redelivery',
+  expire: 'Messages that expired (TTL)',
+  dead_letter: 'Messages dead-lettered from the queue',
+  drop: 'Messages dropped or refused by a length limit',
+};
+
+export function renderMetrics(s: ManagementServices): string {
+  const e = new Exposition();
+  const core = s.core;
+
+  for (const v of core.vhosts.values()) {
+    e.add('warren_vhost_queues', 'gauge', 'Queues in the vhost', { vhost: v.name }, v.queues.size);
+    e.add('warren_vhost_exchanges', 'gauge', 'Exchanges in the vhost', { vhost: v.name }, v.exchanges.size);
+    for (const q of v.queues.values()) {
+      const l = { vhost: v.name, queue: q.name, type: queueType(q) };
+      e.add('warren_queue_messages_ready', 'gauge', 'Messages ready for delivery', l, q.messageCount);
+      e.add('warren_queue_messages_unacked', 'gauge', 'Messages delivered and not yet acknowledged', l, q.unackedCount);
+      e.add('warren_queue_messages', 'gauge', 'Messages ready and unacknowledged', l, q.messageCount + q.unackedCount);
+      e.add('warren_queue_messages_ready_bytes', 'gauge', 'Body bytes of ready messages', l, q.readyBytes);
+      e.add('warren_queue_messages_paged_out', 'gauge', 'Ready messages held only in the store, not in memory', l, q.pagedCount);
+      e.add('warren_queue_consumers', 'gauge', 'Consumers of the queue', l, q.consumerCount);
+      const sample = s.sampler.queue(q);
+      for (const k of RATE_KEYS) {
+        e.add(`warren_queue_${k}_total`, 'counter', COUNTER_HELP[k]!, l, sample.counters[k]);
+        e.add(`warren_queue_${k}_rate`, 'gauge', `${COUNTER_HELP[k]!} per second, over the last sample interval`, l, sample.rates[k]);
+      }
+    }
+    const store = v.persistence?.store;
+    if (store) storeMetrics(e, v.name, store.metrics());
+  }
+
+  const byProtocol = new Map<string, { connections: number; channels: number }>();
+  for (const c of core.connections.values()) {
+    if (c.info.protocol === MANAGEMENT_PROTOCOL) continue;
+    const family = protocolLabel(c.info.protocol).split(' ')[0]!.toLowerCase();
+    const key = `${family}\u0000${c.info.protocol}`;
+    const entry = byProtocol.get(key) ?? { connections: 0, channels: 0 };
+    entry.connections++;
+    entry.channels += c.sessions.size;
+    byProtocol.set(key, entry);
+  }
+  // every front-end protocol appears, even with no connection, so dashboards show a 0
+  for (const family of ['amqp', 'mqtt', 'stomp']) {
+    if (![...byProtocol.keys()].some((k) => k.startsWith(`${family}\u0000`))) byProtocol.set(`${family}\u0000`, { connections: 0, channels: 0 });
+  }
+  for (const [key, n] of byProtocol) {
+    const [family, version] = key.split('\u0000') as [string, string];
+    const l = { protocol: family, version: version === '' ? '' : version.slice(family.length + 1) };
+    e.add('warren_connections', 'gauge', 'Open client connections, by protocol', l, n.connections);
+    e.add('warren_channels', 'gauge', 'Open channels (sessions), by protocol', l, n.channels);
+  }
+
+  for (const k of RATE_KEYS) e.add(`warren_node_${k}_total`, 'counter', `${COUNTER_HELP[k]!}, every queue of the node`, {}, s.sampler.node.counters[k]);
+  for (const kind of ['memory', 'disk'] as const) {
+    e.add('warren_alarm', 'gauge', 'Resource alarm in effect (1) or not (0)', { resource: kind }, core.alarms.active.includes(kind) ? 1 : 0);
+  }
+  e.add('warren_memory_limit_bytes', 'gauge', 'RSS above which the memory alarm goes off', {}, core.alarms.memoryLimitBytes);
+
+  const mem = memoryUsage();
+  e.add('warren_process_resident_memory_bytes', 'gauge', 'Resident set size of the broker process', {}, mem.rss);
+  e.add('warren_process_heap_used_bytes', 'gauge', 'V8 heap in use', {}, mem.heapUsed);
+  e.add('warren_process_heap_total_bytes', 'gauge', 'V8 heap reserved', {}, mem.heapTotal);
+  e.add('warren_process_external_memory_bytes', 'gauge', 'Memory of Buffers and other objects outside the V8 heap', {}, mem.external + mem.arrayBuffers);
+  const cpu = cpuUsage();
+  e.add('warren_process_cpu_seconds_total', 'counter', 'User and system CPU time of the broker process', {}, (cpu.user + cpu.system) / 1e6);
+  e.add('warren_process_start_time_seconds', 'gauge', 'When the management plugin started, in seconds since the epoch', {}, Math.floor(s.startedAt / 1000));
+  const lag = s.sampler.lag;
+  for (const [q, v] of [['0.5', lag.p50Seconds], ['0.99', lag.p99Seconds]] as const) {
+    e.add('warren_event_loop_lag_seconds', 'summary', 'Event-loop delay over the last sample interval', { quantile: q }, v);
+  }
+  e.add('warren_event_loop_lag_max_seconds', 'gauge', 'Longest event-loop delay over the last sample interval', {}, lag.maxSeconds);
+  e.add('warren_event_loop_lag_mean_seconds', 'gauge', 'Mean event-loop delay over the last sample interval', {}, lag.meanSeconds);
+  return e.text();
+}
+
+function storeMetrics(e: Exposition, vhost: string, m: StoreMetricsSnapshot): void {
+  const l = { vhost };
+  e.add('warren_store_journal_bytes_written_total', 'counter', 'Bytes appended to the message journal (copy-forward included)', l, m.journalBytesWritten);
+  e.add('warren_store_user_payload_bytes_total', 'counter', 'Properties and body bytes accepted from publishers', l, m.userPayloadBytes);
+  for (const [kind, n] of Object.entries(m.records)) e.add('warren_store_records_total', 'counter', 'Journal records written, by kind', { ...l, kind }, n);
+  e.add('warren_store_flushes_total', 'counter', 'Group commits (one gather write and one sync each)', l, m.flushes);
+  e.add('warren_store_fsyncs_total', 'counter', 'fdatasync calls', l, m.fsyncs);
+  e.summary('warren_store_fsync_seconds', 'Latency of fdatasync', l, m.fsyncMicros, 1e-6);
+  e.summary('warren_store_commit_seconds', 'From append to durable: what the store adds to a confirm', l, m.commitMicros, 1e-6);
+  e.summary('warren_store_batch_records', 'Records per group commit', l, m.batchRecords);
+  e.add('warren_store_write_errors_total', 'counter', 'Failed journal writes', l, m.writeErrors);
+  e.add('warren_store_segments', 'gauge', 'Journal segment files', l, m.segments);
+  e.add('warren_store_segments_deleted_total', 'counter', 'Segments reclaimed whole', l, m.segmentsDeleted);
+  e.add('warren_store_disk_bytes', 'gauge', 'Bytes of the journal on disk', l, m.diskBytes);
+  e.add('warren_store_live_bytes', 'gauge', 'Journal bytes still needed', l, m.liveBytes);
+  e.add('warren_store_garbage_bytes', 'gauge', 'Journal bytes no longer needed, not yet reclaimed', l, m.garbageBytes);
+  e.add('warren_store_compaction_debt_bytes', 'gauge', 'Garbage the compactor would take now', l, m.compactionDebtBytes);
+  e.add('warren_store_compaction_runs_total', 'counter', 'Compaction runs', l, m.compaction.runs);
+  e.add('warren_store_compaction_bytes_written_total', 'counter', 'Bytes copied forward by compaction', l, m.compaction.bytesWritten);
+  e.add('warren_store_write_amplification', 'gauge', 'Journal bytes written per user payload byte', l, m.writeAmplification);
+  e.add('warren_store_space_amplification', 'gauge', 'Disk bytes per live byte', l, m.spaceAmplification);
+  e.add('warren_store_messages_on_disk', 'gauge', 'Live entries over all durable queues', l, m.messagesOnDisk);
+  e.add('warren_store_index_entries_resident', 'gauge', 'Queue index entries held in memory', l, m.indexEntriesResident);
+  e.add('warren_store_index_entries_spilled', 'gauge', 'Queue index entries spilled to index files', l, m.indexEntriesSpilled);
+  e.add('warren_store_pending_append_bytes', 'gauge', 'Bytes waiting for the next group commit', l, m.pendingAppendBytes);
+  e.add('warren_store_reads_total', 'counter', 'Reads from the journal', l, m.reads.count);
+  e.add('warren_store_read_bytes_total', 'counter', 'Bytes read from the journal', l, m.reads.bytes);
+  e.add('warren_store_read_only', 'gauge', 'The store refuses writes after a write error (1)', l, m.readOnly ? 1 : 0);
+  e.add('warren_store_recovery_seconds', 'gauge', 'Time the last recovery took', l, m.recovery.millis / 1000);
+  e.add('warren_store_recovery_truncated_bytes', 'gauge', 'Bytes cut from torn or corrupt journal tails at the last recovery', l, m.recovery.truncatedBytes);
+}

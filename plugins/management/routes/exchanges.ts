@@ -1,0 +1,113 @@
+/**
+ * /api/exchanges: list, declare (PUT), delete, bindings from and to one, and publishing a
+ * message (POST …/publish), all through a core session of the user. The default exchange
+ * is `amq.default` in URLs, as in RabbitMQ's API.
+ */
+import { Message, validateExpiration } from '../../../src/core/message.js';
+import { jsonToFieldTable, propertiesFromJson } from '../../../src/definitions/json-values.js';
+import { requireVhostAccess } from '../auth.js';
+import { bindingJson, exchangeJson } from '../format.js';
+import { badRequest, boolField, created, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';
+import { listResponse } from '../list-query.js';
+import type { Route } from '../router.js';
+import { UserSession } from '../user-session.js';
+import { visibleVhosts } from '../visible.js';
+
+/** `amq.default` in a URL is the default exchange, whose name is empty. */
+export const exchangeParam = (name: string) => (name === 'amq.default' ? '' : name);
+
+function list(req: ApiRequest, vhost?: string): ApiResponse {
+  const s = req.services;
+  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
+  const items = visibleVhosts(s, req.principal)
+    .filter((v) => vhost === undefined || v.name === vhost)
+    .flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(v, x)));
+  return listResponse(items, req.query);
+}
+
+function lookup(req: ApiRequest) {
+  const s = req.services;
+  const vhost = req.params.vhost!;
+  requireVhostAccess(s.core, req.principal, vhost);
+  const v = s.core.vhosts.get(vhost)!;
+  const x = v.exchanges.get(exchangeParam(req.params.name!));
+  if (!x) throw notFound();
+  return { v, x };
+}
+
+async function declare(req: ApiRequest): Promise<ApiResponse> {
+  const s = req.services;
+  const vhost = req.params.vhost!;
+  const name = exchangeParam(req.params.name!);
+  requireVhostAccess(s.core, req.principal, vhost);
+  const body = await req.body();
+  const type = stringField(body, 'type');
+  const existed = s.core.vhosts.get(vhost)!.exchanges.has(name);
+  await UserSession.run(s.core, req.principal, vhost, (us) =>
+    us.session.declareExchange(name, type, {
+      durable: boolField(body, 'durable', true),
+      autoDelete: boolField(body, 'auto_delete', false),
+      internal: boolField(body, 'internal', false),
+      arguments: jsonToFieldTable(body.arguments),
+    }),
+  );
+  return existed ? noContent() : created();
+}
+
+async function remove(req: ApiRequest): Promise<ApiResponse> {
+  const { v, x } = lookup(req);
+  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.deleteExchange(x.name, req.query.get('if-unused') === 'true'));
+  return noContent();
+}
+
+/** POST /api/exchanges/{vhost}/{name}/publish → {"routed": bool} */
+async function publish(req: ApiRequest): Promise<ApiResponse> {
+  const { v, x } = lookup(req);
+  const body = await req.body();
+  const missing = ['properties', 'routing_key', 'payload', 'payload_encoding'].filter((k) => body[k] === undefined);
+  if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(',')}]`);
+  const routingKey = stringField(body, 'routing_key');
+  const payload = stringField(body, 'payload');
+  const encoding = stringField(body, 'payload_encoding');
+  if (encoding !== 'string' && encoding !== 'base64') throw badRequest(`payload_encoding must be 'string' or 'base64'`);
+  const properties = propertiesFromJson(body.properties);
+  if (typeof properties === 'string') throw badRequest(properties);
+  if (body.delivery_mode !== undefined && properties.deliveryMode === undefined) properties.deliveryMode = Number(body.delivery_mode);
+  const bad = validateExpiration(properties.expiration);
+  if (bad) throw badRequest(bad);
+  const message = new Message(x.name, routingKey, properties, Buffer.from(payload, encoding === 'base64' ? 'base64' : 'utf8'));
+  const routed = await UserSession.run(req.services.core, req.principal, v.name, (us) => us.publish(message));
+  return ok({ routed });
+}
+
+export const exchangeRoutes: Route[] = [
+  { method: 'GET', path: '/api/exchanges', handler: (req) => list(req) },
+  { method: 'GET', path: '/api/exchanges/:vhost', handler: (req) => list(req, req.params.vhost) },
+  {
+    method: 'GET',
+    path: '/api/exchanges/:vhost/:name',
+    handler: (req) => {
+      const { v, x } = lookup(req);
+      return ok(exchangeJson(v, x));
+    },
+  },
+  { method: 'PUT', path: '/api/exchanges/:vhost/:name', handler: declare },
+  { method: 'DELETE', path: '/api/exchanges/:vhost/:name', handler: remove },
+  {
+    method: 'GET',
+    path: '/api/exchanges/:vhost/:name/bindings/source',
+    handler: (req) => {
+      const { v, x } = lookup(req);
+      return listResponse([...x.bindings.values()].map((b) => bindingJson(v, b)), req.query);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/exchanges/:vhost/:name/bindings/destination',
+    handler: (req) => {
+      const { v, x } = lookup(req);
+      return listResponse([...x.inbound].map((b) => bindingJson(v, b)), req.query);
+    },
+  },
+  { method: 'POST', path: '/api/exchanges/:vhost/:name/publish', handler: publish },
+];

@@ -1,0 +1,190 @@
+/**
+ * Node-level endpoints: /api/overview, /api/nodes, /api/whoami, /api/extensions, health
+ * checks (/api/health/checks/alarms …) and /api/aliveness-test/{vhost}.
+ */
+import { availableParallelism, totalmem } from 'node:os';
+import { statfsSync } from 'node:fs';
+import { Message } from '../../../src/core/message.js';
+import { requireVhostAccess } from '../auth.js';
+import { notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
+import type { Route } from '../router.js';
+import { DEPTH_KEYS, RATE_KEYS, zeroCounters, type DepthKey } from '../sampler.js';
+import { messageStats } from '../format.js';
+import type { ManagementServices } from '../services.js';
+import { UserSession } from '../user-session.js';
+import { visibleConnections, visibleVhosts } from '../visible.js';
+
+const EXCHANGE_TYPES: [string, string][] = [
+  ['direct', 'AMQP direct exchange, as per the AMQP specification'],
+  ['fanout', 'AMQP fanout exchange, as per the AMQP specification'],
+  ['headers', 'AMQP headers exchange, as per the AMQP specification'],
+  ['topic', 'AMQP topic exchange, as per the AMQP specification'],
+  ['x-delayed-message', 'Delayed message exchange (as rabbitmq_delayed_message_exchange)'],
+];
+
+export function exchangeTypes(s: ManagementServices) {
+  return EXCHANGE_TYPES.filter(([name]) => s.core.exchangeTypes.get(name)).map(([name, description]) => ({ name, description, enabled: true }));
+}
+
+function overview(req: ApiRequest): ApiResponse {
+  const s = req.services;
+  const p = req.principal;
+  const vhosts = visibleVhosts(s, p);
+  const connections = visibleConnections(s, p);
+  let queues = 0;
+  let exchanges = 0;
+  let consumers = 0;
+  const depths: Record<DepthKey, number> = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
+  const depthRates: Record<DepthKey, number> = { messages: 0, messages_ready: 0, messages_unacknowledged: 0 };
+  const counters = zeroCounters();
+  const rates = zeroCounters();
+  for (const v of vhosts) {
+    queues += v.queues.size;
+    exchanges += v.exchanges.size;
+    for (const q of v.queues.values()) {
+      consumers += q.consumerCount;
+      const sample = s.sampler.queue(q);
+      depths.messages += q.messageCount + q.unackedCount;
+      depths.messages_ready += q.messageCount;
+      depths.messages_unacknowledged += q.unackedCount;
+      for (const k of DEPTH_KEYS) depthRates[k] += sample.depthRates[k];
+    }
+    const t = s.sampler.vhost(v.name);
+    for (const k of RATE_KEYS) {
+      counters[k] += t.counters[k];
+      rates[k] += t.rates[k];
+    }
+  }
+  const queueTotals: Record<string, unknown> = {};
+  for (const k of DEPTH_KEYS) {
+    queueTotals[k] = depths[k];
+    queueTotals[`${k}_details`] = { rate: Math.round(depthRates[k] * 100) / 100 };
+  }
+  let channels = 0;
+  for (const c of connections) channels += c.sessions.size;
+  return ok({
+    management_version: s.version,
+    product_name: 'Warren',
+    product_version: s.version,
+    rates_mode: 'basic',
+    statistics_interval_ms: s.sampler.intervalMs,
+    exchange_types: exchangeTypes(s),
+    cluster_name: s.nodeName,
+    node: s.nodeName,
+    node_uptime_ms: Date.now() - s.startedAt,
+    message_stats: messageStats(counters, rates),
+    queue_totals: queueTotals,
+    object_totals: { connections: connections.length, channels, consumers, exchanges, queues, vhosts: vhosts.length },
+    connections_by_protocol: countBy(connections.map((c) => c.info.protocol)),
+    alarms: s.core.alarms.active,
+    listeners: s.listener ? [{ node: s.nodeName, protocol: 'http', ip_address: s.listener.host, port: s.listener.port }] : [],
+  });
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+export function nodeJson(s: ManagementServices) {
+  const core = s.core;
+  let diskFree: number | null = null;
+  try {
+    const fs = statfsSync(core.alarms.dataDir ?? process.cwd());
+    diskFree = fs.bavail * fs.bsize;
+  } catch {
+    diskFree = null;
+  }
+  const mem = process.memoryUsage();
+  let connections = 0;
+  for (const c of core.connections.values()) if (c.info.protocol !== 'management') connections++;
+  return {
+    name: s.nodeName,
+    type: 'disc',
+    running: true,
+    os_pid: String(process.pid),
+    uptime: Date.now() - s.startedAt,
+    processors: availableParallelism(),
+    mem_used: mem.rss,
+    mem_limit: core.alarms.memoryLimitBytes,
+    mem_alarm: core.alarms.active.includes('memory'),
+    mem_heap_used: mem.heapUsed,
+    mem_total: totalmem(),
+    disk_free: diskFree,
+    disk_free_limit: core.alarms.settings.diskFreeLimit,
+    disk_free_alarm: core.alarms.active.includes('disk'),
+    sockets_used: connections,
+    rates_mode: 'basic',
+    exchange_types: exchangeTypes(s),
+    partitions: [],
+    node_version: process.version,
+    event_loop_lag_p99_seconds: s.sampler.lag.p99Seconds,
+  };
+}
+
+/** RabbitMQ's GET /api/health/checks/alarms: 200 ok, or 503 with the alarms in effect. */
+function alarmsCheck(req: ApiRequest): ApiResponse {
+  const s = req.services;
+  const active = s.core.alarms.active;
+  if (active.length === 0) return ok({ status: 'ok' });
+  return {
+    status: 503,
+    body: { status: 'failed', reason: 'resource alarm(s) in effect in the cluster', alarms: active.map((resource) => ({ node: s.nodeName, resource })) },
+  };
+}
+
+/**
+ * GET /api/aliveness-test/{vhost}: declare a queue, publish a message to it and get it back
+ * through the normal paths, as the user. The queue is deleted afterwards (RabbitMQ leaves it).
+ */
+async function aliveness(req: ApiRequest): Promise<ApiResponse> {
+  const s = req.services;
+  const vhost = req.params.vhost!;
+  requireVhostAccess(s.core, req.principal, vhost);
+  const queue = 'aliveness-test';
+  return UserSession.run(s.core, req.principal, vhost, async (us) => {
+    us.session.declareQueue(queue, { durable: false });
+    await us.publish(new Message('', queue, {}, Buffer.from('test_message')));
+    const got = us.session.get(queue, true);
+    us.session.deleteQueue(queue, false, false);
+    if (got?.message.body.toString() !== 'test_message') {
+      return { status: 503, body: { status: 'failed', reason: 'the test message did not come back' } };
+    }
+    return ok({ status: 'ok' });
+  });
+}
+
+export const overviewRoutes: Route[] = [
+  { method: 'GET', path: '/api/overview', handler: overview },
+  { method: 'GET', path: '/api/cluster-name', handler: (req) => ok({ name: req.services.nodeName }) },
+  { method: 'GET', path: '/api/nodes', need: 'monitoring', handler: (req) => ok([nodeJson(req.services)]) },
+  {
+    method: 'GET',
+    path: '/api/nodes/:node',
+    need: 'monitoring',
+    handler: (req) => {
+      if (req.params.node !== req.services.nodeName) throw notFound();
+      return ok(nodeJson(req.services));
+    },
+  },
+  { method: 'GET', path: '/api/whoami', handler: (req) => ok({ name: req.principal.user, tags: [...req.principal.tags] }) },
+  { method: 'GET', path: '/api/extensions', handler: () => ok([]) },
+  { method: 'GET', path: '/api/health/checks/alarms', handler: alarmsCheck },
+  { method: 'GET', path: '/api/health/checks/local-alarms', handler: alarmsCheck },
+  {
+    method: 'GET',
+    path: '/api/health/checks/virtual-hosts',
+    handler: () => ok({ status: 'ok' }), // every vhost of a running Warren is up: a vhost has no separate supervisor to fail
+  },
+  { method: 'GET', path: '/api/aliveness-test/:vhost', handler: aliveness },
+  {
+    method: 'GET',
+    path: '/api/health/checks/port-listener/:port',
+    handler: (req) => {
+      const port = Number(req.params.port);
+      if (req.services.listener?.port === port) return ok({ status: 'ok', port });
+      return { status: 503, body: { status: 'failed', reason: `no listener on port ${port} known to management` } };
+    },
+  },
+];

@@ -1,0 +1,147 @@
+/**
+ * /api/queues: list (with depths, rates, consumers, memory), declare (PUT), delete, purge
+ * (DELETE …/contents), bindings of one queue, and getting messages (POST …/get), all
+ * through a core session of the user. Stream queues are queues of type 'stream' here, as in
+ * RabbitMQ's API.
+ */
+import type { GetResult } from '../../../src/core/api.js';
+import { jsonToFieldTable, propertiesToJson } from '../../../src/definitions/json-values.js';
+import { requireVhostAccess } from '../auth.js';
+import { bindingJson, consumerJson, defaultBindingJson, queueJson } from '../format.js';
+import { badRequest, boolField, created, intField, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';
+import { listResponse } from '../list-query.js';
+import type { Route } from '../router.js';
+import { UserSession } from '../user-session.js';
+import { visibleVhosts } from '../visible.js';
+
+function list(req: ApiRequest, vhost?: string): ApiResponse {
+  const s = req.services;
+  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
+  const items = visibleVhosts(s, req.principal)
+    .filter((v) => vhost === undefined || v.name === vhost)
+    .flatMap((v) => [...v.queues.values()].map((q) => queueJson(s, v, q)));
+  return listResponse(items, req.query);
+}
+
+function lookup(req: ApiRequest) {
+  const s = req.services;
+  const vhost = req.params.vhost!;
+  requireVhostAccess(s.core, req.principal, vhost);
+  const v = s.core.vhosts.get(vhost)!;
+  const q = v.queues.get(req.params.name!);
+  if (!q) throw notFound();
+  return { v, q };
+}
+
+function detail(req: ApiRequest): ApiResponse {
+  const s = req.services;
+  const { v, q } = lookup(req);
+  const json = queueJson(s, v, q);
+  json.consumer_details = q.consumers.map((c) => consumerJson(s, v, q, c)).filter((c) => c !== null);
+  return ok(json);
+}
+
+async function declare(req: ApiRequest): Promise<ApiResponse> {
+  const s = req.services;
+  const vhost = req.params.vhost!;
+  const name = req.params.name!;
+  requireVhostAccess(s.core, req.principal, vhost);
+  const body = await req.body();
+  const existed = s.core.vhosts.get(vhost)!.queues.has(name);
+  const args = jsonToFieldTable(body.arguments);
+  // newer RabbitMQ clients send the type as a field of its own
+  if (typeof body.type === 'string' && args['x-queue-type'] === undefined && body.type !== 'classic') args['x-queue-type'] = body.type;
+  await UserSession.run(s.core, req.principal, vhost, (us) =>
+    us.session.declareQueue(name, { durable: boolField(body, 'durable', true), autoDelete: boolField(body, 'auto_delete', false), arguments: args }),
+  );
+  return existed ? noContent() : created();
+}
+
+async function remove(req: ApiRequest): Promise<ApiResponse> {
+  const { v, q } = lookup(req);
+  const ifEmpty = req.query.get('if-empty') === 'true';
+  const ifUnused = req.query.get('if-unused') === 'true';
+  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.deleteQueue(q.name, ifUnused, ifEmpty));
+  return noContent();
+}
+
+async function purge(req: ApiRequest): Promise<ApiResponse> {
+  const { v, q } = lookup(req);
+  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.purgeQueue(q.name));
+  return noContent();
+}
+
+const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'];
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * POST /api/queues/{vhost}/{name}/get: take up to `count` messages with manual ack, then
+ * settle them all as `ackmode` says — requeued (they come back redelivered, as in
+ * RabbitMQ), acked, or rejected (dead-lettered where the queue says so).
+ */
+async function get(req: ApiRequest): Promise<ApiResponse> {
+  const { v, q } = lookup(req);
+  const body = await req.body();
+  const ackmode = stringField(body, 'ackmode');
+  if (!ACK_MODES.includes(ackmode)) throw badRequest(`ackmode must be one of ${ACK_MODES.join(', ')}`);
+  const encoding = stringField(body, 'encoding', 'auto');
+  if (encoding !== 'auto' && encoding !== 'base64') throw badRequest("encoding must be 'auto' or 'base64'");
+  const count = intField(body, 'count', 1);
+  if (count < 1) throw badRequest('count must be positive');
+  const truncate = body.truncate === undefined ? -1 : intField(body, 'truncate', -1);
+  return UserSession.run(req.services.core, req.principal, v.name, (us) => {
+    const got: GetResult[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = us.session.get(q.name, false);
+      if (!r) break;
+      got.push(r);
+    }
+    if (got.length > 0) {
+      const last = got[got.length - 1]!.deliveryTag;
+      if (ackmode === 'ack_requeue_false') us.session.ack(last, true);
+      else us.session.nack(last, true, ackmode.endsWith('requeue_true'));
+    }
+    return ok(got.map((r) => messageJson(r, encoding, truncate)));
+  });
+}
+
+function messageJson(r: GetResult, encoding: string, truncate: number) {
+  const m = r.message;
+  const body = truncate >= 0 && m.body.length > truncate ? m.body.subarray(0, truncate) : m.body;
+  let payload: string | null = null;
+  if (encoding === 'auto') {
+    try {
+      payload = utf8.decode(body);
+    } catch {
+      payload = null; // not text: base64
+    }
+  }
+  return {
+    payload_bytes: m.body.length,
+    redelivered: r.redelivered,
+    exchange: m.exchange,
+    routing_key: m.routingKey,
+    message_count: r.messageCount,
+    properties: propertiesToJson(m.properties),
+    payload: payload ?? body.toString('base64'),
+    payload_encoding: payload === null ? 'base64' : 'string',
+  };
+}
+
+export const queueRoutes: Route[] = [
+  { method: 'GET', path: '/api/queues', handler: (req) => list(req) },
+  { method: 'GET', path: '/api/queues/:vhost', handler: (req) => list(req, req.params.vhost) },
+  { method: 'GET', path: '/api/queues/:vhost/:name', handler: detail },
+  { method: 'PUT', path: '/api/queues/:vhost/:name', handler: declare },
+  { method: 'DELETE', path: '/api/queues/:vhost/:name', handler: remove },
+  { method: 'DELETE', path: '/api/queues/:vhost/:name/contents', handler: purge },
+  { method: 'POST', path: '/api/queues/:vhost/:name/get', handler: get },
+  {
+    method: 'GET',
+    path: '/api/queues/:vhost/:name/bindings',
+    handler: (req) => {
+      const { v, q } = lookup(req);
+      return listResponse([defaultBindingJson(v, q), ...[...q.inbound].map((b) => bindingJson(v, b))], req.query);
+    },
+  },
+];

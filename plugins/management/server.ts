@@ -1,0 +1,166 @@
+/**
+ * The management HTTP server (node:http): the API under /api/, Prometheus metrics at
+ * /metrics, and the web UI's static files everywhere else. One listener, as RabbitMQ's
+ * management plugin on 15672.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticate, requireCapability } from './auth.js';
+import { HttpError, httpErrorOf, toJson, type ApiRequest, type ApiResponse } from './http.js';
+import { renderMetrics } from './metrics.js';
+import type { Router } from './router.js';
+import type { ManagementServices } from './services.js';
+import { serveStatic } from './static-files.js';
+
+/**
+ * Served with every response: the UI loads only its own scripts and styles (no inline code,
+ * no CDN) and may not be framed.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export class ManagementServer {
+  readonly #services: ManagementServices;
+  readonly #router: Router;
+  #server: Server | null = null;
+
+  constructor(services: ManagementServices, router: Router) {
+    this.#services = services;
+    this.#router = router;
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const { port, host } = this.#services.settings;
+    const server = createServer((req, res) => void this.#handle(req, res));
+    server.keepAliveTimeout = 5000;
+    this.#server = server;
+    try {
+      await listenOn(server, port, host);
+    } catch (e) {
+      // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
+      if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
+      await listenOn(server, port, '0.0.0.0');
+    }
+    const a = server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    try {
+      if (path === '/api' || path.startsWith('/api/')) return this.#send(res, await this.#api(req, path, url.searchParams));
+      if (path === '/metrics') return this.#metrics(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'Method Not Allowed', { allow: 'GET, HEAD' });
+      await serveStatic(req, res, path, SECURITY_HEADERS);
+    } catch (e) {
+      this.#sendError(res, e);
+    }
+  }
+
+  async #api(req: IncomingMessage, path: string, query: URLSearchParams): Promise<ApiResponse> {
+    const s = this.#services;
+    const principal = authenticate(s.core, req.headers.authorization, req.socket.remoteAddress ?? '');
+    const match = this.#router.match(req.method ?? 'GET', path);
+    if (!match) throw new HttpError(404, 'Object Not Found', 'Not Found');
+    requireCapability(principal, match.route.need ?? 'management');
+    const request: ApiRequest = {
+      method: req.method ?? 'GET',
+      params: match.params,
+      query,
+      headers: req.headers,
+      principal,
+      services: s,
+      body: () => readJsonBody(req, s.settings.maxBodySize),
+    };
+    return match.route.handler(request);
+  }
+
+  #metrics(req: IncomingMessage, res: ServerResponse): void {
+    const s = this.#services;
+    if (s.settings.metricsAuth) requireCapability(authenticate(s.core, req.headers.authorization, req.socket.remoteAddress ?? ''), 'monitoring');
+    const text = renderMetrics(s);
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+
+  #send(res: ServerResponse, r: ApiResponse): void {
+    const headers: Record<string, string> = { 'cache-control': 'no-cache', vary: 'authorization', ...SECURITY_HEADERS, ...r.headers };
+    if (r.body === undefined || r.status === 204) {
+      res.writeHead(r.status, headers);
+      res.end();
+      return;
+    }
+    const text = toJson(r.body);
+    res.writeHead(r.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  #sendError(res: ServerResponse, e: unknown): void {
+    const err = httpErrorOf(e);
+    if (err.status >= 500) this.#services.log.error('management request failed', { error: (e as Error)?.stack ?? String(e) });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    this.#send(res, { status: err.status, body: { error: err.error, reason: err.reason }, headers: err.headers });
+  }
+}
+
+/** The request body as JSON: {} when empty, 400 when malformed, 413 past `limit` bytes. */
+function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, 'payload_too_large', `request body over ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve({});
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        resolve(parsed as Record<string, unknown>);
+      } catch {
+        reject(new HttpError(400, 'bad_request', 'failed_to_parse_json'));
+      }
+    });
+  });
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

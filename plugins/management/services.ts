@@ -1,0 +1,27 @@
+/**
+ * What the routes share: the core, the settings, the rate sampler, the logger, and facts
+ * about this node. One object per running plugin.
+ */
+import { hostname } from 'node:os';
+import type { Core } from '../../src/core/core.js';
+import type { Logger } from '../../src/log.js';
+import type { ManagementSettings } from './settings.js';
+import type { Sampler } from './sampler.js';
+
+export interface ManagementServices {
+  readonly core: Core;
+  readonly settings: ManagementSettings;
+  readonly sampler: Sampler;
+  readonly log: Logger;
+  /** Warren's version */
+  readonly version: string;
+  /** RabbitMQ-style node name: warren@<hostname> */
+  readonly nodeName: string;
+  readonly startedAt: number;
+  /** where the management listener accepts connections (filled in once listening) */
+  listener: { host: string; port: number } | null;
+}
+
+export function nodeNameOf(): string {
+  return `warren@${hostname()}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * The `management` section of warren.conf. Names and defaults follow RabbitMQ's management
+ * plugin (`management.tcp.port = 15672`, `collect_statistics_interval = 5000`).
+ */
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+
+export const MANAGEMENT_CONFIG_SCHEMA = {
+  port: { type: 'integer', default: 15672, min: 0, max: 65535, env: 'WARREN_MANAGEMENT_PORT', doc: 'HTTP port of the management API, web UI and /metrics (0: any free port)' },
+  host: { type: 'string', default: '::', doc: "address the management listener binds ('::' = every IPv4 and IPv6 address)" },
+  sample_interval: {
+    type: 'duration',
+    default: 5000,
+    min: 100,
+    doc: 'how often message rates are sampled for the API, the UI charts and /metrics (RabbitMQ collect_statistics_interval)',
+  },
+  metrics_auth: {
+    type: 'boolean',
+    default: false,
+    doc: 'require HTTP basic auth (a monitoring or administrator user) for /metrics; off by default, as Prometheus scrapes RabbitMQ without credentials',
+  },
+  max_body_size: {
+    type: 'integer',
+    default: 64 * 1024 * 1024,
+    min: 1024,
+    doc: 'largest request body accepted, in bytes (definitions imports, published messages)',
+  },
+} as const satisfies Record<string, ConfigKey>;
+
+export interface ManagementSettings {
+  port: number;
+  host: string;
+  sampleIntervalMs: number;
+  metricsAuth: boolean;
+  maxBodySize: number;
+}
+
+type Key = keyof typeof MANAGEMENT_CONFIG_SCHEMA;
+
+export function settingsFrom(config: PluginConfig): ManagementSettings {
+  const get = (key: Key) => config[key] ?? MANAGEMENT_CONFIG_SCHEMA[key].default;
+  return {
+    port: Number(get('port')),
+    host: String(get('host')),
+    sampleIntervalMs: Number(get('sample_interval')),
+    metricsAuth: get('metrics_auth') === true,
+    maxBodySize: Number(get('max_body_size')),
+  };
+}
