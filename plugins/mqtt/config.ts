@@ -29,7 +29,11 @@ export const MQTT_CONFIG_SCHEMA = {
   max_packet_size_authenticated: { type: 'integer', default: 268435455, min: 1, max: 268435455, doc: 'largest packet accepted after CONNECT (bytes)' },
   connect_timeout: { type: 'duration', default: 10000, doc: 'a connection that sends no CONNECT within this time is closed' },
   sparkplug: { type: 'boolean', default: false, doc: "Sparkplug B: keep the '.' of spBv1.0/ topics inside one level" },
-  retained_message_store: { type: 'string', default: 'memory', doc: "where retained messages live: 'memory' (a durable store follows with the store issue)" },
+  retained_message_store: {
+    type: 'string',
+    default: 'sqlite',
+    doc: "where retained messages live: 'sqlite' (durable, <data dir>/mqtt/retained.db) or 'memory' (lost at a restart)",
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export interface MqttSettings {

@@ -2,11 +2,13 @@
  * What every MQTT connection of the plugin shares: the core, the settings, the retained
  * messages, the parked sessions, pending wills and the live connection of each client id.
  */
+import { join } from 'node:path';
 import type { Core } from '../../src/core/core.js';
 import type { SessionHandler } from '../../src/core/api.js';
 import type { Logger } from '../../src/log.js';
 import type { MqttSettings } from './config.js';
-import { createRetainedStore, type RetainedStore } from './retained.js';
+import { MemoryRetainedStore, type RetainedStore } from './retained.js';
+import { SqliteRetainedStore } from './retained-sqlite.js';
 import { MemorySessionStore, type SessionState, type SessionStore } from './session-state.js';
 import { WillPublisher } from './will.js';
 
@@ -31,18 +33,17 @@ export class MqttContext {
     this.core = core;
     this.settings = settings;
     this.log = log;
-    this.retained = createRetainedStore(settings.retainedStore);
+    this.retained = createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost));
     this.sessions = new MemorySessionStore((state) => this.sessionExpired(state));
     this.wills = new WillPublisher(core, this.retained, settings.exchange, settings.sparkplug, log);
   }
 
   /**
-   * A parked session expired: delete its queues (their x-expires would too, but it is capped
-   * by what a timer can hold, and a restart should find nothing left over).
+   * A parked session expired: delete its queues (their x-expires would too, but a connection
+   * of the same session may have declared them with another expiry).
    */
   sessionExpired(state: SessionState): void {
-    const queues = new Set<string>();
-    for (const s of state.subscriptions.values()) if (s.shareGroup === null) queues.add(s.queue);
+    const queues = state.ownQueues();
     if (queues.size === 0 || !this.core.hasVhost(state.vhost)) return;
     let connection;
     try {
@@ -61,4 +62,18 @@ export class MqttContext {
     this.sessions.close();
     this.retained.close();
   }
+}
+
+/**
+ * The backend `mqtt.retained_message_store` names. 'sqlite' keeps its file under the broker's
+ * data directory; a core without one (everything in memory) gets the memory backend.
+ */
+export function createRetainedStore(kind: string, dataDir: string | null, log: Logger, keepVhost: (vhost: string) => boolean): RetainedStore {
+  if (kind === 'memory') return new MemoryRetainedStore();
+  if (kind === 'sqlite') {
+    if (dataDir !== null) return new SqliteRetainedStore(join(dataDir, 'mqtt'), log, keepVhost);
+    log.warn('no data directory: retained messages are kept in memory only');
+    return new MemoryRetainedStore();
+  }
+  throw new Error(`mqtt.retained_message_store: unknown store '${kind}' (available: sqlite, memory)`);
 }

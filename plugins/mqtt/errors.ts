@@ -82,10 +82,18 @@ export function reasonCodeOf(e: unknown): number {
   }
 }
 
-/** The MQTT 3.1.1 CONNACK return code for an error raised while opening the core connection. */
-export function connackV3Of(e: unknown): number {
-  if (isBrokerError(e) && (e.kind === 'NOT_ALLOWED' || e.kind === 'ACCESS_REFUSED')) return CONNACK_V3.NOT_AUTHORIZED;
-  return CONNACK_V3.SERVER_UNAVAILABLE;
+/**
+ * The CONNACK codes [MQTT 5 reason, 3.1.1 return code] for an error from opening the core
+ * connection or its session. CONNECT checks the vhost and the user's access to it first, so a
+ * NOT_ALLOWED here is a limit (connections of the node, vhost or user; the user's channels):
+ * 0x97 Quota exceeded in 5.0, 3 Server unavailable in 3.1.1, as RabbitMQ's MQTT plugin answers
+ * a connection limit.
+ */
+export function connectRefusalOf(e: unknown): [number, number] {
+  if (!isBrokerError(e)) return [RC.UNSPECIFIED_ERROR, CONNACK_V3.SERVER_UNAVAILABLE];
+  if (e.kind === 'NOT_ALLOWED') return [RC.QUOTA_EXCEEDED, CONNACK_V3.SERVER_UNAVAILABLE];
+  if (e.kind === 'ACCESS_REFUSED') return [RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED];
+  return [reasonCodeOf(e), CONNACK_V3.SERVER_UNAVAILABLE];
 }
 
 /** Thrown by handlers to end the connection: DISCONNECT with `reasonCode` (5.0) or a plain close (3.1.1). */

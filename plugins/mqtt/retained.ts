@@ -3,9 +3,11 @@
  * topic, per vhost, handed to every new matching subscription.
  *
  * Behind an interface with interchangeable backends, as RabbitMQ does
- * (`rabbit_mqtt_retained_msg_store` with ets/dets/noop): the memory backend here, a durable
- * one on the store's metadata database later. The interface is synchronous because the
- * durable backend (better-sqlite3) is; callers never await.
+ * (`rabbit_mqtt_retained_msg_store` with ets/dets/noop): the memory backend here, the durable
+ * one in retained-sqlite.ts (`mqtt.retained_message_store`, chosen in context.ts). The interface is synchronous
+ * (better-sqlite3 is; the durable backend answers from memory anyway): callers never await.
+ * Another durable backend, a compacted stream keyed by topic, would implement the same five
+ * methods.
  */
 import type { QoS } from 'mqtt-packet';
 import type { MqttPublish, PublishProperties } from './message.js';
@@ -75,11 +77,6 @@ export class MemoryRetainedStore implements RetainedStore {
     if (m.expiresAt !== 0 && m.expiresAt <= now) topics.delete(m.topic);
     else out.push(m);
   }
-}
-
-export function createRetainedStore(kind: string): RetainedStore {
-  if (kind === 'memory') return new MemoryRetainedStore();
-  throw new Error(`mqtt.retained_message_store: unknown store '${kind}' (available: memory)`);
 }
 
 /** A retained PUBLISH replaces its topic's retained message; an empty payload clears it (MQTT-3.3.1-10). */

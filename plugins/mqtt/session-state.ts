@@ -8,7 +8,12 @@
  * the retained store's.
  */
 import type { QoS } from 'mqtt-packet';
+import type { FieldTable } from '../../src/codec/types.js';
 import { BindingMatcher } from './topics.js';
+
+/** The queue of a session's subscriptions of one QoS class: qos0 (no acks) or qos1 (QoS 1 and 2), as RabbitMQ names them. */
+export const sessionQueueName = (clientId: string, qos: number): string =>
+  `mqtt-subscription-${clientId}qos${qos > 0 ? 1 : 0}`;
 
 /** One subscription of a session, as granted. */
 export class Subscription {
@@ -27,6 +32,8 @@ export class Subscription {
   identifier: number;
   /** the queue it is bound on */
   queue: string;
+  /** the arguments of its binding (session-recovery.ts); undefined for a shared subscription */
+  bindingArgs: FieldTable | undefined;
 
   constructor(filter: string, topicFilter: string, shareGroup: string | null, bindingKey: string, qos: QoS, queue: string) {
     this.filter = filter;
@@ -39,6 +46,7 @@ export class Subscription {
     this.retainAsPublished = false;
     this.identifier = 0;
     this.queue = queue;
+    this.bindingArgs = undefined;
   }
 }
 
@@ -74,6 +82,20 @@ export class SessionState {
   /** whether any QoS 2 flow of the session is open (without making the sets) */
   get hasPendingPubrel(): boolean {
     return (this.#pendingPubrel?.size ?? 0) > 0;
+  }
+
+  /**
+   * The session's own queues (not shared ones): those of its subscriptions, and for a
+   * persistent session both of its durable queues, which may outlive their last subscription.
+   */
+  ownQueues(): Set<string> {
+    const queues = new Set<string>();
+    for (const s of this.subscriptions.values()) if (s.shareGroup === null) queues.add(s.queue);
+    if (this.durableQueues) {
+      queues.add(sessionQueueName(this.clientId, 0));
+      queues.add(sessionQueueName(this.clientId, 1));
+    }
+    return queues;
   }
 
   constructor(vhost: string, clientId: string, user: string, expirySeconds: number) {

@@ -2,7 +2,8 @@
  * A connection's subscriptions in the core, as RabbitMQ lays them out: one queue per client
  * and QoS class, `mqtt-subscription-<client id>qos0` (consumed without acks) and
  * `mqtt-subscription-<client id>qos1` (QoS 1 and 2 subscriptions, acked), each bound to the
- * MQTT exchange once per subscription's binding key. A shared subscription
+ * MQTT exchange once per subscription, with the subscription in the binding's arguments (so
+ * that a restart can rebuild it: session-recovery.ts). A shared subscription
  * `$share/<group>/<filter>` (MQTT 5 §4.8.2, which RabbitMQ lacks) is one queue per group and
  * filter that every member consumes from, so the queue round-robins its messages.
  *
@@ -14,7 +15,8 @@
 import type { QueueDeclareOptions, Session } from '../../src/core/api.js';
 import { isBrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
-import type { SessionState, Subscription } from './session-state.js';
+import { bindingArgsOf, sameBinding } from './session-recovery.js';
+import { sessionQueueName, type SessionState, type Subscription } from './session-state.js';
 import { routingKeyWords } from './topics.js';
 
 /** The subscriptions served by one consumer on one queue. */
@@ -33,9 +35,6 @@ export class QueueGroup {
     return q;
   }
 }
-
-export const sessionQueueName = (clientId: string, qos: number): string =>
-  `mqtt-subscription-${clientId}qos${qos > 0 ? 1 : 0}`;
 
 export const sharedQueueName = (group: string, topicFilter: string): string => `mqtt-shared/${group}/${topicFilter}`;
 
@@ -90,11 +89,13 @@ export class Subscriptions {
    */
   add(sub: Subscription): boolean {
     const previous = this.#state.subscriptions.get(sub.filter);
+    if (sub.shareGroup === null) sub.bindingArgs = bindingArgsOf(sub);
     this.#ensureQueue(sub);
-    this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey);
+    // the new binding before the old one goes: no message published meanwhile is missed
+    this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey, sub.bindingArgs);
     // joined before the previous subscription leaves, so a shared queue never loses its last consumer
     this.#join(sub.queue, sub.qos === 0, [sub]);
-    if (previous) this.#detach(previous, previous.queue !== sub.queue || previous.bindingKey !== sub.bindingKey);
+    if (previous) this.#detach(previous, !sameBinding(previous, sub));
     this.#state.subscriptions.set(sub.filter, sub);
     return previous === undefined;
   }
@@ -114,7 +115,7 @@ export class Subscriptions {
     for (const sub of [...this.#state.subscriptions.values()]) {
       try {
         this.#ensureQueue(sub);
-        this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey);
+        this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey, sub.bindingArgs);
       } catch (e) {
         if (!isBrokerError(e)) throw e;
         this.#state.subscriptions.delete(sub.filter); // no longer allowed: the subscription lapses
@@ -146,9 +147,7 @@ export class Subscriptions {
 
   /** Delete the session's own queues (the session ends). */
   deleteSessionQueues(): void {
-    const queues = new Set<string>();
-    for (const s of this.#state.subscriptions.values()) if (s.shareGroup === null) queues.add(s.queue);
-    for (const q of queues) {
+    for (const q of this.#state.ownQueues()) {
       try {
         this.#session.deleteQueue(q, false, false);
       } catch {
@@ -241,7 +240,7 @@ export class Subscriptions {
     }
   }
 
-  /** Take a subscription out of its group; unbind its key when no other subscription there uses it. */
+  /** Take a subscription out of its group, and unbind its binding (its own: the arguments name it). */
   #detach(sub: Subscription, unbind: boolean): void {
     const group = this.#groupOf(sub.queue);
     if (group) {
@@ -249,9 +248,9 @@ export class Subscriptions {
       if (i >= 0) group.subs.splice(i, 1);
     }
     // a shared queue's binding belongs to the whole group: it goes with the queue (auto-delete)
-    if (unbind && sub.shareGroup === null && !(group?.subs.some((s) => s.bindingKey === sub.bindingKey) ?? false)) {
+    if (unbind && sub.shareGroup === null) {
       try {
-        this.#session.unbindQueue(sub.queue, this.#exchange, sub.bindingKey);
+        this.#session.unbindQueue(sub.queue, this.#exchange, sub.bindingKey, sub.bindingArgs);
       } catch {
         // the queue is gone already: nothing is bound
       }

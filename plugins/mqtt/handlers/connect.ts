@@ -4,10 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import type { QueueDeclareOptions } from '../../../src/core/api.js';
+import type { CoreConnection, QueueDeclareOptions, Session } from '../../../src/core/api.js';
 import type { MqttConnection } from '../connection.js';
-import { CONNACK_V3, connackV3Of, RC, reasonCodeOf } from '../errors.js';
+import { CONNACK_V3, connectRefusalOf, RC } from '../errors.js';
 import type { MqttPublish } from '../message.js';
+import { recoverSession } from '../session-recovery.js';
 import { NEVER_EXPIRES, SessionState, sessionKey } from '../session-state.js';
 import { Subscriptions } from '../subscriptions.js';
 import { InboundAliases, OutboundAliases } from '../topic-aliases.js';
@@ -15,9 +16,6 @@ import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { AWAITING_PUBCOMP } from '../packet-ids.js';
 
 type ConnackProperties = NonNullable<IConnackPacket['properties']>;
-
-/** The largest x-expires a queue timer can hold (2^31-1 ms); the session's own timer covers longer expiries. */
-const MAX_QUEUE_EXPIRES_MS = 2 ** 31 - 1;
 
 export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   const ctx = c.ctx;
@@ -77,8 +75,13 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   const login = ctx.core.login(username, password ?? '', c.peerHost);
   if (!login.ok) return refuse(c, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
   if (!ctx.core.hasVhost(vhost)) return refuse(c, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, `vhost '${vhost}' not found`);
+  // checked here so that a refusal by the core below can only be a limit (errors.ts connectRefusalOf)
+  if (!ctx.core.users.permission(login.user, vhost)) {
+    return refuse(c, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, `access to vhost '${vhost}' refused for user '${login.user}'`);
+  }
 
-  let core;
+  let core: CoreConnection;
+  let session: Session;
   try {
     core = ctx.core.connect({
       protocol: version === 5 ? 'mqtt-5' : version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1',
@@ -89,7 +92,16 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
       name: clientId,
     });
   } catch (e) {
-    return refuse(c, reasonCodeOf(e), connackV3Of(e), (e as Error).message);
+    const [v5Code, v3Code] = connectRefusalOf(e);
+    return refuse(c, v5Code, v3Code, (e as Error).message);
+  }
+  try {
+    // the one session of an MQTT connection counts against the user's channel limit
+    session = core.openSession(c);
+  } catch (e) {
+    core.close();
+    const [v5Code, v3Code] = connectRefusalOf(e);
+    return refuse(c, v5Code, v3Code, (e as Error).message);
   }
 
   // takeover: the session's current connection goes first (MQTT-3.1.4-3), so its queues are free
@@ -102,13 +114,13 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   const expiry = Math.min(requested, max);
   const cleanStart = !!p.clean;
 
-  let state = ctx.sessions.take(vhost, clientId);
+  // a parked session, or after a restart the one its durable queues and bindings describe
+  let state = ctx.sessions.take(vhost, clientId) ?? recoverSession(ctx.core, vhost, clientId, login.user, expiry, settings.exchange, settings.sparkplug);
   // a delayed will of this session: a clean start ends the session, so it is due now;
   // a resume means the client is back in time, so it is not sent (MQTT-3.1.3-9)
   if (cleanStart) ctx.wills.publishNow(key);
   else ctx.wills.cancel(key);
 
-  const session = core.openSession(c);
   c.core = core;
   core.onServerClose = (reason) => c.protocolError(0x98, reason); // MQTT 5 §3.14.2.1: 0x98 Administrative action
   c.session = session;
@@ -182,10 +194,15 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   c.startKeepAlive(p.keepalive ?? 0);
 }
 
+/**
+ * A persistent session's queues are durable, so that they and their bindings are the session
+ * across a restart (session-recovery.ts); their x-expires is the session expiry, which also
+ * deletes them when a restart forgot the plugin's own expiry timer.
+ */
 function queueOptions(state: SessionState): QueueDeclareOptions {
   if (!state.durableQueues) return { exclusive: true };
   if (state.expirySeconds === NEVER_EXPIRES) return { durable: true };
-  return { durable: true, arguments: { 'x-expires': Math.min(state.expirySeconds * 1000, MAX_QUEUE_EXPIRES_MS) } };
+  return { durable: true, arguments: { 'x-expires': state.expirySeconds * 1000 } };
 }
 
 /** CONNACK with a refusal, then close (MQTT-3.2.2-5 / MQTT 5 §3.2.2.2: a code ≥ 0x80 closes the connection). */

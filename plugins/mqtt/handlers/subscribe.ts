@@ -62,9 +62,20 @@ function subscribeOne(c: MqttConnection, s: ISubscription, identifier: number, v
   } catch (e) {
     if (!isBrokerError(e)) throw e;
     c.log.debug('subscription refused', { filter: s.topic, error: e.message });
-    return failure(reasonCodeOf(e));
+    return failure(queueLimitReached(c, sub.queue) ? RC.QUOTA_EXCEEDED : reasonCodeOf(e));
   }
   // Retain Handling: 0 always, 1 only for a new subscription, 2 never; never for a shared one (MQTT 5 §4.8.2)
   const handling = v5 ? (s.rh ?? 0) : 0;
   return { sub, sendRetained: !shared && (handling === 0 || (handling === 1 && isNew)) };
+}
+
+/**
+ * Whether a refused subscription needed a new queue that the vhost's queue limit (issue 9)
+ * does not allow: MQTT 5 says so with 0x97 Quota exceeded. Decided from the limit and the
+ * queue count, not from the error's text.
+ */
+function queueLimitReached(c: MqttConnection, queue: string): boolean {
+  const max = c.ctx.core.limits.vhost(c.vhost).maxQueues;
+  const queues = c.ctx.core.vhosts.get(c.vhost)?.queues;
+  return max >= 0 && queues !== undefined && !queues.has(queue) && queues.size >= max;
 }

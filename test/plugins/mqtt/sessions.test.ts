@@ -186,10 +186,9 @@ describe('MQTT 5 session expiry', () => {
 });
 
 describe('persistent sessions across a broker restart', () => {
-  // Skipped until the store is integrated: the core's queues and bindings, and this plugin's
-  // SessionStore and RetainedStore, are memory-only today, so a restart loses them. When the
-  // store is in, give SessionStore and RetainedStore durable backends and remove the skip.
-  it.skip('keeps subscriptions, queued QoS 1 messages and retained messages across a restart', async () => {
+  // the session comes back from its durable queues and bindings, the retained message from
+  // the SQLite backend (more cases in restart.test.ts)
+  it('keeps subscriptions, queued QoS 1 messages and retained messages across a restart', async () => {
     const rb = await startMqttBroker();
     const local = new Clients(rb.url);
     try {
