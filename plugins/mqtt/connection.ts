@@ -6,6 +6,9 @@
  * Nothing thrown while handling input escapes: a protocol fault ends this connection
  * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
  * broker carries on.
+ *
+ * During a resource alarm a PUBLISH is held and the connection stops reading until the alarm
+ * clears (held-packets.ts); past the alarm deadline the held publishes fail explicitly.
  */
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
@@ -17,7 +20,8 @@ import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
-import { publishConfirmed } from './handlers/publish.js';
+import { publishConfirmed, refuseHeldPublish } from './handlers/publish.js';
+import { HeldPackets } from './held-packets.js';
 import { PacketIds } from './packet-ids.js';
 import type { SessionState } from './session-state.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -72,6 +76,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   #keepAliveMs = 0;
   #lastActivity = Date.now();
   #timer: NodeJS.Timeout | null = null;
+  /** packets held while a resource alarm blocks publishing; made on first use */
+  #held: HeldPackets | null = null;
   readonly #number = nextConnectionNumber++;
   #log: Logger | null = null;
 
@@ -145,6 +151,11 @@ export class MqttConnection implements SessionHandler, ClientConnection {
         // MQTT-3.1.2-24 (server side): DISCONNECT 0x95 Packet too large
         throw new MqttProtocolError(RC.PACKET_TOO_LARGE, 'packet too large');
       }
+      // issue 9: a publish during a resource alarm waits, and so does all that follows it
+      if ((this.#held !== null && this.#held.size > 0) || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
+        this.#hold(packet);
+        return;
+      }
       dispatchPacket(this, packet);
     } catch (e) {
       this.#handlerFailed(e);
@@ -171,6 +182,67 @@ export class MqttConnection implements SessionHandler, ClientConnection {
       this.log.error('MQTT handler failed', { error: (e as Error)?.stack ?? String(e) });
       this.protocolError(RC.UNSPECIFIED_ERROR, 'internal error');
     }
+  }
+
+  // ---- resource alarms ----
+
+  /** whether packets wait for a resource alarm to clear (and the socket is not read) */
+  get holding(): boolean {
+    return this.#held !== null && this.#held.size > 0;
+  }
+
+  #hold(packet: Packet): void {
+    const held = (this.#held ??= new HeldPackets());
+    if (held.size === 0) this.#stream.pause();
+    held.hold(packet, this.ctx.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
+  }
+
+  /** The alarm cleared: handle what was held, in arrival order, and read again. */
+  releaseHeld(): void {
+    if (!this.holding) return;
+    this.#replay(this.#held!.take(), null);
+  }
+
+  /**
+   * Held past the alarm deadline. MQTT 5: each held QoS ≥ 1 PUBLISH gets PUBACK / PUBREC 0x97
+   * Quota exceeded, the other packets are handled, and reading resumes (a later publish may be
+   * held again); a held QoS 0 PUBLISH has no ack to say it was refused, so the connection
+   * ends with DISCONNECT 0x97. MQTT 3.1.1 has no negative ack: the connection closes.
+   */
+  #heldPastDeadline(): void {
+    const alarms = this.ctx.core.alarms;
+    const why = `publishing blocked by a resource alarm (${alarms.reason}) for longer than ${alarms.settings.publishDeadlineMs} ms`;
+    this.log.info('held publishes failed', { reason: why });
+    if (this.version !== 5) {
+      this.#held!.take();
+      this.protocolError(RC.QUOTA_EXCEEDED, why);
+      return;
+    }
+    this.#replay(this.#held!.take(), why);
+  }
+
+  /** @param refuseWhy null: publish normally; else refuse each PUBLISH with this reason string */
+  #replay(packets: Packet[], refuseWhy: string | null): void {
+    let unackedRefused = false;
+    for (const p of packets) {
+      if (this.closed) return;
+      try {
+        if (refuseWhy !== null && p.cmd === 'publish') {
+          if (!refuseHeldPublish(this, p, refuseWhy)) unackedRefused = true;
+        } else {
+          dispatchPacket(this, p);
+        }
+      } catch (e) {
+        this.#handlerFailed(e);
+      }
+    }
+    if (this.closed) return;
+    if (unackedRefused) {
+      this.protocolError(RC.QUOTA_EXCEEDED, `${refuseWhy}: a QoS 0 message was not published`);
+      return;
+    }
+    this.#lastActivity = Date.now();
+    this.#stream.resume();
   }
 
   // ---- output ----
@@ -234,6 +306,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.phase !== 'open') return;
+      // not reading during a resource alarm is our doing, not the client's silence
+      if (this.holding) this.#lastActivity = Date.now();
       const idle = Date.now() - this.#lastActivity;
       if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
       else this.#armKeepAlive(this.#keepAliveMs - idle);
@@ -300,6 +374,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.phase = 'closed';
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#held?.take(); // what the alarm held is dropped with the connection (no ack was sent)
     if (!wasOpen) return;
     const state = this.sessionState;
     try {

@@ -1,6 +1,7 @@
 /**
  * The MQTT listeners: TCP, and WebSocket on its own HTTP server (path `/ws`, subprotocol
- * `mqtt`, MQTT 5 §6). Both hand each client to an `MqttConnection` as a byte stream.
+ * `mqtt`, MQTT 5 §6). Both hand each client to an `MqttConnection` as a byte stream. When a
+ * resource alarm clears, every connection holding publishes goes on (held-packets.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
@@ -16,6 +17,7 @@ export class MqttListeners {
   #tcp: TcpServer | null = null;
   #http: HttpServer | null = null;
   #wss: WebSocketServer | null = null;
+  #unsubscribeAlarms: (() => void) | null = null;
 
   constructor(ctx: MqttContext) {
     this.#ctx = ctx;
@@ -27,6 +29,10 @@ export class MqttListeners {
 
   async start(): Promise<void> {
     const s = this.#ctx.settings;
+    this.#unsubscribeAlarms = this.#ctx.core.alarms.onChange((active) => {
+      if (active.size > 0) return; // blocking happens at each connection's next PUBLISH
+      for (const c of this.#connections) if (c.holding) c.releaseHeld();
+    });
     this.#tcp = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
     await listen(this.#tcp, s.port, s.host);
     if (s.wsEnabled) {
@@ -57,6 +63,8 @@ export class MqttListeners {
 
   /** Stop listening and end every connection (MQTT 5 clients are told 0x8B Server shutting down). */
   async stop(): Promise<void> {
+    this.#unsubscribeAlarms?.();
+    this.#unsubscribeAlarms = null;
     const closing = [closeServer(this.#tcp), closeServer(this.#http)];
     for (const c of [...this.#connections]) c.shutdown();
     this.#wss?.close();

@@ -18,30 +18,8 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   const session = c.session!;
   const state = c.sessionState!;
   const v5 = c.version === 5;
-  let topic = p.topic;
-  let properties: PublishProperties | undefined = p.properties;
-
-  if (v5 && properties) {
-    // MQTT-3.3.4-6: a client does not send Subscription Identifiers
-    if (properties.subscriptionIdentifier !== undefined) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'subscription identifier in PUBLISH');
-    const alias = properties.topicAlias;
-    if (alias !== undefined) {
-      // MQTT 5 §3.3.2.3.4
-      if (!c.inboundAliases!.valid(alias)) throw new MqttProtocolError(RC.TOPIC_ALIAS_INVALID, `topic alias ${alias} out of range`);
-      if (topic === '') {
-        const known = c.inboundAliases!.get(alias);
-        if (known === undefined) throw new MqttProtocolError(RC.PROTOCOL_ERROR, `unknown topic alias ${alias}`);
-        topic = known;
-      } else {
-        c.inboundAliases!.set(alias, topic);
-      }
-      properties = { ...properties };
-      delete properties.topicAlias;
-      if (Object.keys(properties).length === 0) properties = undefined;
-    }
-  }
-  const problem = topicNameProblem(topic);
-  if (problem) throw new MqttProtocolError(RC.TOPIC_NAME_INVALID, problem);
+  const topic = resolveTopic(c, p);
+  const properties = p.properties?.topicAlias !== undefined ? withoutAlias(p.properties) : p.properties;
 
   const id = p.messageId ?? 0;
   // MQTT-4.3.3-10: a QoS 2 PUBLISH seen before (PUBREC sent, PUBREL not yet) is not published again
@@ -82,6 +60,55 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
     c.publishingToken = -1;
   }
   if (p.retain) retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now());
+}
+
+/**
+ * A PUBLISH held by a resource alarm past its deadline (MQTT 5): not published, and its
+ * PUBACK / PUBREC says 0x97 Quota exceeded. Its topic alias still counts, so that later
+ * publishes using the alias resolve. @returns false for QoS 0, which has no ack to say it
+ */
+export function refuseHeldPublish(c: MqttConnection, p: IPublishPacket, why: string): boolean {
+  resolveTopic(c, p);
+  if (p.qos === 0) return false;
+  const id = p.messageId ?? 0;
+  // a resent QoS 2 PUBLISH whose first copy was routed: that one stands (MQTT-4.3.3-10)
+  if (p.qos === 2 && c.sessionState!.pendingInboundQos2.has(id)) c.send({ cmd: 'pubrec', messageId: id });
+  else c.send({ cmd: p.qos === 2 ? 'pubrec' : 'puback', messageId: id, reasonCode: RC.QUOTA_EXCEEDED, properties: { reasonString: why.slice(0, 200) } });
+  return true;
+}
+
+/**
+ * The topic a PUBLISH is for, its topic alias applied (MQTT 5 §3.3.2.3.4: an alias with a
+ * topic sets it, an alias alone uses it); throws when the topic or alias is invalid.
+ */
+function resolveTopic(c: MqttConnection, p: IPublishPacket): string {
+  let topic = p.topic;
+  const properties = p.properties;
+  if (c.version === 5 && properties) {
+    // MQTT-3.3.4-6: a client does not send Subscription Identifiers
+    if (properties.subscriptionIdentifier !== undefined) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'subscription identifier in PUBLISH');
+    const alias = properties.topicAlias;
+    if (alias !== undefined) {
+      if (!c.inboundAliases!.valid(alias)) throw new MqttProtocolError(RC.TOPIC_ALIAS_INVALID, `topic alias ${alias} out of range`);
+      if (topic === '') {
+        const known = c.inboundAliases!.get(alias);
+        if (known === undefined) throw new MqttProtocolError(RC.PROTOCOL_ERROR, `unknown topic alias ${alias}`);
+        topic = known;
+      } else {
+        c.inboundAliases!.set(alias, topic);
+      }
+    }
+  }
+  const problem = topicNameProblem(topic);
+  if (problem) throw new MqttProtocolError(RC.TOPIC_NAME_INVALID, problem);
+  return topic;
+}
+
+/** The properties a message keeps: the Topic Alias is the connection's, not the message's. */
+function withoutAlias(properties: PublishProperties): PublishProperties | undefined {
+  const rest = { ...properties };
+  delete rest.topicAlias;
+  return Object.keys(rest).length === 0 ? undefined : rest;
 }
 
 /** The core's verdict on a QoS ≥ 1 publish: the ack the client waits for. */
