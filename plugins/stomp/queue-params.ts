@@ -8,7 +8,7 @@ import type { ConsumeOptions, QueueDeclareOptions } from '../../src/core/api.js'
 import { invalidHeader } from './errors.js';
 
 /** x- headers that are not queue arguments */
-const NOT_QUEUE_ARGUMENTS = new Set(['x-queue-name', 'x-priority', 'x-stream-offset']);
+const NOT_QUEUE_ARGUMENTS = new Set(['x-queue-name', 'x-priority', 'x-stream-offset', 'x-stream-consumer-name']);
 
 const INTEGER_ARGUMENTS = new Set([
   'x-expires',
@@ -89,16 +89,22 @@ function argumentValue(name: string, raw: string): FieldValue {
   return value;
 }
 
-/** Consumer arguments: `x-priority` (consumer priority), `x-stream-offset`. */
+/**
+ * Consumer arguments: `x-priority` (consumer priority), `x-stream-offset`, and the stream
+ * consumer name whose offset the broker stores (docs/streams.md): `x-stream-consumer-name`,
+ * or for a durable subscription (`durable:true` + `id`) its id, so it resumes where it left.
+ */
 export function consumeArguments(headers: Record<string, string>): ConsumeOptions['arguments'] {
   const priority = headers['x-priority'];
   const offset = headers['x-stream-offset'];
-  if (priority === undefined && offset === undefined) return undefined;
+  const name = headers['x-stream-consumer-name'] ?? (isDurableSubscription(headers) ? headers['id'] : undefined);
+  if (priority === undefined && offset === undefined && name === undefined) return undefined;
   const args: FieldTable = {};
   if (priority !== undefined) {
     if (!/^-?\d+$/.test(priority.trim())) throw invalidHeader('x-priority', priority, 'is not an integer');
     args['x-priority'] = Number(priority.trim());
   }
   if (offset !== undefined) args['x-stream-offset'] = /^\d+$/.test(offset) ? Number(offset) : offset;
+  if (name !== undefined && name !== '') args['x-stream-consumer-name'] = name;
   return args;
 }
