@@ -108,7 +108,7 @@ export class FileStore implements MessageStore, ReclaimHost {
         },
       },
     });
-    this.#reader = new MessageReader(o.dir, this.counters);
+    this.#reader = new MessageReader(o.dir, this.counters, o.log);
     this.#readContext = {
       segments: this.segments,
       journal: this.#journal,

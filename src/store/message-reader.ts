@@ -6,6 +6,7 @@ import type { ReadListener, StoredMessage } from './message-store.js';
 import type { StoreMetrics } from './metrics.js';
 import { FLAG_REDELIVERED } from './index-chunk.js';
 import type { ReadPlan } from './queue-index.js';
+import type { StoreLog } from './recovery.js';
 import type { SegmentTable } from './segment-table.js';
 
 /** What a read of a queue's entries needs from the store. */
@@ -57,10 +58,12 @@ export class MessageReader {
   readonly #dir: string;
   readonly #metrics: StoreMetrics;
   readonly #handles = new Map<number, ReadHandle>();
+  readonly #log: StoreLog | undefined;
 
-  constructor(dir: string, metrics: StoreMetrics) {
+  constructor(dir: string, metrics: StoreMetrics, log?: StoreLog) {
     this.#dir = dir;
     this.#metrics = metrics;
+    this.#log = log;
   }
 
   get openFiles(): number {
@@ -147,6 +150,9 @@ export class MessageReader {
       if (!error && damaged.length > 0) {
         this.#metrics.readErrors++;
         error = new DamagedRecordError(queueId, damaged.sort((a, b) => a - b));
+        // A clean restart trusts the snapshot and scans nothing, so bit rot in a sealed
+        // segment first shows here: say so, as recovery would have (docs/store.md decision 10).
+        this.#log?.('warn', `${error.message} when read back`, { queueId, seqs: damaged.slice(0, 100) });
       }
       done(out, error);
     };

@@ -1,5 +1,6 @@
 import { decodeProperties } from '../../codec/basic-properties.js';
 import type { MessageStore, ReadListener, StoredMessage } from '../../store/message-store.js';
+import { DamagedRecordError } from '../../store/message-reader.js';
 import { Message } from '../message.js';
 
 /**
@@ -80,9 +81,10 @@ export class QueuePager implements ReadListener {
     this.#reading = false;
   }
 
-  onMessages(token: number, messages: StoredMessage[], _error: Error | null): void {
+  onMessages(token: number, messages: StoredMessage[], error: Error | null): void {
     if (token !== this.#generation) return;
     this.#reading = false;
+    if (error instanceof DamagedRecordError) this.#dropDamaged(error.seqs);
     for (const sm of messages) {
       if (sm.seq <= this.lastWindowSeq) continue;
       const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
@@ -97,5 +99,19 @@ export class QueuePager implements ReadListener {
     if (this.paged < 0) this.reset();
     this.#queue.dispatch();
     this.refillIfLow();
+  }
+
+  /**
+   * Entries whose records failed their checksum when read back (the store logged them) are
+   * lost: take them out of the store too, or they would stay counted and be read, and fail,
+   * again after every restart. Their body sizes are unknown here; `reset` settles the bytes
+   * once nothing is left to read.
+   */
+  #dropDamaged(seqs: readonly number[]): void {
+    for (const seq of seqs) {
+      if (seq <= this.lastWindowSeq) continue;
+      this.#store.ack(this.#queue.storeId, seq);
+      this.paged--;
+    }
   }
 }
