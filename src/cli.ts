@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Broker } from './broker.js';
 import { DEFAULT_CONF_FILE } from './config/defaults.js';
 import { ConfigError } from './config/schema.js';
+import { ctl } from './cli/ctl.js';
 
 export const EXIT_CONFIG_ERROR = 2;
 export const EXIT_START_FAILED = 1;
@@ -20,6 +21,8 @@ const USAGE = `Usage: warren <command> [options]
 
 Commands:
   start               run the broker; SIGINT/SIGTERM stop it gracefully (a second signal: at once)
+  ctl <command>       operate a running broker through its management API, as rabbitmqctl
+                      (list_queues, set_policy, export_definitions …; see warren ctl --help)
 
 Options:
   -h, --help          show this help
@@ -58,6 +61,7 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, io: 
     }
     return start(rest, env, io);
   }
+  if (command === 'ctl') return ctl(rest, env, io);
   io.stderr.write(command === undefined ? USAGE : `warren: unknown command ${JSON.stringify(command)}; see warren --help\n`);
   return EXIT_CONFIG_ERROR;
 }

@@ -43,8 +43,9 @@ function closeConnection(req: ApiRequest) {
   const s = req.services;
   const c = findConnection(s, req.principal, req.params.name!);
   if (c.info.user !== req.principal.user && !req.principal.isAdmin) throw notAuthorised('Not administrator user');
+  // RabbitMQ takes the reason in an X-Reason header; ?reason= is Warren's spelling for text a header cannot carry
   const header = req.headers['x-reason'];
-  const reason = (Array.isArray(header) ? header[0] : header) || 'Closed via management plugin';
+  const reason = req.query.get('reason') || (Array.isArray(header) ? header[0] : header) || 'Closed via management plugin';
   s.core.closeConnection(c.id, reason);
   s.log.info('connection closed via management', { connection: connectionName(c), by: req.principal.user, reason });
   return noContent();
