@@ -10,6 +10,7 @@
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/types.js';
 import { BindingMatcher } from './topics.js';
+import type { StreamSubscription } from './stream-filters.js';
 
 /** The queue of a session's subscriptions of one QoS class: qos0 (no acks) or qos1 (QoS 1 and 2), as RabbitMQ names them. */
 export const sessionQueueName = (clientId: string, qos: number): string =>
@@ -34,6 +35,8 @@ export class Subscription {
   queue: string;
   /** the arguments of its binding (session-recovery.ts); undefined for a shared subscription */
   bindingArgs: FieldTable | undefined;
+  /** a `$stream/…` subscription consumes that stream queue directly (stream-filters.ts); else null */
+  stream: StreamSubscription | null;
 
   constructor(filter: string, topicFilter: string, shareGroup: string | null, bindingKey: string, qos: QoS, queue: string) {
     this.filter = filter;
@@ -47,6 +50,7 @@ export class Subscription {
     this.identifier = 0;
     this.queue = queue;
     this.bindingArgs = undefined;
+    this.stream = null;
   }
 }
 
@@ -90,7 +94,8 @@ export class SessionState {
    */
   ownQueues(): Set<string> {
     const queues = new Set<string>();
-    for (const s of this.subscriptions.values()) if (s.shareGroup === null) queues.add(s.queue);
+    // not shared queues, nor the stream queues `$stream/` subscriptions read
+    for (const s of this.subscriptions.values()) if (s.shareGroup === null && s.stream === null) queues.add(s.queue);
     if (this.durableQueues) {
       queues.add(sessionQueueName(this.clientId, 0));
       queues.add(sessionQueueName(this.clientId, 1));

@@ -18,6 +18,7 @@ import type { Message } from '../../src/core/message.js';
 import { bindingArgsOf, sameBinding } from './session-recovery.js';
 import { sessionQueueName, type SessionState, type Subscription } from './session-state.js';
 import { routingKeyWords } from './topics.js';
+import { streamConsumeArguments, streamConsumerTag } from './stream-filters.js';
 
 /** The subscriptions served by one consumer on one queue. */
 export class QueueGroup {
@@ -27,6 +28,8 @@ export class QueueGroup {
     /** one consumer per queue per connection */
     readonly tag: string,
     readonly noAck: boolean,
+    /** deliver only messages a subscription's filter matches (a `$stream/` subscription reads a whole stream) */
+    readonly strict = false,
   ) {}
 
   get maxQos(): number {
@@ -72,9 +75,9 @@ export class Subscriptions {
     return undefined;
   }
 
-  /** the newest group consuming `queue` */
+  /** the newest group consuming `queue` (stream subscriptions' groups are found by tag) */
   #groupOf(queue: string): QueueGroup | undefined {
-    return this.#groups.findLast((g) => g.queue === queue);
+    return this.#groups.findLast((g) => g.queue === queue && !g.strict);
   }
 
   #forget(group: QueueGroup): void {
@@ -89,6 +92,13 @@ export class Subscriptions {
    */
   add(sub: Subscription): boolean {
     const previous = this.#state.subscriptions.get(sub.filter);
+    if (sub.stream !== null) {
+      // same filter again: the new subscription replaces it (its consumer tag is the filter's)
+      if (previous) this.#detach(previous, false);
+      this.#consumeStream(sub);
+      this.#state.subscriptions.set(sub.filter, sub);
+      return previous === undefined;
+    }
     if (sub.shareGroup === null) sub.bindingArgs = bindingArgsOf(sub);
     this.#ensureQueue(sub);
     // the new binding before the old one goes: no message published meanwhile is missed
@@ -113,6 +123,15 @@ export class Subscriptions {
   resume(): void {
     const byQueue = new Map<string, Subscription[]>();
     for (const sub of [...this.#state.subscriptions.values()]) {
+      if (sub.stream !== null) {
+        try {
+          this.#consumeStream(sub); // a named consumer: it resumes after its stored offset
+        } catch (e) {
+          if (!isBrokerError(e)) throw e;
+          this.#state.subscriptions.delete(sub.filter);
+        }
+        continue;
+      }
       try {
         this.#ensureQueue(sub);
         this.#session.bindQueue(sub.queue, this.#exchange, sub.bindingKey, sub.bindingArgs);
@@ -187,7 +206,7 @@ export class Subscriptions {
     }
     // a message that reached the queue some other way (an AMQP client publishing to it
     // directly, a dead-letter) matches no binding: deliver it as the queue's subscriptions allow
-    if (this.matchQos < 0 && !excluded) this.matchQos = group.maxQos;
+    if (this.matchQos < 0 && !excluded && !group.strict) this.matchQos = group.maxQos;
   }
 
   #ensureQueue(sub: Subscription): void {
@@ -240,8 +259,39 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * A `$stream/` subscription's own consumer on the stream queue: acknowledged deliveries (a
+   * stream refuses no-ack; QoS 0 ones are acked once written), with a per-consumer prefetch,
+   * named after the client and filter when the session is persistent, so its offset is stored.
+   */
+  #consumeStream(sub: Subscription): void {
+    const stream = sub.stream!;
+    const tag = streamConsumerTag(sub.filter);
+    const group = new QueueGroup(sub.queue, tag, false, true);
+    group.subs.push(sub);
+    this.#groups.push(group);
+    const name = this.#state.expirySeconds > 0 ? `mqtt/${this.#state.clientId}/${sub.filter}` : null;
+    try {
+      this.#session.qos(stream.prefetch, false);
+      this.#session.consume(sub.queue, { consumerTag: tag, noAck: false, arguments: streamConsumeArguments(stream, name) });
+    } catch (e) {
+      this.#forget(group);
+      throw e;
+    } finally {
+      this.#session.qos(0, false);
+    }
+  }
+
   /** Take a subscription out of its group, and unbind its binding (its own: the arguments name it). */
   #detach(sub: Subscription, unbind: boolean): void {
+    if (sub.stream !== null) {
+      const g = this.group(streamConsumerTag(sub.filter));
+      if (g) {
+        this.#forget(g);
+        this.#session.cancel(g.tag);
+      }
+      return;
+    }
     const group = this.#groupOf(sub.queue);
     if (group) {
       const i = group.subs.indexOf(sub);

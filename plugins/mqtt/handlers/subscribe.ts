@@ -12,6 +12,7 @@ import { MqttProtocolError, RC, reasonCodeOf, SUBACK_FAILURE } from '../errors.j
 import type { RetainedMessage } from '../retained.js';
 import { Subscription } from '../session-state.js';
 import { filterToBindingKey, parseSharedFilter, topicFilterProblem } from '../topics.js';
+import { parseStreamFilter } from '../stream-filters.js';
 
 export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   const v5 = c.version === 5;
@@ -22,7 +23,7 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   const retained: [Subscription, RetainedMessage[]][] = [];
   const now = Date.now();
   for (const s of p.subscriptions) {
-    const result = subscribeOne(c, s, identifier ?? 0, v5);
+    const result = subscribeOne(c, s, identifier ?? 0, v5, v5 ? p.properties?.userProperties : undefined);
     if (typeof result === 'number') {
       granted.push(result);
       continue;
@@ -38,11 +39,20 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
 }
 
 /** @returns the subscription and whether retained messages are due, or a failure reason code */
-function subscribeOne(c: MqttConnection, s: ISubscription, identifier: number, v5: boolean): { sub: Subscription; sendRetained: boolean } | number {
+function subscribeOne(
+  c: MqttConnection,
+  s: ISubscription,
+  identifier: number,
+  v5: boolean,
+  userProperties: Record<string, string | string[]> | undefined,
+): { sub: Subscription; sendRetained: boolean } | number {
   const failure = (v5Code: number) => (v5 ? v5Code : SUBACK_FAILURE);
-  const shared = parseSharedFilter(s.topic);
+  // `$stream/<stream>/<filter>`: replay a stream queue from an offset (stream-filters.ts)
+  const stream = parseStreamFilter(s.topic, userProperties);
+  if (typeof stream === 'string') return failure(RC.TOPIC_FILTER_INVALID);
+  const shared = stream ? null : parseSharedFilter(s.topic);
   if (typeof shared === 'string') return failure(RC.TOPIC_FILTER_INVALID);
-  const topicFilter = shared ? shared.filter : s.topic;
+  const topicFilter = stream ? stream.topicFilter : shared ? shared.filter : s.topic;
   if (topicFilterProblem(topicFilter)) return failure(RC.TOPIC_FILTER_INVALID);
   // MQTT-3.8.3-4: No Local on a shared subscription is a protocol error
   if (shared && s.nl) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'no local on a shared subscription');
@@ -50,7 +60,9 @@ function subscribeOne(c: MqttConnection, s: ISubscription, identifier: number, v
   const subs = c.subscriptions!;
   const group = shared ? shared.group : null;
   const bindingKey = filterToBindingKey(topicFilter, c.ctx.settings.sparkplug);
-  const sub = new Subscription(s.topic, topicFilter, group, bindingKey, qos, subs.queueFor({ shareGroup: group, topicFilter, qos }));
+  const queue = stream ? stream.stream : subs.queueFor({ shareGroup: group, topicFilter, qos });
+  const sub = new Subscription(s.topic, topicFilter, group, bindingKey, qos, queue);
+  if (stream) sub.stream = { stream: stream.stream, offset: stream.offset, prefetch: c.ctx.settings.prefetch };
   if (v5) {
     sub.noLocal = !!s.nl;
     sub.retainAsPublished = !!s.rap;
@@ -66,7 +78,7 @@ function subscribeOne(c: MqttConnection, s: ISubscription, identifier: number, v
   }
   // Retain Handling: 0 always, 1 only for a new subscription, 2 never; never for a shared one (MQTT 5 §4.8.2)
   const handling = v5 ? (s.rh ?? 0) : 0;
-  return { sub, sendRetained: !shared && (handling === 0 || (handling === 1 && isNew)) };
+  return { sub, sendRetained: !shared && !stream && (handling === 0 || (handling === 1 && isNew)) };
 }
 
 /**
