@@ -3,7 +3,9 @@
  * transport; the protocol state the command handlers share (version, core connection,
  * subscriptions, transactions, pending receipts); heart-beats; backpressure; and the one
  * way out on bad input: an ERROR frame, then close (STOMP 1.2 "ERROR"). No exception leaves
- * a socket handler: everything a frame does runs inside `#onFrame`'s try.
+ * a socket handler: everything a frame does runs inside `#dispatch`'s try. During a resource
+ * alarm a publishing frame is held and the transport not read until the alarm clears
+ * (held-frames.ts).
  */
 import type { Core } from '../../src/core/core.js';
 import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
@@ -15,6 +17,7 @@ import type { Subscription, SubscriptionOwner } from './subscription.js';
 import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
+import { HeldFrames, publishes } from './held-frames.js';
 
 let nextConnectionNumber = 1;
 
@@ -64,6 +67,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #rejectedReceipt: string | undefined;
   #writable = true;
   #loginTimer: NodeJS.Timeout | null = null;
+  /** frames held while a resource alarm blocks publishing; made on first use */
+  #held: HeldFrames | null = null;
 
   constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
     this.core = core;
@@ -120,6 +125,15 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   #onFrame(frame: StompFrame): void {
     if (this.#state === 'closed' || this.#rejectedToken !== 0) return;
+    // issue 9: a publish during a resource alarm waits, and so does every frame after it
+    if ((this.#held !== null && this.#held.size > 0) || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
+      this.#hold(frame);
+      return;
+    }
+    this.#dispatch(frame);
+  }
+
+  #dispatch(frame: StompFrame): void {
     try {
       const command = frame.command;
       if (this.#state === 'connecting' && command !== 'CONNECT' && command !== 'STOMP') {
@@ -133,6 +147,50 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     } catch (e) {
       this.fail(e, frame.headers['receipt']);
     }
+  }
+
+  // ---- resource alarms -----------------------------------------------------------------------
+
+  /** whether frames wait for a resource alarm to clear (and the transport is not read) */
+  get holding(): boolean {
+    return this.#held !== null && this.#held.size > 0;
+  }
+
+  #hold(frame: StompFrame): void {
+    const held = (this.#held ??= new HeldFrames());
+    if (held.size === 0) this.transport.pause();
+    held.hold(frame, this.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
+  }
+
+  /** The alarm cleared: handle what was held, in arrival order, and read again. */
+  releaseHeld(): void {
+    if (!this.holding) return;
+    for (const frame of this.#held!.take()) {
+      if (this.#state === 'closed' || this.#rejectedToken !== 0) return;
+      this.#dispatch(frame);
+    }
+    if (this.#state === 'closed') return;
+    this.#heartbeats.sawRead = true;
+    this.transport.resume();
+  }
+
+  /**
+   * Held past the alarm deadline: STOMP has no negative receipt, so an ERROR frame says why,
+   * naming the receipt of the first held publish that asked for one, then the connection
+   * closes (STOMP 1.2 "ERROR"). Nothing held was processed.
+   */
+  #heldPastDeadline(): void {
+    const frames = this.#held!.take();
+    const receipts: string[] = [];
+    for (const f of frames) {
+      const r = f.headers['receipt'];
+      if (r !== undefined && publishes(f)) receipts.push(r);
+    }
+    const alarms = this.core.alarms;
+    let detail = `publishing blocked by a resource alarm (${alarms.reason}) for longer than ${alarms.settings.publishDeadlineMs} ms; the held frames (${frames.length}) were not processed`;
+    if (receipts.length > 1) detail += `; receipts: ${receipts.join(', ')}`;
+    this.log.info('STOMP held publishes failed', { conn: this.number, frames: frames.length });
+    this.fail(new StompError('Resource alarm', detail), receipts[0]);
   }
 
   /** CONNECT succeeded: frames are now parsed for `version`, heart-beats run. */
@@ -172,6 +230,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   }
 
   heartbeatTimeout(): void {
+    if (this.holding) return; // not reading during a resource alarm is our doing, not the client's silence
     this.log.info('STOMP heart-beat timeout: closing', { conn: this.number, peer: this.transport.peerHost });
     this.transport.destroy();
     this.#cleanup();
@@ -305,6 +364,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (this.#loginTimer) clearTimeout(this.#loginTimer);
     this.#parser.stop();
     this.#heartbeats.stop();
+    this.#held?.take(); // what the alarm held goes with the connection
     this.transactions.clear(); // STOMP 1.2 "BEGIN": open transactions are aborted on disconnect
     this.#pendingReceipts.clear();
     try {

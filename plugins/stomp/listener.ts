@@ -2,7 +2,8 @@
  * The STOMP listeners: plain TCP (default port 61613) and WebSocket (default 15674, path /ws,
  * subprotocols v12.stomp, v11.stomp, v10.stomp as RabbitMQ's Web-STOMP offers them). Each
  * accepted connection becomes a `StompConnection`; stopping closes the listeners, tells every
- * client why with an ERROR frame and closes it.
+ * client why with an ERROR frame and closes it. When a resource alarm clears, every
+ * connection holding publishes goes on (held-frames.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
@@ -26,6 +27,7 @@ export class StompListener {
   #http: HttpServer | null = null;
   #wss: WebSocketServer | null = null;
   readonly #addresses: ListenerAddress[] = [];
+  #unsubscribeAlarms: (() => void) | null = null;
 
   constructor(core: Core, settings: StompSettings, log: Logger) {
     this.#core = core;
@@ -42,6 +44,10 @@ export class StompListener {
   }
 
   async start(): Promise<void> {
+    this.#unsubscribeAlarms = this.#core.alarms.onChange((active) => {
+      if (active.size > 0) return; // blocking happens at each connection's next SEND
+      for (const c of this.#connections) if (c.holding) c.releaseHeld();
+    });
     try {
       await this.#listen();
     } catch (e) {
@@ -79,6 +85,8 @@ export class StompListener {
   }
 
   async stop(reason: string): Promise<void> {
+    this.#unsubscribeAlarms?.();
+    this.#unsubscribeAlarms = null;
     const closing: Promise<void>[] = [];
     if (this.#tcp?.listening) closing.push(closeServer(this.#tcp));
     if (this.#wss) this.#wss.close();

@@ -30,6 +30,9 @@ export interface Transport {
   end(): void;
   /** close now, dropping unwritten bytes */
   destroy(): void;
+  /** stop reading from the peer (a resource alarm holds a publisher), and start again */
+  pause(): void;
+  resume(): void;
 }
 
 /** Bytes buffered for the peer beyond which deliveries pause until it catches up. */
@@ -115,6 +118,14 @@ export class TcpTransport implements Transport {
     this.#socket.destroy();
   }
 
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
   #cork(): void {
     if (this.#corked) return;
     this.#corked = true;
@@ -186,6 +197,15 @@ export class WsTransport implements Transport {
   destroy(): void {
     this.#ended = true;
     this.#ws.terminate();
+  }
+
+  /** ws stops reading its socket; messages it had already read may still come (the connection holds them) */
+  pause(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
   }
 
   #send(data: Buffer, binary: boolean): void {

@@ -44,6 +44,11 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
     });
   } catch (e) {
     if (!isBrokerError(e)) throw e;
+    // the vhost exists and the user may use it: what the core refused is a connection limit (issue 9)
+    if (e.kind === 'NOT_ALLOWED' && c.core.hasVhost(vhost) && c.core.users.permission(login.user, vhost)) {
+      c.log.info('STOMP connection refused', { reason: e.message, peer: `${peerHost}:${c.transport.peerPort}` });
+      throw new StompError('Bad CONNECT', e.message);
+    }
     throw new StompError('Bad CONNECT', `Virtual host '${vhost}' access denied: ${e.message}`);
   }
   c.opened(version, coreConnection, heartbeat);
