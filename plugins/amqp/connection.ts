@@ -103,9 +103,13 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     return this.#held.size > 0;
   }
 
+  /** reading stopped by an alarm; stays so after a deadline failed the held publishes, until the alarm clears */
+  #pausedByAlarm = false;
+
   /** A publish arrived during an alarm: keep it and stop reading until the alarm clears. */
   holdPublish(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number): void {
-    if (this.#held.size === 0) {
+    if (!this.#pausedByAlarm) {
+      this.#pausedByAlarm = true;
       this.#socket.pause();
       if (this.#heartbeat !== null) this.#heartbeat.paused = true;
     }
@@ -114,7 +118,8 @@ export class AmqpConnection implements FrameSink, WriterOwner {
 
   /** The alarm cleared: publish what was held, read again. */
   releasePublishes(): void {
-    if (this.#held.size === 0) return;
+    if (!this.#pausedByAlarm) return;
+    this.#pausedByAlarm = false;
     this.#held.release();
     if (this.#heartbeat !== null) this.#heartbeat.paused = false;
     if (this.state === 'running') this.#socket.resume();

@@ -79,6 +79,14 @@ describe('memory alarm', () => {
     const t0 = Date.now();
     expect(await outcome).toBe('nack');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    // still blocked: the next publish is held again; once the alarm clears, it goes through
+    const later = new Promise<string>((resolve) => ch.sendToQueue(q, Buffer.from('z'), {}, (err) => resolve(err ? 'nack' : 'ack')));
+    await sleep(50);
+    broker.core.alarms.settings.publishDeadlineMs = 0;
+    clearAlarm();
+    expect(await later).toBe('ack');
+    raiseAlarm();
+    broker.core.alarms.settings.publishDeadlineMs = 150;
 
     const c2 = await amqp.connect(broker.url('amqp'));
     // amqplib reports a server close as the 'close' event's error (320 is not an 'error' for it)
