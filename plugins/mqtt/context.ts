@@ -9,6 +9,7 @@ import type { Logger } from '../../src/log.js';
 import type { MqttSettings } from './config.js';
 import { MemoryRetainedStore, type RetainedStore } from './retained.js';
 import { SqliteRetainedStore } from './retained-sqlite.js';
+import { StreamRetainedStore } from './retained-stream.js';
 import { MemorySessionStore, type SessionState, type SessionStore } from './session-state.js';
 import { WillPublisher } from './will.js';
 
@@ -33,7 +34,10 @@ export class MqttContext {
     this.core = core;
     this.settings = settings;
     this.log = log;
-    this.retained = createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost));
+    this.retained =
+      settings.retainedStore === 'stream'
+        ? new StreamRetainedStore(core, log, settings.exchange, settings.sparkplug) // a compacted stream (retained-stream.ts)
+        : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost));
     this.sessions = new MemorySessionStore((state) => this.sessionExpired(state));
     this.wills = new WillPublisher(core, this.retained, settings.exchange, settings.sparkplug, log);
   }
@@ -75,5 +79,5 @@ export function createRetainedStore(kind: string, dataDir: string | null, log: L
     log.warn('no data directory: retained messages are kept in memory only');
     return new MemoryRetainedStore();
   }
-  throw new Error(`mqtt.retained_message_store: unknown store '${kind}' (available: sqlite, memory)`);
+  throw new Error(`mqtt.retained_message_store: unknown store '${kind}' (available: sqlite, stream, memory)`);
 }

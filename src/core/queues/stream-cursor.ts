@@ -1,7 +1,7 @@
-import { decodeProperties } from '../../codec/basic-properties.js';
 import { Deque } from '../../util/deque.js';
 import type { Consumer } from '../delivery/consumer.js';
-import { Message } from '../message.js';
+import type { Message } from '../message.js';
+import { messageOfRecord } from './stream-message.js';
 import { SEGMENT_HEADER_SIZE, StreamRecordView, readStreamRecord } from '../../store/stream/stream-format.js';
 import type { StreamLog } from '../../store/stream/stream-log.js';
 import type { StreamSegment } from '../../store/stream/stream-segment.js';
@@ -249,15 +249,7 @@ export class StreamCursor implements StreamReadListener {
         this.#minTimestamp = 0;
       }
       this.nextOffset = view.offset + 1;
-      const properties = decodeProperties(buf, view.propertiesAt, view.bodyAt);
-      return new Message(
-        view.exchange(buf),
-        view.routingKey(buf),
-        properties,
-        buf.subarray(view.bodyAt, view.end),
-        buf.subarray(view.propertiesAt, view.bodyAt),
-        view.timestamp,
-      );
+      return messageOfRecord(buf, view);
     }
     this.#position += this.#chunkAt;
     this.#dropChunk();

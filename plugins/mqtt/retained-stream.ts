@@ -1,0 +1,148 @@
+/**
+ * Retained messages as a key-compacted stream (issue 7, item 9): per vhost, the stream queue
+ * `mqtt-retained` (`x-stream-compaction: key`, keyed by the header `x-mqtt-topic`, the exact
+ * MQTT topic) holds every retained PUBLISH as an ordinary message — routing key the topic in
+ * AMQP form, properties converted as for any MQTT publish — and an empty-body tombstone for
+ * each cleared topic. Key compaction keeps the newest per topic, so the stream *is* the
+ * current retained state, which AMQP and STOMP clients can read (x-stream-offset: first; the
+ * last message per `x-mqtt-topic` wins, an empty body means cleared) and replay, beside MQTT.
+ *
+ * Lookups are answered from memory (the same map as the memory backend), loaded from the
+ * stream the first time a vhost is used — a synchronous scan of a compacted log, done once —
+ * so SUBSCRIBE never waits for the disk. Writes append to the stream (group-committed like any
+ * stream append; a PUBACK does not wait for it, as with the sqlite backend's write-behind).
+ * Without a data directory the core has no streams: that vhost falls back to memory.
+ */
+import type { QoS } from 'mqtt-packet';
+import type { FieldTable } from '../../src/codec/types.js';
+import type { Core } from '../../src/core/core.js';
+import { isBrokerError } from '../../src/core/errors.js';
+import { Message } from '../../src/core/message.js';
+import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import { messageOfRecord } from '../../src/core/queues/stream-message.js';
+import type { Logger } from '../../src/log.js';
+import { scanLogSync } from '../../src/store/stream/stream-scan.js';
+import { publishedQos, publishPropertiesOf, toCoreMessage, type PublishProperties } from './message.js';
+import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';
+import { topicToRoutingKey } from './topics.js';
+
+export const RETAINED_STREAM = 'mqtt-retained';
+/** the compaction key: the exact MQTT topic (a/b and a.b are different retained topics) */
+export const HEADER_TOPIC = 'x-mqtt-topic';
+/** when a retained message with a Message Expiry Interval lapses (ms since the epoch) */
+export const HEADER_EXPIRES_AT = 'x-mqtt-expires-at';
+
+const STREAM_ARGUMENTS = {
+  'x-queue-type': 'stream',
+  'x-stream-compaction': 'key',
+  'x-stream-compaction-key-header': HEADER_TOPIC,
+  'x-stream-max-segment-size-bytes': 8 * 1024 * 1024,
+};
+
+export class StreamRetainedStore implements RetainedStore {
+  readonly #core: Core;
+  readonly #log: Logger;
+  readonly #exchange: string;
+  readonly #sparkplug: boolean;
+  readonly #memory = new MemoryRetainedStore();
+  /** vhost → its stream, or null when it has none (no storage): memory only */
+  readonly #streams = new Map<string, StreamQueue | null>();
+
+  constructor(core: Core, log: Logger, exchange: string, sparkplug: boolean) {
+    this.#core = core;
+    this.#log = log;
+    this.#exchange = exchange;
+    this.#sparkplug = sparkplug;
+  }
+
+  put(vhost: string, m: RetainedMessage): void {
+    const stream = this.#streamOf(vhost);
+    this.#memory.put(vhost, m);
+    if (!stream) return;
+    const base = toCoreMessage(this.#exchange, { routingKey: topicToRoutingKey(m.topic, this.#sparkplug), qos: m.qos, retain: true, payload: m.payload, properties: m.properties }, this.#sparkplug);
+    const headers: FieldTable = { ...base.properties.headers, [HEADER_TOPIC]: m.topic };
+    if (m.expiresAt !== 0) headers[HEADER_EXPIRES_AT] = m.expiresAt;
+    stream.enqueue(new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt));
+  }
+
+  delete(vhost: string, topic: string): void {
+    const stream = this.#streamOf(vhost);
+    this.#memory.delete(vhost, topic);
+    // a tombstone: compaction drops the topic's older values now and the tombstone after its grace period
+    stream?.enqueue(new Message(this.#exchange, topicToRoutingKey(topic, this.#sparkplug), { deliveryMode: 2, headers: { [HEADER_TOPIC]: topic } }, Buffer.alloc(0)));
+  }
+
+  match(vhost: string, filter: string, now: number): RetainedMessage[] {
+    this.#streamOf(vhost);
+    return this.#memory.match(vhost, filter, now);
+  }
+
+  count(vhost: string): number {
+    this.#streamOf(vhost);
+    return this.#memory.count(vhost);
+  }
+
+  close(): void {
+    this.#memory.close();
+    this.#streams.clear();
+  }
+
+  /** The vhost's retained stream, declared and loaded into memory on first use. */
+  #streamOf(vhost: string): StreamQueue | null {
+    const known = this.#streams.get(vhost);
+    if (known !== undefined) return known;
+    let stream: StreamQueue | null = null;
+    const v = this.#core.vhosts.get(vhost);
+    if (v) {
+      try {
+        // the broker's own queue: declared directly (connection 0), as the retained store itself
+        stream = v.declareQueue(RETAINED_STREAM, { durable: true, arguments: STREAM_ARGUMENTS }, 0) as StreamQueue;
+        this.#load(vhost, stream);
+      } catch (e) {
+        if (!isBrokerError(e)) throw e;
+        this.#log.warn('retained messages kept in memory only', { vhost, reason: e.message });
+        stream = null;
+      }
+    }
+    this.#streams.set(vhost, stream);
+    return stream;
+  }
+
+  /** Replay the stream in offset order into memory: the last value per topic wins, a tombstone clears. */
+  #load(vhost: string, stream: StreamQueue): void {
+    let n = 0;
+    scanLogSync(stream.log, (buf, view) => {
+      const m = messageOfRecord(buf, view);
+      const topic = m.properties.headers?.[HEADER_TOPIC];
+      if (typeof topic !== 'string') return;
+      n++;
+      if (m.body.length === 0) {
+        this.#memory.delete(vhost, topic);
+        return;
+      }
+      // a copy: the record's view would keep the whole read buffer alive
+      this.#memory.put(vhost, retainedOf(m, topic, Buffer.from(m.body), this.#sparkplug));
+    });
+    if (n > 0) this.#log.info('retained messages loaded from their stream', { vhost, records: n, retained: this.#memory.count(vhost) });
+  }
+}
+
+function retainedOf(m: Message, topic: string, payload: Buffer, sparkplug: boolean): RetainedMessage {
+  const expiresAt = m.properties.headers?.[HEADER_EXPIRES_AT];
+  let properties: PublishProperties | undefined = publishPropertiesOf(m, sparkplug);
+  if (properties?.userProperties && 'x-stream-offset' in properties.userProperties) {
+    // the offset is the stream's, not the publisher's
+    const { 'x-stream-offset': _offset, ...user } = properties.userProperties;
+    properties = { ...properties, userProperties: user };
+    if (Object.keys(user).length === 0) delete properties.userProperties;
+    if (Object.keys(properties).length === 0) properties = undefined;
+  }
+  return {
+    topic,
+    payload,
+    qos: publishedQos(m) as QoS,
+    properties,
+    storedAt: m.publishedAt,
+    expiresAt: typeof expiresAt === 'number' ? expiresAt : 0,
+  };
+}
