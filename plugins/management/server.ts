@@ -66,7 +66,7 @@ export class ManagementServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'Method Not Allowed', { allow: 'GET, HEAD' });
       await serveStatic(req, res, path, SECURITY_HEADERS);
     } catch (e) {
-      this.#sendError(res, e);
+      this.#sendError(res, e, req.headers['x-requested-with'] === 'XMLHttpRequest');
     }
   }
 
@@ -108,14 +108,17 @@ export class ManagementServer {
     res.end(text);
   }
 
-  #sendError(res: ServerResponse, e: unknown): void {
+  #sendError(res: ServerResponse, e: unknown, fromScript = false): void {
     const err = httpErrorOf(e);
     if (err.status >= 500) this.#services.log.error('management request failed', { error: (e as Error)?.stack ?? String(e) });
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    this.#send(res, { status: err.status, body: { error: err.error, reason: err.reason }, headers: err.headers });
+    const headers = { ...err.headers };
+    // no Basic challenge for the web UI's own requests: a browser would pop up its login dialog
+    if (fromScript) delete headers['www-authenticate'];
+    this.#send(res, { status: err.status, body: { error: err.error, reason: err.reason }, headers });
   }
 }
 

@@ -78,7 +78,19 @@ function overview(req: ApiRequest): ApiResponse {
     connections_by_protocol: countBy(connections.map((c) => c.info.protocol)),
     alarms: s.core.alarms.active,
     listeners: s.listener ? [{ node: s.nodeName, protocol: 'http', ip_address: s.listener.host, port: s.listener.port }] : [],
+    // Warren: the node's recent samples (rates and depths), for charts that start filled; node-wide, so monitors only
+    ...(req.query.get('history') === 'true' && p.isMonitor ? { history: historyJson(s) } : {}),
   });
+}
+
+function historyJson(s: ManagementServices) {
+  return s.sampler.history.map((h) => ({ at: h.at, ...roundAll(h.rates), ...h.depths }));
+}
+
+function roundAll(rates: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rates)) out[`${k}_rate`] = Math.round(v * 100) / 100;
+  return out;
 }
 
 function countBy(keys: string[]): Record<string, number> {
