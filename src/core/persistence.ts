@@ -10,6 +10,7 @@ import type { Policy } from './policies.js';
 import type { VHost } from './vhost.js';
 import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js';
 import { STREAM_TYPE, streamSettingsFrom } from './queues/stream-arguments.js';
+import { StreamQueue } from './queues/stream-queue.js';
 
 export interface PersistenceOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
@@ -111,6 +112,8 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     detachVhost: async (vhost) => {
       const s = stores.get(vhost);
       if (!s) return;
+      // its streams go with it (their rows went with the vhost's: ON DELETE CASCADE)
+      for (const q of vhost.queues.values()) if (q instanceof StreamQueue) await streams.delete(q.streamId);
       stores.delete(vhost);
       vhost.persistence = null;
       await s.store.close();

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { describe, expect, inject, it } from 'vitest';
 import { dataDir } from './helpers.js';
+import { waitFor } from '../helpers/amqp-clients.js';
 
 const server = fileURLToPath(new URL('../../bench/stream-server.mjs', import.meta.url));
 
@@ -69,21 +70,21 @@ async function publishUntilKilled(url: string, from: number, stopAfter: number, 
   return confirmed;
 }
 
+/** Every message of the stream from the first (queue.declare-ok says how many a stream holds). */
 async function readAll(url: string): Promise<{ bodies: string[]; offsets: number[] }> {
   const c = await amqp.connect(url);
   const ch = await c.createChannel();
+  const { messageCount } = await ch.checkQueue('crashing');
   await ch.prefetch(1000);
   const bodies: string[] = [];
   const offsets: number[] = [];
-  let last = Date.now();
   await ch.consume('crashing', (m) => {
     if (!m) return;
     bodies.push(m.content.toString());
     offsets.push(m.properties.headers?.['x-stream-offset'] as number);
     ch.ack(m);
-    last = Date.now();
   }, { arguments: { 'x-stream-offset': 'first' } });
-  while (Date.now() - last < 300) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => bodies.length >= messageCount, `${messageCount} messages (got ${bodies.length})`, 20_000);
   await c.close();
   return { bodies, offsets };
 }
