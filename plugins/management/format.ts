@@ -10,6 +10,7 @@ import type { Consumer } from '../../src/core/delivery/consumer.js';
 import type { Exchange } from '../../src/core/exchange.js';
 import type { Queue } from '../../src/core/queues/queue.js';
 import { CoreSession } from '../../src/core/session.js';
+import { StreamQueue } from '../../src/core/queues/stream-queue.js';
 import type { VHost } from '../../src/core/vhost.js';
 import { fieldTableToJson, fieldValueToJson } from '../../src/definitions/json-values.js';
 import { DEPTH_KEYS, RATE_KEYS, type Counters, type DepthKey } from './sampler.js';
@@ -75,6 +76,12 @@ export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
   for (const k of DEPTH_KEYS) {
     json[k] = depths[k as DepthKey];
     json[`${k}_details`] = { rate: round(sample.depthRates[k]) };
+  }
+  if (q instanceof StreamQueue) {
+    // a stream keeps its messages on disk in its own log: its size and offsets instead of RAM figures
+    const log = q.log;
+    json.message_bytes = log.diskBytes;
+    json.stream = { first_offset: log.firstOffset, committed_offset: log.committedOffset, next_offset: log.nextOffset, segments: log.segments.length, disk_bytes: log.diskBytes };
   }
   if (owner) json.owner_pid_details = { name: connectionName(owner), peer_host: owner.info.peerHost, peer_port: owner.info.peerPort };
   return json;

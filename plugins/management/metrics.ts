@@ -7,6 +7,7 @@
  */
 import { cpuUsage, memoryUsage } from 'node:process';
 import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/store/metrics.js';
+import { StreamQueue } from '../../src/core/queues/stream-queue.js';
 import { queueType, protocolLabel } from './format.js';
 import { RATE_KEYS } from './sampler.js';
 import type { ManagementServices } from './services.js';
@@ -83,6 +84,13 @@ export function renderMetrics(s: ManagementServices): string {
         e.add(`warren_queue_${k}_total`, 'counter', COUNTER_HELP[k]!, l, sample.counters[k]);
         e.add(`warren_queue_${k}_rate`, 'gauge', `${COUNTER_HELP[k]!} per second, over the last sample interval`, l, sample.rates[k]);
       }
+    }
+    for (const q of v.queues.values()) {
+      if (!(q instanceof StreamQueue)) continue;
+      const l = { vhost: v.name, queue: q.name };
+      e.add('warren_stream_disk_bytes', 'gauge', 'Bytes of a stream queue\'s log on disk', l, q.log.diskBytes);
+      e.add('warren_stream_first_offset', 'gauge', 'Oldest offset a stream still holds (retention moves it)', l, q.log.firstOffset);
+      e.add('warren_stream_committed_offset', 'gauge', 'Offset below which a stream\'s records are durable', l, q.log.committedOffset);
     }
     const store = v.persistence?.store;
     if (store) storeMetrics(e, v.name, store.metrics());

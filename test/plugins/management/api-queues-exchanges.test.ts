@@ -153,6 +153,23 @@ describe('queues', () => {
   });
 });
 
+describe('stream queues', () => {
+  it('are queues of type stream, with their log offsets and size; get and purge are refused as RabbitMQ does', async () => {
+    expect((await m.api('PUT', '/api/queues/%2F/s.events', { durable: true, arguments: { 'x-queue-type': 'stream' } })).status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      await m.api('POST', '/api/exchanges/%2F/amq.default/publish', { properties: {}, routing_key: 's.events', payload: `e${i}`, payload_encoding: 'string' });
+    }
+    const q = (await m.api('GET', '/api/queues/%2F/s.events')).body;
+    expect(q).toMatchObject({ type: 'stream', durable: true, messages: 3, stream: { first_offset: 0, next_offset: 3, committed_offset: 3 } });
+    expect(q.stream.disk_bytes).toBeGreaterThan(0);
+    const got = await m.api('POST', '/api/queues/%2F/s.events/get', { count: 1, ackmode: 'ack_requeue_true' });
+    expect(got.status).toBe(400);
+    expect(got.body.reason).toMatch(/^NOT_IMPLEMENTED - basic.get not supported by stream queues/);
+    expect((await m.api('DELETE', '/api/queues/%2F/s.events/contents')).body.reason).toMatch(/queue.purge not supported/);
+    expect((await m.api('DELETE', '/api/queues/%2F/s.events')).status).toBe(204);
+  });
+});
+
 describe('exchanges', () => {
   it('lists the standard exchanges, declares, reads and deletes one', async () => {
     const list = await m.api('GET', '/api/exchanges/%2F');

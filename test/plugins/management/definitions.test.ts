@@ -25,7 +25,7 @@ async function broker(extra?: Parameters<typeof startManaged>[0]): Promise<Manag
   return b;
 }
 
-/** Stream queues are issue 7: until this checkout has them, the import reports the fixture's one as skipped. */
+/** Stream queues are issue 7: a checkout without them reports the fixture's one as skipped. */
 function streamWarnings(warnings: string[]): string[] {
   return warnings.filter((w) => w.startsWith("queue 'telemetry' in vhost 'fixture-iot'"));
 }

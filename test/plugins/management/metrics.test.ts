@@ -105,6 +105,13 @@ describe('/metrics', () => {
     expect(valueOf(f, 'warren_store_fsync_seconds', { vhost: '/', quantile: '0.99' })).toBeGreaterThan(0);
     expect(valueOf(f, 'warren_store_fsync_seconds', v, 'warren_store_fsync_seconds_count')).toBeGreaterThan(0);
     expect(valueOf(f, 'warren_store_read_only', v)).toBe(0);
+    // a stream's own log
+    await m.api('PUT', '/api/queues/%2F/metrics.stream', { arguments: { 'x-queue-type': 'stream' } });
+    await m.api('POST', '/api/exchanges/%2F/amq.default/publish', { properties: {}, routing_key: 'metrics.stream', payload: 'x', payload_encoding: 'string' });
+    const s = await scrape();
+    expect(valueOf(s, 'warren_stream_disk_bytes', { queue: 'metrics.stream' })).toBeGreaterThan(0);
+    expect(valueOf(s, 'warren_stream_committed_offset', { queue: 'metrics.stream' })).toBe(1);
+    expect(valueOf(s, 'warren_queue_messages', { queue: 'metrics.stream', type: 'stream' })).toBe(1);
   });
 
   it('process memory, CPU, event-loop lag and alarms', async () => {

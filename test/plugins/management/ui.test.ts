@@ -135,7 +135,12 @@ describe.skipIf(!hasChromium)('management web UI in headless Chromium', { timeou
     await page.locator('#exchanges-table a', { hasText: 'amq.fanout' }).waitFor();
     await page.locator('nav a', { hasText: 'Streams' }).click();
     await page.locator('h1', { hasText: 'Streams' }).waitFor();
-    await page.locator('#add-queue').waitFor();
+    await page.locator('#add-queue input[name=name]').fill('ui-events');
+    await page.locator('#add-queue button').click();
+    await page.locator('#queues-table a', { hasText: 'ui-events' }).click();
+    await page.locator('h1', { hasText: 'Queue ui-events' }).waitFor();
+    await page.locator('#queue-details dd', { hasText: 'stream' }).first().waitFor();
+    expect((await m.api('GET', '/api/queues/%2F/ui-events')).body.type).toBe('stream');
   });
 
   it('admin: adds a user, a virtual host and a policy that applies to the queue', async () => {

@@ -143,6 +143,12 @@ export async function queuePage(ctx) {
           ['Publish', `${fmtNumber(ms.publish)} (${fmtRate(ms.publish_details.rate)})`],
           ['Deliver / get', `${fmtNumber(ms.deliver_get)} (${fmtRate(ms.deliver_get_details.rate)})`],
           ['Ack', `${fmtNumber(ms.ack)} (${fmtRate(ms.ack_details.rate)})`],
+          ...(q.stream
+            ? [
+                ['Offsets', `${fmtNumber(q.stream.first_offset)} … ${fmtNumber(q.stream.next_offset - 1)}`],
+                ['On disk', `${fmtBytes(q.stream.disk_bytes)} in ${q.stream.segments} segments`],
+              ]
+            : []),
         ]),
       ),
     );
