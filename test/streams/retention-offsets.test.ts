@@ -106,6 +106,24 @@ describe('named consumers: stored offsets (beyond RabbitMQ)', () => {
     });
   });
 
+  it('basic.recover and nack count as handled: they do not hold the committed offset back', async () => {
+    await withBroker(dataDir(), async (b, url) => {
+      const conn = await connect(url);
+      const ch = await conn.createChannel();
+      await ch.assertQueue('recovering', { durable: true, arguments: STREAM });
+      await publishAll(conn, 'recovering', range(0, 20));
+      const r = await reader(conn, 'recovering', { 'x-stream-offset': 'first', 'x-stream-consumer-name': 'r' }, { prefetch: 5, ack: false });
+      await r.waitFor(5);
+      await r.ch.recover(); // a stream never redelivers: the credit comes back, 5..9 follow
+      await r.waitFor(10);
+      r.ch.nack(r.got[9], true, true);
+      await r.waitFor(15);
+      r.ch.ack(r.got[14], true);
+      await waitFor(() => streamOf(b, 'recovering').storedOffset('r') === 14, 'the committed offset to reach 14');
+      expect(r.offsets().slice(0, 15)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    });
+  });
+
   it('an offset committed explicitly is where the named consumer resumes', async () => {
     await withBroker(dataDir(), async (b, url) => {
       const conn = await connect(url);

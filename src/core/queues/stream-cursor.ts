@@ -126,8 +126,12 @@ export class StreamCursor implements StreamReadListener {
     }
   }
 
+  /** deliveries not yet settled or given back */
+  inFlight = 0;
+
   /** A delivery of `offset` was made. */
   delivered(entry: QueueEntry): void {
+    this.inFlight++;
     this.outstanding?.push(entry);
   }
 
@@ -136,6 +140,7 @@ export class StreamCursor implements StreamReadListener {
    * given back unprocessed (its channel closed). @returns whether `committed` moved
    */
   settled(): boolean {
+    this.inFlight--;
     const q = this.outstanding;
     if (q === null) return false;
     let moved = false;
@@ -147,8 +152,9 @@ export class StreamCursor implements StreamReadListener {
     return moved;
   }
 
+  /** nothing it delivered is still unsettled */
   get idle(): boolean {
-    return this.outstanding === null || this.outstanding.length === 0;
+    return this.inFlight === 0;
   }
 
   stop(): void {

@@ -264,7 +264,9 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
    * unhandled, so a named consumer's successor gets it again.
    */
   override requeue(entry: QueueEntry, explicit = false): void {
-    this.#release(entry, explicit);
+    // basic.recover on a live consumer: nothing is redelivered either, so it counts as handled
+    const cursor = entry.consumer !== null ? this.#byConsumer.get(entry.consumer) : undefined;
+    this.#release(entry, explicit || cursor === undefined || !cursor.detached);
   }
 
   override restore(_entry: QueueEntry): void {}
@@ -277,8 +279,8 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     entry.consumer = null;
     if (!processed) entry.redelivered = true;
     const cursor = this.#byConsumer.get(consumer);
-    if (cursor === undefined || !cursor.settled()) return;
-    this.#commit(cursor);
+    if (cursor === undefined) return;
+    if (cursor.settled()) this.#commit(cursor);
     if (cursor.detached && cursor.idle) this.#byConsumer.delete(consumer);
   }
 
