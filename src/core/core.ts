@@ -7,7 +7,7 @@ import { Connection, type ConnectionRegistry } from './connection.js';
 import { BrokerError, notFound } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
-import { Limits } from './limits.js';
+import { Limits, type VhostLimits } from './limits.js';
 import { Alarms } from './alarms.js';
 import { openPersistence, type PersistenceOptions, type Storage } from './persistence.js';
 import type { Policy } from './policies.js';
@@ -131,7 +131,9 @@ export class Core implements ConnectionRegistry {
     if (pending) await pending;
     const existing = this.vhosts.get(name);
     if (existing) {
-      existing.metadata = metadata;
+      // limits live in the metadata too (setVhostLimits): new metadata does not drop them
+      existing.metadata = 'limits' in existing.metadata && !('limits' in metadata) ? { ...metadata, limits: existing.metadata.limits } : metadata;
+      metadata = existing.metadata;
       this.#storage?.meta.saveVhost(name, metadata);
       return existing;
     }
@@ -215,6 +217,15 @@ export class Core implements ConnectionRegistry {
     if (!v) throw notFound('vhost', p.vhost, p.vhost);
     v.setPolicy(p);
     this.#storage?.meta.savePolicy({ ...p, definition: { ...p.definition } });
+  }
+
+  /** Set a vhost's limits (-1: none), live and saved with the vhost. @throws BrokerError NOT_FOUND */
+  setVhostLimits(vhost: string, limits: Partial<VhostLimits>): void {
+    const v = this.vhosts.get(vhost);
+    if (!v) throw new BrokerError('NOT_FOUND', `NOT_FOUND - no vhost '${vhost}'`);
+    this.limits.setVhostLimits(vhost, limits);
+    v.metadata = { ...v.metadata, limits: this.limits.vhost(vhost) };
+    this.#storage?.meta.saveVhost(vhost, v.metadata);
   }
 
   clearPolicy(vhost: string, name: string): boolean {

@@ -73,6 +73,8 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     for (const name of vhostNames) {
       const vhost = core.addVhost(name);
       vhost.metadata = defs.vhosts.find((v) => v.name === name)?.metadata ?? {};
+      // limits set by operators are kept in the vhost's metadata (Core.setVhostLimits)
+      if (isLimits(vhost.metadata.limits)) core.limits.setVhostLimits(name, vhost.metadata.limits);
       const id = meta.saveVhost(name, vhost.metadata);
       const t0 = performance.now();
       const store = await openStore(vhost, id);
@@ -127,6 +129,10 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       meta.close();
     },
   };
+}
+
+function isLimits(v: unknown): v is { maxConnections?: number; maxQueues?: number } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A saved policy that no longer validates (a key this version does not know) is skipped, not fatal. */

@@ -107,10 +107,14 @@ export async function importDefinitions(core: Core, defs: unknown, intoVhost?: s
       continue;
     }
     const v = p.value ?? {};
-    core.limits.setVhostLimits(vhost, {
-      ...(v['max-connections'] !== undefined ? { maxConnections: Number(v['max-connections']) } : {}),
-      ...(v['max-queues'] !== undefined ? { maxQueues: Number(v['max-queues']) } : {}),
-    });
+    try {
+      core.setVhostLimits(vhost, {
+        ...(v['max-connections'] !== undefined ? { maxConnections: Number(v['max-connections']) } : {}),
+        ...(v['max-queues'] !== undefined ? { maxQueues: Number(v['max-queues']) } : {}),
+      });
+    } catch (e) {
+      warn(`limits of vhost '${vhost}'`, e);
+    }
   }
 
   for (const p of list(d.policies, 'policies', r)) {

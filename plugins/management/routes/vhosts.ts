@@ -78,7 +78,7 @@ async function putLimit(req: ApiRequest): Promise<ApiResponse> {
   if (!key) throw badRequest(`unknown limit '${req.params.name}': max-connections or max-queues`);
   const value = Number((await req.body()).value);
   if (!Number.isInteger(value) || value < -1) throw badRequest('value must be an integer ≥ -1 (-1: no limit)');
-  s.core.limits.setVhostLimits(req.params.vhost!, { [key]: value });
+  s.core.setVhostLimits(req.params.vhost!, { [key]: value });
   return noContent();
 }
 
@@ -112,7 +112,8 @@ export const vhostRoutes: Route[] = [
     handler: (req) => {
       const key = LIMIT_NAMES[req.params.name!];
       if (!key) throw notFound();
-      req.services.core.limits.setVhostLimits(req.params.vhost!, { [key]: -1 });
+      if (!req.services.core.hasVhost(req.params.vhost!)) throw notFound();
+      req.services.core.setVhostLimits(req.params.vhost!, { [key]: -1 });
       return noContent();
     },
   },

@@ -188,6 +188,8 @@ describe('persistence of API changes', () => {
     await b.api('PUT', '/api/permissions/kept/erin', { configure: '.*', write: '.*', read: '.*' });
     await b.api('PUT', '/api/policies/kept/lim', { pattern: '.*', definition: { 'max-length': 3 }, 'apply-to': 'queues' });
     await b.api('PUT', '/api/queues/kept/dq', { durable: true });
+    await b.api('PUT', '/api/vhost-limits/kept/max-connections', { value: 7 });
+    await b.api('PUT', '/api/vhosts/kept', { description: 'still here' }); // an update keeps the limits
     await b.api('POST', '/api/exchanges/kept/amq.default/publish', { properties: { delivery_mode: 2 }, routing_key: 'dq', payload: 'persisted', payload_encoding: 'string' });
     await b.broker.stop();
     const again = await startManaged({ dataDir });
@@ -199,6 +201,7 @@ describe('persistence of API changes', () => {
         return r.status === 200 ? r.body : undefined;
       });
       expect(q).toMatchObject({ policy: 'lim', messages: 1, durable: true });
+      expect((await again.api('GET', '/api/vhost-limits/kept')).body).toEqual([{ vhost: 'kept', value: { 'max-connections': 7 } }]);
     } finally {
       await again.stop();
       const { rmSync } = await import('node:fs');
