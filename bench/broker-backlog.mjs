@@ -8,14 +8,15 @@
  *   npm run build && node bench/broker-backlog.mjs [--mb 5120] [--size 1024] [--max-rss-mb 400]
  *        [--window 1000] [--build DIR] [--dir DIR]
  *
- * The broker is the real `warren start`. stdout: one JSON line; exit status 1 when the RSS
- * went over --max-rss-mb, or a message was lost, nacked or out of order.
+ * The broker is the real `warren start`. With --url (and --pid for its RSS) the same load runs
+ * against a broker already running, e.g. RabbitMQ, for comparison. stdout: one JSON line;
+ * exit status 1 when the RSS went over --max-rss-mb, or a message was lost, nacked or out of order.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { consume, publish, queueDepth } from './broker-load.mjs';
+import { consume, deleteQueue, publish, queueDepth } from './broker-load.mjs';
 import { dirUsage, loadBuild, mib, rssMiB, startBroker } from './broker-process.mjs';
 
 const { values: args } = parseArgs({
@@ -24,27 +25,31 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1024' },
     'max-rss-mb': { type: 'string', default: '400' },
     window: { type: 'string', default: '1000' },
+    url: { type: 'string' },
+    pid: { type: 'string' },
+    label: { type: 'string' },
     build: { type: 'string' },
     dir: { type: 'string' },
   },
 });
 
-const build = await loadBuild(args.build);
+const external = args.url !== undefined;
 const size = Number(args.size);
 const total = Math.ceil((Number(args.mb) * 1024 * 1024) / size);
-const dataDir = args.dir ?? mkdtempSync(join(tmpdir(), 'warren-broker-backlog-'));
-const QUEUE = 'backlog';
+const dataDir = external ? '' : (args.dir ?? mkdtempSync(join(tmpdir(), 'warren-broker-backlog-')));
+const QUEUE = `backlog.${process.pid}`;
 
-const broker = startBroker({ build, dataDir });
-const { url } = await broker.started;
-const baseRss = rssMiB(broker.pid);
+const broker = external ? null : startBroker({ build: await loadBuild(args.build), dataDir });
+const url = broker ? (await broker.started).url : String(args.url);
+const pid = broker ? broker.pid : Number(args.pid ?? 0);
+const baseRss = rssMiB(pid);
 
 /** RSS samples of the current phase */
 const phase = { name: 'fill', max: 0, sum: 0, n: 0 };
 /** @type {Record<string, { max: number, mean: number }>} */
 const phases = {};
 const sampler = setInterval(() => {
-  const r = rssMiB(broker.pid);
+  const r = rssMiB(pid);
   if (Number.isNaN(r)) return;
   phase.max = Math.max(phase.max, r);
   phase.sum += r;
@@ -60,10 +65,10 @@ const pub = await publish(url, {
   count: total,
   size,
   window: Number(args.window),
-  onProgress: (n) => n % 500_000 === 0 && process.stderr.write(`${n} confirmed, RSS ${Math.round(rssMiB(broker.pid))} MiB\n`),
+  onProgress: (n) => n % 500_000 === 0 && process.stderr.write(`${n} confirmed, RSS ${Math.round(rssMiB(pid))} MiB\n`),
 });
 const depth = await queueDepth(url, QUEUE);
-const disk = dirUsage(dataDir).bytes;
+const disk = external ? NaN : dirUsage(dataDir).bytes;
 endPhase('consume');
 
 const consumer = await consume(url, QUEUE, { prefetch: 1000, ackEvery: 100 });
@@ -72,12 +77,14 @@ const consumeSeconds = (consumer.state.lastAt - consumer.state.firstAt) / 1000;
 await consumer.close();
 endPhase('done');
 clearInterval(sampler);
-await broker.stop();
-if (!args.dir) rmSync(dataDir, { recursive: true, force: true });
+if (broker) await broker.stop();
+else await deleteQueue(url, QUEUE);
+if (broker && !args.dir) rmSync(dataDir, { recursive: true, force: true });
 
 const maxRss = Math.max(phases.fill.max, phases.consume.max);
 const summary = {
   bench: 'broker-backlog',
+  label: args.label ?? (external ? url.replace(/\/\/[^@]*@/, '//') : 'warren'),
   size,
   messages: total,
   user_mb: mib(pub.bytes),
@@ -91,9 +98,9 @@ const summary = {
   out_of_order: consumer.state.outOfOrder,
   consume_msgs_per_s: Math.round(consumer.state.received / Math.max(consumeSeconds, 0.001)),
   consume_seconds: Math.round(consumeSeconds),
-  rss_mib: { start: Math.round(baseRss), fill: phases.fill, consume: phases.consume, max: maxRss },
+  rss_mib: pid ? { start: Math.round(baseRss), fill: phases.fill, consume: phases.consume, max: maxRss } : null,
   max_rss_mb_allowed: Number(args['max-rss-mb']),
-  ok: pub.confirmed === total && depth === total && consumer.state.received === total && consumer.state.outOfOrder === 0 && maxRss < Number(args['max-rss-mb']),
+  ok: pub.confirmed === total && depth === total && consumer.state.received === total && consumer.state.outOfOrder === 0 && (!pid || maxRss < Number(args['max-rss-mb'])),
 };
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 process.exitCode = summary.ok ? 0 : 1;

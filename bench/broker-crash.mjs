@@ -317,8 +317,15 @@ async function drainAndVerify() {
 }
 
 const began = Date.now();
-for (let n = 1; n <= cycles; n++) await cycle(n);
-const final = await drainAndVerify();
+/** @type {Awaited<ReturnType<typeof drainAndVerify>> | null} */
+let final = null;
+try {
+  for (let n = 1; n <= cycles; n++) await cycle(n);
+  final = await drainAndVerify();
+} catch (e) {
+  // a broker that died by itself, refused connections or hung is a finding, not a bench crash
+  ledger.fail(`aborted: ${/** @type {Error} */ (e)?.stack ?? e}`);
+}
 if (!args.dir) rmSync(dataDir, { recursive: true, force: true });
 
 const sorted = [...run.start_ms].sort((a, b) => a - b);
@@ -331,18 +338,18 @@ const summary = {
   queues: queueCount,
   publishers: publisherCount,
   ...ledger.counts,
-  final_backlog: final.backlog,
-  drain_ms: final.drainMs,
+  final_backlog: final?.backlog ?? null,
+  drain_ms: final?.drainMs ?? null,
   start_ms: { p50: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) },
   truncated_tails: run.truncated_tails,
   truncated_bytes: run.truncated_bytes,
   damaged_segments: run.damaged.length,
   max_rss_mib: run.max_rss_mib,
-  data_dir_bytes_after: final.disk.bytes,
+  data_dir_bytes_after: final?.disk.bytes ?? null,
   broker_warnings: run.broker_warnings,
   seconds: Math.round((Date.now() - began) / 1000),
   failures: ledger.failures,
-  ok: ledger.failures.length === 0 && ledger.counts.lost === 0 && ledger.counts.out_of_order === 0 && ledger.counts.corrupt === 0,
+  ok: final !== null && ledger.failures.length === 0 && ledger.counts.lost === 0 && ledger.counts.out_of_order === 0 && ledger.counts.corrupt === 0,
 };
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 process.exitCode = summary.ok ? 0 : 1;

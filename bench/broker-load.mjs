@@ -148,3 +148,14 @@ export async function queueDepth(url, queue) {
     await conn.close();
   }
 }
+
+/** Delete `queue` (what a bench declared on a broker that outlives it). @param {string} url @param {string} queue */
+export async function deleteQueue(url, queue) {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue);
+  } finally {
+    await conn.close();
+  }
+}

@@ -20,6 +20,12 @@ import { pathToFileURL } from 'node:url';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
+/** brokers started and not yet exited: killed if this process exits first (no orphans) */
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** build directory → env switching off its built-in plugins other than AMQP */
 const pluginsOff = new Map();
 
@@ -88,6 +94,7 @@ export function startBroker(o) {
     },
     stdio: mode === 'cli' ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  live.add(child);
   /** @type {LogRecord[]} */
   const records = [];
   let err = '';
@@ -126,6 +133,7 @@ export function startBroker(o) {
   });
   const exited = new Promise((res) => {
     child.on('exit', (code, signal) => {
+      live.delete(child);
       onFailed(new Error(`broker exited (code ${code}, signal ${signal}) before 'broker started'; stderr tail:\n${err.slice(-2000)}`));
       rmSync(scratch, { recursive: true, force: true });
       res({ code, signal });
