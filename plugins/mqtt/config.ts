@@ -31,8 +31,8 @@ export const MQTT_CONFIG_SCHEMA = {
   sparkplug: { type: 'boolean', default: false, doc: "Sparkplug B: keep the '.' of spBv1.0/ topics inside one level" },
   retained_message_store: {
     type: 'string',
-    default: 'sqlite',
-    doc: "where retained messages live: 'sqlite' (durable, <data dir>/mqtt/retained.db) or 'memory' (lost at a restart)",
+    default: 'stream',
+    doc: "where retained messages live: 'stream' (a key-compacted stream mqtt-retained per vhost, durable, readable from AMQP and STOMP), 'sqlite' (durable, <data dir>/mqtt/retained.db) or 'memory' (lost at a restart)",
   },
 } as const satisfies Record<string, ConfigKey>;
 

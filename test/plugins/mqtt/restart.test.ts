@@ -181,8 +181,9 @@ describe('MQTT 5 session details across a restart', () => {
 });
 
 describe('retained messages across a restart', () => {
-  it('are kept, matched by wildcards, replaced and cleared, with their MQTT 5 properties', async () => {
-    const broker = await start();
+  // 'stream' is the default backend (a key-compacted stream per vhost); 'sqlite' the alternative
+  it.each(['stream', 'sqlite'])('in the %s store are kept, matched by wildcards, replaced and cleared, with their MQTT 5 properties', async (store) => {
+    const broker = await start({ retained_message_store: store });
     const before = clientsOf(broker);
     const pub = await before.connect({ clientId: 'ret-pub', protocolVersion: 5 });
     await pub.publishAsync('site/a/status', 'old', { qos: 1, retain: true });
