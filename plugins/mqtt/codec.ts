@@ -89,7 +89,9 @@ const collector = new Collector();
  */
 export function encode(packet: Packet, version: ProtocolVersion): Buffer | null {
   try {
-    mqttPacket.writeToStream(packet, collector as unknown as NodeJS.WritableStream, OPTIONS[version]);
+    // Some refusals (an empty user-property map or value list, …) return false without a
+    // destroy(): treat them as refusals, not as an empty packet (found by test/fuzz).
+    if (!mqttPacket.writeToStream(packet, collector as unknown as NodeJS.WritableStream, OPTIONS[version])) collector.destroy();
   } catch (e) {
     collector.destroy(e as Error);
   }

@@ -202,7 +202,12 @@ function readValue(r: WireReader, depth: number): FieldValue {
     case 0x41 /* A */:
       return readNested(r, depth, true);
     case 0x54 /* T */: {
-      const seconds = r.u64();
+      r.need(8);
+      const big = b.readBigUInt64BE(r.pos);
+      r.pos += 8;
+      // beyond 2^53 a number would lose the low bits: keep the exact value (found by test/fuzz)
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) return new TypedValue('T', big);
+      const seconds = Number(big);
       return seconds <= MAX_DATE_SECONDS ? new Date(seconds * 1000) : new TypedValue('T', seconds);
     }
     case 0x46 /* F */:
@@ -399,6 +404,11 @@ function writeTyped(buf: Buffer, o: number, tag: string, value: unknown): number
       return o + 5;
     }
     case 'T': {
+      if (typeof value === 'bigint') {
+        if (value < 0n || value > 0xffff_ffff_ffff_ffffn) throw new TypeError(`invalid timestamp ${value}`);
+        buf.writeBigUInt64BE(value, o);
+        return o + 8;
+      }
       const seconds = value instanceof Date ? Math.floor(value.getTime() / 1000) : Number(value);
       if (!Number.isFinite(seconds) || seconds < 0) throw new TypeError(`invalid timestamp ${String(value)}`);
       return writeU64(buf, o, seconds);
