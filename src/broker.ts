@@ -19,6 +19,7 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.
 import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
 import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
 import type { ListenerAddress, PluginConfig, PluginManifest } from './plugin-host/manifest.js';
+import { TlsListeners } from './tls/tls-server.js';
 
 /** A plugin section in object form: its keys in snake_case or camelCase (`frame_max` or `frameMax`). */
 export type SectionOptions = Record<string, number | string | boolean | undefined>;
@@ -42,6 +43,13 @@ export interface BrokerOptions {
   loopbackUsers?: string[];
   /** milliseconds, or text with a unit ('10s') */
   shutdownTimeout?: number | string;
+  /**
+   * TLS files and peer verification shared by every TLS listener (RabbitMQ's `ssl_options`):
+   * `{ certfile, keyfile, cacertfile, password, verify: 'verify_peer', failIfNoPeerCert, versions }`
+   */
+  sslOptions?: Record<string, string | boolean | string[] | undefined>;
+  /** 'common_name' (default) or 'distinguished_name': the user name certificate login takes */
+  sslCertLoginFrom?: 'common_name' | 'distinguished_name';
   /** `{ mqtt: { enabled: false } }` */
   plugins?: Record<string, { enabled?: boolean }>;
   amqp?: SectionOptions;
@@ -115,7 +123,7 @@ export class Broker {
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
-    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs });
+    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs, tls: new TlsListeners(config.tls) });
     this.#host = host;
     const sections = new Map<string, PluginConfig>();
     for (const [name, p] of config.plugins) sections.set(name, p.config);

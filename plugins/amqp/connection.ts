@@ -50,6 +50,11 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   readonly writer: FrameWriter;
   readonly peerHost: string;
   readonly peerPort: number;
+  /**
+   * The login name of the client's verified TLS certificate (its CN by default), or null:
+   * plain TCP, no certificate, or verify_none. Only then is EXTERNAL offered.
+   */
+  readonly certName: string | null;
   state: ConnectionState = 'awaiting-header';
   /** negotiated in tune-ok; the server's limits until then */
   channelMax: number;
@@ -74,8 +79,9 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
-  constructor(socket: Socket, core: Core, settings: AmqpSettings, log: Logger, onClosed: () => void) {
+  constructor(socket: Socket, core: Core, settings: AmqpSettings, log: Logger, onClosed: () => void, certName: string | null = null) {
     this.#socket = socket;
+    this.certName = certName;
     this.core = core;
     this.settings = settings;
     this.#onClosed = onClosed;

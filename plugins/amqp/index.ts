@@ -12,8 +12,13 @@ const manifest: PluginManifest = {
   configSchema: AMQP_CONFIG_SCHEMA,
   enabledByDefault: true,
   async start(ctx): Promise<RunningPlugin> {
-    const listener = new AmqpListener(ctx.core, settingsFrom(ctx.config), ctx.log);
-    await listener.listen();
+    const listener = new AmqpListener(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
+    try {
+      await listener.listen();
+    } catch (e) {
+      await listener.stop('start failed');
+      throw e;
+    }
     return {
       addresses: () => listener.addresses(),
       stop: (reason) => listener.stop(reason),

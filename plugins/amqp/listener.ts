@@ -1,11 +1,14 @@
 /**
- * The AMQP TCP listener: one `AmqpConnection` per accepted socket, and the graceful stop that
- * tells every client why (connection.close 320 CONNECTION_FORCED, as RabbitMQ does on shutdown).
+ * The AMQP listeners — TCP, and AMQPS (TLS, off by default) — one `AmqpConnection` per
+ * accepted socket, and the graceful stop that tells every client why (connection.close 320
+ * CONNECTION_FORCED, as RabbitMQ does on shutdown). A TLS socket reaches the same connection
+ * class once its handshake is done, with the login name of a verified client certificate.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
 import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
+import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { AmqpConnection } from './connection.js';
 import { notifyBlocked } from './handlers/connection.js';
 import type { AmqpSettings } from './settings.js';
@@ -15,12 +18,15 @@ export class AmqpListener {
   readonly #settings: AmqpSettings;
   readonly #log: Logger;
   readonly #connections = new Set<AmqpConnection>();
+  readonly #tls: TlsListeners | null;
   #server: Server | null = null;
+  #tlsServer: Server | null = null;
 
-  constructor(core: Core, settings: AmqpSettings, log: Logger) {
+  constructor(core: Core, settings: AmqpSettings, log: Logger, tls: TlsListeners | null = null) {
     this.#core = core;
     this.#settings = settings;
     this.#log = log;
+    this.#tls = tls;
   }
 
   get connectionCount(): number {
@@ -36,33 +42,43 @@ export class AmqpListener {
       this.notifyBlocked(blocked ? this.#core.alarms.reason : null);
       if (!blocked) for (const c of this.#connections) c.releasePublishes();
     });
-    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket, null));
     this.#server = server;
     const { port, host } = this.#settings;
-    try {
-      await listenOn(server, port, host);
-    } catch (e) {
-      // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
-      if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
-      await listenOn(server, port, '0.0.0.0');
-    }
+    await listenDualStack(server, port, host);
     const a = server.address() as AddressInfo;
     this.#log.info('AMQP listener started', { host: a.address, port: a.port });
+    if (this.#settings.sslEnabled) {
+      const tls = this.#tls;
+      if (!tls) throw new Error('amqp.ssl_enabled: no TLS settings given to the AMQP listener');
+      const tlsServer = tls.createServer({ name: 'amqps', handshakeTimeoutMs: this.#settings.handshakeTimeoutMs, log: this.#log }, (socket) =>
+        this.#accept(socket, tls.peerName(socket)),
+      );
+      this.#tlsServer = tlsServer;
+      await listenDualStack(tlsServer, this.#settings.sslPort, host);
+      const t = tlsServer.address() as AddressInfo;
+      this.#log.info('AMQPS listener started', { host: t.address, port: t.port, verify: tls.settings.verify });
+    }
   }
 
   addresses(): ListenerAddress[] {
+    const out: ListenerAddress[] = [];
     const a = this.#server?.address() as AddressInfo | null | undefined;
-    return a ? [{ name: 'amqp', host: a.address, port: a.port }] : [];
+    if (a) out.push({ name: 'amqp', host: a.address, port: a.port });
+    const t = this.#tlsServer?.address() as AddressInfo | null | undefined;
+    if (t) out.push({ name: 'amqps', host: t.address, port: t.port });
+    return out;
   }
 
   /** Stop accepting, close every connection with 320 CONNECTION_FORCED, wait for them to end. */
   async stop(reason: string): Promise<void> {
     this.#unsubscribeAlarms?.();
-    const server = this.#server;
+    const servers = [this.#server, this.#tlsServer];
     this.#server = null;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    this.#tlsServer = null;
+    const closed = servers.map((s) => (s?.listening ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve()));
     await Promise.all([...this.#connections].map((c) => c.forceClose(reason)));
-    await closed;
+    await Promise.all(closed);
   }
 
   /**
@@ -73,13 +89,24 @@ export class AmqpListener {
     for (const c of this.#connections) notifyBlocked(c, reason);
   }
 
-  #accept(socket: Socket): void {
+  /** @param certName the login name of a verified TLS client certificate (EXTERNAL), or null */
+  #accept(socket: Socket, certName: string | null): void {
     if (!this.#server) {
       socket.destroy();
       return;
     }
-    const connection = new AmqpConnection(socket, this.#core, this.#settings, this.#log, () => this.#connections.delete(connection));
+    const connection = new AmqpConnection(socket, this.#core, this.#settings, this.#log, () => this.#connections.delete(connection), certName);
     this.#connections.add(connection);
+  }
+}
+
+async function listenDualStack(server: Server, port: number, host: string): Promise<void> {
+  try {
+    await listenOn(server, port, host);
+  } catch (e) {
+    // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
+    if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
+    await listenOn(server, port, '0.0.0.0');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The `amqp` section of warren.conf: keys, defaults and docs, and the typed settings the
- * plugin reads. Names and defaults are RabbitMQ's (`listeners.tcp`, `heartbeat`, `frame_max`,
- * `channel_max`, `max_message_size`, `handshake_timeout`).
+ * plugin reads. Names and defaults are RabbitMQ's (`listeners.tcp`, `listeners.ssl`,
+ * `heartbeat`, `frame_max`, `channel_max`, `max_message_size`, `handshake_timeout`).
  */
 import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
 import { FRAME_MIN_SIZE } from './codec/constants.js';
@@ -9,6 +9,8 @@ import { FRAME_MIN_SIZE } from './codec/constants.js';
 export const AMQP_CONFIG_SCHEMA = {
   port: { type: 'integer', default: 5672, min: 0, max: 65535, env: 'WARREN_AMQP_PORT', doc: 'AMQP 0-9-1 port (0: any free port)' },
   host: { type: 'string', default: '::', doc: "address the AMQP listener binds ('::' = every IPv4 and IPv6 address)" },
+  ssl_enabled: { type: 'boolean', default: false, doc: 'also accept AMQPS (AMQP over TLS) with the broker-wide ssl_options; clients with a verified certificate may use EXTERNAL' },
+  ssl_port: { type: 'integer', default: 5671, min: 0, max: 65535, env: 'WARREN_AMQP_SSL_PORT', doc: 'AMQPS port (RabbitMQ listeners.ssl.default; 0: any free port)' },
   heartbeat: { type: 'integer', default: 60, min: 0, max: 65535, doc: 'heartbeat interval suggested to clients, in seconds (0: none)' },
   frame_max: { type: 'integer', default: 131072, min: FRAME_MIN_SIZE, max: 0xffffffff, doc: 'largest frame accepted, in bytes (clients may ask for less)' },
   channel_max: { type: 'integer', default: 2047, min: 1, max: 65535, doc: 'most channels open at once on one connection' },
@@ -19,6 +21,8 @@ export const AMQP_CONFIG_SCHEMA = {
 export interface AmqpSettings {
   port: number;
   host: string;
+  sslEnabled: boolean;
+  sslPort: number;
   /** seconds */
   heartbeat: number;
   frameMax: number;
@@ -35,6 +39,8 @@ export function settingsFrom(config: PluginConfig): AmqpSettings {
   return {
     port: Number(get('port')),
     host: String(get('host')),
+    sslEnabled: get('ssl_enabled') === true,
+    sslPort: Number(get('ssl_port')),
     heartbeat: Number(get('heartbeat')),
     frameMax: Number(get('frame_max')),
     channelMax: Number(get('channel_max')),

@@ -108,6 +108,20 @@ export class UserStore {
     }
     return { ok: true, user: name };
   }
+
+  /**
+   * Login without a password for an identity something else has verified: the common name
+   * of a TLS client certificate checked against the CA (RabbitMQ's EXTERNAL mechanism,
+   * rabbitmq_auth_mechanism_ssl, and `ssl_cert_login` of MQTT and STOMP). The user must
+   * exist; whether it has a password does not matter; loopback-only users stay loopback-only.
+   */
+  loginVerified(name: string, peerHost: string): LoginResult {
+    if (!this.#users.has(name)) return { ok: false, reason: `user '${name}' - unknown user (certificate login)` };
+    if (this.#loopbackOnly.has(name) && !isLoopback(peerHost)) {
+      return { ok: false, reason: `user '${name}' can only connect via localhost` };
+    }
+    return { ok: true, user: name };
+  }
 }
 
 export function isLoopback(host: string): boolean {

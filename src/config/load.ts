@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { PluginConfig, PluginManifest } from '../plugin-host/manifest.js';
+import { versionRange, type CertLoginFrom, type PeerVerification, type TlsSettings } from '../tls/settings.js';
 import { parseConfText } from './conf-file.js';
 import { buildKeyTable, enableKey, nearestEnvName, nearestKey, type KeyTable } from './keys.js';
 import { ConfigError, canonicalKeyPart, parseValue, type ConfigValue } from './schema.js';
@@ -47,6 +48,8 @@ export interface ResolvedConfig {
   loadDefinitions: string;
   store: { durability: 'fsync' | 'write'; segmentSize: number };
   alarms: { memoryHighWatermark: number; diskFreeLimit: number; publishDeadlineMs: number };
+  /** `ssl_options.*` and `ssl_cert_login_from`: shared by every TLS listener */
+  tls: TlsSettings;
   /** by plugin name */
   plugins: Map<string, PluginSettings>;
   /** the conf file that was read, if any (absolute) */
@@ -221,9 +224,24 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
       diskFreeLimit: get('alarms.disk_free_limit') as number,
       publishDeadlineMs: get('alarms.publish_deadline') as number,
     },
+    tls: tlsSettings(get, cwd),
     plugins,
     settings,
   };
   if (file) result.file = file;
   return result;
+}
+
+function tlsSettings(get: (key: string) => ConfigValue, cwd: string): TlsSettings {
+  const path = (key: string) => ((get(key) as string) === '' ? '' : resolve(cwd, get(key) as string));
+  return {
+    certfile: path('ssl_options.certfile'),
+    keyfile: path('ssl_options.keyfile'),
+    cacertfile: path('ssl_options.cacertfile'),
+    password: get('ssl_options.password') as string,
+    verify: get('ssl_options.verify') as PeerVerification,
+    failIfNoPeerCert: get('ssl_options.fail_if_no_peer_cert') as boolean,
+    ...versionRange(get('ssl_options.versions') as string[]),
+    certLoginFrom: get('ssl_cert_login_from') as CertLoginFrom,
+  };
 }

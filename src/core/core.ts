@@ -68,6 +68,14 @@ export class Core implements ConnectionRegistry {
   }
 
   /**
+   * Login of an identity a front-end got verified by TLS (the client certificate's CN or DN):
+   * no password, but the user must exist and loopback-only users stay loopback-only.
+   */
+  loginVerified(user: string, peerHost: string): LoginResult {
+    return this.users.loginVerified(user, peerHost);
+  }
+
+  /**
    * Register a client connection of an authenticated user; 530 NOT_ALLOWED when its vhost
    * does not exist or the user has no permissions there (RabbitMQ's connection.open checks).
    */

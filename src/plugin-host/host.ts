@@ -10,6 +10,8 @@
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
+import { DEFAULT_TLS_SETTINGS } from '../tls/settings.js';
+import { TlsListeners } from '../tls/tls-server.js';
 import { checkKeySpec } from '../config/schema.js';
 import type { PluginTable } from './builtin.js';
 import { createPluginContext } from './context.js';
@@ -96,6 +98,8 @@ export interface PluginHostOptions {
   log: Logger;
   /** how long one plugin's stop may take before the host gives up on it and moves on */
   stopTimeoutMs: number;
+  /** the broker-wide TLS settings plugins open TLS listeners with; default: none configured */
+  tls?: TlsListeners;
 }
 
 interface Started {
@@ -107,12 +111,14 @@ export class PluginHost {
   readonly #core: Core;
   readonly #log: Logger;
   readonly #stopTimeoutMs: number;
+  readonly #tls: TlsListeners;
   #started: Started[] = [];
 
   constructor(options: PluginHostOptions) {
     this.#core = options.core;
     this.#log = options.log;
     this.#stopTimeoutMs = options.stopTimeoutMs;
+    this.#tls = options.tls ?? new TlsListeners(DEFAULT_TLS_SETTINGS);
   }
 
   /**
@@ -121,7 +127,7 @@ export class PluginHost {
    */
   async start(ordered: readonly PluginManifest[], configs: ReadonlyMap<string, PluginConfig>): Promise<void> {
     for (const manifest of ordered) {
-      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log);
+      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls);
       let running: RunningPlugin;
       try {
         running = await manifest.start(ctx);

@@ -4,10 +4,11 @@
  * A plugin module's default export is a `PluginManifest`. The host validates the plugin's
  * config section with the manifest's schema, starts enabled plugins in dependency order and
  * stops them in reverse. A plugin sees only its `PluginContext`: the core API, its own
- * config section, a child logger. It never reaches into the broker or into another plugin.
+ * config section, a child logger, the broker's TLS settings. It never reaches into the broker or into another plugin.
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
+import type { TlsListeners } from '../tls/tls-server.js';
 
 /** One configurable key of a plugin's section (`<section>.<key> = value` in warren.conf). */
 export interface ConfigKey {
@@ -28,6 +29,8 @@ export interface PluginContext {
   /** this plugin's validated config section, defaults filled in */
   readonly config: PluginConfig;
   readonly log: Logger;
+  /** TLS servers from the broker-wide `ssl_options`, and the verified client certificate's login name */
+  readonly tls: TlsListeners;
 }
 
 /** A listening endpoint a plugin opened, reported to the host (for logs, tests, management). */

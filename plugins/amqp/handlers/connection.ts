@@ -9,6 +9,7 @@
  */
 import { decodeFieldTable } from '../../../src/codec/field-table.js';
 import type { FieldTable, FieldValue } from '../../../src/codec/types.js';
+import type { LoginResult } from '../../../src/auth/users.js';
 import { isBrokerError } from '../../../src/core/errors.js';
 import { FRAME_MIN_SIZE } from '../codec/constants.js';
 import { M, encodeMethodFrame, type AmqpMethod, type MethodOf } from '../codec/methods.js';
@@ -17,6 +18,12 @@ import { channelError, commandInvalid, notAllowed } from '../errors.js';
 
 const VERSION = '0.1.0';
 const MECHANISMS = Buffer.from('PLAIN AMQPLAIN');
+/**
+ * To a TLS client whose certificate verified: EXTERNAL too (RabbitMQ's
+ * rabbitmq_auth_mechanism_ssl; SASL EXTERNAL, RFC 4422 appendix A — the identity is the one
+ * the transport established, the response is ignored).
+ */
+const MECHANISMS_WITH_EXTERNAL = Buffer.from('PLAIN AMQPLAIN EXTERNAL');
 const LOCALES = Buffer.from('en_US');
 
 /** What the broker announces in connection.start (RabbitMQ's keys, so clients recognise them). */
@@ -40,7 +47,7 @@ const SERVER_PROPERTIES: FieldTable = {
 
 export function sendStart(conn: AmqpConnection): void {
   conn.writer.write(
-    encodeMethodFrame(0, { id: M.connectionStart, versionMajor: 0, versionMinor: 9, serverProperties: SERVER_PROPERTIES, mechanisms: MECHANISMS, locales: LOCALES }),
+    encodeMethodFrame(0, { id: M.connectionStart, versionMajor: 0, versionMinor: 9, serverProperties: SERVER_PROPERTIES, mechanisms: conn.certName !== null ? MECHANISMS_WITH_EXTERNAL : MECHANISMS, locales: LOCALES }),
   );
 }
 
@@ -78,9 +85,16 @@ function startOk(conn: AmqpConnection, m: MethodOf<'connectionStartOk'>): void {
       connectionBlocked: caps['connection.blocked'] === true,
     };
   }
-  const credentials = parseCredentials(m.mechanism, m.response);
-  if (credentials === undefined) throw commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
-  const result = credentials === null ? { ok: false as const, reason: 'malformed credentials' } : conn.core.login(credentials.user, credentials.password, conn.peerHost);
+  let result: LoginResult;
+  if (m.mechanism === 'EXTERNAL' && conn.certName !== null) {
+    // the certificate is the credential: no password, but the user must exist
+    result = conn.core.loginVerified(conn.certName, conn.peerHost);
+  } else {
+    // EXTERNAL without a verified certificate was not offered: an unknown mechanism, as in RabbitMQ
+    const credentials = parseCredentials(m.mechanism, m.response);
+    if (credentials === undefined) throw commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
+    result = credentials === null ? { ok: false as const, reason: 'malformed credentials' } : conn.core.login(credentials.user, credentials.password, conn.peerHost);
+  }
   if (!result.ok) {
     conn.log.warn(`${m.mechanism} login refused: ${result.reason}`);
     const text = `ACCESS_REFUSED - Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`;
