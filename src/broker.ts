@@ -43,6 +43,12 @@ export interface BrokerOptions {
   loopbackUsers?: string[];
   /** milliseconds, or text with a unit ('10s') */
   shutdownTimeout?: number | string;
+  /** `{ failureDelay: 0 }` answers failed logins at once (default 1 s) */
+  auth?: { failureDelay?: number | string };
+  /** node-wide connection limit, -1 for none */
+  connectionMax?: number;
+  /** largest message body, in bytes, on every protocol */
+  maxMessageSize?: number;
   /**
    * TLS files and peer verification shared by every TLS listener (RabbitMQ's `ssl_options`):
    * `{ certfile, keyfile, cacertfile, password, verify: 'verify_peer', failIfNoPeerCert, versions }`
@@ -117,6 +123,9 @@ export class Broker {
       defaultVhost: config.defaultVhost,
       loopbackUsers: config.loopbackUsers,
     });
+    core.limits.maxConnections = config.connectionMax;
+    core.maxMessageSize = config.maxMessageSize;
+    core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
     await core.openStorage(config.dataDir, config.store);
     if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);

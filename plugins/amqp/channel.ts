@@ -76,7 +76,7 @@ export class AmqpChannel implements SessionHandler {
       return;
     }
     try {
-      if (this.content.header(payload, this.conn.settings.maxMessageSize)) this.#publish();
+      if (this.content.header(payload, this.conn.core.maxMessageSize)) this.#publish();
     } catch (e) {
       this.fail(e, M.basicPublish);
     }

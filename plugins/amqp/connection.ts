@@ -328,14 +328,29 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   }
 
   /**
-   * A handshake that may not go on (login refused for a client without
-   * authentication_failure_close): drop the socket after RabbitMQ's pause, which slows down
-   * password guessing, without a connection.close.
+   * A refused login (bad credentials at start-ok, or no access to the vhost at open): logged
+   * once and answered after `auth.failure_delay` (src/auth/login-failures.ts), reading nothing
+   * more meanwhile. `replyText` null drops the socket without a connection.close: RabbitMQ's
+   * answer to a bad login from a client without the authentication_failure_close capability.
    */
-  refuseSilently(): void {
+  refuseLogin(user: string, reason: string, replyCode: number, replyText: string | null, methodId: number): void {
     this.state = 'closing';
-    this.#reader = null;
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), SILENT_CLOSE_DELAY_MS);
+    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = null;
+    this.#socket.pause();
+    const failure = { protocol: 'amqp-0-9-1', peerHost: this.peerHost, peerPort: this.peerPort, user, reason };
+    this.#closeTimer = this.core.loginFailures.refuse(failure, () => {
+      this.#closeTimer = null;
+      if (this.state === 'closed') return;
+      if (replyText === null) {
+        this.#socket.destroy();
+        return;
+      }
+      this.writer.write(encodeMethodFrame(0, { id: M.connectionClose, replyCode, replyText, classId: methodId >>> 16, methodId: methodId & 0xffff }));
+      this.writer.flush();
+      this.#socket.resume();
+      this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+    });
   }
 
   // ---- ending --------------------------------------------------------------------------------
@@ -444,5 +459,3 @@ export class AmqpConnection implements FrameSink, WriterOwner {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** RabbitMQ's pause before dropping a refused handshake without a word (SILENT_CLOSE_DELAY). */
-const SILENT_CLOSE_DELAY_MS = 3000;

@@ -1,7 +1,7 @@
 /**
  * The `amqp` section of warren.conf: keys, defaults and docs, and the typed settings the
  * plugin reads. Names and defaults are RabbitMQ's (`listeners.tcp`, `listeners.ssl`,
- * `heartbeat`, `frame_max`, `channel_max`, `max_message_size`, `handshake_timeout`).
+ * `heartbeat`, `frame_max`, `channel_max`, `handshake_timeout`); the message size limit is the broker-wide `max_message_size`.
  */
 import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
 import { FRAME_MIN_SIZE } from './codec/constants.js';
@@ -14,7 +14,6 @@ export const AMQP_CONFIG_SCHEMA = {
   heartbeat: { type: 'integer', default: 60, min: 0, max: 65535, doc: 'heartbeat interval suggested to clients, in seconds (0: none)' },
   frame_max: { type: 'integer', default: 131072, min: FRAME_MIN_SIZE, max: 0xffffffff, doc: 'largest frame accepted, in bytes (clients may ask for less)' },
   channel_max: { type: 'integer', default: 2047, min: 1, max: 65535, doc: 'most channels open at once on one connection' },
-  max_message_size: { type: 'integer', default: 134217728, min: 1, max: 536870912, doc: 'largest message body accepted, in bytes' },
   handshake_timeout: { type: 'duration', default: 10000, min: 100, doc: 'a client that has not opened its connection within this time is disconnected' },
 } as const satisfies Record<string, ConfigKey>;
 
@@ -27,7 +26,6 @@ export interface AmqpSettings {
   heartbeat: number;
   frameMax: number;
   channelMax: number;
-  maxMessageSize: number;
   handshakeTimeoutMs: number;
 }
 
@@ -44,7 +42,6 @@ export function settingsFrom(config: PluginConfig): AmqpSettings {
     heartbeat: Number(get('heartbeat')),
     frameMax: Number(get('frame_max')),
     channelMax: Number(get('channel_max')),
-    maxMessageSize: Number(get('max_message_size')),
     handshakeTimeoutMs: Number(get('handshake_timeout')),
   };
 }

@@ -80,6 +80,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   #held: HeldPackets | null = null;
   readonly #number = nextConnectionNumber++;
   #log: Logger | null = null;
+  /** the pending answer to a refused login (refuseLogin) */
+  #refusal: NodeJS.Timeout | null = null;
 
   constructor(ctx: MqttContext, stream: Duplex, peerHost: string, peerPort: number, transport: 'tcp' | 'ws') {
     this.ctx = ctx;
@@ -130,7 +132,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   // ---- input ----
 
   #onData(chunk: Buffer): void {
-    if (this.phase === 'closed') return;
+    if (this.phase === 'closed' || this.#refusal !== null) return;
     this.#lastActivity = Date.now();
     try {
       this.#parser.parse(chunk);
@@ -145,7 +147,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   }
 
   #onPacket(packet: Packet): void {
-    if (this.phase === 'closed') return;
+    // a refused login reads nothing more (packets that came with its CONNECT included)
+    if (this.phase === 'closed' || this.#refusal !== null) return;
     try {
       if (packet.length !== undefined && packetSize(packet.length) > this.maxPacketSize) {
         // MQTT-3.1.2-24 (server side): DISCONNECT 0x95 Packet too large
@@ -316,6 +319,24 @@ export class MqttConnection implements SessionHandler, ClientConnection {
 
   // ---- the end ----
 
+  /**
+   * A refused login (bad credentials, loopback-only user, no access to the vhost): logged once
+   * and answered by `answer` (CONNACK with the refusal, then close) after `auth.failure_delay`
+   * (src/auth/login-failures.ts). Nothing is read meanwhile; other clients carry on.
+   */
+  refuseLogin(user: string, reason: string, answer: () => void): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#stream.pause();
+    const protocol = this.version === 5 ? 'mqtt-5' : this.version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1';
+    this.#refusal = this.ctx.core.loginFailures.refuse({ protocol, peerHost: this.peerHost, peerPort: this.peerPort, user, reason }, () => {
+      this.#refusal = null;
+      if (this.phase === 'closed') return;
+      this.#stream.resume();
+      answer();
+    });
+  }
+
   /** A protocol fault: DISCONNECT with the reason (MQTT 5, after CONNACK) or a plain close; the will is published. */
   protocolError(reasonCode: number, why: string): void {
     if (this.phase === 'closed') return;
@@ -374,6 +395,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.phase = 'closed';
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#refusal) clearTimeout(this.#refusal);
+    this.#refusal = null;
     this.#held?.take(); // what the alarm held is dropped with the connection (no ack was sent)
     if (!wasOpen) return;
     const state = this.sessionState;

@@ -67,6 +67,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #rejectedReceipt: string | undefined;
   #writable = true;
   #loginTimer: NodeJS.Timeout | null = null;
+  /** the pending answer to a refused login (refuseLogin) */
+  #refusal: NodeJS.Timeout | null = null;
   /** frames held while a resource alarm blocks publishing; made on first use */
   #held: HeldFrames | null = null;
 
@@ -124,7 +126,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   // ---- frames in ------------------------------------------------------------------------------
 
   #onFrame(frame: StompFrame): void {
-    if (this.#state === 'closed' || this.#rejectedToken !== 0) return;
+    // a refused login reads nothing more (frames that came with its CONNECT included)
+    if (this.#state === 'closed' || this.#rejectedToken !== 0 || this.#refusal !== null) return;
     // issue 9: a publish during a resource alarm waits, and so does every frame after it
     if ((this.#held !== null && this.#held.size > 0) || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
       this.#hold(frame);
@@ -326,6 +329,22 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   // ---- ending ---------------------------------------------------------------------------------
 
   /**
+   * A refused login (bad credentials, loopback-only user, no access to the vhost): logged once
+   * and answered with `error` (ERROR frame, then close) after `auth.failure_delay`
+   * (src/auth/login-failures.ts). Nothing is read meanwhile; other clients carry on.
+   */
+  refuseLogin(user: string, reason: string, error: StompError, receiptId: string | undefined): void {
+    if (this.#loginTimer) clearTimeout(this.#loginTimer);
+    this.#loginTimer = null;
+    this.transport.pause();
+    const failure = { protocol: 'stomp', peerHost: this.transport.peerHost, peerPort: this.transport.peerPort, user, reason };
+    this.#refusal = this.core.loginFailures.refuse(failure, () => {
+      this.#refusal = null;
+      this.fail(error, receiptId);
+    });
+  }
+
+  /**
    * Report an error to the client and close: ERROR frame (with `receipt-id` when the frame
    * had a receipt), flush, close. The broker carries on.
    */
@@ -362,6 +381,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     if (this.#loginTimer) clearTimeout(this.#loginTimer);
+    if (this.#refusal) clearTimeout(this.#refusal);
+    this.#refusal = null;
     this.#parser.stop();
     this.#heartbeats.stop();
     this.#held?.take(); // what the alarm held goes with the connection

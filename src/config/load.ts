@@ -48,6 +48,12 @@ export interface ResolvedConfig {
   loadDefinitions: string;
   store: { durability: 'fsync' | 'write'; segmentSize: number };
   alarms: { memoryHighWatermark: number; diskFreeLimit: number; publishDeadlineMs: number };
+  /** pause before a failed login is answered (auth.failure_delay), ms */
+  authFailureDelayMs: number;
+  /** node-wide connection limit (connection_max), -1 for none */
+  connectionMax: number;
+  /** largest message body on every protocol (max_message_size) */
+  maxMessageSize: number;
   /** `ssl_options.*` and `ssl_cert_login_from`: shared by every TLS listener */
   tls: TlsSettings;
   /** by plugin name */
@@ -224,6 +230,9 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
       diskFreeLimit: get('alarms.disk_free_limit') as number,
       publishDeadlineMs: get('alarms.publish_deadline') as number,
     },
+    authFailureDelayMs: get('auth.failure_delay') as number,
+    connectionMax: get('connection_max') as number,
+    maxMessageSize: get('max_message_size') as number,
     tls: tlsSettings(get, cwd),
     plugins,
     settings,

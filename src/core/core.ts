@@ -1,6 +1,7 @@
 import { UserStore, type LoginResult, type UserRecord } from '../auth/users.js';
 import type { TopicPermission, VhostPermission } from '../auth/permissions.js';
 import { ConnectionAccess } from '../auth/access.js';
+import { LoginFailures } from '../auth/login-failures.js';
 import type { Logger } from '../log.js';
 import type { ConnectionInfo, CoreConnection } from './api.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
@@ -35,6 +36,10 @@ export class Core implements ConnectionRegistry {
   readonly users: UserStore;
   readonly defaultVhost: string;
   readonly log: Logger | undefined;
+  /** failed logins: logged and answered after a pause (auth.failure_delay) */
+  readonly loginFailures: LoginFailures;
+  /** largest message body accepted on any protocol (max_message_size; RabbitMQ's default, 128 MiB) */
+  maxMessageSize = 128 * 1024 * 1024;
   #storage: Storage | null = null;
   #dataDir: string | null = null;
   /** vhosts being created (their journal opening), so that two creations do not race */
@@ -42,6 +47,7 @@ export class Core implements ConnectionRegistry {
 
   constructor(options: CoreOptions = {}) {
     this.log = options.log;
+    this.loginFailures = new LoginFailures(options.log);
     this.users = new UserStore(options.loopbackUsers ?? ['guest']);
     const defaultUser = options.defaultUser ?? 'guest';
     this.users.add(defaultUser, options.defaultPass ?? 'guest', ['administrator']);
@@ -80,12 +86,10 @@ export class Core implements ConnectionRegistry {
    * does not exist or the user has no permissions there (RabbitMQ's connection.open checks).
    */
   connect(info: ConnectionInfo): CoreConnection {
-    const vhost = this.vhosts.get(info.vhost);
-    if (!vhost) throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - vhost ${info.vhost} not found`);
-    const permission = this.users.permission(info.user, info.vhost);
-    if (!permission) {
-      throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - access to vhost '${info.vhost}' refused for user '${info.user}'`);
-    }
+    const refused = this.vhostAccessError(info.user, info.vhost);
+    if (refused) throw refused;
+    const vhost = this.vhosts.get(info.vhost)!;
+    const permission = this.users.permission(info.user, info.vhost)!;
     let inVhost = 0;
     let ofUser = 0;
     for (const c of this.connections.values()) {
@@ -97,6 +101,19 @@ export class Core implements ConnectionRegistry {
     const c = new Connection(info, vhost, this, access, this.limits);
     this.connections.set(c.id, c);
     return c;
+  }
+
+  /**
+   * Why `user` may not open a connection to `vhost` (it does not exist, or the user has no
+   * permissions there), or null. Front-ends ask first, so that this refusal is handled as a
+   * failed login (logged, delayed) and anything `connect` refuses after it is a limit.
+   */
+  vhostAccessError(user: string, vhost: string): BrokerError | null {
+    if (!this.vhosts.has(vhost)) return new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - vhost ${vhost} not found`);
+    if (!this.users.permission(user, vhost)) {
+      return new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - access to vhost '${vhost}' refused for user '${user}'`);
+    }
+    return null;
   }
 
   connectionClosed(c: Connection): void {

@@ -86,21 +86,22 @@ function startOk(conn: AmqpConnection, m: MethodOf<'connectionStartOk'>): void {
     };
   }
   let result: LoginResult;
+  let user = '';
   if (m.mechanism === 'EXTERNAL' && conn.certName !== null) {
     // the certificate is the credential: no password, but the user must exist
-    result = conn.core.loginVerified(conn.certName, conn.peerHost);
+    user = conn.certName;
+    result = conn.core.loginVerified(user, conn.peerHost);
   } else {
     // EXTERNAL without a verified certificate was not offered: an unknown mechanism, as in RabbitMQ
     const credentials = parseCredentials(m.mechanism, m.response);
     if (credentials === undefined) throw commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
     result = credentials === null ? { ok: false as const, reason: 'malformed credentials' } : conn.core.login(credentials.user, credentials.password, conn.peerHost);
+    user = credentials?.user ?? '';
   }
   if (!result.ok) {
-    conn.log.warn(`${m.mechanism} login refused: ${result.reason}`);
     const text = `ACCESS_REFUSED - Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`;
     // RabbitMQ sends the close only to clients that can take it (authentication_failure_close)
-    if (conn.capabilities.authenticationFailureClose) conn.close(403, text, 0, 3000);
-    else conn.refuseSilently();
+    conn.refuseLogin(user, `${m.mechanism} login refused: ${result.reason}`, 403, conn.capabilities.authenticationFailureClose ? text : null, 0);
     return;
   }
   conn.user = result.user;
@@ -150,6 +151,9 @@ function lowerNonZero(client: number, server: number): number {
 
 function open(conn: AmqpConnection, m: MethodOf<'connectionOpen'>): void {
   conn.vhost = m.virtualHost;
+  // no such vhost, or no permissions there: a failed login, answered 530 after the pause (rabbit_reader)
+  const refused = conn.core.vhostAccessError(conn.user, m.virtualHost);
+  if (refused) return conn.refuseLogin(conn.user, refused.message, 530, refused.message, M.connectionOpen);
   const name = conn.clientProperties.connection_name;
   const core = conn.core.connect({
     protocol: 'amqp-0-9-1',

@@ -61,7 +61,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   let vhost = settings.vhost;
   if (username === undefined || username === '') {
     if (!settings.allowAnonymous) {
-      return refuse(c, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, 'no user name and anonymous login is off');
+      return refuseLogin(c, '', RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, 'no user name and anonymous login is off');
     }
     username = settings.defaultUser;
     password = settings.defaultPass;
@@ -73,12 +73,10 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     }
   }
   const login = ctx.core.login(username, password ?? '', c.peerHost);
-  if (!login.ok) return refuse(c, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
-  if (!ctx.core.hasVhost(vhost)) return refuse(c, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, `vhost '${vhost}' not found`);
+  if (!login.ok) return refuseLogin(c, username, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
   // checked here so that a refusal by the core below can only be a limit (errors.ts connectRefusalOf)
-  if (!ctx.core.users.permission(login.user, vhost)) {
-    return refuse(c, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, `access to vhost '${vhost}' refused for user '${login.user}'`);
-  }
+  const noAccess = ctx.core.vhostAccessError(login.user, vhost);
+  if (noAccess) return refuseLogin(c, login.user, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, noAccess.message);
 
   let core: CoreConnection;
   let session: Session;
@@ -92,16 +90,14 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
       name: clientId,
     });
   } catch (e) {
-    const [v5Code, v3Code] = connectRefusalOf(e);
-    return refuse(c, v5Code, v3Code, (e as Error).message);
+    return refuseLimit(c, e);
   }
   try {
     // the one session of an MQTT connection counts against the user's channel limit
     session = core.openSession(c);
   } catch (e) {
     core.close();
-    const [v5Code, v3Code] = connectRefusalOf(e);
-    return refuse(c, v5Code, v3Code, (e as Error).message);
+    return refuseLimit(c, e);
   }
 
   // takeover: the session's current connection goes first (MQTT-3.1.4-3), so its queues are free
@@ -152,7 +148,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     if (aliasMax > 0) c.outboundAliases = new OutboundAliases(aliasMax);
     c.inboundAliases = new InboundAliases(settings.topicAliasMaximum);
   }
-  c.maxPacketSize = settings.maxPacketSizeAuthenticated;
+  c.maxPacketSize = maxPacketSize(c);
   if (willPublish && p.will) {
     c.will = {
       vhost,
@@ -173,7 +169,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     const props: ConnackProperties = { topicAliasMaximum: settings.topicAliasMaximum };
     if (assigned) props.assignedClientIdentifier = clientId;
     if (requested > expiry) props.sessionExpiryInterval = expiry; // MQTT 5 §3.2.2.3.2: the server's value wins
-    if (settings.maxPacketSizeAuthenticated < 268435455) props.maximumPacketSize = settings.maxPacketSizeAuthenticated;
+    if (c.maxPacketSize < 268435455) props.maximumPacketSize = c.maxPacketSize;
     connack.properties = props;
   } else {
     connack.returnCode = CONNACK_V3.ACCEPTED;
@@ -205,9 +201,32 @@ function queueOptions(state: SessionState): QueueDeclareOptions {
   return { durable: true, arguments: { 'x-expires': state.expirySeconds * 1000 } };
 }
 
+/**
+ * The largest packet accepted after CONNECT: mqtt.max_packet_size_authenticated, and no more
+ * than the broker-wide max_message_size (RabbitMQ refuses to start unless the first is at most
+ * the second; here the lower one wins). A larger PUBLISH ends the connection: DISCONNECT 0x95
+ * Packet too large in 5.0 (advertised as Maximum Packet Size in CONNACK), a close in 3.1.1.
+ */
+function maxPacketSize(c: MqttConnection): number {
+  return Math.min(c.ctx.settings.maxPacketSizeAuthenticated, c.ctx.core.maxMessageSize);
+}
+
+/** A connection or channel limit (issue 9 item 3): a warn line naming it, then the refusal. */
+function refuseLimit(c: MqttConnection, e: unknown): void {
+  const [v5Code, v3Code] = connectRefusalOf(e);
+  const why = (e as Error).message;
+  c.log.warn('MQTT connection refused', { reason: why, user: c.user || undefined });
+  refuse(c, v5Code, v3Code, why, false);
+}
+
+/** A failed login: logged, and refused after auth.failure_delay (MqttConnection.refuseLogin). */
+function refuseLogin(c: MqttConnection, user: string, v5Code: number, v3Code: number, why: string): void {
+  c.refuseLogin(user, why, () => refuse(c, v5Code, v3Code, why, false));
+}
+
 /** CONNACK with a refusal, then close (MQTT-3.2.2-5 / MQTT 5 §3.2.2.2: a code ≥ 0x80 closes the connection). */
-function refuse(c: MqttConnection, v5Code: number, v3Code: number, why: string): void {
-  c.log.info('MQTT connection refused', { reason: why });
+function refuse(c: MqttConnection, v5Code: number, v3Code: number, why: string, log = true): void {
+  if (log) c.log.info('MQTT connection refused', { reason: why });
   if (c.version === 5) c.send({ cmd: 'connack', sessionPresent: false, reasonCode: v5Code, properties: { reasonString: why.slice(0, 200) } });
   else c.send({ cmd: 'connack', sessionPresent: false, returnCode: v3Code });
   c.protocolError(v5Code, why);

@@ -28,10 +28,18 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
   }
   const peerHost = c.transport.peerHost;
   const login = c.core.login(user, pass, peerHost);
-  if (!login.ok) throw new StompError('Bad CONNECT', `Access refused for user '${user}': ${login.reason}`);
+  const receipt = frame.headers['receipt'];
+  if (!login.ok) {
+    return c.refuseLogin(user, login.reason, new StompError('Bad CONNECT', `Access refused for user '${user}': ${login.reason}`), receipt);
+  }
 
   // RabbitMQ makes `host` optional (1.2 requires it): absent means the default vhost
   const vhost = h['host'] ?? c.core.defaultVhost;
+  // no such vhost or no permissions there: a failed login too; what connect refuses after this is a limit
+  const noAccess = c.core.vhostAccessError(login.user, vhost);
+  if (noAccess) {
+    return c.refuseLogin(login.user, noAccess.message, new StompError('Bad CONNECT', `Virtual host '${vhost}' access denied: ${noAccess.message}`), receipt);
+  }
   let coreConnection: CoreConnection;
   try {
     coreConnection = c.core.connect({
@@ -45,11 +53,8 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
   } catch (e) {
     if (!isBrokerError(e)) throw e;
     // the vhost exists and the user may use it: what the core refused is a connection limit (issue 9)
-    if (e.kind === 'NOT_ALLOWED' && c.core.hasVhost(vhost) && c.core.users.permission(login.user, vhost)) {
-      c.log.info('STOMP connection refused', { reason: e.message, peer: `${peerHost}:${c.transport.peerPort}` });
-      throw new StompError('Bad CONNECT', e.message);
-    }
-    throw new StompError('Bad CONNECT', `Virtual host '${vhost}' access denied: ${e.message}`);
+    c.log.warn('STOMP connection refused', { reason: e.message, peer: `${peerHost}:${c.transport.peerPort}`, user: login.user });
+    throw new StompError('Bad CONNECT', e.message);
   }
   c.opened(version, coreConnection, heartbeat);
 

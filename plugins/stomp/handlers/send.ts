@@ -12,9 +12,15 @@ import { propertiesFromHeaders } from '../message.js';
 import { QUEUE_DESTINATION_DEFAULTS, queueDeclareOptions } from '../queue-params.js';
 import { resolveReplyTo } from '../reply-queues.js';
 import { openTransaction, requireHeader } from './headers.js';
+import { StompError } from '../errors.js';
 
 export function handleSend(c: StompConnection, frame: StompFrame): void {
   const destination = requireHeader(frame, 'destination');
+  // the broker-wide max_message_size holds on every protocol (issue 9 item 3; AMQP answers 406 with this text)
+  const max = c.core.maxMessageSize;
+  if (frame.body.length > max) {
+    throw new StompError('Message too large', `message size ${frame.body.length} is larger than configured max size ${max}`);
+  }
   const receipt = frame.headers['receipt'];
   const tx = frame.headers['transaction'];
   if (tx !== undefined) {

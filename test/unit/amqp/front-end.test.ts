@@ -152,7 +152,7 @@ const raw = () => {
 async function startBroker(amqp: Record<string, number | string>): Promise<{ broker: Broker; port: number; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'warren-amqp-fe-'));
   const b = new Broker(
-    { dataDir: dir, log: { level: 'silent' }, amqp: { port: 0, host: '127.0.0.1', ...amqp } },
+    { dataDir: dir, log: { level: 'silent' }, maxMessageSize: 100_000, amqp: { port: 0, host: '127.0.0.1', ...amqp } },
     { plugins: { amqp: () => import('../../../plugins/amqp/index.js') } },
   );
   await b.start();
@@ -160,7 +160,7 @@ async function startBroker(amqp: Record<string, number | string>): Promise<{ bro
 }
 
 beforeAll(async () => {
-  ({ broker, port, dir: dataDir } = await startBroker({ handshake_timeout: 400, max_message_size: 100_000 }));
+  ({ broker, port, dir: dataDir } = await startBroker({ handshake_timeout: 400 }));
 });
 afterAll(async () => {
   for (const r of raws) r.destroy();
