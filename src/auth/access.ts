@@ -26,10 +26,23 @@ export class ConnectionAccess {
 
   /** 403 unless the user has `access` to the named queue or exchange */
   check(access: Access, kind: 'queue' | 'exchange', name: string): void {
+    // rabbit_access_control: the default exchange is checked under the name amq.default
+    if (kind === 'exchange' && name === '') name = 'amq.default';
     if (this.#permission.allows(access, name)) return;
     throw accessRefused(
       `${access} access to ${kind} '${name}' in vhost '${this.vhost}' refused for user '${this.user}'`,
     );
+  }
+
+  /**
+   * Passive declares (rabbit_channel check_any_resource_access_permitted, RabbitMQ ≥ 4.1,
+   * rabbitmq-server#16085): any of read, write or configure will do; the refusal names
+   * configure, as a regular declare's would.
+   */
+  checkAny(kind: 'queue' | 'exchange', name: string): void {
+    const checked = kind === 'exchange' && name === '' ? 'amq.default' : name;
+    if (this.#permission.allows('read', checked) || this.#permission.allows('write', checked)) return;
+    this.check('configure', kind, name);
   }
 
   /** Topic permissions on a topic exchange's routing key (RabbitMQ: checked only where defined for that exchange). */

@@ -2,7 +2,8 @@
  * Per-vhost permissions as RabbitMQ applies them (https://www.rabbitmq.com/docs/access-control):
  * three regular expressions matched against resource names —
  * configure (declare, delete), write (publish to an exchange, bind *to* a queue/exchange),
- * read (consume/get/purge a queue, bind *from* an exchange). An empty pattern grants nothing.
+ * read (consume/get/purge a queue, bind *from* an exchange). An empty pattern is ^$, which
+ * no resource name matches (the default exchange is checked as amq.default).
  * Topic permissions add write/read patterns on routing keys for topic exchanges.
  */
 export interface VhostPermission {
@@ -39,7 +40,8 @@ export function expandTopicPattern(pattern: string, vars: { username: string; vh
 }
 
 export function compile(pattern: string): RegExp | null {
-  if (pattern === '') return null;
+  // rabbit_auth_backend_internal: an empty pattern is ^$ (it matches only an empty name)
+  if (pattern === '') return /^$/;
   try {
     return new RegExp(pattern);
   } catch {

@@ -88,7 +88,20 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- exchanges -------------------------------------------------------------------------
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
-    if (!options.passive && name !== '') this.#access.check('configure', 'exchange', name);
+    if (name !== '') {
+      if (options.passive) {
+        this.#access.checkAny('exchange', name);
+      } else {
+        this.#access.check('configure', 'exchange', name);
+        // rabbit_channel exchange.declare: a new exchange with an alternate exchange needs read
+        // on itself and write on the alternate
+        const ae = options.arguments?.['alternate-exchange'];
+        if (typeof ae === 'string' && !this.#vhost.exchanges.has(name)) {
+          this.#access.check('read', 'exchange', name);
+          this.#access.check('write', 'exchange', ae);
+        }
+      }
+    }
     this.#vhost.declareExchange(name, type, options);
   }
 
@@ -119,13 +132,16 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       if (name !== DIRECT_REPLY_TO && !this.#vhost.directReplies.has(name)) throw notFound('queue', name, this.#vhost.name);
       return { queue: name, messageCount: 0, consumerCount: 1 };
     }
-    if (!options.passive && name !== '') {
+    if (options.passive && name !== '') {
+      // rabbit_channel (rabbitmq-server#16085): a passive declare needs some permission on the queue
+      this.#access.checkAny('queue', name);
+    } else if (name !== '') {
       this.#access.check('configure', 'queue', name);
-      // RabbitMQ: declaring a dead-letter exchange needs write on it and read on the queue
+      // RabbitMQ: a new queue with a dead-letter exchange needs read on the queue and write on the DLX
       const dlx = options.arguments?.['x-dead-letter-exchange'];
-      if (typeof dlx === 'string') {
-        this.#access.check('write', 'exchange', dlx);
+      if (typeof dlx === 'string' && !this.#vhost.queues.has(name)) {
         this.#access.check('read', 'queue', name);
+        this.#access.check('write', 'exchange', dlx);
       }
     }
     const q = this.#vhost.declareQueue(name, options, this.connection.id);
