@@ -58,9 +58,11 @@ export class ManagementServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
     try {
+      // inside the try: a target such as '//' or '//a:b@' is not a valid URL (found by
+      // test/fuzz; it used to escape as an unhandled rejection and leave the request unanswered)
+      const url = parseTarget(req.url);
+      const path = url.pathname;
       if (path === '/api' || path.startsWith('/api/')) return this.#send(res, await this.#api(req, path, url.searchParams));
       if (path === '/metrics') return this.#metrics(req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'Method Not Allowed', { allow: 'GET, HEAD' });
@@ -123,6 +125,15 @@ export class ManagementServer {
 }
 
 /** The request body as JSON: {} when empty, 400 when malformed, 413 past `limit` bytes. */
+/** The request target as a URL; 400 when it is not one (RFC 9112 §3.2: origin-form). */
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'bad_request', 'invalid request target');
+  }
+}
+
 function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -5,6 +5,7 @@
  * per-vhost file (`GET /api/definitions/{vhost}`) has the same lists without `vhost` fields
  * and without users, vhosts and permissions.
  */
+import { BrokerError } from '../core/errors.js';
 import type { Json } from './json-values.js';
 
 export interface RabbitUser {
@@ -113,6 +114,8 @@ export function hashingAlgorithmOf(passwordHash: string): string {
 
 export function tagList(tags: string[] | string | undefined): string[] {
   if (tags === undefined) return [];
+  // input from the API or a definitions file: a wrong type is the client's error, not a crash (found by test/fuzz)
+  if (!Array.isArray(tags) && typeof tags !== 'string') throw new BrokerError('PRECONDITION_FAILED', `PRECONDITION_FAILED - tags must be a comma-separated string or a list, not ${JSON.stringify(tags)}`);
   const list = Array.isArray(tags) ? tags : tags.split(',');
   return list.map((t) => String(t).trim()).filter((t) => t !== '');
 }

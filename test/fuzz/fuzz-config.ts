@@ -28,7 +28,7 @@ export function params<T>(name: string, scale = 1): fc.Parameters<T> {
       const report = fc.defaultReportMessage(details) ?? `failed (seed ${details.seed})`;
       const file = process.env.WARREN_FUZZ_FINDINGS;
       if (file) appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), property: name, seed: details.seed, path: details.counterexamplePath, counterexample: safeString(details.counterexample), error: String(details.errorInstance) })}\n`);
-      throw new Error(`${name}: ${report}`);
+      throw new Error(`${name}: ${report}\nerror: ${details.errorInstance instanceof Error ? details.errorInstance.stack : String(details.errorInstance)}`);
     },
   };
 }
