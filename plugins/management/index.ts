@@ -46,13 +46,24 @@ const manifest: PluginManifest = {
       nodeName: nodeNameOf(),
       startedAt: Date.now(),
       listener: null,
+      sslListener: null,
     };
     const server = new ManagementServer(services, createRouter());
-    services.listener = await server.listen();
+    try {
+      services.listener = await server.listen();
+      if (settings.sslEnabled) services.sslListener = await server.listenTls(ctx.tls);
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
     sampler.start();
     ctx.log.info('management listener started', services.listener);
+    if (services.sslListener) ctx.log.info('management HTTPS listener started', services.sslListener);
     return {
-      addresses: () => (services.listener ? [{ name: 'management', ...services.listener }] : []),
+      addresses: () => [
+        ...(services.listener ? [{ name: 'management', ...services.listener }] : []),
+        ...(services.sslListener ? [{ name: 'management-https', ...services.sslListener }] : []),
+      ],
       stop: async () => {
         sampler.stop();
         await server.stop();

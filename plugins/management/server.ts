@@ -1,10 +1,13 @@
 /**
  * The management HTTP server (node:http): the API under /api/, Prometheus metrics at
  * /metrics, and the web UI's static files everywhere else. One listener, as RabbitMQ's
- * management plugin on 15672.
+ * management plugin on 15672, and optionally the same over HTTPS (15671, broker-wide
+ * ssl_options), as RabbitMQ's management.ssl.port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { authenticate, requireCapability } from './auth.js';
 import { HttpError, httpErrorOf, toJson, type ApiRequest, type ApiResponse } from './http.js';
 import { renderMetrics } from './metrics.js';
@@ -26,6 +29,7 @@ export class ManagementServer {
   readonly #services: ManagementServices;
   readonly #router: Router;
   #server: Server | null = null;
+  #tlsServer: Server | null = null;
 
   constructor(services: ManagementServices, router: Router) {
     this.#services = services;
@@ -35,26 +39,32 @@ export class ManagementServer {
   async listen(): Promise<{ host: string; port: number }> {
     const { port, host } = this.#services.settings;
     const server = createServer((req, res) => void this.#handle(req, res));
-    server.keepAliveTimeout = 5000;
     this.#server = server;
-    try {
-      await listenOn(server, port, host);
-    } catch (e) {
-      // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
-      if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
-      await listenOn(server, port, '0.0.0.0');
-    }
-    const a = server.address() as AddressInfo;
-    return { host: a.address, port: a.port };
+    return listenDualStack(server, port, host);
+  }
+
+  /** The same API, UI and metrics over HTTPS (management.ssl_enabled). */
+  async listenTls(tls: TlsListeners): Promise<{ host: string; port: number }> {
+    const { sslPort, host } = this.#services.settings;
+    // a client that stalls in the handshake is dropped as an idle keep-alive connection would be
+    const server = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: 10_000 }, (req, res) => void this.#handle(req, res));
+    tls.guard(server, { name: 'management-https', log: this.#services.log });
+    this.#tlsServer = server;
+    return listenDualStack(server, sslPort, host);
   }
 
   async stop(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
+    const servers = [this.#server, this.#tlsServer];
     this.#server = null;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    this.#tlsServer = null;
+    await Promise.all(
+      servers.map((server) => {
+        if (!server?.listening) return Promise.resolve();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        return closed;
+      }),
+    );
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -166,6 +176,19 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<strin
       }
     });
   });
+}
+
+async function listenDualStack(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+  server.keepAliveTimeout = 5000;
+  try {
+    await listenOn(server, port, host);
+  } catch (e) {
+    // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
+    if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
+    await listenOn(server, port, '0.0.0.0');
+  }
+  const a = server.address() as AddressInfo;
+  return { host: a.address, port: a.port };
 }
 
 function listenOn(server: Server, port: number, host: string): Promise<void> {

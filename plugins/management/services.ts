@@ -20,6 +20,8 @@ export interface ManagementServices {
   readonly startedAt: number;
   /** where the management listener accepts connections (filled in once listening) */
   listener: { host: string; port: number } | null;
+  /** the HTTPS listener (management.ssl_enabled), or null */
+  sslListener: { host: string; port: number } | null;
 }
 
 export function nodeNameOf(): string {

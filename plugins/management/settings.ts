@@ -7,6 +7,8 @@ import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js'
 export const MANAGEMENT_CONFIG_SCHEMA = {
   port: { type: 'integer', default: 15672, min: 0, max: 65535, env: 'WARREN_MANAGEMENT_PORT', doc: 'HTTP port of the management API, web UI and /metrics (0: any free port)' },
   host: { type: 'string', default: '::', doc: "address the management listener binds ('::' = every IPv4 and IPv6 address)" },
+  ssl_enabled: { type: 'boolean', default: false, doc: 'also serve the API, UI and /metrics over HTTPS, with the broker-wide ssl_options' },
+  ssl_port: { type: 'integer', default: 15671, min: 0, max: 65535, env: 'WARREN_MANAGEMENT_SSL_PORT', doc: 'HTTPS port of the management listener (RabbitMQ management.ssl.port; 0: any free port)' },
   sample_interval: {
     type: 'duration',
     default: 5000,
@@ -29,6 +31,8 @@ export const MANAGEMENT_CONFIG_SCHEMA = {
 export interface ManagementSettings {
   port: number;
   host: string;
+  sslEnabled: boolean;
+  sslPort: number;
   sampleIntervalMs: number;
   metricsAuth: boolean;
   maxBodySize: number;
@@ -41,6 +45,8 @@ export function settingsFrom(config: PluginConfig): ManagementSettings {
   return {
     port: Number(get('port')),
     host: String(get('host')),
+    sslEnabled: get('ssl_enabled') === true,
+    sslPort: Number(get('ssl_port')),
     sampleIntervalMs: Number(get('sample_interval')),
     metricsAuth: get('metrics_auth') === true,
     maxBodySize: Number(get('max_body_size')),

@@ -11,6 +11,15 @@ export const MQTT_CONFIG_SCHEMA = {
   ws_enabled: { type: 'boolean', default: true, doc: 'also accept MQTT over WebSocket' },
   ws_port: { type: 'integer', default: 15675, min: 0, max: 65535, env: 'WARREN_MQTT_WS_PORT', doc: 'MQTT over WebSocket port (0: any free port)' },
   ws_path: { type: 'string', default: '/ws', doc: 'HTTP path of the MQTT WebSocket endpoint (subprotocol mqtt)' },
+  ssl_enabled: { type: 'boolean', default: false, doc: 'also accept MQTTS (MQTT over TLS) with the broker-wide ssl_options' },
+  ssl_port: { type: 'integer', default: 8883, min: 0, max: 65535, env: 'WARREN_MQTT_SSL_PORT', doc: 'MQTTS port (RabbitMQ mqtt.listeners.ssl.default; 0: any free port)' },
+  wss_enabled: { type: 'boolean', default: false, doc: 'also accept MQTT over secure WebSocket (wss://, same path as ws_path) with the broker-wide ssl_options' },
+  wss_port: { type: 'integer', default: 15676, min: 0, max: 65535, env: 'WARREN_MQTT_WSS_PORT', doc: 'MQTT over secure WebSocket port (RabbitMQ web_mqtt.ssl.port; 0: any free port)' },
+  ssl_cert_login: {
+    type: 'boolean',
+    default: false,
+    doc: "a TLS client whose certificate verified (ssl_options.verify = verify_peer) and that sends no user name or password logs in as the certificate's CN, without a password (RabbitMQ mqtt.ssl_cert_login)",
+  },
   vhost: { type: 'string', default: '/', doc: "virtual host of MQTT clients whose user name has no 'vhost:' prefix" },
   exchange: { type: 'string', default: 'amq.topic', doc: 'topic exchange MQTT publishes to and subscriptions bind to' },
   allow_anonymous: { type: 'boolean', default: true, doc: 'clients without a user name log in as default_user' },
@@ -42,6 +51,11 @@ export interface MqttSettings {
   wsEnabled: boolean;
   wsPort: number;
   wsPath: string;
+  sslEnabled: boolean;
+  sslPort: number;
+  wssEnabled: boolean;
+  wssPort: number;
+  sslCertLogin: boolean;
   vhost: string;
   exchange: string;
   allowAnonymous: boolean;
@@ -69,6 +83,11 @@ export function settingsFrom(config: PluginConfig): MqttSettings {
     wsEnabled: get('ws_enabled'),
     wsPort: get('ws_port'),
     wsPath: get('ws_path'),
+    sslEnabled: get('ssl_enabled'),
+    sslPort: get('ssl_port'),
+    wssEnabled: get('wss_enabled'),
+    wssPort: get('wss_port'),
+    sslCertLogin: get('ssl_cert_login'),
     vhost: get('vhost'),
     exchange: get('exchange'),
     allowAnonymous: get('allow_anonymous'),

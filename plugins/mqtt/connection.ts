@@ -37,6 +37,11 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
+  /**
+   * The login name of the client's verified TLS certificate (set by the listener), or null:
+   * plain TCP/WebSocket, no certificate, or verify_none. Used by mqtt.ssl_cert_login.
+   */
+  certName: string | null = null;
   phase: ConnectionPhase = 'awaiting-connect';
   version: ProtocolVersion = 4;
 

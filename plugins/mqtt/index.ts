@@ -16,7 +16,7 @@ const manifest: PluginManifest = {
   async start(ctx): Promise<RunningPlugin> {
     const settings = settingsFrom(ctx.config);
     const mqtt = new MqttContext(ctx.core, settings, ctx.log);
-    const listeners = new MqttListeners(mqtt);
+    const listeners = new MqttListeners(mqtt, ctx.tls);
     try {
       await listeners.start();
     } catch (e) {

@@ -36,6 +36,11 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   readonly settings: StompSettings;
   readonly log: Logger;
   transport!: Transport;
+  /**
+   * The login name of the client's verified TLS certificate (set by the listener), or null:
+   * plain TCP/WebSocket, no certificate, or verify_none. Used by stomp.ssl_cert_login.
+   */
+  certName: string | null = null;
   version: StompVersion = '1.0';
 
   coreConnection: CoreConnection | null = null;

@@ -13,7 +13,7 @@ const manifest: PluginManifest = {
   configSchema: CONFIG_SCHEMA,
   enabledByDefault: true,
   async start(ctx: PluginContext): Promise<RunningPlugin> {
-    const listener = new StompListener(ctx.core, settingsFrom(ctx.config), ctx.log);
+    const listener = new StompListener(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
     await listener.start();
     for (const a of listener.addresses()) ctx.log.info('STOMP listener started', { listener: a.name, host: a.host, port: a.port });
     return {

@@ -4,13 +4,19 @@
  * accepted connection becomes a `StompConnection`; stopping closes the listeners, tells every
  * client why with an ERROR frame and closes it. When a resource alarm clears, every
  * connection holding publishes goes on (held-frames.ts).
+ *
+ * Off by default, the same two over TLS (61614, and WSS on 15673) with the broker-wide
+ * ssl_options; a connection over TLS carries the login name of a verified client
+ * certificate (stomp.ssl_cert_login).
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
 import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
+import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { StompConnection } from './connection.js';
 import type { StompSettings } from './settings.js';
 import { TcpTransport, WsTransport } from './transport.js';
@@ -23,16 +29,18 @@ export class StompListener {
   readonly #settings: StompSettings;
   readonly #log: Logger;
   readonly #connections = new Set<StompConnection>();
-  #tcp: TcpServer | null = null;
-  #http: HttpServer | null = null;
-  #wss: WebSocketServer | null = null;
+  readonly #tls: TlsListeners | null;
+  readonly #servers: (TcpServer | HttpServer)[] = [];
+  readonly #webSocketServers: WebSocketServer[] = [];
+  readonly #httpServers: HttpServer[] = [];
   readonly #addresses: ListenerAddress[] = [];
   #unsubscribeAlarms: (() => void) | null = null;
 
-  constructor(core: Core, settings: StompSettings, log: Logger) {
+  constructor(core: Core, settings: StompSettings, log: Logger, tls: TlsListeners | null = null) {
     this.#core = core;
     this.#settings = settings;
     this.#log = log;
+    this.#tls = tls;
   }
 
   get connectionCount(): number {
@@ -57,40 +65,52 @@ export class StompListener {
   }
 
   async #listen(): Promise<void> {
-    const { host } = this.#settings;
-    if (this.#settings.tcpEnabled) {
-      const tcp = createTcpServer((socket) => this.#acceptTcp(socket));
-      this.#tcp = tcp;
-      await listen(tcp, this.#settings.port, host);
-      this.#addresses.push({ name: 'stomp', host, port: (tcp.address() as AddressInfo).port });
+    const s = this.#settings;
+    if (s.tcpEnabled) await this.#open('stomp', createTcpServer((socket) => this.#acceptTcp(socket, null)), s.port);
+    if (s.wsEnabled) await this.#openWs('stomp-ws', createHttpServer(upgradeRequired(s.wsPath)), s.wsPort);
+    if (!s.sslEnabled && !s.wssEnabled) return;
+    const tls = this.#tls;
+    if (!tls) throw new Error('stomp: TLS listeners enabled but no TLS settings were given');
+    // the login timeout bounds the TLS handshake too
+    const handshakeTimeoutMs = s.loginTimeout > 0 ? s.loginTimeout : 10_000;
+    if (s.sslEnabled) {
+      const server = tls.createServer({ name: 'stomps', handshakeTimeoutMs, log: this.#log }, (socket) => this.#acceptTcp(socket, tls.peerName(socket)));
+      await this.#open('stomps', server, s.sslPort);
     }
-    if (this.#settings.wsEnabled) {
-      const http = createHttpServer((_req, res) => {
-        res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-        res.end(`STOMP over WebSocket: connect to ${this.#settings.wsPath}\n`);
-      });
-      const wss = new WebSocketServer({
-        server: http,
-        path: this.#settings.wsPath,
-        maxPayload: this.#settings.limits.maxFrameSize + 1024,
-        handleProtocols: (offered) => WS_PROTOCOLS.find((p) => offered.has(p)) ?? false,
-      });
-      wss.on('connection', (ws, req) => this.#acceptWs(ws, req));
-      wss.on('error', () => {}); // the http server reports listen errors
-      this.#http = http;
-      this.#wss = wss;
-      await listen(http, this.#settings.wsPort, host);
-      this.#addresses.push({ name: 'stomp-ws', host, port: (http.address() as AddressInfo).port });
+    if (s.wssEnabled) {
+      const https = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: handshakeTimeoutMs }, upgradeRequired(s.wsPath));
+      tls.guard(https, { name: 'stomp-wss', log: this.#log });
+      await this.#openWs('stomp-wss', https, s.wssPort);
     }
+  }
+
+  async #open(name: string, server: TcpServer | HttpServer, port: number): Promise<void> {
+    this.#servers.push(server);
+    await listen(server, port, this.#settings.host);
+    this.#addresses.push({ name, host: this.#settings.host, port: (server.address() as AddressInfo).port });
+  }
+
+  /** A WebSocket endpoint (ws_path, STOMP subprotocols) on an HTTP or HTTPS server. */
+  async #openWs(name: string, http: HttpServer, port: number): Promise<void> {
+    const wss = new WebSocketServer({
+      server: http,
+      path: this.#settings.wsPath,
+      maxPayload: this.#settings.limits.maxFrameSize + 1024,
+      handleProtocols: (offered) => WS_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    });
+    wss.on('connection', (ws, req) => this.#acceptWs(ws, req));
+    wss.on('error', () => {}); // the http server reports listen errors
+    this.#webSocketServers.push(wss);
+    this.#httpServers.push(http);
+    await this.#open(name, http, port);
   }
 
   async stop(reason: string): Promise<void> {
     this.#unsubscribeAlarms?.();
     this.#unsubscribeAlarms = null;
     const closing: Promise<void>[] = [];
-    if (this.#tcp?.listening) closing.push(closeServer(this.#tcp));
-    if (this.#wss) this.#wss.close();
-    if (this.#http?.listening) closing.push(closeServer(this.#http));
+    for (const server of this.#servers) if (server.listening) closing.push(closeServer(server));
+    for (const wss of this.#webSocketServers) wss.close();
     for (const c of [...this.#connections]) {
       try {
         c.shutdown(reason);
@@ -98,7 +118,7 @@ export class StompListener {
         this.#log.warn('STOMP: error while closing a connection', { error: String(e) });
       }
     }
-    this.#http?.closeAllConnections();
+    for (const http of this.#httpServers) http.closeAllConnections();
     await Promise.all(closing);
   }
 
@@ -108,15 +128,26 @@ export class StompListener {
     return c;
   }
 
-  #acceptTcp(socket: Socket): void {
+  /** @param certName the login name of a verified TLS client certificate, or null */
+  #acceptTcp(socket: Socket, certName: string | null): void {
     const c = this.#newConnection();
+    c.certName = certName;
     c.attach(new TcpTransport(socket, c, c.terminator));
   }
 
   #acceptWs(ws: WebSocket, req: IncomingMessage): void {
     const c = this.#newConnection();
+    // over wss:// the HTTP request's socket is the TLS one that carries the certificate
+    c.certName = this.#tls?.peerName(req.socket) ?? null;
     c.attach(new WsTransport(ws, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0, c, c.terminator));
   }
+}
+
+function upgradeRequired(path: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end(`STOMP over WebSocket: connect to ${path}\n`);
+  };
 }
 
 function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {

@@ -15,6 +15,15 @@ export const CONFIG_SCHEMA: Record<string, ConfigKey> = {
   ws_enabled: { type: 'boolean', default: true, doc: 'Listen for STOMP over WebSocket (Web-STOMP).' },
   ws_port: { type: 'integer', default: 15674, min: 0, max: 65535, doc: 'Port of the STOMP-over-WebSocket listener (0: any free port).' },
   ws_path: { type: 'string', default: '/ws', doc: 'HTTP path at which the WebSocket listener accepts STOMP connections.' },
+  ssl_enabled: { type: 'boolean', default: false, doc: 'Also listen for STOMP over TLS, with the broker-wide ssl_options.' },
+  ssl_port: { type: 'integer', default: 61614, min: 0, max: 65535, doc: 'Port of the STOMP-over-TLS listener (RabbitMQ stomp.listeners.ssl.default; 0: any free port).' },
+  wss_enabled: { type: 'boolean', default: false, doc: 'Also listen for STOMP over secure WebSocket (wss://, same path as ws_path), with the broker-wide ssl_options.' },
+  wss_port: { type: 'integer', default: 15673, min: 0, max: 65535, doc: 'Port of the STOMP-over-secure-WebSocket listener (RabbitMQ web_stomp.ssl.port; 0: any free port).' },
+  ssl_cert_login: {
+    type: 'boolean',
+    default: false,
+    doc: "A TLS client whose certificate verified (ssl_options.verify = verify_peer) and whose CONNECT has no login/passcode logs in as the certificate's CN, before default_user (RabbitMQ stomp.ssl_cert_login).",
+  },
   max_frame_size: {
     type: 'integer',
     default: 4 * 1024 * 1024,
@@ -51,6 +60,11 @@ export interface StompSettings {
   wsEnabled: boolean;
   wsPort: number;
   wsPath: string;
+  sslEnabled: boolean;
+  sslPort: number;
+  wssEnabled: boolean;
+  wssPort: number;
+  sslCertLogin: boolean;
   limits: FrameLimits;
   defaultUser: string;
   defaultPass: string;
@@ -69,6 +83,11 @@ export function settingsFrom(config: PluginConfig): StompSettings {
     wsEnabled: get<boolean>('ws_enabled'),
     wsPort: get<number>('ws_port'),
     wsPath: get<string>('ws_path'),
+    sslEnabled: get<boolean>('ssl_enabled'),
+    sslPort: get<number>('ssl_port'),
+    wssEnabled: get<boolean>('wss_enabled'),
+    wssPort: get<number>('wss_port'),
+    sslCertLogin: get<boolean>('ssl_cert_login'),
     limits: {
       maxFrameSize: get<number>('max_frame_size'),
       maxHeaders: get<number>('max_headers'),

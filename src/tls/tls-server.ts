@@ -58,6 +58,8 @@ export class TlsListeners {
       if (o.log.enabled('debug')) {
         o.log.debug('TLS handshake failed', { listener: o.name, peer: `${socket.remoteAddress}:${socket.remotePort}`, error: e.code ?? e.message });
       }
+      // a handshake timeout (ERR_TLS_HANDSHAKE_TIMEOUT) leaves the socket open: Node only reports it
+      socket.destroy();
     });
     if (this.settings.verify !== 'verify_peer' || this.settings.failIfNoPeerCert) return;
     server.prependListener('secureConnection', (socket: TLSSocket) => {

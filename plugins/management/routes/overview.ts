@@ -77,7 +77,10 @@ function overview(req: ApiRequest): ApiResponse {
     object_totals: { connections: connections.length, channels, consumers, exchanges, queues, vhosts: vhosts.length },
     connections_by_protocol: countBy(connections.map((c) => c.info.protocol)),
     alarms: s.core.alarms.active,
-    listeners: s.listener ? [{ node: s.nodeName, protocol: 'http', ip_address: s.listener.host, port: s.listener.port }] : [],
+    listeners: [
+      ...(s.listener ? [{ node: s.nodeName, protocol: 'http', ip_address: s.listener.host, port: s.listener.port }] : []),
+      ...(s.sslListener ? [{ node: s.nodeName, protocol: 'https', ip_address: s.sslListener.host, port: s.sslListener.port }] : []),
+    ],
     // Warren: the node's recent samples (rates and depths), for charts that start filled; node-wide, so monitors only
     ...(req.query.get('history') === 'true' && p.isMonitor ? { history: historyJson(s) } : {}),
   });

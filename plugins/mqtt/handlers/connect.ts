@@ -55,8 +55,11 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     };
   }
 
+  // RabbitMQ mqtt.ssl_cert_login: a client without user name and password whose TLS
+  // certificate verified logs in as the certificate's CN, with no password (before anonymous)
+  const certName = settings.sslCertLogin && c.certName !== null && !p.username && p.password === undefined ? c.certName : null;
   // login: 'vhost:user' names a vhost, as RabbitMQ reads MQTT user names
-  let username = p.username;
+  let username = certName ?? p.username;
   let password = p.password?.toString('utf8');
   let vhost = settings.vhost;
   if (username === undefined || username === '') {
@@ -65,14 +68,14 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     }
     username = settings.defaultUser;
     password = settings.defaultPass;
-  } else {
+  } else if (certName === null) {
     const colon = username.indexOf(':');
     if (colon > 0) {
       vhost = username.slice(0, colon);
       username = username.slice(colon + 1);
     }
   }
-  const login = ctx.core.login(username, password ?? '', c.peerHost);
+  const login = certName !== null ? ctx.core.loginVerified(certName, c.peerHost) : ctx.core.login(username, password ?? '', c.peerHost);
   if (!login.ok) return refuseLogin(c, username, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
   // checked here so that a refusal by the core below can only be a limit (errors.ts connectRefusalOf)
   const noAccess = ctx.core.vhostAccessError(login.user, vhost);

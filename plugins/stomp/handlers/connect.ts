@@ -20,6 +20,10 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
   // RabbitMQ: without login/passcode the configured default user is used
   let user = h['login'];
   let pass = h['passcode'] ?? '';
+  // RabbitMQ stomp.ssl_cert_login: no login/passcode and a verified TLS certificate: the
+  // certificate's CN, with no password, before the default user
+  const certName = c.settings.sslCertLogin && c.certName !== null && user === undefined && h['passcode'] === undefined ? c.certName : null;
+  if (certName !== null) user = certName;
   // login failures are RabbitMQ's "Bad CONNECT" (clients and people searching know that text)
   if (user === undefined) {
     if (c.settings.defaultUser === '') throw new StompError('Bad CONNECT', 'login and passcode headers are required');
@@ -27,7 +31,7 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
     pass = c.settings.defaultPass;
   }
   const peerHost = c.transport.peerHost;
-  const login = c.core.login(user, pass, peerHost);
+  const login = certName !== null ? c.core.loginVerified(certName, peerHost) : c.core.login(user, pass, peerHost);
   const receipt = frame.headers['receipt'];
   if (!login.ok) {
     return c.refuseLogin(user, login.reason, new StompError('Bad CONNECT', `Access refused for user '${user}': ${login.reason}`), receipt);
