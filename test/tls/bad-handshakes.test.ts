@@ -20,8 +20,8 @@ beforeAll(async () => {
     certs,
     {
       amqp: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0, handshakeTimeout: 1000 },
-      mqtt: { port: 0, wsEnabled: false, host: '127.0.0.1', sslEnabled: true, sslPort: 0 },
-      stomp: { port: 0, wsEnabled: false, host: '127.0.0.1', sslEnabled: true, sslPort: 0 },
+      mqtt: { port: 0, wsEnabled: false, host: '127.0.0.1', sslEnabled: true, sslPort: 0, wssEnabled: true, wssPort: 0 },
+      stomp: { port: 0, wsEnabled: false, host: '127.0.0.1', sslEnabled: true, sslPort: 0, wssEnabled: true, wssPort: 0 },
       management: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0 },
     },
     ['alice'],
@@ -66,7 +66,7 @@ async function stillServing(): Promise<void> {
 }
 
 describe('TLS handshakes that fail', () => {
-  for (const listener of ['amqps', 'mqtts', 'stomps', 'management-https']) {
+  for (const listener of ['amqps', 'mqtts', 'stomps', 'mqtt-wss', 'stomp-wss', 'management-https']) {
     it(`plain text on the ${listener} port is dropped and logged once`, async () => {
       const plain = listener === 'amqps' ? Buffer.from('AMQP\x00\x00\x09\x01') : listener === 'stomps' ? 'CONNECT\n\n\0' : listener === 'mqtts' ? Buffer.from([0x10, 0x0c, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 0]) : 'GET /api/overview HTTP/1.1\r\nhost: x\r\n\r\n';
       const { localPort, received } = await sendAndWaitClose(b.port(listener), plain);

@@ -46,6 +46,22 @@ describe('management over HTTPS', () => {
     expect(r.status).toBe(401);
   });
 
+  it('a client certificate from an unknown CA is refused (verify_peer), and the API goes on', async () => {
+    const err = await new Promise<Error | null>((resolve) => {
+      const req = request(
+        { host: '127.0.0.1', port: b.port('management-https'), path: '/api/overview', ca: [certs.ca], cert: certs.untrusted.cert, key: certs.untrusted.key, headers: { authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64') } },
+        (res) => {
+          res.resume();
+          resolve(null);
+        },
+      );
+      req.on('error', (e) => resolve(e));
+      req.end();
+    });
+    expect(err).toBeInstanceOf(Error);
+    expect((await get('/api/overview', 'guest:guest')).status).toBe(200);
+  });
+
   it('a client that does not trust the CA fails the handshake', async () => {
     const err = await new Promise<Error | null>((resolve) => {
       const req = request({ host: '127.0.0.1', port: b.port('management-https'), path: '/api/overview' }, () => resolve(null));
