@@ -8,7 +8,7 @@
  * touches them, and a missing or unreadable file stops that start with its key named.
  */
 import { readFileSync } from 'node:fs';
-import type { SecureVersion, TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureVersion, type TlsOptions } from 'node:tls';
 import { ConfigError } from '../config/schema.js';
 
 export type PeerVerification = 'verify_none' | 'verify_peer';
@@ -78,6 +78,13 @@ export function serverOptions(s: TlsSettings): TlsOptions {
   };
   if (s.password !== '') options.passphrase = s.password;
   if (s.cacertfile !== '') options.ca = readPem(s.cacertfile, 'ssl_options.cacertfile');
+  // built once here so that a wrong passphrase, a key that does not match the certificate or a
+  // file that is not PEM stops the start with the keys named, not with a bare OpenSSL error
+  try {
+    createSecureContext(options);
+  } catch (e) {
+    throw new ConfigError(`ssl_options: cannot use certfile ${s.certfile} with keyfile ${s.keyfile}${s.cacertfile ? ` and cacertfile ${s.cacertfile}` : ''} (is ssl_options.password right?): ${(e as Error).message}`);
+  }
   return options;
 }
 

@@ -2,6 +2,8 @@
  * AMQPS (amqp.ssl_enabled): amqplib over TLS with password and EXTERNAL logins, and what the
  * TLS layer refuses. RabbitMQ's references: rabbitmq.com/docs/ssl, rabbitmq_auth_mechanism_ssl.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCerts, type TestCerts } from './certs.js';
@@ -153,6 +155,27 @@ describe('TLS configuration errors', () => {
     await expect(
       startTlsBroker(certs, { sslOptions: { keyfile: '/nonexistent/key.pem' }, amqp: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0 } }),
     ).rejects.toThrow(/ssl_options\.keyfile \/nonexistent\/key\.pem/);
+  });
+
+  it('an encrypted key with ssl_options.password serves; a wrong password fails the start, naming the keys', async () => {
+    const encrypted = join(certs.dir, 'server-encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', certs.serverKeyFile, '-aes256', '-passout', 'pass:s3cret', '-out', encrypted]);
+    const b = await startTlsBroker(certs, { sslOptions: { keyfile: encrypted, password: 's3cret' }, amqp: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0 } });
+    try {
+      const conn = await amqp.connect(`amqps://guest:guest@127.0.0.1:${b.port('amqps')}`, { ca: [certs.ca] });
+      await conn.close();
+    } finally {
+      await b.stop();
+    }
+    await expect(
+      startTlsBroker(certs, { sslOptions: { keyfile: encrypted, password: 'wrong' }, amqp: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0 } }),
+    ).rejects.toThrow(/ssl_options: cannot use certfile .* with keyfile .*server-encrypted\.key/);
+  });
+
+  it('a key that is not the certificate\'s fails the start', async () => {
+    await expect(
+      startTlsBroker(certs, { sslOptions: { keyfile: certs.clients['alice']!.keyFile }, amqp: { port: 0, host: '127.0.0.1', sslEnabled: true, sslPort: 0 } }),
+    ).rejects.toThrow(/ssl_options: cannot use certfile/);
   });
 
   it('an unsupported TLS version is a configuration error', async () => {
