@@ -91,6 +91,7 @@ export class Broker {
   #log: Logger | undefined;
   #core: Core | undefined;
   #host: PluginHost | undefined;
+  #tls: TlsListeners | undefined;
 
   constructor(options: BrokerOptions = {}, setup: BrokerSetup = {}) {
     this.#options = options;
@@ -132,7 +133,7 @@ export class Broker {
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
-    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs, tls: new TlsListeners(config.tls) });
+    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs, tls: (this.#tls = new TlsListeners(config.tls)) });
     this.#host = host;
     const sections = new Map<string, PluginConfig>();
     for (const [name, p] of config.plugins) sections.set(name, p.config);
@@ -198,6 +199,19 @@ export class Broker {
   get log(): Logger {
     if (!this.#log) throw new Error('broker not started');
     return this.#log;
+  }
+
+  /**
+   * Read the TLS certificate files (`ssl_options`) again: new connections on every TLS
+   * listener get the new certificate, open ones keep theirs (`warren start` does this on
+   * SIGHUP). Throws a ConfigError, changing nothing, when a file cannot be read or used.
+   * @returns how many TLS listeners took the new files
+   */
+  reloadTls(): number {
+    if (this.#state !== 'running' || !this.#tls) throw new Error(`broker cannot reload TLS files: it is ${this.#state}`);
+    const n = this.#tls.reload();
+    this.#log!.info('TLS certificate files reloaded', { listeners: n });
+    return n;
   }
 
   /** Every listener of every running plugin. */

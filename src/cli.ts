@@ -20,7 +20,8 @@ export const EXIT_START_FAILED = 1;
 const USAGE = `Usage: warren <command> [options]
 
 Commands:
-  start               run the broker; SIGINT/SIGTERM stop it gracefully (a second signal: at once)
+  start               run the broker; SIGINT/SIGTERM stop it gracefully (a second signal: at once);
+                      SIGHUP reads the TLS certificate files again
   ctl <command>       operate a running broker through its management API, as rabbitmqctl
                       (list_queues, set_policy, export_definitions …; see warren ctl --help)
 
@@ -92,12 +93,23 @@ async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP: read the TLS certificate files again (renewed certificates without a restart)
+  const onHangup = () => {
+    if (broker.state !== 'running') return;
+    try {
+      broker.reloadTls();
+    } catch (e) {
+      broker.log.error('TLS certificate files not reloaded: the old ones stay in use', { error: (e as Error)?.message ?? String(e) });
+    }
+  };
+  process.on('SIGHUP', onHangup);
 
   try {
     await broker.start();
   } catch (e) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
     if (e instanceof ConfigError) {
       io.stderr.write(`warren: ${e.message}\n`);
       return EXIT_CONFIG_ERROR;

@@ -24,6 +24,8 @@ export interface TlsListenerOptions {
 export class TlsListeners {
   readonly settings: TlsSettings;
   #options: TlsOptions | null = null;
+  /** every TLS server opened with these settings and still open, for `reload` */
+  readonly #servers = new Set<TlsServer | HttpsServer>();
 
   constructor(settings: TlsSettings) {
     this.settings = settings;
@@ -54,6 +56,8 @@ export class TlsListeners {
    * it is created so that this check runs before the HTTP layer sees the socket.
    */
   guard(server: TlsServer | HttpsServer, o: Omit<TlsListenerOptions, 'handshakeTimeoutMs'>): void {
+    this.#servers.add(server);
+    server.once('close', () => this.#servers.delete(server));
     server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
       if (o.log.enabled('debug')) {
         o.log.debug('TLS handshake failed', { listener: o.name, peer: `${socket.remoteAddress}:${socket.remotePort}`, error: e.code ?? e.message });
@@ -71,6 +75,19 @@ export class TlsListeners {
       }
       socket.destroy();
     });
+  }
+
+  /**
+   * Read the certificate, key and CA files again and use them for every new connection on
+   * every open TLS listener (connections already open keep theirs). A file that cannot be
+   * read or used throws a ConfigError and changes nothing. Returns how many listeners took it.
+   */
+  reload(): number {
+    if (this.#servers.size === 0) return 0;
+    const options = serverOptions(this.settings);
+    this.#options = options;
+    for (const server of this.#servers) server.setSecureContext(options);
+    return this.#servers.size;
   }
 
   /** The login name of a verified client certificate (ssl_cert_login_from), or null. */

@@ -89,3 +89,13 @@ export function generateCerts(clientNames: string[]): TestCerts {
     throw e;
   }
 }
+
+/** A new server certificate (another key, same names) written over `certs`' server files. */
+export function renewServerCert(certs: TestCerts): void {
+  makeSigned(certs.dir, 'ca', 'server', '/O=Warren tests/CN=localhost', [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+  ]);
+}
