@@ -38,7 +38,7 @@ export class ManagementServer {
 
   async listen(): Promise<{ host: string; port: number }> {
     const { port, host } = this.#services.settings;
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const server = createServer(timeouts(this.#services.settings.requestTimeoutMs), (req, res) => void this.#handle(req, res));
     this.#server = server;
     return listenDualStack(server, port, host);
   }
@@ -47,7 +47,7 @@ export class ManagementServer {
   async listenTls(tls: TlsListeners): Promise<{ host: string; port: number }> {
     const { sslPort, host } = this.#services.settings;
     // a client that stalls in the handshake is dropped as an idle keep-alive connection would be
-    const server = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: 10_000 }, (req, res) => void this.#handle(req, res));
+    const server = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: 10_000, ...timeouts(this.#services.settings.requestTimeoutMs) }, (req, res) => void this.#handle(req, res));
     tls.guard(server, { name: 'management-https', log: this.#services.log });
     this.#tlsServer = server;
     return listenDualStack(server, sslPort, host);
@@ -176,6 +176,15 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<strin
       }
     });
   });
+}
+
+/**
+ * Slowloris guard: a request must arrive whole within `requestMs`, its head within at most 60 s
+ * (Node's default); Node answers 408 and closes. Node checks these only every
+ * connectionsCheckingInterval (30 s by default), so the check runs often enough for the limit.
+ */
+function timeouts(requestMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  return { requestTimeout: requestMs, headersTimeout: Math.min(requestMs, 60_000), connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestMs / 4))) };
 }
 
 async function listenDualStack(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {

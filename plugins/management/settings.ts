@@ -20,6 +20,12 @@ export const MANAGEMENT_CONFIG_SCHEMA = {
     default: false,
     doc: 'require HTTP basic auth (a monitoring or administrator user) for /metrics; off by default, as Prometheus scrapes RabbitMQ without credentials',
   },
+  request_timeout: {
+    type: 'duration',
+    default: 120_000,
+    min: 100,
+    doc: "a request whose head and body have not all arrived within this time is answered 408 and its connection closed (slowloris; RabbitMQ management.tcp.request_timeout); the head alone gets at most 60s",
+  },
   max_body_size: {
     type: 'integer',
     default: 64 * 1024 * 1024,
@@ -36,6 +42,7 @@ export interface ManagementSettings {
   sampleIntervalMs: number;
   metricsAuth: boolean;
   maxBodySize: number;
+  requestTimeoutMs: number;
 }
 
 type Key = keyof typeof MANAGEMENT_CONFIG_SCHEMA;
@@ -50,5 +57,6 @@ export function settingsFrom(config: PluginConfig): ManagementSettings {
     sampleIntervalMs: Number(get('sample_interval')),
     metricsAuth: get('metrics_auth') === true,
     maxBodySize: Number(get('max_body_size')),
+    requestTimeoutMs: Number(get('request_timeout')),
   };
 }

@@ -1,9 +1,10 @@
 /**
- * Slowloris: connections that send the start of a protocol handshake one byte at a time,
- * slowly, and never finish it. Each protocol's handshake timeout (amqp.handshake_timeout,
- * mqtt.connect_timeout, stomp.login_timeout) must close them even though bytes keep
- * trickling in (a trickle does not restart the clock), and meanwhile well-behaved clients of
- * every protocol are served with normal latency.
+ * Slowloris: connections that send the start of a protocol handshake (or an HTTP request
+ * head) one byte at a time, slowly, and never finish it. Each protocol's handshake timeout
+ * (amqp.handshake_timeout, mqtt.connect_timeout, stomp.login_timeout,
+ * management.request_timeout) must close them even though bytes keep trickling in (a
+ * trickle does not restart the clock), and meanwhile well-behaved clients of every protocol
+ * and of the management API are served with normal latency.
  */
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ const BYTE_EVERY_MS = 100;
 
 let b: ManagedBroker;
 let ports: Ports;
+let httpPort: number;
 beforeAll(async () => {
   b = await startManaged({
     mqtt: true,
@@ -27,16 +29,19 @@ beforeAll(async () => {
       amqp: { port: 0, host: '127.0.0.1', handshakeTimeout: TIMEOUT_MS },
       mqtt: { port: 0, host: '127.0.0.1', wsEnabled: false, connectTimeout: TIMEOUT_MS },
       stomp: { port: 0, host: '127.0.0.1', wsEnabled: false, loginTimeout: TIMEOUT_MS },
+      management: { port: 0, host: '127.0.0.1', requestTimeout: TIMEOUT_MS },
     },
   });
   ports = { amqp: b.broker.address('amqp').port, mqtt: b.broker.address('mqtt').port, stomp: b.broker.address('stomp').port };
+  httpPort = b.broker.address('management').port;
 });
 afterAll(async () => {
   await b?.stop();
 });
 
 /** Bytes each slow client dribbles: a whole handshake would take far longer than the timeout. */
-const HANDSHAKES: Record<keyof Ports, Buffer> = {
+const HANDSHAKES: Record<keyof Ports | 'management', Buffer> = {
+  management: Buffer.from(`GET /api/overview HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from('guest:guest').toString('base64')}\r\nX-Slow: slowloris\r\n\r\n`),
   amqp: Buffer.concat([
     Buffer.from('AMQP\0\0\x09\x01', 'latin1'),
     encodeMethodFrame(0, { id: M.connectionStartOk, clientProperties: { product: 'slowloris' }, mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' } as never),
@@ -75,17 +80,20 @@ function slowClient(port: number, bytes: Buffer): Slow {
 }
 
 describe('slowloris', () => {
-  for (const protocol of ['amqp', 'mqtt', 'stomp'] as const) {
+  for (const protocol of ['amqp', 'mqtt', 'stomp', 'management'] as const) {
     it(`${protocol}: byte-by-byte handshakes are cut at the handshake timeout; other clients are served meanwhile`, async () => {
       const baseline = b.broker.core.connections.size;
-      const slow = Array.from({ length: SLOW_CLIENTS }, () => slowClient(ports[protocol], HANDSHAKES[protocol]));
+      const slow = Array.from({ length: SLOW_CLIENTS }, () => slowClient(protocol === 'management' ? httpPort : ports[protocol], HANDSHAKES[protocol]));
       try {
         // normal clients while the slow ones hold their sockets
         const latencies: number[] = [];
         const probing = (async () => {
           while (slow.some((s) => s.closedAfter < 0)) {
+            const t0 = performance.now();
+            expect((await b.api('GET', '/api/overview')).status).toBe(200);
+            const api = performance.now() - t0;
             const r = await probeAll(ports);
-            latencies.push(Math.max(r.amqp, r.mqtt, r.stomp));
+            latencies.push(Math.max(r.amqp, r.mqtt, r.stomp, api));
           }
         })();
         await until(() => slow.every((s) => s.closedAfter >= 0), TIMEOUT_MS + 15_000, `${protocol} slow clients to be closed`);
