@@ -36,6 +36,12 @@ export function packetSize(remainingLength: number): number {
   return 1 + lengthBytes + remainingLength;
 }
 
+// mqtt-packet writes 2-byte numbers from a cache of 65,536 preallocated Buffers, built on its
+// first use: ~6 MiB of heap that a broker keeps for ever, more than a thousand idle connections
+// cost. Numbers are made per packet instead; the packets sent per message (PUBLISH, the acks)
+// do not go through mqtt-packet at all (encodePublish, encodeAck).
+mqttPacket.writeToStream.cacheNumbers = false;
+
 const OPTIONS: Record<ProtocolVersion, { protocolVersion: ProtocolVersion }> = {
   3: { protocolVersion: 3 },
   4: { protocolVersion: 4 },
@@ -88,6 +94,8 @@ const collector = new Collector();
  * invalid field): the caller logs and skips it rather than letting the error escape.
  */
 export function encode(packet: Packet, version: ProtocolVersion): Buffer | null {
+  const ack = encodeAck(packet, version);
+  if (ack !== null) return ack;
   try {
     // Some refusals (an empty user-property map or value list, …) return false without a
     // destroy(): treat them as refusals, not as an empty packet (found by test/fuzz).
@@ -96,6 +104,31 @@ export function encode(packet: Packet, version: ProtocolVersion): Buffer | null 
     collector.destroy(e as Error);
   }
   return collector.take();
+}
+
+/** first byte of each acknowledgement (MQTT 3.1.1 §3.4–3.7: PUBREL has the reserved flags 0010) */
+const ACK_TYPES: Record<string, number> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
+
+/**
+ * PUBACK / PUBREC / PUBREL / PUBCOMP without properties (one per QoS 1 or 2 message): four
+ * bytes, fixed header + packet id. In MQTT 5 a success reason code with no properties may be
+ * left out (MQTT 5 §3.4.2.1), so the packet is the same; other reason codes go through
+ * mqtt-packet. Same bytes as mqtt-packet (test/plugins/mqtt/codec.test.ts).
+ * @returns null when the packet is not one of those
+ */
+function encodeAck(packet: Packet, version: ProtocolVersion): Buffer | null {
+  const first = ACK_TYPES[packet.cmd];
+  if (first === undefined) return null;
+  const p = packet as { messageId?: number; reasonCode?: number; properties?: unknown; dup?: boolean };
+  const id = p.messageId;
+  if (typeof id !== 'number' || id < 0 || id > 0xffff || p.properties !== undefined || p.dup === true) return null;
+  if (version === 5 && p.reasonCode !== 0) return null;
+  const out = Buffer.allocUnsafe(4);
+  out[0] = first;
+  out[1] = 2;
+  out[2] = id >> 8;
+  out[3] = id & 0xff;
+  return out;
 }
 
 /**

@@ -1,4 +1,5 @@
 import mqttPacket, { type Packet } from 'mqtt-packet';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { encode, encodePublish, packetSize, type ProtocolVersion } from '../../../plugins/mqtt/codec.js';
 
@@ -45,6 +46,28 @@ describe('encode', () => {
     for (const [p, version] of packets) {
       expect(encode(p, version)!.equals(mqttPacket.generate(p, { protocolVersion: version })), p.cmd).toBe(true);
     }
+  });
+
+  it('encodes the acknowledgements (the QoS 1/2 fast path) as mqtt-packet does, for every version, id and reason code', () => {
+    let checked = 0;
+    for (const cmd of ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const) {
+      for (const version of [3, 4, 5] as ProtocolVersion[]) {
+        for (const messageId of [1, 255, 256, 0x1234, 65535]) {
+          for (const reasonCode of [undefined, 0, 0x10, 0x92]) {
+            const p = { cmd, messageId, ...(reasonCode === undefined ? {} : { reasonCode }) } as Packet;
+            expect(encode(p, version)!.equals(mqttPacket.generate(p, { protocolVersion: version })), `${cmd} v${version} ${messageId} ${reasonCode}`).toBe(true);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(4 * 3 * 5 * 4);
+  });
+
+  it('does not keep a cache of 65,536 number buffers (mqtt-packet builds one on first use)', () => {
+    encode({ cmd: 'suback', messageId: 3, granted: [0] }, 4);
+    const numbers = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: object };
+    expect(Object.keys(numbers.cache).length).toBe(0);
   });
 
   it('returns null for a packet mqtt-packet refuses, and stays usable after', () => {
