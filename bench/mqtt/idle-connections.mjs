@@ -2,31 +2,26 @@
  * Memory per idle connection: open `--connections` (10,000) MQTT 3.1.1 connections that
  * CONNECT (keep-alive 60 s), subscribe to one topic each at QoS 1 and then stay idle, and
  * read the broker's resident memory (/proc/<pid>/status VmRSS) before and after. Raw
- * sockets, not MQTT.js, so the client side stays small. Needs `--pid`. With `--gc-signal`
+ * sockets, not MQTT.js, so the client side stays small. `--subscriptions 0`: CONNECT only. Needs `--pid`. With `--gc-signal`
  * the broker (bench/mqtt/warren-server.mjs) is sent SIGUSR2 to collect garbage before each
  * reading; Mosquitto frees memory as it goes and needs no such thing.
  *
  *   node bench/mqtt/idle-connections.mjs --url mqtt://127.0.0.1:1883 --pid 1234 --connections 10000
  */
-import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { rssKiB as brokerRss } from '../lib/broker-memory.mjs';
 import { options, report, sleep } from './lib.mjs';
 
-const o = options({ connections: { type: 'string', default: '10000' }, subscribe: { type: 'boolean', default: true }, 'gc-signal': { type: 'boolean', default: false } });
+const o = options({ connections: { type: 'string', default: '10000' }, subscriptions: { type: 'string', default: '1' }, 'gc-signal': { type: 'boolean', default: false } });
 const url = new URL(o.url);
 const pid = Number(o.pid);
 const n = Number(o.connections);
+// 1: each connection subscribes to its own topic at QoS 1 (a device waiting for commands); 0: CONNECT only
+const subscribe = o.subscriptions !== '0';
 if (!pid) throw new Error('--pid is required');
 
-const readRss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 /** resident memory in KiB, after a collection when the broker takes the signal */
-async function rssKiB() {
-  if (o['gc-signal']) {
-    process.kill(pid, 'SIGUSR2');
-    await sleep(500);
-  }
-  return readRss();
-}
+const rssKiB = () => brokerRss(pid, o['gc-signal']);
 
 function str(s) {
   const b = Buffer.from(s);
@@ -54,13 +49,20 @@ function open(i) {
   return new Promise((resolve, reject) => {
     const s = netConnect({ host: url.hostname, port: Number(url.port || 1883) });
     // CONNACK is 4 bytes, SUBACK (one filter) 5
-    let want = o.subscribe ? 9 : 4;
+    let want = subscribe ? 9 : 4;
     s.on('data', (d) => {
       want -= d.length;
       if (want <= 0) resolve(s);
     });
     s.on('error', reject);
-    s.on('connect', () => s.write(o.subscribe ? Buffer.concat([connectPacket(`idle-${i}`), subscribePacket(`idle-${i}`)]) : connectPacket(`idle-${i}`)));
+    s.on('close', () => reject(new Error('connection closed by the broker')));
+    // a broker out of file descriptors accepts and then says nothing: do not wait for ever
+    s.setTimeout(15_000, () => {
+      s.destroy();
+      reject(new Error('no CONNACK within 15 s'));
+    });
+    s.on('data', () => s.setTimeout(0));
+    s.on('connect', () => s.write(subscribe ? Buffer.concat([connectPacket(`idle-${i}`), subscribePacket(`idle-${i}`)]) : connectPacket(`idle-${i}`)));
   });
 }
 
@@ -83,7 +85,7 @@ report({
   scenario: 'idle-connections',
   label: o.label,
   connections: n,
-  subscribed: o.subscribe,
+  subscribed: subscribe,
   gc_before_reading: o['gc-signal'],
   connect_per_s: Math.round(n / connectSeconds),
   rss_before_mib: Math.round(before / 1024),

@@ -1,0 +1,51 @@
+/**
+ * Warren from a compiled build, in its own process, for bench/all.mjs and bench/scaling.mjs:
+ * the protocols asked for (`--protocols amqp,mqtt,stomp`), each on an OS-chosen loopback
+ * port, a fresh temporary data directory (removed on exit), no management plugin (RabbitMQ's
+ * holds 15672 on the bench machine) and MQTT prefetch 100 (= Mosquitto's
+ * max_inflight_messages in the MQTT runs). Prints `ready {"amqp":port,…}` once listening;
+ * stops on SIGTERM. Run with --expose-gc: SIGUSR2 runs a full garbage collection (the
+ * idle-connection scenarios ask for one before reading memory).
+ *
+ *   node --expose-gc bench/warren-server.mjs --build <dir> [--protocols amqp,mqtt,stomp]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    build: { type: 'string', default: 'dist' },
+    protocols: { type: 'string', default: 'amqp,mqtt,stomp' },
+    'mqtt-prefetch': { type: 'string', default: '100' },
+  },
+});
+const build = resolve(values.build ?? 'dist');
+const protocols = String(values.protocols).split(',').filter(Boolean);
+const { Broker } = await import(pathToFileURL(join(build, 'src', 'broker.js')).href);
+/** @type {Record<string, () => Promise<any>>} */
+const plugins = {};
+/** @type {Record<string, any>} */
+const options = { dataDir: mkdtempSync(join(tmpdir(), 'warren-bench-')), log: { level: 'warn' } };
+for (const p of protocols) {
+  plugins[p] = () => import(pathToFileURL(join(build, 'plugins', p, 'index.js')).href);
+  options[p] = { port: 0, host: '127.0.0.1' };
+}
+if (options.mqtt) Object.assign(options.mqtt, { ws_enabled: false, prefetch: Number(values['mqtt-prefetch']) });
+if (options.stomp) options.stomp.ws_enabled = false;
+const broker = new Broker(options, { plugins });
+await broker.start();
+/** @type {Record<string, number>} */
+const ports = {};
+for (const p of protocols) ports[p] = broker.address(p).port;
+process.stdout.write(`ready ${JSON.stringify(ports)}\n`);
+const stop = async () => {
+  await broker.stop();
+  rmSync(options.dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('SIGUSR2', () => globalThis.gc?.());
