@@ -19,7 +19,19 @@ import { chunked, mutated, params } from './fuzz-config.js';
 
 let b: ManagedBroker;
 let ports: Ports;
+/** error-level log records: a handler that failed on input it should have refused cleanly */
+const errorLogs: string[] = [];
+/** warnings seen: the refusals themselves (and proof that the log is being watched) */
+let warnings = 0;
+const realWrite = process.stderr.write.bind(process.stderr);
 beforeAll(async () => {
+  // the broker's logger writes JSON lines to stderr (log level warn): keep the errors
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    if (text.includes('"level":"error"')) errorLogs.push(text.slice(0, 500));
+    if (text.includes('"level":"warn"')) warnings++;
+    return realWrite(chunk, ...rest);
+  }) as typeof process.stderr.write;
   b = await startManaged({
     mqtt: true,
     stomp: true,
@@ -32,6 +44,7 @@ beforeAll(async () => {
   ports = { amqp: b.broker.address('amqp').port, mqtt: b.broker.address('mqtt').port, stomp: b.broker.address('stomp').port };
 });
 afterAll(async () => {
+  process.stderr.write = realWrite;
   await b?.stop();
 });
 
@@ -122,6 +135,9 @@ describe('live broker fuzz: arbitrary byte streams on each protocol port', () =>
       const rtt = await probeAll(ports);
       expect(rtt.amqp).toBeGreaterThan(0);
       await until(() => b.broker.core.connections.size === baseline, 15_000, `${c.name} fuzz connections to be released`);
+      // bad input is refused with the protocol's error (logged as a warning), never an internal error
+      expect(errorLogs).toEqual([]);
+      expect(warnings).toBeGreaterThan(0);
     }, 60_000);
   }
 });
