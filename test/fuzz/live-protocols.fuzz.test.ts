@@ -79,15 +79,44 @@ const amqpHandshake = Buffer.concat([
   encodeMethodFrame(0, { id: M.connectionOpen, virtualHost: '/' } as never),
   encodeMethodFrame(1, { id: M.channelOpen } as never),
 ]);
+/** the arguments and headers the broker interprets, with values of every kind */
+const X_KEYS = ['x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-delay', 'x-delayed-type', 'x-delivery-limit', 'x-expires', 'x-match', 'x-max-age', 'x-max-length', 'x-max-length-bytes', 'x-max-priority', 'x-message-ttl', 'x-overflow', 'x-priority', 'x-queue-mode', 'x-queue-type', 'x-redelivery-backoff', 'x-reply-on-failure', 'x-single-active-consumer', 'x-stream-compaction', 'x-stream-compaction-key-header', 'x-stream-consumer-name', 'x-stream-max-segment-size-bytes', 'x-stream-offset', 'x-stream-tombstone-retention', 'x-death', 'x-cancel-on-ha-failover', 'alternate-exchange', 'x-reply-on-failure'];
+const xValue = fc.oneof(
+  fc.constantFrom(-1, 0, 1, 255, 256, 2 ** 31 - 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1.5, NaN, Infinity, '', '1', '-1', 'abc', '1s,10s', '10s', 'first', 'last', '1D', 'stream', 'classic', 'quorum', 'lazy', 'reject-publish', 'drop-head', 'reject-publish-dlx', 'any', 'all', 'amq.direct', 'nosuch', true, false, null),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  fc.constant([{ count: 'x', reason: 1 }]),
+  fc.constant({ nested: { deeper: [1, 'a'] } }),
+  fc.constant(new Date(0)),
+  fc.constant(Buffer.from([0, 1])),
+);
+const xArgs = fc.dictionary(fc.constantFrom(...X_KEYS), xValue, { maxKeys: 4 });
+const names = fc.constantFrom('fz', 'fz2', 'amq.direct', 'amq.topic', 'amq.headers', '', 'amq.fz', 'nosuch', 'fz-stream');
+const semanticMethods = fc.oneof(
+  fc.record({ queue: names, passive: fc.boolean(), durable: fc.boolean(), exclusive: fc.boolean(), autoDelete: fc.boolean(), arguments: xArgs }).map((m) => ({ id: M.queueDeclare, ticket: 0, noWait: false, ...m })),
+  fc.record({ exchange: names, type: fc.constantFrom('direct', 'topic', 'fanout', 'headers', 'x-delayed-message', 'nosuch'), passive: fc.boolean(), durable: fc.boolean(), arguments: xArgs }).map((m) => ({ id: M.exchangeDeclare, ticket: 0, autoDelete: false, internal: false, noWait: false, ...m })),
+  fc.record({ queue: names, exchange: names, routingKey: fc.constantFrom('', '#', '*.a', 'fz'), arguments: xArgs }).map((m) => ({ id: M.queueBind, ticket: 0, noWait: false, ...m })),
+  fc.record({ queue: names, consumerTag: fc.constantFrom('', 'c1', 'c1'), noAck: fc.boolean(), exclusive: fc.boolean(), arguments: xArgs }).map((m) => ({ id: M.basicConsume, ticket: 0, noLocal: false, noWait: false, ...m })),
+  fc.record({ prefetchCount: fc.integer({ min: 0, max: 65535 }), global: fc.boolean() }).map((m) => ({ id: M.basicQos, prefetchSize: 0, ...m })),
+  fc.record({ deliveryTag: fc.constantFrom(0, 1, 2, 2 ** 53 - 1), multiple: fc.boolean(), requeue: fc.boolean() }).map((m) => ({ id: M.basicNack, ...m })),
+  fc.record({ queue: names, noAck: fc.boolean() }).map((m) => ({ id: M.basicGet, ticket: 0, ...m })),
+  fc.constantFrom({ id: M.confirmSelect, nowait: false }, { id: M.basicRecover, requeue: true }, { id: M.channelFlow, active: false }, { id: M.channelFlow, active: true }),
+);
+const headersArb = fc.dictionary(fc.constantFrom(...X_KEYS, 'x-stream-filter-value', 'CC', 'BCC'), xValue, { maxKeys: 3 });
+
 const amqpStream = fc
   .array(
     fc.oneof(
       methodArb.map((m) => encodeMethodFrame(1, m)),
+      semanticMethods.map((m) => encodeMethodFrame(1, m as never)),
+      semanticMethods.map((m) => encodeMethodFrame(1, m as never)),
+      fc.tuple(names, fc.constantFrom('fz', '', '#'), headersArb, fc.record({ expiration: fc.constantFrom('0', '-1', 'abc', '1', '99999999999999999999'), priority: fc.integer({ min: 0, max: 255 }), deliveryMode: fc.constantFrom(1, 2, 0, 9) }, { requiredKeys: [] })).map(([ex, rk, headers, p]) =>
+        Buffer.concat([encodeMethodFrame(1, { id: M.basicPublish, ticket: 0, exchange: ex, routingKey: rk, mandatory: true, immediate: false } as never), headerFrame(1, 3, { ...p, headers } as never), frame(3, 1, Buffer.from('abc'))]),
+      ),
       fc.tuple(fc.string({ maxLength: 8 }), fc.nat({ max: 300 }), propertiesArb).map(([rk, n, p]) =>
         Buffer.concat([encodeMethodFrame(1, { id: M.basicPublish, ticket: 0, exchange: '', routingKey: rk, mandatory: false, immediate: false } as never), headerFrame(1, n, p), frame(3, 1, Buffer.alloc(n, 0x61))]),
       ),
     ),
-    { maxLength: 6 },
+    { maxLength: 8 },
   )
   .map((frames) => Buffer.concat([amqpHandshake, ...frames]));
 
