@@ -6,6 +6,7 @@
  * accounted for (the core's count returns to its baseline), and the process's RSS returns
  * near its baseline.
  */
+import { execSync } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMethodFrame } from '../../plugins/amqp/codec/methods.js';
@@ -14,7 +15,13 @@ import { encode } from '../../plugins/mqtt/codec.js';
 import { startManaged, type ManagedBroker } from '../plugins/management/helpers.js';
 import { probeAll, until, type Ports } from '../helpers/live-probes.js';
 
-const STORM = 2000;
+/**
+ * Each connection costs two descriptors here (client and broker share this process): keep
+ * below the open-files limit (`ulimit -n`; 20,000 on the CI machine), with room for the rest.
+ */
+const ulimit = execSync('ulimit -n', { shell: '/bin/sh', encoding: 'utf8' }).trim();
+const FD_LIMIT = ulimit === 'unlimited' ? Infinity : Number(ulimit) || 1024;
+const STORM = Math.min(2000, Math.floor((FD_LIMIT - 512) / 2));
 
 let b: ManagedBroker;
 let ports: Ports;
