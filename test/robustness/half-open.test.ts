@@ -58,6 +58,7 @@ describe('half-open connections', () => {
     // backpressure: while the dead consumer holds its connection, most messages stay in the queue
     const q = b.broker.core.vhosts.get('/')!.queues.get(queue)!;
     const heldByDead = q.unackedCount;
+    console.log(`half-open: the paused consumer holds ${heldByDead} of ${MESSAGES} messages (${((heldByDead * SIZE) / 1048576).toFixed(1)} MiB)`);
     expect(heldByDead).toBeLessThan(MESSAGES / 4);
     expect(heldByDead + q.messageCount).toBe(MESSAGES);
     // other clients are served meanwhile
