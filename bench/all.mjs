@@ -200,7 +200,7 @@ function table(rows, labels, results) {
         const ratio = w / v;
         return (metric.lower ? ratio <= t.ratio : ratio >= t.ratio) ? 'yes' : 'NO';
       });
-      lines.push(`| ${m === 0 ? row.title : ''} | ${metric.name} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${targets.map((t) => t.text).join('; ')} | ${verdicts.join('; ')} |`);
+      lines.push(`| ${[m === 0 ? row.title : '', metric.name, ...cells, ...ratios, targets.map((t) => t.text).join('; '), verdicts.join('; ')].join(' | ')} |`);
     });
   }
   return [...lines, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
