@@ -120,6 +120,19 @@ function payload(s, seq) {
   return Buffer.concat([Buffer.from(`${s.id}:${seq}:${Date.now()}:`), pad]);
 }
 
+/** latency histograms over the whole run, by "protocol.kind" */
+const latencyByKind = {};
+function histPct(h, p) {
+  let total = 0;
+  for (const n of h) total += n;
+  let seen = 0;
+  for (let i = 0; i < h.length; i++) {
+    seen += h[i];
+    if (seen > total * p) return i;
+  }
+  return NaN;
+}
+
 /** per-window counters, reset at each report line */
 const win = { received: { amqp: 0, mqtt: 0, stomp: 0 }, latencies: [] };
 const errors = [];
@@ -130,7 +143,11 @@ function onMessage(buf) {
   if (!s) return;
   s.receive(Number(seq));
   win.received[s.protocol]++;
-  if (win.latencies.length < 200_000) win.latencies.push(Date.now() - Number(at));
+  const ms = Date.now() - Number(at);
+  if (win.latencies.length < 200_000) win.latencies.push(ms);
+  // over the whole run, per protocol and kind, in 1 ms buckets up to 10 s
+  const h = (latencyByKind[`${s.protocol}.${s.kind}`] ??= new Uint32Array(10_001));
+  h[Math.min(10_000, Math.max(0, ms))]++;
 }
 
 // ---- the broker --------------------------------------------------------------------------------
@@ -170,11 +187,12 @@ async function metrics() {
     return {
       lagP99Ms: get(/^warren_event_loop_lag_seconds\{quantile="0\.99"\} (\S+)/m) * 1000,
       lagMaxMs: get(/^warren_event_loop_lag_max_seconds(?:\{\})? (\S+)/m) * 1000,
+      heapMiB: get(/^warren_process_heap_used_bytes(?:\{\})? (\S+)/m) / 1048576,
       // one line per protocol
       connections: [...text.matchAll(/^warren_connections(?:\{[^}]*\})? (\S+)/gm)].reduce((n, m) => n + Number(m[1]), 0),
     };
   } catch {
-    return { lagP99Ms: NaN, lagMaxMs: NaN, connections: NaN };
+    return { lagP99Ms: NaN, lagMaxMs: NaN, heapMiB: NaN, connections: NaN };
   }
 }
 
@@ -262,8 +280,12 @@ async function amqpIdle(i) {
 }
 
 // MQTT
-function mqttConnect(clientId) {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId, clean: true, reconnectPeriod: 0, keepalive: 60, connectTimeout: 60_000 });
+async function mqttConnect(clientId) {
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId, clean: true, reconnectPeriod: 0, keepalive: 60, connectTimeout: 60_000 });
+  // MQTT.js leaves Nagle on: a QoS 0 publisher (nothing comes back to piggyback ACKs on) would
+  // then wait for the broker's delayed ACK, ~40 ms, which is the client's latency, not the broker's
+  c.stream.setNoDelay?.(true);
+  return c;
 }
 
 async function mqttBusy(qos) {
@@ -453,6 +475,7 @@ async function report(phase) {
     p50Ms: pct(lat, 0.5),
     p99Ms: pct(lat, 0.99),
     rssMiB: Math.round(rssMiB(broker.pid)),
+    heapMiB: Math.round(m.heapMiB),
     lagP99Ms: Number(m.lagP99Ms.toFixed(1)),
     lagMaxMs: Number(m.lagMaxMs.toFixed(1)),
     connections: m.connections,
@@ -462,7 +485,7 @@ async function report(phase) {
   win.latencies = [];
   console.log(
     `${String(row.t).padStart(5)}s ${phase.padEnd(5)} amqp ${String(row.amqp).padStart(5)}/s  mqtt ${String(row.mqtt).padStart(5)}/s  stomp ${String(row.stomp).padStart(5)}/s  ` +
-      `p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  rss ${row.rssMiB} MiB  lag p99 ${row.lagP99Ms} ms max ${row.lagMaxMs} ms  conns ${row.connections}`,
+      `p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  rss ${row.rssMiB} MiB  heap ${row.heapMiB} MiB  lag p99 ${row.lagP99Ms} ms max ${row.lagMaxMs} ms  conns ${row.connections}`,
   );
 }
 
@@ -491,7 +514,8 @@ try {
 
   // drain: every confirmed message should arrive
   const deadline = Date.now() + DRAIN_MS;
-  const pending = () => [...streams.values()].reduce((n, s) => n + Math.max(0, s.confirmedCount - s.received), 0);
+  // messages confirmed and not yet received, and confirms still to come
+  const pending = () => [...streams.values()].reduce((n, s) => n + Math.max(0, s.confirmedCount - s.received) + (s.sent - s.confirmedCount), 0);
   while (pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   await report('drain');
 
@@ -514,6 +538,7 @@ try {
     .reduce((n, [, v]) => n + v.lost, 0);
   const load = rows.filter((r) => r.phase === 'load');
   const rss = load.map((r) => r.rssMiB);
+  const heap = load.map((r) => r.heapMiB);
   const summary = {
     minutes: MINUTES,
     connections: load.length > 0 ? Math.max(...load.map((r) => r.connections)) : NaN,
@@ -522,8 +547,10 @@ try {
     idlePeriodSeconds: IDLE_PERIOD_MS / 1000,
     messageSize: SIZE,
     accounting: by,
+    latencyMs: Object.fromEntries(Object.entries(latencyByKind).map(([k, h]) => [k, { p50: histPct(h, 0.5), p99: histPct(h, 0.99), p999: histPct(h, 0.999), max: h.findLastIndex((n) => n > 0) }])),
     lostGuaranteed,
     rssMiB: { first: rss[0], last: rss.at(-1), min: Math.min(...rss), max: Math.max(...rss) },
+    heapUsedMiB: { first: heap[0], last: heap.at(-1), min: Math.min(...heap), max: Math.max(...heap) },
     errors: errors.slice(0, 20),
     series: rows,
   };
