@@ -345,7 +345,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   /** A protocol fault: DISCONNECT with the reason (MQTT 5, after CONNACK) or a plain close; the will is published. */
   protocolError(reasonCode: number, why: string): void {
     if (this.phase === 'closed') return;
-    this.log.debug('closing MQTT connection', { reason: why, code: reasonCode });
+    // info, like every refusal (docs/security.md): a limit or a protocol fault must leave a line at the default level
+    this.log.info('closing MQTT connection', { reason: why, code: reasonCode });
     if (this.version === 5 && this.phase === 'open') {
       this.send({ cmd: 'disconnect', reasonCode, properties: { reasonString: why.slice(0, 200) } });
     }

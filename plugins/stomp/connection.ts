@@ -357,7 +357,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (this.#state === 'closed') return;
     const report = describeError(e);
     if (report.internal) this.log.error('STOMP internal error', { conn: this.number, error: String((e as Error)?.stack ?? e) });
-    else if (this.log.enabled('debug')) this.log.debug('STOMP error frame sent', { conn: this.number, message: report.summary, detail: report.detail });
+    else this.log.info('STOMP error frame sent', { conn: this.number, message: report.summary, detail: report.detail });
     try {
       const headers: [string, string][] = [['message', report.summary], ['content-type', 'text/plain'], ['version', '1.0,1.1,1.2']];
       if (receiptId !== undefined) headers.push(['receipt-id', receiptId]);

@@ -54,6 +54,11 @@ function warned(pattern: RegExp, from: number): boolean {
   return b.logs.slice(from).some((l) => l.level === 'warn' && pattern.test(JSON.stringify(l)));
 }
 
+/** A refusal leaves a line at the default level (info) or above, never only at debug. */
+function logged(pattern: RegExp, from: number): boolean {
+  return b.logs.slice(from).some((l) => (l.level === 'info' || l.level === 'warn' || l.level === 'error') && pattern.test(JSON.stringify(l)));
+}
+
 describe('AMQP', () => {
   it('connection_max from the configuration refuses the next connection with 530, logged', async () => {
     expect(b.broker.core.limits.maxConnections).toBe(2);
@@ -103,6 +108,7 @@ describe('AMQP', () => {
 
   it('a message over max_message_size is refused with channel.close 406', async () => {
     b.broker.core.limits.maxConnections = -1;
+    const from = b.logs.length;
     const c = await amqpConnect();
     const ch = await c.createChannel();
     ch.on('error', () => {});
@@ -113,12 +119,14 @@ describe('AMQP', () => {
     const ok = await c.createChannel();
     ok.sendToQueue('limits.none', Buffer.alloc(MAX_MESSAGE)); // at the limit: fine
     await ok.close();
+    expect(logged(/channel error.*406/, from)).toBe(true);
   });
 });
 
 describe.each([4, 5] as const)('MQTT %s', (version) => {
   it('max_message_size caps the packet size: a larger PUBLISH ends the connection (5.0: DISCONNECT 0x95, advertised in CONNACK)', async () => {
     b.broker.core.limits.maxConnections = -1;
+    const from = b.logs.length;
     const c = await RawMqtt.open(b.mqttPort, version);
     closers.push(() => c.destroy());
     c.send({ ...(version === 5 ? CONNECT_V5 : CONNECT_V4), clientId: `big-${version}` }, version);
@@ -128,12 +136,14 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     c.send({ cmd: 'publish', topic: 'limits/big', qos: 0, payload: Buffer.alloc(MAX_MESSAGE + 1), retain: false, dup: false }, version);
     if (version === 5) expect(((await c.next('disconnect', 5000)) as IDisconnectPacket).reasonCode).toBe(0x95);
     expect(await c.waitClosed(5000)).toBe(true);
+    expect(logged(/closing MQTT connection.*(exceeds the maximum|too large)/, from)).toBe(true);
   });
 });
 
 describe('STOMP', () => {
   it('a SEND whose body is over max_message_size gets ERROR with its receipt id, then the connection closes', async () => {
     b.broker.core.limits.maxConnections = -1;
+    const from = b.logs.length;
     const [c] = await RawStomp.login(b.stompPort);
     closers.push(() => c.close());
     c.send('SEND', { destination: '/queue/limits.stomp', receipt: 'small', 'content-length': String(MAX_MESSAGE) }, Buffer.alloc(MAX_MESSAGE, 'a'));
@@ -145,6 +155,7 @@ describe('STOMP', () => {
     expect(f.headers['receipt-id']).toBe('big');
     expect(f.body.toString()).toMatch(/larger than configured max size 4096/);
     await c.waitClosed(5000);
+    expect(logged(/STOMP error frame sent.*Message too large/, from)).toBe(true);
   });
 
   it('connection_max holds for STOMP too: ERROR naming the limit, logged', async () => {

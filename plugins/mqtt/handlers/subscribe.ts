@@ -73,7 +73,7 @@ function subscribeOne(
     isNew = subs.add(sub);
   } catch (e) {
     if (!isBrokerError(e)) throw e;
-    c.log.debug('subscription refused', { filter: s.topic, error: e.message });
+    c.log.info('subscription refused', { filter: s.topic, error: e.message });
     return failure(queueLimitReached(c, sub.queue) ? RC.QUOTA_EXCEEDED : reasonCodeOf(e));
   }
   // Retain Handling: 0 always, 1 only for a new subscription, 2 never; never for a shared one (MQTT 5 §4.8.2)
