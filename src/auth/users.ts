@@ -9,7 +9,12 @@ export interface UserRecord {
   tags: string[];
 }
 
-export type LoginResult = { ok: true; user: string } | { ok: false; reason: string };
+/**
+ * `loopbackOnly`: the credentials were right but the user may only connect from localhost —
+ * a protocol that tells the two apart answers "not authorized" rather than "bad credentials"
+ * (RabbitMQ's MQTT CONNACK 5).
+ */
+export type LoginResult = { ok: true; user: string } | { ok: false; reason: string; loopbackOnly?: true };
 
 /** A fixed hash to compare against for unknown users, so timing does not reveal which names exist. */
 const DUMMY_HASH = hashPassword('', Buffer.alloc(4));
@@ -104,7 +109,7 @@ export class UserStore {
     const valid = checkPassword(password, user?.passwordHash || DUMMY_HASH) && !!user && user.passwordHash !== '';
     if (!valid) return { ok: false, reason: `user '${name}' - invalid credentials` };
     if (this.#loopbackOnly.has(name) && !isLoopback(peerHost)) {
-      return { ok: false, reason: `user '${name}' can only connect via localhost` };
+      return { ok: false, reason: `user '${name}' can only connect via localhost`, loopbackOnly: true };
     }
     return { ok: true, user: name };
   }
@@ -118,7 +123,7 @@ export class UserStore {
   loginVerified(name: string, peerHost: string): LoginResult {
     if (!this.#users.has(name)) return { ok: false, reason: `user '${name}' - unknown user (certificate login)` };
     if (this.#loopbackOnly.has(name) && !isLoopback(peerHost)) {
-      return { ok: false, reason: `user '${name}' can only connect via localhost` };
+      return { ok: false, reason: `user '${name}' can only connect via localhost`, loopbackOnly: true };
     }
     return { ok: true, user: name };
   }

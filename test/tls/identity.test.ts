@@ -39,7 +39,7 @@ describe('UserStore.loginVerified', () => {
     expect(r.ok).toBe(false);
   });
   it('loopback-only users stay loopback-only', () => {
-    expect(users.loginVerified('guest', '10.0.0.7')).toEqual({ ok: false, reason: "user 'guest' can only connect via localhost" });
+    expect(users.loginVerified('guest', '10.0.0.7')).toEqual({ ok: false, reason: "user 'guest' can only connect via localhost", loopbackOnly: true });
     expect(users.loginVerified('guest', '::ffff:127.0.0.1').ok).toBe(true);
   });
 });

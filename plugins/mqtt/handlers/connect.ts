@@ -76,7 +76,11 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     }
   }
   const login = certName !== null ? ctx.core.loginVerified(certName, c.peerHost) : ctx.core.login(username, password ?? '', c.peerHost);
-  if (!login.ok) return refuseLogin(c, username, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
+  if (!login.ok) {
+    // right credentials from the wrong place (loopback-only user): not authorized, as RabbitMQ's CONNACK 5
+    if (login.loopbackOnly) return refuseLogin(c, username, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, login.reason);
+    return refuseLogin(c, username, RC.BAD_USER_NAME_OR_PASSWORD, CONNACK_V3.BAD_USER_NAME_OR_PASSWORD, login.reason);
+  }
   // checked here so that a refusal by the core below can only be a limit (errors.ts connectRefusalOf)
   const noAccess = ctx.core.vhostAccessError(login.user, vhost);
   if (noAccess) return refuseLogin(c, login.user, RC.NOT_AUTHORIZED, CONNACK_V3.NOT_AUTHORIZED, noAccess.message);
