@@ -5,6 +5,7 @@
  * 406, each with a warn line), and the broker-wide max_message_size on every protocol (AMQP
  * 406, MQTT CONNACK Maximum Packet Size then DISCONNECT 0x95 / close, STOMP ERROR).
  */
+import { resetLimits } from '../helpers/limits.js';
 import amqp from 'amqplib';
 import type { IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +23,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const close of closers.splice(0)) await Promise.resolve(close()).catch(() => {});
-  await eventually(() => b.broker.core.connections.size === 0, 5000, 'every connection closed');
-  const limits = b.broker.core.limits;
-  limits.maxConnections = -1;
-  limits.setVhostLimits('/', { maxConnections: -1, maxQueues: -1 });
-  limits.setUserLimits('guest', { maxConnections: -1, maxChannels: -1 });
+  await resetLimits(b.broker.core);
 });
 afterAll(async () => {
   await b?.stop();

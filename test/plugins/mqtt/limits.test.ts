@@ -4,6 +4,7 @@
  * missing vhost permission does not get mistaken for; the vhost queue limit refuses a
  * SUBSCRIBE that needs a new queue (0x97 in its SUBACK); packet size limits after CONNECT.
  */
+import { resetLimits } from '../../helpers/limits.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IConnackPacket, ISubackPacket } from 'mqtt-packet';
 import { CONNECT_V4, CONNECT_V5, RawClient, startMqttBroker, type MqttTestBroker } from './helpers.js';
@@ -15,12 +16,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const r of open.splice(0)) r.destroy();
-  // every test starts with no connection left (the server sees the closes a little later)
-  for (let i = 0; i < 200 && b.broker.core.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  const limits = b.broker.core.limits;
-  limits.maxConnections = -1;
-  limits.setVhostLimits('/', { maxConnections: -1, maxQueues: -1 });
-  limits.setUserLimits('guest', { maxConnections: -1, maxChannels: -1 });
+  await resetLimits(b.broker.core);
 });
 afterAll(async () => {
   await b?.stop();

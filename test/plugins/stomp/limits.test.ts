@@ -5,6 +5,7 @@
  * refuses a SUBSCRIBE that needs a new queue — each an ERROR frame, then close. Frame and
  * header size limits over TCP are in connect.test.ts; here over WebSocket.
  */
+import { resetLimits } from '../../helpers/limits.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RawClient, startStompBroker, uniqueName, type StompTestBroker } from './helpers.js';
@@ -16,11 +17,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const c of open.splice(0)) c.close();
-  for (let i = 0; i < 200 && b.broker.core.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  const limits = b.broker.core.limits;
-  limits.maxConnections = -1;
-  limits.setVhostLimits('/', { maxConnections: -1, maxQueues: -1 });
-  limits.setUserLimits('guest', { maxConnections: -1, maxChannels: -1 });
+  await resetLimits(b.broker.core);
 });
 afterAll(async () => {
   await b?.stop();
