@@ -1,4 +1,5 @@
 import type { Message } from '../../src/core/message.js';
+import { HeldInOrder } from '../../src/util/held-in-order.js';
 import type { AmqpChannel } from './channel.js';
 
 /**
@@ -18,31 +19,20 @@ interface Held {
 }
 
 export class HeldPublishes {
-  #held: Held[] = [];
-  #deadline: NodeJS.Timeout | null = null;
+  readonly #held = new HeldInOrder<Held>();
 
   get size(): number {
-    return this.#held.length;
+    return this.#held.size;
   }
 
   /** @param onDeadline called if the alarm lasts longer than `deadlineMs` (0: never) */
   hold(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number, deadlineMs: number, onDeadline: () => void): void {
-    this.#held.push({ channel, message, mandatory, seq });
-    if (this.#deadline === null && deadlineMs > 0) {
-      this.#deadline = setTimeout(() => {
-        this.#deadline = null;
-        onDeadline();
-      }, deadlineMs);
-      this.#deadline.unref();
-    }
+    this.#held.hold({ channel, message, mandatory, seq }, deadlineMs, onDeadline);
   }
 
   /** The alarm cleared: publish everything held, in arrival order. */
   release(): void {
-    this.#clearDeadline();
-    const held = this.#held;
-    this.#held = [];
-    for (const h of held) h.channel.publishNow(h.message, h.mandatory, h.seq);
+    for (const h of this.#held.take()) h.channel.publishNow(h.message, h.mandatory, h.seq);
   }
 
   /**
@@ -50,10 +40,8 @@ export class HeldPublishes {
    * @returns whether anything was held without confirms (the caller closes the connection)
    */
   failConfirmed(): boolean {
-    const held = this.#held;
-    this.#held = [];
     let unconfirmed = false;
-    for (const h of held) {
+    for (const h of this.#held.take()) {
       if (h.seq >= 0) h.channel.confirmed(h.seq, false);
       else unconfirmed = true;
     }
@@ -61,12 +49,6 @@ export class HeldPublishes {
   }
 
   drop(): void {
-    this.#clearDeadline();
-    this.#held = [];
-  }
-
-  #clearDeadline(): void {
-    if (this.#deadline) clearTimeout(this.#deadline);
-    this.#deadline = null;
+    this.#held.take();
   }
 }

@@ -8,7 +8,7 @@
  * broker carries on.
  *
  * During a resource alarm a PUBLISH is held and the connection stops reading until the alarm
- * clears (held-packets.ts); past the alarm deadline the held publishes fail explicitly.
+ * clears (src/util/held-in-order.ts); past the alarm deadline the held publishes fail explicitly.
  */
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
@@ -21,7 +21,7 @@ import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
 import { publishConfirmed, refuseHeldPublish } from './handlers/publish.js';
-import { HeldPackets } from './held-packets.js';
+import { HeldInOrder } from '../../src/util/held-in-order.js';
 import { PacketIds } from './packet-ids.js';
 import type { SessionState } from './session-state.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -82,7 +82,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   #lastActivity = Date.now();
   #timer: NodeJS.Timeout | null = null;
   /** packets held while a resource alarm blocks publishing; made on first use */
-  #held: HeldPackets | null = null;
+  #held: HeldInOrder<Packet> | null = null;
   readonly #number = nextConnectionNumber++;
   #log: Logger | null = null;
   /** the pending answer to a refused login (refuseLogin) */
@@ -160,7 +160,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
         throw new MqttProtocolError(RC.PACKET_TOO_LARGE, 'packet too large');
       }
       // issue 9: a publish during a resource alarm waits, and so does all that follows it
-      if ((this.#held !== null && this.#held.size > 0) || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
+      if (this.holding || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
         this.#hold(packet);
         return;
       }
@@ -200,7 +200,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   }
 
   #hold(packet: Packet): void {
-    const held = (this.#held ??= new HeldPackets());
+    const held = (this.#held ??= new HeldInOrder<Packet>());
     if (held.size === 0) this.#stream.pause();
     held.hold(packet, this.ctx.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
   }

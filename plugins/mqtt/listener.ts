@@ -3,7 +3,7 @@
  * `mqtt`, MQTT 5 §6); and, off by default, the same two over TLS (MQTTS 8883, WSS 15676)
  * with the broker-wide ssl_options. All hand each client to an `MqttConnection` as a byte
  * stream, with the login name of a verified client certificate (mqtt.ssl_cert_login). When a
- * resource alarm clears, every connection holding publishes goes on (held-packets.ts).
+ * resource alarm clears, every connection holding publishes goes on (src/util/held-in-order.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

@@ -5,7 +5,7 @@
  * way out on bad input: an ERROR frame, then close (STOMP 1.2 "ERROR"). No exception leaves
  * a socket handler: everything a frame does runs inside `#dispatch`'s try. During a resource
  * alarm a publishing frame is held and the transport not read until the alarm clears
- * (held-frames.ts).
+ * (src/util/held-in-order.ts).
  */
 import type { Core } from '../../src/core/core.js';
 import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
@@ -17,7 +17,7 @@ import type { Subscription, SubscriptionOwner } from './subscription.js';
 import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
-import { HeldFrames, publishes } from './held-frames.js';
+import { HeldInOrder } from '../../src/util/held-in-order.js';
 
 let nextConnectionNumber = 1;
 
@@ -28,6 +28,11 @@ const OWN_RECEIPT = new Set(['CONNECT', 'STOMP', 'SEND', 'COMMIT', 'DISCONNECT']
 const HEARTBEAT_TOLERANCE = 2;
 
 type State = 'connecting' | 'open' | 'closed';
+
+/** Whether a frame publishes (and so is held during a resource alarm): a SEND outside a transaction, or a COMMIT (which publishes its SENDs). */
+function publishes(frame: StompFrame): boolean {
+  return (frame.command === 'SEND' && frame.headers['transaction'] === undefined) || frame.command === 'COMMIT';
+}
 
 export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
@@ -75,7 +80,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** the pending answer to a refused login (refuseLogin) */
   #refusal: NodeJS.Timeout | null = null;
   /** frames held while a resource alarm blocks publishing; made on first use */
-  #held: HeldFrames | null = null;
+  #held: HeldInOrder<StompFrame> | null = null;
 
   constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
     this.core = core;
@@ -134,7 +139,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     // a refused login reads nothing more (frames that came with its CONNECT included)
     if (this.#state === 'closed' || this.#rejectedToken !== 0 || this.#refusal !== null) return;
     // issue 9: a publish during a resource alarm waits, and so does every frame after it
-    if ((this.#held !== null && this.#held.size > 0) || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
+    if (this.holding || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
       this.#hold(frame);
       return;
     }
@@ -165,7 +170,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   }
 
   #hold(frame: StompFrame): void {
-    const held = (this.#held ??= new HeldFrames());
+    const held = (this.#held ??= new HeldInOrder<StompFrame>());
     if (held.size === 0) this.transport.pause();
     held.hold(frame, this.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
   }

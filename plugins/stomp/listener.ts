@@ -3,7 +3,7 @@
  * subprotocols v12.stomp, v11.stomp, v10.stomp as RabbitMQ's Web-STOMP offers them). Each
  * accepted connection becomes a `StompConnection`; stopping closes the listeners, tells every
  * client why with an ERROR frame and closes it. When a resource alarm clears, every
- * connection holding publishes goes on (held-frames.ts).
+ * connection holding publishes goes on (src/util/held-in-order.ts).
  *
  * Off by default, the same two over TLS (61614, and WSS on 15673) with the broker-wide
  * ssl_options; a connection over TLS carries the login name of a verified client
