@@ -51,15 +51,19 @@ export async function importDefinitions(core: Core, defs: unknown, intoVhost?: s
         r.warnings.push('vhost without a name skipped');
         continue;
       }
-      const description = v.description ?? v.metadata?.description;
-      const tags = tagList(v.tags ?? v.metadata?.tags);
-      const metadata: Record<string, unknown> = {};
-      if (description) metadata.description = description;
-      if (tags.length > 0) metadata.tags = tags;
-      const dqt = v.default_queue_type ?? v.metadata?.default_queue_type;
-      if (dqt && dqt !== 'undefined') metadata.default_queue_type = dqt;
-      await core.createVhost(v.name, metadata);
-      r.vhosts++;
+      try {
+        const description = v.description ?? v.metadata?.description;
+        const tags = tagList(v.tags ?? v.metadata?.tags);
+        const metadata: Record<string, unknown> = {};
+        if (description) metadata.description = description;
+        if (tags.length > 0) metadata.tags = tags;
+        const dqt = v.default_queue_type ?? v.metadata?.default_queue_type;
+        if (dqt && dqt !== 'undefined') metadata.default_queue_type = dqt;
+        await core.createVhost(v.name, metadata);
+        r.vhosts++;
+      } catch (e) {
+        warn(`vhost '${v.name}'`, e);
+      }
     }
     for (const u of list(d.users, 'users', r)) {
       const what = `user '${u.name}'`;

@@ -159,6 +159,19 @@ describe('importing RabbitMQ definitions', () => {
     expect((await m.api('GET', '/api/queues/%2F/qq')).body).toMatchObject({ durable: true, type: 'classic', arguments: { 'x-delivery-limit': 5 } });
     expect((await m.api('POST', '/api/definitions', '[1,2]')).status).toBe(400);
   });
+
+  it('a vhost item with bad tags is skipped and reported; the vhosts after it and the rest of the file still import', async () => {
+    const m = await broker();
+    const r = await m.api('POST', '/api/definitions', {
+      vhosts: [{ name: 'bad-tags', tags: 5 }, { name: 'after-bad' }],
+      queues: [{ name: 'q.after-bad', vhost: 'after-bad', durable: true, arguments: {} }],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ vhosts: 1, queues: 1 });
+    expect(r.body.warnings).toEqual([expect.stringMatching(/^vhost 'bad-tags': PRECONDITION_FAILED - tags must be/)]);
+    expect((await m.api('GET', '/api/vhosts/bad-tags')).status).toBe(404);
+    expect((await m.api('GET', '/api/queues/after-bad/q.after-bad')).status).toBe(200);
+  });
 });
 
 describe('exporting', () => {
