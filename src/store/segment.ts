@@ -72,7 +72,8 @@ export class SegmentWriter {
   }
 }
 
-async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+/** Write `buffers` back to back at `position`, over IOV_MAX batches and partial writes (the journal's and the streams' segments). */
+export async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let i = 0;
   let pos = position;
   let first: Buffer | null = null; // the unwritten rest of a partially written buffer

@@ -1,7 +1,7 @@
 import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeSegmentHeader } from '../format.js';
-import { fsyncDirectory } from '../segment.js';
+import { fsyncDirectory, writeFully } from '../segment.js';
 import {
   SEGMENT_HEADER_SIZE,
   STREAM_MAGIC,
@@ -11,9 +11,6 @@ import {
   type SegmentSummary,
 } from './stream-format.js';
 import { SparseIndex } from './stream-index.js';
-
-/** Linux IOV_MAX: one writev call takes at most this many buffers. */
-const IOV_MAX = 1024;
 
 /**
  * One segment of a stream as the log knows it in memory: where its records are, what
@@ -164,29 +161,5 @@ export class StreamSegmentWriter {
   #handle(): FileHandle {
     if (!this.#fh) throw new Error(`stream segment ${this.segment.base} is closed`);
     return this.#fh;
-  }
-}
-
-/** Write `buffers` back to back at `position`, over IOV_MAX batches and partial writes. */
-async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let i = 0;
-  let pos = position;
-  let carry: Buffer | null = null;
-  while (i < buffers.length || carry !== null) {
-    const batch: Buffer[] = [];
-    if (carry !== null) batch.push(carry);
-    carry = null;
-    while (batch.length < IOV_MAX && i < buffers.length) batch.push(buffers[i++]);
-    let expected = 0;
-    for (const b of batch) expected += b.length;
-    const { bytesWritten } = await fh.writev(batch, pos);
-    pos += bytesWritten;
-    if (bytesWritten === expected) continue;
-    if (bytesWritten === 0) throw new Error('write made no progress');
-    let done = bytesWritten;
-    let k = 0;
-    while (done >= batch[k].length) done -= batch[k++].length;
-    carry = batch[k].subarray(done);
-    i -= batch.length - k - 1;
   }
 }
