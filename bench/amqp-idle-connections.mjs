@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AmqpWire } from './lib/amqp-wire.mjs';
-import { rssKiB as brokerRss } from './lib/broker-memory.mjs';
+import { memoryFields, rssKiB as brokerRss } from './lib/broker-memory.mjs';
 
 const { values: o } = parseArgs({
   options: {
@@ -60,11 +60,7 @@ const result = {
   channels_per_connection: 1,
   heartbeat_s: heartbeat,
   gc_before_reading: o['gc-signal'],
-  connect_per_s: Math.round(n / connectSeconds),
-  rss_before_mib: Math.round(before / 1024),
-  rss_after_mib: Math.round(after / 1024),
-  rss_after_close_mib: Math.round(released / 1024),
-  kib_per_connection: Math.round(((after - before) / n) * 10) / 10,
+  ...memoryFields(n, connectSeconds, before, after, released),
   ok: connections.length === n && broken === 0,
   ...(errors.length + broken > 0 ? { errors: [...new Set(errors)].slice(0, 3).concat(broken ? [`${broken} connections closed while idle`] : []) } : {}),
 };

@@ -19,3 +19,19 @@ export async function rssKiB(pid, gcSignal) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 }
 
+
+/**
+ * The memory fields every idle-connection result carries: connect rate, RSS before, with the
+ * connections open and after they closed, and the per-connection cost (RSS delta ÷ count).
+ * @param {number} n connections @param {number} connectSeconds @param {number} before
+ * @param {number} after @param {number} released all three RSS in KiB
+ */
+export function memoryFields(n, connectSeconds, before, after, released) {
+  return {
+    connect_per_s: Math.round(n / connectSeconds),
+    rss_before_mib: Math.round(before / 1024),
+    rss_after_mib: Math.round(after / 1024),
+    rss_after_close_mib: Math.round(released / 1024),
+    kib_per_connection: Math.round(((after - before) / n) * 10) / 10,
+  };
+}

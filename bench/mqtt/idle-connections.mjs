@@ -9,7 +9,7 @@
  *   node bench/mqtt/idle-connections.mjs --url mqtt://127.0.0.1:1883 --pid 1234 --connections 10000
  */
 import { connect as netConnect } from 'node:net';
-import { rssKiB as brokerRss } from '../lib/broker-memory.mjs';
+import { memoryFields, rssKiB as brokerRss } from '../lib/broker-memory.mjs';
 import { options, report, sleep } from './lib.mjs';
 
 const o = options({ connections: { type: 'string', default: '10000' }, subscriptions: { type: 'string', default: '1' }, 'gc-signal': { type: 'boolean', default: false } });
@@ -87,10 +87,6 @@ report({
   connections: n,
   subscribed: subscribe,
   gc_before_reading: o['gc-signal'],
-  connect_per_s: Math.round(n / connectSeconds),
-  rss_before_mib: Math.round(before / 1024),
-  rss_after_mib: Math.round(after / 1024),
-  rss_after_close_mib: Math.round(released / 1024),
-  kib_per_connection: Math.round(((after - before) / n) * 10) / 10,
+  ...memoryFields(n, connectSeconds, before, after, released),
   ok: sockets.length === n,
 });
