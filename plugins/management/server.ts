@@ -134,7 +134,6 @@ export class ManagementServer {
   }
 }
 
-/** The request body as JSON: {} when empty, 400 when malformed, 413 past `limit` bytes. */
 /** The request target as a URL; 400 when it is not one (RFC 9112 §3.2: origin-form). */
 function parseTarget(target: string | undefined): URL {
   try {
@@ -144,6 +143,7 @@ function parseTarget(target: string | undefined): URL {
   }
 }
 
+/** The request body as JSON: {} when empty, 400 when malformed, 413 past `limit` bytes. */
 function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
