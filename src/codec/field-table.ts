@@ -202,12 +202,10 @@ function readValue(r: WireReader, depth: number): FieldValue {
     case 0x41 /* A */:
       return readNested(r, depth, true);
     case 0x54 /* T */: {
-      r.need(8);
-      const big = b.readBigUInt64BE(r.pos);
-      r.pos += 8;
-      // beyond 2^53 a number would lose the low bits: keep the exact value (found by test/fuzz)
-      if (big > BigInt(Number.MAX_SAFE_INTEGER)) return new TypedValue('T', big);
-      const seconds = Number(big);
+      const seconds = r.u64();
+      // beyond 2^53 a number has lost the low bits: re-read the exact value (found by test/fuzz);
+      // only then, so that an ordinary timestamp costs no BigInt
+      if (seconds > Number.MAX_SAFE_INTEGER) return new TypedValue('T', b.readBigUInt64BE(r.pos - 8));
       return seconds <= MAX_DATE_SECONDS ? new Date(seconds * 1000) : new TypedValue('T', seconds);
     }
     case 0x46 /* F */:
