@@ -24,5 +24,5 @@ export function handlePubrec(c: MqttConnection, p: IPubrecPacket): void {
   }
   c.packetIds.set(id, AWAITING_PUBCOMP);
   c.sessionState!.pendingPubrel.add(id);
-  c.send({ cmd: 'pubrel', messageId: id });
+  c.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.SUCCESS }); // the 4-byte form in every version (codec.ts encodeAck)
 }
