@@ -22,11 +22,15 @@ export class Limits {
   readonly #vhosts = new Map<string, VhostLimits>();
   readonly #users = new Map<string, UserLimits>();
 
+  /** @throws BrokerError PRECONDITION_FAILED for a limit that is not an integer ≥ -1 */
   setVhostLimits(vhost: string, limits: Partial<VhostLimits>): void {
+    checkLimits(limits);
     this.#vhosts.set(vhost, { ...this.vhost(vhost), ...limits });
   }
 
+  /** @throws BrokerError PRECONDITION_FAILED for a limit that is not an integer ≥ -1 */
   setUserLimits(user: string, limits: Partial<UserLimits>): void {
+    checkLimits(limits);
     this.#users.set(user, { ...this.user(user), ...limits });
   }
 
@@ -68,5 +72,15 @@ export class Limits {
   checkQueue(vhost: string, queue: string, count: number): void {
     const v = this.vhost(vhost).maxQueues;
     if (v >= 0 && count >= v) throw preconditionFailed(`cannot declare queue '${queue}': queue limit in vhost '${vhost}' (${v}) is reached`);
+  }
+}
+
+/**
+ * Every setter goes through here, whoever calls it (management, a definitions file): a NaN
+ * would turn a limit off without saying so, and be saved as null.
+ */
+function checkLimits(limits: Partial<VhostLimits> | Partial<UserLimits>): void {
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || (value as number) < -1) throw preconditionFailed(`invalid limit ${key}: ${String(value)} (an integer ≥ -1, -1: no limit)`);
   }
 }

@@ -172,6 +172,20 @@ describe('importing RabbitMQ definitions', () => {
     expect((await m.api('GET', '/api/vhosts/bad-tags')).status).toBe(404);
     expect((await m.api('GET', '/api/queues/after-bad/q.after-bad')).status).toBe(200);
   });
+
+  it('a limit that is not an integer is refused and reported, not stored as no limit', async () => {
+    const m = await broker();
+    const r = await m.api('POST', '/api/definitions', {
+      parameters: [{ component: 'vhost-limits', vhost: '/', name: 'limits', value: { 'max-connections': 'lots' } }],
+      users: [{ name: 'limited', password: 'p', tags: [], limits: { 'max-channels': 1.5 } }],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.warnings).toEqual([
+      expect.stringMatching(/^user 'limited': PRECONDITION_FAILED - invalid limit maxChannels: 1.5/),
+      expect.stringMatching(/^limits of vhost '\/': PRECONDITION_FAILED - invalid limit maxConnections: NaN/),
+    ]);
+    expect((await m.api('GET', '/api/vhost-limits')).body).toEqual([]);
+  });
 });
 
 describe('exporting', () => {
