@@ -426,8 +426,10 @@ export class VHost implements QueueLifecycle {
     if (this.queues.has(name) || !this.persistence) return;
     if (isStreamArguments(args)) {
       const stream = restoreStream(this.#streamHost(), id, name, args);
-      if (stream) this.queues.set(name, stream);
-      if (stream) this.#applyQueuePolicy(stream);
+      if (stream) {
+        this.queues.set(name, stream);
+        this.#applyQueuePolicy(stream);
+      }
       return;
     }
     const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
