@@ -6,7 +6,6 @@
  * resource alarm clears, every connection holding publishes goes on (src/util/held-in-order.ts).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { TlsListeners } from '../../src/tls/tls-server.js';
 import type { Duplex } from 'node:stream';
@@ -66,8 +65,7 @@ export class MqttListeners {
       await listen(this.#tlsTcp, s.sslPort, s.host);
     }
     if (s.wssEnabled) {
-      const https = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: handshakeTimeoutMs }, upgradeRequired);
-      tls.guard(https, { name: 'mqtt-wss', log: this.#ctx.log });
+      const https = tls.createHttpsServer({ name: 'mqtt-wss', handshakeTimeoutMs, log: this.#ctx.log }, upgradeRequired);
       https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
       this.#https = https;
       await listen(https, s.wssPort, s.host);

@@ -10,7 +10,6 @@
  * certificate (stomp.ssl_cert_login).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Core } from '../../src/core/core.js';
@@ -78,8 +77,7 @@ export class StompListener {
       await this.#open('stomps', server, s.sslPort);
     }
     if (s.wssEnabled) {
-      const https = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: handshakeTimeoutMs }, upgradeRequired(s.wsPath));
-      tls.guard(https, { name: 'stomp-wss', log: this.#log });
+      const https = tls.createHttpsServer({ name: 'stomp-wss', handshakeTimeoutMs, log: this.#log }, upgradeRequired(s.wsPath));
       await this.#openWs('stomp-wss', https, s.wssPort);
     }
   }

@@ -7,7 +7,8 @@
  * — a plain-text client on a TLS port, a bad certificate, an aborted or slow handshake — is
  * logged once at debug level and dropped by Node; nothing reaches the protocol code.
  */
-import type { Server as HttpsServer } from 'node:https';
+import type { RequestListener } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { createServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../log.js';
 import { verifiedPeerName } from './peer-identity.js';
@@ -46,6 +47,16 @@ export class TlsListeners {
     server.on('secureConnection', (socket: TLSSocket) => {
       if (!socket.destroyed) onSocket(socket);
     });
+    return server;
+  }
+
+  /**
+   * An HTTPS server (a WebSocket listener, management) with the same options and guards;
+   * `options` adds HTTP ones (timeouts …).
+   */
+  createHttpsServer(o: TlsListenerOptions, onRequest: RequestListener, options: HttpsServerOptions = {}): HttpsServer {
+    const server = createHttpsServer({ ...this.serverOptions(), handshakeTimeout: o.handshakeTimeoutMs, ...options }, onRequest);
+    this.guard(server, o);
     return server;
   }
 
