@@ -60,7 +60,9 @@ export function listResponse(items: readonly object[], query: URLSearchParams): 
 function pick(item: Item, path: string): unknown {
   let v: unknown = item;
   for (const k of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
+    // own properties only: a column such as `__proto__.x` must not reach (and `project` then
+    // write into) Object.prototype
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined;
     v = (v as Item)[k];
   }
   return v;
