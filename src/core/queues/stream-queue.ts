@@ -1,7 +1,7 @@
 import { encodeProperties } from '../../codec/basic-properties.js';
 import type { FieldTable, MessageProperties } from '../../codec/types.js';
 import type { MetadataStore } from '../../store/metadata/metadata-store.js';
-import { FLAG_KEY_IS_ROUTING_KEY, FLAG_TOMBSTONE } from '../../store/stream/stream-format.js';
+import { FLAG_KEY_IS_ROUTING_KEY, FLAG_TOMBSTONE, MAX_FIELD_LENGTH } from '../../store/stream/stream-format.js';
 import type { StreamCommitListener, StreamLog } from '../../store/stream/stream-log.js';
 import type { StreamStore } from '../../store/stream/stream-store.js';
 import type { Consumer } from '../delivery/consumer.js';
@@ -82,8 +82,16 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
 
   // ---- appends -------------------------------------------------------------------------------
 
-  override admit(_message: Message): boolean {
-    return this.log.error === null && !this.log.closed;
+  override admit(message: Message): boolean {
+    return this.log.error === null && !this.log.closed && !this.#keyTooLong(message);
+  }
+
+  /** A key the record format cannot hold (u16 length) is refused like a full queue (a nack), not stored cut. */
+  #keyTooLong(message: Message): boolean {
+    if (this.#stream.config.compaction === null || this.#stream.keyHeader === null) return false;
+    const key = keyValue(message.properties.headers?.[this.#stream.keyHeader]);
+    if (key === null) return false;
+    return (typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.length) > MAX_FIELD_LENGTH;
   }
 
   override enqueue(message: Message): boolean {
@@ -350,10 +358,16 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
 
 /** A compaction key from a header value (strings as UTF-8, numbers in decimal, bytes as they are). */
 function keyBytes(v: unknown): Buffer | null {
+  const key = keyValue(v);
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+}
+
+/** The key a header value stands for, before encoding: null when there is none (absent or empty). */
+function keyValue(v: unknown): Buffer | string | null {
   if (v === undefined || v === null) return null;
   if (Buffer.isBuffer(v)) return v.length > 0 ? v : null;
   const s = typeof v === 'object' && 'value' in (v as object) ? String((v as { value: unknown }).value) : String(v);
-  return s === '' ? null : Buffer.from(s, 'utf8');
+  return s === '' ? null : s;
 }
 
 /** Thrown where a stream-only operation meets another queue. */

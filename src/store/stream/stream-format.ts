@@ -52,6 +52,8 @@ export const OFFSET_INDEX_HEADER = 72;
 export const OFFSET_ENTRY_SIZE = 8;
 export const TIME_INDEX_HEADER = 24;
 export const TIME_ENTRY_SIZE = 12;
+/** Longest key, exchange or routing key a STREAM_MSG record holds (u16 lengths). */
+export const MAX_FIELD_LENGTH = 0xffff;
 /** "no offset" in index headers */
 export const NO_OFFSET = Number.MAX_SAFE_INTEGER;
 
@@ -102,7 +104,7 @@ export function writeStreamPrefix(buf: Buffer, at: number, f: StreamRecordFields
   q += exchangeLength;
   const routingKeyLength = buf.write(f.routingKey, q, 'utf8');
   q += routingKeyLength;
-  if (keyLength > 0xffff || exchangeLength > 0xffff || routingKeyLength > 0xffff) throw new RangeError('name longer than 65535 bytes');
+  if (keyLength > MAX_FIELD_LENGTH || exchangeLength > MAX_FIELD_LENGTH || routingKeyLength > MAX_FIELD_LENGTH) throw new RangeError('name longer than 65535 bytes');
   buf.writeUInt16LE(keyLength, p + 16);
   buf.writeUInt16LE(exchangeLength, p + 18);
   buf.writeUInt16LE(routingKeyLength, p + 20);

@@ -141,14 +141,10 @@ export class StreamLog {
   append(exchange: string, routingKey: string, properties: Buffer, body: Buffer, key: Buffer | null, flags: number, now: number): number {
     if (this.#error) throw this.#error;
     if (this.#closed) throw new Error('stream log is closed');
-    const offset = this.#nextOffset++;
+    const offset = this.#nextOffset;
     // timestamps never go back inside a stream: the time index relies on it
     const timestamp = now > this.#lastTimestamp ? now : this.#lastTimestamp;
-    this.#lastTimestamp = timestamp;
-    if (!this.#chunkStarted) {
-      flags |= FLAG_CHUNK_START;
-      this.#chunkStarted = true;
-    }
+    if (!this.#chunkStarted) flags |= FLAG_CHUNK_START;
     const f: StreamRecordFields = { offset, timestamp, flags, key, exchange, routingKey };
     const inlineProps = properties.length <= INLINE_PROPERTIES;
     const inlineBody = inlineProps && body.length <= INLINE_BODY;
@@ -159,7 +155,11 @@ export class StreamLog {
     }
     const arena = this.#arena;
     const start = this.#arenaUsed;
+    // throws on a name too long for the format: nothing above has changed the log yet
     let end = writeStreamPrefix(arena, start, f, properties.length, body.length);
+    this.#nextOffset = offset + 1;
+    this.#lastTimestamp = timestamp;
+    this.#chunkStarted = true;
     if (inlineProps) end += properties.copy(arena, end);
     if (inlineBody) end += body.copy(arena, end);
     this.#arenaUsed = end;
