@@ -328,14 +328,12 @@ export class StreamLog {
         this.#chunkStarted = false;
         const chunkStart = this.#committedOffset;
         let committed = this.#committedOffset;
-        const written: StreamSegment[] = [];
         for (const g of groups) {
           const w = await this.#writerFor(g.segment);
           await w.writeAt(g.buffers, g.start);
           m.writevCalls++;
           m.bytesWritten += g.bytes;
           committed = g.lastOffset + 1;
-          written.push(g.segment);
         }
         if (groups.length > 0) {
           if (this.options.durability === 'fsync' && this.#writer) {
