@@ -12,6 +12,7 @@ import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { AmqpConnection } from './connection.js';
 import { notifyBlocked } from './handlers/connection.js';
 import type { AmqpSettings } from './settings.js';
+import { listenDualStack } from '../../src/util/listen.js';
 
 export class AmqpListener {
   readonly #core: Core;
@@ -98,25 +99,4 @@ export class AmqpListener {
     const connection = new AmqpConnection(socket, this.#core, this.#settings, this.#log, () => this.#connections.delete(connection), certName);
     this.#connections.add(connection);
   }
-}
-
-async function listenDualStack(server: Server, port: number, host: string): Promise<void> {
-  try {
-    await listenOn(server, port, host);
-  } catch (e) {
-    // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
-    if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
-    await listenOn(server, port, '0.0.0.0');
-  }
-}
-
-function listenOn(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

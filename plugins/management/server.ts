@@ -14,6 +14,7 @@ import { renderMetrics } from './metrics.js';
 import type { Router } from './router.js';
 import type { ManagementServices } from './services.js';
 import { serveStatic } from './static-files.js';
+import { listenDualStack } from '../../src/util/listen.js';
 
 /**
  * Served with every response: the UI loads only its own scripts and styles (no inline code,
@@ -40,7 +41,7 @@ export class ManagementServer {
     const { port, host } = this.#services.settings;
     const server = createServer(timeouts(this.#services.settings.requestTimeoutMs), (req, res) => void this.#handle(req, res));
     this.#server = server;
-    return listenDualStack(server, port, host);
+    return listen(server, port, host);
   }
 
   /** The same API, UI and metrics over HTTPS (management.ssl_enabled). */
@@ -50,7 +51,7 @@ export class ManagementServer {
     const server = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: 10_000, ...timeouts(this.#services.settings.requestTimeoutMs) }, (req, res) => void this.#handle(req, res));
     tls.guard(server, { name: 'management-https', log: this.#services.log });
     this.#tlsServer = server;
-    return listenDualStack(server, sslPort, host);
+    return listen(server, sslPort, host);
   }
 
   async stop(): Promise<void> {
@@ -187,26 +188,10 @@ function timeouts(requestMs: number): { requestTimeout: number; headersTimeout: 
   return { requestTimeout: requestMs, headersTimeout: Math.min(requestMs, 60_000), connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestMs / 4))) };
 }
 
-async function listenDualStack(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+/** Listen (dual-stack, as every listener) and report the address bound. */
+async function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
   server.keepAliveTimeout = 5000;
-  try {
-    await listenOn(server, port, host);
-  } catch (e) {
-    // '::' means dual-stack; on a host without IPv6 fall back to every IPv4 address
-    if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
-    await listenOn(server, port, '0.0.0.0');
-  }
+  await listenDualStack(server, port, host);
   const a = server.address() as AddressInfo;
   return { host: a.address, port: a.port };
-}
-
-function listenOn(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

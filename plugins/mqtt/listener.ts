@@ -13,6 +13,7 @@ import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext } from './context.js';
+import { closeServer, listenDualStack } from '../../src/util/listen.js';
 
 export class MqttListeners {
   readonly #ctx: MqttContext;
@@ -41,7 +42,7 @@ export class MqttListeners {
       for (const c of this.#connections) if (c.holding) c.releaseHeld();
     });
     this.#tcp = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket, null));
-    await listen(this.#tcp, s.port, s.host);
+    await listenDualStack(this.#tcp, s.port, s.host);
     if (s.wsEnabled || s.wssEnabled) {
       this.#wss = new WebSocketServer({
         noServer: true,
@@ -53,7 +54,7 @@ export class MqttListeners {
     if (s.wsEnabled) {
       this.#http = createHttpServer(upgradeRequired);
       this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
-      await listen(this.#http, s.wsPort, s.host);
+      await listenDualStack(this.#http, s.wsPort, s.host);
     }
     if (!s.sslEnabled && !s.wssEnabled) return;
     const tls = this.#tls;
@@ -62,13 +63,13 @@ export class MqttListeners {
     const handshakeTimeoutMs = s.connectTimeoutMs > 0 ? s.connectTimeoutMs : 10_000;
     if (s.sslEnabled) {
       this.#tlsTcp = tls.createServer({ name: 'mqtts', handshakeTimeoutMs, log: this.#ctx.log }, (socket) => this.#acceptTcp(socket, tls.peerName(socket)));
-      await listen(this.#tlsTcp, s.sslPort, s.host);
+      await listenDualStack(this.#tlsTcp, s.sslPort, s.host);
     }
     if (s.wssEnabled) {
       const https = tls.createHttpsServer({ name: 'mqtt-wss', handshakeTimeoutMs, log: this.#ctx.log }, upgradeRequired);
       https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
       this.#https = https;
-      await listen(https, s.wssPort, s.host);
+      await listenDualStack(https, s.wssPort, s.host);
     }
   }
 
@@ -128,35 +129,4 @@ export class MqttListeners {
 
 function upgradeRequired(_req: IncomingMessage, res: import('node:http').ServerResponse): void {
   res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: upgrade required\n');
-}
-
-/** Listen on host:port; '::' falls back to '0.0.0.0' on hosts without IPv6. */
-async function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {
-  try {
-    await listenOnce(server, port, host);
-  } catch (e) {
-    if (host !== '::' || (e as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw e;
-    await listenOnce(server, port, '0.0.0.0');
-  }
-}
-
-function listenOnce(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => {
-      server.off('listening', onListening);
-      reject(e);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ port, host });
-  });
-}
-
-function closeServer(server: TcpServer | HttpServer | null): Promise<void> {
-  if (!server || !server.listening) return Promise.resolve();
-  return new Promise((resolve) => server.close(() => resolve()));
 }

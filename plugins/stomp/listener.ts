@@ -19,6 +19,7 @@ import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { StompConnection } from './connection.js';
 import type { StompSettings } from './settings.js';
 import { TcpTransport, WsTransport } from './transport.js';
+import { closeServer, listenDualStack } from '../../src/util/listen.js';
 
 /** Subprotocols in order of preference (the client's frames still negotiate the version). */
 const WS_PROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
@@ -84,7 +85,7 @@ export class StompListener {
 
   async #open(name: string, server: TcpServer | HttpServer, port: number): Promise<void> {
     this.#servers.push(server);
-    await listen(server, port, this.#settings.host);
+    await listenDualStack(server, port, this.#settings.host);
     this.#addresses.push({ name, host: this.#settings.host, port: (server.address() as AddressInfo).port });
   }
 
@@ -146,18 +147,4 @@ function upgradeRequired(path: string): (req: IncomingMessage, res: ServerRespon
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end(`STOMP over WebSocket: connect to ${path}\n`);
   };
-}
-
-function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: TcpServer | HttpServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }
