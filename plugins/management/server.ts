@@ -5,7 +5,6 @@
  * ssl_options), as RabbitMQ's management.ssl.port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsListeners } from '../../src/tls/tls-server.js';
 import { authenticate, requireCapability } from './auth.js';
@@ -48,8 +47,11 @@ export class ManagementServer {
   async listenTls(tls: TlsListeners): Promise<{ host: string; port: number }> {
     const { sslPort, host } = this.#services.settings;
     // a client that stalls in the handshake is dropped as an idle keep-alive connection would be
-    const server = createHttpsServer({ ...tls.serverOptions(), handshakeTimeout: 10_000, ...timeouts(this.#services.settings.requestTimeoutMs) }, (req, res) => void this.#handle(req, res));
-    tls.guard(server, { name: 'management-https', log: this.#services.log });
+    const server = tls.createHttpsServer(
+      { name: 'management-https', handshakeTimeoutMs: 10_000, log: this.#services.log },
+      (req, res) => void this.#handle(req, res),
+      timeouts(this.#services.settings.requestTimeoutMs),
+    );
     this.#tlsServer = server;
     return listen(server, sslPort, host);
   }
