@@ -45,24 +45,32 @@ async function publishUntilKilled(url: string, from: number, stopAfter: number, 
   const ch = await c.createConfirmChannel();
   ch.on('error', () => {});
   await new Promise<void>((resolve) => {
-    c.on('close', () => resolve());
+    let closed = false;
+    c.on('close', () => {
+      closed = true;
+      resolve();
+    });
     let i = from;
     let outstanding = 0;
     let signalled = false;
     const pump = () => {
-      while (outstanding < 200) {
+      while (!closed && outstanding < 200) {
         const n = i++;
         outstanding++;
-        ch.sendToQueue('crashing', Buffer.from(`m${n}`), {}, (e) => {
-          outstanding--;
-          if (e) return;
-          confirmed.push(n);
-          if (!signalled && confirmed.length >= stopAfter) {
-            signalled = true;
-            onEnough();
-          }
-          setImmediate(pump);
-        });
+        try {
+          ch.sendToQueue('crashing', Buffer.from(`m${n}`), {}, (e) => {
+            outstanding--;
+            if (e) return;
+            confirmed.push(n);
+            if (!signalled && confirmed.length >= stopAfter) {
+              signalled = true;
+              onEnough();
+            }
+            setImmediate(pump);
+          });
+        } catch {
+          return; // the kill closed the channel before 'close' reached us: amqplib throws then
+        }
       }
     };
     pump();
