@@ -1,6 +1,6 @@
 /**
- * Every scenario of issue 10's table, against Warren and every other broker found on this
- * machine that speaks the scenario's protocol, in one invocation:
+ * Every scenario of the comparison table in docs/performance.md, against Warren and every
+ * other broker found on this machine that speaks the scenario's protocol, in one invocation:
  *
  *   npm run bench:all -- [--repeat 3] [--seconds 10] [--only amqp-transient,mqtt-qos0,…]
  *
@@ -10,7 +10,7 @@
  * existing scenario script in its own process (bench/scenarios/*.mjs, bench/rpc.mjs,
  * bench/priority.mjs, bench/mqtt/*.mjs, bench/amqp-idle-connections.mjs), so a failed run
  * cannot disturb the next. Rounds alternate the brokers' order; the table shows medians,
- * Warren ÷ each other broker, and whether issue 10's target is met. JSON lines (one per run)
+ * Warren ÷ each other broker, and whether the row's target is met. JSON lines (one per run)
  * go to stdout and to bench/results/all-<time>.jsonl (or --out). Exit status 1 when a run
  * failed.
  */
@@ -56,7 +56,7 @@ const mqttIdle = (/** @type {string} */ subscriptions) => (/** @type {RunningBro
   '--connections', idleCount(b, o), '--subscriptions', subscriptions, ...(b.gcSignal ? ['--gc-signal'] : []),
 ];
 
-/** @type {Row[]} issue 10's table, in its order */
+/** @type {Row[]} the comparison table, in its order */
 const ROWS = [
   { id: 'amqp-transient', protocol: 'amqp', title: 'AMQP 1 → 1 queue → 1 consumer, manual acks', args: amqpScenario('transient'), metrics: [rate('msg/s', (r) => r.msgs_per_s), p50], targets: [more('rabbitmq', 1.5)] },
   { id: 'amqp-confirms', protocol: 'amqp', title: 'AMQP persistent + publisher confirms, durable queue', args: amqpScenario('confirms'), metrics: [rate('msg/s', (r) => r.msgs_per_s), p50], targets: [more('rabbitmq', 1.5)] },

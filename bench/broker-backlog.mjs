@@ -1,5 +1,5 @@
 /**
- * Deep backlog (issue 4, "Bounded memory for deep queues"): --mb megabytes of persistent
+ * Deep backlog (bounded memory for deep queues): --mb megabytes of persistent
  * messages (--size bytes each) published with confirms to one durable queue that nobody
  * consumes, while the broker's RSS (VmRSS of /proc/<pid>/status) is sampled every 250 ms;
  * then one consumer takes them all, checking their order, still sampled. The queue keeps a

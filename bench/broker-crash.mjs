@@ -1,5 +1,5 @@
 /**
- * Crash test of the whole broker (issue 4 acceptance): the real `warren start` on a data
+ * Crash test of the whole broker: the real `warren start` on a data
  * directory; publishers with confirms on several durable queues (and a durable fan-out
  * exchange reaching two of them), persistent messages numbered per stream; consumers acking
  * some queues (one at a time, or in multiple-acks of 10 and 50) while one queue only grows

@@ -1,5 +1,5 @@
 /**
- * Reclaim (issue 4, "Space"): push --mb megabytes of persistent messages through the broker
+ * Reclaim (disk space given back): push --mb megabytes of persistent messages through the broker
  * and consume them all; the data directory must shrink back near its empty size. Two queues
  * are consumed as they fill; a third, 'reclaim.slow', gets one message in 20 and is consumed
  * only after publishing ends, so the journal's old segments stay mostly dead but not empty

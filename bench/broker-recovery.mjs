@@ -1,5 +1,5 @@
 /**
- * Recovery time (issue 4 acceptance, docs/performance.md): --messages persistent messages
+ * Recovery time (docs/performance.md): --messages persistent messages
  * queued (confirmed) in one durable queue, then the broker is restarted --repeat times after
  * a clean stop (SIGTERM: the store writes its snapshot) and --repeat times after kill -9
  * (every segment is scanned). Each restart is timed from spawning `node <build>/src/cli.js

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Priority queue throughput (issue 3): one publisher → a queue with x-max-priority 10 → one
+ * Priority queue throughput: one publisher → a queue with x-max-priority 10 → one
  * consumer with manual acks and prefetch 100; messages carry priorities 0–9 in turn. A
  * bounded window (published − consumed ≤ --window) keeps latency meaningful. Checks that
  * nothing is lost and that, within each priority level, order is kept.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * RPC over direct reply-to (issue 3): a client sends requests with
+ * RPC over direct reply-to: a client sends requests with
  * `reply-to: amq.rabbitmq.reply-to` and a correlation id to a server queue; the server
  * answers each on the default exchange. Measures round trips per second and round-trip
  * latency with `--inflight` requests outstanding (1 = strict ping-pong, 32 = pipelined).

@@ -1,5 +1,5 @@
 /**
- * Scaling curves (issue 10): AMQP throughput against message size, number of queues, number of
+ * Scaling curves: AMQP throughput against message size, number of queues, number of
  * connections and number of topic bindings, for Warren (a fresh process from a build for every
  * point, bench/lib/brokers.mjs) and RabbitMQ when it answers on 5672 — short runs, one table
  * per curve.

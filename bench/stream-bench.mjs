@@ -1,5 +1,5 @@
 /**
- * Stream benchmarks (issue 7, item 10), Warren beside RabbitMQ streams over AMQP 0-9-1, in
+ * Stream benchmarks, Warren beside RabbitMQ streams over AMQP 0-9-1, in
  * one run, the same client (amqplib) for both:
  *
  *   append    publish N messages of S bytes to a stream with publisher confirms (a window of

@@ -99,7 +99,7 @@ export class AmqpChannel implements SessionHandler {
     const mandatory = this.content.mandatory;
     const message = this.content.take();
     const seq = this.confirms === null ? -1 : this.confirms.nextSeq++;
-    // a resource alarm blocks publishers: hold it, and stop reading the socket (issue 9)
+    // a resource alarm blocks publishers: hold it, and stop reading the socket
     if (this.conn.core.alarms.blocked || this.conn.holdingPublishes) this.conn.holdPublish(this, message, mandatory, seq);
     else this.publishNow(message, mandatory, seq);
   }

@@ -159,7 +159,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
         // MQTT-3.1.2-24 (server side): DISCONNECT 0x95 Packet too large
         throw new MqttProtocolError(RC.PACKET_TOO_LARGE, 'packet too large');
       }
-      // issue 9: a publish during a resource alarm waits, and so does all that follows it
+      // a publish during a resource alarm waits, and so does all that follows it
       if (this.holding || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
         this.#hold(packet);
         return;

@@ -1,5 +1,5 @@
 /**
- * Retained messages as a key-compacted stream (issue 7, item 9): per vhost, the stream queue
+ * Retained messages as a key-compacted stream: per vhost, the stream queue
  * `mqtt-retained` (`x-stream-compaction: key`, keyed by the header `x-mqtt-topic`, the exact
  * MQTT topic) holds every retained PUBLISH as an ordinary message — routing key the topic in
  * AMQP form, properties converted as for any MQTT publish — and an empty-body tombstone for

@@ -1,5 +1,5 @@
 /**
- * MQTT subscriptions that replay a stream queue (issue 7, item 8; beyond every anchor broker):
+ * MQTT subscriptions that replay a stream queue (beyond RabbitMQ, LavinMQ, Aedes and NATS):
  *
  *   $stream/<stream>/<topic filter>            offset from the MQTT 5 SUBSCRIBE user property
  *                                              `x-stream-offset` (default: next)

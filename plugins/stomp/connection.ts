@@ -138,7 +138,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #onFrame(frame: StompFrame): void {
     // a refused login reads nothing more (frames that came with its CONNECT included)
     if (this.#state === 'closed' || this.#rejectedToken !== 0 || this.#refusal !== null) return;
-    // issue 9: a publish during a resource alarm waits, and so does every frame after it
+    // a publish during a resource alarm waits, and so does every frame after it
     if (this.holding || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
       this.#hold(frame);
       return;
@@ -211,12 +211,9 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.version = version;
     this.#parser.version = version;
     this.coreConnection = coreConnection;
+    // how the core (management) closes this connection from the server side: ERROR, then close
     coreConnection.onServerClose = (reason) => this.shutdown(reason);
     this.publisher = coreConnection.openSession(this);
-    // how the core (management) closes this connection from the server side: ERROR, then close.
-    // Written through a structural type while the core's `onServerClose` field is landing.
-    (coreConnection as { onServerClose?: ((reason: string) => void) | null }).onServerClose = (reason) =>
-      this.shutdown(reason);
     this.#state = 'open';
     if (this.#loginTimer) clearTimeout(this.#loginTimer);
     this.#heartbeats.start(heartbeat, this, HEARTBEAT_TOLERANCE);

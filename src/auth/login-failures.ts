@@ -12,7 +12,7 @@ export interface LoginFailure {
 }
 
 /**
- * Failed logins (issue 9 item 1): every refusal on every protocol is logged once, at warn,
+ * Failed logins: every refusal on every protocol is logged once, at warn,
  * naming protocol, peer, user and reason, and is answered only after `delayMs`.
  *
  * The pause is a timer, never a wait in the event loop: other clients carry on meanwhile,

@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 /**
- * Resource alarms (issue 9), after RabbitMQ's memory and disk alarms
+ * Resource alarms, after RabbitMQ's memory and disk alarms
  * (https://www.rabbitmq.com/docs/alarms): above the memory high watermark or below the free
  * disk limit, publishers on every protocol are blocked while consumers keep draining; when
  * the condition clears they resume. Front-ends subscribe with `onChange`.

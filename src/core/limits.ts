@@ -1,7 +1,7 @@
 import { BrokerError, preconditionFailed } from './errors.js';
 
 /**
- * Resource limits (issue 9), as RabbitMQ has them: a node-wide connection maximum
+ * Resource limits, as RabbitMQ has them: a node-wide connection maximum
  * (`connection_max`), per-vhost limits (`rabbitmqctl set_vhost_limits`: max-connections,
  * max-queues) and per-user limits (`set_user_limits`: max-connections, max-channels).
  * A limit of -1 means none. Error texts are RabbitMQ's.

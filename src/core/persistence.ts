@@ -33,13 +33,13 @@ export interface Storage {
 /**
  * Open the data directory: SQLite metadata (`meta.db`) and one message journal per vhost
  * (`vhosts/<id>/`), then bring back everything durable — users and permissions, vhosts,
- * policies, exchanges, queues with their stored messages, bindings (issue 4, docs/store.md).
+ * policies, exchanges, queues with their stored messages, bindings (docs/store.md).
  * @returns the open storage; its `close` closes it all cleanly (a clean-shutdown mark skips the next scan)
  */
 export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
   const meta = MetadataStore.open(join(dataDir, 'meta.db'));
   const stores = new Map<VHost, { store: FileStore; dir: string }>();
-  // stream logs (issue 7): `streams/<queue id>/`, one store for the node
+  // stream logs: `streams/<queue id>/`, one store for the node
   const streams = new StreamStore({
     dir: join(dataDir, 'streams'),
     durability: options.durability ?? 'fsync',

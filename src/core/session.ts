@@ -206,11 +206,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       } else if (outcome === 'rejected') {
         accepted = false;
       } else if (confirmToken !== undefined && this.#vhost.streamAppends.count > 0) {
-        // appended to streams (and maybe the journal): confirmed once every record is committed (issue 7)
+        // appended to streams (and maybe the journal): confirmed once every record is committed
         const store = this.#vhost.persistence?.store ?? null;
         if (confirmWhenDurable(store, this.#vhost.lastLsn, this.#vhost.streamAppends, this, confirmToken)) return;
       } else if (confirmToken !== undefined && this.#vhost.lastLsn > 0) {
-        // persistent: confirmed once the journal batch holding it is on disk (issue 4)
+        // persistent: confirmed once the journal batch holding it is on disk
         const store = (this.#vhost.persistence as VhostPersistence).store;
         if (store.durableLsn < this.#vhost.lastLsn) {
           store.whenDurable(this.#vhost.lastLsn, this, confirmToken);

@@ -1,5 +1,5 @@
 /**
- * What a front-end received while a resource alarm blocks publishing (issue 9; RabbitMQ's
+ * What a front-end received while a resource alarm blocks publishing (RabbitMQ's
  * memory and disk alarms), kept in arrival order until the alarm clears, with one deadline
  * for the lot: beyond RabbitMQ, input held longer than the core's `publishDeadlineMs` is
  * failed explicitly by the caller (`onDeadline`), never silently dropped.

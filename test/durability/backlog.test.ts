@@ -1,5 +1,5 @@
 /**
- * The CI form of bench/broker-backlog.mjs (issue 4, "Backlog test"): 100 MB of 1 KiB
+ * The CI form of bench/broker-backlog.mjs: 100 MB of 1 KiB
  * persistent messages confirmed into one durable queue nobody consumes, the real
  * `warren start` sampled for RSS all along; then consumed in order. With the queue's memory
  * window working the broker stays near 150 MB; holding the backlog in memory instead

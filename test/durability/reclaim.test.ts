@@ -1,5 +1,5 @@
 /**
- * The CI form of bench/broker-reclaim.mjs (issue 4, "Reclaim test"): 200 MB of persistent
+ * The CI form of bench/broker-reclaim.mjs: 200 MB of persistent
  * messages through 1 MiB segments (store.segment_size at its minimum), consumed as they come
  * except for one queue in 20 messages consumed only at the end, which keeps every segment
  * partly live until then; afterwards the data directory must be back near its empty size.

@@ -1,5 +1,5 @@
 /**
- * Torn and corrupt journal records at broker level (issue 4, "Torn-write test"): a broker
+ * Torn and corrupt journal records at broker level (docs/reliability.md): a broker
  * stops with persistent messages queued; the test damages a segment file the way a crash or a
  * bad disk would; the next broker must start, say in its 'vhost recovered' line what it
  * dropped, and deliver every message before the damage, in order (docs/store.md decision 10:

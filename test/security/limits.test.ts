@@ -1,5 +1,5 @@
 /**
- * Limits (issue 9 item 3) that the per-plugin limit tests do not cover, over real clients:
+ * Limits that the per-plugin limit tests do not cover, over real clients:
  * connection_max from the configuration, the vhost and user connection limits, the user
  * channel limit and the vhost queue limit over AMQP (connection.close 530 / channel.close
  * 406, each with a warn line), and the broker-wide max_message_size on every protocol (AMQP

@@ -1,5 +1,5 @@
 /**
- * Failed logins (issue 9 item 1) on AMQP, MQTT and STOMP: each refusal — wrong password,
+ * Failed logins on AMQP, MQTT and STOMP: each refusal — wrong password,
  * unknown user, no access to the vhost — is logged once at warn (protocol, peer, user,
  * reason; never the password) and answered only after auth.failure_delay, while another
  * client logs in meanwhile without waiting.

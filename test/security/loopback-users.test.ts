@@ -1,5 +1,5 @@
 /**
- * Loopback-only users (issue 9 item 1; RabbitMQ's `loopback_users`, by default guest): the
+ * Loopback-only users (RabbitMQ's `loopback_users`, by default guest): the
  * broker listens on every IPv4 address and the clients come in through this machine's own
  * non-loopback address, so the broker sees a remote peer. guest is refused on every protocol
  * (AMQP 403, MQTT not authorized, STOMP ERROR) and the refusal is logged; another user, and

@@ -1,5 +1,5 @@
 /**
- * Key compaction (issue 7, item 6; beyond RabbitMQ, Kafka's log compaction): only the newest
+ * Key compaction (beyond RabbitMQ, Kafka's log compaction): only the newest
  * message per key stays readable, tombstones remove a key after their grace period, the work
  * happens in a worker thread while appends and readers go on, and readers during a run see a
  * consistent log.

@@ -1,5 +1,5 @@
 /**
- * Confirms come after the group commit (issue 7): a broker process killed with SIGKILL while a
+ * Confirms come after the group commit: a broker process killed with SIGKILL while a
  * publisher streams into a stream loses no confirmed message; after each restart the stream
  * holds every confirmed message once, in publish order, at contiguous offsets (a torn tail
  * is cut, never read), and appends go on after it. The broker runs from the compiled build

@@ -1,5 +1,5 @@
 /**
- * Stream queues over AMQP 0-9-1 with amqplib (issue 7, items 1 and 2): declaring, publishing
+ * Stream queues over AMQP 0-9-1 with amqplib: declaring, publishing
  * with confirms, consuming from every kind of `x-stream-offset`, credit and acks, and what a
  * stream refuses. Runs against an in-process Warren, or RabbitMQ with WARREN_TEST_AMQP_URL
  * (Warren-only cases skip there).

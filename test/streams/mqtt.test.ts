@@ -1,5 +1,5 @@
 /**
- * MQTT replay of a stream (issue 7, item 8): `$stream/<stream>/<filter>` with the offset in an
+ * MQTT replay of a stream: `$stream/<stream>/<filter>` with the offset in an
  * MQTT 5 user property, `$stream@<offset>/<stream>/<filter>` for 3.1.1 clients, deliveries
  * filtered by topic with their offset, and a persistent session's stored offset. The stream
  * is filled over AMQP (through amq.topic) and over MQTT, so the protocols share one log.

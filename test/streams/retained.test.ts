@@ -1,5 +1,5 @@
 /**
- * MQTT retained messages as a key-compacted stream (issue 7, item 9; mqtt.retained_message_store
+ * MQTT retained messages as a key-compacted stream (mqtt.retained_message_store
  * = stream): they match wildcard subscriptions, survive a restart (reloaded from the stream),
  * and the stream `mqtt-retained` can be read as the current state from AMQP and STOMP.
  */

@@ -1,6 +1,6 @@
 /**
- * Retention (item 3), stored offsets of named consumers (item 5) and single active consumer
- * (item 7), through amqplib against an in-process Warren; and what survives a restart.
+ * Retention, stored offsets of named consumers and single active consumer, through amqplib
+ * against an in-process Warren; and what survives a restart.
  */
 import { describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../helpers/amqp-clients.js';

@@ -1,5 +1,5 @@
 /**
- * STOMP replay of a stream (issue 7, item 8): SUBSCRIBE to `/amq/queue/<stream>` with an
+ * STOMP replay of a stream: SUBSCRIBE to `/amq/queue/<stream>` with an
  * `x-stream-offset` header (as RabbitMQ's STOMP plugin), each MESSAGE carrying its offset;
  * stored offsets for named (and durable) subscriptions. The stream is filled over AMQP, so
  * both protocols replay the same log.

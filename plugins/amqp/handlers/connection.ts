@@ -178,8 +178,9 @@ function updateSecret(conn: AmqpConnection, m: MethodOf<'connectionUpdateSecret'
 }
 
 /**
- * Hook for resource alarms (memory/disk watermarks, a later issue): tell clients that asked
- * for it (capability connection.blocked) that publishing is blocked, or unblocked (null).
+ * Resource alarms (memory/disk, src/core/alarms.ts): tell clients that asked for it
+ * (capability connection.blocked) that publishing is blocked, or unblocked (null); the
+ * listener calls this on every alarm change, the handshake once if an alarm is already on.
  */
 export function notifyBlocked(conn: AmqpConnection, reason: string | null): void {
   if (!conn.capabilities.connectionBlocked || conn.state !== 'running') return;

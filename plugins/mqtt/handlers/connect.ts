@@ -218,7 +218,7 @@ function maxPacketSize(c: MqttConnection): number {
   return Math.min(c.ctx.settings.maxPacketSizeAuthenticated, c.ctx.core.maxMessageSize);
 }
 
-/** A connection or channel limit (issue 9 item 3): a warn line naming it, then the refusal. */
+/** A connection or channel limit (node, vhost or user): a warn line naming it, then the refusal. */
 function refuseLimit(c: MqttConnection, e: unknown): void {
   const [v5Code, v3Code] = connectRefusalOf(e);
   const why = (e as Error).message;

@@ -82,7 +82,7 @@ function subscribeOne(
 }
 
 /**
- * Whether a refused subscription needed a new queue that the vhost's queue limit (issue 9)
+ * Whether a refused subscription needed a new queue that the vhost's queue limit (max-queues)
  * does not allow: MQTT 5 says so with 0x97 Quota exceeded. Decided from the limit and the
  * queue count, not from the error's text.
  */

@@ -56,7 +56,7 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
     });
   } catch (e) {
     if (!isBrokerError(e)) throw e;
-    // the vhost exists and the user may use it: what the core refused is a connection limit (issue 9)
+    // the vhost exists and the user may use it: what the core refused is a connection limit (node, vhost or user)
     c.log.warn('STOMP connection refused', { reason: e.message, peer: `${peerHost}:${c.transport.peerPort}`, user: login.user });
     throw new StompError('Bad CONNECT', e.message);
   }

@@ -16,7 +16,7 @@ import { StompError } from '../errors.js';
 
 export function handleSend(c: StompConnection, frame: StompFrame): void {
   const destination = requireHeader(frame, 'destination');
-  // the broker-wide max_message_size holds on every protocol (issue 9 item 3; AMQP answers 406 with this text)
+  // the broker-wide max_message_size holds on every protocol (AMQP answers 406 with this text)
   const max = c.core.maxMessageSize;
   if (frame.body.length > max) {
     throw new StompError('Message too large', `message size ${frame.body.length} is larger than configured max size ${max}`);

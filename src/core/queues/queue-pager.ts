@@ -4,7 +4,7 @@ import { DamagedRecordError } from '../../store/message-reader.js';
 import { Message } from '../message.js';
 
 /**
- * Bounded memory for deep durable queues (issue 4, "lazy" queues in RabbitMQ's terms).
+ * Bounded memory for deep durable queues ("lazy" queues in RabbitMQ's terms).
  *
  * A queue keeps at most a window of its backlog as objects in memory; past that, new entries
  * live only in the message store (the queue counts them) and are read back in batches, in

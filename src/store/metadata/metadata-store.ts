@@ -102,7 +102,7 @@ export class MetadataStore {
   readonly #db: Db;
   readonly #st: Statements;
   readonly schemaVersion = SCHEMA_VERSION;
-  /** stored offsets of named stream consumers, on this same connection (issue 7) */
+  /** stored offsets of named stream consumers, on this same connection */
   readonly streamOffsets: StreamOffsetStore;
 
   private constructor(db: Db) {

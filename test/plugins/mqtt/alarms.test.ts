@@ -1,5 +1,5 @@
 /**
- * Resource alarms over MQTT (issue 9): while the core's alarm is on, a connection that
+ * Resource alarms over MQTT: while the core's alarm is on, a connection that
  * publishes is held (not read) while consumers keep draining; when it clears every held
  * message is published, in order, and acknowledged. Past the alarm deadline a held publish
  * fails explicitly: PUBACK / PUBREC 0x97 in MQTT 5 (DISCONNECT 0x97 for QoS 0), a close in

@@ -1,5 +1,5 @@
 /**
- * Limits (issue 9) as MQTT clients see them: the core's connection and channel limits refuse
+ * Limits as MQTT clients see them: the core's connection and channel limits refuse
  * CONNECT with 0x97 Quota exceeded (5.0) or return code 3 Server unavailable (3.1.1), which a
  * missing vhost permission does not get mistaken for; the vhost queue limit refuses a
  * SUBSCRIBE that needs a new queue (0x97 in its SUBACK); packet size limits after CONNECT.

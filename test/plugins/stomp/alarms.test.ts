@@ -1,5 +1,5 @@
 /**
- * Resource alarms over STOMP (issue 9): while the core's alarm is on, a connection that
+ * Resource alarms over STOMP: while the core's alarm is on, a connection that
  * SENDs is held (not read) while consumers keep draining and acking; when it clears, every
  * held frame is processed in order and every receipt arrives. Past the alarm deadline the
  * held publishes fail explicitly: an ERROR frame naming the receipt, then close. The alarm is

@@ -1,5 +1,5 @@
 /**
- * Limits (issue 9) as STOMP clients see them: the core's connection limit refuses CONNECT
+ * Limits as STOMP clients see them: the core's connection limit refuses CONNECT
  * ('Bad CONNECT' with RabbitMQ's limit text, not "access denied"), the user's channel limit
  * refuses a SUBSCRIBE (each subscription has a session of its own), the vhost queue limit
  * refuses a SUBSCRIBE that needs a new queue — each an ERROR frame, then close. Frame and

@@ -5,7 +5,7 @@ import amqp from 'amqplib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../../../src/index.js';
 
-/** Resource alarms over AMQP: blocked publishers, draining consumers, release, deadline (issue 9). */
+/** Resource alarms over AMQP: blocked publishers, draining consumers, release, deadline. */
 let broker: Broker;
 let dir: string;
 beforeEach(async () => {
