@@ -1,5 +1,5 @@
 /**
- * tx.* (AMQP 0-9-1 class 90). The core has no transactions yet: refuse clearly with 540
+ * tx.* (AMQP 0-9-1 class 90). The core has no transactions: refuse clearly with 540
  * NOT_IMPLEMENTED instead of the generic "unimplemented method".
  */
 import { notImplemented } from '../errors.js';

@@ -121,6 +121,10 @@ describe('server properties', () => {
       consumer_cancel_notify: true,
       per_consumer_qos: true,
       authentication_failure_close: true,
+      // implemented (x-priority, alarms, amq.rabbitmq.reply-to): clients only use them when announced
+      consumer_priorities: true,
+      'connection.blocked': true,
+      direct_reply_to: true,
     });
   });
 });
