@@ -6,16 +6,14 @@
  * guest over loopback, still get in. Skipped only on a machine without any non-loopback IPv4
  * address (then no remote peer can be made).
  */
-import { networkInterfaces } from 'node:os';
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../helpers/three-protocols.js';
+import { nonLoopbackIPv4 } from '../helpers/require-tool.js';
 import { RawClient as RawStomp } from '../plugins/stomp/helpers.js';
 
-const external = Object.values(networkInterfaces())
-  .flat()
-  .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+const external = nonLoopbackIPv4('loopback-users tests from a remote address');
 
 let b: ThreeProtocolBroker;
 beforeAll(async () => {

@@ -3,9 +3,9 @@
  * tags — management (own connections, own vhosts), policymaker (policies), monitoring
  * (everything, read-only for admin objects), administrator (users, vhosts, definitions).
  */
-import { networkInterfaces } from 'node:os';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nonLoopbackIPv4 } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
 
 let m: ManagedBroker;
@@ -155,9 +155,7 @@ describe('monitoring tag', () => {
 });
 
 /** A non-loopback address of this machine, if it has one. */
-const externalAddress = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+const externalAddress = nonLoopbackIPv4('management API loopback-users test');
 
 describe('loopback users', () => {
   it.skipIf(externalAddress === undefined)('guest may not log in from another address than loopback (RabbitMQ loopback_users)', async () => {

@@ -1,17 +1,18 @@
 /**
  * RabbitMQ's own `rabbitmqadmin` (Debian's rabbitmq-server package) driving Warren's
- * management API: existing scripts keep working. Skipped, saying why, without it.
+ * management API: existing scripts keep working. Needs /usr/bin/rabbitmqadmin
+ * (test/helpers/require-tool.ts: skipped with a warning without it, failed in CI).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
 
 const RABBITMQADMIN = '/usr/bin/rabbitmqadmin';
-const present = existsSync(RABBITMQADMIN);
-if (!present) console.warn(`rabbitmqadmin test skipped: ${RABBITMQADMIN} is missing (Debian: apt-get install rabbitmq-server)`);
+const present = hasExecutable(RABBITMQADMIN, 'rabbitmq-server', 'rabbitmqadmin test');
 
 let m: ManagedBroker;
 let dir: string;

@@ -2,7 +2,8 @@
  * The web UI in headless Chromium (Debian's `chromium`, driven by playwright-core): log in,
  * every page loads, a queue is created, a message published and fetched back, all through
  * the UI; a screenshot of each step is kept in tmp/test-artifacts/management-ui/
- * (gitignored). Skipped, saying why, when /usr/bin/chromium is not installed.
+ * (gitignored). Needs /usr/bin/chromium (test/helpers/require-tool.ts: skipped with a warning
+ * without it, failed in CI).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,11 @@ import { join, resolve } from 'node:path';
 import amqp from 'amqplib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`management UI test skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
+const hasChromium = hasExecutable(CHROMIUM, 'chromium', 'management UI test');
 
 const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'tmp', 'test-artifacts', 'management-ui');
 

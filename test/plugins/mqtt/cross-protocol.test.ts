@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionHandler } from '../../../src/core/api.js';
 import { Message } from '../../../src/core/message.js';
-import { Clients, hasAmqpPlugin, Inbox, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { Clients, Inbox, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
 
 let b: MqttTestBroker;
 let clients: Clients;
@@ -77,7 +77,7 @@ describe('at the core session API', () => {
   });
 });
 
-describe.skipIf(!hasAmqpPlugin)('with amqplib over the AMQP plugin', () => {
+describe('with amqplib over the AMQP plugin', () => {
   it('MQTT → AMQP: QoS 1 is persistent, user properties are headers, response topic and correlation data map', async () => {
     const conn = await amqp.connect(b.amqpUrl!);
     try {

@@ -9,7 +9,7 @@ import { startDevice } from '../../../examples/iot/device.mjs';
 import { startService } from '../../../examples/iot/service.mjs';
 // @ts-expect-error plain JS example modules
 import { readStatuses } from '../../../examples/iot/dashboard.mjs';
-import { hasAmqpPlugin, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
 
 interface Telemetry {
   device: string;
@@ -17,7 +17,7 @@ interface Telemetry {
   persistent: boolean;
 }
 
-describe.skipIf(!hasAmqpPlugin)('examples/iot', () => {
+describe('examples/iot', () => {
   let b: MqttTestBroker;
   beforeAll(async () => {
     b = await startMqttBroker({}, { amqp: true });

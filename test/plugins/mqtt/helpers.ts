@@ -27,9 +27,6 @@ export interface MqttTestBroker {
 
 const MQTT_PLUGIN: PluginTable = { mqtt: () => import('../../../plugins/mqtt/index.js') };
 
-/** Whether the AMQP plugin is available yet (cross-protocol tests skip without it). */
-export const hasAmqpPlugin = BUILTIN_PLUGINS['amqp'] !== undefined;
-
 export async function startMqttBroker(
   mqttOptions: Record<string, number | string | boolean> = {},
   options: { amqp?: boolean; broker?: Partial<BrokerOptions> } = {},

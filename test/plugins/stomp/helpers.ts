@@ -4,7 +4,6 @@
  * plugin's codec, so the tests check the bytes the server really sends), and a stompjs
  * client over WebSocket.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,11 +28,6 @@ export interface StompTestBroker {
 }
 
 const STOMP_PLUGIN: PluginTable = { stomp: () => import('../../../plugins/stomp/index.js') };
-
-/** Whether another protocol's plugin is in this checkout (cross-protocol tests need it). */
-export function hasPlugin(name: string): boolean {
-  return existsSync(new URL(`../../../plugins/${name}/index.ts`, import.meta.url));
-}
 
 /** The STOMP plugin, plus other protocols' plugins for cross-protocol tests. */
 function pluginTable(extra: string[]): PluginTable {

@@ -5,7 +5,7 @@
  * policy and queue argument, the argument wins for the others; a policy takes effect on a
  * running queue and clearing it restores the declared behaviour. Observed through amqplib.
  *
- * Warren has no management API yet: see policy-broker.ts for how the policies are set.
+ * See policy-broker.ts for how the policies are set.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bodies, drain, uniqueName, useClients, waitFor, type ClientPool } from '../../../helpers/amqp-clients.js';

@@ -1,7 +1,8 @@
 /**
- * A broker whose policies a test can set (https://www.rabbitmq.com/docs/policies). Warren has
- * no management API yet, so for an in-process Warren the policies go through the embedded
- * broker's core (`broker.core`, the vhost's setPolicy/clearPolicy); for an external RabbitMQ
+ * A broker whose policies a test can set (https://www.rabbitmq.com/docs/policies). For an
+ * in-process Warren the policies go through the embedded broker's core (`broker.core`, the
+ * vhost's setPolicy/clearPolicy), so these tests need only the AMQP plugin (the management
+ * API's /api/policies has tests of its own); for an external RabbitMQ
  * on this machine through `rabbitmqctl set_policy` / `clear_policy`. An external broker on
  * another host, or no rabbitmqctl on PATH, leaves `canSetPolicies` false.
  */
