@@ -1,22 +1,22 @@
 /**
  * fast-check settings shared by the fuzz suites.
  *
- * CI runs a bounded, reproducible pass: a fixed seed and a small number of runs per property
- * (WARREN_FUZZ_RUNS, default below). `bench/fuzz-long.mjs` runs the same files for a long
+ * A bounded pass: a small number of runs per property (WARREN_FUZZ_RUNS, default below), with
+ * the seed of test/helpers/fuzz-seed.ts (fixed and printed in CI, random and printed
+ * elsewhere, WARREN_FUZZ_SEED replays). `bench/fuzz-long.mjs` runs the same files for a long
  * time with random seeds (WARREN_FUZZ_SEED=random, WARREN_FUZZ_RUNS large). On failure
  * fast-check prints the seed, the path and the shrunk counterexample; the long runner also
  * appends them to its findings file (WARREN_FUZZ_FINDINGS).
  */
 import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { FUZZ_SEED } from '../helpers/fuzz-seed.js';
 
 const runs = Number(process.env.WARREN_FUZZ_RUNS ?? '');
 /** runs per property; the live-broker suites scale this down (each run is a socket or request) */
 export const FUZZ_RUNS = Number.isFinite(runs) && runs > 0 ? runs : 200;
 
-const seedEnv = process.env.WARREN_FUZZ_SEED;
-/** a fixed default so that CI is reproducible; 'random' for exploratory runs */
-export const FUZZ_SEED = seedEnv === undefined || seedEnv === '' ? 0x5eed : seedEnv === 'random' ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(seedEnv);
+export { FUZZ_SEED };
 
 /** Parameters for fc.assert: seed, runs (scaled), and a report of the failure into the findings file. */
 export function params<T>(name: string, scale = 1): fc.Parameters<T> {

@@ -7,6 +7,7 @@ import { connect as netConnect } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clients, Inbox, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { FUZZ_SEED } from '../../helpers/fuzz-seed.js';
 
 let b: MqttTestBroker;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
   await b?.stop();
 });
 
-/** xorshift32: reproducible runs (the seed is printed on failure) */
+/** xorshift32: reproducible runs from FUZZ_SEED (test/helpers/fuzz-seed.ts; printed, and named on failure) */
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
   const next = () => {
@@ -95,7 +96,7 @@ function blast(port: number, bytes: Buffer, r: ReturnType<typeof rng>): Promise<
 
 describe('fuzz', () => {
   it('survives random bytes, mutated packets and valid-but-odd streams', async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+    const seed = FUZZ_SEED;
     const r = rng(seed);
     const clients = new Clients(b.url);
     try {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameError, FrameParser, type StompFrame, type StompVersion } from '../../../plugins/stomp/frame.js';
 import { eventually, RawClient, startStompBroker, uniqueName, type StompTestBroker } from './helpers.js';
+import { FUZZ_SEED } from '../../helpers/fuzz-seed.js';
 
 /** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed */
 function prng(seed: number): () => number {
@@ -20,7 +21,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const SEED = Number(process.env.STOMP_FUZZ_SEED ?? Date.now() % 1_000_000);
+const SEED = FUZZ_SEED;
 const COMMANDS = ['SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT', 'MESSAGE', 'ERROR'];
 const ALPHABET = 'abcXYZ019:-_/\\\n\r .é日\0';
 
@@ -80,7 +81,7 @@ function split(r: () => number, buf: Buffer): Buffer[] {
   return out;
 }
 
-describe(`STOMP codec fuzz (seed ${SEED}; replay with STOMP_FUZZ_SEED)`, () => {
+describe(`STOMP codec fuzz (seed ${SEED}; replay with WARREN_FUZZ_SEED)`, () => {
   it('parse(serialize(frames)) gives the frames back, however the bytes are cut', () => {
     const r = prng(SEED);
     for (let round = 0; round < 300; round++) {
