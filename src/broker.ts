@@ -12,6 +12,7 @@
  * connection.close 320 CONNECTION_FORCED with the reason), then the core shuts down.
  */
 import { mkdirSync } from 'node:fs';
+import type { Disk } from './store/disk/disk.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
@@ -77,6 +78,13 @@ export interface BrokerSetup {
    * A library broker reads none of them unless given here; `warren start` gives all three.
    */
   config?: Omit<ConfigSources, 'options'>;
+  /**
+   * The store's file I/O (journals, streams, snapshots; not SQLite): default the real disk.
+   * For tests only — a simulated disk that loses unsynced data at a power cut
+   * (test/helpers/sim-disk.ts) or a real one whose fdatasync waits behind a gate
+   * (test/helpers/gated-disk.ts). Deliberately not a configuration key.
+   */
+  disk?: Disk;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -128,7 +136,7 @@ export class Broker {
     core.maxMessageSize = config.maxMessageSize;
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
-    await core.openStorage(config.dataDir, config.store);
+    await core.openStorage(config.dataDir, this.#setup.disk ? { ...config.store, disk: this.#setup.disk } : config.store);
     if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);

@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Disk } from '../store/disk/disk.js';
+import { realDisk } from '../store/disk/real-disk.js';
 import { FileStore } from '../store/file-store.js';
 import type { Durability } from '../store/journal.js';
 import { MetadataStore, type Definitions } from '../store/metadata/metadata-store.js';
@@ -17,6 +18,12 @@ export interface PersistenceOptions {
   durability?: Durability;
   /** journal segment size in bytes */
   segmentSize?: number;
+  /**
+   * The journals' and streams' file I/O (src/store/disk/disk.ts); default the real disk.
+   * Embedding only (BrokerSetup.disk), never a configuration key: tests pass a simulated disk
+   * or one whose fdatasync is held by a gate. SQLite (meta.db) always uses the real one.
+   */
+  disk?: Disk;
 }
 
 /** The open data directory, as the core holds it. */
@@ -38,12 +45,14 @@ export interface Storage {
  */
 export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
   const meta = MetadataStore.open(join(dataDir, 'meta.db'));
+  const disk = options.disk ?? realDisk;
   const stores = new Map<VHost, { store: FileStore; dir: string }>();
   // stream logs: `streams/<queue id>/`, one store for the node
   const streams = new StreamStore({
     dir: join(dataDir, 'streams'),
     durability: options.durability ?? 'fsync',
     offsets: meta.streamOffsets,
+    disk,
     log: (level, message, data) => log?.[level](message, data),
   });
 
@@ -54,6 +63,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       journalId: id,
       durability: options.durability,
       segmentSize: options.segmentSize,
+      disk,
       isKnownQueue: (q) => meta.hasQueueId(q),
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
     });
@@ -119,7 +129,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       stores.delete(vhost);
       vhost.persistence = null;
       await s.store.close();
-      await rm(s.dir, { recursive: true, force: true });
+      await disk.rm(s.dir);
     },
     close: async () => {
       for (const s of stores.values()) await s.store.close();

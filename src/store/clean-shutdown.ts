@@ -1,6 +1,6 @@
-import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDirectory } from './segment.js';
+import type { Disk } from './disk/disk.js';
+import { writeFully } from './segment.js';
 
 /**
  * The clean-shutdown marker of a journal directory: written last by a clean close, removed
@@ -10,26 +10,23 @@ import { fsyncDirectory } from './segment.js';
  */
 const MARKER = 'clean-shutdown';
 
-export async function hasCleanMarker(dir: string): Promise<boolean> {
-  return stat(join(dir, MARKER)).then(
-    () => true,
-    () => false,
-  );
+export function hasCleanMarker(disk: Disk, dir: string): Promise<boolean> {
+  return disk.exists(join(dir, MARKER));
 }
 
 /** From here on, a crash is an unclean stop again. */
-export async function removeCleanMarker(dir: string): Promise<void> {
-  await unlink(join(dir, MARKER));
-  await fsyncDirectory(dir);
+export async function removeCleanMarker(disk: Disk, dir: string): Promise<void> {
+  await disk.unlink(join(dir, MARKER));
+  await disk.syncDirectory(dir);
 }
 
-export async function writeCleanMarker(dir: string, endLsn: number): Promise<void> {
-  const fh = await open(join(dir, MARKER), 'w');
+export async function writeCleanMarker(disk: Disk, dir: string, endLsn: number): Promise<void> {
+  const fh = await disk.openFile(join(dir, MARKER), 'w');
   try {
-    await fh.writeFile(JSON.stringify({ lsn: endLsn, at: new Date().toISOString() }));
+    await writeFully(fh, [Buffer.from(JSON.stringify({ lsn: endLsn, at: new Date().toISOString() }))], 0);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await fsyncDirectory(dir);
+  await disk.syncDirectory(dir);
 }

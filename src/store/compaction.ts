@@ -1,9 +1,9 @@
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MsgView, RECORD_HEADER_SIZE, RecordType, readMsg, segmentFileName } from './format.js';
 import type { StoreMetrics } from './metrics.js';
 import type { StoreLog } from './recovery.js';
-import { fsyncDirectory, readSegmentFile } from './segment.js';
+import { readSegmentFile } from './segment.js';
+import type { Disk } from './disk/disk.js';
 import { ScannedRecord, scanSegment } from './segment-scanner.js';
 import type { SegmentInfo, SegmentTable } from './segment-table.js';
 
@@ -41,6 +41,7 @@ export interface ReclaimHost {
   readonly counters: StoreMetrics;
   readonly maxRecordSize: number;
   readonly log: StoreLog;
+  readonly disk: Disk;
   /** the segment appends go to (never reclaimed) */
   activeSegment(): number;
   /** appends so far: idle while it does not move */
@@ -163,13 +164,13 @@ export class Reclaimer {
       }
       try {
         for (const s of dead) {
-          await unlink(join(h.dir, segmentFileName(s.number))).catch((e: NodeJS.ErrnoException) => {
+          await h.disk.unlink(join(h.dir, segmentFileName(s.number))).catch((e: NodeJS.ErrnoException) => {
             if (e.code !== 'ENOENT') throw e;
           });
         }
         // the unlinks must be durable before segments whose cancel records they made
         // unnecessary go too (otherwise a power loss could bring back a MSG without its ACK)
-        await fsyncDirectory(h.dir);
+        await h.disk.syncDirectory(h.dir);
       } catch (e) {
         for (const s of dead) s.deleting = false;
         throw e;
@@ -223,7 +224,7 @@ export class Reclaimer {
     const h = this.#host;
     s.compacting = true;
     try {
-      const buf = await readSegmentFile(join(h.dir, segmentFileName(s.number)));
+      const buf = await readSegmentFile(h.disk, join(h.dir, segmentFileName(s.number)));
       h.counters.compactionBytesRead += buf.length;
       const view = new MsgView();
       const cancels = h.segments.cancelsNeeded(s) ? new Set(s.cancelTargets) : null;

@@ -1,5 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { hasCleanMarker, removeCleanMarker, writeCleanMarker } from './clean-shutdown.js';
 import { copyCancelForward, copyMessageForward, type CopyContext } from './copy-forward.js';
 import { Reclaimer, type ReclaimHost } from './compaction.js';
@@ -23,12 +22,11 @@ import { recoverJournal, type RecoveryReport, type StoreLog } from './recovery.j
 import { loadSnapshot, removeSnapshot, writeSnapshot } from './snapshot.js';
 import { SPILL_DIR, StoreState } from './store-state.js';
 import { resolveStoreOptions, type FileStoreOptions, type ResolvedStoreOptions } from './store-options.js';
-import { fsyncDirectory } from './segment.js';
+import { makeDurableDir } from './disk/durable-dir.js';
 import type { ScannedRecord } from './segment-scanner.js';
 import type { SegmentInfo, SegmentTable } from './segment-table.js';
 
 export type { FileStoreOptions };
-
 
 /**
  * The durable message store of one vhost: a segmented journal with group commit
@@ -43,6 +41,7 @@ export class FileStore implements MessageStore, ReclaimHost {
   readonly counters: StoreMetrics;
   readonly maxRecordSize: number;
   readonly log: StoreLog;
+  readonly disk: ResolvedStoreOptions['disk'];
   /** what recovery found and cut at open */
   readonly recovery: RecoveryReport;
   readonly #journal: Journal;
@@ -65,6 +64,7 @@ export class FileStore implements MessageStore, ReclaimHost {
 
   private constructor(o: ResolvedStoreOptions, state: StoreState, report: RecoveryReport, counters: StoreMetrics) {
     this.dir = o.dir;
+    this.disk = o.disk;
     this.maxRecordSize = o.maxRecordSize;
     this.log = o.log;
     this.recovery = report;
@@ -84,6 +84,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     m.uncleanShutdown = report.uncleanShutdown;
 
     this.#journal = new Journal({
+      disk: o.disk,
       dir: o.dir,
       journalId: o.journalId,
       firstSegment: state.lastSegment + 1,
@@ -108,7 +109,7 @@ export class FileStore implements MessageStore, ReclaimHost {
         },
       },
     });
-    this.#reader = new MessageReader(o.dir, this.counters, o.log);
+    this.#reader = new MessageReader(o.disk, o.dir, this.counters, o.log);
     this.#readContext = {
       segments: this.segments,
       journal: this.#journal,
@@ -130,20 +131,18 @@ export class FileStore implements MessageStore, ReclaimHost {
   /** Open (creating or recovering) the store in `options.dir`. */
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const o = resolveStoreOptions(options);
-    const created = await mkdir(o.dir, { recursive: true });
-    // a new directory's name must survive a power loss like the files in it
-    if (created !== undefined) await fsyncDirectory(dirname(created));
-    // the spill files are caches of the indexes, rebuilt from the journal or the snapshot
-    await rm(join(o.dir, SPILL_DIR), { recursive: true, force: true });
-    await mkdir(join(o.dir, SPILL_DIR));
+    const { disk } = o;
+    await makeDurableDir(disk, o.dir);
+    await disk.rm(join(o.dir, SPILL_DIR)); // index caches, rebuilt from the journal or the snapshot
+    await disk.mkdir(join(o.dir, SPILL_DIR));
     const counters = new StoreMetrics();
-    const clean = await hasCleanMarker(o.dir);
+    const clean = await hasCleanMarker(disk, o.dir);
     const t0 = performance.now();
     let state: StoreState;
     let report: RecoveryReport;
     const why = { reason: '' };
     const snap = clean
-      ? await loadSnapshot(o.dir, o.journalId, o.maxRecordSize, o.indexResidentChunks, counters, o.isKnownQueue, why)
+      ? await loadSnapshot(disk, o.dir, o.journalId, o.maxRecordSize, o.indexResidentChunks, counters, o.isKnownQueue, why)
       : null;
     if (snap) {
       state = snap.state;
@@ -163,6 +162,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     } else {
       if (clean) o.log('info', `journal ${o.journalId}: clean stop, but scanning (${why.reason})`);
       const result = await recoverJournal({
+        disk,
         dir: o.dir,
         journalId: o.journalId,
         maxRecordSize: o.maxRecordSize,
@@ -170,12 +170,12 @@ export class FileStore implements MessageStore, ReclaimHost {
         isKnownQueue: o.isKnownQueue,
         log: o.log,
       });
-      state = StoreState.fromRecovery(result, o.dir, o.indexResidentChunks, counters);
+      state = StoreState.fromRecovery(result, disk, o.dir, o.indexResidentChunks, counters);
       report = result.report;
     }
     // from here on a crash is an unclean stop again, and the snapshot would be stale
-    await removeSnapshot(o.dir);
-    if (clean) await removeCleanMarker(o.dir);
+    await removeSnapshot(disk, o.dir);
+    if (clean) await removeCleanMarker(disk, o.dir);
     const store = new FileStore(o, state, report, counters);
     o.log(
       'info',
@@ -410,17 +410,17 @@ export class FileStore implements MessageStore, ReclaimHost {
       try {
         this.#state.lastSegment = Math.max(this.#state.lastSegment, this.#journal.activeSegment);
         this.#state.maxMsgId = this.#msgId;
-        await writeSnapshot(this.dir, this.#journalId, this.#state);
+        await writeSnapshot(this.disk, this.dir, this.#journalId, this.#state);
       } catch (e) {
         // without a snapshot the next start scans the journal: slower, not less correct
-        await removeSnapshot(this.dir);
+        await removeSnapshot(this.disk, this.dir);
         this.log('warn', `journal snapshot not written: ${(e as Error).message}`);
       }
     }
     for (const idx of this.#indexes.values()) idx.close();
-    await rm(join(this.dir, SPILL_DIR), { recursive: true, force: true });
+    await this.disk.rm(join(this.dir, SPILL_DIR));
     if (clean) {
-      await writeCleanMarker(this.dir, this.#journal.appendedLsn);
+      await writeCleanMarker(this.disk, this.dir, this.#journal.appendedLsn);
     }
   }
 

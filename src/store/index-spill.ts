@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import type { Disk } from './disk/disk.js';
 
 /**
  * A per-queue file of fixed-size slots holding spilled index chunks. It is a cache, not a
@@ -10,11 +10,13 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 export class IndexSpillFile {
   readonly path: string;
   readonly slotSize: number;
+  readonly #disk: Disk;
   #fd = -1;
   #nextSlot = 0;
   readonly #free: number[] = [];
 
-  constructor(path: string, slotSize: number) {
+  constructor(disk: Disk, path: string, slotSize: number) {
+    this.#disk = disk;
     this.path = path;
     this.slotSize = slotSize;
   }
@@ -32,7 +34,7 @@ export class IndexSpillFile {
     const fd = this.#open();
     let done = 0;
     while (done < data.length) {
-      done += writeSync(fd, data, done, data.length - done, slot * this.slotSize + done);
+      done += this.#disk.writeSync(fd, data, done, data.length - done, slot * this.slotSize + done);
     }
   }
 
@@ -40,7 +42,7 @@ export class IndexSpillFile {
     const fd = this.#open();
     let done = 0;
     while (done < into.length) {
-      const n = readSync(fd, into, done, into.length - done, slot * this.slotSize + done);
+      const n = this.#disk.readSync(fd, into, done, into.length - done, slot * this.slotSize + done);
       if (n === 0) throw new Error(`index spill file ${this.path} is short`);
       done += n;
     }
@@ -53,10 +55,10 @@ export class IndexSpillFile {
 
   close(): void {
     if (this.#fd < 0) return;
-    closeSync(this.#fd);
+    this.#disk.closeSync(this.#fd);
     this.#fd = -1;
     try {
-      unlinkSync(this.path);
+      this.#disk.unlinkSync(this.path);
     } catch {
       // already gone: nothing to clean
     }
@@ -65,7 +67,7 @@ export class IndexSpillFile {
   }
 
   #open(): number {
-    if (this.#fd < 0) this.#fd = openSync(this.path, 'w+');
+    if (this.#fd < 0) this.#fd = this.#disk.openSync(this.path, 'w+');
     return this.#fd;
   }
 }

@@ -4,6 +4,7 @@ import { DurableWaiters, type DurableListener } from './durable-waiters.js';
 import type { StoreMetrics } from './metrics.js';
 import { PendingBatch, type PendingGroup } from './pending-batch.js';
 import { SegmentWriter } from './segment.js';
+import type { Disk } from './disk/disk.js';
 
 /**
  * `fsync`: a record is durable once fdatasync returned — survives power loss (the default).
@@ -27,6 +28,7 @@ export interface JournalHooks {
 }
 
 export interface JournalOptions {
+  disk: Disk;
   dir: string;
   journalId: number;
   /** number of the first segment this journal creates (recovery: last on disk + 1) */
@@ -287,7 +289,7 @@ export class Journal {
     const w = this.#writer;
     if (w && w.number === segment) return w;
     if (w) await this.#sealWriter();
-    const created = await SegmentWriter.create(this.#o.dir, segment, this.#o.journalId);
+    const created = await SegmentWriter.create(this.#o.disk, this.#o.dir, segment, this.#o.journalId);
     this.#writer = created;
     this.#metrics.segmentsCreated++;
     return created;

@@ -1,7 +1,7 @@
-import { close, open, read } from 'node:fs';
 import { join } from 'node:path';
 import { MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, recordCrcOk, segmentFileName } from './format.js';
 import type { Journal } from './journal.js';
+import type { Disk } from './disk/disk.js';
 import type { ReadListener, StoredMessage } from './message-store.js';
 import type { StoreMetrics } from './metrics.js';
 import { FLAG_REDELIVERED } from './index-chunk.js';
@@ -55,12 +55,14 @@ let clock = 0;
  * reference-counted so that a segment is never closed — or unlinked — under a read.
  */
 export class MessageReader {
+  readonly #disk: Disk;
   readonly #dir: string;
   readonly #metrics: StoreMetrics;
   readonly #handles = new Map<number, ReadHandle>();
   readonly #log: StoreLog | undefined;
 
-  constructor(dir: string, metrics: StoreMetrics, log?: StoreLog) {
+  constructor(disk: Disk, dir: string, metrics: StoreMetrics, log?: StoreLog) {
+    this.#disk = disk;
     this.#dir = dir;
     this.#metrics = metrics;
     this.#log = log;
@@ -172,14 +174,14 @@ export class MessageReader {
     const h = this.#handles.get(segment);
     if (!h || h.refs > 0 || h.waiting) return;
     this.#handles.delete(segment);
-    close(h.fd, noop);
+    this.#disk.fdClose(h.fd, noop);
   }
 
   closeAll(): void {
     for (const [segment, h] of this.#handles) {
       if (h.waiting || h.fd < 0) continue;
       this.#handles.delete(segment);
-      close(h.fd, noop);
+      this.#disk.fdClose(h.fd, noop);
     }
   }
 
@@ -188,7 +190,7 @@ export class MessageReader {
       if (error || !h) return cb(error ?? new Error('no read handle'), null);
       const buf = Buffer.allocUnsafe(length);
       const readMore = (done: number): void => {
-        read(h.fd, buf, done, length - done, position + done, (err, bytes) => {
+        this.#disk.fdRead(h.fd, buf, done, length - done, position + done, (err, bytes) => {
           if (!err && bytes > 0 && done + bytes < length) return readMore(done + bytes);
           h.refs--;
           this.#metrics.reads++;
@@ -215,7 +217,7 @@ export class MessageReader {
     const handle: ReadHandle = { fd: -1, refs: 1, lastUse: ++clock, waiting: [] };
     h = handle;
     this.#handles.set(segment, handle);
-    open(join(this.#dir, segmentFileName(segment)), 'r', (err, fd) => {
+    this.#disk.fdOpen(join(this.#dir, segmentFileName(segment)), 'r', (err, fd) => {
       const waiting = handle.waiting ?? [];
       handle.waiting = null;
       if (err) {

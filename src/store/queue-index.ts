@@ -9,6 +9,8 @@ import {
   nextCapacity,
 } from './index-chunk.js';
 import { IndexSpillFile } from './index-spill.js';
+import type { Disk } from './disk/disk.js';
+import { realDisk } from './disk/real-disk.js';
 import type { StoreMetrics } from './metrics.js';
 import type { ReadPlan } from './read-plan.js';
 
@@ -25,6 +27,8 @@ export interface QueueIndexOptions {
   maxResidentChunks: number;
   /** the spill file's path (created on first spill) */
   spillPath: string;
+  /** where the spill file lives; default the real disk */
+  disk?: Disk;
   metrics: StoreMetrics;
 }
 
@@ -426,7 +430,7 @@ export class QueueIndex {
   }
 
   #spillChunk(c: IndexChunk): void {
-    const spill = (this.#spill ??= new IndexSpillFile(this.#o.spillPath, CHUNK_CAPACITY * ENTRY_BYTES));
+    const spill = (this.#spill ??= new IndexSpillFile(this.#o.disk ?? realDisk, this.#o.spillPath, CHUNK_CAPACITY * ENTRY_BYTES));
     if (c.slot < 0) c.slot = spill.allocate();
     if (c.dirty) spill.write(c.slot, new Uint8Array(c.buffer as ArrayBuffer));
     c.histogram = c.computeHistogram();

@@ -1,4 +1,3 @@
-import { readdir, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   MSG_FLAG_TRANSIENT,
@@ -15,12 +14,14 @@ import {
   segmentFileName,
 } from './format.js';
 import { QueueReplay, resolveQueue, type RecoveredQueue } from './replay.js';
-import { SegmentFileReader, fsyncDirectory } from './segment.js';
+import { SegmentFileReader } from './segment.js';
+import type { Disk } from './disk/disk.js';
 import { scanSegment, type ScannedRecord } from './segment-scanner.js';
 
 export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 
 export interface RecoveryOptions {
+  disk: Disk;
   dir: string;
   journalId: number;
   maxRecordSize: number;
@@ -106,7 +107,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
     messages: 0,
     unknownQueueRefs: 0,
   };
-  const numbers = (await readdir(o.dir))
+  const numbers = (await o.disk.readdir(o.dir))
     .map(parseSegmentFileName)
     .filter((n) => n > 0)
     .sort((a, b) => a - b);
@@ -124,7 +125,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
   let maxMsgId = 0;
   let dirChanged = false;
   const view = new MsgView();
-  const reader = new SegmentFileReader();
+  const reader = new SegmentFileReader(o.disk);
 
   for (let k = 0; k < numbers.length; k++) {
     const number = numbers[k];
@@ -146,13 +147,13 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
       if (last && buf.length <= SEGMENT_HEADER_SIZE) {
         // the crash hit while the segment was being created (its header is written alone,
         // before any record): nothing in it was ever durable
-        await unlink(path);
+        await o.disk.unlink(path);
         dirChanged = true;
         report.removedFiles.push(name);
         report.truncated.push({ segment: number, offset: 0, bytes: buf.length, lsn: lsnOf(number, 0), reason: headerProblem });
         o.log('warn', `journal: removed torn segment ${name} (${headerProblem})`, { segment: number, bytes: buf.length });
       } else {
-        await rename(path, `${path}.corrupt`);
+        await o.disk.rename(path, `${path}.corrupt`);
         dirChanged = true;
         report.removedFiles.push(name);
         report.damaged.push({ segment: number, offset: 0, bytes: buf.length, reason: headerProblem });
@@ -177,7 +178,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
     let size = buf.length;
     if (result.stop !== null) {
       const cut = result.stop;
-      await truncate(path, cut.offset);
+      await o.disk.truncate(path, cut.offset);
       size = cut.offset;
       dirChanged = true;
       report.truncated.push({
@@ -196,7 +197,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
     segments.push({ number, size });
   }
   // a truncation or removal must be on disk before new segments follow it
-  if (dirChanged) await fsyncDirectory(o.dir);
+  if (dirChanged) await o.disk.syncDirectory(o.dir);
 
   const cancelTargets = new Map<number, Set<number>>();
   const addCancelTarget = (segment: number, target: number): void => {

@@ -1,5 +1,5 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Disk, DiskFile } from './disk/disk.js';
 import { SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentFileName } from './format.js';
 
 /** Linux IOV_MAX: a writev call takes at most this many buffers. */
@@ -14,9 +14,9 @@ export class SegmentWriter {
   readonly path: string;
   /** bytes in the file (header included) */
   size = SEGMENT_HEADER_SIZE;
-  #fh: FileHandle | null;
+  #fh: DiskFile | null;
 
-  private constructor(number: number, path: string, fh: FileHandle) {
+  private constructor(number: number, path: string, fh: DiskFile) {
     this.number = number;
     this.path = path;
     this.#fh = fh;
@@ -26,13 +26,13 @@ export class SegmentWriter {
    * Create the file (it must not exist: an existing name means a numbering bug or a second
    * writer), write its header, and fsync the directory so the name survives a power loss.
    */
-  static async create(dir: string, number: number, journalId: number): Promise<SegmentWriter> {
+  static async create(disk: Disk, dir: string, number: number, journalId: number): Promise<SegmentWriter> {
     const path = join(dir, segmentFileName(number));
-    const fh = await open(path, 'wx');
+    const fh = await disk.openFile(path, 'wx');
     try {
       const header = encodeSegmentHeader({ segment: number, createdAt: Date.now(), journalId });
       await writeFully(fh, [header], 0);
-      await fsyncDirectory(dir);
+      await disk.syncDirectory(dir);
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -66,14 +66,14 @@ export class SegmentWriter {
     return this.#fh !== null;
   }
 
-  #handle(): FileHandle {
+  #handle(): DiskFile {
     if (!this.#fh) throw new Error(`segment ${this.number} is sealed`);
     return this.#fh;
   }
 }
 
 /** Write `buffers` back to back at `position`, over IOV_MAX batches and partial writes (the journal's and the streams' segments). */
-export async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+export async function writeFully(fh: DiskFile, buffers: Buffer[], position: number): Promise<void> {
   let i = 0;
   let pos = position;
   let first: Buffer | null = null; // the unwritten rest of a partially written buffer
@@ -84,7 +84,7 @@ export async function writeFully(fh: FileHandle, buffers: Buffer[], position: nu
     first = null;
     let expected = 0;
     for (const b of batch) expected += b.length;
-    const { bytesWritten } = await fh.writev(batch, pos);
+    const bytesWritten = await fh.writev(batch, pos);
     pos += bytesWritten;
     if (bytesWritten === expected) continue;
     if (bytesWritten === 0) throw new Error('write made no progress');
@@ -98,19 +98,9 @@ export async function writeFully(fh: FileHandle, buffers: Buffer[], position: nu
   }
 }
 
-/** fsync a directory, so that file creations, renames and unlinks in it are durable. */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Read a whole segment file (segments are bounded: one buffer per segment). */
-export function readSegmentFile(path: string): Promise<Buffer> {
-  return readFile(path);
+export function readSegmentFile(disk: Disk, path: string): Promise<Buffer> {
+  return disk.readFile(path);
 }
 
 /**
@@ -120,15 +110,20 @@ export function readSegmentFile(path: string): Promise<Buffer> {
  */
 export class SegmentFileReader {
   #buf = Buffer.allocUnsafe(0);
+  readonly #disk: Disk;
+
+  constructor(disk: Disk) {
+    this.#disk = disk;
+  }
 
   async read(path: string): Promise<Buffer> {
-    const fh = await open(path, 'r');
+    const fh = await this.#disk.openFile(path, 'r');
     try {
-      const { size } = await fh.stat();
+      const size = await fh.size();
       if (size > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(size, this.#buf.length * 2));
       let done = 0;
       while (done < size) {
-        const { bytesRead } = await fh.read(this.#buf, done, size - done, done);
+        const bytesRead = await fh.read(this.#buf, done, size - done, done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }

@@ -14,8 +14,8 @@
  *                 priority u8 × n · flags u8 × n          (at most one index chunk per record)
  *   0x9f END      last segment u64 · max msg id u64 · segments u32 · queues u32 · entries u64
  */
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Disk } from './disk/disk.js';
 import {
   RECORD_HEADER_SIZE,
   SEGMENT_HEADER_SIZE,
@@ -31,6 +31,7 @@ import {
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
 import type { StoreMetrics } from './metrics.js';
 import { checkRecordAt } from './segment-scanner.js';
+import { writeFully } from './segment.js';
 import { StoreState } from './store-state.js';
 
 const SNAPSHOT = 'snapshot.wx';
@@ -47,9 +48,10 @@ function record(type: number, payload: number): Buffer {
 }
 
 /** Write the snapshot of `state` (to a temporary name, synced, then renamed into place). */
-export async function writeSnapshot(dir: string, journalId: number, state: StoreState): Promise<void> {
+export async function writeSnapshot(disk: Disk, dir: string, journalId: number, state: StoreState): Promise<void> {
   const tmp = join(dir, `${SNAPSHOT}.tmp`);
-  const fh = await open(tmp, 'w');
+  const fh = await disk.openFile(tmp, 'w');
+  let written = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const put = async (b: Buffer): Promise<void> => {
@@ -59,7 +61,8 @@ export async function writeSnapshot(dir: string, journalId: number, state: Store
     if (pendingBytes >= 1 << 20) await drain();
   };
   const drain = async (): Promise<void> => {
-    if (pending.length > 0) await fh.writev(pending);
+    if (pending.length > 0) await writeFully(fh, pending, written);
+    written += pendingBytes;
     pending = [];
     pendingBytes = 0;
   };
@@ -134,13 +137,13 @@ export async function writeSnapshot(dir: string, journalId: number, state: Store
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(dir, SNAPSHOT));
+  await disk.rename(tmp, join(dir, SNAPSHOT));
 }
 
 /** Remove a snapshot (used or not): from here on it would be stale. */
-export async function removeSnapshot(dir: string): Promise<void> {
-  await rm(join(dir, SNAPSHOT), { force: true });
-  await rm(join(dir, `${SNAPSHOT}.tmp`), { force: true });
+export async function removeSnapshot(disk: Disk, dir: string): Promise<void> {
+  await disk.rm(join(dir, SNAPSHOT));
+  await disk.rm(join(dir, `${SNAPSHOT}.tmp`));
 }
 
 export interface SnapshotLoad {
@@ -155,6 +158,7 @@ export interface SnapshotLoad {
  * cannot be trusted (missing, damaged, or not matching the segment files on disk).
  */
 export async function loadSnapshot(
+  disk: Disk,
   dir: string,
   journalId: number,
   maxRecordSize: number,
@@ -163,10 +167,10 @@ export async function loadSnapshot(
   isKnownQueue: ((queueId: number) => boolean) | undefined,
   why: { reason: string },
 ): Promise<SnapshotLoad | null> {
-  const state = new StoreState(dir, residentChunks, metrics);
+  const state = new StoreState(disk, dir, residentChunks, metrics);
   let fh;
   try {
-    fh = await open(join(dir, SNAPSHOT), 'r');
+    fh = await disk.openFile(join(dir, SNAPSHOT), 'r');
   } catch {
     why.reason = 'no snapshot';
     return null;
@@ -177,7 +181,7 @@ export async function loadSnapshot(
   let unknown = 0;
   let endSeen = false;
   try {
-    const { size } = await fh.stat();
+    const size = await fh.size();
     // records are at most one index chunk: read the file in windows
     let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
     let filePos = 0;
@@ -193,7 +197,7 @@ export async function loadSnapshot(
         buf.copy(bigger, 0, 0, have);
         buf = bigger;
       }
-      const { bytesRead } = await fh.read(buf, have, buf.length - have, filePos);
+      const bytesRead = await fh.read(buf, have, buf.length - have, filePos);
       filePos += bytesRead;
       have += bytesRead;
     };
@@ -271,13 +275,13 @@ export async function loadSnapshot(
       p = at + len;
     }
     // the snapshot describes exactly the segment files there are
-    const onDisk = (await readdir(dir)).map(parseSegmentFileName).filter((n) => n > 0);
+    const onDisk = (await disk.readdir(dir)).map(parseSegmentFileName).filter((n) => n > 0);
     if (onDisk.length !== listed.size || onDisk.some((n) => !listed.has(n))) {
       why.reason = 'the segment files are not the ones the snapshot lists';
       return null;
     }
     for (const n of onDisk) {
-      const { size } = await stat(join(dir, segmentFileName(n)));
+      const size = await disk.size(join(dir, segmentFileName(n)));
       if (size !== listed.get(n)) {
         why.reason = `segment ${n} is ${size} bytes, the snapshot says ${listed.get(n)}`;
         return null;

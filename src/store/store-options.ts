@@ -1,6 +1,8 @@
 import { DEFAULT_RECLAIM, type ReclaimOptions } from './compaction.js';
 import type { Durability } from './journal.js';
 import type { StoreLog } from './recovery.js';
+import type { Disk } from './disk/disk.js';
+import { realDisk } from './disk/real-disk.js';
 
 export interface FileStoreOptions {
   /** the journal directory of one vhost (created if missing) */
@@ -20,6 +22,8 @@ export interface FileStoreOptions {
   reclaim?: Partial<ReclaimOptions>;
   /** where recovery reports, write failures and compaction runs go; default: process warnings */
   log?: StoreLog;
+  /** the file I/O (disk/disk.ts); default the real disk. Tests pass a simulated or gated one */
+  disk?: Disk;
 }
 
 export interface ResolvedStoreOptions {
@@ -32,6 +36,7 @@ export interface ResolvedStoreOptions {
   isKnownQueue: ((queueId: number) => boolean) | undefined;
   reclaim: ReclaimOptions;
   log: StoreLog;
+  disk: Disk;
 }
 
 /** The store's defaults, in one place. */
@@ -60,5 +65,6 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     // small segments (tests) would never reach the default minimum compaction size
     reclaim: { ...DEFAULT_RECLAIM, compactMinBytes: Math.min(DEFAULT_RECLAIM.compactMinBytes, segmentSize / 4), ...o.reclaim },
     log: o.log ?? warnLog,
+    disk: o.disk ?? realDisk,
   };
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Disk } from './disk/disk.js';
 import type { StoreMetrics } from './metrics.js';
 import { QueueIndex, type LivenessSink } from './queue-index.js';
 import type { RecoveryResult } from './recovery.js';
@@ -21,19 +22,21 @@ export class StoreState implements LivenessSink {
   lastSegment = 0;
   /** during purge/delete: the segments of the entries removed (their cancel targets) */
   collecting: Set<number> | null = null;
+  readonly #disk: Disk;
   readonly #dir: string;
   readonly #residentChunks: number;
   readonly #metrics: StoreMetrics;
 
-  constructor(dir: string, residentChunks: number, metrics: StoreMetrics) {
+  constructor(disk: Disk, dir: string, residentChunks: number, metrics: StoreMetrics) {
+    this.#disk = disk;
     this.#dir = dir;
     this.#residentChunks = residentChunks;
     this.#metrics = metrics;
   }
 
   /** State from a journal scan. */
-  static fromRecovery(r: RecoveryResult, dir: string, residentChunks: number, metrics: StoreMetrics): StoreState {
-    const st = new StoreState(dir, residentChunks, metrics);
+  static fromRecovery(r: RecoveryResult, disk: Disk, dir: string, residentChunks: number, metrics: StoreMetrics): StoreState {
+    const st = new StoreState(disk, dir, residentChunks, metrics);
     st.maxMsgId = r.maxMsgId;
     st.lastSegment = r.lastSegment;
     for (const [q, next] of r.nextSeqs) st.nextSeqs.set(q, next);
@@ -54,6 +57,7 @@ export class StoreState implements LivenessSink {
       idx = new QueueIndex(queueId, this, {
         maxResidentChunks: this.#residentChunks,
         spillPath: join(this.#dir, SPILL_DIR, `${queueId}.idx`),
+        disk: this.#disk,
         metrics: this.#metrics,
       });
       this.indexes.set(queueId, idx);

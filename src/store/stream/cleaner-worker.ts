@@ -75,13 +75,29 @@ export interface CleanerResult {
   covered: number;
 }
 
-/** The worker program. Self-contained: it is turned into source text with `toString()`. */
-export function cleanerWorkerMain(): void {
+/** The synchronous file calls the cleaner makes: node:fs's in the worker, a Disk's inline. */
+export type CleanerFs = Pick<
+  typeof import('node:fs'),
+  'openSync' | 'readSync' | 'writeSync' | 'fdatasyncSync' | 'fsyncSync' | 'closeSync' | 'renameSync'
+>;
+
+/** What the cleaner runs on when it runs inline (a disk other threads cannot see: disk.ts `workerThreads`). */
+export interface InlineCleaner {
+  fs: CleanerFs;
+  crc32: (data: Uint8Array) => number;
+  join: (...parts: string[]) => string;
+}
+
+/**
+ * The worker program. Self-contained: it is turned into source text with `toString()`.
+ * Called with `inline`, it uses those calls instead of requiring node modules and returns
+ * the job runner instead of listening on the worker's port.
+ */
+export function cleanerWorkerMain(inline?: InlineCleaner): ((job: CleanerJob) => CleanerResult) | undefined {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const fs = require('node:fs') as typeof import('node:fs');
-  const { crc32 } = require('node:zlib') as typeof import('node:zlib');
-  const { join } = require('node:path') as typeof import('node:path');
+  const fs: CleanerFs = inline ? inline.fs : (require('node:fs') as typeof import('node:fs'));
+  const crc32 = inline ? inline.crc32 : (require('node:zlib') as typeof import('node:zlib')).crc32;
+  const join = inline ? inline.join : (require('node:path') as typeof import('node:path')).join;
   const SEGMENT_HEADER = 32;
   const RECORD_HEADER = 12;
   const FIXED = 32;
@@ -203,7 +219,8 @@ export function cleanerWorkerMain(): void {
       const info = join(job.dir, name(out.base, '.swapinfo'));
       const fd = fs.openSync(info, 'w');
       try {
-        fs.writeSync(fd, JSON.stringify({ inputs: out.inputs, output: o.hasOutput ? out.base : null }));
+        const text = Buffer.from(JSON.stringify({ inputs: out.inputs, output: o.hasOutput ? out.base : null }));
+        fs.writeSync(fd, text, 0, text.length, 0);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
@@ -266,13 +283,15 @@ export function cleanerWorkerMain(): void {
     return result;
   }
 
-  parentPort!.on('message', (job: CleanerJob) => {
-    let result: CleanerResult;
+  const runSafely = (job: CleanerJob): CleanerResult => {
     try {
-      result = run(job);
+      return run(job);
     } catch (e) {
-      result = { id: job.id, error: (e as Error).stack ?? String(e), outputs: [], bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, keys: 0, covered: 0 };
+      return { id: job.id, error: (e as Error).stack ?? String(e), outputs: [], bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, keys: 0, covered: 0 };
     }
-    parentPort!.postMessage(result);
-  });
+  };
+  if (inline) return runSafely;
+  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
+  parentPort!.on('message', (job: CleanerJob) => parentPort!.postMessage(runSafely(job)));
+  return undefined;
 }

@@ -1,7 +1,8 @@
-import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { fsyncDirectory } from '../segment.js';
+import { crc32 } from 'node:zlib';
+import type { Disk } from '../disk/disk.js';
+import { realDisk } from '../disk/real-disk.js';
 import { cleanerWorkerMain, type CleanerJob, type CleanerOutput, type CleanerResult } from './cleaner-worker.js';
 import { SEGMENT_HEADER_SIZE, streamSegmentName } from './stream-format.js';
 import type { StreamLog } from './stream-log.js';
@@ -46,12 +47,22 @@ interface Pending {
  *
  * A failed run marks that stream `uncleanable` with the reason and the cleaner carries on
  * with the others (the silent-death failure of Kafka's cleaner thread, KIP-346).
+ *
+ * On a disk another thread cannot open (a simulated one: `disk.workerThreads` false), the
+ * same program runs inline on the disk's synchronous calls: the event loop stalls for the
+ * length of a run, which only tests see.
  */
 export class StreamCleaner {
+  readonly #disk: Disk;
+  #inline: ((job: CleanerJob) => CleanerResult) | null = null;
   #worker: Worker | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #closed = false;
+
+  constructor(disk: Disk = realDisk) {
+    this.#disk = disk;
+  }
 
   /** Compact `log` now. Segments sealed at the time are inputs; the newer ones only supersede keys. */
   async clean(log: StreamLog, settings: CompactionSettings, now: number): Promise<CleanReport> {
@@ -110,6 +121,12 @@ export class StreamCleaner {
   }
 
   #run(job: CleanerJob): Promise<CleanerResult> {
+    if (!this.#disk.workerThreads) {
+      const disk = this.#disk;
+      this.#inline ??= cleanerWorkerMain({ fs: disk as never, crc32, join }) as (job: CleanerJob) => CleanerResult;
+      const run = this.#inline;
+      return new Promise((resolve) => setImmediate(() => resolve(run(job))));
+    }
     return new Promise((resolve, reject) => {
       this.#pending.set(job.id, { resolve, reject });
       this.#ensureWorker().postMessage(job);
@@ -146,7 +163,7 @@ export class StreamCleaner {
     let output: StreamSegment | null = null;
     const swapPath = join(dir, `${streamSegmentName(o.base)}.swap`);
     if (o.hasOutput) {
-      output = new StreamSegment(dir, o.base);
+      output = new StreamSegment(this.#disk, dir, o.base);
       output.pendingPath = swapPath;
       output.applySummary({
         base: o.base,
@@ -163,14 +180,15 @@ export class StreamCleaner {
     }
     // one synchronous switch: from here on readers find the compacted segment
     log.replaceSegments(inputs, output);
+    const disk = this.#disk;
     for (const s of inputs) await s.unlinkFiles();
-    await fsyncDirectory(dir);
+    await disk.syncDirectory(dir);
     if (output) {
-      await rename(swapPath, output.path);
+      await disk.rename(swapPath, output.path);
       output.pendingPath = null;
       await output.writeIndexFiles();
-      await fsyncDirectory(dir);
+      await disk.syncDirectory(dir);
     }
-    await unlink(join(dir, `${String(o.base).padStart(20, '0')}.swapinfo`));
+    await disk.unlink(join(dir, `${String(o.base).padStart(20, '0')}.swapinfo`));
   }
 }

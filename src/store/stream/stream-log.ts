@@ -1,7 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { DurableWaiters, type DurableListener } from '../durable-waiters.js';
 import { RECORD_HEADER_SIZE, sealRecord } from '../format.js';
 import type { Durability } from '../journal.js';
+import type { Disk } from '../disk/disk.js';
+import { realDisk } from '../disk/real-disk.js';
 import { LogHistogram } from '../metrics.js';
 import { FLAG_CHUNK_START, SEGMENT_HEADER_SIZE, streamPrefixBound, writeStreamPrefix, type StreamRecordFields } from './stream-format.js';
 import { StreamSegment, StreamSegmentWriter } from './stream-segment.js';
@@ -19,6 +20,8 @@ export interface StreamLogOptions {
   /** larger records are corruption when scanned */
   maxRecordSize: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+  /** the file I/O; default the real disk */
+  disk?: Disk;
 }
 
 /** Told after each group commit: records below `committedOffset` are durable and readable. */
@@ -55,6 +58,7 @@ const INLINE_BODY = 512;
  */
 export class StreamLog {
   readonly options: StreamLogOptions;
+  readonly disk: Disk;
   readonly metrics: StreamMetrics = newStreamMetrics();
   /** the newest offset a compaction run covered (the dirty part starts after it) */
   cleanedUpTo = -1;
@@ -81,6 +85,7 @@ export class StreamLog {
 
   constructor(options: StreamLogOptions, segments: StreamSegment[], nextOffset: number) {
     this.options = options;
+    this.disk = options.disk ?? realDisk;
     this.#nextOffset = this.#committedOffset = nextOffset;
     this.#lastChunk = nextOffset;
     for (const s of segments) {
@@ -88,7 +93,7 @@ export class StreamLog {
       if (s.lastChunkStart >= 0) this.#lastChunk = s.lastChunkStart;
     }
     // every start appends to a new segment, never after a possibly torn tail (STORE.md §3.3)
-    this.segments = [...segments, new StreamSegment(options.dir, nextOffset)];
+    this.segments = [...segments, new StreamSegment(this.disk, options.dir, nextOffset)];
   }
 
   get nextOffset(): number {
@@ -197,7 +202,7 @@ export class StreamLog {
   rollover(): void {
     const active = this.active;
     if (active.records === 0 || this.#closed) return;
-    this.segments.push(new StreamSegment(this.options.dir, this.#nextOffset));
+    this.segments.push(new StreamSegment(this.disk, this.options.dir, this.#nextOffset));
     this.#schedule();
   }
 
@@ -283,7 +288,7 @@ export class StreamLog {
     if (w) await w.close(false).catch(() => undefined);
     this.#groups = [];
     this.#release();
-    await rm(this.options.dir, { recursive: true, force: true });
+    await this.disk.rm(this.options.dir);
   }
 
   // ---- internals -------------------------------------------------------------------------------------
@@ -293,7 +298,7 @@ export class StreamLog {
     let segment = this.active;
     // a record larger than a segment gets a segment of its own
     if (segment.size + length > this.options.maxSegmentSize && segment.records > 0) {
-      segment = new StreamSegment(this.options.dir, offset);
+      segment = new StreamSegment(this.disk, this.options.dir, offset);
       this.segments.push(segment);
     }
     let group = this.#groups.length > 0 ? this.#groups[this.#groups.length - 1] : undefined;

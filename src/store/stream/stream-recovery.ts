@@ -1,7 +1,8 @@
-import { mkdir, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSegmentHeader } from '../format.js';
-import { SegmentFileReader, fsyncDirectory } from '../segment.js';
+import { SegmentFileReader } from '../segment.js';
+import type { Disk } from '../disk/disk.js';
+import { realDisk } from '../disk/real-disk.js';
 import {
   STREAM_MAGIC,
   STREAM_SEGMENT_SUFFIX,
@@ -44,12 +45,13 @@ export async function openStreamLog(options: StreamLogOptions): Promise<StreamLo
   const t0 = performance.now();
   const report: StreamRecoveryReport = { segments: 0, scanned: 0, truncatedBytes: 0, damaged: [], removedFiles: [], swapsCompleted: 0, millis: 0 };
   const dir = options.dir;
-  await mkdir(dir, { recursive: true });
-  let names = await readdir(dir);
-  if (await recoverSwaps(dir, names, report)) names = await readdir(dir);
+  const disk = options.disk ?? realDisk;
+  await disk.mkdir(dir);
+  let names = await disk.readdir(dir);
+  if (await recoverSwaps(disk, dir, names, report)) names = await disk.readdir(dir);
   for (const n of names) {
     if (n.endsWith('.tmp')) {
-      await unlink(join(dir, n)).catch(() => undefined);
+      await disk.unlink(join(dir, n)).catch(() => undefined);
       report.removedFiles.push(n);
     }
   }
@@ -58,12 +60,12 @@ export async function openStreamLog(options: StreamLogOptions): Promise<StreamLo
     .filter((b) => b >= 0)
     .sort((a, b) => a - b);
   const segments: StreamSegment[] = [];
-  const reader = new SegmentFileReader();
+  const reader = new SegmentFileReader(disk);
   for (let i = 0; i < bases.length; i++) {
     const last = i === bases.length - 1;
-    const s = new StreamSegment(dir, bases[i]);
+    const s = new StreamSegment(disk, dir, bases[i]);
     const path = s.path;
-    const size = (await stat(path)).size;
+    const size = await disk.size(path);
     // index files are written only when a segment is sealed (synced), so they may be trusted
     // for the last segment too, when they describe exactly its size (a clean stop)
     if (await loadIndexFiles(s, size)) {
@@ -75,10 +77,10 @@ export async function openStreamLog(options: StreamLogOptions): Promise<StreamLo
     const header = decodeSegmentHeader(buf, STREAM_MAGIC);
     if (typeof header === 'string' || header.segment !== s.base || header.journalId !== options.queueId) {
       if (last && buf.length <= SEGMENT_HEADER_SIZE) {
-        await removeSegmentFiles(dir, s.base, report);
+        await removeSegmentFiles(disk, dir, s.base, report);
         continue;
       }
-      await rename(path, `${path}.corrupt`);
+      await disk.rename(path, `${path}.corrupt`);
       report.damaged.push({ base: s.base, offset: 0, bytes: buf.length, reason: typeof header === 'string' ? header : 'header names another stream' });
       continue;
     }
@@ -86,19 +88,19 @@ export async function openStreamLog(options: StreamLogOptions): Promise<StreamLo
     const end = scanInto(s, buf, options.maxRecordSize, report, last);
     if (end < buf.length && last) {
       // point-in-time: everything after the first bad record of the last segment was never committed
-      await truncate(path, end);
+      await disk.truncate(path, end);
       report.truncatedBytes += buf.length - end;
     }
     s.size = s.readableEnd = end;
     if (s.records === 0) {
-      await removeSegmentFiles(dir, s.base, report);
+      await removeSegmentFiles(disk, dir, s.base, report);
       continue;
     }
     s.sealed = true;
     await s.writeIndexFiles();
     segments.push(s);
   }
-  if (report.truncatedBytes > 0 || report.removedFiles.length > 0) await fsyncDirectory(dir);
+  if (report.truncatedBytes > 0 || report.removedFiles.length > 0) await disk.syncDirectory(dir);
   let next = 0;
   for (const s of segments) next = Math.max(next, s.lastOffset + 1, s.base);
   report.segments = segments.length;
@@ -114,8 +116,8 @@ export async function openStreamLog(options: StreamLogOptions): Promise<StreamLo
 /** Load a sealed segment's summary and sparse index from `.wi`/`.wt` if they describe exactly `size` bytes. */
 async function loadIndexFiles(s: StreamSegment, size: number): Promise<boolean> {
   try {
-    const wi = await readFile(join(s.dir, offsetIndexName(s.base)));
-    const wt = await readFile(join(s.dir, timeIndexName(s.base)));
+    const wi = await s.disk.readFile(join(s.dir, offsetIndexName(s.base)));
+    const wt = await s.disk.readFile(join(s.dir, timeIndexName(s.base)));
     const summary = decodeOffsetIndexHeader(wi);
     if (!summary || summary.base !== s.base || summary.dataEnd !== size || summary.records === 0) return false;
     if (!s.index.load(wi, wt)) return false;
@@ -149,10 +151,10 @@ function scanInto(s: StreamSegment, buf: Buffer, maxRecordSize: number, report: 
   return at;
 }
 
-async function removeSegmentFiles(dir: string, base: number, report: StreamRecoveryReport): Promise<void> {
+async function removeSegmentFiles(disk: Disk, dir: string, base: number, report: StreamRecoveryReport): Promise<void> {
   for (const n of [streamSegmentName(base), offsetIndexName(base), timeIndexName(base)]) {
     try {
-      await unlink(join(dir, n));
+      await disk.unlink(join(dir, n));
       report.removedFiles.push(n);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -167,7 +169,7 @@ async function removeSegmentFiles(dir: string, base: number, report: StreamRecov
  * - `.swapinfo` alone: the rename happened — delete any input left, except the output.
  * @returns whether anything was done
  */
-export async function recoverSwaps(dir: string, names: string[], report: StreamRecoveryReport): Promise<boolean> {
+export async function recoverSwaps(disk: Disk, dir: string, names: string[], report: StreamRecoveryReport): Promise<boolean> {
   const present = new Set(names);
   let changed = false;
   for (const n of names) {
@@ -178,34 +180,34 @@ export async function recoverSwaps(dir: string, names: string[], report: StreamR
     changed = true;
     report.swapsCompleted++;
     if (present.has(cleaned)) {
-      await unlink(join(dir, cleaned)).catch(() => undefined);
-      await unlink(join(dir, n));
+      await disk.unlink(join(dir, cleaned)).catch(() => undefined);
+      await disk.unlink(join(dir, n));
       continue;
     }
     let info: { inputs: number[]; output: number | null };
     try {
-      info = JSON.parse(await readFile(join(dir, n), 'utf8')) as typeof info;
+      info = JSON.parse((await disk.readFile(join(dir, n))).toString('utf8')) as typeof info;
     } catch {
       // a torn swapinfo means the worker died before renaming anything: nothing committed
-      await unlink(join(dir, n));
+      await disk.unlink(join(dir, n));
       continue;
     }
     const hasSwap = present.has(swap);
     for (const b of info.inputs) {
       if (b === info.output && !hasSwap) continue;
-      for (const f of [streamSegmentName(b), offsetIndexName(b), timeIndexName(b)]) await unlink(join(dir, f)).catch(() => undefined);
+      for (const f of [streamSegmentName(b), offsetIndexName(b), timeIndexName(b)]) await disk.unlink(join(dir, f)).catch(() => undefined);
     }
-    await fsyncDirectory(dir);
+    await disk.syncDirectory(dir);
     if (hasSwap) {
-      await rename(join(dir, swap), join(dir, streamSegmentName(base)));
-      await fsyncDirectory(dir);
+      await disk.rename(join(dir, swap), join(dir, streamSegmentName(base)));
+      await disk.syncDirectory(dir);
     }
-    await unlink(join(dir, n));
+    await disk.unlink(join(dir, n));
   }
   for (const n of names) {
     // a `.cleaned` without its swapinfo: the worker died before committing
     if (n.endsWith('.ws.cleaned') && !present.has(`${n.slice(0, 20)}.swapinfo`)) {
-      await unlink(join(dir, n)).catch(() => undefined);
+      await disk.unlink(join(dir, n)).catch(() => undefined);
       changed = true;
     }
   }

@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { SEGMENT_HEADER_SIZE, StreamRecordView, readStreamRecord } from './stream-format.js';
 import type { StreamLog } from './stream-log.js';
 
@@ -10,22 +9,23 @@ import type { StreamLog } from './stream-log.js';
  */
 export function scanLogSync(log: StreamLog, visit: (buf: Buffer, view: StreamRecordView) => void): void {
   const view = new StreamRecordView();
+  const disk = log.disk;
   for (const s of [...log.segments]) {
     const end = s.readableEnd;
     if (end <= SEGMENT_HEADER_SIZE || s.removed) continue;
-    const fd = openSync(s.pendingPath ?? s.path, 'r');
+    const fd = disk.openSync(s.pendingPath ?? s.path, 'r');
     let buf: Buffer;
     try {
       buf = Buffer.allocUnsafe(end);
       let done = 0;
       while (done < end) {
-        const n = readSync(fd, buf, done, end - done, done);
+        const n = disk.readSync(fd, buf, done, end - done, done);
         if (n === 0) break;
         done += n;
       }
       buf = buf.subarray(0, done);
     } finally {
-      closeSync(fd);
+      disk.closeSync(fd);
     }
     let at = SEGMENT_HEADER_SIZE;
     while (at < buf.length) {

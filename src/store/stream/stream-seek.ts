@@ -1,4 +1,4 @@
-import { close, open, read } from 'node:fs';
+import type { Disk } from '../disk/disk.js';
 import type { StreamSegment } from './stream-segment.js';
 import { SEGMENT_HEADER_SIZE } from './stream-format.js';
 
@@ -82,13 +82,13 @@ export function readChunk(segment: StreamSegment, position: number, maxBytes: nu
   }
   openSegment(segment, (openError, fd) => {
     if (openError || segment.removed) {
-      if (!openError) close(fd, () => undefined);
+      if (!openError) segment.disk.fdClose(fd, noop);
       const e = segment.removed || openError?.code === 'ENOENT' ? new SegmentGoneError(segment.base) : openError;
       listener.onStreamRead(token, e, segment, position, buf, 0);
       return;
     }
-    readAll(fd, buf, bytes, position, 0, (readError, done) => {
-      close(fd, () => undefined);
+    readAll(segment.disk, fd, buf, bytes, position, 0, (readError, done) => {
+      segment.disk.fdClose(fd, noop);
       listener.onStreamRead(token, readError, segment, position, buf, done);
     });
   });
@@ -101,18 +101,21 @@ export function readChunk(segment: StreamSegment, position: number, maxBytes: nu
  */
 function openSegment(segment: StreamSegment, cb: (e: NodeJS.ErrnoException | null, fd: number) => void): void {
   const pending = segment.pendingPath;
-  if (pending === null) return open(segment.path, 'r', cb);
-  open(pending, 'r', (e, fd) => {
-    if (e?.code === 'ENOENT') open(segment.path, 'r', cb);
+  const disk = segment.disk;
+  if (pending === null) return disk.fdOpen(segment.path, 'r', cb);
+  disk.fdOpen(pending, 'r', (e, fd) => {
+    if (e?.code === 'ENOENT') disk.fdOpen(segment.path, 'r', cb);
     else cb(e, fd);
   });
 }
 
-function readAll(fd: number, buf: Buffer, bytes: number, position: number, done: number, cb: (e: Error | null, done: number) => void): void {
-  read(fd, buf, done, bytes - done, position + done, (e, n) => {
+function readAll(disk: Disk, fd: number, buf: Buffer, bytes: number, position: number, done: number, cb: (e: Error | null, done: number) => void): void {
+  disk.fdRead(fd, buf, done, bytes - done, position + done, (e, n) => {
     if (e) return cb(e, done);
     done += n;
     if (n === 0 || done >= bytes) return cb(null, done);
-    readAll(fd, buf, bytes, position, done, cb);
+    readAll(disk, fd, buf, bytes, position, done, cb);
   });
 }
+
+function noop(): void {}

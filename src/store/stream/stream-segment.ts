@@ -1,7 +1,7 @@
-import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Disk, DiskFile } from '../disk/disk.js';
 import { encodeSegmentHeader } from '../format.js';
-import { fsyncDirectory, writeFully } from '../segment.js';
+import { writeFully } from '../segment.js';
 import {
   SEGMENT_HEADER_SIZE,
   STREAM_MAGIC,
@@ -21,6 +21,7 @@ import { SparseIndex } from './stream-index.js';
 export class StreamSegment {
   readonly base: number;
   readonly dir: string;
+  readonly disk: Disk;
   index: SparseIndex;
   firstOffset = -1;
   lastOffset = -1;
@@ -43,7 +44,8 @@ export class StreamSegment {
    */
   pendingPath: string | null = null;
 
-  constructor(dir: string, base: number) {
+  constructor(disk: Disk, dir: string, base: number) {
+    this.disk = disk;
     this.dir = dir;
     this.base = base;
     this.index = new SparseIndex(base);
@@ -97,16 +99,17 @@ export class StreamSegment {
   async writeIndexFiles(): Promise<void> {
     const wi = join(this.dir, offsetIndexName(this.base));
     const wt = join(this.dir, timeIndexName(this.base));
-    await writeFile(`${wt}.tmp`, this.index.encodeTimeFile());
-    await rename(`${wt}.tmp`, wt);
-    await writeFile(`${wi}.tmp`, this.index.encodeOffsetFile(this.summary()));
-    await rename(`${wi}.tmp`, wi);
+    const disk = this.disk;
+    await disk.writeFile(`${wt}.tmp`, this.index.encodeTimeFile());
+    await disk.rename(`${wt}.tmp`, wt);
+    await disk.writeFile(`${wi}.tmp`, this.index.encodeOffsetFile(this.summary()));
+    await disk.rename(`${wi}.tmp`, wi);
   }
 
   /** Unlink the segment and its index files (readers with the file open keep reading it). */
   async unlinkFiles(): Promise<void> {
     for (const name of [streamSegmentName(this.base), offsetIndexName(this.base), timeIndexName(this.base)]) {
-      await unlink(join(this.dir, name)).catch((e: NodeJS.ErrnoException) => {
+      await this.disk.unlink(join(this.dir, name)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
     }
@@ -116,23 +119,26 @@ export class StreamSegment {
 /** The write handle of a stream's active segment: gather writes, fdatasync, close. */
 export class StreamSegmentWriter {
   readonly segment: StreamSegment;
-  #fh: FileHandle | null;
+  #fh: DiskFile | null;
 
-  private constructor(segment: StreamSegment, fh: FileHandle) {
+  private constructor(segment: StreamSegment, fh: DiskFile) {
     this.segment = segment;
     this.#fh = fh;
   }
 
   /**
    * Create the file (exclusive: an existing name means a numbering bug), write its header and
-   * fsync the directory so the name survives a power loss (STORE.md §3.3).
+   * fsync the directory so the name survives a power loss (STORE.md §3.3). The stream's own
+   * directory was made without a sync (declare is synchronous), so its parent is synced too.
    */
   static async create(segment: StreamSegment, queueId: number): Promise<StreamSegmentWriter> {
-    const fh = await open(segment.path, 'wx');
+    const disk = segment.disk;
+    const fh = await disk.openFile(segment.path, 'wx');
     try {
       const header = encodeSegmentHeader({ segment: segment.base, createdAt: Date.now(), journalId: queueId }, STREAM_MAGIC);
       await writeFully(fh, [header], 0);
-      await fsyncDirectory(segment.dir);
+      await disk.syncDirectory(segment.dir);
+      await disk.syncDirectory(dirname(segment.dir));
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -158,7 +164,7 @@ export class StreamSegmentWriter {
     }
   }
 
-  #handle(): FileHandle {
+  #handle(): DiskFile {
     if (!this.#fh) throw new Error(`stream segment ${this.segment.base} is closed`);
     return this.#fh;
   }

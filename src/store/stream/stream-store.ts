@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Disk } from '../disk/disk.js';
+import { realDisk } from '../disk/real-disk.js';
+import { dirname, join } from 'node:path';
 import type { Durability } from '../journal.js';
 import { StreamCleaner, type CleanReport, type CompactionSettings } from './cleaner.js';
 import type { StreamOffsetStore } from './offset-store.js';
@@ -30,6 +30,8 @@ export interface StreamStoreOptions {
   /** how often changed consumer offsets are saved (default 1 s) */
   offsetFlushIntervalMs?: number;
   log?: StreamLogOptions['log'];
+  /** the file I/O; default the real disk */
+  disk?: Disk;
 }
 
 export const STREAM_DEFAULTS = {
@@ -53,7 +55,8 @@ interface Entry {
  */
 export class StreamStore {
   readonly options: StreamStoreOptions;
-  readonly cleaner = new StreamCleaner();
+  readonly disk: Disk;
+  readonly cleaner: StreamCleaner;
   readonly #streams = new Map<number, Entry>();
   readonly #offsets = new Map<string, { queueId: number; consumer: string; committed: number }>();
   readonly #dirty = new Set<string>();
@@ -63,7 +66,9 @@ export class StreamStore {
 
   constructor(options: StreamStoreOptions) {
     this.options = options;
-    mkdirSync(options.dir, { recursive: true });
+    this.disk = options.disk ?? realDisk;
+    this.cleaner = new StreamCleaner(this.disk);
+    this.disk.mkdirSync(options.dir);
     this.#maintenanceTimer = setInterval(() => void this.maintain(Date.now()), options.maintenanceIntervalMs ?? 60_000);
     this.#maintenanceTimer.unref();
     this.#offsetTimer = setInterval(() => this.flushOffsets(), options.offsetFlushIntervalMs ?? 1000);
@@ -75,9 +80,11 @@ export class StreamStore {
    * streams it does not know (deleted before a crash finished removing them) are removed.
    */
   async recover(configs: Map<number, StreamConfig>): Promise<void> {
-    for (const name of await readdir(this.options.dir)) {
+    // the directory was made synchronously at construction: its name is made durable here
+    await this.disk.syncDirectory(dirname(this.options.dir));
+    for (const name of await this.disk.readdir(this.options.dir)) {
       const id = /^\d+$/.test(name) ? Number(name) : -1;
-      if (id > 0 && !configs.has(id)) await rm(join(this.options.dir, name), { recursive: true, force: true });
+      if (id > 0 && !configs.has(id)) await this.disk.rm(join(this.options.dir, name));
     }
     for (const [id, config] of configs) {
       const log = await openStreamLog(this.#logOptions(id, config));
@@ -96,7 +103,7 @@ export class StreamStore {
     const existing = this.#streams.get(queueId);
     if (existing) return existing.log;
     const options = this.#logOptions(queueId, config);
-    mkdirSync(options.dir, { recursive: true });
+    this.disk.mkdirSync(options.dir);
     const log = new StreamLog(options, [], 0);
     this.#add(queueId, log, config);
     return log;
@@ -208,6 +215,7 @@ export class StreamStore {
       maxSegmentSize: config.maxSegmentSize,
       maxRecordSize: STREAM_DEFAULTS.maxRecordSize,
       log: this.options.log,
+      disk: this.disk,
     };
   }
 

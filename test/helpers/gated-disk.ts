@@ -1,0 +1,111 @@
+/**
+ * The real disk with a gate in front of every file sync, for tests that prove a confirm
+ * (AMQP basic.ack, MQTT PUBACK/PUBREC, STOMP RECEIPT) waits for the fdatasync covering it.
+ *
+ *   const disk = new GatedDisk();
+ *   const broker = new Broker({ dataDir, ... }, { disk });
+ *   await broker.start();
+ *   disk.closeGate();              // from now on file fdatasync/fsync calls wait
+ *   publish …; await disk.held(1); // a sync is waiting: anything confirmed now was confirmed early
+ *   disk.openGate();               // the held syncs run, in order; confirms may follow
+ *
+ * Held: `DiskFile.datasync()` and `DiskFile.sync()` (the journal's and the streams' group
+ * commits, segment seals, snapshots). Not held: directory syncs (a segment's creation) and
+ * the synchronous calls (the stream cleaner's), which cannot wait — neither confirms anything.
+ * Writes are not held either, so a test can tell "written" from "durable".
+ */
+import type { Disk, DiskFile, OpenFlags } from '../../src/store/disk/disk.js';
+import { realDisk } from '../../src/store/disk/real-disk.js';
+
+export class GatedDisk implements Disk {
+  readonly workerThreads: boolean;
+  readonly #inner: Disk;
+  #closed = false;
+  #held: (() => void)[] = [];
+  #heldWaiters: { n: number; resolve: () => void }[] = [];
+  /** file syncs completed so far (held or not) */
+  syncs = 0;
+
+  constructor(inner: Disk = realDisk) {
+    this.#inner = inner;
+    this.workerThreads = inner.workerThreads;
+  }
+
+  /** From now on file syncs wait until `openGate()`. */
+  closeGate(): void {
+    this.#closed = true;
+  }
+
+  /** Let every held sync run, and the later ones pass. */
+  openGate(): void {
+    this.#closed = false;
+    const held = this.#held;
+    this.#held = [];
+    for (const go of held) go();
+  }
+
+  get gateClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** syncs waiting at the gate now */
+  get heldCount(): number {
+    return this.#held.length;
+  }
+
+  /** Resolves once at least `n` syncs are waiting at the gate. */
+  held(n = 1): Promise<void> {
+    if (this.#held.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#heldWaiters.push({ n, resolve }));
+  }
+
+  /** Run `sync` now, or once the gate opens. */
+  async gate(sync: () => Promise<void>): Promise<void> {
+    if (this.#closed) {
+      await new Promise<void>((go) => {
+        this.#held.push(go);
+        const ready = this.#heldWaiters.filter((w) => this.#held.length >= w.n);
+        this.#heldWaiters = this.#heldWaiters.filter((w) => this.#held.length < w.n);
+        for (const w of ready) w.resolve();
+      });
+    }
+    await sync();
+    this.syncs++;
+  }
+
+  async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
+    const f = await this.#inner.openFile(path, flags);
+    return {
+      writev: (buffers, position) => f.writev(buffers, position),
+      read: (buffer, offset, length, position) => f.read(buffer, offset, length, position),
+      datasync: () => this.gate(() => f.datasync()),
+      sync: () => this.gate(() => f.sync()),
+      size: () => f.size(),
+      close: () => f.close(),
+    };
+  }
+
+  readFile = (path: string): Promise<Buffer> => this.#inner.readFile(path);
+  writeFile = (path: string, data: Buffer | string): Promise<void> => this.#inner.writeFile(path, data);
+  readdir = (dir: string): Promise<string[]> => this.#inner.readdir(dir);
+  size = (path: string): Promise<number> => this.#inner.size(path);
+  exists = (path: string): Promise<boolean> => this.#inner.exists(path);
+  rename = (from: string, to: string): Promise<void> => this.#inner.rename(from, to);
+  unlink = (path: string): Promise<void> => this.#inner.unlink(path);
+  truncate = (path: string, length: number): Promise<void> => this.#inner.truncate(path, length);
+  mkdir = (dir: string): Promise<string | undefined> => this.#inner.mkdir(dir);
+  rm = (path: string): Promise<void> => this.#inner.rm(path);
+  syncDirectory = (dir: string): Promise<void> => this.#inner.syncDirectory(dir);
+  fdOpen: Disk['fdOpen'] = (path, flags, cb) => this.#inner.fdOpen(path, flags, cb);
+  fdRead: Disk['fdRead'] = (fd, buffer, offset, length, position, cb) => this.#inner.fdRead(fd, buffer, offset, length, position, cb);
+  fdClose: Disk['fdClose'] = (fd, cb) => this.#inner.fdClose(fd, cb);
+  openSync: Disk['openSync'] = (path, flags) => this.#inner.openSync(path, flags);
+  readSync: Disk['readSync'] = (fd, buffer, offset, length, position) => this.#inner.readSync(fd, buffer, offset, length, position);
+  writeSync: Disk['writeSync'] = (fd, buffer, offset, length, position) => this.#inner.writeSync(fd, buffer, offset, length, position);
+  fdatasyncSync: Disk['fdatasyncSync'] = (fd) => this.#inner.fdatasyncSync(fd);
+  fsyncSync: Disk['fsyncSync'] = (fd) => this.#inner.fsyncSync(fd);
+  closeSync: Disk['closeSync'] = (fd) => this.#inner.closeSync(fd);
+  renameSync: Disk['renameSync'] = (from, to) => this.#inner.renameSync(from, to);
+  unlinkSync: Disk['unlinkSync'] = (path) => this.#inner.unlinkSync(path);
+  mkdirSync: Disk['mkdirSync'] = (dir) => this.#inner.mkdirSync(dir);
+}
