@@ -118,8 +118,9 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
     this.#checkBind('exchange', destination, source, routingKey);
-    const dest = this.#vhost.exchange(destination);
-    this.#vhost.unbind(source, dest, routingKey, args);
+    // RabbitMQ 3.x (rabbit_binding:remove): unbinding from or to something gone is unbind-ok
+    const dest = this.#vhost.exchanges.get(destination);
+    if (dest) this.#vhost.unbind(source, dest, routingKey, args);
   }
 
   // ---- queues ----------------------------------------------------------------------------
@@ -156,9 +157,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#checkBind('queue', this.#queueName(queue), exchange, routingKey);
-    const q = this.#queue(queue);
-    this.#vhost.unbind(exchange, q, routingKey, args);
+    const name = this.#queueName(queue);
+    this.#checkBind('queue', name, exchange, routingKey);
+    // RabbitMQ 3.x (rabbit_binding:remove): unbinding a queue that is gone is unbind-ok
+    if (!this.#vhost.queues.has(name)) return;
+    this.#vhost.unbind(exchange, this.#queue(name), routingKey, args);
   }
 
   purgeQueue(queue: string): number {

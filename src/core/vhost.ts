@@ -17,6 +17,7 @@ import type { Limits } from './limits.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
 import { decodeProperties, encodeProperties } from '../codec/basic-properties.js';
 import { DELAYED_TYPE } from './exchanges/delayed.js';
+import { senderSelectedKeys } from './exchanges/sender-selected.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import type { StreamStore } from '../store/stream/stream-store.js';
@@ -96,8 +97,9 @@ export class VHost implements QueueLifecycle {
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
     if (o.passive) return this.exchange(name);
     const xType = this.#types.get(type);
-    // RabbitMQ checks the type before anything else, and treats an unknown one as a hard error
-    if (!xType) throw new BrokerError('COMMAND_INVALID', `COMMAND_INVALID - unknown exchange type '${type}'`);
+    // RabbitMQ checks the type before anything else; 3.13+ refuses an unknown one with a
+    // channel error (rabbit_exchange:check_type, precondition_failed), 3.10 closed the connection
+    if (!xType) throw preconditionFailed(`unknown exchange type '${type}'`);
     let x = this.exchanges.get(name);
     if (!x) {
       if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
@@ -246,10 +248,12 @@ export class VHost implements QueueLifecycle {
     if (isDurableBinding(b)) this.persistence?.meta.saveBinding(bindingDefinition(this.name, b));
   }
 
+  /** A missing source exchange or binding is not an error (RabbitMQ 3.x answers unbind-ok). */
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable | undefined): void {
-    const x = this.exchange(source);
+    const x = this.exchanges.get(source);
+    if (!x) return;
     const b = x.bindings.get(bindingKey(destination, routingKey, args));
-    if (b) this.#removeBinding(b); // a missing binding is not an error (RabbitMQ 3.x)
+    if (b) this.#removeBinding(b);
   }
 
   /** Checks shared by queue and exchange (un)binding, in RabbitMQ's order. */
@@ -606,12 +610,4 @@ function withoutBcc(message: Message): Message {
   const headers = { ...message.properties.headers };
   delete headers.BCC;
   return message.withProperties({ ...message.properties, headers });
-}
-
-function senderSelectedKeys(headers: FieldTable): string[] {
-  const keys: string[] = [];
-  for (const h of [headers.CC, headers.BCC]) {
-    if (Array.isArray(h)) for (const k of h) if (typeof k === 'string') keys.push(k);
-  }
-  return keys;
 }

@@ -26,10 +26,10 @@ export function deadLetteredMessage(
   const i = history.findIndex((d) => isTable(d) && d.queue === queue.name && d.reason === reason);
   if (i >= 0) {
     const previous = history.splice(i, 1)[0] as FieldTable;
-    history.unshift({ ...previous, count: (numericValue(previous.count) ?? 0) + 1 });
+    history.unshift({ ...previous, count: deathCount((numericValue(previous.count) ?? 0) + 1) });
   } else {
     const death: FieldTable = {
-      count: 1,
+      count: deathCount(1),
       reason,
       queue: queue.name,
       time: new Date(Math.floor(Date.now() / 1000) * 1000),
@@ -53,6 +53,9 @@ export function deadLetteredMessage(
   props.headers = headers;
   return message.withProperties(props, exchange, routingKey ?? message.routingKey);
 }
+
+/** RabbitMQ writes x-death counts as longs ('l'); Java and .NET clients cast them to Long. */
+const deathCount = (n: number) => new TypedValue('l', n);
 
 /**
  * RabbitMQ drops a dead-lettered message instead of routing it back into a queue it already

@@ -81,16 +81,32 @@ function matchOne(expected: FieldValue, headers: FieldTable, key: string): boole
   return sameValue(expected, headers[key]);
 }
 
+/**
+ * RabbitMQ compares header values with Erlang's `==` (rabbit_exchange_type_headers): the wire
+ * type does not count, only the value — an int equals a long or a byte of the same number,
+ * and a long string equals a byte array of the same bytes (both are binaries there).
+ */
 function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (a === b) return true;
-  // numbers compare by value whatever their wire tags (RabbitMQ compares by type class)
+  if (typeof a === 'string' && typeof b === 'string') return false; // the common case: no bytes compared
   const na = numericValue(a);
   if (na !== undefined) return na === numericValue(b);
-  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as never) === BigInt(b as never);
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  const ba = bytesOf(a);
+  if (ba !== undefined) {
+    const bb = bytesOf(b);
+    return bb !== undefined && ba.equals(bb);
+  }
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof TypedValue && b instanceof TypedValue) return a.type === b.type && a.value === b.value;
   return false;
+}
+
+/** The bytes of a long string ('S', kept as bytes when not UTF-8) or byte array ('x'). */
+function bytesOf(v: FieldValue): Buffer | undefined {
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof TypedValue && v.type === 'S' && Buffer.isBuffer(v.value)) return v.value;
+  return undefined;
 }
 
 export const headersExchange: ExchangeType = {

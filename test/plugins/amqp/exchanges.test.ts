@@ -57,11 +57,7 @@ describe('exchange.declare', () => {
     expect((await firstError(ch)).code).toBe(404);
   });
 
-  it('rejects an unknown exchange type with 503 COMMAND_INVALID', async () => {
-    const { conn, ch } = await clients.open();
-    await expect(ch.assertExchange(uniqueName('x-bogus'), 'no-such-type')).rejects.toThrow();
-    expect((await firstError(conn)).code).toBe(503);
-  });
+  // an unknown exchange type: rabbitmq-compat.test.ts (406 on the channel, as RabbitMQ 3.13+)
 
   it('accepts a redeclaration with identical type and flags', async () => {
     const { ch } = await clients.open();

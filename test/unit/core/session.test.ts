@@ -114,7 +114,7 @@ describe('core session', () => {
     expect(code(() => s.declareExchange('x', 'fanout', {}))).toBe(406);
     expect(code(() => s.declareExchange('amq.foo', 'direct', {}))).toBe(403);
     expect(code(() => s.declareExchange('nope', 'direct', { passive: true }))).toBe(404);
-    expect(code(() => s.declareExchange('y', 'bogus', {}))).toBe(503);
+    expect(code(() => s.declareExchange('y', 'bogus', {}))).toBe(406);
     expect(code(() => s.declareQueue('nope', { passive: true }))).toBe(404);
     expect(code(() => s.declareQueue('amq.q', {}))).toBe(403);
     s.declareQueue('q', { durable: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldTable } from '../../../src/codec/types.js';
+import { TypedValue, type FieldTable } from '../../../src/codec/types.js';
 import { code, msg, Recorder, setup, sleep } from './harness.js';
 describe('expiry and dead-lettering', () => {
   it('expires by the lower of queue and message TTL and dead-letters with x-death', async () => {
@@ -15,7 +15,7 @@ describe('expiry and dead-lettering', () => {
     expect(rec.bodies()).toEqual(['short']);
     const h = rec.got[0].m.properties.headers as FieldTable;
     const death = (h['x-death'] as FieldTable[])[0];
-    expect(death).toMatchObject({ count: 1, reason: 'expired', queue: 'work', exchange: '', 'routing-keys': ['work'], 'original-expiration': '20' });
+    expect(death).toMatchObject({ count: new TypedValue('l', 1), reason: 'expired', queue: 'work', exchange: '', 'routing-keys': ['work'], 'original-expiration': '20' });
     expect(h['x-first-death-reason']).toBe('expired');
     expect(rec.got[0].m.properties.expiration).toBeUndefined();
     expect(rec.got[0].m.exchange).toBe('dlx');
@@ -34,9 +34,10 @@ describe('expiry and dead-lettering', () => {
     const last = rec.got[rec.got.length - 1];
     expect(last.tag).toBe('r');
     const deaths = last.m.properties.headers!['x-death'] as FieldTable[];
+    // counts are longs on the wire, as RabbitMQ writes them
     expect(deaths.map((d) => [d.queue, d.reason, d.count])).toEqual([
-      ['work', 'rejected', 2],
-      ['retry', 'rejected', 1],
+      ['work', 'rejected', new TypedValue('l', 2)],
+      ['retry', 'rejected', new TypedValue('l', 1)],
     ]);
   });
 
