@@ -24,6 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { closeQuietly, openConnection } from './lib/connect.mjs';
@@ -53,7 +54,10 @@ const ONLY = new Set(String(values.only).split(','));
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 const results = [];
 
-function emit(line) {
+/** Each line also says when, how loaded the host was, and Warren's store durability (when started here). */
+function emit(measured) {
+  const started = measured.broker === 'warren' && values['warren-build'] ? { durability: values['warren-durability'] } : {};
+  const line = { ...measured, ...started, at: new Date().toISOString(), loadavg1: +loadavg()[0].toFixed(2) };
   results.push(line);
   const text = JSON.stringify(line);
   process.stdout.write(`${text}\n`);
