@@ -21,6 +21,7 @@ import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
 import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
 import type { ListenerAddress, PluginConfig, PluginManifest } from './plugin-host/manifest.js';
 import { TlsListeners } from './tls/tls-server.js';
+import { unnamedPortsToAnyFree } from './config/unnamed-ports.js';
 
 /** A plugin section in object form: its keys in snake_case or camelCase (`frame_max` or `frameMax`). */
 export type SectionOptions = Record<string, number | string | boolean | undefined>;
@@ -85,6 +86,13 @@ export interface BrokerSetup {
    * (test/helpers/gated-disk.ts). Deliberately not a configuration key.
    */
   disk?: Disk;
+  /**
+   * Listen on each listener's default port (5672, 1883, 15675 …) when no layer names its
+   * port, as `warren start` does. Default false: an embedded broker opens every listener
+   * whose port nobody named on port 0 (any free port; `address(name)` says which), so it
+   * never fights another broker on the machine for a fixed port it was not asked to take.
+   */
+  defaultPorts?: boolean;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -120,6 +128,7 @@ export class Broker {
   async #start(): Promise<void> {
     const manifests = onlyConfiguredPlugins(await loadManifests(this.#setup.plugins ?? BUILTIN_PLUGINS), this.#options);
     const config = loadConfig(manifests, { ...this.#setup.config, options: this.#options });
+    if (this.#setup.defaultPorts !== true) unnamedPortsToAnyFree(config, manifests);
     this.#config = config;
     const log = this.#setup.logger ?? createLogger(config.log);
     this.#log = log;

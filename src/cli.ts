@@ -68,7 +68,7 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, io: 
 }
 
 async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const broker = new Broker({}, { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags } });
+  const broker = new Broker({}, { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags }, defaultPorts: true });
 
   // Handlers go in before the start: a signal that arrives while plugins are starting (or
   // right after the "broker started" line) must stop the broker, not kill it mid-way.

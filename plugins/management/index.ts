@@ -47,6 +47,7 @@ const manifest: PluginManifest = {
       startedAt: Date.now(),
       listener: null,
       sslListener: null,
+      listeners: () => ctx.listeners(),
     };
     const server = new ManagementServer(services, createRouter());
     try {

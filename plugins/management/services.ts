@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
+import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';
 
@@ -22,6 +23,8 @@ export interface ManagementServices {
   listener: { host: string; port: number } | null;
   /** the HTTPS listener (management.ssl_enabled), or null */
   sslListener: { host: string; port: number } | null;
+  /** every listener of every running plugin (this one's included) */
+  listeners(): ListenerAddress[];
 }
 
 export function nodeNameOf(): string {

@@ -1,19 +1,28 @@
 /**
  * The narrow view a plugin gets of the broker: the core API, its own validated config
- * section, a logger that tags its lines with the plugin name, and the broker's TLS settings. Nothing else: a plugin
+ * section, a logger that tags its lines with the plugin name, the broker's TLS settings and a
+ * read-only list of the open listeners. Nothing else: a plugin
  * cannot reach the broker, the host or another plugin through it (STYLE.md §3 rule 7).
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
-import type { PluginConfig, PluginContext, PluginManifest } from './manifest.js';
+import type { ListenerAddress, PluginConfig, PluginContext, PluginManifest } from './manifest.js';
 
-export function createPluginContext(core: Core, manifest: PluginManifest, config: PluginConfig, log: Logger, tls: TlsListeners): PluginContext {
+export function createPluginContext(
+  core: Core,
+  manifest: PluginManifest,
+  config: PluginConfig,
+  log: Logger,
+  tls: TlsListeners,
+  listeners: () => ListenerAddress[] = () => [],
+): PluginContext {
   // Frozen copies: a plugin mutating its config must not change what the host or a restart sees.
   return Object.freeze({
     core,
     config: Object.freeze({ ...config }),
     log: log.child({ plugin: manifest.name }),
     tls,
+    listeners,
   });
 }

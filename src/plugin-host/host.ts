@@ -127,7 +127,7 @@ export class PluginHost {
    */
   async start(ordered: readonly PluginManifest[], configs: ReadonlyMap<string, PluginConfig>): Promise<void> {
     for (const manifest of ordered) {
-      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls);
+      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls, () => this.addresses());
       let running: RunningPlugin;
       try {
         running = await manifest.start(ctx);

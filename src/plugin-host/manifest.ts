@@ -4,7 +4,7 @@
  * A plugin module's default export is a `PluginManifest`. The host validates the plugin's
  * config section with the manifest's schema, starts enabled plugins in dependency order and
  * stops them in reverse. A plugin sees only its `PluginContext`: the core API, its own
- * config section, a child logger, the broker's TLS settings. It never reaches into the broker or into another plugin.
+ * config section, a child logger, the broker's TLS settings, the listeners open. It never reaches into the broker or into another plugin.
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
@@ -31,6 +31,8 @@ export interface PluginContext {
   readonly log: Logger;
   /** TLS servers from the broker-wide `ssl_options`, and the verified client certificate's login name */
   readonly tls: TlsListeners;
+  /** every listener of every running plugin, this one's included (management lists them all, as RabbitMQ's overview does) */
+  listeners(): ListenerAddress[];
 }
 
 /** A listening endpoint a plugin opened, reported to the host (for logs, tests, management). */

@@ -10,6 +10,7 @@ import { notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
 import { DEPTH_KEYS, RATE_KEYS, zeroCounters, type DepthKey } from '../sampler.js';
 import { messageStats } from '../format.js';
+import { listenersJson } from '../listeners.js';
 import type { ManagementServices } from '../services.js';
 import { UserSession } from '../user-session.js';
 import { visibleConnections, visibleVhosts } from '../visible.js';
@@ -77,10 +78,7 @@ function overview(req: ApiRequest): ApiResponse {
     object_totals: { connections: connections.length, channels, consumers, exchanges, queues, vhosts: vhosts.length },
     connections_by_protocol: countBy(connections.map((c) => c.info.protocol)),
     alarms: s.core.alarms.active,
-    listeners: [
-      ...(s.listener ? [{ node: s.nodeName, protocol: 'http', ip_address: s.listener.host, port: s.listener.port }] : []),
-      ...(s.sslListener ? [{ node: s.nodeName, protocol: 'https', ip_address: s.sslListener.host, port: s.sslListener.port }] : []),
-    ],
+    listeners: listenersJson(s.nodeName, s.listeners()),
     // Warren: the node's recent samples (rates and depths), for charts that start filled; node-wide, so monitors only
     ...(req.query.get('history') === 'true' && p.isMonitor ? { history: historyJson(s) } : {}),
   });
@@ -198,7 +196,7 @@ export const overviewRoutes: Route[] = [
     path: '/api/health/checks/port-listener/:port',
     handler: (req) => {
       const port = Number(req.params.port);
-      if (req.services.listener?.port === port) return ok({ status: 'ok', port });
+      if (req.services.listeners().some((l) => l.port === port)) return ok({ status: 'ok', port });
       return { status: 503, body: { status: 'failed', reason: `no listener on port ${port} known to management` } };
     },
   },
