@@ -16,7 +16,7 @@ import type { Disk } from './store/disk/disk.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
-import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
+import { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
 import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
 import type { ListenerAddress, PluginConfig, PluginManifest } from './plugin-host/manifest.js';
@@ -130,7 +130,7 @@ export class Broker {
     const config = loadConfig(manifests, { ...this.#setup.config, options: this.#options });
     if (this.#setup.defaultPorts !== true) unnamedPortsToAnyFree(config, manifests);
     this.#config = config;
-    const log = this.#setup.logger ?? createLogger(config.log);
+    const log = this.#setup.logger ?? createLogger({ ...config.log, format: consoleFormat(config) });
     this.#log = log;
     mkdirSync(config.dataDir, { recursive: true });
 
@@ -260,6 +260,12 @@ export class Broker {
     const vhost = name.startsWith('amqp') && config.defaultVhost !== '/' ? `/${encodeURIComponent(config.defaultVhost)}` : '';
     return `${name}://${auth}${hostPart}:${port}${vhost}`;
   }
+}
+
+/** `log.format`, or text when it is not set and the log lines go to a terminal (chooseLogFormat). */
+function consoleFormat(config: ResolvedConfig): LogFormat {
+  const stream = config.log.output === 'stdout' ? process.stdout : process.stderr;
+  return chooseLogFormat(config.log.format, config.settings.get('log.format')?.source !== 'default', stream.isTTY === true);
 }
 
 /**

@@ -99,6 +99,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return new StructuredLogger(level, format, sink, options.bindings);
 }
 
+/**
+ * The format of the console: `log.format` when some layer sets it; otherwise readable text
+ * when the lines go to a terminal (a person starting `npm start` reads them) and JSON when
+ * they go anywhere else (a file, a pipe, a collector: one object per line parses reliably).
+ */
+export function chooseLogFormat(configured: LogFormat, setExplicitly: boolean, toTerminal: boolean): LogFormat {
+  if (setExplicitly) return configured;
+  return toTerminal ? 'text' : configured;
+}
+
 /** A logger that writes nothing (the default for a `Core` used on its own, and for tests). */
 export const silentLogger: Logger = createLogger({ level: 'silent', output: { write: () => undefined } });
 

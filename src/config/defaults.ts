@@ -26,7 +26,7 @@ export const BROKER_KEYS = {
     type: 'string',
     default: 'json',
     values: LOG_FORMATS,
-    doc: 'json: one object per line, for log collectors; text: one readable line, for people.',
+    doc: 'json: one object per line, for log collectors; text: one readable line, for people. Not set: text when the lines go to a terminal, json otherwise.',
     env: 'WARREN_LOG_FORMAT',
   },
   'log.output': {

@@ -73,7 +73,8 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
   };
 
   try {
-    const { cleanShutdown } = meta.markStarted();
+    const { cleanShutdown, firstStart } = meta.markStarted();
+    if (firstStart) log?.info('new data directory: nothing to recover', { dataDir });
     const defs = meta.loadDefinitions();
     restoreUsers(core, meta, defs);
     const streamConfigs = new Map<number, StreamConfig>();
@@ -100,6 +101,10 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
         if (b.vhost === name) vhost.restoreBinding(b.source, b.destinationKind, b.destination, b.routingKey, b.arguments);
       }
       const r = store.recovery;
+      if (firstStart) {
+        log?.info('vhost created', { vhost: name, millis: Math.round(performance.now() - t0) });
+        continue;
+      }
       log?.info('vhost recovered', {
         vhost: name,
         cleanShutdown,

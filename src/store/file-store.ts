@@ -132,11 +132,12 @@ export class FileStore implements MessageStore, ReclaimHost {
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const o = resolveStoreOptions(options);
     const { disk } = o;
-    await makeDurableDir(disk, o.dir);
+    const isNew = await makeDurableDir(disk, o.dir);
     await disk.rm(join(o.dir, SPILL_DIR)); // index caches, rebuilt from the journal or the snapshot
     await disk.mkdir(join(o.dir, SPILL_DIR));
     const counters = new StoreMetrics();
-    const clean = await hasCleanMarker(disk, o.dir);
+    // a directory created just now holds nothing that could have stopped uncleanly
+    const clean = !isNew && (await hasCleanMarker(disk, o.dir));
     const t0 = performance.now();
     let state: StoreState;
     let report: RecoveryReport;
@@ -166,7 +167,7 @@ export class FileStore implements MessageStore, ReclaimHost {
         dir: o.dir,
         journalId: o.journalId,
         maxRecordSize: o.maxRecordSize,
-        cleanShutdown: clean,
+        cleanShutdown: clean || isNew,
         isKnownQueue: o.isKnownQueue,
         log: o.log,
       });
@@ -179,7 +180,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     const store = new FileStore(o, state, report, counters);
     o.log(
       'info',
-      `journal ${o.journalId} ${report.fromSnapshot ? 'loaded from its snapshot' : 'recovered'}: ${report.messages} messages in ${report.queues} queues in ${report.millis.toFixed(0)} ms${report.uncleanShutdown ? ' (after an unclean stop)' : ''}`,
+      isNew ? `journal ${o.journalId} created in a new directory` : `journal ${o.journalId} ${report.fromSnapshot ? 'loaded from its snapshot' : 'recovered'}: ${report.messages} messages in ${report.queues} queues in ${report.millis.toFixed(0)} ms${report.uncleanShutdown ? ' (after an unclean stop)' : ''}`,
     );
     store.#reclaimer.start();
     return store;

@@ -175,14 +175,14 @@ describe('MetadataStore', () => {
 
   it('tracks a clean shutdown across restarts', async () => {
     const { path, db } = await open();
-    expect(db.markStarted()).toEqual({ cleanShutdown: false });
+    expect(db.markStarted()).toEqual({ cleanShutdown: false, firstStart: true });
     db.markCleanShutdown();
     db.close();
     const second = MetadataStore.open(path);
-    expect(second.markStarted()).toEqual({ cleanShutdown: true });
+    expect(second.markStarted()).toEqual({ cleanShutdown: true, firstStart: false });
     second.close(); // crashed: no markCleanShutdown
     const third = MetadataStore.open(path);
-    expect(third.markStarted()).toEqual({ cleanShutdown: false });
+    expect(third.markStarted()).toEqual({ cleanShutdown: false, firstStart: false });
     third.setState('node_id', 'warren@host');
     expect(third.getState('node_id')).toBe('warren@host');
     third.close();

@@ -345,11 +345,12 @@ export class MetadataStore {
    * The node starts: @returns whether the previous run stopped cleanly, and records that this
    * one has not (yet). Call before accepting connections.
    */
-  markStarted(): { cleanShutdown: boolean } {
+  markStarted(): { cleanShutdown: boolean; firstStart: boolean } {
     return this.#db.transaction(() => {
-      const clean = this.getState('clean_shutdown') === '1';
+      const state = this.getState('clean_shutdown');
       this.setState('clean_shutdown', '0');
-      return { cleanShutdown: clean };
+      // never marked: no node ever started on this database, so there was no stop at all
+      return { cleanShutdown: state === '1', firstStart: state === undefined };
     })();
   }
 

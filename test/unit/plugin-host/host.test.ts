@@ -109,7 +109,7 @@ describe('PluginHost', () => {
     expect(await echo(la!.port, 'ping')).toBe('ping');
 
     const ctx = contexts.get('a')!;
-    expect(Object.keys(ctx).sort()).toEqual(['config', 'core', 'log', 'tls']);
+    expect(Object.keys(ctx).sort()).toEqual(['config', 'core', 'listeners', 'log', 'tls']);
     expect(ctx.core).toBe(core);
     expect(ctx.config).toEqual({ port: 0, host: '127.0.0.1', extra: 1 });
     expect(Object.isFrozen(ctx.config)).toBe(true);
