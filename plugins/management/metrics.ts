@@ -118,7 +118,7 @@ export function renderMetrics(s: ManagementServices): string {
   }
 
   for (const k of RATE_KEYS) e.add(`warren_node_${k}_total`, 'counter', `${COUNTER_HELP[k]!}, every queue of the node`, {}, s.sampler.node.counters[k]);
-  for (const kind of ['memory', 'disk'] as const) {
+  for (const kind of ['memory', 'disk', 'disk_failure'] as const) {
     e.add('warren_alarm', 'gauge', 'Resource alarm in effect (1) or not (0)', { resource: kind }, core.alarms.active.includes(kind) ? 1 : 0);
   }
   e.add('warren_memory_limit_bytes', 'gauge', 'RSS above which the memory alarm goes off', {}, core.alarms.memoryLimitBytes);

@@ -9,8 +9,15 @@ import { totalmem } from 'node:os';
  *
  * Beyond RabbitMQ, whose blocked publishers can wait forever, `publishDeadlineMs` tells
  * front-ends how long a publish may be held before they fail it explicitly.
+ *
+ * Also beyond RabbitMQ: `disk_failure`, raised when a journal or stream write or fdatasync
+ * failed. The store that failed is read-only from then on and never reports durable anything
+ * the failed sync covered (after a failed fdatasync Linux may have dropped the dirty pages
+ * and a later sync succeeds without them: PostgreSQL's "fsyncgate", 2018), so publishers are
+ * blocked as by the disk alarm while consumers keep reading what was durable. It stays until
+ * the broker restarts (and recovers from what is really on disk).
  */
-export type AlarmKind = 'memory' | 'disk';
+export type AlarmKind = 'memory' | 'disk' | 'disk_failure';
 
 export interface AlarmSettings {
   /** RSS limit: a fraction (≤ 1) of total memory, or an absolute byte count (> 1) */
@@ -37,6 +44,7 @@ export class Alarms {
   readonly #listeners = new Set<AlarmListener>();
   #timer: NodeJS.Timeout | null = null;
   #dataDir: string | null = null;
+  #diskFailure: string | null = null;
 
   get blocked(): boolean {
     return this.#active.size > 0;
@@ -48,8 +56,24 @@ export class Alarms {
 
   /** A readable reason for AMQP connection.blocked and logs: 'low on memory' … */
   get reason(): string {
-    if (this.#active.has('memory') && this.#active.has('disk')) return 'low on memory and disk';
-    return this.#active.has('memory') ? 'low on memory' : 'low on disk';
+    const reasons: string[] = [];
+    if (this.#active.has('memory')) reasons.push('memory');
+    if (this.#active.has('disk')) reasons.push('disk');
+    const low = reasons.length > 0 ? `low on ${reasons.join(' and ')}` : '';
+    if (!this.#active.has('disk_failure')) return low;
+    return low === '' ? 'disk write failed' : `${low}, disk write failed`;
+  }
+
+  /** what failed, while the disk_failure alarm is on */
+  get diskFailure(): string | null {
+    return this.#diskFailure;
+  }
+
+  /** A store's write or fdatasync failed (`detail`: which, and the error): on until restart. */
+  raiseDiskFailure(detail: string): void {
+    if (this.#diskFailure !== null) return;
+    this.#diskFailure = detail;
+    this.#set('disk_failure', true);
   }
 
   /** the directory whose file system the disk alarm watches (null: no disk check) */

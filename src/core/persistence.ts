@@ -54,6 +54,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     offsets: meta.streamOffsets,
     disk,
     log: (level, message, data) => log?.[level](message, data),
+    onFailure: (e) => core.alarms.raiseDiskFailure(`stream write failed: ${e.message}`),
   });
 
   const openStore = async (vhost: VHost, id: number): Promise<FileStore> => {
@@ -64,6 +65,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       durability: options.durability,
       segmentSize: options.segmentSize,
       disk,
+      onFailure: (e) => core.alarms.raiseDiskFailure(`journal of vhost ${vhost.name} failed: ${e.message}`),
       isKnownQueue: (q) => meta.hasQueueId(q),
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
     });

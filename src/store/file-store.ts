@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { hasCleanMarker, removeCleanMarker, writeCleanMarker } from './clean-shutdown.js';
+import { writeCleanMarker } from './clean-shutdown.js';
+import { loadStoreState } from './load-state.js';
 import { copyCancelForward, copyMessageForward, type CopyContext } from './copy-forward.js';
 import { Reclaimer, type ReclaimHost } from './compaction.js';
 import {
@@ -18,11 +19,10 @@ import { MessageReader, type ReadContext } from './message-reader.js';
 import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './message-store.js';
 import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
 import { ReadPlan, type QueueIndex } from './queue-index.js';
-import { recoverJournal, type RecoveryReport, type StoreLog } from './recovery.js';
-import { loadSnapshot, removeSnapshot, writeSnapshot } from './snapshot.js';
+import type { RecoveryReport, StoreLog } from './recovery.js';
+import { removeSnapshot, writeSnapshot } from './snapshot.js';
 import { SPILL_DIR, StoreState } from './store-state.js';
 import { resolveStoreOptions, type FileStoreOptions, type ResolvedStoreOptions } from './store-options.js';
-import { makeDurableDir } from './disk/durable-dir.js';
 import type { ScannedRecord } from './segment-scanner.js';
 import type { SegmentInfo, SegmentTable } from './segment-table.js';
 
@@ -106,6 +106,7 @@ export class FileStore implements MessageStore, ReclaimHost {
         failed: (error) => {
           this.#failure = error;
           this.log('error', `journal write failed, the store is read-only: ${error.message}`);
+          o.onFailure?.(error);
         },
       },
     });
@@ -131,52 +132,8 @@ export class FileStore implements MessageStore, ReclaimHost {
   /** Open (creating or recovering) the store in `options.dir`. */
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const o = resolveStoreOptions(options);
-    const { disk } = o;
-    const isNew = await makeDurableDir(disk, o.dir);
-    await disk.rm(join(o.dir, SPILL_DIR)); // index caches, rebuilt from the journal or the snapshot
-    await disk.mkdir(join(o.dir, SPILL_DIR));
     const counters = new StoreMetrics();
-    // a directory created just now holds nothing that could have stopped uncleanly
-    const clean = !isNew && (await hasCleanMarker(disk, o.dir));
-    const t0 = performance.now();
-    let state: StoreState;
-    let report: RecoveryReport;
-    const why = { reason: '' };
-    const snap = clean
-      ? await loadSnapshot(disk, o.dir, o.journalId, o.maxRecordSize, o.indexResidentChunks, counters, o.isKnownQueue, why)
-      : null;
-    if (snap) {
-      state = snap.state;
-      report = {
-        uncleanShutdown: false,
-        fromSnapshot: true,
-        millis: performance.now() - t0,
-        segmentsScanned: 0,
-        recordsReplayed: 0,
-        truncated: [],
-        damaged: [],
-        removedFiles: [],
-        queues: snap.queues,
-        messages: snap.messages,
-        unknownQueueRefs: snap.unknownQueueRefs,
-      };
-    } else {
-      if (clean) o.log('info', `journal ${o.journalId}: clean stop, but scanning (${why.reason})`);
-      const result = await recoverJournal({
-        disk,
-        dir: o.dir,
-        journalId: o.journalId,
-        maxRecordSize: o.maxRecordSize,
-        cleanShutdown: clean || isNew,
-        isKnownQueue: o.isKnownQueue,
-        log: o.log,
-      });
-      state = StoreState.fromRecovery(result, disk, o.dir, o.indexResidentChunks, counters);
-      report = result.report;
-    }
-    // from here on a crash is an unclean stop again, and the snapshot would be stale
-    await removeSnapshot(disk, o.dir);
-    if (clean) await removeCleanMarker(disk, o.dir);
+    const { state, report, isNew } = await loadStoreState(o, counters);
     const store = new FileStore(o, state, report, counters);
     o.log(
       'info',

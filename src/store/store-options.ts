@@ -24,6 +24,8 @@ export interface FileStoreOptions {
   log?: StoreLog;
   /** the file I/O (disk/disk.ts); default the real disk. Tests pass a simulated or gated one */
   disk?: Disk;
+  /** told once when a write or fdatasync failed and the store became read-only (the broker raises its disk_failure alarm) */
+  onFailure?: (error: Error) => void;
 }
 
 export interface ResolvedStoreOptions {
@@ -37,6 +39,7 @@ export interface ResolvedStoreOptions {
   reclaim: ReclaimOptions;
   log: StoreLog;
   disk: Disk;
+  onFailure: ((error: Error) => void) | undefined;
 }
 
 /** The store's defaults, in one place. */
@@ -66,5 +69,6 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     reclaim: { ...DEFAULT_RECLAIM, compactMinBytes: Math.min(DEFAULT_RECLAIM.compactMinBytes, segmentSize / 4), ...o.reclaim },
     log: o.log ?? warnLog,
     disk: o.disk ?? realDisk,
+    onFailure: o.onFailure,
   };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Broker, type BrokerOptions } from '../../src/broker.js';
 import { createLogger } from '../../src/log.js';
 import { BUILTIN_PLUGINS } from '../../src/plugin-host/builtin.js';
+import type { Disk } from '../../src/store/disk/disk.js';
 
 export interface LogLine {
   level: string;
@@ -28,8 +29,13 @@ export interface ThreeProtocolBroker {
   stop(): Promise<void>;
 }
 
-export async function startThreeProtocols(options: Partial<BrokerOptions> = {}): Promise<ThreeProtocolBroker> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'warren-security-'));
+/** `setup.disk`: the store's file I/O (a simulated or gated disk, test/helpers); `setup.dataDir`: use this directory (kept) instead of a fresh one */
+export async function startThreeProtocols(
+  options: Partial<BrokerOptions> = {},
+  setup: { disk?: Disk; dataDir?: string } = {},
+): Promise<ThreeProtocolBroker> {
+  const dataDir = setup.dataDir ?? (await mkdtemp(join(tmpdir(), 'warren-security-')));
+  const removeDataDir = setup.dataDir === undefined;
   const logs: LogLine[] = [];
   const logger = createLogger({
     level: 'info',
@@ -45,12 +51,12 @@ export async function startThreeProtocols(options: Partial<BrokerOptions> = {}):
       stomp: { port: 0, host: '127.0.0.1', ws_enabled: false, ...(stomp as object) },
       ...rest,
     },
-    { logger, plugins: { amqp: BUILTIN_PLUGINS['amqp']!, mqtt: BUILTIN_PLUGINS['mqtt']!, stomp: BUILTIN_PLUGINS['stomp']! } },
+    { logger, disk: setup.disk, plugins: { amqp: BUILTIN_PLUGINS['amqp']!, mqtt: BUILTIN_PLUGINS['mqtt']!, stomp: BUILTIN_PLUGINS['stomp']! } },
   );
   try {
     await broker.start();
   } catch (e) {
-    await rm(dataDir, { recursive: true, force: true });
+    if (removeDataDir) await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
   const port = (name: string) => broker.listeners().find((l) => l.name === name)?.port ?? 0;
@@ -67,7 +73,7 @@ export async function startThreeProtocols(options: Partial<BrokerOptions> = {}):
       try {
         await broker.stop();
       } finally {
-        await rm(dataDir, { recursive: true, force: true });
+        if (removeDataDir) await rm(dataDir, { recursive: true, force: true });
       }
     },
   };

@@ -1,6 +1,5 @@
 import { DurableWaiters, type DurableListener } from '../durable-waiters.js';
 import { RECORD_HEADER_SIZE, sealRecord } from '../format.js';
-import type { Durability } from '../journal.js';
 import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
 import { LogHistogram } from '../metrics.js';
@@ -10,26 +9,9 @@ import { positionForOffset, positionForTimestamp, type StreamPosition } from './
 import { selectRetention, type RetentionLimits } from './retention.js';
 import { newStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamRecoveryReport } from './stream-recovery.js';
+import type { StreamCommitListener, StreamLogOptions } from './stream-log-options.js';
 
-export interface StreamLogOptions {
-  dir: string;
-  queueId: number;
-  durability: Durability;
-  /** x-stream-max-segment-size-bytes */
-  maxSegmentSize: number;
-  /** larger records are corruption when scanned */
-  maxRecordSize: number;
-  log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
-  /** the file I/O; default the real disk */
-  disk?: Disk;
-}
-
-/** Told after each group commit: records below `committedOffset` are durable and readable. */
-export interface StreamCommitListener {
-  streamCommitted(committedOffset: number): void;
-  /** compaction replaced the segments up to `upToOffset`: cached copies of them are stale */
-  streamCompacted(upToOffset: number): void;
-}
+export type { StreamCommitListener, StreamLogOptions };
 
 interface PendingGroup {
   segment: StreamSegment;
@@ -404,6 +386,7 @@ export class StreamLog {
     this.metrics.writeErrors++;
     this.options.log?.('error', 'stream write failed: the stream is read-only', { queueId: this.options.queueId, error: error.message });
     this.#release();
+    this.options.onFailure?.(error);
   }
 }
 

@@ -32,6 +32,7 @@ export interface StreamStoreOptions {
   log?: StreamLogOptions['log'];
   /** the file I/O; default the real disk */
   disk?: Disk;
+  onFailure?: StreamLogOptions['onFailure'];
 }
 
 export const STREAM_DEFAULTS = {
@@ -216,6 +217,7 @@ export class StreamStore {
       maxRecordSize: STREAM_DEFAULTS.maxRecordSize,
       log: this.options.log,
       disk: this.disk,
+      onFailure: this.options.onFailure,
     };
   }
 
