@@ -11,6 +11,7 @@ import type { Exchange } from '../../src/core/exchange.js';
 import type { Queue } from '../../src/core/queues/queue.js';
 import { CoreSession } from '../../src/core/session.js';
 import { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import { QuorumQueue } from '../../src/core/queues/quorum-queue.js';
 import type { VHost } from '../../src/core/vhost.js';
 import { fieldTableToJson, fieldValueToJson } from '../../src/definitions/json-values.js';
 import { DEPTH_KEYS, RATE_KEYS, type Counters, type DepthKey } from './sampler.js';
@@ -82,6 +83,15 @@ export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
     const log = q.log;
     json.message_bytes = log.diskBytes;
     json.stream = { first_offset: log.firstOffset, committed_offset: log.committedOffset, next_offset: log.nextOffset, segments: log.segments.length, disk_bytes: log.diskBytes };
+  }
+  if (q instanceof QuorumQueue) {
+    // one node: it leads, and it is the only member (RabbitMQ's quorum queue fields)
+    json.leader = s.nodeName;
+    json.members = [s.nodeName];
+    json.online = [s.nodeName];
+    json.delivery_limit = q.settings.deliveryLimit;
+    json.messages_dlx = q.pendingDeadLetters;
+    json.message_bytes_dlx = q.deadLetterBacklogBytes;
   }
   if (owner) json.owner_pid_details = { name: connectionName(owner), peer_host: owner.info.peerHost, peer_port: owner.info.peerPort };
   return json;

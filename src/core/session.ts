@@ -18,7 +18,7 @@ import {
   noReplyConsumer,
   type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { accessRefused, BrokerError, notAllowed, notFound, preconditionFailed } from './errors.js';
+import { accessRefused, BrokerError, notAllowed, notFound, notImplemented, preconditionFailed } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
@@ -27,6 +27,7 @@ import type { VHost, VhostPersistence } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 import { StreamQueue } from './queues/stream-queue.js';
+import { QuorumQueue } from './queues/quorum-queue.js';
 import { confirmWhenDurable } from './queues/stream-confirms.js';
 
 let nextSessionId = 1;
@@ -251,6 +252,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     if (q.hasExclusiveConsumer() || (o.exclusive && q.consumerCount > 0)) {
       throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
     }
+    // rabbit_quorum_queue:consume: a channel with a global prefetch (basic.qos global=true) cannot consume from a quorum queue
+    if (q instanceof QuorumQueue && this.#sessionPrefetch > 0) throw notImplemented(`queue '${q.name}' in vhost '${q.vhost}' does not support global qos`);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
     if (q instanceof StreamQueue) q.validateConsumer(c);
     this.#consumers.set(tag, c);

@@ -7,7 +7,7 @@ import { DefaultRouter } from './exchanges/default.js';
 import { addDestination } from './exchanges/exchange-type.js';
 import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { Message } from './message.js';
-import { Scheduler, type ScheduledTask } from './delivery/scheduler.js';
+import { Scheduler } from './delivery/scheduler.js';
 import { DIRECT_REPLY_PREFIX } from './delivery/direct-reply-to.js';
 import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queue.js';
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
@@ -17,6 +17,7 @@ import type { Limits } from './limits.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
 import { decodeProperties, encodeProperties } from '../codec/basic-properties.js';
 import { DELAYED_TYPE } from './exchanges/delayed.js';
+import { DelayedPublish, delayedHolder } from './exchanges/delayed-publish.js';
 import { senderSelectedKeys } from './exchanges/sender-selected.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
@@ -25,6 +26,9 @@ import { StreamAppends } from './queues/stream-confirms.js';
 import { declareStream, restoreStream, type StreamHost } from './queues/stream-declare.js';
 import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream-arguments.js';
 import { StreamQueue } from './queues/stream-queue.js';
+import { isQuorumArguments, QUORUM_ARGUMENT_KEYS, type QuorumFlags } from './queues/quorum-arguments.js';
+import { declareQuorum, restoreQuorum } from './queues/quorum-declare.js';
+import { QuorumQueue } from './queues/quorum-queue.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
 export interface VhostPersistence {
@@ -153,6 +157,7 @@ export class VHost implements QueueLifecycle {
 
   declareQueue(name: string, o: QueueDeclareOptions, connId: number): Queue {
     if (o.passive) return this.queue(name, connId);
+    const serverNamed = name === '';
     if (name === '') name = `amq.gen-${randomBytes(16).toString('base64url')}`;
     else if (name.startsWith('amq.')) throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     const args = o.arguments ?? EMPTY;
@@ -164,12 +169,13 @@ export class VHost implements QueueLifecycle {
       const what = `queue '${name}' in vhost '${this.name}'`;
       assertField(what, 'durable', existing.durable, !!o.durable);
       assertField(what, 'auto_delete', existing.autoDelete, !!o.autoDelete);
-      assertEquivalentArguments(existing.arguments, args, name, this.name, existing instanceof StreamQueue ? STREAM_ARGUMENT_KEYS : []);
-      // a redeclaration counts as use: it renews the x-expires lease (RabbitMQ docs "Queue TTL")
-      existing.touch();
+      const kindKeys = existing instanceof StreamQueue ? STREAM_ARGUMENT_KEYS : existing instanceof QuorumQueue ? QUORUM_ARGUMENT_KEYS : [];
+      assertEquivalentArguments(existing.arguments, args, name, this.name, kindKeys);
+      existing.redeclared();
       return existing;
     }
     if (isStreamArguments(args)) return this.#declareStream(name, o, args);
+    if (isQuorumArguments(args)) return this.#declareQuorum(name, { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete, serverNamed }, args);
     validateQueueArguments(args, name, this.name);
     this.#limits?.checkQueue(this.name, name, this.queues.size);
     const q = new Queue(
@@ -193,6 +199,15 @@ export class VHost implements QueueLifecycle {
   #declareStream(name: string, o: QueueDeclareOptions, args: FieldTable): Queue {
     this.#limits?.checkQueue(this.name, name, this.queues.size);
     const q = declareStream(this.#streamHost(), name, { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete }, args);
+    this.queues.set(name, q);
+    this.#applyQueuePolicy(q);
+    return q;
+  }
+
+  /** x-queue-type quorum: a durable queue that stores every message (quorum-queue.ts). */
+  #declareQuorum(name: string, flags: QuorumFlags, args: FieldTable): Queue {
+    this.#limits?.checkQueue(this.name, name, this.queues.size);
+    const q = declareQuorum(this.name, this, this.persistence, name, flags, args);
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
     return q;
@@ -314,7 +329,7 @@ export class VHost implements QueueLifecycle {
     if (n === 0) return 'unroutable';
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
-    if (message.persistent && this.persistence) return this.#enqueuePersistent(message, queues.slice());
+    if (this.persistence && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice());
     if (n === 1) return queues[0].enqueue(message) ? 'routed' : 'rejected';
     // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
     const targets = queues.slice();
@@ -382,7 +397,8 @@ export class VHost implements QueueLifecycle {
 
   /**
    * A persistent message: written once to the journal for every durable target (body once,
-   * RabbitMQ's shared message store idea), then enqueued everywhere. Sets `lastLsn`.
+   * RabbitMQ's shared message store idea), then enqueued everywhere. A transient one comes
+   * here when a quorum queue takes it: stored for those queues only. Sets `lastLsn`.
    */
   #enqueuePersistent(message: Message, targets: Queue[]): PublishOutcome {
     let outcome: PublishOutcome = 'routed';
@@ -395,7 +411,7 @@ export class VHost implements QueueLifecycle {
         continue;
       }
       admitted.push(q);
-      if (q.storeId !== 0) {
+      if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) {
         ids.push(q.storeId);
         seqs.push(q.reserveSeq());
       }
@@ -408,7 +424,7 @@ export class VHost implements QueueLifecycle {
     }
     let k = 0;
     for (const q of admitted) {
-      if (q.storeId !== 0) q.push(message, seqs[k++], true);
+      if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) q.push(message, seqs[k++], true);
       else q.push(message, q.reserveSeq(), false);
     }
     return outcome;
@@ -436,6 +452,12 @@ export class VHost implements QueueLifecycle {
       }
       return;
     }
+    if (isQuorumArguments(args)) {
+      const quorum = restoreQuorum(this.name, this, this.persistence, id, name, args);
+      this.queues.set(name, quorum);
+      this.#applyQueuePolicy(quorum);
+      return;
+    }
     const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
@@ -461,19 +483,24 @@ export class VHost implements QueueLifecycle {
     this.removeQueue(q);
   }
 
-  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void {
+  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): boolean {
     this.failureReply(message, reason, q);
     const dlx = q.settings.deadLetterExchange;
-    if (dlx === null) return;
+    if (dlx === null) return true;
     const x = this.exchanges.get(dlx);
-    if (!x) return; // RabbitMQ drops the message when the DLX does not exist
+    if (!x) return false; // at most once, RabbitMQ drops the message when the DLX does not exist
     const dead = deadLetteredMessage(message, q, reason, dlx, q.settings.deadLetterRoutingKey);
     q.stats.deadLettered++;
-    // copy: enqueueing can dead-letter again (length limits), which reuses the scratch array
-    const targets = this.route(x, dead).filter((t) => !isDeadLetterCycle(dead, t));
-    if (targets.length === 0) return;
-    if (dead.persistent && this.persistence) this.#enqueuePersistent(dead, targets);
-    else for (const target of targets) target.enqueue(dead);
+    const routed = this.route(x, dead);
+    if (routed.length === 0) return false;
+    // copy: enqueueing can dead-letter again (length limits), which reuses the scratch array;
+    // a cycle back into a queue it died in is dropped on purpose
+    const targets = routed.filter((t) => !isDeadLetterCycle(dead, t));
+    if (targets.length === 0) return true;
+    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets) === 'routed';
+    let taken = true;
+    for (const target of targets) if (!target.enqueue(dead)) taken = false;
+    return taken;
   }
 
   /** The broker is stopping: stop every timer (delays, back-offs, queue expiry and TTL). */
@@ -556,7 +583,12 @@ const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
 
 export type PublishOutcome = 'routed' | 'unroutable' | 'rejected';
 
-const queueType = (q: Queue) => (q instanceof StreamQueue ? 'stream' : q.maxPriority > 0 ? 'priority' : 'classic');
+const queueType = (q: Queue) => (q instanceof StreamQueue ? 'stream' : q instanceof QuorumQueue ? 'quorum' : q.maxPriority > 0 ? 'priority' : 'classic');
+
+function anyStoresEveryMessage(queues: Queue[]): boolean {
+  for (let i = 0; i < queues.length; i++) if (queues[i].storesEveryMessage) return true;
+  return false;
+}
 
 /** A binding survives a restart when both ends do (RabbitMQ: durable source and destination). */
 function isDurableBinding(b: Binding): boolean {
@@ -578,32 +610,6 @@ function bindingDefinition(vhost: string, b: Binding) {
 
 function exchangeDefinition(vhost: string, x: Exchange) {
   return { vhost, name: x.name, type: x.type, autoDelete: x.autoDelete, internal: x.internal, arguments: x.arguments };
-}
-
-/** A delayed-exchange message waiting for its time. */
-class DelayedPublish implements ScheduledTask {
-  constructor(
-    readonly vhost: VHost,
-    readonly exchange: Exchange,
-    readonly message: Message,
-    /** its seq under the exchange's delay store id, 0 when held in memory only */
-    readonly seq: number,
-  ) {}
-
-  run(): void {
-    if (this.exchange.deleted) return;
-    // routed (and stored in its queues) first, then released from the holder: a crash in
-    // between delivers it twice rather than never
-    if (this.vhost.publish(this.exchange, this.message) === 'unroutable') {
-      this.vhost.failureReply(this.message, 'unroutable', null);
-    }
-    if (this.seq !== 0) this.vhost.persistence?.store.ack(this.exchange.delayStoreId, this.seq);
-  }
-}
-
-/** The hidden store queue holding a delayed exchange's messages ('amq.' names cannot be declared by clients). */
-export function delayedHolder(vhost: string, exchange: string) {
-  return { vhost, name: `amq.delayed.${exchange}`, type: 'delayed', autoDelete: false, arguments: {} };
 }
 
 function withoutBcc(message: Message): Message {

@@ -157,7 +157,7 @@ export async function importDefinitions(core: Core, defs: unknown, intoVhost?: s
   for (const q of list(d.queues, 'queues', r)) {
     const vhost = vhostOf(q);
     try {
-      const args = queueArguments(q, r.warnings, vhost);
+      const args = queueArguments(q);
       requireVhost(core, vhost).declareQueue(q.name, { durable: q.durable ?? true, autoDelete: !!q.auto_delete, arguments: args }, 0);
       r.queues++;
     } catch (e) {
@@ -192,21 +192,11 @@ export async function importDefinitionsFile(core: Core, path: string): Promise<I
   return importDefinitions(core, parsed);
 }
 
-/**
- * Queue arguments for this broker. Quorum queues come in as durable classic queues (one
- * node has nothing to replicate to; their delivery limit and dead-lettering carry over);
- * the queue type from newer files' `type` field joins the arguments.
- */
-function queueArguments(q: RabbitQueue, warnings: string[], vhost: string) {
+/** Queue arguments for this broker: the queue type from newer files' `type` field joins the arguments. */
+function queueArguments(q: RabbitQueue) {
   const args = jsonToFieldTable(q.arguments);
   const type = typeof args['x-queue-type'] === 'string' ? args['x-queue-type'] : q.type;
-  if (type === 'quorum') {
-    delete args['x-queue-type'];
-    for (const k of ['x-quorum-initial-group-size', 'x-dead-letter-strategy']) delete args[k];
-    warnings.push(`queue '${q.name}' in vhost '${vhost}': a quorum queue, imported as a durable classic queue`);
-  } else if (type !== undefined && type !== 'classic') {
-    args['x-queue-type'] = type;
-  }
+  if (type !== undefined && type !== 'classic') args['x-queue-type'] = type;
   return args;
 }
 

@@ -33,15 +33,16 @@ const KNOWN_ARGUMENTS: Record<string, Check> = {
   'x-dead-letter-exchange': str,
   'x-dead-letter-routing-key': str,
   'x-single-active-consumer': bool,
-  'x-queue-type': oneOf('classic', 'stream'),
+  'x-queue-type': oneOf('classic', 'quorum', 'stream'),
   'x-queue-mode': oneOf('default', 'lazy'),
   'x-delivery-limit': nonNegInt,
   'x-redelivery-backoff': (v) => (typeof v === 'string' && parseBackoff(v) !== null ? null : "must be a list of durations such as '1s,10s,1m'"),
 };
 
-export function validateQueueArguments(args: FieldTable, queue: string, vhost: string): void {
+/** @param checkedElsewhere arguments a queue kind validates itself */
+export function validateQueueArguments(args: FieldTable, queue: string, vhost: string, checkedElsewhere: readonly string[] = []): void {
   for (const [key, check] of Object.entries(KNOWN_ARGUMENTS)) {
-    if (!(key in args)) continue;
+    if (!(key in args) || checkedElsewhere.includes(key)) continue;
     const problem = check(unwrap(args[key]));
     if (problem) throw preconditionFailed(`invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${problem}`);
   }

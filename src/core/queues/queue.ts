@@ -31,8 +31,12 @@ export interface QueueLifecycle {
   queueUnused(queue: Queue): void;
   /** x-expires: unused for that long */
   queueExpired(queue: Queue): void;
-  /** route a message that left the queue to its dead-letter exchange, if it has one */
-  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): void;
+  /**
+   * route a message that left the queue to its dead-letter exchange, if it has one;
+   * @returns whether it is settled: dropped as configured, or taken by every queue it reached
+   * (false: no such exchange, no route, or a target refused it — at-least-once keeps it)
+   */
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): boolean;
   /** timers shared by the vhost's queues (redelivery back-off) */
   readonly scheduler: Scheduler;
 }
@@ -72,11 +76,14 @@ export class Queue implements PagedQueue {
   /** the vhost's message store and this queue's id in it, when the queue is durable */
   store: MessageStore | null = null;
   storeId = 0;
+  /** messages the queue keeps until their dead-lettering succeeds (quorum at-least-once), and their bytes */
+  deadLetterBacklog = 0;
+  deadLetterBacklogBytes = 0;
   /** counters for operators */
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
 
   readonly #buffer: MessageBuffer;
-  readonly #lifecycle: QueueLifecycle;
+  protected readonly lifecycle: QueueLifecycle;
   #seq = 0;
   #nextConsumer = 0;
   #mixedPriorities = false;
@@ -97,10 +104,25 @@ export class Queue implements PagedQueue {
     this.arguments = flags.arguments;
     this.maxPriority = flags.maxPriority;
     this.ownerId = flags.ownerId;
-    this.#lifecycle = lifecycle;
+    this.lifecycle = lifecycle;
     this.#buffer = flags.maxPriority > 0 ? new PriorityBuffer(flags.maxPriority) : new FifoBuffer();
-    this.settings = settingsFrom(flags.arguments);
+    this.settings = this.settingsFor(flags.arguments);
     this.touch();
+  }
+
+  /** Settings from effective arguments; a queue kind with other defaults overrides this. */
+  protected settingsFor(args: FieldTable): QueueSettings {
+    return settingsFrom(args);
+  }
+
+  /** Whether every message is stored, whatever its delivery mode (quorum queues). */
+  get storesEveryMessage(): boolean {
+    return false;
+  }
+
+  /** Whether redeliveries carry `x-delivery-count` (with a delivery limit; always for quorum queues). */
+  protected get countsDeliveries(): boolean {
+    return this.settings.deliveryLimit >= 0;
   }
 
   get exclusive(): boolean {
@@ -171,7 +193,7 @@ export class Queue implements PagedQueue {
     const s = this.settings;
     if (s.overflow === 'drop-head' || !this.#full(message.size)) return true;
     this.stats.dropped++;
-    if (s.overflow === 'reject-publish-dlx') this.#lifecycle.deadLetter(this, message, 'maxlen');
+    if (s.overflow === 'reject-publish-dlx') this.lifecycle.deadLetter(this, message, 'maxlen');
     return false;
   }
 
@@ -268,15 +290,14 @@ export class Queue implements PagedQueue {
   /** A delivery was acked: it leaves the queue for good. */
   settle(entry: QueueEntry): void {
     this.#release(entry);
-    this.#forget(entry);
+    this.forget(entry);
     this.stats.acked++;
   }
 
   /** A delivery was rejected without requeue: dead-letter it (reason `rejected`) or drop it. */
   reject(entry: QueueEntry): void {
     this.#release(entry);
-    this.#forget(entry);
-    if (!this.deleted) this.#lifecycle.deadLetter(this, entry.message, 'rejected');
+    this.deadLetterEntry(entry, 'rejected');
   }
 
   /**
@@ -291,19 +312,16 @@ export class Queue implements PagedQueue {
     entry.redelivered = true;
     entry.deliveryCount++;
     const limit = this.settings.deliveryLimit;
-    if (limit >= 0) {
-      if (entry.deliveryCount > limit) {
-        this.#forget(entry);
-        this.#lifecycle.deadLetter(this, entry.message, 'delivery_limit');
-        return;
-      }
-      entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
+    if (limit >= 0 && entry.deliveryCount > limit) {
+      this.deadLetterEntry(entry, 'delivery_limit');
+      return;
     }
+    if (this.countsDeliveries) entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
     this.stats.redelivered++;
     const backoff = this.settings.redeliveryBackoff;
     if (explicit && backoff.length > 0) {
       const delay = backoff[Math.min(entry.deliveryCount, backoff.length) - 1];
-      this.#lifecycle.scheduler.schedule(Date.now() + delay, new BackoffReturn(this, entry));
+      this.lifecycle.scheduler.schedule(Date.now() + delay, new BackoffReturn(this, entry));
       return;
     }
     this.restore(entry);
@@ -361,13 +379,18 @@ export class Queue implements PagedQueue {
   /** auto-delete: once it had consumers and the last one is gone (AMQP 0-9-1 queue.declare auto-delete) */
   checkUnused(): void {
     if (this.autoDelete && this.#hadConsumers && this.consumers.length === 0 && !this.deleted) {
-      this.#lifecycle.queueUnused(this);
+      this.lifecycle.queueUnused(this);
     }
   }
 
   /** The single active consumer, if the queue has that mode and any consumer. */
   get activeConsumer(): Consumer | undefined {
     return this.settings.singleActiveConsumer ? this.#sacConsumer() : undefined;
+  }
+
+  /** queue.declare of the existing queue: it counts as use, renewing the x-expires lease (RabbitMQ docs "Queue TTL") */
+  redeclared(): void {
+    this.touch();
   }
 
   /** x-expires: (re)start the idle clock — on declare, basic.get and when the last consumer goes */
@@ -384,7 +407,7 @@ export class Queue implements PagedQueue {
       this.#idleTimer = null;
       if (this.deleted || this.consumers.length > 0) return;
       if (Date.now() < deadline) this.#armIdleTimer(deadline);
-      else this.#lifecycle.queueExpired(this);
+      else this.lifecycle.queueExpired(this);
     }, Math.min(Math.max(0, deadline - Date.now()), MAX_TIMER_MS));
     this.#idleTimer.unref();
   }
@@ -408,7 +431,7 @@ export class Queue implements PagedQueue {
    * limits take effect now, the idle clock and expiry timer restart.
    */
   applySettings(effectiveArgs: FieldTable, policy: string | null): void {
-    this.settings = settingsFrom(effectiveArgs);
+    this.settings = this.settingsFor(effectiveArgs);
     this.policy = policy;
     if (this.settings.overflow === 'drop-head') this.#dropHeadOverLimit();
     this.#clearIdleTimer();
@@ -421,6 +444,24 @@ export class Queue implements PagedQueue {
     return this.#buffer[Symbol.iterator]();
   }
 
+  /** The entry leaves the queue for its dead-letter exchange, or is dropped when it has none. */
+  protected deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
+    this.forget(entry);
+    if (!this.deleted) this.lifecycle.deadLetter(this, entry.message, reason);
+  }
+
+  /** Keep a settled entry's stored record through a purge (it is still the queue's to finish). */
+  protected keepStored(entry: QueueEntry, keep: boolean): void {
+    if (!entry.stored) return;
+    if (keep) this.#unackedStored.add(entry.seq);
+    else this.#unackedStored.delete(entry.seq);
+  }
+
+  /** The entry left the queue for good: the store records it (an ACK record). */
+  protected forget(entry: QueueEntry): void {
+    if (entry.stored && !this.deleted) this.store?.ack(this.storeId, entry.seq);
+  }
+
   // ---- internals -------------------------------------------------------------------------
 
   #release(entry: QueueEntry): void {
@@ -428,11 +469,6 @@ export class Queue implements PagedQueue {
     entry.consumer = null;
     this.unackedCount--;
     if (entry.stored) this.#unackedStored.delete(entry.seq);
-  }
-
-  /** The entry left the queue for good: the store records it (an ACK record). */
-  #forget(entry: QueueEntry): void {
-    if (entry.stored && !this.deleted) this.store?.ack(this.storeId, entry.seq);
   }
 
   /** A transient message that must be paged out goes to the journal flagged not to be recovered. */
@@ -449,8 +485,8 @@ export class Queue implements PagedQueue {
   #full(size: number): boolean {
     const s = this.settings;
     return (
-      (s.maxLength >= 0 && this.messageCount >= s.maxLength) ||
-      (s.maxLengthBytes >= 0 && this.readyBytes + size > s.maxLengthBytes)
+      (s.maxLength >= 0 && this.messageCount + this.deadLetterBacklog >= s.maxLength) ||
+      (s.maxLengthBytes >= 0 && this.readyBytes + this.deadLetterBacklogBytes + size > s.maxLengthBytes)
     );
   }
 
@@ -465,15 +501,13 @@ export class Queue implements PagedQueue {
       const entry = this.#buffer.shift() as QueueEntry;
       this.readyBytes -= entry.message.size;
       this.stats.dropped++;
-      this.#forget(entry);
-      this.#lifecycle.deadLetter(this, entry.message, 'maxlen');
+      this.deadLetterEntry(entry, 'maxlen');
     }
   }
 
   #expire(entry: QueueEntry): void {
     this.stats.expired++;
-    this.#forget(entry);
-    this.#lifecycle.deadLetter(this, entry.message, 'expired');
+    this.deadLetterEntry(entry, 'expired');
   }
 
   /** Remove expired messages from the head (RabbitMQ expires from the head only; deeper ones are skipped at delivery). */
@@ -562,7 +596,7 @@ export class Queue implements PagedQueue {
         this.store?.markDelivered(this.storeId, entry.seq);
       }
     } else {
-      this.#forget(entry); // no-ack: delivered means done
+      this.forget(entry); // no-ack: delivered means done
     }
     consumer.session.deliver(consumer, entry);
   }

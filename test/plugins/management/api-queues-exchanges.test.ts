@@ -42,6 +42,17 @@ describe('queues', () => {
     expect(r.body.message_stats.publish_details).toEqual({ rate: expect.any(Number) });
   });
 
+  it('reports a quorum queue as type quorum, led by this node, its only member (as RabbitMQ shows one)', async () => {
+    expect((await m.api('PUT', '/api/queues/%2F/q.quorum', { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 4 } })).status).toBe(201);
+    const r = await m.api('GET', '/api/queues/%2F/q.quorum');
+    const node = (r.body as { node: string }).node;
+    expect(r.body).toMatchObject({ type: 'quorum', durable: true, leader: node, members: [node], online: [node], delivery_limit: 4, messages_dlx: 0 });
+    // a management declare follows the same rules as AMQP's: no non-durable quorum queue
+    const refused = await m.api('PUT', '/api/queues/%2F/q.quorum-transient', { durable: false, arguments: { 'x-queue-type': 'quorum' } });
+    expect(refused.status).toBe(400);
+    expect((refused.body as { reason: string }).reason).toMatch(/invalid property 'non-durable'/);
+  });
+
   it('a redeclaration with other properties is 400 with the AMQP text; bad arguments too', async () => {
     await m.api('PUT', '/api/queues/%2F/q.inequivalent', { durable: true });
     const r = await m.api('PUT', '/api/queues/%2F/q.inequivalent', { durable: false });

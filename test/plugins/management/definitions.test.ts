@@ -128,7 +128,7 @@ describe('importing RabbitMQ definitions', () => {
     expect((await m.api('POST', '/api/definitions/nowhere', {})).status).toBe(404);
   });
 
-  it('quorum queues come in as durable classic queues, reported; bad items are skipped and reported', async () => {
+  it('quorum queues come in as quorum queues; bad items are skipped and reported', async () => {
     const m = await broker();
     const r = await m.api('POST', '/api/definitions', {
       queues: [
@@ -145,12 +145,11 @@ describe('importing RabbitMQ definitions', () => {
     expect(r.body.warnings).toEqual([
       "user 'u': unsupported hashing algorithm 'rabbit_password_hashing_bcrypt'",
       "'exchanges' is not a list: skipped",
-      "queue 'qq' in vhost '/': a quorum queue, imported as a durable classic queue",
       expect.stringMatching(/^queue 'bad' in vhost '\/': PRECONDITION_FAILED - invalid arg 'x-max-length'/),
       "queue 'elsewhere' in vhost 'missing': vhost 'missing' does not exist",
       expect.stringMatching(/^binding of queue 'nope' to exchange 'amq.direct' in vhost '\/': NOT_FOUND/),
     ]);
-    expect((await m.api('GET', '/api/queues/%2F/qq')).body).toMatchObject({ durable: true, type: 'classic', arguments: { 'x-delivery-limit': 5 } });
+    expect((await m.api('GET', '/api/queues/%2F/qq')).body).toMatchObject({ durable: true, type: 'quorum', arguments: { 'x-delivery-limit': 5 }, delivery_limit: 5 });
     expect((await m.api('POST', '/api/definitions', '[1,2]')).status).toBe(400);
   });
 

@@ -1,0 +1,110 @@
+import type { FieldTable } from '../../codec/types.js';
+import type { MessageStore } from '../../store/message-store.js';
+import { Queue, type DeadLetterReason, type QueueLifecycle } from './queue.js';
+import type { QueueEntry } from './queue-entry.js';
+import { quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
+
+/** How often a quorum queue retries dead-letters no target took yet (at-least-once). */
+export const DEAD_LETTER_RETRY_MS = 1000;
+
+/**
+ * A quorum queue (`x-queue-type: quorum`) on one node: a durable FIFO queue with RabbitMQ's
+ * quorum-queue semantics (rabbitmq.com/docs/quorum-queues). Against a classic queue it
+ * - stores every message it takes, whatever the delivery mode ("Per message persistence:
+ *   always"), so a confirm waits for the journal's fsync and a restart recovers it;
+ * - has a delivery limit by default (20, RabbitMQ 4.x) and marks every redelivery with
+ *   `x-delivery-count`; a poison message past the limit is dead-lettered or dropped;
+ * - with `x-dead-letter-strategy: at-least-once` (and reject-publish, and a dead-letter
+ *   exchange) keeps a dead-lettered message, counted against its length limits, until every
+ *   queue it routes to has taken it, retrying every second;
+ * - does not renew its x-expires lease on redeclaration (RabbitMQ's feature matrix).
+ * There is nothing to replicate to: the leader and only member is this node.
+ */
+export class QuorumQueue extends Queue {
+  declare settings: QuorumSettings;
+  /** dead-lettered entries no target has taken yet, oldest first */
+  readonly #pendingDeadLetters: Array<{ entry: QueueEntry; reason: DeadLetterReason }> = [];
+  #retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(name: string, vhost: string, args: FieldTable, lifecycle: QueueLifecycle, store: MessageStore | null, storeId: number, recovered: boolean) {
+    super(name, vhost, { durable: true, autoDelete: false, arguments: args, maxPriority: 0, ownerId: 0 }, lifecycle);
+    if (store) this.attachStore(store, storeId, recovered);
+  }
+
+  protected override settingsFor(args: FieldTable): QuorumSettings {
+    return quorumSettingsFrom(args);
+  }
+
+  override get storesEveryMessage(): boolean {
+    return true;
+  }
+
+  protected override get countsDeliveries(): boolean {
+    return true;
+  }
+
+  /** The lease is not renewed by a redeclaration (quorum queues' partial queue TTL). */
+  override redeclared(): void {}
+
+  protected override deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
+    if (this.settings.deadLetterStrategy !== 'at-least-once' || this.deleted) {
+      super.deadLetterEntry(entry, reason);
+      return;
+    }
+    if (this.lifecycle.deadLetter(this, entry.message, reason)) {
+      this.forget(entry);
+      return;
+    }
+    // not taken: the queue keeps it (stored, counted against its limits) and tries again later
+    this.#pendingDeadLetters.push({ entry, reason });
+    this.deadLetterBacklog++;
+    this.deadLetterBacklogBytes += entry.message.size;
+    this.keepStored(entry, true);
+    this.#armRetry();
+  }
+
+  /** Dead-lettered messages waiting for a target (RabbitMQ's messages_dlx). */
+  get pendingDeadLetters(): number {
+    return this.#pendingDeadLetters.length;
+  }
+
+  /** Try every pending dead-letter again, in order; those still refused stay. */
+  retryDeadLetters(): void {
+    const pending = this.#pendingDeadLetters.splice(0);
+    for (const p of pending) {
+      const strategyChanged = this.settings.deadLetterStrategy !== 'at-least-once';
+      // a switch to at-most-once drops what was pending (RabbitMQ deletes it)
+      if (!this.deleted && !strategyChanged && !this.lifecycle.deadLetter(this, p.entry.message, p.reason)) {
+        this.#pendingDeadLetters.push(p);
+        continue;
+      }
+      this.deadLetterBacklog--;
+      this.deadLetterBacklogBytes -= p.entry.message.size;
+      this.keepStored(p.entry, false);
+      this.forget(p.entry);
+    }
+    if (this.#pendingDeadLetters.length > 0) this.#armRetry();
+  }
+
+  override stopTimers(): void {
+    super.stopTimers();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  override destroy(): void {
+    super.destroy();
+    this.#pendingDeadLetters.length = 0;
+    this.deadLetterBacklog = 0;
+    this.deadLetterBacklogBytes = 0;
+  }
+
+  #armRetry(): void {
+    if (this.#retryTimer || this.deleted) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.retryDeadLetters();
+    }, DEAD_LETTER_RETRY_MS);
+    this.#retryTimer.unref();
+  }
+}
