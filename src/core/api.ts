@@ -114,7 +114,7 @@ export interface Session {
   /** Give back every unacked delivery of this session (redelivered), as basic.recover. */
   recover(requeue: boolean): void;
 
-  /** Pause or resume deliveries to this session (AMQP channel.flow from the client). */
+  /** Pause or resume deliveries to this session (AMQP channel.flow; the AMQP plugin refuses active=false, as RabbitMQ). */
   setFlow(active: boolean): void;
   /**
    * Backpressure from the socket: while false, no deliveries are made to this session; set

@@ -222,7 +222,7 @@ export class MetadataStore {
     );
   }
 
-  // ---- users and permissions (placeholders for the auth module's persistence) ---------------------------------------
+  // ---- users and permissions: written by the core when they change (core.ts) and at first start (persistence.ts) ----
 
   saveUser(u: UserDefinition): void {
     this.#st.upsertUser.run(u.name, u.passwordHash, JSON.stringify(u.tags));
