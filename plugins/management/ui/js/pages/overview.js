@@ -63,8 +63,8 @@ export async function overviewPage(ctx) {
     protocols.replaceChildren(
       h('h2', {}, 'Connections by protocol'),
       table([['Protocol', ([p]) => p], ['Connections', ([, n]) => fmtNumber(n), { num: true }]], byProtocol, 'No client connections.'),
-      h('h2', {}, 'Listeners'),
-      table([['Protocol', (l) => l.protocol], ['Address', (l) => `${l.ip_address}:${l.port}`]], o.listeners),
+      h('h2', {}, 'Listening ports'),
+      table([['Protocol', (l) => l.protocol], ['Bound to', (l) => l.ip_address], ['Port', (l) => String(l.port), { num: true }]], o.listeners, 'No listeners.', { id: 'listeners-table' }),
     );
   }
   await refresh();

@@ -2,6 +2,7 @@
 // bindings, publishing to it, getting messages, purging and deleting.
 import { api, get, seg } from '../api.js';
 import { act, checkbox, field, fmtArgs, fmtBytes, fmtNumber, fmtRate, formValues, h, link, props, select, table } from '../dom.js';
+import { featureBadges } from '../features.js';
 import { bindForm, bindingsTable } from './bindings.js';
 import { publishForm } from './publish-form.js';
 
@@ -42,8 +43,7 @@ export async function queuesPage(ctx, kind) {
           ['Virtual host', (q) => q.vhost],
           ['Name', (q) => link(q.name, 'queues', q.vhost, q.name)],
           ['Type', (q) => q.type],
-          ['Features', (q) => [q.durable ? 'D' : '', q.auto_delete ? ' AD' : '', q.exclusive ? ' Excl' : ''].join('')],
-          ['Policy', (q) => q.policy ?? ''],
+          ['Features', (q) => featureBadges(q)],
           ['Ready', (q) => fmtNumber(q.messages_ready), { num: true }],
           ['Unacked', (q) => fmtNumber(q.messages_unacknowledged), { num: true }],
           ['Total', (q) => fmtNumber(q.messages), { num: true }],
