@@ -7,6 +7,7 @@
  * false), the owner is told, and told again on 'drain': it stops and resumes deliveries.
  */
 import type { Socket } from 'node:net';
+import { SocketTraffic } from '../../src/util/socket-traffic.js';
 
 export interface WriterOwner {
   /** called just before a batch is written: last chance to add coalesced frames (confirms) */
@@ -23,6 +24,8 @@ export class FrameWriter {
   out: Buffer[] = [];
   /** set on every flush; the heartbeat monitor clears it each tick */
   wroteSinceTick = false;
+  /** the connection's socket traffic, for management */
+  readonly traffic: SocketTraffic;
   readonly #socket: Socket;
   readonly #owner: WriterOwner;
   #scheduled = false;
@@ -33,6 +36,7 @@ export class FrameWriter {
   constructor(socket: Socket, owner: WriterOwner) {
     this.#socket = socket;
     this.#owner = owner;
+    this.traffic = new SocketTraffic(socket);
   }
 
   get blocked(): boolean {
@@ -60,6 +64,7 @@ export class FrameWriter {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
     this.wroteSinceTick = true;
+    this.traffic.writes++;
     let ok = true;
     if (out.length === 1) {
       if (out[0].length > 0) ok = socket.write(out[0]);

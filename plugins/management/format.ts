@@ -1,8 +1,8 @@
 /**
  * The JSON shapes of the objects the API lists, with RabbitMQ's field names (checked
  * against RabbitMQ 3.10's /api responses): queues, exchanges, bindings, connections,
- * channels, consumers. Fields whose numbers Warren does not keep (Erlang process figures,
- * per-connection byte counters) are left out rather than faked.
+ * channels, consumers. Fields whose numbers Warren does not keep (Erlang process figures)
+ * are left out rather than faked.
  */
 import type { Binding } from '../../src/core/binding.js';
 import type { Connection } from '../../src/core/connection.js';
@@ -97,7 +97,7 @@ export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
   return json;
 }
 
-export function exchangeJson(v: VHost, x: Exchange): Obj {
+export function exchangeJson(s: ManagementServices, v: VHost, x: Exchange): Obj {
   return {
     name: x.name,
     vhost: v.name,
@@ -107,6 +107,7 @@ export function exchangeJson(v: VHost, x: Exchange): Obj {
     internal: x.internal,
     arguments: fieldTableToJson(x.arguments),
     policy: x.policy,
+    message_stats: s.sampler.objects.exchangeStats(x),
   };
 }
 
@@ -191,6 +192,7 @@ export function connectionJson(s: ManagementServices, c: Connection): Obj {
     user_provided_name: c.info.name ?? null,
     client_properties: fieldTableToJson(c.info.clientProperties),
     ssl: false,
+    ...s.sampler.objects.connectionStats(c),
   };
 }
 
@@ -207,6 +209,7 @@ export function channelJson(s: ManagementServices, c: Connection, ch: CoreSessio
     messages_unacknowledged: ch.unackedCount,
     prefetch_count: ch.prefetchCount,
     global_prefetch_count: ch.globalPrefetchCount,
+    message_stats: s.sampler.objects.channelStats(ch),
   };
 }
 

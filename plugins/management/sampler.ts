@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Core } from '../../src/core/core.js';
 import type { Queue } from '../../src/core/queues/queue.js';
+import { ObjectRates } from './object-rates.js';
 
 /** The counters a rate is kept for, with their names in RabbitMQ's message_stats. */
 export const RATE_KEYS = ['publish', 'deliver_get', 'ack', 'redeliver', 'expire', 'dead_letter', 'drop'] as const;
@@ -80,6 +81,8 @@ export class Sampler {
   #last = 0;
   readonly #lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   lag: LoopLag = { meanSeconds: 0, p50Seconds: 0, p99Seconds: 0, maxSeconds: 0 };
+  /** exchanges', channels' and connections' rates */
+  readonly objects = new ObjectRates();
 
   constructor(core: Core, intervalMs: number) {
     this.#core = core;
@@ -148,6 +151,7 @@ export class Sampler {
       }
     }
     for (const name of this.#vhosts.keys()) if (!this.#core.vhosts.has(name)) this.#vhosts.delete(name);
+    this.objects.sample(this.#core, seconds);
     for (const k of RATE_KEYS) {
       this.node.counters[k] += nodeDelta[k];
       this.node.rates[k] = seconds > 0 ? nodeDelta[k] / seconds : 0;

@@ -11,6 +11,7 @@
  * clears (src/util/held-in-order.ts); past the alarm deadline the held publishes fail explicitly.
  */
 import type { Duplex } from 'node:stream';
+import type { SocketTraffic } from '../../src/util/socket-traffic.js';
 import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
 import { isBrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
@@ -42,6 +43,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
    * plain TCP/WebSocket, no certificate, or verify_none. Used by mqtt.ssl_cert_login.
    */
   certName: string | null = null;
+  /** bytes, reads and writes on the socket under it (set by the listener), for management */
+  traffic: SocketTraffic | null = null;
   phase: ConnectionPhase = 'awaiting-connect';
   version: ProtocolVersion = 4;
 
@@ -104,9 +107,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
       if (e instanceof Error && this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });
       this.teardown(true);
     };
-    stream.on('error', ended);
-    stream.on('close', ended);
-    stream.on('end', ended);
+    for (const event of ['error', 'close', 'end'] as const) stream.on(event, ended);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
     if (ctx.settings.connectTimeoutMs > 0) {
       this.#timer = setTimeout(() => {
@@ -175,8 +176,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     if (this.phase === 'awaiting-connect' && /protocol version/i.test(e.message)) {
       // MQTT-3.1.2-2: CONNACK 0x01 (3.1.1) for a protocol level we do not speak, then close
       this.send({ cmd: 'connack', returnCode: CONNACK_V3.UNACCEPTABLE_PROTOCOL_VERSION, sessionPresent: false });
-      this.#close('unsupported protocol version');
-      return;
+      return this.#close('unsupported protocol version');
     }
     this.protocolError(RC.MALFORMED_PACKET, `malformed packet: ${e.message}`);
   }
@@ -223,8 +223,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.log.info('held publishes failed', { reason: why });
     if (this.version !== 5) {
       this.#held!.take();
-      this.protocolError(RC.QUOTA_EXCEEDED, why);
-      return;
+      return this.protocolError(RC.QUOTA_EXCEEDED, why);
     }
     this.#replay(this.#held!.take(), why);
   }
@@ -276,6 +275,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
     if (!this.#corked) {
       this.#corked = true;
+      if (this.traffic) this.traffic.writes++;
       this.#stream.cork();
       process.nextTick(uncork, this);
     }

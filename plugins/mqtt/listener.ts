@@ -11,6 +11,7 @@ import type { TlsListeners } from '../../src/tls/tls-server.js';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
+import { SocketTraffic } from '../../src/util/socket-traffic.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext } from './context.js';
 import { closeServer, listenDualStack } from '../../src/util/listen.js';
@@ -101,6 +102,7 @@ export class MqttListeners {
     socket.on('error', () => {}); // reported through the connection's own listener
     const c = new MqttConnection(this.#ctx, socket, socket.remoteAddress ?? '', socket.remotePort ?? 0, 'tcp');
     c.certName = certName;
+    c.traffic = new SocketTraffic(socket);
     this.#track(c, socket);
   }
 
@@ -117,6 +119,7 @@ export class MqttListeners {
       const c = new MqttConnection(this.#ctx, stream, host, req.socket.remotePort ?? 0, 'ws');
       // over wss:// the HTTP request's socket is the TLS one that carries the certificate
       c.certName = this.#tls?.peerName(req.socket) ?? null;
+      c.traffic = new SocketTraffic(req.socket);
       this.#track(c, stream);
     });
   }

@@ -138,7 +138,7 @@ export class StompListener {
     const c = this.#newConnection();
     // over wss:// the HTTP request's socket is the TLS one that carries the certificate
     c.certName = this.#tls?.peerName(req.socket) ?? null;
-    c.attach(new WsTransport(ws, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0, c, c.terminator));
+    c.attach(new WsTransport(ws, req.socket, c, c.terminator));
   }
 }
 

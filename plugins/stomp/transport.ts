@@ -10,6 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { SocketTraffic } from '../../src/util/socket-traffic.js';
 
 export interface TransportEvents {
   onData(chunk: Buffer): void;
@@ -22,6 +23,8 @@ export interface Transport {
   readonly kind: 'tcp' | 'ws';
   readonly peerHost: string;
   readonly peerPort: number;
+  /** bytes, reads and writes on the socket under it, for management */
+  readonly traffic: SocketTraffic;
   /** `head` is the frame up to and including its blank line; body and terminator follow */
   sendFrame(head: string, body: Buffer | null): void;
   /** an EOL heart-beat */
@@ -48,6 +51,7 @@ export class TcpTransport implements Transport {
   readonly kind = 'tcp';
   readonly peerHost: string;
   readonly peerPort: number;
+  readonly traffic: SocketTraffic;
   readonly #socket: Socket;
   readonly #events: TransportEvents;
   readonly #terminator: Buffer;
@@ -61,6 +65,7 @@ export class TcpTransport implements Transport {
     this.#terminator = terminator;
     this.peerHost = socket.remoteAddress ?? '';
     this.peerPort = socket.remotePort ?? 0;
+    this.traffic = new SocketTraffic(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => events.onData(chunk));
     socket.on('drain', () => {
@@ -129,6 +134,7 @@ export class TcpTransport implements Transport {
   #cork(): void {
     if (this.#corked) return;
     this.#corked = true;
+    this.traffic.writes++;
     this.#socket.cork();
     process.nextTick(this.#uncork);
   }
@@ -152,6 +158,7 @@ export class WsTransport implements Transport {
   readonly kind = 'ws';
   readonly peerHost: string;
   readonly peerPort: number;
+  readonly traffic: SocketTraffic;
   readonly #ws: WebSocket;
   readonly #events: TransportEvents;
   readonly #terminator: Buffer;
@@ -160,12 +167,14 @@ export class WsTransport implements Transport {
   /** messages handed to ws and not yet written to its socket */
   #inFlight = 0;
 
-  constructor(ws: WebSocket, peerHost: string, peerPort: number, events: TransportEvents, terminator: Buffer) {
+  /** `socket`: the HTTP connection the WebSocket was upgraded from */
+  constructor(ws: WebSocket, socket: Socket, events: TransportEvents, terminator: Buffer) {
     this.#ws = ws;
     this.#events = events;
     this.#terminator = terminator;
-    this.peerHost = peerHost;
-    this.peerPort = peerPort;
+    this.peerHost = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    this.traffic = new SocketTraffic(socket);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => events.onData(toBuffer(data)));
     ws.on('error', () => {});
     ws.on('close', () => events.onClose());
@@ -210,6 +219,7 @@ export class WsTransport implements Transport {
 
   #send(data: Buffer, binary: boolean): void {
     this.#inFlight++;
+    this.traffic.writes++;
     this.#ws.send(data, { binary }, this.#sent);
     if (this.#writable && this.#ws.bufferedAmount > HIGH_WATER) {
       this.#writable = false;

@@ -21,6 +21,20 @@ export interface ConnectionInfo {
   /** a human-readable connection name (AMQP `connection_name` client property, MQTT client id …) */
   name?: string;
   clientProperties?: FieldTable;
+  /** the transport's byte and read/write counters, for operators (management's recv_oct, send_oct …) */
+  traffic?: TransportTraffic;
+}
+
+/** A connection's traffic on its socket, read by management every sample interval (nothing is pushed). */
+export interface TransportTraffic {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  /** chunks read from the socket */
+  readonly reads: number;
+  /** batches written to the socket (one per flush, not per frame) */
+  readonly writes: number;
+  /** bytes written but not yet handed to the kernel */
+  readonly pendingBytes: number;
 }
 
 export interface ExchangeDeclareOptions {

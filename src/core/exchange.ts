@@ -36,6 +36,9 @@ export class Exchange {
    */
   delayStoreId = 0;
   delaySeq = 0;
+  /** messages published to this exchange, and copies it routed to queues (RabbitMQ's publish_in, publish_out) */
+  publishIn = 0;
+  publishOut = 0;
 
   constructor(name: string, type: string, flags: ExchangeFlags, router: ExchangeRouter) {
     this.name = name;

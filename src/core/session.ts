@@ -11,6 +11,9 @@ import type {
 } from './api.js';
 import { Consumer, type ConsumerSession } from './delivery/consumer.js';
 import { Unacked } from './delivery/unacked.js';
+import { dispatchQueuesOf, requeueEntries } from './delivery/settle.js';
+import { SessionStats } from './session-stats.js';
+import { checkBind, checkExchangeDeclare, checkQueueDeclare } from './declare-checks.js';
 import {
   DIRECT_REPLY_PREFIX,
   DIRECT_REPLY_TO,
@@ -31,6 +34,8 @@ import { QuorumQueue } from './queues/quorum-queue.js';
 import { confirmWhenDurable } from './queues/stream-confirms.js';
 
 let nextSessionId = 1;
+/** a publish the core refused (a queue rejected it): confirmed with a nack */
+const REFUSED = new Error('refused');
 
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
@@ -56,6 +61,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   /** the last exchange this session was found allowed to publish to */
   #writableExchange: string | null = null;
   readonly #access: ConnectionAccess;
+  /** counters for management's channel message_stats */
+  readonly stats = new SessionStats();
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
@@ -89,20 +96,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- exchanges -------------------------------------------------------------------------
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
-    if (name !== '') {
-      if (options.passive) {
-        this.#access.checkAny('exchange', name);
-      } else {
-        this.#access.check('configure', 'exchange', name);
-        // rabbit_channel exchange.declare: a new exchange with an alternate exchange needs read
-        // on itself and write on the alternate
-        const ae = options.arguments?.['alternate-exchange'];
-        if (typeof ae === 'string' && !this.#vhost.exchanges.has(name)) {
-          this.#access.check('read', 'exchange', name);
-          this.#access.check('write', 'exchange', ae);
-        }
-      }
-    }
+    checkExchangeDeclare(this.#access, this.#vhost, name, options);
     this.#vhost.declareExchange(name, type, options);
   }
 
@@ -112,13 +106,13 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#checkBind('exchange', destination, source, routingKey);
+    checkBind(this.#access, this.#vhost, 'exchange', destination, source, routingKey);
     const dest = this.#vhost.exchange(destination);
     this.#vhost.bind(source, dest, routingKey, args);
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#checkBind('exchange', destination, source, routingKey);
+    checkBind(this.#access, this.#vhost, 'exchange', destination, source, routingKey);
     // RabbitMQ 3.x (rabbit_binding:remove): unbinding from or to something gone is unbind-ok
     const dest = this.#vhost.exchanges.get(destination);
     if (dest) this.#vhost.unbind(source, dest, routingKey, args);
@@ -134,32 +128,21 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       if (name !== DIRECT_REPLY_TO && !this.#vhost.directReplies.has(name)) throw notFound('queue', name, this.#vhost.name);
       return { queue: name, messageCount: 0, consumerCount: 1 };
     }
-    if (options.passive && name !== '') {
-      // rabbit_channel (rabbitmq-server#16085): a passive declare needs some permission on the queue
-      this.#access.checkAny('queue', name);
-    } else if (name !== '') {
-      this.#access.check('configure', 'queue', name);
-      // RabbitMQ: a new queue with a dead-letter exchange needs read on the queue and write on the DLX
-      const dlx = options.arguments?.['x-dead-letter-exchange'];
-      if (typeof dlx === 'string' && !this.#vhost.queues.has(name)) {
-        this.#access.check('read', 'queue', name);
-        this.#access.check('write', 'exchange', dlx);
-      }
-    }
+    checkQueueDeclare(this.#access, this.#vhost, name, options);
     const q = this.#vhost.declareQueue(name, options, this.connection.id);
     this.#lastQueue = q.name;
     return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
   }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#checkBind('queue', this.#queueName(queue), exchange, routingKey);
+    checkBind(this.#access, this.#vhost, 'queue', this.#queueName(queue), exchange, routingKey);
     const q = this.#queue(queue);
     this.#vhost.bind(exchange, q, routingKey === '' && queue === '' ? q.name : routingKey, args);
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
     const name = this.#queueName(queue);
-    this.#checkBind('queue', name, exchange, routingKey);
+    checkBind(this.#access, this.#vhost, 'queue', name, exchange, routingKey);
     // RabbitMQ 3.x (rabbit_binding:remove): unbinding a queue that is gone is unbind-ok
     if (!this.#vhost.queues.has(name)) return;
     this.#vhost.unbind(exchange, this.#queue(name), routingKey, args);
@@ -192,6 +175,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     if (x.type === 'topic') this.#access.checkTopic('write', x.name, message.routingKey);
     if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
     message.publisherId = this.connection.id;
+    this.stats.publish++;
+    x.publishIn++;
     if (message.properties.replyTo === DIRECT_REPLY_TO) {
       if (!this.#replyConsumer) throw noReplyConsumer();
       message = this.#replyConsumer.rewriteRequest(message);
@@ -200,12 +185,12 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
       const target = this.#vhost.directReplies.get(message.routingKey);
       if (target) target.deliverReply(message);
-      else if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
+      else this.#unroutable(message, mandatory);
     } else {
       const delay = x.router.delayOf?.(message) ?? 0;
       const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay) : this.#vhost.publish(x, message);
       if (outcome === 'unroutable') {
-        if (mandatory) this.#handler.returned(message, 312, 'NO_ROUTE');
+        this.#unroutable(message, mandatory);
         this.#vhost.failureReply(message, 'unroutable', null);
       } else if (outcome === 'rejected') {
         accepted = false;
@@ -222,7 +207,14 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
         }
       }
     }
-    if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, accepted);
+    if (confirmToken !== undefined) this.onDurable(confirmToken, accepted ? null : REFUSED);
+  }
+
+  #unroutable(message: Message, mandatory: boolean): void {
+    if (mandatory) {
+      this.stats.returnUnroutable++;
+      this.#handler.returned(message, 312, 'NO_ROUTE');
+    } else this.stats.dropUnroutable++;
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -273,9 +265,15 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
     const entry = q.take();
-    if (!entry) return null;
+    if (!entry) {
+      this.stats.getEmpty++;
+      return null;
+    }
     const deliveryTag = this.#unacked.nextTag();
-    if (!noAck) {
+    if (entry.redelivered) this.stats.redeliver++;
+    if (noAck) this.stats.getNoAck++;
+    else {
+      this.stats.get++;
       q.trackUnacked(entry);
       entry.deliveryTag = deliveryTag;
       this.#unacked.add(entry);
@@ -287,13 +285,14 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   ack(deliveryTag: number, multiple: boolean): void {
     const entries = this.#unacked.take(deliveryTag, multiple);
+    this.stats.ack += entries.length;
     for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
     this.#afterSettle(entries);
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
     const entries = this.#unacked.take(deliveryTag, multiple);
-    if (requeue) this.#requeue(entries, true);
+    if (requeue) requeueEntries(entries, true);
     else for (let i = 0; i < entries.length; i++) entries[i].queue.reject(entries[i]);
     this.#afterSettle(entries);
   }
@@ -306,7 +305,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     // RabbitMQ gives unacked messages back to the queue in both cases (requeue=false would
     // mean redelivery to the same consumer only, which it does not implement either).
     const entries = this.#unacked.takeAll();
-    this.#requeue(entries);
+    requeueEntries(entries);
     this.#afterSettle(entries);
   }
 
@@ -334,7 +333,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     }
     this.#consumers.clear();
     const entries = this.#unacked.takeAll();
-    this.#requeue(entries);
+    requeueEntries(entries);
     this.#afterSettle(entries);
     for (const q of queues) q.checkUnused();
     this.#stopReplies();
@@ -354,7 +353,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   deliver(consumer: Consumer, entry: QueueEntry): void {
     const tag = this.#unacked.nextTag();
-    if (!consumer.noAck) {
+    if (entry.redelivered) this.stats.redeliver++;
+    if (consumer.noAck) this.stats.deliverNoAck++;
+    else {
+      this.stats.deliver++;
       entry.deliveryTag = tag;
       this.#unacked.add(entry);
     }
@@ -363,11 +365,14 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   /** The journal made a persistent publish durable (or failed to). */
   onDurable(token: number, error: Error | null): void {
-    if (!this.#closed) this.#handler.confirmed(token, error === null);
+    if (this.#closed) return;
+    if (error === null) this.stats.confirm++;
+    this.#handler.confirmed(token, error === null);
   }
 
   deliverReply(message: Message): void {
     if (this.#closed || !this.#replyConsumer) return;
+    this.stats.deliverNoAck++;
     this.#handler.deliver(this.#replyConsumer.tag, this.#unacked.nextTag(), false, message);
   }
 
@@ -378,18 +383,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  /**
-   * Binding checks in RabbitMQ's order: the default exchange is refused (403), then write on
-   * the destination, read on the source, and topic read permission on the binding key.
-   */
-  #checkBind(kind: 'queue' | 'exchange', destination: string, source: string, routingKey: string): void {
-    this.#vhost.checkBindable(source, kind === 'exchange' ? destination : undefined);
-    this.#access.check('write', kind, destination);
-    this.#access.check('read', 'exchange', source);
-    const x = this.#vhost.exchanges.get(source);
-    if (x?.type === 'topic') this.#access.checkTopic('read', source, routingKey);
-  }
 
   #stopReplies(): void {
     if (!this.#replyConsumer) return;
@@ -407,21 +400,9 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     return this.#vhost.queue(this.#queueName(name), this.connection.id);
   }
 
-  /** Give entries back to their queues, highest position first so each lands at the front in O(1). */
-  #requeue(entries: QueueEntry[], explicit = false): void {
-    if (entries.length > 1) entries.sort((a, b) => b.seq - a.seq);
-    for (let i = 0; i < entries.length; i++) entries[i].queue.requeue(entries[i], explicit);
-  }
-
   /** Settled deliveries free credit: let the queues involved dispatch again. */
   #afterSettle(entries: QueueEntry[]): void {
-    if (entries.length === 1) {
-      entries[0].queue.dispatch();
-    } else if (entries.length > 1) {
-      const seen = new Set<Queue>();
-      for (let i = 0; i < entries.length; i++) seen.add(entries[i].queue);
-      for (const q of seen) q.dispatch();
-    }
+    dispatchQueuesOf(entries);
     if (this.#sessionPrefetch > 0) this.#resume();
   }
 

@@ -265,9 +265,7 @@ export class VHost implements QueueLifecycle {
 
   /** A missing source exchange or binding is not an error (RabbitMQ 3.x answers unbind-ok). */
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable | undefined): void {
-    const x = this.exchanges.get(source);
-    if (!x) return;
-    const b = x.bindings.get(bindingKey(destination, routingKey, args));
+    const b = this.exchanges.get(source)?.bindings.get(bindingKey(destination, routingKey, args));
     if (b) this.#removeBinding(b);
   }
 
@@ -327,6 +325,7 @@ export class VHost implements QueueLifecycle {
     const queues = this.route(x, message);
     const n = queues.length;
     if (n === 0) return 'unroutable';
+    x.publishOut += n;
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
     if (this.persistence && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice());

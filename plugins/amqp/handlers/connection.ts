@@ -163,6 +163,7 @@ function open(conn: AmqpConnection, m: MethodOf<'connectionOpen'>): void {
     peerPort: conn.peerPort,
     name: typeof name === 'string' ? name : undefined,
     clientProperties: conn.clientProperties,
+    traffic: conn.writer.traffic,
   });
   conn.opened(core);
   conn.writer.write(encodeMethodFrame(0, { id: M.connectionOpenOk, knownHosts: '' }));

@@ -21,7 +21,7 @@ function list(req: ApiRequest, vhost?: string): ApiResponse {
   if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
   const items = visibleVhosts(s, req.principal)
     .filter((v) => vhost === undefined || v.name === vhost)
-    .flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(v, x)));
+    .flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(s, v, x)));
   return listResponse(items, req.query);
 }
 
@@ -88,7 +88,7 @@ export const exchangeRoutes: Route[] = [
     path: '/api/exchanges/:vhost/:name',
     handler: (req) => {
       const { v, x } = lookup(req);
-      return ok(exchangeJson(v, x));
+      return ok(exchangeJson(req.services, v, x));
     },
   },
   { method: 'PUT', path: '/api/exchanges/:vhost/:name', handler: declare },

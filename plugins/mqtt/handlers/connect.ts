@@ -95,6 +95,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
       peerHost: c.peerHost,
       peerPort: c.peerPort,
       name: clientId,
+      traffic: c.traffic ?? undefined,
     });
   } catch (e) {
     return refuseLimit(c, e);

@@ -53,6 +53,7 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
       peerHost,
       peerPort: c.transport.peerPort,
       name: `${peerHost}:${c.transport.peerPort}`,
+      traffic: c.transport.traffic,
     });
   } catch (e) {
     if (!isBrokerError(e)) throw e;

@@ -188,7 +188,9 @@ describe('exchanges', () => {
     expect((await m.api('PUT', '/api/exchanges/%2F/x.orders', { type: 'topic', durable: true, arguments: { 'alternate-exchange': 'x.ae' } })).status).toBe(201);
     expect((await m.api('PUT', '/api/exchanges/%2F/x.orders', { type: 'topic', durable: true, arguments: { 'alternate-exchange': 'x.ae' } })).status).toBe(204);
     const x = await m.api('GET', '/api/exchanges/%2F/x.orders');
-    expect(x.body).toEqual({ name: 'x.orders', vhost: '/', type: 'topic', durable: true, auto_delete: false, internal: false, arguments: { 'alternate-exchange': 'x.ae' }, policy: null });
+    expect(x.body).toEqual({ name: 'x.orders', vhost: '/', type: 'topic', durable: true, auto_delete: false, internal: false, arguments: { 'alternate-exchange': 'x.ae' }, policy: null,
+      message_stats: { publish_in: 0, publish_in_details: { rate: 0 }, publish_out: 0, publish_out_details: { rate: 0 } },
+    });
     expect((await m.api('GET', '/api/exchanges/%2F/amq.default')).body).toMatchObject({ name: '', type: 'direct' });
     expect((await m.api('PUT', '/api/exchanges/%2F/x.bogus', { type: 'bogus' })).status).toBe(400);
     expect((await m.api('PUT', '/api/exchanges/%2F/x.notype', {})).body).toEqual({ error: 'bad_request', reason: '[{key_missing,type}]' });

@@ -85,6 +85,16 @@ export function fmtRate(n) {
   return typeof n === 'number' ? `${n.toFixed(n < 10 ? 1 : 0)}/s` : '';
 }
 
+/** bytes per second, for data rates */
+export function fmtByteRate(n) {
+  return typeof n === 'number' ? `${fmtBytes(n)}/s` : '';
+}
+
+/** a counter with its rate: `1,234 (5.0/s)` */
+export function fmtCount(stats, key) {
+  return stats ? `${fmtNumber(stats[key])} (${fmtRate(stats[`${key}_details`]?.rate)})` : '';
+}
+
 export function fmtBytes(n) {
   if (typeof n !== 'number') return '';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -1,6 +1,6 @@
 // Connections (every protocol) with drill-down and closing, and channels.
 import { api, get, seg } from '../api.js';
-import { act, fmtNumber, h, link, props, table } from '../dom.js';
+import { act, fmtByteRate, fmtBytes, fmtNumber, fmtRate, h, link, props, table } from '../dom.js';
 
 const vhostPath = (base, vhost) => (vhost ? `/vhosts/${seg(vhost)}/${base}` : `/${base}`);
 
@@ -18,6 +18,8 @@ export async function connectionsPage(ctx) {
           ['User', (c) => c.user],
           ['Virtual host', (c) => c.vhost],
           ['Channels', (c) => fmtNumber(c.channels), { num: true }],
+          ['From client', (c) => fmtByteRate(c.recv_oct_details?.rate), { num: true }],
+          ['To client', (c) => fmtByteRate(c.send_oct_details?.rate), { num: true }],
           ['Connected', (c) => new Date(c.connected_at).toLocaleTimeString()],
         ],
         list,
@@ -55,6 +57,8 @@ export async function connectionPage(ctx) {
         ['Client name', c.user_provided_name ?? ''],
         ['Connected at', new Date(c.connected_at).toLocaleString()],
         ['Client properties', JSON.stringify(c.client_properties)],
+        ['Received', h('span', { id: 'connection-received' }, c.recv_oct === undefined ? '' : `${fmtBytes(c.recv_oct)} in ${fmtNumber(c.recv_cnt)} reads (${fmtByteRate(c.recv_oct_details.rate)})`)],
+        ['Sent', h('span', { id: 'connection-sent' }, c.send_oct === undefined ? '' : `${fmtBytes(c.send_oct)} in ${fmtNumber(c.send_cnt)} writes (${fmtByteRate(c.send_oct_details.rate)})`)],
       ]),
     );
     channels.replaceChildren(channelTable(await get(`/connections/${seg(name)}/channels`)));
@@ -72,9 +76,19 @@ function channelTable(list) {
       ['Consumers', (c) => fmtNumber(c.consumer_count), { num: true }],
       ['Unacked', (c) => fmtNumber(c.messages_unacknowledged), { num: true }],
       ['Prefetch', (c) => (c.global_prefetch_count ? `${c.prefetch_count} / global ${c.global_prefetch_count}` : fmtNumber(c.prefetch_count)), { num: true }],
+      // RabbitMQ's channel list: message rates
+      ...[
+        ['Publish', 'publish'],
+        ['Confirm', 'confirm'],
+        ['Unroutable (drop)', 'drop_unroutable'],
+        ['Deliver / get', 'deliver_get'],
+        ['Redelivered', 'redeliver'],
+        ['Ack', 'ack'],
+      ].map(([title, key]) => [title, (c) => fmtRate(c.message_stats?.[`${key}_details`]?.rate), { num: true }]),
     ],
     list,
     'No channels.',
+    { id: 'channels-table' },
   );
 }
 

@@ -1,6 +1,7 @@
 // Exchanges: list and declare; one exchange with its bindings, publishing, deletion.
 import { api, get, seg } from '../api.js';
-import { act, checkbox, field, fmtArgs, formValues, h, link, props, select, table } from '../dom.js';
+import { act, checkbox, field, fmtArgs, fmtCount, fmtRate, formValues, h, link, props, select, table } from '../dom.js';
+import { featureBadges } from '../features.js';
 import { bindForm, bindingsTable } from './bindings.js';
 import { publishForm } from './publish-form.js';
 
@@ -43,9 +44,9 @@ export async function exchangesPage(ctx) {
           ['Virtual host', (x) => x.vhost],
           ['Name', (x) => link(x.name === '' ? '(AMQP default)' : x.name, 'exchanges', x.vhost, x.name === '' ? 'amq.default' : x.name)],
           ['Type', (x) => x.type],
-          ['Features', (x) => [x.durable ? 'D' : '', x.auto_delete ? ' AD' : '', x.internal ? ' I' : ''].join('')],
-          ['Policy', (x) => x.policy ?? ''],
-          ['Arguments', (x) => fmtArgs(x.arguments)],
+          ['Features', (x) => featureBadges(x)],
+          ['Message rate in', (x) => fmtRate(x.message_stats?.publish_in_details?.rate), { num: true }],
+          ['Message rate out', (x) => fmtRate(x.message_stats?.publish_out_details?.rate), { num: true }],
         ],
         list,
         'No exchanges.',
@@ -81,6 +82,8 @@ export async function exchangePage(ctx) {
         ['Internal', String(x.internal)],
         ['Policy', x.policy ?? ''],
         ['Arguments', fmtArgs(x.arguments)],
+        ['Publish in', h('span', { id: 'exchange-publish-in' }, fmtCount(x.message_stats, 'publish_in'))],
+        ['Publish out', h('span', { id: 'exchange-publish-out' }, fmtCount(x.message_stats, 'publish_out'))],
       ]),
     );
     if (realName === '') return;

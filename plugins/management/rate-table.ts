@@ -1,0 +1,53 @@
+/**
+ * Rates of one kind of object's counters (exchanges, channels, connections): every sample
+ * reads each object's counters, and a rate is the difference from its previous sample over
+ * the time between. An object new since the last sample did all its counting in between.
+ * Objects are keys of a WeakMap: a closed channel or deleted exchange leaves nothing behind.
+ */
+export interface Rated {
+  /** counters now, in the table's key order */
+  counters: number[];
+  /** per second, from the last two samples (zeros before the first) */
+  rates: number[];
+}
+
+export class RateTable<T extends object> {
+  readonly keys: readonly string[];
+  readonly #read: (item: T) => number[];
+  readonly #last = new WeakMap<T, { counters: number[]; rates: number[] }>();
+  readonly #zeros: number[];
+
+  /** `read` returns an item's counters in `keys` order */
+  constructor(keys: readonly string[], read: (item: T) => number[]) {
+    this.keys = keys;
+    this.#read = read;
+    this.#zeros = keys.map(() => 0);
+  }
+
+  /** @param seconds since the previous sample (0 on the first) */
+  sample(items: Iterable<T>, seconds: number): void {
+    for (const item of items) {
+      const counters = this.#read(item);
+      const prev = this.#last.get(item)?.counters ?? this.#zeros;
+      const rates = seconds > 0 ? counters.map((c, i) => (c - prev[i]!) / seconds) : this.#zeros;
+      this.#last.set(item, { counters, rates });
+    }
+  }
+
+  of(item: T): Rated {
+    return { counters: this.#read(item), rates: this.#last.get(item)?.rates ?? this.#zeros };
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** `{ publish_in: 5, publish_in_details: { rate: 1.2 }, … }` for the keys asked for (all by default) */
+export function statsJson(table: RateTable<object>, r: Rated, only?: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  table.keys.forEach((k, i) => {
+    if (only && !only.includes(k)) return;
+    out[k] = r.counters[i];
+    out[`${k}_details`] = { rate: round(r.rates[i]!) };
+  });
+  return out;
+}
