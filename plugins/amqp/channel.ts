@@ -15,6 +15,7 @@ import { writeDeliver, writeReturn } from './codec/content.js';
 import { CLASS_CONNECTION } from './codec/constants.js';
 import { M, encodeMethodFrame, methodName, type AmqpMethod } from './codec/methods.js';
 import type { ConfirmTracker } from './confirms.js';
+import type { AmqpTransaction } from './transaction.js';
 import type { AmqpConnection } from './connection.js';
 import { closeReasonOf, commandInvalid, unexpectedFrame } from './errors.js';
 import { HANDLERS } from './handlers/index.js';
@@ -32,6 +33,8 @@ export class AmqpChannel implements SessionHandler {
   readonly content = new ContentAssembler();
   /** set by confirm.select */
   confirms: ConfirmTracker | null = null;
+  /** set by tx.select (never together with confirms: RabbitMQ refuses switching modes) */
+  tx: AmqpTransaction | null = null;
   /** queued with the connection for a coalesced confirm at the next flush */
   confirmFlushQueued = false;
 
@@ -107,6 +110,10 @@ export class AmqpChannel implements SessionHandler {
   /** Hand a complete publish to the core (seq: the confirm sequence number, or -1). */
   publishNow(message: Message, mandatory: boolean, seq: number): void {
     if (this.state !== 'open') return;
+    if (this.tx !== null) {
+      this.tx.publish(message, mandatory); // applied by tx.commit
+      return;
+    }
     try {
       if (seq < 0) this.session.publish(message, mandatory);
       else this.session.publish(message, mandatory, seq);
@@ -202,6 +209,10 @@ export class AmqpChannel implements SessionHandler {
   }
 
   confirmed(token: number, ack: boolean): void {
+    if (this.tx !== null) {
+      if (this.state === 'open') this.tx.confirmed(this, token, ack);
+      return;
+    }
     const confirms = this.confirms;
     if (confirms === null || this.state !== 'open') return;
     confirms.confirm(token, ack, this.conn.writer.out);

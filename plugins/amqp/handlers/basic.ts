@@ -48,16 +48,20 @@ export const basicHandlers: MethodHandlers = {
     w.scheduleFlush();
   },
 
+  // in a transaction, settlements wait for tx.commit (transaction.ts)
   basicAck(ch, m) {
-    ch.session.ack(m.deliveryTag, m.multiple);
+    if (ch.tx !== null) ch.tx.ack(m.deliveryTag, m.multiple);
+    else ch.session.ack(m.deliveryTag, m.multiple);
   },
 
   basicNack(ch, m) {
-    ch.session.nack(m.deliveryTag, m.multiple, m.requeue);
+    if (ch.tx !== null) ch.tx.nack(m.deliveryTag, m.multiple, m.requeue);
+    else ch.session.nack(m.deliveryTag, m.multiple, m.requeue);
   },
 
   basicReject(ch, m) {
-    ch.session.reject(m.deliveryTag, m.requeue);
+    if (ch.tx !== null) ch.tx.nack(m.deliveryTag, false, m.requeue);
+    else ch.session.reject(m.deliveryTag, m.requeue);
   },
 
   basicRecover(ch, m) {

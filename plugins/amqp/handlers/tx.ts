@@ -1,12 +1,33 @@
 /**
- * tx.* (AMQP 0-9-1 class 90). The core has no transactions: refuse clearly with 540
- * NOT_IMPLEMENTED instead of the generic "unimplemented method".
+ * tx.* (AMQP 0-9-1 class 90), as RabbitMQ's channel answers them: select makes the channel
+ * transactional (refused on a confirm channel), commit and rollback need a transactional
+ * channel (406 "channel is not transactional"). The work is in ../transaction.ts.
  */
-import { notImplemented } from '../errors.js';
+import { M } from '../codec/methods.js';
+import { preconditionFailed } from '../errors.js';
+import type { AmqpChannel } from '../channel.js';
+import { AmqpTransaction } from '../transaction.js';
 import type { MethodHandlers } from './index.js';
 
-const refuse = (): never => {
-  throw notImplemented('transactions (tx.select, tx.commit, tx.rollback) are not supported');
-};
+function transactionOf(ch: AmqpChannel): AmqpTransaction {
+  if (ch.tx === null) throw preconditionFailed('channel is not transactional');
+  return ch.tx;
+}
 
-export const txHandlers: MethodHandlers = { txSelect: refuse, txCommit: refuse, txRollback: refuse };
+export const txHandlers: MethodHandlers = {
+  txSelect(ch) {
+    if (ch.confirms !== null) throw preconditionFailed('cannot switch from confirm to tx mode');
+    ch.tx ??= new AmqpTransaction(); // selecting again changes nothing
+    ch.send({ id: M.txSelectOk });
+  },
+
+  txCommit(ch) {
+    // commit-ok is sent by the transaction once everything it published is durable
+    transactionOf(ch).commit(ch);
+  },
+
+  txRollback(ch) {
+    transactionOf(ch).rollback();
+    ch.send({ id: M.txRollbackOk });
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * AMQP transactions on one channel (AMQP 0-9-1 class tx, as RabbitMQ does them): after
+ * tx.select, basic.publish, basic.ack, basic.nack and basic.reject are held by the channel and
+ * applied, in the order they came, by tx.commit; tx.rollback drops them (the deliveries they
+ * named stay unacknowledged). tx.commit-ok goes out only once every message the commit
+ * published is durable: each is published with an internal confirm token, so the core's
+ * confirm path (every durability point of the publish) decides, and the commit answers when
+ * the last one is in. A publish a queue refused (x-overflow reject-publish) fails the commit
+ * with 406 "partial tx completion", as RabbitMQ's channel does.
+ *
+ * Checks RabbitMQ makes at basic.publish (the exchange exists, permissions) are made when the
+ * publish is applied, so in a transaction their error closes the channel at tx.commit.
+ */
+import type { Message } from '../../src/core/message.js';
+import type { AmqpChannel } from './channel.js';
+import { M } from './codec/methods.js';
+import { preconditionFailed } from './errors.js';
+
+type Held =
+  | { kind: 'publish'; message: Message; mandatory: boolean }
+  | { kind: 'ack'; tag: number; multiple: boolean }
+  | { kind: 'nack'; tag: number; multiple: boolean; requeue: boolean };
+
+/** A commit whose publishes are not all confirmed yet. */
+interface InFlight {
+  /** confirms still to come; the commit's own apply counts as one until it finishes */
+  waiting: number;
+  refused: boolean;
+}
+
+export class AmqpTransaction {
+  #held: Held[] = [];
+  /** commits waiting for their confirms, by commit number (the token their publishes carry) */
+  readonly #inFlight = new Map<number, InFlight>();
+  #commits = 0;
+
+  /** Buffered until commit. */
+  publish(message: Message, mandatory: boolean): void {
+    this.#held.push({ kind: 'publish', message, mandatory });
+  }
+
+  ack(tag: number, multiple: boolean): void {
+    this.#held.push({ kind: 'ack', tag, multiple });
+  }
+
+  nack(tag: number, multiple: boolean, requeue: boolean): void {
+    this.#held.push({ kind: 'nack', tag, multiple, requeue });
+  }
+
+  rollback(): void {
+    this.#held = [];
+  }
+
+  /**
+   * tx.commit: apply what was held, in order, then answer commit-ok once every publish of it
+   * is confirmed (at once when none waits). A failure of one step throws, as the method would.
+   */
+  commit(ch: AmqpChannel): void {
+    const held = this.#held;
+    this.#held = [];
+    const token = ++this.#commits;
+    const flight: InFlight = { waiting: 1, refused: false };
+    this.#inFlight.set(token, flight);
+    try {
+      for (const h of held) {
+        if (h.kind === 'publish') {
+          flight.waiting++;
+          ch.session.publish(h.message, h.mandatory, token);
+        } else if (h.kind === 'ack') {
+          ch.session.ack(h.tag, h.multiple);
+        } else {
+          ch.session.nack(h.tag, h.multiple, h.requeue);
+        }
+      }
+    } catch (e) {
+      this.#inFlight.delete(token);
+      throw e;
+    }
+    this.confirmed(ch, token, true);
+  }
+
+  /** A confirm for a publish of commit `token` (the channel routes them here in tx mode). */
+  confirmed(ch: AmqpChannel, token: number, ack: boolean): void {
+    const flight = this.#inFlight.get(token);
+    if (!flight) return;
+    if (!ack) flight.refused = true;
+    if (--flight.waiting > 0) return;
+    this.#inFlight.delete(token);
+    if (flight.refused) ch.fail(preconditionFailed('partial tx completion'), M.txCommit);
+    else ch.send({ id: M.txCommitOk });
+  }
+}
