@@ -21,7 +21,8 @@ import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
-import { publishConfirmed, refuseHeldPublish } from './handlers/publish.js';
+import { refuseHeldPublish } from './handlers/publish.js';
+import { PublishAcks } from './publish-acks.js';
 import { HeldInOrder } from '../../src/util/held-in-order.js';
 import { PacketIds } from './packet-ids.js';
 import type { SessionState } from './session-state.js';
@@ -68,10 +69,8 @@ export class MqttConnection implements SessionHandler, ClientConnection {
 
   // ---- flows ----
   readonly packetIds = new PacketIds();
-  /** confirm token of the publish being made, so `returned` can name it */
-  publishingToken = -1;
-  /** confirm tokens of QoS ≥ 1 publishes that reached no queue (MQTT 5 PUBACK 0x10); made on first use */
-  #unrouted: Set<number> | null = null;
+  /** PUBACK / PUBREC waiting for the core's confirms (and retained writes) */
+  readonly acks = new PublishAcks(this);
   /** one-entry cache of the last routing key → topic translation */
   lastRoutingKey = '\u0000';
   lastTopic = '';
@@ -119,11 +118,6 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   /** a child logger, made when first needed (an idle connection should cost as little as possible) */
   get log(): Logger {
     return (this.#log ??= this.ctx.log.child({ conn: this.#number, peer: `${this.peerHost}:${this.peerPort}` }));
-  }
-
-  /** @returns whether the publish with this confirm token reached no queue (and forget it) */
-  takeUnrouted(token: number): boolean {
-    return this.#unrouted?.delete(token) ?? false;
   }
 
   get open(): boolean {
@@ -430,12 +424,12 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     deliverToClient(this, consumerTag, deliveryTag, redelivered, message);
   }
 
-  confirmed(token: number, ack: boolean): void {
-    publishConfirmed(this, token, ack);
+  confirmed(token: number, ack: boolean, error: Error | null): void {
+    this.acks.confirmed(token, ack, error);
   }
 
   returned(_message: Message, _replyCode: number, _replyText: string): void {
-    (this.#unrouted ??= new Set()).add(this.publishingToken);
+    this.acks.noteUnrouted();
   }
 
   consumerCancelled(consumerTag: string): void {

@@ -6,10 +6,13 @@
  * Every lookup is answered from memory (a `MemoryRetainedStore` loaded at start), so a
  * SUBSCRIBE never waits for the disk. Changes are written behind: each put or delete updates
  * memory at once and is queued; the queue is written in one transaction at the end of the
- * event-loop turn (several updates of one topic in a turn become one row write). With
- * `synchronous = FULL` a committed batch survives a power loss; what a crash can lose is the
- * batch of the turn it happened in. A failed write (disk full) is logged and retried with the
- * next batch; memory stays right, so clients see no difference until a restart.
+ * event-loop turn (several updates of one topic in a turn become one row write). The file is
+ * in WAL mode with `synchronous = FULL`, so SQLite syncs the WAL at every commit: a committed
+ * batch survives a power loss, and a batch is the durability point of the writes in it (the
+ * PUBACK / PUBREC of a retained QoS ≥ 1 publish waits for its commit). What a crash can lose is
+ * the batch of the turn it happened in, whose publishes were not acknowledged yet. A failed
+ * write (disk full) is logged, its waiting acks become negative, and the rows are retried with
+ * the next batch; memory stays right, so subscribers see no difference until a restart.
  *
  *   retained(vhost TEXT, topic TEXT, payload BLOB, qos INTEGER,
  *            properties TEXT  -- MQTT 5 properties as JSON (encodeProperties); NULL = none
@@ -23,6 +26,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { QoS } from 'mqtt-packet';
 import type { Logger } from '../../src/log.js';
+import type { DurabilityPoints, DurableLog } from '../../src/core/durability.js';
+import type { DurableListener } from '../../src/store/durable-waiters.js';
 import type { PublishProperties } from './message.js';
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';
 
@@ -58,7 +63,7 @@ interface Pending {
   message: RetainedMessage | null;
 }
 
-export class SqliteRetainedStore implements RetainedStore {
+export class SqliteRetainedStore implements RetainedStore, DurableLog {
   readonly #memory = new MemoryRetainedStore();
   readonly #db: Database.Database;
   readonly #log: Logger;
@@ -69,6 +74,11 @@ export class SqliteRetainedStore implements RetainedStore {
   #pending = new Map<string, Pending>();
   #flushScheduled: NodeJS.Immediate | null = null;
   #closed = false;
+  /** the number of the batch being gathered; batches below it are committed (or failed) */
+  #batch = 0;
+  /** acks waiting for the batch being gathered (all waiters are for that one batch) */
+  #waiters: DurableListener[] = [];
+  #tokens: number[] = [];
 
   /**
    * Open (or create) the file in `dir` and load what it holds.
@@ -106,14 +116,28 @@ export class SqliteRetainedStore implements RetainedStore {
     }
   }
 
-  put(vhost: string, message: RetainedMessage): void {
+  put(vhost: string, message: RetainedMessage, points: DurabilityPoints | null): void {
     this.#memory.put(vhost, message);
-    this.#queue({ vhost, topic: message.topic, message });
+    this.#queue({ vhost, topic: message.topic, message }, points);
   }
 
-  delete(vhost: string, topic: string): void {
+  delete(vhost: string, topic: string, points: DurabilityPoints | null): void {
     this.#memory.delete(vhost, topic);
-    this.#queue({ vhost, topic, message: null });
+    this.#queue({ vhost, topic, message: null }, points);
+  }
+
+  // ---- DurableLog: a write's durability point is the batch it is committed in ----
+
+  get committedOffset(): number {
+    return this.#batch;
+  }
+
+  whenCommitted(batch: number, listener: DurableListener, token: number): void {
+    if (batch < this.#batch) queueMicrotask(() => listener.onDurable(token, null));
+    else {
+      this.#waiters.push(listener);
+      this.#tokens.push(token);
+    }
   }
 
   match(vhost: string, filter: string, now: number): RetainedMessage[] {
@@ -131,13 +155,22 @@ export class SqliteRetainedStore implements RetainedStore {
     this.#flushScheduled = null;
     if (this.#pending.size === 0 || this.#closed) return;
     const batch = [...this.#pending.values()];
+    let error: Error | null = null;
     try {
       this.#writeBatch(batch);
       this.#pending.clear();
     } catch (e) {
       // kept for the next batch (the newest change of each topic still wins)
-      this.#log.error('retained messages not written', { error: (e as Error).message, changes: batch.length });
+      error = e as Error;
+      this.#log.error('retained messages not written', { error: error.message, changes: batch.length });
     }
+    this.#batch++;
+    const waiters = this.#waiters;
+    const tokens = this.#tokens;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    this.#tokens = [];
+    for (let i = 0; i < waiters.length; i++) waiters[i].onDurable(tokens[i], error);
   }
 
   close(): void {
@@ -148,8 +181,9 @@ export class SqliteRetainedStore implements RetainedStore {
     this.#db.close();
   }
 
-  #queue(p: Pending): void {
+  #queue(p: Pending, points: DurabilityPoints | null): void {
     if (this.#closed) return;
+    points?.noteLog(this, this.#batch);
     this.#pending.set(`${p.vhost}\u0000${p.topic}`, p);
     this.#flushScheduled ??= setImmediate(() => this.flush());
   }

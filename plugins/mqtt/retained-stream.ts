@@ -9,13 +9,16 @@
  *
  * Lookups are answered from memory (the same map as the memory backend), loaded from the
  * stream the first time a vhost is used — a synchronous scan of a compacted log, done once —
- * so SUBSCRIBE never waits for the disk. Writes append to the stream (group-committed like any
- * stream append; a PUBACK does not wait for it, as with the sqlite backend's write-behind).
- * Without a data directory the core has no streams: that vhost falls back to memory.
+ * so SUBSCRIBE never waits for the disk. Writes append to the stream, group-committed like any
+ * stream append; the append's offset is the write's durability point, so the PUBACK / PUBREC
+ * of a retained QoS ≥ 1 publish goes out only once the stream's fdatasync covered it.
+ * Without a data directory the core has no streams: that vhost falls back to memory (and its
+ * retained messages do not survive a restart).
  */
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/types.js';
 import type { Core } from '../../src/core/core.js';
+import type { DurabilityPoints } from '../../src/core/durability.js';
 import { isBrokerError } from '../../src/core/errors.js';
 import { Message } from '../../src/core/message.js';
 import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
@@ -55,21 +58,22 @@ export class StreamRetainedStore implements RetainedStore {
     this.#sparkplug = sparkplug;
   }
 
-  put(vhost: string, m: RetainedMessage): void {
+  put(vhost: string, m: RetainedMessage, points: DurabilityPoints | null): void {
     const stream = this.#streamOf(vhost);
     this.#memory.put(vhost, m);
     if (!stream) return;
     const base = toCoreMessage(this.#exchange, { routingKey: topicToRoutingKey(m.topic, this.#sparkplug), qos: m.qos, retain: true, payload: m.payload, properties: m.properties }, this.#sparkplug);
     const headers: FieldTable = { ...base.properties.headers, [HEADER_TOPIC]: m.topic };
     if (m.expiresAt !== 0) headers[HEADER_EXPIRES_AT] = m.expiresAt;
-    stream.enqueue(new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt));
+    appendNoting(stream, new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt), points);
   }
 
-  delete(vhost: string, topic: string): void {
+  delete(vhost: string, topic: string, points: DurabilityPoints | null): void {
     const stream = this.#streamOf(vhost);
     this.#memory.delete(vhost, topic);
+    if (!stream) return;
     // a tombstone: compaction drops the topic's older values now and the tombstone after its grace period
-    stream?.enqueue(new Message(this.#exchange, topicToRoutingKey(topic, this.#sparkplug), { deliveryMode: 2, headers: { [HEADER_TOPIC]: topic } }, Buffer.alloc(0)));
+    appendNoting(stream, new Message(this.#exchange, topicToRoutingKey(topic, this.#sparkplug), { deliveryMode: 2, headers: { [HEADER_TOPIC]: topic } }, Buffer.alloc(0)), points);
   }
 
   match(vhost: string, filter: string, now: number): RetainedMessage[] {
@@ -125,6 +129,14 @@ export class StreamRetainedStore implements RetainedStore {
     });
     if (n > 0) this.#log.info('retained messages loaded from their stream', { vhost, records: n, retained: this.#memory.count(vhost) });
   }
+}
+
+/** Append to the retained stream; its offset is the write's durability point (a refused append: a failure). */
+function appendNoting(stream: StreamQueue, message: Message, points: DurabilityPoints | null): void {
+  const offset = stream.append(message);
+  if (points === null) return;
+  if (offset >= 0) points.noteLog(stream.log, offset);
+  else points.failure ??= stream.log.error ?? new Error(`retained message not stored: stream '${stream.name}' refused it`);
 }
 
 function retainedOf(m: Message, topic: string, payload: Buffer, sparkplug: boolean): RetainedMessage {

@@ -10,6 +10,7 @@
  * methods.
  */
 import type { QoS } from 'mqtt-packet';
+import type { DurabilityPoints } from '../../src/core/durability.js';
 import type { MqttPublish, PublishProperties } from './message.js';
 import { hasWildcard, topicMatchesFilter } from './topics.js';
 
@@ -25,11 +26,16 @@ export interface RetainedMessage {
   expiresAt: number;
 }
 
+/**
+ * A durable backend notes in `points` (when given) where its write becomes durable, so that the
+ * PUBACK / PUBREC of a retained QoS ≥ 1 publish waits for it (publish-acks.ts); a write it could
+ * not make sets `points.failure`. The memory backend notes nothing: it promises nothing.
+ */
 export interface RetainedStore {
   /** Keep `message` as the retained message of its topic, replacing any older one. */
-  put(vhost: string, message: RetainedMessage): void;
+  put(vhost: string, message: RetainedMessage, points: DurabilityPoints | null): void;
   /** Forget the retained message of a topic (a retained PUBLISH with an empty payload, MQTT-3.3.1-10). */
-  delete(vhost: string, topic: string): void;
+  delete(vhost: string, topic: string, points: DurabilityPoints | null): void;
   /** The unexpired retained messages whose topics match a filter (MQTT wildcards and '$' rules). */
   match(vhost: string, filter: string, now: number): RetainedMessage[];
   /** number of retained messages in a vhost (for operators and tests) */
@@ -80,9 +86,9 @@ export class MemoryRetainedStore implements RetainedStore {
 }
 
 /** A retained PUBLISH replaces its topic's retained message; an empty payload clears it (MQTT-3.3.1-10). */
-export function retainPublish(store: RetainedStore, vhost: string, topic: string, p: MqttPublish, now: number): void {
+export function retainPublish(store: RetainedStore, vhost: string, topic: string, p: MqttPublish, now: number, points: DurabilityPoints | null): void {
   if (p.payload.length === 0) {
-    store.delete(vhost, topic);
+    store.delete(vhost, topic, points);
     return;
   }
   const expiry = p.properties?.messageExpiryInterval;
@@ -94,5 +100,5 @@ export function retainPublish(store: RetainedStore, vhost: string, topic: string
     properties: p.properties,
     storedAt: now,
     expiresAt: expiry !== undefined ? now + expiry * 1000 : 0,
-  });
+  }, points);
 }

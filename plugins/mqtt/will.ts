@@ -97,6 +97,6 @@ export class WillPublisher {
     } finally {
       connection?.close();
     }
-    if (p.retain) retainPublish(this.retained, will.vhost, will.topic, p, Date.now());
+    if (p.retain) retainPublish(this.retained, will.vhost, will.topic, p, Date.now(), null);
   }
 }

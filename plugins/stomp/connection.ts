@@ -18,6 +18,7 @@ import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
 import { HeldInOrder } from '../../src/util/held-in-order.js';
+import { PublishReceipts, type ReceiptSink } from './publish-receipts.js';
 
 let nextConnectionNumber = 1;
 
@@ -34,7 +35,7 @@ function publishes(frame: StompFrame): boolean {
   return (frame.command === 'SEND' && frame.headers['transaction'] === undefined) || frame.command === 'COMMIT';
 }
 
-export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget {
+export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
   readonly number = nextConnectionNumber++;
   readonly core: Core;
@@ -67,14 +68,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   readonly #heartbeats = new Heartbeats();
   readonly #onClosed: (c: StompConnection) => void;
   #state: State = 'connecting';
-  /** confirm token → receipt id of the SEND (or COMMIT) waiting for it */
-  readonly #pendingReceipts = new Map<number, string>();
-  #nextToken = 1;
-  /** highest confirm token confirmed so far */
-  #confirmedUpTo = 0;
-  /** the first publish the broker refused (the connection is failing), 0 if none */
-  #rejectedToken = 0;
-  #rejectedReceipt: string | undefined;
+  /** RECEIPTs of SENDs and COMMITs waiting for their publishes' confirms */
+  readonly receipts = new PublishReceipts(this);
   #writable = true;
   #loginTimer: NodeJS.Timeout | null = null;
   /** the pending answer to a refused login (refuseLogin) */
@@ -137,7 +132,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   #onFrame(frame: StompFrame): void {
     // a refused login reads nothing more (frames that came with its CONNECT included)
-    if (this.#state === 'closed' || this.#rejectedToken !== 0 || this.#refusal !== null) return;
+    if (this.#state === 'closed' || this.receipts.failed || this.#refusal !== null) return;
     // a publish during a resource alarm waits, and so does every frame after it
     if (this.holding || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
       this.#hold(frame);
@@ -179,7 +174,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   releaseHeld(): void {
     if (!this.holding) return;
     for (const frame of this.#held!.take()) {
-      if (this.#state === 'closed' || this.#rejectedToken !== 0) return;
+      if (this.#state === 'closed' || this.receipts.failed) return;
       this.#dispatch(frame);
     }
     if (this.#state === 'closed') return;
@@ -248,46 +243,13 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   // ---- receipts waiting for confirms ----------------------------------------------------------
 
-  /** A confirm token for a publish on `publisher`. */
-  issueToken(): number {
-    return this.#nextToken++;
+  /** SessionHandler of the publishing session: a confirm may release receipts waiting for it. */
+  confirmed(token: number, ack: boolean, error: Error | null): void {
+    this.receipts.confirmed(token, ack, error);
   }
 
-  /**
-   * Send RECEIPT `receiptId` once every publish up to `token` is confirmed. The core
-   * confirms a session's publishes in order (docs/invariants.md, rule 6), so waiting for the
-   * last one is waiting for all.
-   */
-  receiptAfter(token: number, receiptId: string): void {
-    if (this.#rejectedToken !== 0 && token >= this.#rejectedToken) {
-      // a refused message: its ERROR (about to be sent) carries the receipt id instead
-      this.#rejectedReceipt ??= receiptId;
-    } else if (this.#confirmedUpTo >= token) {
-      this.sendReceipt(receiptId);
-    } else {
-      this.#pendingReceipts.set(token, receiptId);
-    }
-  }
-
-  /** SessionHandler of the publishing session: a confirm releases the receipts waiting for it. */
-  confirmed(token: number, ack: boolean): void {
-    if (token > this.#confirmedUpTo) this.#confirmedUpTo = token;
-    const receiptId = this.#pendingReceipts.get(token);
-    if (receiptId !== undefined) this.#pendingReceipts.delete(token);
-    if (ack) {
-      if (receiptId !== undefined) this.sendReceipt(receiptId);
-    } else if (this.#rejectedToken === 0) {
-      // STOMP 1.2 "SEND": a message the server cannot process is an ERROR, then close.
-      // Not from inside the core: after the current frame, which may still attach its receipt.
-      this.#rejectedToken = token;
-      this.#rejectedReceipt = receiptId;
-      queueMicrotask(() =>
-        this.fail(
-          new StompError('Message rejected', 'the broker refused the message (a full queue with x-overflow reject-publish?)'),
-          this.#rejectedReceipt,
-        ),
-      );
-    }
+  publishFailed(error: StompError, receiptId: string | undefined): void {
+    this.fail(error, receiptId);
   }
 
   deliver(): void {}
@@ -394,7 +356,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.#heartbeats.stop();
     this.#held?.take(); // what the alarm held goes with the connection
     this.transactions.clear(); // STOMP 1.2 "BEGIN": open transactions are aborted on disconnect
-    this.#pendingReceipts.clear();
+    this.receipts.clear();
     try {
       // every session closes: unacked messages are requeued, exclusive queues deleted
       this.coreConnection?.close();

@@ -86,9 +86,12 @@ export interface SessionHandler {
   returned(message: Message, replyCode: number, replyText: string): void;
   /**
    * The fate of a publish made with a confirm token: `ack` true once the broker has taken
-   * responsibility (for persistent messages: once durable), false if it refused the message.
+   * responsibility — for what it stored, once every durability point of the publish is
+   * durable (its journal record, its stream appends) — false if it refused the message
+   * (`error` null: a full queue with x-overflow reject-publish …) or could not make it durable
+   * (`error`: the store's failure).
    */
-  confirmed(token: number, ack: boolean): void;
+  confirmed(token: number, ack: boolean, error: Error | null): void;
 }
 
 export interface Session {

@@ -26,16 +26,14 @@ import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
-import type { VHost, VhostPersistence } from './vhost.js';
+import type { VHost } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 import { StreamQueue } from './queues/stream-queue.js';
 import { QuorumQueue } from './queues/quorum-queue.js';
-import { confirmWhenDurable } from './queues/stream-confirms.js';
+import { DurabilityPoints, whenAllDurable } from './durability.js';
 
 let nextSessionId = 1;
-/** a publish the core refused (a queue rejected it): confirmed with a nack */
-const REFUSED = new Error('refused');
 
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
@@ -63,6 +61,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly #access: ConnectionAccess;
   /** counters for management's channel message_stats */
   readonly stats = new SessionStats();
+  /** the durability points of the publish being made (reused: publishes on a session do not nest) */
+  readonly #points = new DurabilityPoints();
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
@@ -182,32 +182,27 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       message = this.#replyConsumer.rewriteRequest(message);
     }
     let accepted = true;
+    const points = this.#points;
+    points.clear();
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
       const target = this.#vhost.directReplies.get(message.routingKey);
       if (target) target.deliverReply(message);
       else this.#unroutable(message, mandatory);
     } else {
       const delay = x.router.delayOf?.(message) ?? 0;
-      const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay) : this.#vhost.publish(x, message);
+      const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay, points) : this.#vhost.publish(x, message, points);
       if (outcome === 'unroutable') {
         this.#unroutable(message, mandatory);
         this.#vhost.failureReply(message, 'unroutable', null);
       } else if (outcome === 'rejected') {
         accepted = false;
-      } else if (confirmToken !== undefined && this.#vhost.streamAppends.count > 0) {
-        // appended to streams (and maybe the journal): confirmed once every record is committed
-        const store = this.#vhost.persistence?.store ?? null;
-        if (confirmWhenDurable(store, this.#vhost.lastLsn, this.#vhost.streamAppends, this, confirmToken)) return;
-      } else if (confirmToken !== undefined && this.#vhost.lastLsn > 0) {
-        // persistent: confirmed once the journal batch holding it is on disk
-        const store = (this.#vhost.persistence as VhostPersistence).store;
-        if (store.durableLsn < this.#vhost.lastLsn) {
-          store.whenDurable(this.#vhost.lastLsn, this, confirmToken);
-          return;
-        }
       }
     }
-    if (confirmToken !== undefined) this.onDurable(confirmToken, accepted ? null : REFUSED);
+    if (confirmToken === undefined) return;
+    // a confirm is a promise that everything this publish wrote survives a power cut: it waits
+    // for every durability point (journal record, stream appends), at once when there are none
+    if (accepted) whenAllDurable(points, this, confirmToken);
+    else this.#handler.confirmed(confirmToken, false, null);
   }
 
   #unroutable(message: Message, mandatory: boolean): void {
@@ -363,11 +358,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#handler.deliver(consumer.tag, tag, entry.redelivered, entry.message);
   }
 
-  /** The journal made a persistent publish durable (or failed to). */
+  /** Every durability point of a publish is durable, or one failed: a negative confirm, never a positive one. */
   onDurable(token: number, error: Error | null): void {
     if (this.#closed) return;
     if (error === null) this.stats.confirm++;
-    this.#handler.confirmed(token, error === null);
+    this.#handler.confirmed(token, error === null, error);
   }
 
   deliverReply(message: Message): void {

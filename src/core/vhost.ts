@@ -18,11 +18,11 @@ import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './pol
 import { decodeProperties, encodeProperties } from '../codec/basic-properties.js';
 import { DELAYED_TYPE } from './exchanges/delayed.js';
 import { DelayedPublish, delayedHolder } from './exchanges/delayed-publish.js';
-import { senderSelectedKeys } from './exchanges/sender-selected.js';
+import { senderSelectedKeys, withoutBcc } from './exchanges/sender-selected.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import type { StreamStore } from '../store/stream/stream-store.js';
-import { StreamAppends } from './queues/stream-confirms.js';
+import { DurabilityPoints } from './durability.js';
 import { declareStream, restoreStream, type StreamHost } from './queues/stream-declare.js';
 import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream-arguments.js';
 import { StreamQueue } from './queues/stream-queue.js';
@@ -66,10 +66,8 @@ export class VHost implements QueueLifecycle {
   metadata: Record<string, unknown> = {};
   /** null: nothing survives a restart (a library broker without a data directory) */
   persistence: VhostPersistence | null = null;
-  /** LSN of the last persistent message `publish` stored (0 when it stored none) */
-  lastLsn = 0;
-  /** stream records the last `publish` appended: its confirm waits for their commit */
-  readonly streamAppends = new StreamAppends();
+  /** the points of publishes made inside a publish (failure replies, dead-letters): filled, never read */
+  readonly #nested = new DurabilityPoints();
   /** timers for delayed messages and redelivery back-off */
   readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
@@ -214,7 +212,7 @@ export class VHost implements QueueLifecycle {
   }
 
   #streamHost(): StreamHost {
-    return { name: this.name, lifecycle: this, meta: this.persistence?.meta, streams: this.persistence?.streams, appends: this.streamAppends };
+    return { name: this.name, lifecycle: this, meta: this.persistence?.meta, streams: this.persistence?.streams };
   }
 
   /** @returns the number of ready messages the queue held */
@@ -315,34 +313,36 @@ export class VHost implements QueueLifecycle {
   // ---- publishing ------------------------------------------------------------------------
 
   /**
-   * Route a message from `x` and enqueue it everywhere it goes.
+   * Route a message from `x` and enqueue it everywhere it goes. `points` (cleared first) gets
+   * this publish's durability points — its journal record, its stream appends — and only
+   * its own: publishes made meanwhile (a failure reply, a dead-letter) fill their own.
    * @returns 'unroutable' when no queue took it, 'rejected' when a queue refused it
    * (x-overflow reject-publish), else 'routed'
    */
-  publish(x: Exchange, message: Message): PublishOutcome {
-    this.lastLsn = 0;
-    this.streamAppends.clear();
+  publish(x: Exchange, message: Message, points: DurabilityPoints = this.#nested): PublishOutcome {
+    points.clear();
     const queues = this.route(x, message);
     const n = queues.length;
     if (n === 0) return 'unroutable';
     x.publishOut += n;
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
-    if (this.persistence && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice());
-    if (n === 1) return queues[0].enqueue(message) ? 'routed' : 'rejected';
+    if (this.persistence && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice(), points);
+    if (n === 1) return enqueueNoting(queues[0], message, points) ? 'routed' : 'rejected';
     // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
     const targets = queues.slice();
     let outcome: PublishOutcome = 'routed';
-    for (let i = 0; i < n; i++) if (!targets[i].enqueue(message)) outcome = 'rejected';
+    for (let i = 0; i < n; i++) if (!enqueueNoting(targets[i], message, points)) outcome = 'rejected';
     return outcome;
   }
 
   /**
    * Hold a message for `delay` ms, then publish it from `x` (the delayed-message exchange).
    * Routability is checked now, so a mandatory publish can still be returned at once.
+   * `points` (cleared first) gets the held record's LSN when the exchange keeps it durably.
    */
-  publishLater(x: Exchange, message: Message, delay: number): PublishOutcome {
-    this.lastLsn = 0;
+  publishLater(x: Exchange, message: Message, delay: number, points: DurabilityPoints): PublishOutcome {
+    points.clear();
     if (this.route(x, message).length === 0) return 'unroutable';
     const dueAt = Date.now() + delay;
     let seq = 0;
@@ -350,7 +350,8 @@ export class VHost implements QueueLifecycle {
       // held durably: the journal keeps it (due time as its expiry) until it is routed
       seq = ++x.delaySeq;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
-      this.lastLsn = this.persistence.store.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1);
+      const store = this.persistence.store;
+      points.noteJournal(store, store.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1));
     }
     this.scheduler.schedule(dueAt, new DelayedPublish(this, x, message, seq));
     return 'routed';
@@ -391,15 +392,15 @@ export class VHost implements QueueLifecycle {
     const props = { headers, ...(message.properties.correlationId !== undefined ? { correlationId: message.properties.correlationId } : {}) };
     const reply = new Message('', replyTo, props, Buffer.alloc(0));
     if (replyTo.startsWith(DIRECT_REPLY_PREFIX)) this.directReplies.get(replyTo)?.deliverReply(reply);
-    else this.publish(this.exchanges.get('') as Exchange, reply);
+    else this.publish(this.exchanges.get('') as Exchange, reply, this.#nested);
   }
 
   /**
    * A persistent message: written once to the journal for every durable target (body once,
-   * RabbitMQ's shared message store idea), then enqueued everywhere. A transient one comes
-   * here when a quorum queue takes it: stored for those queues only. Sets `lastLsn`.
+   * RabbitMQ's shared message store idea), then enqueued everywhere; its points go to `points`.
+   * A transient one comes here when a quorum queue takes it: stored for those queues only.
    */
-  #enqueuePersistent(message: Message, targets: Queue[]): PublishOutcome {
+  #enqueuePersistent(message: Message, targets: Queue[], points: DurabilityPoints): PublishOutcome {
     let outcome: PublishOutcome = 'routed';
     const admitted: Queue[] = [];
     const ids: number[] = [];
@@ -419,11 +420,14 @@ export class VHost implements QueueLifecycle {
       const store = (this.persistence as VhostPersistence).store;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
       const expiresAt = message.ttl >= 0 ? message.publishedAt + message.ttl : 0;
-      this.lastLsn = store.appendMessage(message, props, expiresAt, ids, seqs, ids.length);
+      points.noteJournal(store, store.appendMessage(message, props, expiresAt, ids, seqs, ids.length));
     }
     let k = 0;
     for (const q of admitted) {
       if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) q.push(message, seqs[k++], true);
+      else if (q instanceof StreamQueue) {
+        if (!noteAppend(q, q.append(message), points)) outcome = 'rejected';
+      }
       else q.push(message, q.reserveSeq(), false);
     }
     return outcome;
@@ -496,7 +500,8 @@ export class VHost implements QueueLifecycle {
     // a cycle back into a queue it died in is dropped on purpose
     const targets = routed.filter((t) => !isDeadLetterCycle(dead, t));
     if (targets.length === 0) return true;
-    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets) === 'routed';
+    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, this.#nested) === 'routed';
+    // dead-lettering is the broker's own publish: nobody waits for its points
     let taken = true;
     for (const target of targets) if (!target.enqueue(dead)) taken = false;
     return taken;
@@ -611,8 +616,14 @@ function exchangeDefinition(vhost: string, x: Exchange) {
   return { vhost, name: x.name, type: x.type, autoDelete: x.autoDelete, internal: x.internal, arguments: x.arguments };
 }
 
-function withoutBcc(message: Message): Message {
-  const headers = { ...message.properties.headers };
-  delete headers.BCC;
-  return message.withProperties({ ...message.properties, headers });
+/** Enqueue a routed message; a stream's append becomes a durability point of the publish. */
+function enqueueNoting(q: Queue, message: Message, points: DurabilityPoints): boolean {
+  if (!(q instanceof StreamQueue)) return q.enqueue(message);
+  return noteAppend(q, q.append(message), points);
+}
+
+function noteAppend(q: StreamQueue, offset: number, points: DurabilityPoints): boolean {
+  if (offset < 0) return false;
+  points.noteLog(q.log, offset);
+  return true;
 }

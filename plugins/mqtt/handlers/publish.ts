@@ -1,8 +1,9 @@
 /**
  * Inbound PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3): topic alias and topic checks, retained
  * message update, and a core publish to the MQTT exchange. QoS 1 and 2 publishes carry a
- * confirm token; PUBACK / PUBREC go out only when the core confirms (`publishConfirmed`),
- * which for persistent messages will mean "durable" once the store is in.
+ * confirm token; PUBACK / PUBREC go out only when the core confirms — for a stored message,
+ * once every durability point of the publish is durable — and, for a retained publish, once
+ * the retained store's write is durable too (publish-acks.ts).
  */
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConnection } from '../connection.js';
@@ -10,9 +11,7 @@ import { MqttProtocolError, RC, reasonCodeOf } from '../errors.js';
 import { toCoreMessage, type MqttPublish, type PublishProperties } from '../message.js';
 import { retainPublish } from '../retained.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
-
-/** Confirm tokens: the packet identifier, plus this bit for QoS 2 (PUBREC instead of PUBACK). */
-const QOS2_TOKEN = 0x10000;
+import { QOS2_TOKEN } from '../publish-acks.js';
 
 export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   const session = c.session!;
@@ -40,12 +39,15 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   if (p.qos === 0) {
     // a refused QoS 0 publish ends the connection (there is no ack to carry the reason)
     session.publish(message, false);
-    if (p.retain) retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now());
+    if (p.retain) retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now(), null);
     return;
   }
   const token = p.qos === 2 ? id | QOS2_TOKEN : id;
   if (p.qos === 2) state.pendingInboundQos2.add(id);
-  c.publishingToken = token;
+  const acks = c.acks;
+  acks.publishingToken = token;
+  // the ack of a retained publish also waits for the retained store's write to be durable
+  if (p.retain) acks.awaitRetained(token);
   try {
     // MQTT 5 reports "no matching subscribers" (0x10): mandatory tells us when nothing matched
     session.publish(message, v5, token);
@@ -53,13 +55,17 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
     // MQTT 5: the reason goes back in the ack; 3.1.1 has no way to say no, so the connection
     // ends (as RabbitMQ does)
     state.pendingInboundQos2.delete(id);
+    acks.forget(token);
     if (!v5) throw e;
     c.send({ cmd: p.qos === 2 ? 'pubrec' : 'puback', messageId: id, reasonCode: reasonCodeOf(e) });
     return;
   } finally {
-    c.publishingToken = -1;
+    acks.publishingToken = -1;
   }
-  if (p.retain) retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now());
+  if (!p.retain) return;
+  acks.retainedPoints.clear();
+  retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now(), acks.retainedPoints);
+  acks.retainedWritten(token);
 }
 
 /**
@@ -109,21 +115,4 @@ function withoutAlias(properties: PublishProperties): PublishProperties | undefi
   const rest = { ...properties };
   delete rest.topicAlias;
   return Object.keys(rest).length === 0 ? undefined : rest;
-}
-
-/** The core's verdict on a QoS ≥ 1 publish: the ack the client waits for. */
-export function publishConfirmed(c: MqttConnection, token: number, ack: boolean): void {
-  if (!c.open) return;
-  const qos2 = token >= QOS2_TOKEN;
-  const id = token & 0xffff;
-  const unrouted = c.takeUnrouted(token);
-  if (!ack && c.version !== 5) {
-    // 3.1.1 cannot refuse a publish: close, so the client knows it was not taken (RabbitMQ's behaviour)
-    c.protocolError(RC.QUOTA_EXCEEDED, 'publish refused by a queue');
-    return;
-  }
-  // a queue refused it (x-overflow reject-publish): 0x97 Quota exceeded
-  const reasonCode = !ack ? RC.QUOTA_EXCEEDED : unrouted ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS;
-  if (qos2 && reasonCode >= 0x80) c.sessionState!.pendingInboundQos2.delete(id);
-  c.send({ cmd: qos2 ? 'pubrec' : 'puback', messageId: id, reasonCode });
 }

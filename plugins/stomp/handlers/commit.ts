@@ -1,6 +1,7 @@
 /**
  * COMMIT (STOMP 1.2 "COMMIT"): apply the transaction's SENDs, ACKs and NACKs in the order
- * they came. Its receipt waits for the confirms of the messages it published.
+ * they came. Its receipt waits for the confirms of every message it published (each confirm
+ * waits for all of that publish's durability points), not only the last one's.
  */
 import type { StompFrame } from '../frame.js';
 import type { StompConnection } from '../connection.js';
@@ -20,5 +21,5 @@ export function handleCommit(c: StompConnection, frame: StompFrame): void {
   }
   if (receipt === undefined) return;
   if (lastToken === 0) c.sendReceipt(receipt);
-  else c.receiptAfter(lastToken, receipt);
+  else c.receipts.after(lastToken, receipt);
 }

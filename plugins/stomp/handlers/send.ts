@@ -1,7 +1,8 @@
 /**
  * SEND (STOMP 1.2 "SEND"): publish to the exchange the destination names. Inside a
  * transaction the frame is kept for COMMIT. A receipt waits for the core's confirm, so for a
- * persistent message it means "stored" (RabbitMQ: receipts follow publisher confirms).
+ * persistent message it means "stored" (RabbitMQ: receipts follow publisher confirms;
+ * publish-receipts.ts).
  */
 import { Message, validateExpiration } from '../../../src/core/message.js';
 import { preconditionFailed } from '../../../src/core/errors.js';
@@ -31,7 +32,7 @@ export function handleSend(c: StompConnection, frame: StompFrame): void {
     return;
   }
   const token = publishFrame(c, frame, receipt !== undefined);
-  if (receipt !== undefined) c.receiptAfter(token, receipt);
+  if (receipt !== undefined) c.receipts.after(token, receipt);
 }
 
 /**
@@ -56,7 +57,7 @@ export function publishFrame(c: StompConnection, frame: StompFrame, confirm: boo
     publisher.publish(message, false);
     return 0;
   }
-  const token = c.issueToken();
+  const token = c.receipts.issue();
   publisher.publish(message, false, token);
   return token;
 }

@@ -1,5 +1,6 @@
 import { TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
 import { preconditionFailed } from '../errors.js';
+import type { Message } from '../message.js';
 
 /**
  * RabbitMQ's sender-selected distribution: the `CC` and `BCC` headers, arrays of routing
@@ -16,6 +17,13 @@ export function senderSelectedKeys(headers: FieldTable): string[] {
     for (const k of h) if (typeof k === 'string') keys.push(k);
   }
   return keys;
+}
+
+/** The message consumers see: BCC keys route but are never shown. */
+export function withoutBcc(message: Message): Message {
+  const headers = { ...message.properties.headers };
+  delete headers.BCC;
+  return message.withProperties({ ...message.properties, headers });
 }
 
 /** RabbitMQ's name for a field value's AMQP type (rabbit_binary_parser), as its errors print it. */

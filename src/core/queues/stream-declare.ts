@@ -4,16 +4,14 @@ import type { StreamStore } from '../../store/stream/stream-store.js';
 import { preconditionFailed } from '../errors.js';
 import type { QueueLifecycle } from './queue.js';
 import { STREAM_TYPE, streamSettingsFrom, validateStreamDeclare } from './stream-arguments.js';
-import type { StreamAppends } from './stream-confirms.js';
 import { StreamQueue } from './stream-queue.js';
 
-/** What the vhost lends a stream: its metadata, the node's stream store, its publish record. */
+/** What the vhost lends a stream: its metadata, the node's stream store. */
 export interface StreamHost {
   readonly name: string;
   readonly lifecycle: QueueLifecycle;
   readonly meta: MetadataStore | undefined;
   readonly streams: StreamStore | undefined;
-  readonly appends: StreamAppends;
 }
 
 /**
@@ -26,7 +24,7 @@ export function declareStream(host: StreamHost, name: string, flags: { durable: 
   if (!meta || !streams) throw preconditionFailed(`stream queues need a data directory: queue '${name}' in vhost '${host.name}' cannot be declared`);
   const streamId = meta.saveQueue({ vhost: host.name, name, type: STREAM_TYPE, autoDelete: false, arguments: args });
   const log = streams.create(streamId, streamSettingsFrom(args).config);
-  return new StreamQueue(name, host.name, args, host.lifecycle, { streams, meta, streamId, log, appends: host.appends });
+  return new StreamQueue(name, host.name, args, host.lifecycle, { streams, meta, streamId, log });
 }
 
 /** A stream found in the metadata at start; its log was opened by `StreamStore.recover`. */
@@ -34,5 +32,5 @@ export function restoreStream(host: StreamHost, streamId: number, name: string, 
   const { meta, streams } = host;
   const log = streams?.get(streamId);
   if (!meta || !streams || !log) return null;
-  return new StreamQueue(name, host.name, args, host.lifecycle, { streams, meta, streamId, log, appends: host.appends });
+  return new StreamQueue(name, host.name, args, host.lifecycle, { streams, meta, streamId, log });
 }

@@ -10,7 +10,6 @@ import { Message } from '../message.js';
 import { Queue, type QueueLifecycle } from './queue.js';
 import { QueueEntry } from './queue-entry.js';
 import { consumerNameOf, parseOffsetSpec, streamSettingsFrom, STREAM_TYPE, type StreamSettings } from './stream-arguments.js';
-import type { StreamAppends } from './stream-confirms.js';
 import { StreamCursor, type CursorOwner } from './stream-cursor.js';
 import { StreamTailCache } from './stream-tail-cache.js';
 
@@ -21,8 +20,6 @@ export interface StreamQueueContext {
   /** the stream's queue id (its directory and its offsets' key) */
   streamId: number;
   log: StreamLog;
-  /** the vhost's record of the stream appends of the current publish (for its confirm) */
-  appends: StreamAppends;
 }
 
 /**
@@ -95,16 +92,20 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
   }
 
   override enqueue(message: Message): boolean {
-    if (!this.admit(message)) return false;
-    this.#append(message);
-    return true;
+    return this.append(message) >= 0;
   }
 
   override push(message: Message, _seq: number, _stored: boolean): void {
-    if (this.admit(message)) this.#append(message);
+    this.append(message);
   }
 
-  #append(message: Message): void {
+  /**
+   * Append a message if the stream admits it. @returns its offset — durable once the log's
+   * `committedOffset` passes it (`whenCommitted`), which is what a confirm of it waits for — or
+   * -1 when refused
+   */
+  append(message: Message): number {
+    if (!this.admit(message)) return -1;
     const log = this.log;
     const offset = log.nextOffset;
     // each stored copy carries its offset, so every delivery of it does (RabbitMQ's x-stream-offset header)
@@ -121,8 +122,8 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     const keyIsRoutingKey = c !== null && this.#stream.keyHeader === null;
     log.append(message.exchange, message.routingKey, encoded, message.body, key, flags | (keyIsRoutingKey ? FLAG_KEY_IS_ROUTING_KEY : 0), Date.now());
     this.cache.push(offset, new Message(message.exchange, message.routingKey, properties, message.body, encoded, message.publishedAt));
-    this.#ctx.appends.note(log, offset);
     this.stats.published++;
+    return offset;
   }
 
   // ---- StreamCommitListener --------------------------------------------------------------------

@@ -38,12 +38,12 @@ describe('SqliteRetainedStore', () => {
   it('answers from memory at once and writes behind, one batch per turn; a reopened store has the last values', async () => {
     const dir = tempDir();
     const s = new SqliteRetainedStore(dir, log);
-    s.put('/', message('a/1', 'first'));
-    s.put('/', message('a/1', 'second'));
-    s.put('/', message('a/2', 'x'));
-    s.put('/', message('a/3', 'y'));
-    s.delete('/', 'a/3');
-    s.put('other', message('a/1', 'other vhost'));
+    s.put('/', message('a/1', 'first'), null);
+    s.put('/', message('a/1', 'second'), null);
+    s.put('/', message('a/2', 'x'), null);
+    s.put('/', message('a/3', 'y'), null);
+    s.delete('/', 'a/3', null);
+    s.put('other', message('a/1', 'other vhost'), null);
     expect(payloads(s, '/', 'a/#')).toEqual(['a/1=second', 'a/2=x']);
     await new Promise((r) => setImmediate(r));
     // a second handle on the file sees what the first has written (the batch is committed)
@@ -57,7 +57,7 @@ describe('SqliteRetainedStore', () => {
   it('close writes what is still queued', () => {
     const dir = tempDir();
     const s = new SqliteRetainedStore(dir, log);
-    s.put('/', message('t', 'written at close'));
+    s.put('/', message('t', 'written at close'), null);
     s.close();
     const again = new SqliteRetainedStore(dir, log);
     expect(payloads(again, '/', 't')).toEqual(['t=written at close']);
@@ -75,7 +75,7 @@ describe('SqliteRetainedStore', () => {
       responseTopic: 'r/t',
     };
     const s = new SqliteRetainedStore(dir, log);
-    s.put('/', message('p', 'v', { properties, qos: 2 }));
+    s.put('/', message('p', 'v', { properties, qos: 2 }), null);
     s.close();
     const again = new SqliteRetainedStore(dir, log);
     const [m] = again.match('/', 'p', Date.now());
@@ -92,9 +92,9 @@ describe('SqliteRetainedStore', () => {
   it('drops expired messages and those of vhosts that are gone when it loads', () => {
     const dir = tempDir();
     const s = new SqliteRetainedStore(dir, log);
-    s.put('/', message('old', 'expired', { expiresAt: Date.now() - 1 }));
-    s.put('/', message('new', 'live', { expiresAt: Date.now() + 60_000 }));
-    s.put('gone', message('x', 'vhost deleted'));
+    s.put('/', message('old', 'expired', { expiresAt: Date.now() - 1 }), null);
+    s.put('/', message('new', 'live', { expiresAt: Date.now() + 60_000 }), null);
+    s.put('gone', message('x', 'vhost deleted'), null);
     s.close();
     const again = new SqliteRetainedStore(dir, log, (vhost) => vhost !== 'gone');
     expect(payloads(again, '/', '#')).toEqual(['new=live']);
