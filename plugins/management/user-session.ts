@@ -16,7 +16,7 @@ export class UserSession implements SessionHandler {
   readonly session: Session;
   /** set by a mandatory publish that reached no queue */
   #unroutable = false;
-  readonly #confirms = new Map<number, (ack: boolean) => void>();
+  readonly #confirms = new Map<number, (ack: boolean, error: Error | null) => void>();
   #nextToken = 1;
 
   private constructor(core: Core, principal: Principal, vhost: string) {
@@ -54,8 +54,9 @@ export class UserSession implements SessionHandler {
     this.#unroutable = false;
     const token = this.#nextToken++;
     return new Promise<boolean>((resolve, reject) => {
-      this.#confirms.set(token, (ack) => {
-        if (ack || this.#unroutable) resolve(!this.#unroutable);
+      this.#confirms.set(token, (ack, error) => {
+        if (ack || (this.#unroutable && error === null)) resolve(!this.#unroutable);
+        else if (error) reject(new Error(`the broker could not make the message durable: ${error.message}`));
         else reject(new Error('the broker refused the message (a queue is full: x-overflow reject-publish)'));
       });
       try {
@@ -74,9 +75,9 @@ export class UserSession implements SessionHandler {
     this.#unroutable = true;
   }
 
-  confirmed(token: number, ack: boolean): void {
+  confirmed(token: number, ack: boolean, error: Error | null): void {
     const done = this.#confirms.get(token);
     this.#confirms.delete(token);
-    done?.(ack);
+    done?.(ack, error);
   }
 }

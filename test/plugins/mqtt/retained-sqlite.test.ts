@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import type { RetainedMessage } from '../../../plugins/mqtt/retained.js';
 import { decodeProperties, encodeProperties, SqliteRetainedStore } from '../../../plugins/mqtt/retained-sqlite.js';
+import { DurabilityPoints, whenAllDurable } from '../../../src/core/durability.js';
+import Database from 'better-sqlite3';
 
 const log = createLogger({ level: 'silent' });
 const dirs: string[] = [];
@@ -34,7 +36,45 @@ const message = (topic: string, payload: string, extra: Partial<RetainedMessage>
 const payloads = (s: SqliteRetainedStore, vhost: string, filter: string) =>
   s.match(vhost, filter, Date.now()).map((m) => `${m.topic}=${m.payload.toString()}`).sort();
 
+/** The answer `whenAllDurable` gives for a write's points: 'pending' until it comes. */
+function durability(points: DurabilityPoints): { state: () => string } {
+  let state = 'pending';
+  whenAllDurable(points, { onDurable: (_t, e) => (state = e ? `failed: ${e.message}` : 'durable') }, 0);
+  return { state: () => state };
+}
+
 describe('SqliteRetainedStore', () => {
+  it("a write's durability point is the commit of its batch: acknowledged once the row is in the file", async () => {
+    const dir = tempDir();
+    const s = new SqliteRetainedStore(dir, log);
+    const points = new DurabilityPoints();
+    s.put('/', message('d/1', 'kept'), points);
+    const d = durability(points);
+    expect(d.state()).toBe('pending');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(d.state()).toBe('durable');
+    const reader = new Database(join(dir, 'retained.db'), { readonly: true });
+    expect((reader.prepare('SELECT payload FROM retained WHERE topic = ?').get('d/1') as { payload: Buffer }).payload.toString()).toBe('kept');
+    reader.close();
+    s.close();
+  });
+
+  it('a batch that cannot be written answers its waiting writes with the error', async () => {
+    const dir = tempDir();
+    const s = new SqliteRetainedStore(dir, log);
+    // another connection takes the table away: the next batch fails
+    const other = new Database(join(dir, 'retained.db'));
+    other.exec('DROP TABLE retained');
+    other.close();
+    const points = new DurabilityPoints();
+    s.delete('/', 'gone', points);
+    const d = durability(points);
+    s.flush();
+    expect(d.state()).toMatch(/^failed: .*retained/);
+    s.close();
+  });
+
   it('answers from memory at once and writes behind, one batch per turn; a reopened store has the last values', async () => {
     const dir = tempDir();
     const s = new SqliteRetainedStore(dir, log);
