@@ -25,7 +25,7 @@ import type { StreamStore } from '../store/stream/stream-store.js';
 import { DurabilityPoints } from './durability.js';
 import { declareStream, restoreStream, type StreamHost } from './queues/stream-declare.js';
 import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream-arguments.js';
-import { StreamQueue } from './queues/stream-queue.js';
+import { enqueueNoting, StreamQueue } from './queues/stream-queue.js';
 import { isQuorumArguments, QUORUM_ARGUMENT_KEYS, type QuorumFlags } from './queues/quorum-arguments.js';
 import { declareQuorum, restoreQuorum } from './queues/quorum-declare.js';
 import { QuorumQueue } from './queues/quorum-queue.js';
@@ -425,9 +425,7 @@ export class VHost implements QueueLifecycle {
     let k = 0;
     for (const q of admitted) {
       if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) q.push(message, seqs[k++], true);
-      else if (q instanceof StreamQueue) {
-        if (!noteAppend(q, q.append(message), points)) outcome = 'rejected';
-      }
+      else if (q instanceof StreamQueue) outcome = q.appendNoting(message, points) ? outcome : 'rejected';
       else q.push(message, q.reserveSeq(), false);
     }
     return outcome;
@@ -614,16 +612,4 @@ function bindingDefinition(vhost: string, b: Binding) {
 
 function exchangeDefinition(vhost: string, x: Exchange) {
   return { vhost, name: x.name, type: x.type, autoDelete: x.autoDelete, internal: x.internal, arguments: x.arguments };
-}
-
-/** Enqueue a routed message; a stream's append becomes a durability point of the publish. */
-function enqueueNoting(q: Queue, message: Message, points: DurabilityPoints): boolean {
-  if (!(q instanceof StreamQueue)) return q.enqueue(message);
-  return noteAppend(q, q.append(message), points);
-}
-
-function noteAppend(q: StreamQueue, offset: number, points: DurabilityPoints): boolean {
-  if (offset < 0) return false;
-  points.noteLog(q.log, offset);
-  return true;
 }

@@ -185,6 +185,20 @@ describe('acknowledgements wait for the fdatasync of everything they cover', () 
     await done;
   });
 
+  it('AMQP: a transient publish to a quorum queue (which stores every message) is confirmed after its sync', async () => {
+    const queue = unique('quorum');
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    let p!: ReturnType<typeof publishTracked>;
+    await heldWhile(
+      b.disk,
+      () => {
+        p = publishTracked(queue, 'transient but kept', { persistent: false });
+      },
+      () => p.acked(),
+    );
+    await p.done;
+  });
+
   it('AMQP: a persistent publish held by a durable delayed exchange is confirmed after its sync', async () => {
     const x = unique('delayed');
     await ch.assertExchange(x, 'x-delayed-message', { durable: true, arguments: { 'x-delayed-type': 'direct' } });

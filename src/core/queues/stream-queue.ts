@@ -12,6 +12,7 @@ import { QueueEntry } from './queue-entry.js';
 import { consumerNameOf, parseOffsetSpec, streamSettingsFrom, STREAM_TYPE, type StreamSettings } from './stream-arguments.js';
 import { StreamCursor, type CursorOwner } from './stream-cursor.js';
 import { StreamTailCache } from './stream-tail-cache.js';
+import type { DurabilityPoints } from '../durability.js';
 
 /** What a stream queue needs besides what every queue gets. */
 export interface StreamQueueContext {
@@ -97,6 +98,13 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
 
   override push(message: Message, _seq: number, _stored: boolean): void {
     this.append(message);
+  }
+
+  /** Append, noting the offset among a publish's durability points. @returns false when refused */
+  appendNoting(message: Message, points: DurabilityPoints): boolean {
+    const offset = this.append(message);
+    if (offset >= 0) points.noteLog(this.log, offset);
+    return offset >= 0;
   }
 
   /**
@@ -374,3 +382,8 @@ function keyValue(v: unknown): Buffer | string | null {
 /** Thrown where a stream-only operation meets another queue. */
 export const notAStream = (name: string, vhost: string): BrokerError =>
   preconditionFailed(`queue '${name}' in vhost '${vhost}' is not a stream`);
+
+/** Enqueue a routed message; a stream's append becomes one of the publish's durability points. */
+export function enqueueNoting(q: Queue, message: Message, points: DurabilityPoints): boolean {
+  return q instanceof StreamQueue ? q.appendNoting(message, points) : q.enqueue(message);
+}
