@@ -33,7 +33,7 @@ export type SectionOptions = Record<string, number | string | boolean | undefine
  *
  * When the options configure a plugin section (`amqp: { … }`), only the plugins they name
  * start by default (see `onlyConfiguredPlugins`); `plugins: { mqtt: { enabled: true } }`
- * adds another.
+ * adds another. Every listener port no layer names is 0, any free port (`BrokerSetup.defaultPorts`).
  */
 export interface BrokerOptions {
   dataDir?: string;

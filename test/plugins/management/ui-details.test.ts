@@ -6,19 +6,17 @@
  * channels and connections pages while a real amqplib client publishes. Screenshots in
  * tmp/test-artifacts/management-ui/ (gitignored).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import amqp from 'amqplib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-// .ci/run installs chromium: in CI its absence is a failure, not a skip
-if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (Debian: apt-get install chromium)`);
-if (!hasChromium) console.warn(`management UI details test skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
+const hasChromium = hasExecutable(CHROMIUM, 'chromium', 'management UI details test');
 
 const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'tmp', 'test-artifacts', 'management-ui');
 
