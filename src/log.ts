@@ -161,9 +161,22 @@ function textValue(value: unknown): string {
   }
   if (typeof value === 'string') return /^[\w.:/@-]+$/.test(value) ? value : JSON.stringify(value);
   if (typeof value === 'bigint') return value.toString();
+  // lists people read at a glance: plugins=amqp,mqtt and listeners=amqp@[::]:5672,mqtt@[::]:1883
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && /^[\w.:/@-]+$/.test(v))) return value.join(',');
+  if (Array.isArray(value) && value.length > 0 && value.every(isListener)) return value.map(listenerText).join(',');
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return '[unserializable]';
   }
+}
+
+function isListener(v: unknown): v is { name: string; host: string; port: number } {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return Object.keys(o).length === 3 && typeof o.name === 'string' && typeof o.host === 'string' && typeof o.port === 'number';
+}
+
+function listenerText(l: { name: string; host: string; port: number }): string {
+  return `${l.name}@${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
 }

@@ -68,6 +68,9 @@ describe('logger', () => {
     const log = createLogger({ output: sink, format: 'text' }).child({ plugin: 'amqp' });
     log.warn('client gone', { peer: '127.0.0.1:5000', reason: 'socket closed' });
     expect(sink.lines[0]).toMatch(/^\S+Z WARN  client gone plugin=amqp peer=127\.0\.0\.1:5000 reason="socket closed"\n$/);
+    // lists of names and of listeners read as lists, not JSON
+    log.info('broker started', { plugins: ['amqp', 'mqtt'], listeners: [{ name: 'amqp', host: '::', port: 5672 }, { name: 'mqtt', host: '127.0.0.1', port: 1883 }], odd: ['a b'] });
+    expect(sink.lines[1]).toMatch(/ broker started plugin=amqp plugins=amqp,mqtt listeners=amqp@\[::\]:5672,mqtt@127\.0\.0\.1:1883 odd=\["a b"\]\n$/);
   });
 
   it('rejects an unknown level or format', () => {
