@@ -6,7 +6,9 @@ import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { settingsFrom, type QueueSettings } from './queue-arguments.js';
 import { QueueEntry } from './queue-entry.js';
-import type { Scheduler, ScheduledTask } from '../delivery/scheduler.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+import { ConsumerRing } from './consumer-ring.js';
+import { BackoffReturn, effectiveTtl, MAX_TIMER_MS, withDeliveryCount } from './redelivery.js';
 import { encodeProperties } from '../../codec/basic-properties.js';
 import type { MessageStore, StoredMessage } from '../../store/message-store.js';
 import { MSG_FLAG_TRANSIENT } from '../../store/format.js';
@@ -59,8 +61,9 @@ export class Queue implements PagedQueue {
   readonly arguments: FieldTable;
   readonly maxPriority: number;
   readonly ownerId: number;
+  readonly #ring = new ConsumerRing();
   /** sorted by consumer priority, highest first; registration order within a priority */
-  readonly consumers: Consumer[] = [];
+  readonly consumers: Consumer[] = this.#ring.list;
   /** bindings that lead here */
   readonly inbound = new Set<Binding>();
   settings: QueueSettings;
@@ -85,8 +88,6 @@ export class Queue implements PagedQueue {
   readonly #buffer: MessageBuffer;
   protected readonly lifecycle: QueueLifecycle;
   #seq = 0;
-  #nextConsumer = 0;
-  #mixedPriorities = false;
   #dispatching = false;
   #hadConsumers = false;
   #expiryTimer: NodeJS.Timeout | null = null;
@@ -209,7 +210,7 @@ export class Queue implements PagedQueue {
       // RabbitMQ: a TTL of 0 expires the message at once unless a consumer can take it now.
       // After any dispatch either nothing is ready or no consumer has credit, so only an
       // empty queue can hand it over immediately.
-      const consumer = this.#buffer.length === 0 && this.pagedCount === 0 ? this.#pickConsumer() : null;
+      const consumer = this.#buffer.length === 0 && this.pagedCount === 0 ? this.#ring.pick(this.settings.singleActiveConsumer) : null;
       if (consumer) this.#deliver(consumer, entry);
       else this.#expire(entry);
       return;
@@ -253,7 +254,7 @@ export class Queue implements PagedQueue {
       const buffer = this.#buffer;
       let now = 0;
       while (buffer.length > 0) {
-        const consumer = this.#pickConsumer();
+        const consumer = this.#ring.pick(this.settings.singleActiveConsumer);
         if (!consumer) break;
         const entry = buffer.shift() as QueueEntry;
         this.readyBytes -= entry.message.size;
@@ -352,12 +353,7 @@ export class Queue implements PagedQueue {
   }
 
   addConsumer(consumer: Consumer): void {
-    // keep the list sorted by priority, highest first, stable for equal priorities
-    let i = this.consumers.length;
-    while (i > 0 && this.consumers[i - 1].priority < consumer.priority) i--;
-    this.consumers.splice(i, 0, consumer);
-    if (i <= this.#nextConsumer && this.consumers.length > 1) this.#nextConsumer++;
-    this.#mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0].priority);
+    this.#ring.add(consumer);
     this.#hadConsumers = true;
     this.#clearIdleTimer();
     this.dispatch();
@@ -365,11 +361,7 @@ export class Queue implements PagedQueue {
 
   /** @param notify whether the queue may auto-delete now (false while a session is tearing down) */
   removeConsumer(consumer: Consumer, notify = true): void {
-    const i = this.consumers.indexOf(consumer);
-    if (i < 0) return;
-    this.consumers.splice(i, 1);
-    if (this.#nextConsumer > i) this.#nextConsumer--;
-    this.#mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]?.priority);
+    if (!this.#ring.remove(consumer)) return;
     if (this.consumers.length === 0) this.touch();
     if (notify) this.checkUnused();
     // with a single active consumer, the next in line takes over now
@@ -385,7 +377,7 @@ export class Queue implements PagedQueue {
 
   /** The single active consumer, if the queue has that mode and any consumer. */
   get activeConsumer(): Consumer | undefined {
-    return this.settings.singleActiveConsumer ? this.#sacConsumer() : undefined;
+    return this.settings.singleActiveConsumer ? this.#ring.earliest() : undefined;
   }
 
   /** queue.declare of the existing queue: it counts as use, renewing the x-expires lease (RabbitMQ docs "Queue TTL") */
@@ -540,50 +532,6 @@ export class Queue implements PagedQueue {
     this.#idleTimer = null;
   }
 
-  #sacConsumer(): Consumer | undefined {
-    // registration order, whatever the priorities: the earliest consumer still present
-    let first: Consumer | undefined;
-    for (const c of this.consumers) if (!first || c.id < first.id) first = c;
-    return first;
-  }
-
-  #pickConsumer(): Consumer | null {
-    if (this.settings.singleActiveConsumer) {
-      const c = this.#sacConsumer();
-      return c && c.hasCredit() ? c : null;
-    }
-    const consumers = this.consumers;
-    const n = consumers.length;
-    if (!this.#mixedPriorities) {
-      for (let k = 0; k < n; k++) {
-        let i = this.#nextConsumer + k;
-        if (i >= n) i -= n;
-        const c = consumers[i];
-        if (c.hasCredit()) {
-          this.#nextConsumer = i + 1 >= n ? 0 : i + 1;
-          return c;
-        }
-      }
-      return null;
-    }
-    // consumer priorities: the highest priority group with credit, round-robin inside it
-    for (let start = 0; start < n; ) {
-      let end = start;
-      while (end < n && consumers[end].priority === consumers[start].priority) end++;
-      const size = end - start;
-      const offset = this.#nextConsumer >= start && this.#nextConsumer < end ? this.#nextConsumer - start : 0;
-      for (let k = 0; k < size; k++) {
-        const i = start + ((offset + k) % size);
-        if (consumers[i].hasCredit()) {
-          this.#nextConsumer = start + ((i - start + 1) % size);
-          return consumers[i];
-        }
-      }
-      start = end;
-    }
-    return null;
-  }
-
   #deliver(consumer: Consumer, entry: QueueEntry): void {
     this.stats.delivered++;
     entry.delivered = true;
@@ -599,34 +547,5 @@ export class Queue implements PagedQueue {
       this.forget(entry); // no-ack: delivered means done
     }
     consumer.session.deliver(consumer, entry);
-  }
-}
-
-/** The longest single wait setTimeout accepts (2^31 - 1 ms); longer values fire at once. */
-const MAX_TIMER_MS = 0x7fffffff;
-
-/** The lower of the queue's and the message's TTL wins (RabbitMQ); -1 when neither is set. */
-function effectiveTtl(queueTtl: number, messageTtl: number): number {
-  if (queueTtl < 0) return messageTtl;
-  if (messageTtl < 0) return queueTtl;
-  return Math.min(queueTtl, messageTtl);
-}
-
-/** Redeliveries from a queue with x-delivery-limit carry the x-delivery-count header (as quorum queues do). */
-function withDeliveryCount(message: Message, count: number): Message {
-  const headers = { ...(message.properties.headers ?? {}), 'x-delivery-count': count };
-  return message.withProperties({ ...message.properties, headers });
-}
-
-/** A requeued message waiting out its back-off delay. */
-class BackoffReturn implements ScheduledTask {
-  constructor(
-    readonly queue: Queue,
-    readonly entry: QueueEntry,
-  ) {}
-
-  run(): void {
-    this.queue.restore(this.entry);
-    this.queue.dispatch();
   }
 }
