@@ -10,15 +10,19 @@
  *   Correlation Data              correlation-id when a short UTF-8 string, else header x-correlation-id
  *   Message Expiry Interval (s)   expiration (ms)
  *
- * Three MQTT facts with no AMQP property travel in `x-mqtt-` headers, only when they matter:
- * `x-mqtt-publish-qos` = 2 (QoS 2, which delivery-mode cannot say), `x-mqtt-retain` (for
- * retain-as-published subscriptions) and `x-mqtt-payload-format-indicator`.
- * AMQP → MQTT is the reverse; headers that are not strings become user properties when they
- * have a text form (numbers, booleans, timestamps), others are dropped, as RabbitMQ does.
+ * Every message an MQTT client publishes carries the headers RabbitMQ's MQTT plugin has always
+ * set (3.x `rabbit_mqtt_processor`, which AMQP consumers read): `x-mqtt-publish-qos` (a byte,
+ * field type 'b', 0..2) and `x-mqtt-dup` (a boolean). Two more MQTT facts travel in `x-mqtt-`
+ * headers only when they matter: `x-mqtt-retain` (for retain-as-published subscriptions) and
+ * `x-mqtt-payload-format-indicator`.
+ * AMQP → MQTT is the reverse: the QoS is `x-mqtt-publish-qos` when the message has it (so QoS 2
+ * and QoS 0 survive a trip through AMQP), else delivery-mode 2 is QoS 1 and 1 is QoS 0
+ * (RabbitMQ's rule). Headers that are not strings become user properties when they have a text
+ * form (numbers, booleans, timestamps), others are dropped, as RabbitMQ does.
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/types.js';
-import { TypedValue } from '../../src/codec/types.js';
+import { numericValue, TypedValue } from '../../src/codec/types.js';
 import { Message } from '../../src/core/message.js';
 import { routingKeyToTopic, topicToRoutingKey } from './topics.js';
 
@@ -29,16 +33,29 @@ export const HEADER_RETAIN = 'x-mqtt-retain';
 export const HEADER_PAYLOAD_FORMAT = 'x-mqtt-payload-format-indicator';
 export const HEADER_REPLY_TO_TOPIC = 'x-reply-to-topic';
 export const HEADER_CORRELATION_ID = 'x-correlation-id';
+export const HEADER_DUP = 'x-mqtt-dup';
 
-// shared, never mutated: the common case allocates no properties object per message
-const TRANSIENT: MessageProperties = Object.freeze({ deliveryMode: 1 });
-const PERSISTENT: MessageProperties = Object.freeze({ deliveryMode: 2 });
+/** The byte RabbitMQ writes for `x-mqtt-publish-qos` (field type 'b'). */
+const qosHeader = (qos: number): TypedValue => new TypedValue('b', qos);
+
+/**
+ * The properties of a PUBLISH without MQTT 5 properties or retain flag, one per QoS and dup
+ * flag: shared and frozen, so the common case allocates no properties object per message.
+ */
+const PLAIN: readonly MessageProperties[] = [0, 1, 2].flatMap((qos) =>
+  [false, true].map((dup) =>
+    Object.freeze({ deliveryMode: qos > 0 ? 2 : 1, headers: Object.freeze({ [HEADER_QOS]: qosHeader(qos), [HEADER_DUP]: dup }) }),
+  ),
+);
+const plainProperties = (qos: number, dup: boolean): MessageProperties => PLAIN[qos * 2 + (dup ? 1 : 0)];
 
 /** What an inbound PUBLISH (or a will) carries, already validated. */
 export interface MqttPublish {
   routingKey: string;
   qos: QoS;
   retain: boolean;
+  /** the PUBLISH's DUP flag (false for wills and retained messages) */
+  dup: boolean;
   payload: Buffer;
   /** MQTT 5 properties (topic alias already resolved and removed) */
   properties: PublishProperties | undefined;
@@ -47,14 +64,12 @@ export interface MqttPublish {
 /** An inbound PUBLISH as the core message published to the MQTT exchange. */
 export function toCoreMessage(exchange: string, p: MqttPublish, sparkplug: boolean): Message {
   const props = p.properties;
-  if (!props && p.qos < 2 && !p.retain) return new Message(exchange, p.routingKey, p.qos > 0 ? PERSISTENT : TRANSIENT, p.payload);
+  if (!props && !p.retain) return new Message(exchange, p.routingKey, plainProperties(p.qos, p.dup), p.payload);
   const out: MessageProperties = { deliveryMode: p.qos > 0 ? 2 : 1 };
-  let headers: FieldTable | undefined;
+  const headers: FieldTable = { [HEADER_QOS]: qosHeader(p.qos), [HEADER_DUP]: p.dup };
   const header = (name: string, value: FieldValue) => {
-    headers ??= {};
     headers[name] = value;
   };
-  if (p.qos === 2) header(HEADER_QOS, 2);
   if (p.retain) header(HEADER_RETAIN, true);
   if (props) {
     if (props.contentType !== undefined && isShortAscii(props.contentType)) out.contentType = props.contentType;
@@ -76,14 +91,21 @@ export function toCoreMessage(exchange: string, p: MqttPublish, sparkplug: boole
     if (props.messageExpiryInterval !== undefined) out.expiration = String(props.messageExpiryInterval * 1000);
     if (props.payloadFormatIndicator) header(HEADER_PAYLOAD_FORMAT, 1);
   }
-  if (headers) out.headers = headers;
+  out.headers = headers;
   return new Message(exchange, p.routingKey, out, p.payload);
 }
 
-/** The QoS a message was published with: an MQTT publisher's, or 1 for a persistent AMQP message. */
+/**
+ * The QoS a message was published with: its `x-mqtt-publish-qos` header when it has one (any
+ * integer type: AMQP clients send it as they like), else 1 for a persistent message and 0 for a
+ * transient one (RabbitMQ's rule: the header decides before the delivery mode).
+ */
 export function publishedQos(message: Message): QoS {
-  const q = message.properties.headers?.[HEADER_QOS];
-  if (q === 2) return 2;
+  const h = message.properties.headers;
+  if (h !== undefined) {
+    const q = numericValue(h[HEADER_QOS]);
+    if (q === 0 || q === 1 || q === 2) return q;
+  }
   return message.persistent ? 1 : 0;
 }
 
@@ -109,7 +131,7 @@ export function publishPropertiesOf(message: Message, sparkplug: boolean): Publi
 }
 
 function convertProperties(p: MessageProperties, sparkplug: boolean): PublishProperties | undefined {
-  if (p === TRANSIENT || p === PERSISTENT) return undefined;
+  if (PLAIN.includes(p)) return undefined;
   const out: PublishProperties = {};
   let any = false;
   if (p.contentType !== undefined) {

@@ -62,7 +62,7 @@ export class StreamRetainedStore implements RetainedStore {
     const stream = this.#streamOf(vhost);
     this.#memory.put(vhost, m);
     if (!stream) return;
-    const base = toCoreMessage(this.#exchange, { routingKey: topicToRoutingKey(m.topic, this.#sparkplug), qos: m.qos, retain: true, payload: m.payload, properties: m.properties }, this.#sparkplug);
+    const base = toCoreMessage(this.#exchange, { routingKey: topicToRoutingKey(m.topic, this.#sparkplug), qos: m.qos, retain: true, dup: false, payload: m.payload, properties: m.properties }, this.#sparkplug);
     const headers: FieldTable = { ...base.properties.headers, [HEADER_TOPIC]: m.topic };
     if (m.expiresAt !== 0) headers[HEADER_EXPIRES_AT] = m.expiresAt;
     appendNoting(stream, new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt), points);

@@ -50,6 +50,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
       routingKey: topicToRoutingKey(p.will.topic, settings.sparkplug),
       qos: p.will.qos ?? 0,
       retain: !!p.will.retain,
+      dup: false,
       payload: Buffer.isBuffer(p.will.payload) ? p.will.payload : Buffer.from(p.will.payload ?? ''),
       properties: props && Object.keys(props).length > 0 ? props : undefined,
     };

@@ -31,6 +31,7 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
     routingKey: topicToRoutingKey(topic, c.ctx.settings.sparkplug),
     qos: p.qos,
     retain: p.retain,
+    dup: p.dup,
     payload: typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload,
     properties: v5 ? properties : undefined,
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TypedValue } from '../../../src/codec/types.js';
 import { Message } from '../../../src/core/message.js';
 import {
   publishedQos,
@@ -12,14 +13,16 @@ const body = Buffer.from('x');
 
 describe('MQTT → core message (RabbitMQ mc_mqtt → AMQP 0-9-1)', () => {
   it('QoS 0 is transient, QoS ≥ 1 persistent', () => {
-    const m0 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 0, retain: false, payload: body, properties: undefined }, false);
-    const m1 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 1, retain: false, payload: body, properties: undefined }, false);
-    const m2 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 2, retain: false, payload: body, properties: undefined }, false);
+    const m0 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 0, retain: false, dup: false, payload: body, properties: undefined }, false);
+    const m1 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 1, retain: false, dup: false, payload: body, properties: undefined }, false);
+    const m2 = toCoreMessage('amq.topic', { routingKey: 'a.b', qos: 2, retain: false, dup: false, payload: body, properties: undefined }, false);
     expect(m0.persistent).toBe(false);
     expect(m1.persistent).toBe(true);
     expect(m2.persistent).toBe(true);
     expect([publishedQos(m0), publishedQos(m1), publishedQos(m2)]).toEqual([0, 1, 2]);
-    expect(m0.properties.headers).toBeUndefined();
+    // RabbitMQ's headers on every MQTT publish: the QoS as a byte, the DUP flag
+    expect(m0.properties.headers).toEqual({ 'x-mqtt-publish-qos': new TypedValue('b', 0), 'x-mqtt-dup': false });
+    expect(m2.properties.headers).toEqual({ 'x-mqtt-publish-qos': new TypedValue('b', 2), 'x-mqtt-dup': false });
     expect(m0.exchange).toBe('amq.topic');
     expect(m0.routingKey).toBe('a.b');
   });
@@ -31,6 +34,7 @@ describe('MQTT → core message (RabbitMQ mc_mqtt → AMQP 0-9-1)', () => {
         routingKey: 'req',
         qos: 1,
         retain: true,
+        dup: false,
         payload: body,
         properties: {
           contentType: 'application/json',
@@ -54,7 +58,7 @@ describe('MQTT → core message (RabbitMQ mc_mqtt → AMQP 0-9-1)', () => {
 
   it('binary correlation data goes to the x-correlation-id header', () => {
     const data = Buffer.from([0xff, 0x00, 0x01]);
-    const m = toCoreMessage('amq.topic', { routingKey: 'r', qos: 0, retain: false, payload: body, properties: { correlationData: data } }, false);
+    const m = toCoreMessage('amq.topic', { routingKey: 'r', qos: 0, retain: false, dup: false, payload: body, properties: { correlationData: data } }, false);
     expect(m.properties.correlationId).toBeUndefined();
     expect(m.properties.headers?.['x-correlation-id']).toEqual(data);
     expect(publishPropertiesOf(m, false)?.correlationData).toEqual(data);
