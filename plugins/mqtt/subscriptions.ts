@@ -11,6 +11,12 @@
  * delivery `match` works out which subscriptions did: the highest QoS among them, their
  * Subscription Identifiers, no-local and retain-as-published, and the rule that wildcards
  * at the root do not match '$' topics (MQTT-4.7.2-1).
+ *
+ * Overlapping subscriptions of different QoS classes (`a/#` at QoS 0, `a/+` at QoS 1) bind
+ * both session queues, so each gets a copy; the client gets one, as from Mosquitto: at the
+ * highest QoS granted among the matching subscriptions, with all their Subscription
+ * Identifiers (MQTT 5 §3.3.4), from the queue of that QoS class, the other copy being dropped
+ * at delivery. Shared subscriptions are apart: each group gets its own copy (MQTT 5 §4.8.2).
  */
 import type { QueueDeclareOptions, Session } from '../../src/core/api.js';
 import { isBrokerError } from '../../src/core/errors.js';
@@ -30,6 +36,8 @@ export class QueueGroup {
     readonly noAck: boolean,
     /** deliver only messages a subscription's filter matches (a `$stream/` subscription reads a whole stream) */
     readonly strict = false,
+    /** one of the session's own queues (qos0 or qos1), whose subscriptions are matched together */
+    readonly sessionQueue = false,
   ) {}
 
   get maxQos(): number {
@@ -54,6 +62,8 @@ export class Subscriptions {
   matchQos = -1;
   matchRetainAsPublished = false;
   readonly matchIds: number[] = [];
+  /** whether `#matchSubs` passed over a matching subscription (no-local, '$' topic) */
+  #excluded = false;
   #lastKey = '';
   #lastWords: string[] = [];
 
@@ -188,25 +198,44 @@ export class Subscriptions {
       this.#lastKey = key;
       this.#lastWords = routingKeyWords(key);
     }
+    this.#excluded = false;
+    if (!group.sessionQueue) {
+      this.#matchSubs(group.subs, message, ownConnectionId);
+    } else {
+      // the session's queues together: a message both got is delivered once (the class comment)
+      let sessionGroups = 0;
+      const groups = this.#groups;
+      for (let i = 0; i < groups.length; i++) {
+        if (!groups[i].sessionQueue) continue;
+        sessionGroups++;
+        this.#matchSubs(groups[i].subs, message, ownConnectionId);
+      }
+      // the copy in the other class's queue carries it (qos1 for QoS ≥ 1, qos0 for QoS 0)
+      if (sessionGroups > 1 && this.matchQos >= 0 && (this.matchQos > 0) === group.noAck) {
+        this.matchQos = -1;
+        return;
+      }
+    }
+    // a message that reached the queue some other way (an AMQP client publishing to it
+    // directly, a dead-letter) matches no binding: deliver it as the queue's subscriptions allow
+    if (this.matchQos < 0 && !this.#excluded && !group.strict) this.matchQos = group.maxQos;
+  }
+
+  #matchSubs(subs: Subscription[], message: Message, ownConnectionId: number): void {
     const words = this.#lastWords;
-    const dollar = key.startsWith('$');
-    let excluded = false;
-    const subs = group.subs;
+    const dollar = this.#lastKey.startsWith('$');
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i];
       if (!s.matcher.matches(words)) continue;
       // MQTT-4.7.2-1, and MQTT-3.8.3-3 (no local: not to the connection that published it)
       if ((dollar && s.matcher.wildcardRoot) || (s.noLocal && message.publisherId === ownConnectionId)) {
-        excluded = true;
+        this.#excluded = true;
         continue;
       }
       if (s.qos > this.matchQos) this.matchQos = s.qos;
       if (s.identifier !== 0) this.matchIds.push(s.identifier);
       if (s.retainAsPublished) this.matchRetainAsPublished = true;
     }
-    // a message that reached the queue some other way (an AMQP client publishing to it
-    // directly, a dead-letter) matches no binding: deliver it as the queue's subscriptions allow
-    if (this.matchQos < 0 && !excluded && !group.strict) this.matchQos = group.maxQos;
   }
 
   #ensureQueue(sub: Subscription): void {
@@ -247,7 +276,7 @@ export class Subscriptions {
   }
 
   #consume(queue: string, noAck: boolean, tag: string, subs: Subscription[]): void {
-    const group = new QueueGroup(queue, tag, noAck);
+    const group = new QueueGroup(queue, tag, noAck, false, subs[0]?.shareGroup === null);
     for (const s of subs) group.subs.push(s);
     // registered before consume: consume may deliver queued messages at once
     this.#groups.push(group);
