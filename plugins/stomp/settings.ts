@@ -38,6 +38,16 @@ export const CONFIG_SCHEMA: Record<string, ConfigKey> = {
     doc: "User for CONNECT frames without login/passcode headers ('' requires them), as RabbitMQ's stomp.default_user.",
   },
   default_pass: { type: 'string', default: 'guest', doc: 'Password of default_user.' },
+  default_vhost: {
+    type: 'string',
+    default: '/',
+    doc: "Virtual host of a CONNECT whose host header is absent or names no virtual host (RabbitMQ's stomp.default_vhost).",
+  },
+  host_must_name_vhost: {
+    type: 'boolean',
+    default: false,
+    doc: "RabbitMQ's strictness: refuse a CONNECT whose host header names no virtual host (STOMP 1.2 recommends clients send the host name they dialled, as stomp.py does), instead of using default_vhost.",
+  },
   min_heartbeat: {
     type: 'duration',
     default: 1000,
@@ -68,6 +78,8 @@ export interface StompSettings {
   limits: FrameLimits;
   defaultUser: string;
   defaultPass: string;
+  defaultVhost: string;
+  hostMustNameVhost: boolean;
   minHeartbeat: number;
   loginTimeout: number;
   trailingLf: boolean;
@@ -95,6 +107,8 @@ export function settingsFrom(config: PluginConfig): StompSettings {
     },
     defaultUser: get<string>('default_user'),
     defaultPass: get<string>('default_pass'),
+    defaultVhost: get<string>('default_vhost'),
+    hostMustNameVhost: get<boolean>('host_must_name_vhost'),
     minHeartbeat: get<number>('min_heartbeat'),
     loginTimeout: get<number>('login_timeout'),
     trailingLf: get<boolean>('trailing_lf'),

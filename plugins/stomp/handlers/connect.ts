@@ -37,8 +37,7 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
     return c.refuseLogin(user, login.reason, new StompError('Bad CONNECT', `Access refused for user '${user}': ${login.reason}`), receipt);
   }
 
-  // RabbitMQ makes `host` optional (1.2 requires it): absent means the default vhost
-  const vhost = h['host'] ?? c.core.defaultVhost;
+  const vhost = vhostOf(c, h['host']);
   // no such vhost or no permissions there: a failed login too; what connect refuses after this is a limit
   const noAccess = c.core.vhostAccessError(login.user, vhost);
   if (noAccess) {
@@ -70,6 +69,20 @@ export function handleConnect(c: StompConnection, frame: StompFrame): void {
   ];
   if (version !== '1.0') headers.push(['heart-beat', `${heartbeat.send},${heartbeat.receive}`]);
   c.send('CONNECTED', headers);
+}
+
+/**
+ * The vhost a CONNECT asks for. STOMP 1.2 ("CONNECT or STOMP Frame") says `host` is "the name
+ * of a virtual host", and recommends clients set it to the host name they connected to, which
+ * is what stomp.py and several Java clients send (`host:127.0.0.1`). RabbitMQ takes any value
+ * as a vhost name and refuses the CONNECT when there is no such vhost; here a header naming an
+ * existing vhost selects it, and one that names none (or its absence) means
+ * `stomp.default_vhost` — unless `stomp.host_must_name_vhost` asks for RabbitMQ's refusal.
+ */
+function vhostOf(c: StompConnection, host: string | undefined): string {
+  if (host === undefined || c.settings.hostMustNameVhost || c.core.hasVhost(host)) return host ?? c.settings.defaultVhost;
+  if (c.log.enabled('debug')) c.log.debug('STOMP host header names no vhost: default vhost used', { host, vhost: c.settings.defaultVhost });
+  return c.settings.defaultVhost;
 }
 
 /**
