@@ -3,6 +3,7 @@ import type { Disk } from '../store/disk/disk.js';
 import { realDisk } from '../store/disk/real-disk.js';
 import { FileStore } from '../store/file-store.js';
 import type { Durability } from '../store/journal.js';
+import type { ReclaimOptions } from '../store/compaction.js';
 import { MetadataStore, type Definitions } from '../store/metadata/metadata-store.js';
 import type { Logger } from '../log.js';
 import type { FieldTable } from '../codec/types.js';
@@ -24,6 +25,8 @@ export interface PersistenceOptions {
    * or one whose fdatasync is held by a gate. SQLite (meta.db) always uses the real one.
    */
   disk?: Disk;
+  /** reclaim settings of every journal (tests: a simulation runs reclaim at chosen points, not on a timer) */
+  reclaim?: Partial<ReclaimOptions>;
 }
 
 /** The open data directory, as the core holds it. */
@@ -65,6 +68,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       durability: options.durability,
       segmentSize: options.segmentSize,
       disk,
+      reclaim: options.reclaim,
       onFailure: (e) => core.alarms.raiseDiskFailure(`journal of vhost ${vhost.name} failed: ${e.message}`),
       isKnownQueue: (q) => meta.hasQueueId(q),
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
@@ -139,11 +143,15 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       await disk.rm(s.dir);
     },
     close: async () => {
-      for (const s of stores.values()) await s.store.close();
-      stores.clear();
-      await streams.close();
-      meta.markCleanShutdown();
-      meta.close();
+      // the metadata is closed even when a store fails to close (a dead disk): only a clean close marks a clean stop
+      try {
+        for (const s of stores.values()) await s.store.close();
+        stores.clear();
+        await streams.close();
+        meta.markCleanShutdown();
+      } finally {
+        meta.close();
+      }
     },
   };
 }

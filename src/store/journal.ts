@@ -188,9 +188,13 @@ export class Journal {
     this.#writtenWaiters.push({ lsn, cb });
   }
 
-  /** Resolves when everything appended so far is durable; rejects if the journal failed. */
+  /** Resolves when everything appended so far, acks included, is durable; rejects if the journal failed. */
   flush(): Promise<void> {
     return new Promise((resolve, reject) => {
+      // pending acks become ACK records now, so the LSN waited for covers them (they are
+      // otherwise encoded by the next flush: a flush() with nothing else pending resolved
+      // at once and a clean close could stop before writing them)
+      if (this.#error === null && !this.#closed) this.#encodeAcks();
       this.#schedule();
       this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
     });
@@ -214,6 +218,11 @@ export class Journal {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  #encodeAcks(): void {
+    const ackSegments = this.#batch.encodeAcks();
+    if (ackSegments.length > 0) this.#o.hooks.acksEncoded(ackSegments);
+  }
 
   #checkWritable(): void {
     if (this.#error) {
@@ -239,8 +248,7 @@ export class Journal {
     const m = this.#metrics;
     try {
       while (this.#error === null && (!this.#batch.empty || this.#sealDue())) {
-        const ackSegments = this.#batch.encodeAcks();
-        if (ackSegments.length > 0) this.#o.hooks.acksEncoded(ackSegments);
+        this.#encodeAcks();
         const groups: PendingGroup[] = this.#batch.take();
         let records = 0;
         let bytes = 0;
