@@ -164,3 +164,4 @@ export interface PublishInput {
   properties: MessageProperties;
   body: Buffer;
 }
+export type { StreamView } from './stream-view.js';

@@ -12,6 +12,7 @@ import { Limits, type VhostLimits } from './limits.js';
 import { Alarms } from './alarms.js';
 import { openPersistence, type PersistenceOptions, type Storage } from './persistence.js';
 import type { Policy } from './policies.js';
+import { streamViewOf, streamViewsOf, type StreamView } from './stream-view.js';
 
 export interface CoreOptions {
   log?: Logger;
@@ -114,6 +115,16 @@ export class Core implements ConnectionRegistry {
       return new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - access to vhost '${vhost}' refused for user '${user}'`);
     }
     return null;
+  }
+
+  /** The stream queue `name` in `vhost` as a read-only view (undefined: no such stream). */
+  stream(vhost: string, name: string): StreamView | undefined {
+    return streamViewOf(this.vhosts.get(vhost), name);
+  }
+
+  /** Every stream queue of `vhost`. */
+  streams(vhost: string): StreamView[] {
+    return streamViewsOf(this.vhosts.get(vhost));
   }
 
   connectionClosed(c: Connection): void {

@@ -13,5 +13,6 @@ export const BUILTIN_PLUGINS: PluginTable = {
   amqp: () => import('../../plugins/amqp/index.js'),
   mqtt: () => import('../../plugins/mqtt/index.js'),
   stomp: () => import('../../plugins/stomp/index.js'),
+  kafka: () => import('../../plugins/kafka/index.js'),
   management: () => import('../../plugins/management/index.js'),
 };

@@ -1,0 +1,237 @@
+/**
+ * Record batches, magic 2 (KIP-98; kafka.apache.org/documentation "Record Batch"):
+ *
+ * ```
+ *  0 baseOffset int64 · 8 batchLength int32 (bytes after this field) · 12 partitionLeaderEpoch int32 ·
+ * 16 magic int8 = 2 · 17 crc uint32 (CRC-32C of byte 21 to the end) · 21 attributes int16 ·
+ * 23 lastOffsetDelta int32 · 27 baseTimestamp int64 · 35 maxTimestamp int64 · 43 producerId int64 ·
+ * 51 producerEpoch int16 · 53 baseSequence int32 · 57 record count int32 · 61 records (compressed as one block)
+ * record: length varint · attributes int8 · timestampDelta varlong · offsetDelta varint ·
+ *         keyLength varint (-1 null) · key · valueLength varint · value · header count varint ·
+ *         [keyLength varint · key · valueLength varint · value]
+ * attributes: bits 0-2 compression (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd) · bit 3 log-append
+ *             time · bit 4 transactional · bit 5 control batch
+ * ```
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32c } from './crc32c.js';
+import { KafkaDecodeError, Reader } from './reader.js';
+import { Writer } from './writer.js';
+
+export const BATCH_HEADER_SIZE = 61;
+export const COMPRESSION_NONE = 0;
+export const COMPRESSION_GZIP = 1;
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface KafkaRecord {
+  /** absolute offset (decoding: baseOffset + offsetDelta as the client sent it) */
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface RecordBatch {
+  baseOffset: number;
+  attributes: number;
+  compression: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  transactional: boolean;
+  control: boolean;
+  records: KafkaRecord[];
+}
+
+/** A batch refused for a reason the protocol has a code for. */
+export class BatchError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BatchError';
+  }
+}
+
+/**
+ * Decode the record batches of a produce request's partition (one or more back to back).
+ * The CRC is checked before anything else is read; gzip is inflated with a bound of
+ * `maxBytes`; other codecs are refused with UNSUPPORTED_COMPRESSION_TYPE (76).
+ * Throws BatchError (CORRUPT_MESSAGE 2, INVALID_RECORD 87, UNSUPPORTED_FOR_MESSAGE_FORMAT 43,
+ * UNSUPPORTED_COMPRESSION_TYPE 76, MESSAGE_TOO_LARGE 10).
+ */
+export function decodeBatches(buf: Buffer, maxBytes: number): RecordBatch[] {
+  const out: RecordBatch[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < BATCH_HEADER_SIZE) throw new BatchError(2, 'truncated record batch');
+    const batchLength = buf.readInt32BE(at + 8);
+    const end = at + 12 + batchLength;
+    if (batchLength < BATCH_HEADER_SIZE - 12 || end > buf.length) throw new BatchError(2, 'record batch length beyond the data');
+    const magic = buf.readInt8(at + 16);
+    if (magic !== 2) throw new BatchError(43, `message format v${magic} is not supported (record batches v2 only)`);
+    if (crc32c(buf, at + 21, end) !== buf.readUInt32BE(at + 17)) throw new BatchError(2, 'record batch CRC mismatch');
+    out.push(decodeBatch(buf.subarray(at, end), maxBytes));
+    at = end;
+  }
+  return out;
+}
+
+function decodeBatch(buf: Buffer, maxBytes: number): RecordBatch {
+  const r = new Reader(buf, 0);
+  const baseOffset = r.int64();
+  r.int32(); // batch length
+  r.int32(); // partition leader epoch
+  r.int8(); // magic
+  r.uint32(); // crc
+  const attributes = r.int16();
+  const lastOffsetDelta = r.int32();
+  const baseTimestamp = r.int64();
+  const maxTimestamp = r.int64();
+  const producerId = r.int64();
+  const producerEpoch = r.int16();
+  const baseSequence = r.int32();
+  const count = r.int32();
+  const compression = attributes & 0x07;
+  let body: Reader;
+  if (compression === COMPRESSION_NONE) body = r;
+  else if (compression === COMPRESSION_GZIP) {
+    let inflated: Buffer;
+    try {
+      inflated = gunzipSync(r.raw(r.remaining), { maxOutputLength: maxBytes });
+    } catch (e) {
+      const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      throw new BatchError(tooLarge ? 10 : 2, tooLarge ? 'gzip batch inflates past the size limit' : 'gzip batch does not inflate');
+    }
+    body = new Reader(inflated);
+  } else throw new BatchError(76, `compression type ${compression} is not supported (none and gzip are)`);
+  if (count < 0 || count > body.remaining) throw new BatchError(87, `record count ${count} does not fit the batch`);
+  const records: KafkaRecord[] = new Array(count);
+  try {
+    for (let i = 0; i < count; i++) records[i] = decodeRecord(body, baseOffset, baseTimestamp);
+  } catch (e) {
+    if (e instanceof KafkaDecodeError) throw new BatchError(87, `malformed record: ${e.message}`);
+    throw e;
+  }
+  if (body.remaining !== 0) throw new BatchError(87, 'bytes after the last record of a batch');
+  return {
+    baseOffset,
+    attributes,
+    compression,
+    lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp,
+    producerId,
+    producerEpoch,
+    baseSequence,
+    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    control: (attributes & ATTR_CONTROL) !== 0,
+    records,
+  };
+}
+
+function decodeRecord(r: Reader, baseOffset: number, baseTimestamp: number): KafkaRecord {
+  const length = r.varint();
+  if (length < 0 || length > r.remaining) throw new KafkaDecodeError('record length beyond the batch');
+  const end = r.pos + length;
+  const rr = new Reader(r.buf, r.pos, end);
+  rr.int8(); // attributes (unused)
+  const timestamp = baseTimestamp + rr.varlong();
+  const offset = baseOffset + rr.varint();
+  const key = varBytes(rr);
+  const value = varBytes(rr);
+  const n = rr.varint();
+  if (n < 0 || n > rr.remaining) throw new KafkaDecodeError('header count beyond the record');
+  const headers: RecordHeader[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const kl = rr.varint();
+    if (kl < 0) throw new KafkaDecodeError('null header key');
+    const key = rr.raw(kl).toString('utf8');
+    headers[i] = { key, value: varBytes(rr) };
+  }
+  if (rr.remaining !== 0) throw new KafkaDecodeError('bytes after the last field of a record');
+  r.pos = end;
+  return { offset, timestamp, key, value, headers };
+}
+
+function varBytes(r: Reader): Buffer | null {
+  const n = r.varint();
+  return n < 0 ? null : r.raw(n);
+}
+
+export interface EncodeOptions {
+  compression?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+}
+
+/**
+ * One record batch holding `records` (offsets ascending, gaps allowed: compaction leaves
+ * them and consumers take the offsets as written).
+ */
+export function encodeBatch(records: readonly KafkaRecord[], options: EncodeOptions = {}): Buffer {
+  if (records.length === 0) throw new Error('a record batch holds at least one record');
+  const baseOffset = records[0]!.offset;
+  let baseTimestamp = records[0]!.timestamp;
+  let maxTimestamp = baseTimestamp;
+  for (const rec of records) {
+    if (rec.timestamp < baseTimestamp) baseTimestamp = rec.timestamp;
+    if (rec.timestamp > maxTimestamp) maxTimestamp = rec.timestamp;
+  }
+  const body = new Writer(records.length * 64 + 64);
+  for (const rec of records) encodeRecord(body, rec, baseOffset, baseTimestamp);
+  let payload = body.toBuffer();
+  const compression = options.compression ?? COMPRESSION_NONE;
+  if (compression === COMPRESSION_GZIP) payload = gzipSync(payload);
+  else if (compression !== COMPRESSION_NONE) throw new Error(`compression ${compression} not supported`);
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + payload.length);
+  out.writeBigInt64BE(BigInt(baseOffset), 0);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt32BE(-1, 12);
+  out.writeInt8(2, 16);
+  out.writeInt16BE(compression, 21);
+  out.writeInt32BE(records[records.length - 1]!.offset - baseOffset, 23);
+  out.writeBigInt64BE(BigInt(baseTimestamp), 27);
+  out.writeBigInt64BE(BigInt(maxTimestamp), 35);
+  out.writeBigInt64BE(BigInt(options.producerId ?? -1), 43);
+  out.writeInt16BE(options.producerEpoch ?? -1, 51);
+  out.writeInt32BE(options.baseSequence ?? -1, 53);
+  out.writeInt32BE(records.length, 57);
+  payload.copy(out, BATCH_HEADER_SIZE);
+  out.writeUInt32BE(crc32c(out, 21, out.length), 17);
+  return out;
+}
+
+function encodeRecord(w: Writer, rec: KafkaRecord, baseOffset: number, baseTimestamp: number): void {
+  const inner = new Writer(64 + (rec.value?.length ?? 0) + (rec.key?.length ?? 0));
+  inner.int8(0);
+  inner.varlong(rec.timestamp - baseTimestamp);
+  inner.varint(rec.offset - baseOffset);
+  writeVarBytes(inner, rec.key);
+  writeVarBytes(inner, rec.value);
+  inner.varint(rec.headers.length);
+  for (const h of rec.headers) {
+    const k = Buffer.from(h.key, 'utf8');
+    inner.varint(k.length).raw(k);
+    writeVarBytes(inner, h.value);
+  }
+  const bytes = inner.toBuffer();
+  w.varint(bytes.length).raw(bytes);
+}
+
+function writeVarBytes(w: Writer, b: Buffer | null): void {
+  if (b === null) w.varint(-1);
+  else w.varint(b.length).raw(b);
+}

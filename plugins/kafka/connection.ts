@@ -1,0 +1,282 @@
+/**
+ * One Kafka client connection: size-prefixed frames in (kafka.apache.org/protocol "Common
+ * Request and Response Structure"), handed one by one to the handler of their API key, and
+ * answers out in the order of the requests, as Kafka guarantees, even when an earlier one
+ * (a produce waiting for its fdatasync, a long-polling fetch, a join waiting for the group)
+ * is answered after a later one was handled. A malformed frame, an oversized one or an
+ * unknown API closes the connection (Kafka's broker does the same); nothing reaches the core
+ * half-decoded.
+ */
+import type { Socket } from 'node:net';
+import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
+import type { Core } from '../../src/core/core.js';
+import type { Logger } from '../../src/log.js';
+import type { Message } from '../../src/core/message.js';
+import { ApiKey, SUPPORTED } from './codec/api-keys.js';
+import { ErrorCode } from './codec/errors.js';
+import { finishFrame, readRequestHeader, startResponse, type RequestHeader } from './codec/header.js';
+import { KafkaDecodeError, Reader } from './codec/reader.js';
+import type { Writer } from './codec/writer.js';
+import { encodeApiVersions } from './codec/messages/api-versions.js';
+import { HANDLERS } from './handlers/index.js';
+import type { KafkaBroker } from './broker.js';
+
+/** Requests handled but not yet answered before reading pauses (a client pipelining without bound). */
+const MAX_IN_FLIGHT = 1024;
+
+export class KafkaConnection implements SessionHandler {
+  readonly broker: KafkaBroker;
+  readonly socket: Socket;
+  readonly peerHost: string;
+  readonly peerPort: number;
+  /** the local address the client reached: advertised back in Metadata unless configured */
+  readonly localHost: string;
+  readonly localPort: number;
+  clientId = '';
+  /** the authenticated user (SASL), or null until then */
+  user: string | null = null;
+  /** a SASL mechanism chosen by SaslHandshake and not yet used */
+  saslMechanism: string | null = null;
+  #core: CoreConnection | null = null;
+  #session: Session | null = null;
+  // frame assembly
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  // answers in request order: slot n holds request n's answer once ready
+  #nextSlot = 0;
+  #flushSlot = 0;
+  readonly #answers = new Map<number, Buffer[] | null>();
+  #closed = false;
+  #finished = false;
+  /** produce confirms: token → its waiter (the last record of each partition's batches carries one) */
+  readonly confirms = new Map<number, (ok: boolean) => void>();
+  #nextToken = 1;
+  readonly #cleanups: (() => void)[] = [];
+
+  constructor(broker: KafkaBroker, socket: Socket) {
+    this.broker = broker;
+    this.socket = socket;
+    this.peerHost = socket.remoteAddress ?? '';
+    this.peerPort = socket.remotePort ?? 0;
+    this.localHost = socket.localAddress ?? '127.0.0.1';
+    this.localPort = socket.localPort ?? 0;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#maybeResume());
+    socket.on('error', () => {}); // 'close' follows
+    socket.on('close', () => this.#onClose());
+  }
+
+  get core(): Core {
+    return this.broker.core;
+  }
+  get log(): Logger {
+    return this.broker.log;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---- the core side ------------------------------------------------------------------------
+
+  /** The core connection, opened at first use as the authenticated (or default) user. */
+  coreConnection(): CoreConnection {
+    if (this.#core !== null) return this.#core;
+    const user = this.user ?? this.broker.settings.defaultUser;
+    this.#core = this.core.connect({
+      protocol: 'kafka',
+      vhost: this.broker.settings.vhost,
+      user,
+      peerHost: this.peerHost,
+      peerPort: this.peerPort,
+      name: this.clientId !== '' ? this.clientId : `${this.peerHost}:${this.peerPort}`,
+    });
+    this.#core.onServerClose = () => this.close();
+    return this.#core;
+  }
+
+  /** The session produce and admin requests use. */
+  session(): Session {
+    if (this.#session === null) this.#session = this.coreConnection().openSession(this);
+    return this.#session;
+  }
+
+  /** A confirm token whose outcome `done` is told. */
+  confirmToken(done: (ok: boolean) => void): number {
+    const t = this.#nextToken++;
+    this.confirms.set(t, done);
+    return t;
+  }
+
+  /** Run `fn` when the connection closes (readers, group members). */
+  onClose(fn: () => void): void {
+    this.#cleanups.push(fn);
+  }
+
+  deliver(_tag: string, _deliveryTag: number, _redelivered: boolean, _m: Message): void {}
+  consumerCancelled(_tag: string): void {}
+  returned(_m: Message, _code: number, _text: string): void {}
+  confirmed(token: number, ack: boolean): void {
+    const done = this.confirms.get(token);
+    if (done === undefined) return;
+    this.confirms.delete(token);
+    done(ack);
+  }
+
+  // ---- frames in ----------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    this.#drainFrames();
+  }
+
+  #drainFrames(): void {
+    while (!this.#closed && this.#pendingBytes >= 4) {
+      if (this.#nextSlot - this.#flushSlot >= MAX_IN_FLIGHT) {
+        this.socket.pause();
+        return;
+      }
+      const head = this.#pending.length === 1 ? this.#pending[0]! : this.#joined();
+      const size = head.readInt32BE(0);
+      if (size < 8 || size > this.broker.settings.maxRequestSize) {
+        this.log.warn('Kafka: frame size out of bounds, closing', { size, peer: `${this.peerHost}:${this.peerPort}` });
+        return this.close();
+      }
+      if (this.#pendingBytes < 4 + size) return;
+      const all = this.#pending.length === 1 ? head : this.#joined();
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.#pending = rest.length > 0 ? [rest] : [];
+      this.#pendingBytes = rest.length;
+      this.#handleFrame(frame);
+    }
+  }
+
+  #joined(): Buffer {
+    const b = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [b];
+    return b;
+  }
+
+  #handleFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    let h: RequestHeader;
+    try {
+      h = readRequestHeader(r);
+    } catch {
+      this.log.warn('Kafka: malformed request header, closing', { peer: `${this.peerHost}:${this.peerPort}` });
+      return this.close();
+    }
+    if (h.clientId !== null) this.clientId = h.clientId;
+    const range = SUPPORTED.get(h.apiKey);
+    if (range === undefined || h.apiVersion < range.min || h.apiVersion > range.max) {
+      if (h.apiKey === ApiKey.ApiVersions) return this.#unsupportedApiVersions(h);
+      this.log.warn('Kafka: unsupported API or version, closing', { apiKey: h.apiKey, version: h.apiVersion, client: this.clientId });
+      return this.close();
+    }
+    if (!this.broker.authenticated(this) && h.apiKey !== ApiKey.ApiVersions && h.apiKey !== ApiKey.SaslHandshake && h.apiKey !== ApiKey.SaslAuthenticate) {
+      this.log.warn('Kafka: request before SASL authentication, closing', { apiKey: h.apiKey, client: this.clientId });
+      return this.close();
+    }
+    const slot = h.apiKey === ApiKey.Produce && produceWithoutAcks(r) ? -1 : this.#nextSlot++;
+    try {
+      HANDLERS[h.apiKey]!(this, h, r, slot);
+    } catch (e) {
+      if (e instanceof KafkaDecodeError) {
+        this.log.warn('Kafka: malformed request, closing', { apiKey: h.apiKey, version: h.apiVersion, error: e.message, client: this.clientId });
+      } else {
+        this.log.error('Kafka: request failed, closing', { apiKey: h.apiKey, error: String((e as Error)?.stack ?? e) });
+      }
+      this.close();
+    }
+  }
+
+  /** KIP-511: an ApiVersions version we do not know is answered in v0 with error 35 and our ranges. */
+  #unsupportedApiVersions(h: RequestHeader): void {
+    const { w, sizeAt } = startResponse({ ...h, flexible: false });
+    encodeApiVersions(w, 0, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedList() });
+    this.#answers.set(this.#nextSlot++, finishFrame(w, sizeAt));
+    this.#flush();
+  }
+
+  // ---- answers out -----------------------------------------------------------------------------------
+
+  /** Answer the request in `slot` (-1: a request that gets no answer) with what `encode` writes. */
+  answer(slot: number, h: RequestHeader, encode: (w: Writer) => void, sizeHint = 256): void {
+    if (slot < 0 || this.#closed) return;
+    const { w, sizeAt } = startResponse(h, sizeHint);
+    encode(w);
+    this.#answers.set(slot, finishFrame(w, sizeAt));
+    if (slot === this.#flushSlot) this.#flush();
+  }
+
+  #flush(): void {
+    const socket = this.socket;
+    let corked = false;
+    for (;;) {
+      const chunks = this.#answers.get(this.#flushSlot);
+      if (chunks === undefined) break;
+      this.#answers.delete(this.#flushSlot++);
+      if (chunks === null || socket.destroyed) continue;
+      if (!corked) {
+        socket.cork();
+        corked = true;
+      }
+      for (const c of chunks) socket.write(c);
+    }
+    if (corked) process.nextTick(() => socket.uncork());
+    this.#maybeResume();
+  }
+
+  #maybeResume(): void {
+    if (this.#closed || !this.socket.isPaused() || this.socket.writableNeedDrain) return;
+    if (this.#nextSlot - this.#flushSlot >= MAX_IN_FLIGHT) return;
+    this.socket.resume();
+    this.#drainFrames();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.end();
+    this.socket.destroySoon?.();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#closed = true;
+    const cleanups = this.#cleanups.splice(0);
+    for (const fn of cleanups) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.warn('Kafka: cleanup failed', { error: String(e) });
+      }
+    }
+    for (const done of this.confirms.values()) done(false);
+    this.confirms.clear();
+    const core = this.#core;
+    this.#core = null;
+    this.#session = null;
+    if (core !== null) core.close();
+    this.broker.connectionClosed(this);
+  }
+}
+
+export function supportedList(): { apiKey: number; min: number; max: number }[] {
+  return [...SUPPORTED].map(([apiKey, r]) => ({ apiKey, min: r.min, max: r.max }));
+}
+
+/** acks = 0: the producer reads no answer (Produce v3+: transactional id, then acks). */
+function produceWithoutAcks(r: Reader): boolean {
+  const probe = new Reader(r.buf, r.pos, r.end);
+  try {
+    probe.nullableString();
+    return probe.int16() === 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Produce (acks 0, 1, -1): each record becomes a persistent message published to its
+ * partition's stream through the default exchange (so the core checks permissions and the
+ * stream appends it synchronously, offsets known at once). With acks ≠ 0 the answer waits
+ * for the last record's publisher confirm, which the core gives after the stream's group
+ * commit and fdatasync (confirms are released in offset order, so the whole batch is
+ * durable then). acks = 0 gets no answer, as in Kafka. One node: acks 1 and -1 are the same.
+ */
+import { decodeProduce, encodeProduce, type ProducePartitionResult } from '../codec/messages/produce.js';
+import { ErrorCode } from '../codec/errors.js';
+import { BatchError, decodeBatches, type RecordBatch } from '../codec/records.js';
+import type { KafkaConnection } from '../connection.js';
+import type { RequestHeader } from '../codec/header.js';
+import type { Reader } from '../codec/reader.js';
+import { messageOfRecord } from '../message.js';
+import { topicErrorCode } from './errors.js';
+
+export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, slot: number): void {
+  const req = decodeProduce(r, h.apiVersion);
+  if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+    const topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)) }));
+    return c.answer(slot, h, (w) => encodeProduce(w, h.apiVersion, { topics }));
+  }
+  const topics = req.topics.map((t) => ({ name: t.name, partitions: [] as ProducePartitionResult[] }));
+  let waiting = 1;
+  const done = () => {
+    if (--waiting === 0) c.answer(slot, h, (w) => encodeProduce(w, h.apiVersion, { topics }));
+  };
+  const wantConfirm = req.acks !== 0;
+  for (let ti = 0; ti < req.topics.length; ti++) {
+    const t = req.topics[ti]!;
+    for (const p of t.partitions) {
+      const result = failed(p.index, 0);
+      topics[ti]!.partitions.push(result);
+      if (req.transactionalId !== null) {
+        result.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        continue;
+      }
+      const stream = c.broker.topics.partition(t.name, p.index);
+      if (stream === undefined) {
+        result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        continue;
+      }
+      let batches: RecordBatch[];
+      try {
+        batches = p.records === null ? [] : decodeBatches(p.records, c.core.maxMessageSize);
+      } catch (e) {
+        if (!(e instanceof BatchError)) throw e;
+        result.errorCode = e.code;
+        continue;
+      }
+      result.logStartOffset = stream.firstOffset;
+      result.baseOffset = stream.nextOffset;
+      let first = true;
+      try {
+        for (const batch of batches) {
+          if (batch.transactional || batch.control) {
+            result.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+            break;
+          }
+          const idempotent = batch.producerId >= 0;
+          if (idempotent) {
+            const check = c.broker.producers.check(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, batch.records.length);
+            if (check.kind === 'error') {
+              result.errorCode = check.code;
+              break;
+            }
+            if (check.kind === 'duplicate') {
+              // a retry of a batch already appended: its offset, nothing appended again
+              if (first) result.baseOffset = check.baseOffset;
+              continue;
+            }
+          }
+          const batchBase = stream.nextOffset;
+          if (first) result.baseOffset = batchBase;
+          first = false;
+          const records = batch.records;
+          const session = c.session();
+          for (let i = 0; i < records.length; i++) {
+            const last = wantConfirm && i === records.length - 1;
+            if (last) {
+              waiting++;
+              const token = c.confirmToken((ok) => {
+                if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+                done();
+              });
+              session.publish(messageOfRecord(stream.name, records[i]!), false, token);
+            } else session.publish(messageOfRecord(stream.name, records[i]!), false);
+          }
+          if (idempotent) c.broker.producers.appended(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, records.length, batchBase);
+        }
+      } catch (e) {
+        result.errorCode = topicErrorCode(e);
+      }
+    }
+  }
+  done();
+}
+
+function failed(index: number, errorCode: number): ProducePartitionResult {
+  return { index, errorCode, baseOffset: -1, logStartOffset: -1 };
+}

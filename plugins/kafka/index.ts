@@ -1,0 +1,29 @@
+/**
+ * The Kafka plugin: Kafka's wire protocol (the versions kafkajs 2.2 and librdkafka 2.x
+ * negotiate) over the stream queues — a topic's partitions are streams, consumer groups'
+ * committed offsets are the streams' stored offsets (see README.md).
+ */
+import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import { KafkaBroker } from './broker.js';
+import { KafkaListener } from './listener.js';
+import { CONFIG_SCHEMA, settingsFrom } from './settings.js';
+
+const manifest: PluginManifest = {
+  name: 'kafka',
+  version: '0.1.0',
+  configSection: 'kafka',
+  configSchema: CONFIG_SCHEMA,
+  enabledByDefault: true,
+  async start(ctx: PluginContext): Promise<RunningPlugin> {
+    const broker = new KafkaBroker(ctx.core, settingsFrom(ctx.config), ctx.log);
+    const listener = new KafkaListener(broker, ctx.tls);
+    await listener.start();
+    for (const a of listener.addresses()) ctx.log.info('Kafka listener started', { listener: a.name, host: a.host, port: a.port });
+    return {
+      addresses: () => listener.addresses(),
+      stop: () => listener.stop(),
+    };
+  },
+};
+
+export default manifest;

@@ -1,0 +1,71 @@
+/**
+ * A read-only look at a stream queue for front-ends that address streams by name rather
+ * than consume them through a session (the Kafka plugin's topics, offsets and lag): where
+ * its log begins and ends, its arguments, and its stored consumer offsets. Reading messages
+ * and publishing still go through `Session` (permissions, confirms).
+ */
+import type { FieldTable } from '../codec/types.js';
+import type { VHost } from './vhost.js';
+import { StreamQueue } from './queues/stream-queue.js';
+
+export interface StreamView {
+  readonly name: string;
+  readonly vhost: string;
+  readonly arguments: FieldTable;
+  /** the oldest offset still in the log */
+  readonly firstOffset: number;
+  /** one past the newest durable (readable) offset: Kafka's high watermark */
+  readonly committedOffset: number;
+  /** the offset the next append gets (appends are synchronous, so a front-end learns its offsets) */
+  readonly nextOffset: number;
+  /** timestamp (ms) of the newest record, 0 when empty */
+  readonly lastTimestamp: number;
+  readonly messageCount: number;
+  readonly diskBytes: number;
+  /** the last offset a named consumer processed, or undefined */
+  storedOffset(consumerName: string): number | undefined;
+  /** store `offset` as the last one `consumerName` processed (kept with the next offset flush) */
+  commitOffset(consumerName: string, offset: number): void;
+}
+
+export function streamViewOf(vhost: VHost | undefined, name: string): StreamView | undefined {
+  const q = vhost?.queues.get(name);
+  return q instanceof StreamQueue && !q.deleted ? viewOf(q) : undefined;
+}
+
+export function streamViewsOf(vhost: VHost | undefined): StreamView[] {
+  const out: StreamView[] = [];
+  if (vhost === undefined) return out;
+  for (const q of vhost.queues.values()) if (q instanceof StreamQueue && !q.deleted) out.push(viewOf(q));
+  return out;
+}
+
+function viewOf(q: StreamQueue): StreamView {
+  return {
+    name: q.name,
+    vhost: q.vhost,
+    arguments: q.arguments,
+    get firstOffset() {
+      return q.log.firstOffset;
+    },
+    get committedOffset() {
+      return q.log.committedOffset;
+    },
+    get nextOffset() {
+      return q.log.nextOffset;
+    },
+    get lastTimestamp() {
+      let t = 0;
+      for (const s of q.log.segments) if (s.records > 0 && s.lastTimestamp > t) t = s.lastTimestamp;
+      return t;
+    },
+    get messageCount() {
+      return q.messageCount;
+    },
+    get diskBytes() {
+      return q.log.diskBytes;
+    },
+    storedOffset: (consumerName) => q.storedOffset(consumerName),
+    commitOffset: (consumerName, offset) => q.commitOffset(consumerName, offset),
+  };
+}
