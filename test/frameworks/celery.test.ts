@@ -4,29 +4,27 @@
  * rpc:// (a reply queue per client). A few hundred tasks with results, a group, a retried task
  * and one with a countdown must all come back right. The worker is a child process stopped by
  * its pid. Without python3-celery the test is skipped, except under CI=true, where it fails
- * (.ci/run installs the package).
+ * (test/helpers/require-tool.ts; .ci/run installs the package).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { hasPythonModule, SYSTEM_PYTHON as PYTHON } from '../helpers/require-tool.js';
 
-const PYTHON = '/usr/bin/python3'; // Debian's; the `python3` on PATH may be another one
 const HERE = import.meta.dirname;
 const TASKS = 300;
 
-const celeryInstalled = spawnSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore' }).status === 0;
-const inCi = process.env.CI === 'true';
+const celeryInstalled = hasPythonModule('celery', 'python3-celery', 'test/frameworks/celery.test.ts');
 
-describe.skipIf(!celeryInstalled && !inCi)('Celery 5 with results over rpc://', () => {
+describe.skipIf(!celeryInstalled)('Celery 5 with results over rpc://', () => {
   let broker: TestBroker;
   let worker: ChildProcess | null = null;
   let workerLog = '';
   const env = () => ({ ...process.env, BROKER_URL: `${broker.url}//`, PYTHONPATH: HERE });
 
   beforeAll(async () => {
-    if (!celeryInstalled) throw new Error(`python3-celery is not installed (${PYTHON} cannot import celery): .ci/run installs it with apt-get`);
     broker = await startBroker();
     worker = spawn(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'worker', '-c', '2', '-P', 'prefork', '-l', 'warning', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', `warren-test-${process.pid}@%h`], {
       cwd: HERE,
