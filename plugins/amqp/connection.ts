@@ -92,7 +92,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     this.frameMax = settings.frameMax;
     this.writer = new FrameWriter(socket, this);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('data', (chunk: Buffer) => { this.writer.traffic.reads++; this.#onData(chunk); });
     socket.on('error', (e) => this.log.debug('socket error', { error: e.message }));
     socket.on('close', () => this.#onSocketClosed());
     this.#handshakeTimer = setTimeout(() => this.#handshakeTimedOut(), settings.handshakeTimeoutMs);

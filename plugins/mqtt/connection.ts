@@ -100,7 +100,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.#parser = createParser();
     this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
     this.#parser.on('error', (e: Error) => this.#onParseError(e));
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('data', (chunk: Buffer) => { if (this.traffic) this.traffic.reads++; this.#onData(chunk); });
     stream.on('drain', () => this.#onDrain());
     const ended = (e?: Error): void => {
       if (e instanceof Error && this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });

@@ -67,7 +67,7 @@ export class TcpTransport implements Transport {
     this.peerPort = socket.remotePort ?? 0;
     this.traffic = new SocketTraffic(socket);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => events.onData(chunk));
+    socket.on('data', (chunk: Buffer) => { this.traffic.reads++; events.onData(chunk); });
     socket.on('drain', () => {
       if (!this.#writable) {
         this.#writable = true;
@@ -175,7 +175,7 @@ export class WsTransport implements Transport {
     this.peerHost = socket.remoteAddress ?? '';
     this.peerPort = socket.remotePort ?? 0;
     this.traffic = new SocketTraffic(socket);
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => events.onData(toBuffer(data)));
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => { this.traffic.reads++; events.onData(toBuffer(data)); });
     ws.on('error', () => {});
     ws.on('close', () => events.onClose());
   }
