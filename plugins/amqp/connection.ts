@@ -99,10 +99,6 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     this.log.debug('accepting AMQP connection');
   }
 
-  get coreConnection(): CoreConnection | null {
-    return this.#core;
-  }
-
   // ---- resource alarms ------------------------------------------------------------------------
 
   get holdingPublishes(): boolean {
@@ -145,6 +141,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     if (this.#reader !== null) {
       try {
         this.#reader.push(chunk);
+        if (this.#heartbeat !== null && this.#awaitingAcks()) this.writer.answerRead();
       } catch (e) {
         // the frame stream cannot be trusted any more: say why, then hang up
         this.#reader = null;
@@ -154,6 +151,12 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     } else if (this.state === 'awaiting-header') {
       this.#onProtocolHeader(chunk);
     }
+  }
+
+  /** a consumer on this connection has deliveries out (FrameWriter.answerRead says why it matters) */
+  #awaitingAcks(): boolean {
+    for (const ch of this.#channels) if (ch !== undefined && ch.session.unackedCount > 0) return true;
+    return false;
   }
 
   #onProtocolHeader(chunk: Buffer): void {

@@ -7,6 +7,7 @@
  * false), the owner is told, and told again on 'drain': it stops and resumes deliveries.
  */
 import type { Socket } from 'node:net';
+import { HEARTBEAT_FRAME } from './codec/constants.js';
 import { SocketTraffic } from '../../src/util/socket-traffic.js';
 
 export interface WriterOwner {
@@ -30,6 +31,7 @@ export class FrameWriter {
   readonly #owner: WriterOwner;
   #scheduled = false;
   #blocked = false;
+  #answerRead = false;
   readonly #flushBound = () => this.flush();
   readonly #drainBound = () => this.#drained();
 
@@ -48,6 +50,24 @@ export class FrameWriter {
     this.scheduleFlush();
   }
 
+  /**
+   * Write at least a heartbeat frame this turn, unless something else goes out anyway.
+   *
+   * Why: a client with Nagle's algorithm on (amqplib's default) that writes two small things
+   * in a row — a reply publish, then the ack of the request it answered — holds the second
+   * in its kernel until the first is ACKed by ours; with nothing to send back on this socket,
+   * our kernel delays that ACK by 40 ms (Linux's delayed ACK), so the ack, and with it the
+   * consumer's next delivery, waits 40 ms. Any segment we send carries the ACK at once, and a
+   * heartbeat frame is the one thing AMQP lets a peer send at any time (§4.2.7). The
+   * connection asks for this only while heartbeats were negotiated and a consumer of its
+   * waits for acks.
+   */
+  answerRead(): void {
+    if (this.#answerRead) return;
+    this.#answerRead = true;
+    this.scheduleFlush();
+  }
+
   scheduleFlush(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -58,6 +78,10 @@ export class FrameWriter {
   flush(): void {
     this.#scheduled = false;
     this.#owner.beforeFlush();
+    if (this.#answerRead) {
+      this.#answerRead = false;
+      if (this.out.length === 0) this.out.push(HEARTBEAT_FRAME);
+    }
     const out = this.out;
     if (out.length === 0) return;
     this.out = [];

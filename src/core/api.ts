@@ -97,6 +97,8 @@ export interface SessionHandler {
 export interface Session {
   readonly id: number;
   readonly connection: CoreConnection;
+  /** deliveries to this session's consumers not yet acked, nacked or rejected */
+  readonly unackedCount: number;
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void;
   deleteExchange(name: string, ifUnused: boolean): void;
