@@ -149,6 +149,11 @@ export interface CoreConnection {
   readonly id: number;
   readonly info: ConnectionInfo;
   openSession(handler: SessionHandler): Session;
+  /**
+   * @throws BrokerError ACCESS_REFUSED unless the user may `access` the named queue or exchange
+   * (for front-ends whose operations are not session calls, as Kafka's produce to a topic's streams)
+   */
+  checkAccess(access: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void;
   /** End the connection: every session closed, exclusive queues deleted. */
   close(): void;
   /**

@@ -50,6 +50,10 @@ export class Connection implements CoreConnection {
     return s;
   }
 
+  checkAccess(access: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
+    this.access.check(access, kind, name);
+  }
+
   sessionClosed(s: CoreSession): void {
     this.sessions.delete(s);
   }

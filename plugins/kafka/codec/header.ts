@@ -26,7 +26,9 @@ export function readRequestHeader(r: Reader): RequestHeader {
   const clientId = r.nullableString();
   const range = SUPPORTED.get(apiKey);
   const flexible = range !== undefined && apiVersion >= range.flexibleFrom;
-  if (flexible) r.skipTaggedFields();
+  // an ApiVersions newer than ours may come without the tagged fields we would expect (KIP-511: answer it anyway)
+  const newerApiVersions = apiKey === ApiKey.ApiVersions && apiVersion > range!.max && r.remaining === 0;
+  if (flexible && !newerApiVersions) r.skipTaggedFields();
   return { apiKey, apiVersion, correlationId, clientId, flexible };
 }
 

@@ -23,6 +23,8 @@ export function handleOffsetCommit(c: KafkaConnection, h: RequestHeader, r: Read
       const stream = c.broker.topics.partition(t.name, p.partition);
       if (stream === undefined) return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
       try {
+        // read = fetch and group: committing a group's position reads the stream
+        c.coreConnection().checkAccess('read', 'queue', stream.name);
         if (p.offset > 0) stream.commitOffset(req.groupId, p.offset - 1);
         return { partition: p.partition, errorCode: 0 };
       } catch (e) {
@@ -41,6 +43,11 @@ export function handleOffsetFetch(c: KafkaConnection, h: RequestHeader, r: Reade
     partitions: t.partitions.map((partition) => {
       const stream = c.broker.topics.partition(t.name, partition);
       if (stream === undefined) return { partition, offset: -1, metadata: null, errorCode: req.topics === null ? 0 : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      try {
+        c.coreConnection().checkAccess('read', 'queue', stream.name);
+      } catch {
+        return { partition, offset: -1, metadata: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+      }
       const stored = stream.storedOffset(req.groupId);
       return { partition, offset: stored === undefined ? -1 : stored + 1, metadata: '', errorCode: 0 };
     }),

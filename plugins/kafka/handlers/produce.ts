@@ -41,6 +41,13 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
         result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         continue;
       }
+      try {
+        // write = produce: on the partition's stream (the publish itself is checked on amq.default, as an AMQP publish to a queue)
+        c.coreConnection().checkAccess('write', 'queue', stream.name);
+      } catch (e) {
+        result.errorCode = topicErrorCode(e);
+        continue;
+      }
       let batches: RecordBatch[];
       try {
         batches = p.records === null ? [] : decodeBatches(p.records, c.core.maxMessageSize);
