@@ -11,7 +11,7 @@ export interface Policy {
   name: string;
   vhost: string;
   pattern: string;
-  applyTo: 'queues' | 'classic_queues' | 'exchanges' | 'all' | 'streams';
+  applyTo: 'queues' | 'classic_queues' | 'quorum_queues' | 'exchanges' | 'all' | 'streams';
   priority: number;
   definition: FieldTable;
 }
@@ -26,6 +26,8 @@ const QUEUE_KEYS: Record<string, { arg: string; combine: 'min' | 'argument' }> =
   overflow: { arg: 'x-overflow', combine: 'argument' },
   'dead-letter-exchange': { arg: 'x-dead-letter-exchange', combine: 'argument' },
   'dead-letter-routing-key': { arg: 'x-dead-letter-routing-key', combine: 'argument' },
+  // quorum queues (quorum-arguments.ts)
+  'dead-letter-strategy': { arg: 'x-dead-letter-strategy', combine: 'argument' },
   'queue-mode': { arg: 'x-queue-mode', combine: 'argument' },
   'max-age': { arg: 'x-max-age', combine: 'argument' },
   'stream-max-segment-size-bytes': { arg: 'x-stream-max-segment-size-bytes', combine: 'argument' },
@@ -40,7 +42,7 @@ export function validatePolicy(p: Policy): void {
   } catch {
     throw preconditionFailed(`invalid policy pattern '${p.pattern}'`);
   }
-  if (!['queues', 'classic_queues', 'exchanges', 'all', 'streams'].includes(p.applyTo)) {
+  if (!['queues', 'classic_queues', 'quorum_queues', 'exchanges', 'all', 'streams'].includes(p.applyTo)) {
     throw preconditionFailed(`invalid apply-to '${p.applyTo}'`);
   }
   for (const key of Object.keys(p.definition)) {

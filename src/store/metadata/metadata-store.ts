@@ -68,7 +68,7 @@ export interface PolicyDefinition {
   vhost: string;
   name: string;
   pattern: string;
-  /** 'queues', 'classic_queues', 'streams', 'exchanges' or 'all' */
+  /** 'queues', 'classic_queues', 'quorum_queues', 'streams', 'exchanges' or 'all' */
   applyTo: string;
   priority: number;
   /** RabbitMQ's policy definition object (max-length, message-ttl …), kept as JSON */

@@ -145,6 +145,27 @@ describe.skipIf(!canSetPolicies)('policies', () => {
     }, 'the queue to expire');
   });
 
+  it('sets a quorum queue\'s delivery-limit below its default of 20, and its dead-letter exchange', async () => {
+    const { conn, ch } = await clients.open();
+    const { dlx, dlq } = await deadLetterTarget(ch);
+    const queue = uniqueName('qq-pol');
+    await policy({ pattern: exactly(queue), definition: { 'delivery-limit': 1, 'dead-letter-exchange': dlx } });
+    await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    try {
+      ch.sendToQueue(queue, Buffer.from('poison'));
+      const worker = await clients.channel(conn);
+      const inbox = await consumeInto(worker, queue);
+      for (let n = 1; n <= 2; n++) {
+        await inbox.atLeast(n);
+        worker.nack(inbox.messages[n - 1]!, false, true);
+      }
+      expect(xDeathOf(await getOne(ch, dlq))[0]).toMatchObject({ reason: 'delivery_limit', queue });
+      expect(inbox.messages.length).toBe(2);
+    } finally {
+      await ch.deleteQueue(queue);
+    }
+  });
+
   it('sets an alternate exchange on an exchange', async () => {
     const { ch } = await clients.open();
     const ae = uniqueName('x-pol-ae');
