@@ -21,9 +21,9 @@ import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
-import { refuseHeldPublish } from './handlers/publish.js';
+import { HeldPackets } from './held-packets.js';
+import { endSession } from './session-end.js';
 import { PublishAcks } from './publish-acks.js';
-import { HeldInOrder } from '../../src/util/held-in-order.js';
 import { PacketIds } from './packet-ids.js';
 import type { SessionState } from './session-state.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -84,7 +84,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   #lastActivity = Date.now();
   #timer: NodeJS.Timeout | null = null;
   /** packets held while a resource alarm blocks publishing; made on first use */
-  #held: HeldInOrder<Packet> | null = null;
+  #held: HeldPackets | null = null;
   readonly #number = nextConnectionNumber++;
   #log: Logger | null = null;
   /** the pending answer to a refused login (refuseLogin) */
@@ -142,7 +142,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
         this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${packetSize(pending)} bytes exceeds the maximum of ${this.maxPacketSize}`);
       }
     } catch (e) {
-      this.#handlerFailed(e);
+      this.handlerFailed(e);
     }
   }
 
@@ -156,12 +156,12 @@ export class MqttConnection implements SessionHandler, ClientConnection {
       }
       // a publish during a resource alarm waits, and so does all that follows it
       if (this.holding || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
-        this.#hold(packet);
+        (this.#held ??= new HeldPackets(this)).hold(packet);
         return;
       }
       dispatchPacket(this, packet);
     } catch (e) {
-      this.#handlerFailed(e);
+      this.handlerFailed(e);
     }
   }
 
@@ -175,7 +175,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.protocolError(RC.MALFORMED_PACKET, `malformed packet: ${e.message}`);
   }
 
-  #handlerFailed(e: unknown): void {
+  handlerFailed(e: unknown): void {
     if (e instanceof MqttProtocolError) {
       this.protocolError(e.reasonCode, e.message);
     } else if (isBrokerError(e)) {
@@ -186,62 +186,23 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     }
   }
 
-  // ---- resource alarms ----
+  // ---- resource alarms (held-packets.ts) ----
 
   /** whether packets wait for a resource alarm to clear (and the socket is not read) */
   get holding(): boolean {
     return this.#held !== null && this.#held.size > 0;
   }
 
-  #hold(packet: Packet): void {
-    const held = (this.#held ??= new HeldInOrder<Packet>());
-    if (held.size === 0) this.#stream.pause();
-    held.hold(packet, this.ctx.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
-  }
-
   /** The alarm cleared: handle what was held, in arrival order, and read again. */
   releaseHeld(): void {
-    if (!this.holding) return;
-    this.#replay(this.#held!.take(), null);
+    this.#held?.release();
   }
 
-  /**
-   * Held past the alarm deadline. MQTT 5: each held QoS ≥ 1 PUBLISH gets PUBACK / PUBREC 0x97
-   * Quota exceeded, the other packets are handled, and reading resumes (a later publish may be
-   * held again); a held QoS 0 PUBLISH has no ack to say it was refused, so the connection
-   * ends with DISCONNECT 0x97. MQTT 3.1.1 has no negative ack: the connection closes.
-   */
-  #heldPastDeadline(): void {
-    const alarms = this.ctx.core.alarms;
-    const why = `publishing blocked by a resource alarm (${alarms.reason}) for longer than ${alarms.settings.publishDeadlineMs} ms`;
-    this.log.info('held publishes failed', { reason: why });
-    if (this.version !== 5) {
-      this.#held!.take();
-      return this.protocolError(RC.QUOTA_EXCEEDED, why);
-    }
-    this.#replay(this.#held!.take(), why);
+  pauseReading(): void {
+    this.#stream.pause();
   }
 
-  /** @param refuseWhy null: publish normally; else refuse each PUBLISH with this reason string */
-  #replay(packets: Packet[], refuseWhy: string | null): void {
-    let unackedRefused = false;
-    for (const p of packets) {
-      if (this.closed) return;
-      try {
-        if (refuseWhy !== null && p.cmd === 'publish') {
-          if (!refuseHeldPublish(this, p, refuseWhy)) unackedRefused = true;
-        } else {
-          dispatchPacket(this, p);
-        }
-      } catch (e) {
-        this.#handlerFailed(e);
-      }
-    }
-    if (this.closed) return;
-    if (unackedRefused) {
-      this.protocolError(RC.QUOTA_EXCEEDED, `${refuseWhy}: a QoS 0 message was not published`);
-      return;
-    }
+  resumeReading(): void {
     this.#lastActivity = Date.now();
     this.#stream.resume();
   }
@@ -397,24 +358,9 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.#timer = null;
     if (this.#refusal) clearTimeout(this.#refusal);
     this.#refusal = null;
-    this.#held?.take(); // what the alarm held is dropped with the connection (no ack was sent)
+    this.#held?.drop();
     if (!wasOpen) return;
-    const state = this.sessionState;
-    try {
-      if (state) {
-        // QoS ≥ 1 deliveries in flight get their packet identifiers again on resume (MQTT-4.4.0-1)
-        state.resendIds = this.packetIds.unacknowledged();
-        if (state.expirySeconds === 0 && state.durableQueues) this.subscriptions?.deleteSessionQueues();
-      }
-      if (abnormal && this.will) this.ctx.wills.schedule(this.key, this.will, state?.expirySeconds ?? 0);
-      // the core requeues unacked deliveries (redelivered) and deletes exclusive queues
-      this.session?.close();
-      this.core?.close();
-    } catch (e) {
-      this.log.error('MQTT connection teardown failed', { error: (e as Error).message });
-    }
-    if (this.ctx.clients.get(this.key) === this) this.ctx.clients.delete(this.key);
-    if (state && state.expirySeconds > 0) this.ctx.sessions.park(state);
+    endSession(this, abnormal);
     this.will = null;
   }
 
