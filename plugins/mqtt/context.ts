@@ -10,6 +10,7 @@ import type { MqttSettings } from './config.js';
 import { MemoryRetainedStore, type RetainedStore } from './retained.js';
 import { SqliteRetainedStore } from './retained-sqlite.js';
 import { StreamRetainedStore } from './retained-stream.js';
+import { SessionRecords } from './session-records.js';
 import { MemorySessionStore, type SessionState, type SessionStore } from './session-state.js';
 import { WillPublisher } from './will.js';
 
@@ -27,6 +28,8 @@ export class MqttContext {
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
   readonly wills: WillPublisher;
+  /** persistent sessions and delayed wills across a restart (session-records.ts); null without a data directory */
+  readonly records: SessionRecords | null;
   /** the connected client of each session key (vhost + client id) */
   readonly clients = new Map<string, ClientConnection>();
 
@@ -40,6 +43,8 @@ export class MqttContext {
         : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost));
     this.sessions = new MemorySessionStore((state) => this.sessionExpired(state));
     this.wills = new WillPublisher(core, this.retained, settings.exchange, settings.sparkplug, log);
+    this.records = core.dataDir !== null ? new SessionRecords(join(core.dataDir, 'mqtt'), log) : null;
+    this.wills.records = this.records;
   }
 
   /**
@@ -47,6 +52,7 @@ export class MqttContext {
    * of the same session may have declared them with another expiry).
    */
   sessionExpired(state: SessionState): void {
+    this.records?.forget(state.vhost, state.clientId);
     const queues = state.ownQueues();
     if (queues.size === 0 || !this.core.hasVhost(state.vhost)) return;
     let connection;
@@ -65,6 +71,7 @@ export class MqttContext {
     this.wills.stop();
     this.sessions.close();
     this.retained.close();
+    this.records?.close();
   }
 }
 

@@ -13,7 +13,7 @@ import type { MqttConnection } from './connection.js';
 import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';
 import { UNTRACKED } from './packet-ids.js';
 import type { RetainedMessage } from './retained.js';
-import type { Subscription } from './session-state.js';
+import { deliveryKey, type SessionState, type Subscription } from './session-state.js';
 import { routingKeyToTopic } from './topics.js';
 
 export function deliverToClient(c: MqttConnection, consumerTag: string, tag: number, redelivered: boolean, message: Message): void {
@@ -49,10 +49,8 @@ export function deliverToClient(c: MqttConnection, consumerTag: string, tag: num
   const retain = subs.matchRetainAsPublished && publishedRetained(message);
   let id = 0;
   if (qos > 0) {
-    const resend = redelivered ? c.sessionState?.resendIds : null;
-    const wanted = resend?.get(message.id) ?? 0;
-    id = c.packetIds.allocate(tag, message.id, wanted);
-    if (wanted !== 0) resend!.delete(message.id);
+    const state = c.sessionState;
+    id = c.packetIds.allocate(tag, state !== null && state.resendIds !== null ? resendId(c, state, tag) : 0);
     if (id === 0) {
       // 65535 identifiers in flight: give the message back for later (cannot happen below the prefetch)
       c.session!.nack(tag, false, true);
@@ -63,6 +61,17 @@ export function deliverToClient(c: MqttConnection, consumerTag: string, tag: num
   if (!sent && id !== 0) c.packetIds.release(id);
   // a QoS 0 delivery is settled once written; one too large for the client is dropped (MQTT-3.1.2-25)
   if ((qos === 0 || !sent) && !group.noAck) c.session!.ack(tag, false);
+}
+
+/** The packet identifier a delivery had before the session's last connection ended (MQTT-4.4.0-1), or 0. */
+function resendId(c: MqttConnection, state: SessionState, tag: number): number {
+  const resend = state.resendIds!;
+  const p = c.session!.deliveryPosition(tag);
+  if (p === null) return 0;
+  const key = deliveryKey(p.queue, p.seq);
+  const id = resend.get(key) ?? 0;
+  if (id !== 0 && resend.delete(key) && resend.size === 0) state.resendIds = null;
+  return id;
 }
 
 /**
@@ -80,7 +89,7 @@ export function sendRetained(c: MqttConnection, sub: Subscription, messages: Ret
     }
     let id = 0;
     if (qos > 0) {
-      id = c.packetIds.allocate(UNTRACKED, 0);
+      id = c.packetIds.allocate(UNTRACKED);
       if (id === 0) return;
     }
     if (!sendPublish(c, m.topic, m.payload, qos, false, true, id, properties) && id !== 0) c.packetIds.release(id);

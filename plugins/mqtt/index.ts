@@ -5,6 +5,7 @@
 import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
 import { MQTT_CONFIG_SCHEMA, settingsFrom } from './config.js';
 import { MqttContext } from './context.js';
+import { restoreSessions } from './session-restore.js';
 import { MqttListeners } from './listener.js';
 
 const manifest: PluginManifest = {
@@ -16,6 +17,7 @@ const manifest: PluginManifest = {
   async start(ctx): Promise<RunningPlugin> {
     const settings = settingsFrom(ctx.config);
     const mqtt = new MqttContext(ctx.core, settings, ctx.log);
+    restoreSessions(mqtt);
     const listeners = new MqttListeners(mqtt, ctx.tls);
     try {
       await listeners.start();

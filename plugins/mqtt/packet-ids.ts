@@ -3,6 +3,10 @@
  * (MQTT 5 §2.2.1), each mapped to what settles it: the core delivery tag to ack, 0 for a
  * delivery the core does not track (a retained message sent on subscribe), or
  * `AWAITING_PUBCOMP` once a QoS 2 delivery has been PUBRECed and acked.
+ *
+ * A persistent session's record (session-records.ts) follows these flows: `onChange` is
+ * called whenever an identifier is taken or freed (a property read, no closure per delivery
+ * when unset).
  */
 export const UNTRACKED = 0;
 export const AWAITING_PUBCOMP = -1;
@@ -12,16 +16,12 @@ const MAX_ID = 65535;
 export class PacketIds {
   // made on first use: a connection that never gets a QoS ≥ 1 delivery costs nothing here
   #tagMap: Map<number, number> | null = null;
-  /** core message id of each tracked delivery, for reuse after a reconnect (MQTT-4.4.0-1) */
-  #messageIdMap: Map<number, number> | null = null;
   #next = 1;
+  /** called after every change (a persistent session's record is due for a write) */
+  onChange: (() => void) | null = null;
 
   get #tags(): Map<number, number> {
     return (this.#tagMap ??= new Map());
-  }
-
-  get #messageIds(): Map<number, number> {
-    return (this.#messageIdMap ??= new Map());
   }
 
   get size(): number {
@@ -29,7 +29,7 @@ export class PacketIds {
   }
 
   /** A free identifier bound to `tag`, preferring `wanted` when it is free; 0 when all 65535 are in use. */
-  allocate(tag: number, messageId: number, wanted = 0): number {
+  allocate(tag: number, wanted = 0): number {
     let id = wanted;
     if (id === 0 || this.#tags.has(id)) {
       if (this.#tags.size >= MAX_ID) return 0;
@@ -38,7 +38,7 @@ export class PacketIds {
       this.#next = id === MAX_ID ? 1 : id + 1;
     }
     this.#tags.set(id, tag);
-    if (messageId !== 0) this.#messageIds.set(id, messageId);
+    if (this.onChange !== null && tag !== UNTRACKED) this.onChange();
     return id;
   }
 
@@ -54,7 +54,7 @@ export class PacketIds {
 
   set(id: number, tag: number): void {
     this.#tags.set(id, tag);
-    this.#messageIdMap?.delete(id);
+    if (this.onChange !== null) this.onChange();
   }
 
   /** Free an identifier. @returns what it was bound to, or undefined when it was not in flight */
@@ -62,15 +62,13 @@ export class PacketIds {
     const tag = this.#tagMap?.get(id);
     if (tag === undefined) return undefined;
     this.#tags.delete(id);
-    this.#messageIdMap?.delete(id);
+    if (this.onChange !== null && tag !== UNTRACKED) this.onChange();
     return tag;
   }
 
-  /** message id → packet identifier of the core deliveries still unacknowledged, or null when none. */
-  unacknowledged(): Map<number, number> | null {
-    if (!this.#messageIdMap || this.#messageIdMap.size === 0) return null;
-    const out = new Map<number, number>();
-    for (const [id, messageId] of this.#messageIdMap) out.set(messageId, id);
-    return out;
+  /** Calls `each(packetId, deliveryTag)` for every core delivery still unacknowledged. */
+  forEachTracked(each: (id: number, tag: number) => void): void {
+    if (this.#tagMap === null) return;
+    for (const [id, tag] of this.#tagMap) if (tag > 0) each(id, tag);
   }
 }

@@ -73,7 +73,15 @@ export class PublishAcks {
     }
     // refused by a queue (x-overflow reject-publish): 0x97 Quota exceeded; not made durable: 0x80
     const reasonCode = ack ? (unrouted ? RC.NO_MATCHING_SUBSCRIBERS : RC.SUCCESS) : error ? RC.UNSPECIFIED_ERROR : RC.QUOTA_EXCEEDED;
-    if (qos2 && reasonCode >= 0x80) c.sessionState!.pendingInboundQos2.delete(id);
+    if (qos2) {
+      const state = c.sessionState!;
+      if (reasonCode >= 0x80) state.pendingInboundQos2.delete(id);
+      else if (state.onChange !== null) {
+        // in the queues now: a persistent session keeps the flow across a restart
+        state.acceptedInboundQos2.add(id);
+        state.changed();
+      }
+    }
     c.send({ cmd: qos2 ? 'pubrec' : 'puback', messageId: id, reasonCode });
   }
 }

@@ -6,12 +6,16 @@
  * queues are deleted.
  */
 import type { MqttConnection } from './connection.js';
+import { deliveryKey } from './session-state.js';
 
 export function endSession(c: MqttConnection, abnormal: boolean): void {
   const state = c.sessionState;
   try {
     if (state) {
-      state.resendIds = c.packetIds.unacknowledged();
+      state.resendIds = inFlightPositions(c);
+      state.liveInFlight = null;
+      state.onChange = null;
+      c.packetIds.onChange = null;
       if (state.expirySeconds === 0 && state.durableQueues) c.subscriptions?.deleteSessionQueues();
     }
     if (abnormal && c.will) c.ctx.wills.schedule(c.key, c.will, state?.expirySeconds ?? 0);
@@ -22,5 +26,23 @@ export function endSession(c: MqttConnection, abnormal: boolean): void {
     c.log.error('MQTT connection teardown failed', { error: (e as Error).message });
   }
   if (c.ctx.clients.get(c.key) === c) c.ctx.clients.delete(c.key);
-  if (state && state.expirySeconds > 0) c.ctx.sessions.park(state);
+  if (state && state.expirySeconds > 0) {
+    state.disconnectedAt = Date.now();
+    c.ctx.sessions.park(state);
+    c.ctx.records?.touch(state);
+  } else if (state) {
+    c.ctx.records?.forget(state.vhost, state.clientId);
+  }
+}
+
+/** The connection's QoS ≥ 1 deliveries in flight: place in the core → packet identifier. */
+export function inFlightPositions(c: MqttConnection): Map<string, number> | null {
+  const session = c.session;
+  if (session === null) return null;
+  let out: Map<string, number> | null = null;
+  c.packetIds.forEachTracked((id, tag) => {
+    const p = session.deliveryPosition(tag);
+    if (p !== null) (out ??= new Map()).set(deliveryKey(p.queue, p.seq), id);
+  });
+  return out;
 }

@@ -3,9 +3,9 @@
  * and the QoS 2 packet identifiers still in flight. Queued messages are not here: they wait
  * in the session's queues in the core (`mqtt-subscription-<client id>qos0/1`).
  *
- * Behind a `SessionStore` interface so that a durable backend (the store's metadata
- * database) can replace the memory one; the interface is synchronous for the same reason as
- * the retained store's.
+ * Parked sessions live in a `SessionStore` (memory); what a persistent session needs after a
+ * restart beyond its queues and bindings is written behind to its record (session-records.ts),
+ * which `onChange` tells about every change.
  */
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/types.js';
@@ -63,11 +63,19 @@ export class SessionState {
   // QoS 2 state and resend ids are made on first use: most sessions never need them
   #pendingPubrel: Set<number> | null = null;
   #pendingInboundQos2: Set<number> | null = null;
+  #acceptedInboundQos2: Set<number> | null = null;
   /**
-   * QoS ≥ 1 deliveries unacknowledged when the last connection ended: message id → packet
-   * identifier, so that their redelivery reuses the original identifier (MQTT-4.4.0-1).
+   * QoS ≥ 1 deliveries unacknowledged when the last connection ended: their place in their
+   * queue (`deliveryKey`) → packet identifier, so that their redelivery reuses the original
+   * identifier (MQTT-4.4.0-1), also after a restart (a stored message keeps its place).
    */
-  resendIds: Map<number, number> | null = null;
+  resendIds: Map<string, number> | null = null;
+  /** while connected: the in-flight deliveries as `resendIds` would hold them (session-end.ts) */
+  liveInFlight: (() => Map<string, number> | null) | null = null;
+  /** ms since the epoch when its last connection ended; 0 while connected */
+  disconnectedAt = 0;
+  /** called after a change a persistent session's record keeps (session-records.ts); null = none */
+  onChange: (() => void) | null = null;
   /** seconds the session outlives its connection; 0 = it ends with the connection */
   expirySeconds: number;
   /** whether its subscription queues were declared durable (a persistent session) */
@@ -81,6 +89,18 @@ export class SessionState {
   /** inbound QoS 2: packet identifiers we sent PUBREC for and still await PUBREL for (MQTT-4.3.3-10) */
   get pendingInboundQos2(): Set<number> {
     return (this.#pendingInboundQos2 ??= new Set());
+  }
+
+  /**
+   * inbound QoS 2: the identifiers of `pendingInboundQos2` whose PUBREC was sent (the message
+   * is in the queues): what a restart keeps, so that a resent PUBLISH is not routed again
+   */
+  get acceptedInboundQos2(): Set<number> {
+    return (this.#acceptedInboundQos2 ??= new Set());
+  }
+
+  changed(): void {
+    if (this.onChange !== null) this.onChange();
   }
 
   /** whether any QoS 2 flow of the session is open (without making the sets) */
@@ -120,8 +140,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface SessionStore {
   /** Take a parked session out (its expiry timer stops): the caller resumes or discards it. */
   take(vhost: string, clientId: string): SessionState | undefined;
-  /** Keep a session whose connection ended until it expires. */
-  park(state: SessionState): void;
+  /** Keep a session whose connection ended until it expires (at `deadline`, ms since the epoch, when given). */
+  park(state: SessionState, deadline?: number): void;
   /** number of parked sessions (for operators and tests) */
   readonly size: number;
   close(): void;
@@ -150,14 +170,13 @@ export class MemorySessionStore implements SessionStore {
     return entry.state;
   }
 
-  park(state: SessionState): void {
+  park(state: SessionState, deadline = Date.now() + state.expirySeconds * 1000): void {
     const key = sessionKey(state.vhost, state.clientId);
     const old = this.#parked.get(key);
     if (old?.timer) clearTimeout(old.timer);
     const entry: { state: SessionState; timer: NodeJS.Timeout | null } = { state, timer: null };
     this.#parked.set(key, entry);
     if (state.expirySeconds === NEVER_EXPIRES) return;
-    const deadline = Date.now() + state.expirySeconds * 1000;
     // timers hold at most 2^31-1 ms (~24.8 days): longer expiries re-arm until the deadline
     const arm = (): void => {
       entry.timer = setTimeout(() => {
@@ -179,3 +198,6 @@ export class MemorySessionStore implements SessionStore {
 
 /** The key of a client in a vhost: MQTT client identifiers are unique per vhost, as in RabbitMQ. */
 export const sessionKey = (vhost: string, clientId: string): string => `${vhost}\u0000${clientId}`;
+
+/** Where a delivery sits in the core (`Session.deliveryPosition`), as a key of `resendIds`. */
+export const deliveryKey = (queue: string, seq: number): string => `${queue}\u0000${seq}`;

@@ -107,6 +107,7 @@ export class Subscriptions {
       if (previous) this.#detach(previous, false);
       this.#consumeStream(sub);
       this.#state.subscriptions.set(sub.filter, sub);
+      this.#state.changed();
       return previous === undefined;
     }
     if (sub.shareGroup === null) sub.bindingArgs = bindingArgsOf(sub);
@@ -117,6 +118,7 @@ export class Subscriptions {
     this.#join(sub.queue, sub.qos === 0, [sub]);
     if (previous) this.#detach(previous, !sameBinding(previous, sub));
     this.#state.subscriptions.set(sub.filter, sub);
+    this.#state.changed();
     return previous === undefined;
   }
 
@@ -126,6 +128,7 @@ export class Subscriptions {
     if (!sub) return false;
     this.#state.subscriptions.delete(filter);
     this.#detach(sub, true);
+    this.#state.changed();
     return true;
   }
 

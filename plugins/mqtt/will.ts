@@ -6,12 +6,16 @@
  *
  * A will is published from a short-lived core connection of the client's user, so it passes
  * the same permission checks as the client's own publishes, even after its connection is gone.
+ * A will waiting out its delay is kept in the session records (session-records.ts), so a
+ * restart — a clean stop or a killed process — schedules it again for what is left of its delay.
  */
 import type { Core } from '../../src/core/core.js';
 import type { SessionHandler } from '../../src/core/api.js';
 import type { Logger } from '../../src/log.js';
 import { toCoreMessage, type MqttPublish } from './message.js';
 import { retainPublish, type RetainedStore } from './retained.js';
+import { decodeProperties, encodeProperties } from './retained-sqlite.js';
+import type { SessionRecords, StoredWill } from './session-records.js';
 
 export interface Will {
   vhost: string;
@@ -33,6 +37,8 @@ const IGNORE: SessionHandler = {
 
 export class WillPublisher {
   readonly #delayed = new Map<string, { will: Will; timer: NodeJS.Timeout }>();
+  /** where delayed wills are kept across a restart; null without a data directory */
+  records: SessionRecords | null = null;
 
   constructor(
     readonly core: Core,
@@ -50,11 +56,43 @@ export class WillPublisher {
       this.publish(will);
       return;
     }
+    const dueAt = Date.now() + delay * 1000;
+    this.records?.saveWill(will.vhost, will.clientId, storedWill(will, dueAt));
+    this.#arm(key, will, dueAt);
+  }
+
+  /** A will a previous run kept (session-records.ts): due at `dueAt`, at once when that has passed. */
+  restore(key: string, vhost: string, clientId: string, stored: StoredWill): void {
+    const will: Will = {
+      vhost,
+      user: stored.user,
+      clientId,
+      topic: stored.topic,
+      delaySeconds: stored.delaySeconds,
+      publish: {
+        routingKey: stored.routingKey,
+        qos: (stored.qos >= 0 && stored.qos <= 2 ? stored.qos : 0) as Will['publish']['qos'],
+        retain: stored.retain,
+        dup: false,
+        payload: Buffer.from(stored.payload, 'base64'),
+        properties: decodeProperties(stored.properties),
+      },
+    };
+    if (stored.dueAt <= Date.now()) {
+      this.records?.forgetWill(vhost, clientId);
+      this.publish(will);
+    } else {
+      this.#arm(key, will, stored.dueAt);
+    }
+  }
+
+  #arm(key: string, will: Will, dueAt: number): void {
     const timer = setTimeout(() => {
       if (this.#delayed.get(key)?.will !== will) return;
       this.#delayed.delete(key);
+      this.records?.forgetWill(will.vhost, will.clientId);
       this.publish(will);
-    }, Math.min(delay * 1000, 2 ** 31 - 1));
+    }, Math.min(Math.max(0, dueAt - Date.now()), 2 ** 31 - 1));
     timer.unref();
     this.#delayed.set(key, { will, timer });
   }
@@ -65,6 +103,7 @@ export class WillPublisher {
     if (!entry) return false;
     clearTimeout(entry.timer);
     this.#delayed.delete(key);
+    this.records?.forgetWill(entry.will.vhost, entry.will.clientId);
     return true;
   }
 
@@ -99,4 +138,19 @@ export class WillPublisher {
     }
     if (p.retain) retainPublish(this.retained, will.vhost, will.topic, p, Date.now(), null);
   }
+}
+
+function storedWill(will: Will, dueAt: number): StoredWill {
+  const p = will.publish;
+  return {
+    user: will.user,
+    topic: will.topic,
+    routingKey: p.routingKey,
+    qos: p.qos,
+    retain: p.retain,
+    payload: p.payload.toString('base64'),
+    properties: encodeProperties(p.properties),
+    delaySeconds: will.delaySeconds,
+    dueAt,
+  };
 }

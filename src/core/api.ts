@@ -94,6 +94,12 @@ export interface SessionHandler {
   confirmed(token: number, ack: boolean, error: Error | null): void;
 }
 
+/** An unacked delivery's place: `Session.deliveryPosition`. */
+export interface DeliveryPosition {
+  queue: string;
+  seq: number;
+}
+
 export interface Session {
   readonly id: number;
   readonly connection: CoreConnection;
@@ -132,6 +138,12 @@ export interface Session {
   reject(deliveryTag: number, requeue: boolean): void;
   /** Give back every unacked delivery of this session (redelivered), as basic.recover. */
   recover(requeue: boolean): void;
+  /**
+   * Where an unacked delivery sits: its queue and the entry's sequence number there, which a
+   * stored message of a durable queue keeps across a restart (so a front-end can recognise the
+   * redelivery of something it had sent). Null for a tag that is not unacked.
+   */
+  deliveryPosition(deliveryTag: number): DeliveryPosition | null;
 
   /** Pause or resume deliveries to this session (AMQP channel.flow; the AMQP plugin refuses active=false, as RabbitMQ). */
   setFlow(active: boolean): void;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FieldTable } from '../codec/types.js';
 import type {
   ConsumeOptions,
+  DeliveryPosition,
   ExchangeDeclareOptions,
   GetResult,
   QueueDeclareOptions,
@@ -294,6 +295,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   reject(deliveryTag: number, requeue: boolean): void {
     this.nack(deliveryTag, false, requeue);
+  }
+
+  deliveryPosition(deliveryTag: number): DeliveryPosition | null {
+    return this.#unacked.position(deliveryTag);
   }
 
   recover(_requeue: boolean): void {

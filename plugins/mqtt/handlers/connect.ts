@@ -11,6 +11,7 @@ import type { MqttPublish } from '../message.js';
 import { recoverSession } from '../session-recovery.js';
 import { NEVER_EXPIRES, SessionState, sessionKey } from '../session-state.js';
 import { Subscriptions } from '../subscriptions.js';
+import { inFlightPositions } from '../session-end.js';
 import { InboundAliases, OutboundAliases } from '../topic-aliases.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { AWAITING_PUBCOMP } from '../packet-ids.js';
@@ -135,8 +136,9 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   c.key = key;
 
   if (state && cleanStart) {
-    // the old session ends: its queues go with it
+    // the old session ends: its queues go with it, and its record
     new Subscriptions(state, session, settings.exchange, {}).deleteSessionQueues();
+    ctx.records?.forget(vhost, clientId);
     state = undefined;
   }
   const sessionPresent = state !== undefined;
@@ -144,6 +146,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   state.user = login.user;
   state.expirySeconds = expiry;
   c.sessionState = state;
+  keepRecord(c, state, sessionPresent);
   c.subscriptions = new Subscriptions(state, session, settings.exchange, queueOptions(state));
 
   // flow control: at most `prefetch` unacknowledged QoS ≥ 1 deliveries, and no more than
@@ -197,6 +200,26 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
     }
   }
   c.startKeepAlive(p.keepalive ?? 0);
+}
+
+/**
+ * A persistent session's record (session-records.ts) follows it while connected: every change
+ * of its subscriptions, QoS 2 flows and packet identifiers in flight marks it for the next
+ * write. A session that is no longer persistent loses its record.
+ */
+function keepRecord(c: MqttConnection, state: SessionState, sessionPresent: boolean): void {
+  const records = c.ctx.records;
+  if (records === null) return;
+  if (state.expirySeconds === 0) {
+    if (sessionPresent) records.forget(state.vhost, state.clientId);
+    return;
+  }
+  state.disconnectedAt = 0;
+  const touch = (): void => records.touch(state);
+  state.onChange = touch;
+  c.packetIds.onChange = touch;
+  state.liveInFlight = () => inFlightPositions(c);
+  touch();
 }
 
 /**

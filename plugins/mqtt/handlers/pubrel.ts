@@ -9,6 +9,8 @@ import { RC } from '../errors.js';
 
 export function handlePubrel(c: MqttConnection, p: IPubrelPacket): void {
   const id = p.messageId ?? 0;
-  const known = c.sessionState!.pendingInboundQos2.delete(id);
+  const state = c.sessionState!;
+  const known = state.pendingInboundQos2.delete(id);
+  if (state.acceptedInboundQos2.delete(id)) state.changed();
   c.send({ cmd: 'pubcomp', messageId: id, reasonCode: known ? RC.SUCCESS : RC.PACKET_IDENTIFIER_NOT_FOUND });
 }

@@ -1,4 +1,5 @@
 import { preconditionFailed } from '../errors.js';
+import type { DeliveryPosition } from '../api.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
 
 /**
@@ -24,6 +25,12 @@ export class Unacked {
   /** AMQP delivery tags start at 1 per channel and increase (AMQP 0-9-1 §1.8.3.13). */
   nextTag(): number {
     return ++this.#lastTag;
+  }
+
+  /** Session.deliveryPosition */
+  position(tag: number): DeliveryPosition | null {
+    const entry = this.#byTag.get(tag);
+    return entry === undefined ? null : { queue: entry.queue.name, seq: entry.seq };
   }
 
   add(entry: QueueEntry): void {
