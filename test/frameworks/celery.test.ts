@@ -61,7 +61,7 @@ describe.skipIf(!celeryInstalled)('Celery 5 with results over rpc://', () => {
     await broker?.stop();
   }, 30_000);
 
-  it(`runs ${TASKS} tasks and brings every result back, with a group, a retry and a countdown`, async () => {
+  it(`runs ${TASKS} tasks and brings every result back, with a group, a retry and countdowns`, async () => {
     const client = spawnAsync(PYTHON, [join(HERE, 'celery_roundtrip.py'), String(TASKS)], env());
     const { code, stdout, stderr } = await client;
     expect(code, `client failed: ${stderr}\nworker: ${workerLog}`).toBe(0);
@@ -71,6 +71,10 @@ describe.skipIf(!celeryInstalled)('Celery 5 with results over rpc://', () => {
     expect(r.group).toBe((50 * 49) / 2);
     expect(r.countdown).toBe(42);
     expect(r.retries).toBe(2);
+    // a task sent after 12 countdown tasks (5 s) runs at once, as on RabbitMQ, not after them
+    expect(r.behind_countdowns).toBe(2);
+    expect(r.behind_countdowns_s).toBeLessThan(2.5);
+    expect(r.held).toBe((12 * 11) / 2);
     // nothing is left waiting in Celery's queue, and the worker still consumes from it
     const conn = await amqp.connect(broker.url);
     try {

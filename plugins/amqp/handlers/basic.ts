@@ -9,7 +9,12 @@ export const basicHandlers: MethodHandlers = {
   basicQos(ch, m) {
     // RabbitMQ: prefetch by size was never implemented, a hard error
     if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
-    ch.session.qos(m.prefetchCount, m.global);
+    // kombu (Celery's transport) sends global=true to RabbitMQ and global=false to any other
+    // server, meaning one live limit for the channel both times (AMQP 0-9-1's own reading of
+    // false). Warren reads the flag as RabbitMQ does, so py-amqp's false is taken as RabbitMQ
+    // takes kombu's true; otherwise the raises Celery sends while it holds countdown tasks never
+    // reach its consumer (RabbitMQ applies false to later consumers only) and they starve the worker.
+    ch.session.qos(m.prefetchCount, m.global || ch.conn.clientProperties.product === 'py-amqp');
     ch.send({ id: M.basicQosOk });
   },
 
