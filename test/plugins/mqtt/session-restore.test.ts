@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { envName } from '../../../src/config/schema.js';
+import { BUILTIN_PLUGINS } from '../../../src/plugin-host/builtin.js';
+import { loadManifests } from '../../../src/plugin-host/host.js';
 import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker } from './helpers.js';
 
 /** A broker on a data directory that a test restarts. */
@@ -39,6 +42,17 @@ async function inProcess(): Promise<Harness> {
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 
+/** Every built-in plugin's listeners on OS-chosen loopback ports (as test/cli/cli.test.ts does), so no fixed port is taken. */
+const freePorts: Record<string, string> = {};
+beforeAll(async () => {
+  for (const m of await loadManifests(BUILTIN_PLUGINS)) {
+    for (const [key, spec] of Object.entries(m.configSchema)) {
+      if (spec.type === 'integer' && (key === 'port' || key.endsWith('_port'))) freePorts[envName(`${m.configSection}.${key}`)] = '0';
+      if (spec.type === 'string' && key === 'host') freePorts[envName(`${m.configSection}.${key}`)] = '127.0.0.1';
+    }
+  }
+});
+
 /** The compiled CLI as a child process, restarted by SIGKILL and a new process on the same directory. */
 async function childProcess(): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-mqtt-kill-'));
@@ -46,9 +60,9 @@ async function childProcess(): Promise<Harness> {
   const start = async (): Promise<{ mqtt: number; amqp: number }> => {
     const c = spawn(
       process.execPath,
-      [cli, 'start', '--data-dir', dataDir, '--log.format', 'json', '--plugins.stomp.enabled', 'false', '--plugins.management.enabled', 'false'],
+      [cli, 'start', '--data-dir', dataDir, '--log.format', 'json'],
       {
-        env: { PATH: process.env.PATH ?? '', WARREN_MQTT_PORT: '0', WARREN_MQTT_WS_PORT: '0', WARREN_MQTT_HOST: '127.0.0.1', WARREN_AMQP_PORT: '0', WARREN_AMQP_HOST: '127.0.0.1' },
+        env: { PATH: process.env.PATH ?? '', ...freePorts },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
