@@ -38,6 +38,11 @@ export const MQTT_CONFIG_SCHEMA = {
   max_packet_size_authenticated: { type: 'integer', default: 268435455, min: 1, max: 268435455, doc: 'largest packet accepted after CONNECT (bytes)' },
   connect_timeout: { type: 'duration', default: 10000, doc: 'a connection that sends no CONNECT within this time is closed' },
   sparkplug: { type: 'boolean', default: false, doc: "Sparkplug B: keep the '.' of spBv1.0/ topics inside one level" },
+  sys_interval: {
+    type: 'duration',
+    default: 10000,
+    doc: "how often the $SYS/broker/... topics (Mosquitto's names: version, uptime, clients, messages, bytes, load …) are published to their subscribers (Mosquitto's sys_interval); 0 publishes none",
+  },
   retained_message_store: {
     type: 'string',
     default: 'stream',
@@ -69,6 +74,7 @@ export interface MqttSettings {
   connectTimeoutMs: number;
   sparkplug: boolean;
   retainedStore: string;
+  sysIntervalMs: number;
 }
 
 type Key = keyof typeof MQTT_CONFIG_SCHEMA;
@@ -101,5 +107,6 @@ export function settingsFrom(config: PluginConfig): MqttSettings {
     connectTimeoutMs: get('connect_timeout'),
     sparkplug: get('sparkplug'),
     retainedStore: get('retained_message_store'),
+    sysIntervalMs: get('sys_interval'),
   };
 }

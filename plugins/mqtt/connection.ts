@@ -228,6 +228,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   sendBytes(bytes: Buffer): boolean {
     if (this.#ended) return false;
     if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
+    this.ctx.stats.packetsSent++;
     if (!this.#corked) {
       this.#corked = true;
       if (this.traffic) this.traffic.writes++;

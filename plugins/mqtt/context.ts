@@ -11,6 +11,8 @@ import { MemoryRetainedStore, type RetainedStore } from './retained.js';
 import { SqliteRetainedStore } from './retained-sqlite.js';
 import { StreamRetainedStore } from './retained-stream.js';
 import { SessionRecords } from './session-records.js';
+import { MqttStats } from './stats.js';
+import type { SysTopics } from './sys-topics.js';
 import { MemorySessionStore, type SessionState, type SessionStore } from './session-state.js';
 import { WillPublisher } from './will.js';
 
@@ -30,6 +32,10 @@ export class MqttContext {
   readonly wills: WillPublisher;
   /** persistent sessions and delayed wills across a restart (session-records.ts); null without a data directory */
   readonly records: SessionRecords | null;
+  /** broker-wide counters ($SYS topics) */
+  readonly stats = new MqttStats();
+  /** the $SYS/broker topics (set by the plugin once started) */
+  sys: SysTopics | null = null;
   /** the connected client of each session key (vhost + client id) */
   readonly clients = new Map<string, ClientConnection>();
 
@@ -52,6 +58,7 @@ export class MqttContext {
    * of the same session may have declared them with another expiry).
    */
   sessionExpired(state: SessionState): void {
+    this.stats.sessionsExpired++;
     this.records?.forget(state.vhost, state.clientId);
     const queues = state.ownQueues();
     if (queues.size === 0 || !this.core.hasVhost(state.vhost)) return;
@@ -68,6 +75,7 @@ export class MqttContext {
   }
 
   close(): void {
+    this.sys?.stop();
     this.wills.stop();
     this.sessions.close();
     this.retained.close();

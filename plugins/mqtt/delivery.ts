@@ -11,6 +11,8 @@ import type { Message } from '../../src/core/message.js';
 import { encodePublish } from './codec.js';
 import type { MqttConnection } from './connection.js';
 import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';
+
+export type { PublishProperties };
 import { UNTRACKED } from './packet-ids.js';
 import type { RetainedMessage } from './retained.js';
 import { deliveryKey, type SessionState, type Subscription } from './session-state.js';
@@ -58,7 +60,10 @@ export function deliverToClient(c: MqttConnection, consumerTag: string, tag: num
     }
   }
   const sent = sendPublish(c, topic, message.body, qos, redelivered && qos > 0, retain, id, properties);
-  if (!sent && id !== 0) c.packetIds.release(id);
+  if (!sent) {
+    c.ctx.stats.publishDropped++;
+    if (id !== 0) c.packetIds.release(id);
+  }
   // a QoS 0 delivery is settled once written; one too large for the client is dropped (MQTT-3.1.2-25)
   if ((qos === 0 || !sent) && !group.noAck) c.session!.ack(tag, false);
 }
@@ -108,7 +113,9 @@ function sendPublish(
 ): boolean {
   if (properties === undefined && c.outboundAliases === null) {
     // the common case, encoded without a packet object
-    return c.sendBytes(encodePublish(topic, payload, qos, dup, retain, messageId, c.version));
+    if (!c.sendBytes(encodePublish(topic, payload, qos, dup, retain, messageId, c.version))) return false;
+    c.ctx.stats.publishSent++;
+    return true;
   }
   const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos, dup, retain };
   if (messageId !== 0) packet.messageId = messageId;
@@ -126,6 +133,12 @@ function sendPublish(
   }
   if (properties !== undefined) packet.properties = properties;
   const sent = c.send(packet);
-  if (!sent && newAlias) c.outboundAliases!.forget(topic);
+  if (sent) c.ctx.stats.publishSent++;
+  else if (newAlias) c.outboundAliases!.forget(topic);
   return sent;
+}
+
+/** A QoS 0 PUBLISH of the broker's own ($SYS topics): not tracked, properties for MQTT 5 only. */
+export function sendPlain(c: MqttConnection, topic: string, payload: Buffer, retain: boolean, properties: PublishProperties | undefined): void {
+  sendPublish(c, topic, payload, 0, false, retain, 0, c.version === 5 ? properties : undefined);
 }

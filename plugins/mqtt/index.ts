@@ -6,6 +6,7 @@ import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manife
 import { MQTT_CONFIG_SCHEMA, settingsFrom } from './config.js';
 import { MqttContext } from './context.js';
 import { restoreSessions } from './session-restore.js';
+import { SysTopics } from './sys-topics.js';
 import { MqttListeners } from './listener.js';
 
 const manifest: PluginManifest = {
@@ -18,9 +19,11 @@ const manifest: PluginManifest = {
     const settings = settingsFrom(ctx.config);
     const mqtt = new MqttContext(ctx.core, settings, ctx.log);
     restoreSessions(mqtt);
+    mqtt.sys = new SysTopics(mqtt, manifest.version);
     const listeners = new MqttListeners(mqtt, ctx.tls);
     try {
       await listeners.start();
+      mqtt.sys.start();
     } catch (e) {
       await listeners.stop();
       mqtt.close();

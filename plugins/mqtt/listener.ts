@@ -126,7 +126,11 @@ export class MqttListeners {
 
   #track(c: MqttConnection, stream: Duplex): void {
     this.#connections.add(c);
-    stream.once('close', () => this.#connections.delete(c));
+    this.#ctx.stats.opened(c);
+    stream.once('close', () => {
+      this.#connections.delete(c);
+      this.#ctx.stats.closed(c);
+    });
   }
 }
 

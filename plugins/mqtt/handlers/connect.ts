@@ -174,6 +174,8 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   ctx.clients.set(key, c);
   c.phase = 'open';
+  ctx.stats.connectsAccepted++;
+  if (ctx.clients.size > ctx.stats.clientsMaximum) ctx.stats.clientsMaximum = ctx.clients.size;
 
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent };
   if (v5) {
@@ -191,6 +193,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   if (sessionPresent) {
     c.subscriptions.resume();
+    ctx.sys?.resumed(c);
     // QoS 2 flows that had reached PUBREL go on from there (MQTT-4.4.0-1)
     if (state.hasPendingPubrel) {
       for (const id of state.pendingPubrel) {

@@ -35,6 +35,7 @@ const HANDLERS: Partial<Record<Packet['cmd'], Handler>> = {
 };
 
 export function dispatchPacket(c: MqttConnection, packet: Packet): void {
+  c.ctx.stats.packetsReceived++;
   if (c.phase === 'awaiting-connect') {
     // MQTT-3.1.0-1: the first packet is CONNECT, or the connection closes (no reply)
     if (packet.cmd !== 'connect') throw new MqttProtocolError(RC.PROTOCOL_ERROR, `${packet.cmd} before CONNECT`);

@@ -14,6 +14,7 @@ import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { QOS2_TOKEN } from '../publish-acks.js';
 
 export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
+  c.ctx.stats.publishReceived++;
   const session = c.session!;
   const state = c.sessionState!;
   const v5 = c.version === 5;

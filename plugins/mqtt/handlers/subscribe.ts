@@ -13,6 +13,7 @@ import type { RetainedMessage } from '../retained.js';
 import { Subscription } from '../session-state.js';
 import { filterToBindingKey, parseSharedFilter, topicFilterProblem } from '../topics.js';
 import { parseStreamFilter } from '../stream-filters.js';
+import { isSysFilter } from '../sys-topics.js';
 
 export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   const v5 = c.version === 5;
@@ -21,6 +22,7 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   if (identifier === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, 'subscription identifier 0');
   const granted: number[] = [];
   const retained: [Subscription, RetainedMessage[]][] = [];
+  const sys: [Subscription, boolean][] = [];
   const now = Date.now();
   for (const s of p.subscriptions) {
     const result = subscribeOne(c, s, identifier ?? 0, v5, v5 ? p.properties?.userProperties : undefined);
@@ -29,6 +31,7 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
       continue;
     }
     granted.push(result.sub.qos);
+    if (isSysFilter(result.sub.topicFilter) && result.sub.shareGroup === null) sys.push([result.sub, result.sendRetained]);
     if (result.sendRetained) {
       const messages = c.ctx.retained.match(c.vhost, result.sub.topicFilter, now);
       if (messages.length > 0) retained.push([result.sub, messages]);
@@ -36,6 +39,7 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   }
   c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
   for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
+  for (const [sub, sendCurrent] of sys) c.ctx.sys?.subscribed(c, sub, sendCurrent);
 }
 
 /** @returns the subscription and whether retained messages are due, or a failure reason code */

@@ -196,7 +196,7 @@ describe('retained messages across a restart', () => {
     await pub.publishAsync('site/c/status', 'soon gone', { qos: 1, retain: true });
     await pub.publishAsync('site/c/status', '', { qos: 1, retain: true }); // cleared
     await pub.publishAsync('site/d/status', 'expires', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
-    await pub.publishAsync('$SYS/x', 'not for wildcards at the root', { qos: 1, retain: true });
+    await pub.publishAsync('$internal/x', 'not for wildcards at the root', { qos: 1, retain: true });
 
     const after = await restart(broker);
     await sleep(1100); // the one with a 1 s expiry is gone by now
@@ -218,7 +218,7 @@ describe('retained messages across a restart', () => {
 
     const sys = await after.connect({ clientId: 'ret-sys', protocolVersion: 5 });
     const sysInbox = new Inbox(sys);
-    await sys.subscribeAsync('$SYS/#', { qos: 1 });
+    await sys.subscribeAsync('$internal/#', { qos: 1 });
     await sysInbox.waitFor(1);
     expect(sysInbox.payloads).toEqual(['not for wildcards at the root']);
   });
