@@ -1,11 +1,12 @@
 /**
- * AMQP transactions on one channel (AMQP 0-9-1 class tx, as RabbitMQ does them): after
- * tx.select, basic.publish, basic.ack, basic.nack and basic.reject are held by the channel and
- * applied, in the order they came, by tx.commit; tx.rollback drops them (the deliveries they
- * named stay unacknowledged). tx.commit-ok goes out only once every message the commit
- * published is durable: each is published with an internal confirm token, so the core's
- * confirm path (every durability point of the publish) decides, and the commit answers when
- * the last one is in. A publish a queue refused (x-overflow reject-publish) fails the commit
+ * AMQP transactions on one channel (AMQP 0-9-1 class tx, as RabbitMQ's channel does them):
+ * after tx.select, basic.publish is held here and basic.ack, basic.nack and basic.reject by the
+ * core session (which takes the deliveries at once, so an unknown tag fails at the ack);
+ * tx.commit applies the publishes in order, then the settlements in order (RabbitMQ's order);
+ * tx.rollback drops them (the deliveries they named are unacknowledged again). tx.commit-ok
+ * goes out only once every message the commit published is durable: each is published with
+ * an internal confirm token, so the core's confirm path (every durability point of the
+ * publish) decides, and the commit answers when the last one is in. A publish a queue refused (x-overflow reject-publish) fails the commit
  * with 406 "partial tx completion", as RabbitMQ's channel does.
  *
  * Checks RabbitMQ makes at basic.publish (the exchange exists, permissions) are made when the
@@ -16,10 +17,10 @@ import type { AmqpChannel } from './channel.js';
 import { M } from './codec/methods.js';
 import { preconditionFailed } from './errors.js';
 
-type Held =
-  | { kind: 'publish'; message: Message; mandatory: boolean }
-  | { kind: 'ack'; tag: number; multiple: boolean }
-  | { kind: 'nack'; tag: number; multiple: boolean; requeue: boolean };
+interface HeldPublish {
+  message: Message;
+  mandatory: boolean;
+}
 
 /** A commit whose publishes are not all confirmed yet. */
 interface InFlight {
@@ -29,26 +30,19 @@ interface InFlight {
 }
 
 export class AmqpTransaction {
-  #held: Held[] = [];
+  #held: HeldPublish[] = [];
   /** commits waiting for their confirms, by commit number (the token their publishes carry) */
   readonly #inFlight = new Map<number, InFlight>();
   #commits = 0;
 
   /** Buffered until commit. */
   publish(message: Message, mandatory: boolean): void {
-    this.#held.push({ kind: 'publish', message, mandatory });
+    this.#held.push({ message, mandatory });
   }
 
-  ack(tag: number, multiple: boolean): void {
-    this.#held.push({ kind: 'ack', tag, multiple });
-  }
-
-  nack(tag: number, multiple: boolean, requeue: boolean): void {
-    this.#held.push({ kind: 'nack', tag, multiple, requeue });
-  }
-
-  rollback(): void {
+  rollback(ch: AmqpChannel): void {
     this.#held = [];
+    ch.session.rollbackSettlements();
   }
 
   /**
@@ -63,15 +57,10 @@ export class AmqpTransaction {
     this.#inFlight.set(token, flight);
     try {
       for (const h of held) {
-        if (h.kind === 'publish') {
-          flight.waiting++;
-          ch.session.publish(h.message, h.mandatory, token);
-        } else if (h.kind === 'ack') {
-          ch.session.ack(h.tag, h.multiple);
-        } else {
-          ch.session.nack(h.tag, h.multiple, h.requeue);
-        }
+        flight.waiting++;
+        ch.session.publish(h.message, h.mandatory, token);
       }
+      ch.session.commitSettlements();
     } catch (e) {
       this.#inFlight.delete(token);
       throw e;

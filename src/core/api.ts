@@ -136,6 +136,14 @@ export interface Session {
   ack(deliveryTag: number, multiple: boolean): void;
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void;
   reject(deliveryTag: number, requeue: boolean): void;
+  /**
+   * An ack (`requeue` null), nack or reject inside an AMQP transaction: the deliveries are
+   * taken now (an unknown tag fails now, as RabbitMQ's collect_acks), settled by
+   * `commitSettlements`, given back unacked by `rollbackSettlements`.
+   */
+  holdSettlement(deliveryTag: number, multiple: boolean, requeue: boolean | null): void;
+  commitSettlements(): void;
+  rollbackSettlements(): void;
   /** Give back every unacked delivery of this session (redelivered), as basic.recover. */
   recover(requeue: boolean): void;
   /**

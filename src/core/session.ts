@@ -10,9 +10,10 @@ import type {
   Session,
   SessionHandler,
 } from './api.js';
-import { Consumer, type ConsumerSession } from './delivery/consumer.js';
+import { checkConsumable, Consumer, type ConsumerSession } from './delivery/consumer.js';
 import { Unacked } from './delivery/unacked.js';
-import { dispatchQueuesOf, requeueEntries } from './delivery/settle.js';
+import { dispatchQueuesOf, requeueEntries, settleEntries } from './delivery/settle.js';
+import { HeldSettlements } from './delivery/held-settlements.js';
 import { SessionStats } from './session-stats.js';
 import { checkBind, checkExchangeDeclare, checkQueueDeclare } from './declare-checks.js';
 import {
@@ -22,7 +23,7 @@ import {
   noReplyConsumer,
   type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { accessRefused, BrokerError, notAllowed, notFound, notImplemented, preconditionFailed } from './errors.js';
+import { BrokerError, notAllowed, notFound } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
@@ -31,8 +32,8 @@ import type { VHost } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 import { StreamQueue } from './queues/stream-queue.js';
-import { QuorumQueue } from './queues/quorum-queue.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
+import { PublishGuard } from './publish-guard.js';
 
 let nextSessionId = 1;
 
@@ -47,6 +48,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly #handler: SessionHandler;
   readonly #consumers = new Map<string, Consumer>();
   readonly #unacked = new Unacked();
+  /** deliveries an open AMQP transaction acked, nacked or rejected */
+  readonly #held = new HeldSettlements();
   /** prefetch given to consumers created from now on (basic.qos global=false) */
   #consumerPrefetch = 0;
   /** limit on unacked consumer deliveries across the session (basic.qos global=true) */
@@ -57,9 +60,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
   #lastQueue = '';
   #replyConsumer: DirectReplyConsumer | null = null;
-  /** the last exchange this session was found allowed to publish to */
-  #writableExchange: string | null = null;
   readonly #access: ConnectionAccess;
+  readonly #publishGuard: PublishGuard;
   /** counters for management's channel message_stats */
   readonly stats = new SessionStats();
   /** the durability points of the publish being made (reused: publishes on a session do not nest) */
@@ -70,6 +72,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#vhost = vhost;
     this.#handler = handler;
     this.#access = connection.access;
+    this.#publishGuard = new PublishGuard(this.#access, vhost);
   }
 
   get closed(): boolean {
@@ -162,19 +165,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- publishing ------------------------------------------------------------------------
 
   publish(message: Message, mandatory: boolean, confirmToken?: number): void {
-    // one regex test per exchange name change, not per message
-    if (message.exchange !== this.#writableExchange) {
-      this.#access.check('write', 'exchange', message.exchange);
-      this.#writableExchange = message.exchange;
-    }
-    const userId = message.properties.userId;
-    if (userId !== undefined && userId !== this.#access.user) {
-      // RabbitMQ validates user-id against the authenticated user
-      throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.#access.user}'`);
-    }
-    const x = this.#vhost.exchange(message.exchange);
-    if (x.type === 'topic') this.#access.checkTopic('write', x.name, message.routingKey);
-    if (x.internal) throw accessRefused(`cannot publish to internal exchange '${x.name}' in vhost '${this.#vhost.name}'`);
+    const x = this.#publishGuard.check(message);
     message.publisherId = this.connection.id;
     this.stats.publish++;
     x.publishIn++;
@@ -237,11 +228,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     }
     this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
-    if (q.hasExclusiveConsumer() || (o.exclusive && q.consumerCount > 0)) {
-      throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
-    }
-    // rabbit_quorum_queue:consume: a channel with a global prefetch (basic.qos global=true) cannot consume from a quorum queue
-    if (q instanceof QuorumQueue && this.#sessionPrefetch > 0) throw notImplemented(`queue '${q.name}' in vhost '${q.vhost}' does not support global qos`);
+    checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
     if (q instanceof StreamQueue) q.validateConsumer(c);
     this.#consumers.set(tag, c);
@@ -280,16 +267,29 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- settling --------------------------------------------------------------------------
 
   ack(deliveryTag: number, multiple: boolean): void {
-    const entries = this.#unacked.take(deliveryTag, multiple);
-    this.stats.ack += entries.length;
-    for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
-    this.#afterSettle(entries);
+    this.#settle(this.#unacked.take(deliveryTag, multiple), null);
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    const entries = this.#unacked.take(deliveryTag, multiple);
-    if (requeue) requeueEntries(entries, true);
-    else for (let i = 0; i < entries.length; i++) entries[i].queue.reject(entries[i]);
+    this.#settle(this.#unacked.take(deliveryTag, multiple), requeue);
+  }
+
+  holdSettlement(deliveryTag: number, multiple: boolean, requeue: boolean | null): void {
+    this.#held.hold(this.#unacked.take(deliveryTag, multiple), requeue);
+  }
+
+  commitSettlements(): void {
+    for (const h of this.#held.takeAll()) this.#settle(h.entries, h.requeue);
+  }
+
+  rollbackSettlements(): void {
+    this.#unacked.restore(this.#held.takeEntries());
+  }
+
+  /** requeue null: an ack */
+  #settle(entries: QueueEntry[], requeue: boolean | null): void {
+    if (requeue === null) this.stats.ack += entries.length;
+    settleEntries(entries, requeue);
     this.#afterSettle(entries);
   }
 
@@ -332,7 +332,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       queues.push(c.queue);
     }
     this.#consumers.clear();
-    const entries = this.#unacked.takeAll();
+    const entries = [...this.#unacked.takeAll(), ...this.#held.takeEntries()];
     requeueEntries(entries);
     this.#afterSettle(entries);
     for (const q of queues) q.checkUnused();
@@ -347,7 +347,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       this.#writable &&
       this.#flowActive &&
       !this.#closed &&
-      (this.#sessionPrefetch === 0 || this.#unacked.consumerCount < this.#sessionPrefetch)
+      (this.#sessionPrefetch === 0 || this.#unacked.consumerCount + this.#held.consumerCount < this.#sessionPrefetch)
     );
   }
 

@@ -55,17 +55,17 @@ export const basicHandlers: MethodHandlers = {
 
   // in a transaction, settlements wait for tx.commit (transaction.ts)
   basicAck(ch, m) {
-    if (ch.tx !== null) ch.tx.ack(m.deliveryTag, m.multiple);
+    if (ch.tx !== null) ch.session.holdSettlement(m.deliveryTag, m.multiple, null);
     else ch.session.ack(m.deliveryTag, m.multiple);
   },
 
   basicNack(ch, m) {
-    if (ch.tx !== null) ch.tx.nack(m.deliveryTag, m.multiple, m.requeue);
+    if (ch.tx !== null) ch.session.holdSettlement(m.deliveryTag, m.multiple, m.requeue);
     else ch.session.nack(m.deliveryTag, m.multiple, m.requeue);
   },
 
   basicReject(ch, m) {
-    if (ch.tx !== null) ch.tx.nack(m.deliveryTag, false, m.requeue);
+    if (ch.tx !== null) ch.session.holdSettlement(m.deliveryTag, false, m.requeue);
     else ch.session.reject(m.deliveryTag, m.requeue);
   },
 

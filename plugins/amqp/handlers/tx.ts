@@ -27,7 +27,7 @@ export const txHandlers: MethodHandlers = {
   },
 
   txRollback(ch) {
-    transactionOf(ch).rollback();
+    transactionOf(ch).rollback(ch);
     ch.send({ id: M.txRollbackOk });
   },
 };

@@ -1,6 +1,8 @@
 import { numericValue, type FieldTable } from '../../codec/types.js';
+import { accessRefused, notImplemented } from '../errors.js';
 import type { Queue } from '../queues/queue.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
+import { QuorumQueue } from '../queues/quorum-queue.js';
 
 /** What a consumer needs from its session: whether it may deliver now, and how. */
 export interface ConsumerSession {
@@ -55,4 +57,13 @@ export class Consumer {
   hasCredit(): boolean {
     return (this.prefetch === 0 || this.unacked < this.prefetch) && this.session.canDeliver();
   }
+}
+
+/** Whether a new consumer may start on `q` (basic.consume), as RabbitMQ decides; throws its error. */
+export function checkConsumable(q: Queue, exclusive: boolean, sessionPrefetch: number): void {
+  if (q.hasExclusiveConsumer() || (exclusive && q.consumerCount > 0)) {
+    throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
+  }
+  // rabbit_quorum_queue:consume: a channel with a global prefetch (basic.qos global=true) cannot consume from a quorum queue
+  if (q instanceof QuorumQueue && sessionPrefetch > 0) throw notImplemented(`queue '${q.name}' in vhost '${q.vhost}' does not support global qos`);
 }

@@ -17,3 +17,14 @@ export function dispatchQueuesOf(entries: QueueEntry[]): void {
     for (const q of seen) q.dispatch();
   }
 }
+
+/** Settle taken deliveries: an ack (`requeue` null), a nack/reject with or without requeue. */
+export function settleEntries(entries: QueueEntry[], requeue: boolean | null): void {
+  if (requeue === null) {
+    for (let i = 0; i < entries.length; i++) entries[i].queue.settle(entries[i]);
+  } else if (requeue) {
+    requeueEntries(entries, true);
+  } else {
+    for (let i = 0; i < entries.length; i++) entries[i].queue.reject(entries[i]);
+  }
+}

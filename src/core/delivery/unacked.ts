@@ -62,6 +62,15 @@ export class Unacked {
     return out;
   }
 
+  /** Put taken entries back (a rolled-back transaction's acks), keeping tag order. */
+  restore(entries: QueueEntry[]): void {
+    if (entries.length === 0) return;
+    const all = [...this.#byTag.values(), ...entries].sort((a, b) => a.deliveryTag - b.deliveryTag);
+    this.#byTag.clear();
+    this.#consumerCount = 0;
+    for (const e of all) this.add(e);
+  }
+
   takeAll(): QueueEntry[] {
     const out = this.#scratch;
     out.length = 0;

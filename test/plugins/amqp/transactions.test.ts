@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import amqp, { type Channel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../../src/index.js';
-import { drain, expectCode, sleep, uniqueName, useClients } from '../../helpers/amqp-clients.js';
+import { drain, expectCode, sleep, uniqueName, useClients, waitFor } from '../../helpers/amqp-clients.js';
 import { isExternalBroker, startBroker, type TestBroker } from '../../helpers/broker.js';
 import { GatedDisk } from '../../helpers/gated-disk.js';
 
@@ -86,6 +86,21 @@ describe('transactions', () => {
     const back = await waitGet(ch, queue);
     expect(back?.content.toString()).toBe('c');
     expect(back?.fields.redelivered).toBe(true);
+  });
+
+  it('fails an ack of an unknown or already acked tag at the ack, not at the commit (406, as RabbitMQ)', async () => {
+    const { conn, ch } = await clients.open();
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    ch.sendToQueue(queue, Buffer.from('once'));
+    const worker = await clients.channel(conn);
+    await txSelect(worker);
+    const m = (await waitGet(worker, queue))!;
+    worker.ack(m);
+    worker.ack(m); // taken by the first ack already
+    const err = await expectCode(txCommit(worker), 406);
+    expect(err.message).toContain('unknown delivery tag 1');
+    // the channel closed at the second ack: the first was never committed, the message comes back
+    await waitFor(async () => (await ready(ch, queue)) === 1, 'the message back in the queue');
   });
 
   it('returns an unroutable mandatory publish at commit, before commit-ok', async () => {
