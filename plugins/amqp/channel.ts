@@ -110,11 +110,8 @@ export class AmqpChannel implements SessionHandler {
   /** Hand a complete publish to the core (seq: the confirm sequence number, or -1). */
   publishNow(message: Message, mandatory: boolean, seq: number): void {
     if (this.state !== 'open') return;
-    if (this.tx !== null) {
-      this.tx.publish(message, mandatory); // applied by tx.commit
-      return;
-    }
     try {
+      if (this.tx !== null) return this.tx.publish(this, message, mandatory); // applied by tx.commit
       if (seq < 0) this.session.publish(message, mandatory);
       else this.session.publish(message, mandatory, seq);
     } catch (e) {

@@ -8,9 +8,8 @@
  * an internal confirm token, so the core's confirm path (every durability point of the
  * publish) decides, and the commit answers when the last one is in. A publish a queue refused (x-overflow reject-publish) fails the commit
  * with 406 "partial tx completion", as RabbitMQ's channel does.
- *
- * Checks RabbitMQ makes at basic.publish (the exchange exists, permissions) are made when the
- * publish is applied, so in a transaction their error closes the channel at tx.commit.
+ * The checks of basic.publish (exchange, permissions, user-id, CC/BCC) are made when the
+ * publish arrives, as RabbitMQ makes them, and again when the commit applies it.
  */
 import type { Message } from '../../src/core/message.js';
 import type { AmqpChannel } from './channel.js';
@@ -35,8 +34,9 @@ export class AmqpTransaction {
   readonly #inFlight = new Map<number, InFlight>();
   #commits = 0;
 
-  /** Buffered until commit. */
-  publish(message: Message, mandatory: boolean): void {
+  /** Checked now (RabbitMQ checks at basic.publish), routed at commit. */
+  publish(ch: AmqpChannel, message: Message, mandatory: boolean): void {
+    ch.session.checkPublish(message);
     this.#held.push({ message, mandatory });
   }
 

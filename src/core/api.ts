@@ -125,6 +125,8 @@ export interface Session {
    * through `handler.returned` (before its confirmation, as AMQP requires).
    */
   publish(message: Message, mandatory: boolean, confirmToken?: number): void;
+  /** The checks `publish` makes before routing (permissions, exchange, user-id, CC/BCC), alone: a transaction holding the publish makes them now. */
+  checkPublish(message: Message): void;
 
   /** prefetch (message count) per consumer, or for the whole session when `global` (RabbitMQ's reading of basic.qos) */
   qos(prefetchCount: number, global: boolean): void;

@@ -34,6 +34,7 @@ import type { Connection } from './connection.js';
 import { StreamQueue } from './queues/stream-queue.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
 import { PublishGuard } from './publish-guard.js';
+import { senderSelectedKeys } from './exchanges/sender-selected.js';
 
 let nextSessionId = 1;
 
@@ -195,6 +196,12 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     // for every durability point (journal record, stream appends), at once when there are none
     if (accepted) whenAllDurable(points, this, confirmToken);
     else this.#handler.confirmed(confirmToken, false, null);
+  }
+
+  checkPublish(message: Message): void {
+    this.#publishGuard.check(message);
+    const h = message.properties.headers;
+    if (h !== undefined && (h.CC !== undefined || h.BCC !== undefined)) senderSelectedKeys(h);
   }
 
   #unroutable(message: Message, mandatory: boolean): void {

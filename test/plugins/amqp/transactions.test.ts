@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import amqp, { type Channel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../../src/index.js';
-import { drain, expectCode, sleep, uniqueName, useClients, waitFor } from '../../helpers/amqp-clients.js';
+import { drain, expectCode, firstError, sleep, uniqueName, useClients, waitFor } from '../../helpers/amqp-clients.js';
 import { isExternalBroker, startBroker, type TestBroker } from '../../helpers/broker.js';
 import { GatedDisk } from '../../helpers/gated-disk.js';
 
@@ -101,6 +101,19 @@ describe('transactions', () => {
     expect(err.message).toContain('unknown delivery tag 1');
     // the channel closed at the second ack: the first was never committed, the message comes back
     await waitFor(async () => (await ready(ch, queue)) === 1, 'the message back in the queue');
+  });
+
+  it('fails a publish to a missing exchange at the publish (404), as RabbitMQ checks it there', async () => {
+    const { conn, ch } = await clients.open();
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    const tx = await clients.channel(conn);
+    await txSelect(tx);
+    tx.sendToQueue(queue, Buffer.from('before'));
+    tx.publish(uniqueName('no-such-exchange'), 'k', Buffer.from('nowhere'));
+    const err = await firstError(tx);
+    expect(err.code).toBe(404);
+    // the channel closed with its transaction: nothing of it was applied
+    expect(await ready(ch, queue)).toBe(0);
   });
 
   it('returns an unroutable mandatory publish at commit, before commit-ok', async () => {
