@@ -10,7 +10,8 @@
 # The checkouts are the clients' own repositories (docs/compatibility.md names the versions
 # used; their test dependencies — amqplib's `claire`, and Debian's python3-pytest,
 # python3-mock, python3-twisted, python3-tornado, python3-gevent for pika — must be there).
-# Writes <results dir>/<broker>-amqplib.tap and <broker>-pika.txt and prints the counts.
+# Writes <results dir>/<broker>-amqplib.tap and <broker>-pika.txt, appends the counts as JSON
+# lines to <results dir>/client-suites.jsonl and prints them.
 set -euo pipefail
 broker=${1:?warren or rabbitmq}
 amqplib=$(realpath "${2:?amqplib checkout}")
@@ -62,3 +63,12 @@ done
 
 echo "$broker amqplib: $(grep -E '^# (tests|pass|fail|skipped)' "$out/$broker-amqplib.tap" | tr '\n' ' ')"
 echo "$broker pika:    $(tail -n 1 "$out/$broker-pika.txt")"
+
+# one JSON line per suite, for bench/results/client-suites-<date>.jsonl
+tap() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$out/$broker-amqplib.tap" | tail -n 1; }
+py() { tail -n 1 "$out/$broker-pika.txt" | grep -o "[0-9]* $1" | cut -d' ' -f1 || true; }
+n() { echo "${1:-0}"; }
+{
+  echo "{\"time\":\"$(date -u +%FT%TZ)\",\"broker\":\"$broker\",\"suite\":\"amqplib\",\"tests\":$(n "$(tap tests)"),\"pass\":$(n "$(tap pass)"),\"fail\":$(n "$(tap fail)"),\"cancelled\":$(n "$(tap cancelled)"),\"skipped\":$(n "$(tap skipped)")}"
+  echo "{\"time\":\"$(date -u +%FT%TZ)\",\"broker\":\"$broker\",\"suite\":\"pika-acceptance\",\"pass\":$(n "$(py passed)"),\"fail\":$(n "$(py failed)"),\"skipped\":$(n "$(py skipped)")}"
+} >>"$out/client-suites.jsonl"
