@@ -15,16 +15,19 @@ import type { KafkaRecord, RecordHeader } from './codec/records.js';
 
 export const KEY_HEADER = 'x-kafka-key';
 export const TIMESTAMP_HEADER = 'timestamp_in_ms';
+/** on the first record of an idempotent batch: `<producer id>.<epoch>.<base sequence>.<count>` (producer-recovery.ts) */
+export const PRODUCER_HEADER = 'x-kafka-producer';
 const OFFSET_HEADER = 'x-stream-offset';
 const EMPTY = Buffer.alloc(0);
 
 /** A produced record as a persistent message to the stream queue `queue` (default exchange). */
-export function messageOfRecord(queue: string, rec: KafkaRecord): Message {
+export function messageOfRecord(queue: string, rec: KafkaRecord, producer: string | null = null): Message {
   const headers: FieldTable = {};
   for (const h of rec.headers) headers[h.key] = h.value === null ? null : Buffer.from(h.value);
   if (rec.key !== null) headers[KEY_HEADER] = Buffer.from(rec.key);
   const ts = rec.timestamp >= 0 ? rec.timestamp : Date.now();
   headers[TIMESTAMP_HEADER] = ts;
+  if (producer !== null) headers[PRODUCER_HEADER] = producer;
   const properties: MessageProperties = { deliveryMode: 2, timestamp: Math.floor(ts / 1000), headers };
   // copies: the request buffer is reused once the frame is handled, the message lives on
   return new Message('', queue, properties, rec.value === null ? EMPTY : Buffer.from(rec.value));
@@ -40,7 +43,7 @@ export function recordOfMessage(m: Message): KafkaRecord {
   if (key === null && m.exchange !== '' && m.routingKey !== '') key = Buffer.from(m.routingKey, 'utf8');
   const headers: RecordHeader[] = [];
   for (const name in h) {
-    if (name === OFFSET_HEADER || name === KEY_HEADER || name === TIMESTAMP_HEADER) continue;
+    if (name === OFFSET_HEADER || name === KEY_HEADER || name === TIMESTAMP_HEADER || name === PRODUCER_HEADER) continue;
     const v = h[name];
     headers.push({ key: name, value: v === null || v === undefined ? null : bytesOf(v) });
   }

@@ -2,7 +2,9 @@
  * Idempotent producers (KIP-98): per producer id and partition, the sequence number of the
  * last batch appended and where it went, so a retried batch is answered with its first
  * offset instead of being appended again, and a gap is OUT_OF_ORDER_SEQUENCE_NUMBER.
- * Kept in memory: a broker restart forgets it (README "Left out").
+ * Kept in memory and in the log: the first record of every idempotent batch carries its
+ * producer id, epoch, base sequence and count (producer-recovery.ts), and the first
+ * idempotent produce to a stream after a start rebuilds this state from the stream's tail.
  */
 export interface SequenceState {
   epoch: number;
@@ -16,6 +18,16 @@ const KEPT_BATCHES = 5;
 
 export class ProducerStates {
   readonly #states = new Map<string, SequenceState>();
+  /** streams whose producer state was rebuilt from the log since the start */
+  readonly #recovered = new Set<string>();
+
+  recovered(stream: string): boolean {
+    return this.#recovered.has(stream);
+  }
+
+  markRecovered(stream: string): void {
+    this.#recovered.add(stream);
+  }
 
   check(producerId: number, epoch: number, stream: string, baseSequence: number, count: number): SequenceCheck {
     const s = this.#states.get(`${producerId}/${stream}`);

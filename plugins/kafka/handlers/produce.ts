@@ -13,6 +13,8 @@ import type { KafkaConnection } from '../connection.js';
 import type { RequestHeader } from '../codec/header.js';
 import type { Reader } from '../codec/reader.js';
 import { messageOfRecord } from '../message.js';
+import { producerTag, recoverProducerState } from '../producer-recovery.js';
+import type { StreamView } from '../../../src/core/api.js';
 import { topicErrorCode } from './errors.js';
 
 export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, slot: number): void {
@@ -27,6 +29,10 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
     if (--waiting === 0) c.answer(slot, h, (w) => encodeProduce(w, h.apiVersion, { topics }));
   };
   const wantConfirm = req.acks !== 0;
+  const track = (): (() => void) => {
+    waiting++;
+    return done;
+  };
   for (let ti = 0; ti < req.topics.length; ti++) {
     const t = req.topics[ti]!;
     for (const p of t.partitions) {
@@ -56,52 +62,70 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
         result.errorCode = e.code;
         continue;
       }
-      result.logStartOffset = stream.firstOffset;
-      result.baseOffset = stream.nextOffset;
-      let first = true;
-      try {
-        for (const batch of batches) {
-          if (batch.transactional || batch.control) {
-            result.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-            break;
-          }
-          const idempotent = batch.producerId >= 0;
-          if (idempotent) {
-            const check = c.broker.producers.check(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, batch.records.length);
-            if (check.kind === 'error') {
-              result.errorCode = check.code;
-              break;
-            }
-            if (check.kind === 'duplicate') {
-              // a retry of a batch already appended: its offset, nothing appended again
-              if (first) result.baseOffset = check.baseOffset;
-              continue;
-            }
-          }
-          const batchBase = stream.nextOffset;
-          if (first) result.baseOffset = batchBase;
-          first = false;
-          const records = batch.records;
-          const session = c.session();
-          for (let i = 0; i < records.length; i++) {
-            const last = wantConfirm && i === records.length - 1;
-            if (last) {
-              waiting++;
-              const token = c.confirmToken((ok) => {
-                if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-                done();
-              });
-              session.publish(messageOfRecord(stream.name, records[i]!), false, token);
-            } else session.publish(messageOfRecord(stream.name, records[i]!), false);
-          }
-          if (idempotent) c.broker.producers.appended(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, records.length, batchBase);
-        }
-      } catch (e) {
-        result.errorCode = topicErrorCode(e);
+      const needsState = batches.some((b) => b.producerId >= 0) && !c.broker.producers.recovered(stream.name);
+      if (!needsState) {
+        appendBatches(c, stream, batches, result, wantConfirm, track);
+        continue;
       }
+      // the first idempotent batch to this stream since the start: its producers' state comes back from the log first
+      waiting++;
+      recoverProducerState(c, stream.name, () => {
+        const now = c.broker.topics.partition(t.name, p.index);
+        if (now === undefined) result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else appendBatches(c, now, batches, result, wantConfirm, track);
+        done();
+      });
     }
   }
   done();
+}
+
+/** Append `batches` to `stream` (idempotence checked); `track()` registers one more durable point to wait for. */
+function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBatch[], result: ProducePartitionResult, wantConfirm: boolean, track: () => () => void): void {
+  result.logStartOffset = stream.firstOffset;
+  result.baseOffset = stream.nextOffset;
+  let first = true;
+  try {
+    for (const batch of batches) {
+      if (batch.transactional || batch.control) {
+        result.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        break;
+      }
+      const idempotent = batch.producerId >= 0;
+      if (idempotent) {
+        const check = c.broker.producers.check(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, batch.records.length);
+        if (check.kind === 'error') {
+          result.errorCode = check.code;
+          break;
+        }
+        if (check.kind === 'duplicate') {
+          // a retry of a batch already appended: its offset, nothing appended again
+          if (first) result.baseOffset = check.baseOffset;
+          continue;
+        }
+      }
+      const batchBase = stream.nextOffset;
+      if (first) result.baseOffset = batchBase;
+      first = false;
+      const records = batch.records;
+      const session = c.session();
+      for (let i = 0; i < records.length; i++) {
+        // the batch's producer state travels with its first record, so a restart can rebuild it from the log
+        const m = i === 0 && idempotent ? messageOfRecord(stream.name, records[i]!, producerTag(batch)) : messageOfRecord(stream.name, records[i]!);
+        if (wantConfirm && i === records.length - 1) {
+          const done = track();
+          const token = c.confirmToken((ok) => {
+            if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+            done();
+          });
+          session.publish(m, false, token);
+        } else session.publish(m, false);
+      }
+      if (idempotent) c.broker.producers.appended(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, records.length, batchBase);
+    }
+  } catch (e) {
+    result.errorCode = topicErrorCode(e);
+  }
 }
 
 function failed(index: number, errorCode: number): ProducePartitionResult {
