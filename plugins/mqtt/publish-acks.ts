@@ -50,6 +50,12 @@ export class PublishAcks {
     if (joint) whenAllDurable(this.retainedPoints, joint, token);
   }
 
+  /** PUBREC for a resent QoS 2 PUBLISH: once the first copy's durability points are durable. */
+  pubrecWhenDurable(id: number, firstCopy: DurabilityPoints): void {
+    // a rare path (a resend after a reconnect): a listener object per call is fine
+    whenAllDurable(firstCopy, { onDurable: (_t, error) => this.send(id | QOS2_TOKEN, error === null, error) }, 0);
+  }
+
   /** The core's confirm of a QoS ≥ 1 publish (`error`: the store could not make it durable). */
   confirmed(token: number, ack: boolean, error: Error | null): void {
     const joint = this.#retained !== null && this.#retained.size > 0 ? this.#retained.get(token) : undefined;

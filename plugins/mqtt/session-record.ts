@@ -11,6 +11,7 @@
  *     "inflight": [["mqtt-subscription-c1qos1", 42, 17]],   queue, seq (its place), packet id
  *     "pubrel": [18], "inq2": [5] }      outbound awaiting PUBCOMP, inbound awaiting PUBREL
  */
+import { DurabilityPoints } from '../../src/core/durability.js';
 import type { QoS } from 'mqtt-packet';
 import { deliveryKey, SessionState, Subscription } from './session-state.js';
 import { parseStreamFilter } from './stream-filters.js';
@@ -74,7 +75,8 @@ export function applyRecord(state: SessionState, record: SessionRecord, sparkplu
   }
   for (const id of record.pubrel) state.pendingPubrel.add(id);
   for (const id of record.inq2) {
-    state.pendingInboundQos2.add(id);
+    // its PUBREC went out before the restart, so what it wrote is durable: no points to wait for
+    state.pendingInboundQos2.set(id, new DurabilityPoints());
     state.acceptedInboundQos2.add(id);
   }
 }

@@ -7,6 +7,7 @@
  * restart beyond its queues and bindings is written behind to its record (session-records.ts),
  * which `onChange` tells about every change.
  */
+import type { DurabilityPoints } from '../../src/core/durability.js';
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/types.js';
 import { BindingMatcher } from './topics.js';
@@ -62,7 +63,7 @@ export class SessionState {
   readonly subscriptions = new Map<string, Subscription>();
   // QoS 2 state and resend ids are made on first use: most sessions never need them
   #pendingPubrel: Set<number> | null = null;
-  #pendingInboundQos2: Set<number> | null = null;
+  #pendingInboundQos2: Map<number, DurabilityPoints> | null = null;
   #acceptedInboundQos2: Set<number> | null = null;
   /**
    * QoS ≥ 1 deliveries unacknowledged when the last connection ended: their place in their
@@ -86,9 +87,12 @@ export class SessionState {
     return (this.#pendingPubrel ??= new Set());
   }
 
-  /** inbound QoS 2: packet identifiers we sent PUBREC for and still await PUBREL for (MQTT-4.3.3-10) */
-  get pendingInboundQos2(): Set<number> {
-    return (this.#pendingInboundQos2 ??= new Set());
+  /**
+   * inbound QoS 2: packet identifiers routed and awaiting PUBREL (MQTT-4.3.3-10), with the
+   * durability points of what the first copy wrote: a resent PUBLISH's PUBREC waits for them
+   */
+  get pendingInboundQos2(): Map<number, DurabilityPoints> {
+    return (this.#pendingInboundQos2 ??= new Map());
   }
 
   /**

@@ -67,6 +67,7 @@ export class PublishReceipts {
       this.#confirmedAhead.add(token);
       return;
     }
+    if (this.#waiting.size === 0) return;
     for (const [t, receiptId] of this.#waiting) {
       if (t > this.#confirmedUpTo || this.#coversFailure(t)) break;
       this.#waiting.delete(t);

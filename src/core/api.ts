@@ -10,6 +10,7 @@
  */
 import type { FieldTable, MessageProperties } from '../codec/types.js';
 import type { Message } from './message.js';
+import type { DurabilityPoints } from './durability.js';
 
 export interface ConnectionInfo {
   /** protocol name shown to operators: 'amqp-0-9-1', 'mqtt-5', 'stomp-1.2' … */
@@ -122,9 +123,12 @@ export interface Session {
   /**
    * Publish. With `confirmToken` set, `handler.confirmed(token, …)` is called exactly once,
    * possibly before `publish` returns. A mandatory message that reaches no queue is returned
-   * through `handler.returned` (before its confirmation, as AMQP requires).
+   * through `handler.returned` (before its confirmation, as AMQP requires). With `points`
+   * given (cleared first), the publish's durability points are left there for the caller, who
+   * may wait for them again later (`whenAllDurable`) — e.g. to answer a resent MQTT QoS 2
+   * PUBLISH, after the first copy's confirm went to a connection that has ended.
    */
-  publish(message: Message, mandatory: boolean, confirmToken?: number): void;
+  publish(message: Message, mandatory: boolean, confirmToken?: number, points?: DurabilityPoints): void;
   /** The checks `publish` makes before routing (permissions, exchange, user-id, CC/BCC), alone: a transaction holding the publish makes them now. */
   checkPublish(message: Message): void;
 

@@ -65,7 +65,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly #publishGuard: PublishGuard;
   /** counters for management's channel message_stats */
   readonly stats = new SessionStats();
-  /** the durability points of the publish being made (reused: publishes on a session do not nest) */
+  /** the durability points of the publish being made, unless the caller keeps its own (reused: publishes on a session do not nest) */
   readonly #points = new DurabilityPoints();
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
@@ -165,7 +165,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   // ---- publishing ------------------------------------------------------------------------
 
-  publish(message: Message, mandatory: boolean, confirmToken?: number): void {
+  publish(message: Message, mandatory: boolean, confirmToken?: number, points: DurabilityPoints = this.#points): void {
     const x = this.#publishGuard.check(message);
     message.publisherId = this.connection.id;
     this.stats.publish++;
@@ -175,7 +175,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       message = this.#replyConsumer.rewriteRequest(message);
     }
     let accepted = true;
-    const points = this.#points;
     points.clear();
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
       const target = this.#vhost.directReplies.get(message.routingKey);

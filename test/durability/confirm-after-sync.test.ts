@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/index.js';
 import { GatedDisk } from '../helpers/gated-disk.js';
 import { RawClient } from '../plugins/stomp/helpers.js';
+import { RawClient as RawMqttClient } from '../plugins/mqtt/helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -282,6 +283,41 @@ describe('acknowledgements wait for the fdatasync of everything they cover', () 
       expect(acked).toBe(true);
     });
   }
+
+  it('MQTT: a QoS 2 PUBLISH resent on a new connection is PUBRECed only after the first copy is synced, and routed once', async () => {
+    const queue = unique('qos2-resend');
+    await ch.assertQueue(queue, { durable: true });
+    await ch.bindQueue(queue, 'amq.topic', `${queue}.in`);
+    const port = Number(new URL(b.mqttUrl).port);
+    const clientId = unique('qos2');
+    const connect = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: false, keepalive: 0 } as const;
+    const publish = { cmd: 'publish', topic: `${queue}/in`, payload: Buffer.from('exactly once'), qos: 2, messageId: 7, retain: false, dup: false } as const;
+    const first = await RawMqttClient.open(port, 4);
+    first.send(connect);
+    await first.next('connack');
+    b.disk.closeGate();
+    first.send(publish);
+    await b.disk.held(1);
+    // the connection ends before the first copy's sync: its confirm never comes
+    first.destroy();
+    await sleep(50);
+    const second = await RawMqttClient.open(port, 4);
+    try {
+      second.send(connect);
+      expect((await second.next('connack')).sessionPresent).toBe(true);
+      second.send({ ...publish, dup: true });
+      await sleep(EARLY_WINDOW_MS);
+      expect(second.packets.some((p) => p.cmd === 'pubrec'), 'PUBREC while the first copy was not yet synced').toBe(false);
+      b.disk.openGate();
+      expect((await second.next('pubrec')).messageId).toBe(7);
+      second.send({ cmd: 'pubrel', messageId: 7 });
+      await second.next('pubcomp');
+      expect((await ch.checkQueue(queue)).messageCount).toBe(1);
+    } finally {
+      second.destroy();
+      await ch.deleteQueue(queue);
+    }
+  });
 });
 
 /** The real disk whose held syncs fail when let through: a write the store cannot make durable. */

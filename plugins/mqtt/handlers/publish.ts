@@ -12,6 +12,7 @@ import { toCoreMessage, type MqttPublish, type PublishProperties } from '../mess
 import { retainPublish } from '../retained.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { QOS2_TOKEN } from '../publish-acks.js';
+import { DurabilityPoints } from '../../../src/core/durability.js';
 
 export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   c.ctx.stats.publishReceived++;
@@ -22,9 +23,12 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   const properties = p.properties?.topicAlias !== undefined ? withoutAlias(p.properties) : p.properties;
 
   const id = p.messageId ?? 0;
-  // MQTT-4.3.3-10: a QoS 2 PUBLISH seen before (PUBREC sent, PUBREL not yet) is not published again
-  if (p.qos === 2 && state.pendingInboundQos2.has(id)) {
-    c.send({ cmd: 'pubrec', messageId: id });
+  // MQTT-4.3.3-10: a QoS 2 PUBLISH seen before (PUBREL not come yet) is not published again;
+  // its PUBREC waits for what the first copy wrote to be durable (its connection may have ended
+  // before that copy's confirm, which then never came)
+  const firstCopy = p.qos === 2 ? state.pendingInboundQos2.get(id) : undefined;
+  if (firstCopy) {
+    c.acks.pubrecWhenDurable(id, firstCopy);
     return;
   }
 
@@ -45,14 +49,16 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
     return;
   }
   const token = p.qos === 2 ? id | QOS2_TOKEN : id;
-  if (p.qos === 2) state.pendingInboundQos2.add(id);
+  // QoS 2 keeps the publish's durability points until PUBREL (one object per QoS 2 publish)
+  const points = p.qos === 2 ? new DurabilityPoints() : undefined;
+  if (points) state.pendingInboundQos2.set(id, points);
   const acks = c.acks;
   acks.publishingToken = token;
   // the ack of a retained publish also waits for the retained store's write to be durable
   if (p.retain) acks.awaitRetained(token);
   try {
     // MQTT 5 reports "no matching subscribers" (0x10): mandatory tells us when nothing matched
-    session.publish(message, v5, token);
+    session.publish(message, v5, token, points);
   } catch (e) {
     // MQTT 5: the reason goes back in the ack; 3.1.1 has no way to say no, so the connection
     // ends (as RabbitMQ does)
@@ -67,6 +73,7 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   if (!p.retain) return;
   acks.retainedPoints.clear();
   retainPublish(c.ctx.retained, c.vhost, topic, publish, Date.now(), acks.retainedPoints);
+  points?.add(acks.retainedPoints);
   acks.retainedWritten(token);
 }
 
@@ -80,7 +87,8 @@ export function refuseHeldPublish(c: MqttConnection, p: IPublishPacket, why: str
   if (p.qos === 0) return false;
   const id = p.messageId ?? 0;
   // a resent QoS 2 PUBLISH whose first copy was routed: that one stands (MQTT-4.3.3-10)
-  if (p.qos === 2 && c.sessionState!.pendingInboundQos2.has(id)) c.send({ cmd: 'pubrec', messageId: id });
+  const firstCopy = p.qos === 2 ? c.sessionState!.pendingInboundQos2.get(id) : undefined;
+  if (firstCopy) c.acks.pubrecWhenDurable(id, firstCopy);
   else c.send({ cmd: p.qos === 2 ? 'pubrec' : 'puback', messageId: id, reasonCode: RC.QUOTA_EXCEEDED, properties: { reasonString: why.slice(0, 200) } });
   return true;
 }
