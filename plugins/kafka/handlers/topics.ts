@@ -15,19 +15,38 @@ import type { Reader } from '../codec/reader.js';
 import { PARTITION_ARG, partitionQueue, streamArgumentsFor, TOPIC_ARG, topicNameError } from '../topics.js';
 import { topicErrorCode } from './errors.js';
 import type { FieldTable } from '../../../src/codec/types.js';
+/** the core's exchange type that partitions by Kafka's murmur2 key hash (src/core/exchanges/partition-hash.ts) */
+const PARTITION_HASH_TYPE = 'x-partition-hash';
 
-/** Declare partitions [from, to) of `topic` as streams with `args`. */
+/**
+ * Declare partitions [from, to) of `topic` as streams with `args`, and bind each to the
+ * exchange `topic` (type x-partition-hash, binding key = partition number), so AMQP, MQTT
+ * and STOMP publishers reach the partition a Kafka producer with the same key would.
+ */
 function declarePartitions(c: KafkaConnection, topic: string, from: number, to: number, args: FieldTable): TopicResult {
   try {
+    const session = c.session();
     for (let p = from; p < to; p++) {
-      c.session().declareQueue(partitionQueue(topic, p), {
+      session.declareQueue(partitionQueue(topic, p), {
         durable: true,
         arguments: { ...args, 'x-queue-type': 'stream', [TOPIC_ARG]: topic, [PARTITION_ARG]: p },
       });
     }
+    bindPartitionExchange(c, topic, from, to);
     return { name: topic, errorCode: 0, errorMessage: null };
   } catch (e) {
     return { name: topic, errorCode: topicErrorCode(e), errorMessage: (e as Error).message };
+  }
+}
+
+/** The topic's exchange; an exchange of that name and another type is left alone (the topic works without it). */
+function bindPartitionExchange(c: KafkaConnection, topic: string, from: number, to: number): void {
+  const session = c.session();
+  try {
+    session.declareExchange(topic, PARTITION_HASH_TYPE, { durable: true, arguments: { [TOPIC_ARG]: topic } });
+    for (let p = from; p < to; p++) session.bindQueue(partitionQueue(topic, p), topic, String(p));
+  } catch (e) {
+    c.log.info('Kafka topic created without its partitioning exchange', { topic, reason: (e as Error).message });
   }
 }
 

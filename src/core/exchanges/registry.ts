@@ -4,6 +4,7 @@ import { fanoutExchange } from './fanout.js';
 import { headersExchange } from './headers.js';
 import { topicExchange } from './topic.js';
 import { delayedExchange } from './delayed.js';
+import { partitionHashExchange } from './partition-hash.js';
 
 /**
  * Exchange types by name. Built-ins are registered here; a plugin may add its own (as
@@ -13,7 +14,7 @@ export class ExchangeTypeRegistry {
   readonly #types = new Map<string, ExchangeType>();
 
   constructor() {
-    for (const t of [directExchange, fanoutExchange, topicExchange, headersExchange, delayedExchange]) this.register(t);
+    for (const t of [directExchange, fanoutExchange, topicExchange, headersExchange, delayedExchange, partitionHashExchange]) this.register(t);
   }
 
   register(type: ExchangeType): void {

@@ -1,0 +1,233 @@
+/**
+ * The Kafka path beside Warren's own AMQP stream path (and RabbitMQ 3.10 streams over AMQP),
+ * in one sitting, 100 B and 1 KiB records:
+ *
+ *   kafkajs-produce   kafkajs producer, acks=all, sends of --batch records, --in-flight sends at
+ *                     once: MB/s and p50/p99 latency of a send (a whole produce request)
+ *   kafkajs-fetch     a kafkajs consumer group reads the topic from the beginning: MB/s
+ *   kcat-produce      kcat (librdkafka) -P with acks=all, lines on stdin: MB/s (process start
+ *                     included; librdkafka batches by itself, no per-request latency here)
+ *   kcat-fetch        kcat -C from the beginning to the end: MB/s
+ *   amqp-produce      amqplib confirm channel into a stream queue, --window unconfirmed messages:
+ *                     MB/s and p50/p99 publish → confirm latency of a message
+ *   amqp-consume      amqplib consumer from `first`, prefetch 1000: MB/s
+ *
+ *   npx tsc -p tsconfig.json --outDir /tmp/warren-build
+ *   node bench/kafka-bench.mjs --warren-build /tmp/warren-build [--records 200000] [--rabbitmq]
+ *
+ * Warren runs from the build in its own process (bench/stream-server.mjs --kafka); --rabbitmq
+ * starts a private RabbitMQ node (bench/lib/rabbitmq-node.mjs) for the AMQP rows. One JSON line
+ * per measurement on stdout and in --out (default bench/results/kafka-<date>.jsonl).
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import amqp from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import { LatencyHistogram } from './lib/histogram.mjs';
+import { startRabbitmqNode } from './lib/rabbitmq-node.mjs';
+
+const { values } = parseArgs({
+  options: {
+    'warren-build': { type: 'string' },
+    records: { type: 'string', default: '200000' },
+    sizes: { type: 'string', default: '100,1024' },
+    batch: { type: 'string', default: '100' },
+    'in-flight': { type: 'string', default: '8' },
+    window: { type: 'string', default: '1000' },
+    rabbitmq: { type: 'boolean', default: false },
+    out: { type: 'string', default: `bench/results/kafka-${new Date().toISOString().slice(0, 10)}.jsonl` },
+  },
+});
+const N = Number(values.records);
+const BATCH = Number(values.batch);
+const IN_FLIGHT = Number(values['in-flight']);
+const WINDOW = Number(values.window);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function emit(row) {
+  const line = JSON.stringify({ time: new Date().toISOString(), load: loadavg().map((l) => Number(l.toFixed(2))), records: N, ...row });
+  process.stdout.write(`${line}\n`);
+  appendFileSync(values.out, `${line}\n`);
+}
+
+const mbps = (bytes, ms) => Number((bytes / 1e6 / (ms / 1000)).toFixed(2));
+
+function startWarren(build) {
+  const server = fileURLToPath(new URL('./stream-server.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [server, '--build', build, '--kafka'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const k = /kafka (\d+)/.exec(out);
+      const a = /ready (\d+)/.exec(out);
+      if (k && a) resolve({ child, kafka: `127.0.0.1:${k[1]}`, amqp: `amqp://guest:guest@127.0.0.1:${a[1]}` });
+    });
+    child.on('exit', (code) => reject(new Error(`warren exited ${code}`)));
+  });
+}
+
+async function kafkajsProduce(brokers, topic, size) {
+  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const value = Buffer.alloc(size, 'x');
+  const hist = new LatencyHistogram();
+  let sent = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (sent < N) {
+      const n = Math.min(BATCH, N - sent);
+      sent += n;
+      const t = performance.now();
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, () => ({ value })) });
+      hist.recordMs(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const ms = performance.now() - start;
+  await producer.disconnect();
+  return { MBps: mbps(N * size, ms), p50Ms: hist.percentileMs(50), p99Ms: hist.percentileMs(99) };
+}
+
+async function kafkajsFetch(brokers, topic, size) {
+  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-${topic}-${Date.now()}`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let got = 0;
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          got += batch.messages.length;
+          if (got >= N) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const ms = performance.now() - start;
+  await consumer.disconnect();
+  return { MBps: mbps(N * size, ms) };
+}
+
+function run(cmd, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
+    if (input) {
+      const write = (i) => {
+        while (i < input.length) {
+          if (!p.stdin.write(input[i++])) return p.stdin.once('drain', () => write(i));
+        }
+        p.stdin.end();
+      };
+      write(0);
+    } else p.stdin.end();
+  });
+}
+
+async function kcatProduce(brokers, topic, size) {
+  const line = Buffer.alloc(size, 'y');
+  line[size - 1] = 0x0a;
+  const chunks = [];
+  for (let i = 0; i < N; i += 1000) chunks.push(Buffer.concat(Array.from({ length: Math.min(1000, N - i) }, () => line)));
+  const start = performance.now();
+  await run('kcat', ['-b', brokers, '-t', topic, '-P', '-X', 'acks=all', '-X', 'linger.ms=5'], chunks);
+  return { MBps: mbps(N * size, performance.now() - start) };
+}
+
+async function kcatFetch(brokers, topic, size) {
+  const start = performance.now();
+  await run('kcat', ['-b', brokers, '-t', topic, '-C', '-o', 'beginning', '-e', '-q', '-c', String(N), '-X', 'fetch.max.bytes=16777216']);
+  return { MBps: mbps(N * size, performance.now() - start) };
+}
+
+async function amqpProduce(url, queue, size) {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+  const body = Buffer.alloc(size, 'z');
+  const hist = new LatencyHistogram();
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    let sent = 0;
+    let confirmed = 0;
+    let outstanding = 0;
+    const pump = () => {
+      while (sent < N && outstanding < WINDOW) {
+        sent++;
+        outstanding++;
+        const t = performance.now();
+        ch.sendToQueue(queue, body, { persistent: true }, (err) => {
+          if (err) return reject(err);
+          hist.recordMs(performance.now() - t);
+          outstanding--;
+          if (++confirmed === N) resolve();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+  const ms = performance.now() - start;
+  await conn.close();
+  return { MBps: mbps(N * size, ms), p50Ms: hist.percentileMs(50), p99Ms: hist.percentileMs(99) };
+}
+
+async function amqpConsume(url, queue, size) {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  await ch.prefetch(1000);
+  let got = 0;
+  const start = performance.now();
+  await new Promise((resolve) => {
+    void ch.consume(
+      queue,
+      (m) => {
+        if (!m) return;
+        if (++got % 500 === 0 || got === N) ch.ack(m, true);
+        if (got === N) resolve();
+      },
+      { arguments: { 'x-stream-offset': 'first' } },
+    );
+  });
+  const ms = performance.now() - start;
+  await conn.close();
+  return { MBps: mbps(N * size, ms) };
+}
+
+const build = values['warren-build'];
+if (!build) throw new Error('--warren-build is required (npx tsc -p tsconfig.json --outDir /tmp/warren-build)');
+const warren = await startWarren(build);
+const rabbit = values.rabbitmq ? await startRabbitmqNode('kafkabench') : null;
+try {
+  for (const size of values.sizes.split(',').map(Number)) {
+    const tag = `${size}-${Date.now()}`;
+    const row = (broker, client, test, r) => {
+      emit({ broker, client, test, size, ...r });
+      log(`${broker} ${client} ${test} ${size} B: ${JSON.stringify(r)}`);
+    };
+    row('warren', 'kafkajs', 'produce-acks-all', await kafkajsProduce(warren.kafka, `kjs-${tag}`, size));
+    row('warren', 'kafkajs', 'fetch', await kafkajsFetch(warren.kafka, `kjs-${tag}`, size));
+    row('warren', 'kcat', 'produce-acks-all', await kcatProduce(warren.kafka, `kcat-${tag}`, size));
+    row('warren', 'kcat', 'fetch', await kcatFetch(warren.kafka, `kcat-${tag}`, size));
+    row('warren', 'amqplib', 'stream-publish-confirm', await amqpProduce(warren.amqp, `amqp-${tag}`, size));
+    row('warren', 'amqplib', 'stream-consume', await amqpConsume(warren.amqp, `amqp-${tag}`, size));
+    if (rabbit) {
+      row(`rabbitmq-${rabbit.version}`, 'amqplib', 'stream-publish-confirm', await amqpProduce(rabbit.url, `amqp-${tag}`, size));
+      row(`rabbitmq-${rabbit.version}`, 'amqplib', 'stream-consume', await amqpConsume(rabbit.url, `amqp-${tag}`, size));
+    }
+  }
+} finally {
+  warren.child.kill('SIGTERM');
+  await rabbit?.stop();
+}
