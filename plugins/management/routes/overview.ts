@@ -21,6 +21,7 @@ const EXCHANGE_TYPES: [string, string][] = [
   ['headers', 'AMQP headers exchange, as per the AMQP specification'],
   ['topic', 'AMQP topic exchange, as per the AMQP specification'],
   ['x-delayed-message', 'Delayed message exchange (as rabbitmq_delayed_message_exchange)'],
+  ['x-partition-hash', "Partitions by murmur2 of the key, as Kafka's default partitioner (Warren)"],
 ];
 
 export function exchangeTypes(s: ManagementServices) {
