@@ -162,9 +162,11 @@ export function warren(build) {
     async start(protocol) {
       const child = track(process.execPath, ['--expose-gc', join(REPO, 'bench', 'warren-server.mjs'), '--build', build, '--protocols', protocol]);
       const [, ports] = await waitForLine(child, /ready (\{.*\})/, 30_000);
-      const port = JSON.parse(ports)[protocol];
+      // `protocol` may name more plugins to start ('amqp,management'); the first is the one measured
+      const measured = /** @type {Protocol} */ (protocol.split(',')[0]);
+      const port = JSON.parse(ports)[measured];
       const urls = { amqp: `amqp://guest:guest@127.0.0.1:${port}`, mqtt: `mqtt://127.0.0.1:${port}`, stomp: `stomp://guest:guest@127.0.0.1:${port}` };
-      return { label: 'warren', urls: { [protocol]: urls[protocol] }, pid: child.pid ?? null, gcSignal: true, stop: () => stopChild(child) };
+      return { label: 'warren', urls: { [measured]: urls[measured] }, pid: child.pid ?? null, gcSignal: true, stop: () => stopChild(child) };
     },
   };
 }
