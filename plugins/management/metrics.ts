@@ -91,6 +91,12 @@ export function renderMetrics(s: ManagementServices): string {
       e.add('warren_stream_disk_bytes', 'gauge', 'Bytes of a stream queue\'s log on disk', l, q.log.diskBytes);
       e.add('warren_stream_first_offset', 'gauge', 'Oldest offset a stream still holds (retention moves it)', l, q.log.firstOffset);
       e.add('warren_stream_committed_offset', 'gauge', 'Offset below which a stream\'s records are durable', l, q.log.committedOffset);
+      // named consumers and Kafka consumer groups (whose committed offsets are stored offsets)
+      for (const [consumer, offset] of q.storedOffsets()) {
+        const c = { ...l, consumer };
+        e.add('warren_stream_consumer_offset', 'gauge', 'Last offset a named stream consumer (or Kafka group) processed', c, offset);
+        e.add('warren_stream_consumer_lag', 'gauge', 'Committed records a named stream consumer (or Kafka group) has not processed yet', c, Math.max(0, q.log.committedOffset - offset - 1));
+      }
     }
     const store = v.persistence?.store;
     if (store) storeMetrics(e, v.name, store.metrics());

@@ -16,7 +16,7 @@ export interface KafkaTestBroker {
   stop(): Promise<void>;
 }
 
-export async function startKafkaBroker(kafka: Record<string, unknown> = {}, dataDir?: string): Promise<KafkaTestBroker> {
+export async function startKafkaBroker(kafka: Record<string, unknown> = {}, dataDir?: string, extra: Record<string, unknown> = {}): Promise<KafkaTestBroker> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warren-kafka-')));
   const make = () =>
     new Broker({
@@ -25,6 +25,7 @@ export async function startKafkaBroker(kafka: Record<string, unknown> = {}, data
       auth: { failureDelay: 0 },
       amqp: { port: 0, host: '127.0.0.1' },
       kafka: { port: 0, host: '127.0.0.1', group_initial_rebalance_delay: 100, ...kafka },
+      ...extra,
     });
   const t: KafkaTestBroker = {
     broker: make(),

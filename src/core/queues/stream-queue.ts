@@ -323,6 +323,11 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     return this.#ctx.streams.storedOffset(this.streamId, consumerName);
   }
 
+  /** consumer name → stored offset, for every named consumer (and Kafka group) of the stream */
+  storedOffsets(): Map<string, number> {
+    return this.#ctx.streams.storedOffsets(this.streamId);
+  }
+
   // ---- what a stream refuses ------------------------------------------------------------------------------
 
   override take(): QueueEntry | undefined {

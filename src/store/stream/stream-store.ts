@@ -135,6 +135,13 @@ export class StreamStore {
     return this.options.offsets?.get(queueId, consumer);
   }
 
+  /** Every named consumer's stored offset on the stream (saved ones, and newer ones not yet flushed). */
+  storedOffsets(queueId: number): Map<string, number> {
+    const out = this.options.offsets?.all(queueId) ?? new Map<string, number>();
+    for (const m of this.#offsets.values()) if (m.queueId === queueId) out.set(m.consumer, m.committed);
+    return out;
+  }
+
   /** Commit an offset (kept in memory, saved with the next flush). Offsets only move forward. */
   commitOffset(queueId: number, consumer: string, offset: number): void {
     const k = offsetKey(queueId, consumer);
