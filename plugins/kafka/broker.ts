@@ -24,6 +24,7 @@ export class KafkaBroker {
   /** a stable id for Metadata (Kafka's cluster id) */
   readonly clusterId = 'warren';
   #nextProducerId = Date.now() * 1000;
+  readonly #unsubscribeAlarms: () => void;
 
   constructor(core: Core, settings: KafkaSettings, log: Logger) {
     this.core = core;
@@ -31,6 +32,10 @@ export class KafkaBroker {
     this.log = log;
     this.topics = new Topics(core, settings.vhost);
     this.groups = new GroupCoordinator(this);
+    this.#unsubscribeAlarms = core.alarms.onChange(() => {
+      if (core.alarms.blocked) return; // a connection holds at its next produce
+      for (const c of this.connections) c.releaseHeld();
+    });
   }
 
   authenticated(c: KafkaConnection): boolean {
@@ -54,6 +59,7 @@ export class KafkaBroker {
   }
 
   stop(): void {
+    this.#unsubscribeAlarms();
     this.groups.stop();
     for (const c of [...this.connections]) c.close();
   }

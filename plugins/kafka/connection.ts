@@ -48,6 +48,8 @@ export class KafkaConnection implements SessionHandler {
   readonly #answers = new Map<number, Buffer[] | null>();
   #closed = false;
   #finished = false;
+  /** a produce waits for a resource alarm to clear: nothing more is read meanwhile (requests stay in order) */
+  #holding = false;
   /** produce confirms: token → its waiter (the last record of each partition's batches carries one) */
   readonly confirms = new Map<number, (ok: boolean) => void>();
   #nextToken = 1;
@@ -145,6 +147,12 @@ export class KafkaConnection implements SessionHandler {
       }
       if (this.#pendingBytes < 4 + size) return;
       const all = this.#pending.length === 1 ? head : this.#joined();
+      // publishers are held while a memory or disk alarm is on, as AMQP, MQTT and STOMP ones are
+      if (all.readInt16BE(4) === ApiKey.Produce && this.core.alarms.blocked) {
+        this.#holding = true;
+        this.socket.pause();
+        return;
+      }
       const frame = all.subarray(4, 4 + size);
       const rest = all.subarray(4 + size);
       this.#pending = rest.length > 0 ? [rest] : [];
@@ -229,8 +237,16 @@ export class KafkaConnection implements SessionHandler {
     this.#maybeResume();
   }
 
+  /** The alarms cleared: go on with the held produce and what followed it. */
+  releaseHeld(): void {
+    if (!this.#holding || this.#closed) return;
+    this.#holding = false;
+    this.#maybeResume();
+    this.#drainFrames();
+  }
+
   #maybeResume(): void {
-    if (this.#closed || !this.socket.isPaused() || this.socket.writableNeedDrain) return;
+    if (this.#closed || this.#holding || !this.socket.isPaused() || this.socket.writableNeedDrain) return;
     if (this.#nextSlot - this.#flushSlot >= MAX_IN_FLIGHT) return;
     this.socket.resume();
     this.#drainFrames();

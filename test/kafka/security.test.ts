@@ -76,3 +76,28 @@ describe('SASL and permissions', () => {
     expect(got).toBe('written by alice');
   }, 60_000);
 });
+
+describe('resource alarms', () => {
+  it('a produce waits while a memory alarm is on and is appended once it clears', async () => {
+    const topic = uniqueTopic('alarm');
+    const kafka = b.client({ sasl: { mechanism: 'plain', username: 'alice', password: 'secret' } });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'before' }] });
+    const alarms = b.broker.core.alarms;
+    const saved = alarms.settings.memoryHighWatermark;
+    alarms.settings.memoryHighWatermark = 0.0000001;
+    alarms.check();
+    expect(alarms.blocked).toBe(true);
+    let answered = false;
+    const sending = producer.send({ topic, messages: [{ value: 'during' }] }).then(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered).toBe(false);
+    expect(b.broker.core.stream('/', `${topic}-0`)!.nextOffset).toBe(1);
+    alarms.settings.memoryHighWatermark = saved;
+    alarms.check();
+    await sending;
+    expect(b.broker.core.stream('/', `${topic}-0`)!.nextOffset).toBe(2);
+    await producer.disconnect();
+  }, 30_000);
+});

@@ -16,6 +16,22 @@ import { PartitionReader } from '../partition-reader.js';
 import { topicErrorCode } from './errors.js';
 
 const readersOf = new WeakMap<KafkaConnection, Map<string, PartitionReader>>();
+/** long polls waiting on a connection: cleared when it closes (one cleanup per connection, not per fetch) */
+const waitsOf = new WeakMap<KafkaConnection, Set<NodeJS.Timeout>>();
+
+function waitsFor(c: KafkaConnection): Set<NodeJS.Timeout> {
+  let waits = waitsOf.get(c);
+  if (waits === undefined) {
+    const set = new Set<NodeJS.Timeout>();
+    waits = set;
+    waitsOf.set(c, set);
+    c.onClose(() => {
+      for (const t of set) clearTimeout(t);
+      set.clear();
+    });
+  }
+  return waits;
+}
 
 function readerFor(c: KafkaConnection, stream: string, offset: number): PartitionReader {
   let readers = readersOf.get(c);
@@ -69,21 +85,24 @@ export function handleFetch(c: KafkaConnection, h: RequestHeader, r: Reader, slo
     answer(c, h, slot, req, readers, errors);
   };
   if (req.maxWaitMs <= 0 || available() >= Math.max(1, req.minBytes) || errors.some((e) => e !== 0)) return respond();
+  const waits = waitsFor(c);
   let timer: NodeJS.Timeout | null = null;
   const wake = () => {
     if (available() < Math.max(1, req.minBytes) && !readers.some((rd) => rd?.cancelled)) return;
-    if (timer !== null) clearTimeout(timer);
+    if (timer !== null) {
+      clearTimeout(timer);
+      waits.delete(timer);
+    }
     timer = null;
     respond();
   };
   for (const rd of readers) if (rd !== null) rd.onData = wake;
   timer = setTimeout(() => {
+    if (timer !== null) waits.delete(timer);
     timer = null;
     respond();
   }, req.maxWaitMs);
-  c.onClose(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
+  waits.add(timer);
 }
 
 function answer(c: KafkaConnection, h: RequestHeader, slot: number, req: FetchRequest, readers: (PartitionReader | null)[], errors: number[]): void {
