@@ -38,16 +38,19 @@ describe.skipIf(isExternalBroker)('clients with Nagle on', () => {
       const { queue: replies } = await client.assertQueue('', { exclusive: true });
       let answer: ((id: string) => void) | null = null;
       await client.consume(replies, (msg) => answer?.(msg!.properties.correlationId), { noAck: true });
-      const started = performance.now();
+      const times: number[] = [];
       for (let i = 0; i < CALLS; i++) {
         const id = String(i);
         const replied = new Promise<string>((resolve) => (answer = resolve));
+        const started = performance.now();
         client.sendToQueue('nagle-rpc', Buffer.from(id), { correlationId: id, replyTo: replies });
         expect(await replied).toBe(id);
+        times.push(performance.now() - started);
       }
-      const perCall = (performance.now() - started) / CALLS;
-      // held by delayed ACKs, every call after the first takes >= 40 ms; a loaded machine still does it in a few
-      expect(perCall).toBeLessThan(20);
+      times.sort((a, b) => a - b);
+      // held by delayed ACKs, every call after the first takes >= 40 ms; the median (not the
+      // mean, which a loaded machine's stalls inflate) of a call not held is a few ms
+      expect(times[CALLS >> 1]).toBeLessThan(25);
     } finally {
       await clientConn.close();
       await serverConn.close();
