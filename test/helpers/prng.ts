@@ -30,8 +30,13 @@ export class Prng {
   }
 }
 
-/** A seed from the environment (`name`), or a fresh one; print it so a failure can be replayed. */
+/**
+ * A seed from the environment (`name`); else, as the fuzz suites do (fuzz-seed.ts), a fixed one
+ * in CI (`CI=true`: a CI run is reproducible) and a fresh one elsewhere. Print it, so that a
+ * failure can be replayed.
+ */
 export function seedFrom(name: string): number {
   const v = process.env[name];
-  return v !== undefined && v !== '' ? Number(v) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+  if (v !== undefined && v !== '') return Number(v) >>> 0;
+  return process.env.CI === 'true' ? 0x5eed : (Math.random() * 2 ** 32) >>> 0;
 }

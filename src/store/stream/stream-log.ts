@@ -353,7 +353,7 @@ export class StreamLog {
     const w = this.#writer;
     if (w && w.segment === segment) return w;
     if (w) await this.#sealWriter();
-    this.#writer = await StreamSegmentWriter.create(segment, this.options.queueId);
+    this.#writer = await StreamSegmentWriter.create(segment, this.options.queueId, this.metrics.segmentsCreated === 0);
     this.metrics.segmentsCreated++;
     return this.#writer;
   }

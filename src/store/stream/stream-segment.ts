@@ -128,17 +128,18 @@ export class StreamSegmentWriter {
 
   /**
    * Create the file (exclusive: an existing name means a numbering bug), write its header and
-   * fsync the directory so the name survives a power loss (STORE.md §3.3). The stream's own
-   * directory was made without a sync (declare is synchronous), so its parent is synced too.
+   * fsync the directory so the name survives a power loss (STORE.md §3.3). With
+   * `syncParent`, the parent too: a stream's directory is made without a sync (declare is
+   * synchronous), so its first segment makes the directory's name durable as well.
    */
-  static async create(segment: StreamSegment, queueId: number): Promise<StreamSegmentWriter> {
+  static async create(segment: StreamSegment, queueId: number, syncParent: boolean): Promise<StreamSegmentWriter> {
     const disk = segment.disk;
     const fh = await disk.openFile(segment.path, 'wx');
     try {
       const header = encodeSegmentHeader({ segment: segment.base, createdAt: Date.now(), journalId: queueId }, STREAM_MAGIC);
       await writeFully(fh, [header], 0);
       await disk.syncDirectory(segment.dir);
-      await disk.syncDirectory(dirname(segment.dir));
+      if (syncParent) await disk.syncDirectory(dirname(segment.dir));
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
