@@ -80,6 +80,20 @@ describe.skipIf(!hasChromium)('management web UI in headless Chromium', { timeou
     await shot('02-queues');
   });
 
+  it('creates a quorum queue through the form; its page shows the leader and the delivery limit', async () => {
+    await page.locator('#add-queue input[name=name]').fill('ui-quorum');
+    await page.locator('#add-queue select[name=type]').selectOption('quorum');
+    await page.locator('#add-queue button').click();
+    await page.locator('#queues-table a', { hasText: 'ui-quorum' }).click();
+    await page.locator('h1', { hasText: 'Queue ui-quorum' }).waitFor();
+    const body = await m.api('GET', '/api/queues/%2F/ui-quorum');
+    expect(body.body).toMatchObject({ type: 'quorum', durable: true, delivery_limit: 20 });
+    await expect.poll(async () => (await page.locator('main').textContent()) ?? '').toContain('Delivery limit20');
+    expect(await page.locator('main').textContent()).toContain(`Leader${(body.body as { node: string }).node}`);
+    await page.locator('nav a', { hasText: 'Queues' }).click();
+    await page.locator('h1', { hasText: 'Queues' }).waitFor();
+  });
+
   it('publishes a message to the queue and gets it back, all in the UI', async () => {
     await page.locator('#queues-table a', { hasText: 'ui-orders' }).click();
     await page.locator('h1', { hasText: 'Queue ui-orders' }).waitFor();

@@ -15,7 +15,7 @@ export async function queuesPage(ctx, kind) {
     'form',
     { class: 'inline panel', id: 'add-queue' },
     field('Virtual host', select('vhost', vhosts, ctx.vhost || vhosts[0])),
-    field('Type', select('type', streams ? ['stream'] : ['classic', 'stream'], streams ? 'stream' : 'classic')),
+    field('Type', select('type', streams ? ['stream'] : ['classic', 'quorum', 'stream'], streams ? 'stream' : 'classic')),
     field('Name', h('input', { name: 'name', required: true })),
     checkbox('durable', 'Durable', true),
     streams ? null : checkbox('auto_delete', 'Auto-delete'),
@@ -132,6 +132,10 @@ export async function queuePage(ctx) {
           ['Arguments', fmtArgs(q.arguments)],
           ['Policy', q.policy ?? ''],
           ['Effective policy', fmtArgs(q.effective_policy_definition)],
+          // a quorum queue on one node: this node leads and is its only member
+          ...(q.type === 'quorum'
+            ? [['Leader', q.leader], ['Members', (q.members ?? []).join(', ')], ['Delivery limit', String(q.delivery_limit)], ['Dead-letters pending', fmtNumber(q.messages_dlx)]]
+            : []),
         ]),
         props([
           ['Ready', fmtNumber(q.messages_ready)],
