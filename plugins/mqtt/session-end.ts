@@ -30,7 +30,8 @@ export function endSession(c: MqttConnection, abnormal: boolean): void {
     state.disconnectedAt = Date.now();
     c.ctx.sessions.park(state);
     c.ctx.records?.touch(state);
-  } else if (state) {
+  } else if (state?.recorded) {
+    state.recorded = false;
     c.ctx.records?.forget(state.vhost, state.clientId);
   }
 }

@@ -111,11 +111,12 @@ export class SessionRecords {
   /** The session changed: its record is written at the end of this turn. */
   touch(state: SessionState): void {
     if (this.#closed) return;
+    state.recorded = true;
     this.#dirty.add(state);
     this.#schedule();
   }
 
-  /** The session ended: its record goes. */
+  /** The session ended (or is no longer persistent): its record goes. */
   forget(vhost: string, clientId: string): void {
     if (this.#closed) return;
     for (const s of this.#dirty) if (s.vhost === vhost && s.clientId === clientId) this.#dirty.delete(s);

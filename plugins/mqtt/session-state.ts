@@ -75,6 +75,8 @@ export class SessionState {
   liveInFlight: (() => Map<string, number> | null) | null = null;
   /** ms since the epoch when its last connection ended; 0 while connected */
   disconnectedAt = 0;
+  /** whether it has a record in session-records.ts (written once, or read at start) */
+  recorded = false;
   /** called after a change a persistent session's record keeps (session-records.ts); null = none */
   onChange: (() => void) | null = null;
   /** seconds the session outlives its connection; 0 = it ends with the connection */

@@ -146,7 +146,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   state.user = login.user;
   state.expirySeconds = expiry;
   c.sessionState = state;
-  keepRecord(c, state, sessionPresent);
+  keepRecord(c, state);
   c.subscriptions = new Subscriptions(state, session, settings.exchange, queueOptions(state));
 
   // flow control: at most `prefetch` unacknowledged QoS ≥ 1 deliveries, and no more than
@@ -210,11 +210,14 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
  * of its subscriptions, QoS 2 flows and packet identifiers in flight marks it for the next
  * write. A session that is no longer persistent loses its record.
  */
-function keepRecord(c: MqttConnection, state: SessionState, sessionPresent: boolean): void {
+function keepRecord(c: MqttConnection, state: SessionState): void {
   const records = c.ctx.records;
   if (records === null) return;
   if (state.expirySeconds === 0) {
-    if (sessionPresent) records.forget(state.vhost, state.clientId);
+    if (state.recorded) {
+      state.recorded = false;
+      records.forget(state.vhost, state.clientId);
+    }
     return;
   }
   state.disconnectedAt = 0;
