@@ -149,6 +149,10 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
     return this.#memory.count(vhost);
   }
 
+  get total(): number {
+    return this.#memory.total;
+  }
+
   /** Write what is queued now (tests, and `close`). */
   flush(): void {
     if (this.#flushScheduled) clearImmediate(this.#flushScheduled);

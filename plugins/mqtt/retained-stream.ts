@@ -86,6 +86,11 @@ export class StreamRetainedStore implements RetainedStore {
     return this.#memory.count(vhost);
   }
 
+  /** of the vhosts whose stream is loaded (a vhost's is loaded when MQTT first uses it there) */
+  get total(): number {
+    return this.#memory.total;
+  }
+
   close(): void {
     this.#memory.close();
     this.#streams.clear();

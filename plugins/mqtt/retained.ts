@@ -40,6 +40,8 @@ export interface RetainedStore {
   match(vhost: string, filter: string, now: number): RetainedMessage[];
   /** number of retained messages in a vhost (for operators and tests) */
   count(vhost: string): number;
+  /** retained messages held now, every vhost together, without loading or declaring anything ($SYS) */
+  readonly total: number;
   close(): void;
 }
 
@@ -72,6 +74,12 @@ export class MemoryRetainedStore implements RetainedStore {
 
   count(vhost: string): number {
     return this.#byVhost.get(vhost)?.size ?? 0;
+  }
+
+  get total(): number {
+    let n = 0;
+    for (const topics of this.#byVhost.values()) n += topics.size;
+    return n;
   }
 
   close(): void {

@@ -146,9 +146,7 @@ export class SysTopics {
     put('publish/messages/dropped', stats.publishDropped);
     put('bytes/received', stats.bytesReceived);
     put('bytes/sent', stats.bytesSent);
-    let retained = 0;
-    for (const vhost of ctx.core.vhosts.keys()) retained += ctx.retained.count(vhost);
-    put('retained messages/count', retained);
+    put('retained messages/count', ctx.retained.total);
     put('subscriptions/count', stats.subscriptions);
     const heap = process.memoryUsage().heapUsed;
     if (heap > this.#heapMaximum) this.#heapMaximum = heap;

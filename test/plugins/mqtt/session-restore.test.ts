@@ -256,6 +256,10 @@ describe.each([
 
   it('a will waiting out its delay is published when the delay ends, not lost and not early', async () => {
     const h = (harness = await make());
+    // a persistent watcher: the will reaches it whether it is published before or after it is back
+    const watcher = await mqttClients(h).connect(persistent5('sr-will-watcher'));
+    await watcher.subscribeAsync('sr/will', { qos: 1 });
+    await watcher.endAsync();
     const r = await raw(h, 5, {
       clientId: 'sr-will',
       clean: true,
@@ -268,11 +272,11 @@ describe.each([
     await sleep(200);
     await h.restart();
 
-    const watcher = await mqttClients(h).connect({ clientId: 'sr-will-watcher', protocolVersion: 5 });
-    const inbox = new Inbox(watcher);
-    await watcher.subscribeAsync('sr/will', { qos: 1 });
-    await inbox.waitFor(1, 8000);
+    const [, connack, inbox] = await mqttClients(h).connectWithConnack(persistent5('sr-will-watcher'));
+    expect(connack.sessionPresent).toBe(true);
+    await inbox.waitFor(1, 10_000);
     expect(inbox.payloads).toEqual(['gone']);
+    // not before its delay (when the restart took less than the delay, this tells an early will)
     expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(2900);
   });
 });
