@@ -42,7 +42,8 @@ case "$broker" in
       RABBITMQ_MNESIA_BASE=$work/mnesia RABBITMQ_LOG_BASE=$work/log \
       RABBITMQ_ENABLED_PLUGINS_FILE=$work/enabled_plugins RABBITMQ_PID_FILE=$work/pid
     rabbitmq-server >"$work/broker.log" 2>&1 &
-    stop_broker() { rabbitmqctl -n "$node" stop >/dev/null 2>&1 || true; }
+    # the node, then the epmd it started in this namespace (it would outlive the namespace)
+    stop_broker() { rabbitmqctl -n "$node" stop >/dev/null 2>&1 || true; epmd -kill >/dev/null 2>&1 || true; }
     ;;
   *) echo "unknown broker $broker" >&2; exit 2 ;;
 esac
