@@ -103,7 +103,7 @@ export class AmqpChannel implements SessionHandler {
     const message = this.content.take();
     const seq = this.confirms === null ? -1 : this.confirms.nextSeq++;
     // a resource alarm blocks publishers: hold it, and stop reading the socket
-    if (this.conn.core.alarms.blocked || this.conn.holdingPublishes) this.conn.holdPublish(this, message, mandatory, seq);
+    if (this.conn.core.alarms.blocked || this.conn.held.holding) this.conn.held.hold(this, message, mandatory, seq);
     else this.publishNow(message, mandatory, seq);
   }
 

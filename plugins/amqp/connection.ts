@@ -1,6 +1,7 @@
 /**
  * One AMQP 0-9-1 client connection: the socket, the protocol header, the frame stream, the
- * channel slots, heartbeats, batched writes with backpressure, and how the connection ends.
+ * channel slots (channel-slots.ts), heartbeats, batched writes with backpressure, publishes held
+ * by a resource alarm (held-publishes.ts), and how the connection ends.
  *
  * Connection states (AMQP 0-9-1 §4.2.2 and the connection class):
  *   awaiting-header → starting (start sent) → tuning (tune sent) → opening (tune-ok received)
@@ -13,18 +14,17 @@ import type { CoreConnection } from '../../src/core/api.js';
 import type { Core } from '../../src/core/core.js';
 import type { FieldTable } from '../../src/codec/types.js';
 import type { Logger } from '../../src/log.js';
-import { AmqpChannel } from './channel.js';
+import type { AmqpChannel } from './channel.js';
+import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
 import { FrameReader, type FrameSink } from './codec/frame-reader.js';
 import { M, decodeMethod, encodeMethodFrame, methodIdOf, methodName, type AmqpMethod } from './codec/methods.js';
-import { channelError, closeReasonOf, notAllowed, unexpectedFrame } from './errors.js';
+import { channelError, closeReasonOf, unexpectedFrame } from './errors.js';
 import { FrameWriter, type WriterOwner } from './frame-writer.js';
 import { handleConnectionMethod, sendStart } from './handlers/connection.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
-import { HeldPublishes } from './held-publishes.js';
-import type { Message } from '../../src/core/message.js';
-import { BrokerError } from '../../src/core/errors.js';
+import { HeldPublishes, type PublishHolder } from './held-publishes.js';
 
 export type ConnectionState = 'awaiting-header' | 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed';
 
@@ -42,7 +42,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements FrameSink, WriterOwner {
+export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   readonly id = nextConnectionId++;
   readonly core: Core;
   readonly settings: AmqpSettings;
@@ -69,13 +69,12 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   #core: CoreConnection | null = null;
   #reader: FrameReader | null = null;
   #headerBytes: Buffer | null = null;
-  readonly #channels: (AmqpChannel | undefined)[] = [];
-  #channelCount = 0;
-  #confirmFlushes: AmqpChannel[] = [];
+  readonly #channels = new ChannelSlots();
   #heartbeat: HeartbeatMonitor | null = null;
   #handshakeTimer: NodeJS.Timeout | null;
   #closeTimer: NodeJS.Timeout | null = null;
-  readonly #held = new HeldPublishes();
+  /** publishes held while a resource alarm blocks publishing */
+  readonly held = new HeldPublishes(this);
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -99,39 +98,13 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     this.log.debug('accepting AMQP connection');
   }
 
-  // ---- resource alarms ------------------------------------------------------------------------
+  // ---- resource alarms (held-publishes.ts) -------------------------------------------------------
 
-  get holdingPublishes(): boolean {
-    return this.#held.size > 0;
-  }
-
-  /** reading stopped by an alarm; stays so after a deadline failed the held publishes, until the alarm clears */
-  #pausedByAlarm = false;
-
-  /** A publish arrived during an alarm: keep it and stop reading until the alarm clears. */
-  holdPublish(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number): void {
-    if (!this.#pausedByAlarm) {
-      this.#pausedByAlarm = true;
-      this.#socket.pause();
-      if (this.#heartbeat !== null) this.#heartbeat.paused = true;
-    }
-    this.#held.hold(channel, message, mandatory, seq, this.core.alarms.settings.publishDeadlineMs, () => this.#publishDeadlinePassed());
-  }
-
-  /** The alarm cleared: publish what was held, read again. */
-  releasePublishes(): void {
-    if (!this.#pausedByAlarm) return;
-    this.#pausedByAlarm = false;
-    this.#held.release();
-    if (this.#heartbeat !== null) this.#heartbeat.paused = false;
-    if (this.state === 'running') this.#socket.resume();
-  }
-
-  #publishDeadlinePassed(): void {
-    if (!this.#held.failConfirmed()) return;
-    this.writer.flush();
-    const text = `CONNECTION_FORCED - publishing blocked by a resource alarm (${this.core.alarms.reason}) for longer than ${this.core.alarms.settings.publishDeadlineMs} ms`;
-    this.fail(new BrokerError('CONNECTION_FORCED', text), 0);
+  /** Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. */
+  setReading(reading: boolean): void {
+    if (this.#heartbeat !== null) this.#heartbeat.paused = !reading;
+    if (!reading) this.#socket.pause();
+    else if (this.state === 'running') this.#socket.resume();
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -141,7 +114,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     if (this.#reader !== null) {
       try {
         this.#reader.push(chunk);
-        if (this.#heartbeat !== null && this.#awaitingAcks()) this.writer.answerRead();
+        if (this.#heartbeat !== null && this.#channels.awaitingAcks()) this.writer.answerRead();
       } catch (e) {
         // the frame stream cannot be trusted any more: say why, then hang up
         this.#reader = null;
@@ -151,12 +124,6 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     } else if (this.state === 'awaiting-header') {
       this.#onProtocolHeader(chunk);
     }
-  }
-
-  /** a consumer on this connection has deliveries out (FrameWriter.answerRead says why it matters) */
-  #awaitingAcks(): boolean {
-    for (const ch of this.#channels) if (ch !== undefined && ch.session.unackedCount > 0) return true;
-    return false;
   }
 
   #onProtocolHeader(chunk: Buffer): void {
@@ -205,7 +172,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
       this.fail(channelError(`unexpected method on channel ${channel} in connection state ${this.state}`), m.id);
       return;
     }
-    const ch = this.#channels[channel];
+    const ch = this.#channels.get(channel);
     if (ch === undefined) {
       if (m.id === M.channelOpen) this.#openChannel(channel);
       else this.fail(channelError("expected 'channel.open'"), m.id);
@@ -242,7 +209,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
       this.fail(unexpectedFrame(`content frame on channel ${channel} in connection state ${this.state}`), 0);
       return undefined;
     }
-    const ch = this.#channels[channel];
+    const ch = this.#channels.get(channel);
     if (ch === undefined) this.fail(channelError("expected 'channel.open'"), 0);
     return ch;
   }
@@ -258,55 +225,30 @@ export class AmqpConnection implements FrameSink, WriterOwner {
   // ---- channels ----------------------------------------------------------------------------
 
   #openChannel(channel: number): void {
-    // RabbitMQ counts open channels against channel-max (530); a number beyond it is a channel error
-    if (this.#channelCount >= this.channelMax) {
-      this.fail(notAllowed(`number of channels opened (${this.#channelCount}) has reached the negotiated channel_max (${this.channelMax})`), M.channelOpen);
-      return;
-    }
-    if (channel > this.channelMax) {
-      this.fail(channelError(`channel ${channel} is above the negotiated channel_max (${this.channelMax})`), M.channelOpen);
-      return;
-    }
-    let ch: AmqpChannel;
     try {
-      ch = new AmqpChannel(this, channel, this.#core!);
+      this.#channels.open(this, channel, this.#core!);
     } catch (e) {
       this.fail(e, M.channelOpen);
-      return;
     }
-    this.#channels[channel] = ch;
-    this.#channelCount++;
-    if (this.writer.blocked) ch.session.setWritable(false);
-    ch.send({ id: M.channelOpenOk, channelId: EMPTY });
   }
 
   /** The channel is closed on both sides: free its number. */
   releaseChannel(ch: AmqpChannel): void {
-    ch.drop();
-    if (this.#channels[ch.id] === ch) {
-      this.#channels[ch.id] = undefined;
-      this.#channelCount--;
-    }
+    this.#channels.release(ch);
   }
 
   queueConfirmFlush(ch: AmqpChannel): void {
-    this.#confirmFlushes.push(ch);
+    this.#channels.queueConfirmFlush(ch);
   }
 
   // ---- WriterOwner -------------------------------------------------------------------------
 
   beforeFlush(): void {
-    if (this.#confirmFlushes.length === 0) return;
-    const list = this.#confirmFlushes;
-    this.#confirmFlushes = [];
-    for (const ch of list) {
-      ch.confirmFlushQueued = false;
-      ch.flushConfirms();
-    }
+    this.#channels.flushQueuedConfirms();
   }
 
   writableChanged(writable: boolean): void {
-    for (const ch of this.#channels) if (ch !== undefined && ch.state === 'open') ch.session.setWritable(writable);
+    this.#channels.setWritable(writable);
   }
 
   // ---- handshake steps (called by handlers/connection.ts) ----------------------------------
@@ -433,15 +375,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
 
   /** End every session and the core connection (requeues unacked, deletes exclusive queues). */
   #releaseCore(): void {
-    for (let i = 0; i < this.#channels.length; i++) {
-      const ch = this.#channels[i];
-      if (ch !== undefined) {
-        ch.flushConfirms();
-        ch.drop();
-      }
-    }
-    this.#channels.length = 0;
-    this.#channelCount = 0;
+    this.#channels.dropAll();
     this.#core?.close();
   }
 
@@ -450,7 +384,7 @@ export class AmqpConnection implements FrameSink, WriterOwner {
       this.log.debug('client closed the socket without connection.close');
     }
     this.state = 'closed';
-    this.#held.drop();
+    this.held.drop();
     this.#releaseCore();
     this.#heartbeat?.stop();
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
@@ -460,5 +394,3 @@ export class AmqpConnection implements FrameSink, WriterOwner {
     this.#resolveClosed();
   }
 }
-
-const EMPTY = Buffer.alloc(0);

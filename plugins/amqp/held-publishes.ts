@@ -1,6 +1,9 @@
+import type { Core } from '../../src/core/core.js';
+import { BrokerError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/message.js';
 import { HeldInOrder } from '../../src/util/held-in-order.js';
 import type { AmqpChannel } from './channel.js';
+import type { FrameWriter } from './frame-writer.js';
 
 /**
  * Publishes a connection received while a resource alarm blocks publishing (RabbitMQ's
@@ -18,34 +21,58 @@ interface Held {
   seq: number;
 }
 
+/** What the held publishes need of their connection. */
+export interface PublishHolder {
+  readonly core: Core;
+  readonly writer: FrameWriter;
+  /** stop (false) or resume (true) reading the socket */
+  setReading(reading: boolean): void;
+  fail(error: unknown, methodId: number): void;
+}
+
 export class HeldPublishes {
   readonly #held = new HeldInOrder<Held>();
+  readonly #conn: PublishHolder;
+  /** reading stopped by an alarm; stays so after a deadline failed the held publishes, until the alarm clears */
+  #paused = false;
 
-  get size(): number {
-    return this.#held.size;
+  constructor(conn: PublishHolder) {
+    this.#conn = conn;
   }
 
-  /** @param onDeadline called if the alarm lasts longer than `deadlineMs` (0: never) */
-  hold(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number, deadlineMs: number, onDeadline: () => void): void {
-    this.#held.hold({ channel, message, mandatory, seq }, deadlineMs, onDeadline);
+  get holding(): boolean {
+    return this.#held.size > 0;
   }
 
-  /** The alarm cleared: publish everything held, in arrival order. */
+  /** A publish arrived during an alarm: keep it and stop reading until the alarm clears. */
+  hold(channel: AmqpChannel, message: Message, mandatory: boolean, seq: number): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.#conn.setReading(false);
+    }
+    this.#held.hold({ channel, message, mandatory, seq }, this.#conn.core.alarms.settings.publishDeadlineMs, () => this.#deadlinePassed());
+  }
+
+  /** The alarm cleared: publish everything held, in arrival order, and read again. */
   release(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
     for (const h of this.#held.take()) h.channel.publishNow(h.message, h.mandatory, h.seq);
+    this.#conn.setReading(true);
   }
 
-  /**
-   * The deadline passed: nack what was published on confirm channels.
-   * @returns whether anything was held without confirms (the caller closes the connection)
-   */
-  failConfirmed(): boolean {
+  /** The deadline passed: nack what was published on confirm channels; close the connection if anything was not. */
+  #deadlinePassed(): void {
     let unconfirmed = false;
     for (const h of this.#held.take()) {
       if (h.seq >= 0) h.channel.confirmed(h.seq, false);
       else unconfirmed = true;
     }
-    return unconfirmed;
+    if (!unconfirmed) return;
+    const conn = this.#conn;
+    conn.writer.flush();
+    const text = `CONNECTION_FORCED - publishing blocked by a resource alarm (${conn.core.alarms.reason}) for longer than ${conn.core.alarms.settings.publishDeadlineMs} ms`;
+    conn.fail(new BrokerError('CONNECTION_FORCED', text), 0);
   }
 
   drop(): void {

@@ -41,7 +41,7 @@ export class AmqpListener {
       const blocked = active.size > 0;
       this.#log.warn(blocked ? 'resource alarm: blocking publishers' : 'resource alarm cleared', { alarms: [...active] });
       this.notifyBlocked(blocked ? this.#core.alarms.reason : null);
-      if (!blocked) for (const c of this.#connections) c.releasePublishes();
+      if (!blocked) for (const c of this.#connections) c.held.release();
     });
     const server = createServer({ noDelay: true }, (socket) => this.#accept(socket, null));
     this.#server = server;
