@@ -498,8 +498,8 @@ export class VHost implements QueueLifecycle {
     // a cycle back into a queue it died in is dropped on purpose
     const targets = routed.filter((t) => !isDeadLetterCycle(dead, t));
     if (targets.length === 0) return true;
+    // the broker's own publish: nobody waits for its points (they go to the vhost's scratch)
     if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, this.#nested) === 'routed';
-    // dead-lettering is the broker's own publish: nobody waits for its points
     let taken = true;
     for (const target of targets) if (!target.enqueue(dead)) taken = false;
     return taken;
