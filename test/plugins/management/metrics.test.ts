@@ -45,29 +45,40 @@ describe('/metrics', () => {
   it('per-queue depth, unacked, consumers, counters and rates; odd names are escaped', async () => {
     const odd = 'q "quoted"\\name';
     const c = await amqp.connect(m.amqpUrl);
-    const ch = await c.createChannel();
-    await ch.assertQueue('metrics.q', { durable: true });
-    await ch.assertQueue(odd, { durable: false });
-    for (let i = 0; i < 7; i++) ch.sendToQueue('metrics.q', Buffer.from('12345'), { persistent: true });
-    ch.sendToQueue(odd, Buffer.from('x'));
-    await ch.prefetch(2);
-    await ch.consume('metrics.q', () => undefined);
-    const f = await eventually(async () => {
-      const fam = await scrape();
-      return valueOf(fam, 'warren_queue_messages_unacked', { queue: 'metrics.q' }) === 2 && (valueOf(fam, 'warren_queue_publish_rate', { queue: 'metrics.q' }) ?? 0) > 0 ? fam : undefined;
-    });
-    const q = { vhost: '/', queue: 'metrics.q', type: 'classic' };
-    expect(valueOf(f, 'warren_queue_messages_ready', q)).toBe(5);
-    expect(valueOf(f, 'warren_queue_messages', q)).toBe(7);
-    expect(valueOf(f, 'warren_queue_messages_ready_bytes', q)).toBe(25);
-    expect(valueOf(f, 'warren_queue_consumers', q)).toBe(1);
-    expect(valueOf(f, 'warren_queue_publish_total', q)).toBe(7);
-    expect(valueOf(f, 'warren_queue_deliver_get_total', q)).toBe(2);
-    expect(f.get('warren_queue_publish_total')?.type).toBe('counter');
-    expect(f.get('warren_queue_messages_ready')?.type).toBe('gauge');
-    expect(valueOf(f, 'warren_queue_messages_ready', { queue: odd })).toBe(1);
-    expect(valueOf(f, 'warren_vhost_queues', { vhost: '/' })).toBe(2);
-    await c.close();
+    try {
+      const ch = await c.createChannel();
+      await ch.assertQueue('metrics.q', { durable: true });
+      await ch.assertQueue('metrics.rate', { durable: false });
+      await ch.assertQueue(odd, { durable: false });
+      for (let i = 0; i < 7; i++) ch.sendToQueue('metrics.q', Buffer.from('12345'), { persistent: true });
+      ch.sendToQueue(odd, Buffer.from('x'));
+      await ch.prefetch(2);
+      await ch.consume('metrics.q', () => undefined);
+      const f = await eventually(async () => {
+        const fam = await scrape();
+        return valueOf(fam, 'warren_queue_messages_unacked', { queue: 'metrics.q' }) === 2 ? fam : undefined;
+      });
+      const q = { vhost: '/', queue: 'metrics.q', type: 'classic' };
+      expect(valueOf(f, 'warren_queue_messages_ready', q)).toBe(5);
+      expect(valueOf(f, 'warren_queue_messages', q)).toBe(7);
+      expect(valueOf(f, 'warren_queue_messages_ready_bytes', q)).toBe(25);
+      expect(valueOf(f, 'warren_queue_consumers', q)).toBe(1);
+      expect(valueOf(f, 'warren_queue_publish_total', q)).toBe(7);
+      expect(valueOf(f, 'warren_queue_deliver_get_total', q)).toBe(2);
+      expect(f.get('warren_queue_publish_total')?.type).toBe('counter');
+      expect(f.get('warren_queue_messages_ready')?.type).toBe('gauge');
+      expect(valueOf(f, 'warren_queue_messages_ready', { queue: odd })).toBe(1);
+      expect(valueOf(f, 'warren_vhost_queues', { vhost: '/' })).toBe(3);
+      // A rate covers one sampling interval: a burst can fall between two scrapes of a busy
+      // machine, so this queue keeps receiving until a scrape sees its rate above zero.
+      await eventually(async () => {
+        ch.sendToQueue('metrics.rate', Buffer.from('r'));
+        const fam = await scrape();
+        return (valueOf(fam, 'warren_queue_publish_rate', { queue: 'metrics.rate' }) ?? 0) > 0 ? fam : undefined;
+      }, 15_000);
+    } finally {
+      await c.close();
+    }
   });
 
   it('connections and channels per protocol, zero for protocols without any', async () => {
