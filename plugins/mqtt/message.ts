@@ -22,6 +22,7 @@
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/types.js';
+import { encodeProperties } from '../../src/codec/basic-properties.js';
 import { numericValue, TypedValue } from '../../src/codec/types.js';
 import { Message } from '../../src/core/message.js';
 import { routingKeyToTopic, topicToRoutingKey } from './topics.js';
@@ -47,7 +48,8 @@ const PLAIN: readonly MessageProperties[] = [0, 1, 2].flatMap((qos) =>
     Object.freeze({ deliveryMode: qos > 0 ? 2 : 1, headers: Object.freeze({ [HEADER_QOS]: qosHeader(qos), [HEADER_DUP]: dup }) }),
   ),
 );
-const plainProperties = (qos: number, dup: boolean): MessageProperties => PLAIN[qos * 2 + (dup ? 1 : 0)];
+/** The same, encoded once (content-header flags and fields): the store and AMQP deliveries write these bytes as they are. */
+const PLAIN_ENCODED: readonly Buffer[] = PLAIN.map((p) => encodeProperties(p));
 
 /** What an inbound PUBLISH (or a will) carries, already validated. */
 export interface MqttPublish {
@@ -64,7 +66,10 @@ export interface MqttPublish {
 /** An inbound PUBLISH as the core message published to the MQTT exchange. */
 export function toCoreMessage(exchange: string, p: MqttPublish, sparkplug: boolean): Message {
   const props = p.properties;
-  if (!props && !p.retain) return new Message(exchange, p.routingKey, plainProperties(p.qos, p.dup), p.payload);
+  if (!props && !p.retain) {
+    const i = p.qos * 2 + (p.dup ? 1 : 0);
+    return new Message(exchange, p.routingKey, PLAIN[i], p.payload, PLAIN_ENCODED[i]);
+  }
   const out: MessageProperties = { deliveryMode: p.qos > 0 ? 2 : 1 };
   const headers: FieldTable = { [HEADER_QOS]: qosHeader(p.qos), [HEADER_DUP]: p.dup };
   const header = (name: string, value: FieldValue) => {
