@@ -70,8 +70,15 @@ cd "$checkout"
 # not: Artemis and stompserver (other brokers), the TLS suites (brokers set up with stomp.py's
 # own certificates), test_ipv6 (finds its broker through docker) and test_ss (stomp.py's own
 # stub server, no broker).
+log=$work/pytest.txt
 timeout 1800 /usr/bin/python3 -m pytest -p no:cacheprovider -q -ra --timeout 60 "$@" \
   tests/test_basic.py tests/test_s10.py tests/test_s11.py tests/test_s12.py tests/test_nonascii.py \
   tests/test_threading.py tests/test_override_threading.py tests/test_context.py tests/test_transport.py \
   tests/test_utils.py tests/test_cli.py tests/test_misc.py tests/test_rabbitmq.py tests/test_activemq.py \
-  tests/test_multicast.py
+  tests/test_multicast.py | tee "$log" || true
+
+# the counts, one JSON line per run, in bench/results (docs/compatibility.md quotes them)
+summary=$(tail -n 1 "$log")
+count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '^[0-9]+' || echo 0; }
+printf '{"time":"%s","broker":"%s","suite":"stomp.py-8.0.0","pass":%s,"fail":%s,"error":%s}\n' \
+  "$(date -u +%FT%TZ)" "$broker" "$(count passed)" "$(count failed)" "$(count error)" >>"$repo/bench/results/stomppy-suite-$(date -u +%F).jsonl"
