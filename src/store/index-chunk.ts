@@ -1,13 +1,13 @@
+import { ENTRY_BYTES, INDEX_COLUMNS, attachColumns, gatherColumns, pickColumns, type IndexColumns } from './index-columns.js';
+
 /**
  * A run of up to CHUNK_CAPACITY index entries of one queue, struct-of-arrays over one
- * ArrayBuffer (so a chunk spills and loads with one write/read and no per-entry objects).
- *
- * Layout for capacity c (c a multiple of 8, so every view is aligned):
- *   [seq f64 × c][expiresAt f64 × c][segment u32 × c][offset u32 × c][length u32 × c]
- *   [bodySize u32 × c][targets u16 × c][priority u8 × c][flags u8 × c]      = 36 bytes/entry
+ * ArrayBuffer (so a chunk spills and loads with one write/read and no per-entry objects),
+ * laid out as the columns of index-columns.ts (capacity a multiple of 8, so every view is
+ * aligned): 36 bytes per entry.
  */
 export const CHUNK_CAPACITY = 4096;
-export const ENTRY_BYTES = 36;
+export { ENTRY_BYTES };
 export const MIN_CHUNK_CAPACITY = 16;
 
 export const FLAG_LIVE = 1;
@@ -23,18 +23,12 @@ export interface SegmentHistogram {
   bytes: number[];
 }
 
+/** the column fields (seq, segment, offset, …), set by `attach` */
+export interface IndexChunk extends IndexColumns {}
+
 export class IndexChunk {
   capacity: number;
   buffer: ArrayBuffer | null = null;
-  seq!: Float64Array;
-  expiresAt!: Float64Array;
-  segment!: Uint32Array;
-  offset!: Uint32Array;
-  length!: Uint32Array;
-  bodySize!: Uint32Array;
-  targets!: Uint16Array;
-  priority!: Uint8Array;
-  flags!: Uint8Array;
   /** filled slots */
   count = 0;
   /** positions before this one are all dead */
@@ -62,27 +56,14 @@ export class IndexChunk {
   }
 
   attach(buffer: ArrayBuffer): void {
-    const c = this.capacity;
     this.buffer = buffer;
-    this.seq = new Float64Array(buffer, 0, c);
-    this.expiresAt = new Float64Array(buffer, 8 * c, c);
-    this.segment = new Uint32Array(buffer, 16 * c, c);
-    this.offset = new Uint32Array(buffer, 20 * c, c);
-    this.length = new Uint32Array(buffer, 24 * c, c);
-    this.bodySize = new Uint32Array(buffer, 28 * c, c);
-    this.targets = new Uint16Array(buffer, 32 * c, c);
-    this.priority = new Uint8Array(buffer, 34 * c, c);
-    this.flags = new Uint8Array(buffer, 35 * c, c);
+    attachColumns(this, buffer, this.capacity);
   }
 
   detach(): void {
     this.buffer = null;
-    const empty = new Float64Array(0);
-    this.seq = this.expiresAt = empty;
-    const e32 = new Uint32Array(0);
-    this.segment = this.offset = this.length = this.bodySize = e32;
-    this.targets = new Uint16Array(0);
-    this.priority = this.flags = new Uint8Array(0);
+    const self = this as unknown as Record<string, unknown>;
+    for (const c of INDEX_COLUMNS) self[c.name] = new c.array(0);
   }
 
   /** bytes of entry data (what a spill writes) */
@@ -125,39 +106,17 @@ export class IndexChunk {
 
   /** Move to a new capacity (growing the tail chunk, or shrinking a sparse one to its live entries). */
   resize(capacity: number): void {
-    const old = this;
-    const src = {
-      seq: old.seq,
-      expiresAt: old.expiresAt,
-      segment: old.segment,
-      offset: old.offset,
-      length: old.length,
-      bodySize: old.bodySize,
-      targets: old.targets,
-      priority: old.priority,
-      flags: old.flags,
-    };
-    const count = old.count;
+    const src = pickColumns(this);
+    // keep only live entries when shrinking; everything when growing
+    const live = new Uint32Array(this.count - this.head);
+    let n = 0;
+    for (let i = this.head; i < this.count; i++) if ((src.flags[i] & FLAG_LIVE) !== 0) live[n++] = i;
     this.capacity = capacity;
     this.attach(new ArrayBuffer(capacity * ENTRY_BYTES));
-    // keep only live entries when shrinking; everything when growing
-    let j = 0;
-    for (let i = old.head; i < count; i++) {
-      if ((src.flags[i] & FLAG_LIVE) === 0) continue;
-      this.seq[j] = src.seq[i];
-      this.expiresAt[j] = src.expiresAt[i];
-      this.segment[j] = src.segment[i];
-      this.offset[j] = src.offset[i];
-      this.length[j] = src.length[i];
-      this.bodySize[j] = src.bodySize[i];
-      this.targets[j] = src.targets[i];
-      this.priority[j] = src.priority[i];
-      this.flags[j] = src.flags[i];
-      j++;
-    }
-    this.count = j;
+    gatherColumns(src, live, n, this);
+    this.count = n;
     this.head = 0;
-    if (j > 0) this.firstSeq = this.seq[0];
+    if (n > 0) this.firstSeq = this.seq[0];
     this.dirty = true;
   }
 

@@ -8,6 +8,7 @@ import {
   MIN_CHUNK_CAPACITY,
   nextCapacity,
 } from './index-chunk.js';
+import { setEntry, type IndexColumns } from './index-columns.js';
 import { IndexSpillFile } from './index-spill.js';
 import type { Disk } from './disk/disk.js';
 import { realDisk } from './disk/real-disk.js';
@@ -92,17 +93,7 @@ export class QueueIndex {
   }
 
   /** Add an entry at the tail; `seq` must be above every seq appended before. */
-  append(
-    seq: number,
-    segment: number,
-    offset: number,
-    length: number,
-    bodySize: number,
-    targets: number,
-    priority: number,
-    expiresAt: number,
-    flags: number,
-  ): void {
+  append(seq: number, segment: number, offset: number, length: number, bodySize: number, targets: number, priority: number, expiresAt: number, flags: number): void {
     if (seq <= this.lastSeq) throw new RangeError(`queue ${this.queueId}: seq ${seq} is not above ${this.lastSeq}`);
     let c = this.#chunks.length > 0 ? this.#chunks[this.#chunks.length - 1] : null;
     if (c === null || !c.resident || c.count === CHUNK_CAPACITY) {
@@ -116,15 +107,7 @@ export class QueueIndex {
       if (c.count === 0) c.firstSeq = seq;
     }
     const i = c.count++;
-    c.seq[i] = seq;
-    c.segment[i] = segment;
-    c.offset[i] = offset;
-    c.length[i] = length;
-    c.bodySize[i] = bodySize;
-    c.targets[i] = targets;
-    c.priority[i] = priority;
-    c.expiresAt[i] = expiresAt;
-    c.flags[i] = flags | FLAG_LIVE;
+    setEntry(c, i, seq, segment, offset, length, bodySize, targets, priority, expiresAt, flags | FLAG_LIVE);
     if ((flags & MARK_FLAGS) !== 0) c.marked++;
     c.lastSeq = seq;
     c.live++;
@@ -134,6 +117,12 @@ export class QueueIndex {
     this.#length++;
     this.#bodyBytes += bodySize;
     this.#sink.retain(segment, 1, c.share(i));
+  }
+
+  /** Add the first `n` entries of `from` at the tail (recovery, snapshot load), in seq order. */
+  appendAll(from: IndexColumns, n: number): void {
+    const { seq, segment, offset, length, bodySize, targets, priority, expiresAt, flags } = from;
+    for (let i = 0; i < n; i++) this.append(seq[i], segment[i], offset[i], length[i], bodySize[i], targets[i], priority[i], expiresAt[i], flags[i]);
   }
 
   /**

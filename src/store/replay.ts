@@ -1,4 +1,5 @@
 import { FLAG_REDELIVERED } from './index-chunk.js';
+import { allocColumns, firstEntries, gatherColumns, growColumns, setEntry, type IndexColumns } from './index-columns.js';
 
 /**
  * Replay state of one queue while recovery scans the journal, and its resolution into the
@@ -19,14 +20,8 @@ import { FLAG_REDELIVERED } from './index-chunk.js';
 export class QueueReplay {
   readonly queueId: number;
   n = 0;
-  seq = new Float64Array(64);
-  expiresAt = new Float64Array(64);
-  segment = new Uint32Array(64);
-  offset = new Uint32Array(64);
-  length = new Uint32Array(64);
-  bodySize = new Uint32Array(64);
-  targets = new Uint16Array(64);
-  priority = new Uint8Array(64);
+  /** the MSG copies read so far, in log order (flags unused until resolution) */
+  entries: IndexColumns = allocColumns(64);
   /** strictly increasing so far (no sort needed) */
   sorted = true;
   /** highest seq any record names */
@@ -43,27 +38,11 @@ export class QueueReplay {
     this.queueId = queueId;
   }
 
-  addMsg(
-    seq: number,
-    segment: number,
-    offset: number,
-    length: number,
-    bodySize: number,
-    targets: number,
-    priority: number,
-    expiresAt: number,
-  ): void {
-    if (this.n === this.seq.length) this.#grow();
+  addMsg(seq: number, segment: number, offset: number, length: number, bodySize: number, targets: number, priority: number, expiresAt: number): void {
+    if (this.n === this.entries.seq.length) this.entries = growColumns(this.entries, this.n, this.n * 2);
     const i = this.n++;
-    if (i > 0 && seq <= this.seq[i - 1]) this.sorted = false;
-    this.seq[i] = seq;
-    this.segment[i] = segment;
-    this.offset[i] = offset;
-    this.length[i] = length;
-    this.bodySize[i] = bodySize;
-    this.targets[i] = targets;
-    this.priority[i] = priority;
-    this.expiresAt[i] = expiresAt;
+    if (i > 0 && seq <= this.entries.seq[i - 1]) this.sorted = false;
+    setEntry(this.entries, i, seq, segment, offset, length, bodySize, targets, priority, expiresAt, 0);
     if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
@@ -77,38 +56,12 @@ export class QueueReplay {
     const last = first + count - 1;
     if (last > this.maxSeq) this.maxSeq = last;
   }
-
-  #grow(): void {
-    const c = this.seq.length * 2;
-    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(c);
-      b.set(a);
-      return b;
-    };
-    this.seq = g(this.seq, Float64Array);
-    this.expiresAt = g(this.expiresAt, Float64Array);
-    this.segment = g(this.segment, Uint32Array);
-    this.offset = g(this.offset, Uint32Array);
-    this.length = g(this.length, Uint32Array);
-    this.bodySize = g(this.bodySize, Uint32Array);
-    this.targets = g(this.targets, Uint16Array);
-    this.priority = g(this.priority, Uint8Array);
-  }
 }
 
 /** The live entries of a queue after recovery, sorted by seq (parallel arrays of `count`). */
-export interface RecoveredQueue {
+export interface RecoveredQueue extends IndexColumns {
   queueId: number;
   count: number;
-  seq: Float64Array;
-  segment: Uint32Array;
-  offset: Uint32Array;
-  length: Uint32Array;
-  bodySize: Uint32Array;
-  targets: Uint16Array;
-  priority: Uint8Array;
-  expiresAt: Float64Array;
-  flags: Uint8Array;
 }
 
 /**
@@ -122,8 +75,9 @@ export function resolveQueue(
   addCancelTarget: (segment: number, target: number) => void,
 ): RecoveredQueue | null {
   const n = q.n;
+  const e = q.entries;
   if (q.deletes.length > 0) {
-    for (let i = 0; i < n; i++) for (const s of q.deletes) addCancelTarget(s, q.segment[i]);
+    for (let i = 0; i < n; i++) for (const s of q.deletes) addCancelTarget(s, e.segment[i]);
     return null;
   }
   // entries in log order are almost always in seq order too (only compaction copies are not):
@@ -132,7 +86,7 @@ export function resolveQueue(
   const order = sorted ? null : new Uint32Array(n);
   if (order) {
     for (let i = 0; i < n; i++) order[i] = i;
-    const seq = q.seq;
+    const seq = e.seq;
     // by seq, then log order (the last copy of an entry ends its group)
     order.sort((a, b) => seq[a] - seq[b] || a - b);
   }
@@ -144,40 +98,16 @@ export function resolveQueue(
   let maxUpTo = 0;
   for (const p of q.purges) if (p.upTo > maxUpTo) maxUpTo = p.upTo;
 
-  const out: RecoveredQueue = sorted
-    ? {
-        queueId: q.queueId,
-        count: 0,
-        seq: q.seq,
-        segment: q.segment,
-        offset: q.offset,
-        length: q.length,
-        bodySize: q.bodySize,
-        targets: q.targets,
-        priority: q.priority,
-        expiresAt: q.expiresAt,
-        flags: new Uint8Array(n),
-      }
-    : {
-        queueId: q.queueId,
-        count: 0,
-        seq: new Float64Array(n),
-        segment: new Uint32Array(n),
-        offset: new Uint32Array(n),
-        length: new Uint32Array(n),
-        bodySize: new Uint32Array(n),
-        targets: new Uint16Array(n),
-        priority: new Uint8Array(n),
-        expiresAt: new Float64Array(n),
-        flags: new Uint8Array(n),
-      };
+  // positions (in q.entries) of the live entries, in seq order
+  const keep = new Uint32Array(n);
+  let count = 0;
   const active: number[] = [];
   const killers: number[] = [];
   let ai = 0;
   for (let k = 0; k < n; ) {
-    const s = q.seq[at(k)];
+    const s = e.seq[at(k)];
     let k2 = k + 1;
-    while (k2 < n && q.seq[at(k2)] === s) k2++;
+    while (k2 < n && e.seq[at(k2)] === s) k2++;
     killers.length = 0;
     while (ai < ackOrder.length && acks[ackOrder[ai]] <= s) active.push(ackOrder[ai++]);
     let w = 0;
@@ -190,24 +120,17 @@ export function resolveQueue(
     if (s <= maxUpTo) for (const p of q.purges) if (s <= p.upTo && !p.kept.has(s)) killers.push(p.segment);
     if (killers.length > 0) {
       for (let kk = k; kk < k2; kk++) {
-        const t = q.segment[at(kk)];
+        const t = e.segment[at(kk)];
         for (const seg of killers) addCancelTarget(seg, t);
       }
-    } else {
-      const i = at(k2 - 1);
-      const j = out.count++; // j ≤ i: in place, nothing unread is overwritten
-      out.seq[j] = s;
-      out.segment[j] = q.segment[i];
-      out.offset[j] = q.offset[i];
-      out.length[j] = q.length[i];
-      out.bodySize[j] = q.bodySize[i];
-      out.targets[j] = q.targets[i];
-      out.priority[j] = q.priority[i];
-      out.expiresAt[j] = q.expiresAt[i];
-      out.flags[j] = unclean ? FLAG_REDELIVERED : 0;
-    }
+    } else keep[count++] = at(k2 - 1);
     k = k2;
   }
+  // in log order, keep[j] ≥ j and increases: compacted in place, nothing unread is overwritten
+  const cols = sorted ? e : allocColumns(count);
+  gatherColumns(e, keep, count, cols);
+  cols.flags.fill(unclean ? FLAG_REDELIVERED : 0, 0, count);
+  const out: RecoveredQueue = { queueId: q.queueId, count, ...firstEntries(cols, count) };
   if (!unclean && q.delivered.length > 0) markDelivered(out, q.delivered);
   return out;
 }

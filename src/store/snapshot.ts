@@ -9,9 +9,10 @@
  * records (format.ts), of optional types so they can never be taken for journal records:
  *   0x90 SEGMENT  segment u64 · size u64 · n u32 · n × cancel-target segment u64
  *   0x91 QUEUE    queue id u32 · next seq u64
- *   0x92 ENTRIES  queue id u32 · n u32 · seq f64 × n · expires-at f64 × n · segment u32 × n ·
- *                 offset u32 × n · length u32 × n · body size u32 × n · targets u16 × n ·
- *                 priority u8 × n · flags u8 × n          (at most one index chunk per record)
+ *   0x92 ENTRIES  queue id u32 · n u32 · n entries as the columns of index-columns.ts, one
+ *                 after the other (seq f64 × n · expires-at f64 × n · segment, offset, length,
+ *                 body size u32 × n · targets u16 × n · priority, flags u8 × n); at most one
+ *                 index chunk per record
  *   0x9f END      last segment u64 · max msg id u64 · segments u32 · queues u32 · entries u64
  */
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ import {
   writeRecordHeader,
   writeU64,
 } from './format.js';
-import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
+import { FLAG_DELIVERED, FLAG_LIVE, FLAG_REDELIVERED } from './index-chunk.js';
+import { ENTRY_BYTES, allocColumns, columnBytes, gatherColumns } from './index-columns.js';
 import type { StoreMetrics } from './metrics.js';
 import { checkRecordAt } from './segment-scanner.js';
 import { writeFully } from './segment.js';
@@ -89,37 +91,17 @@ export async function writeSnapshot(disk: Disk, dir: string, journalId: number, 
     for (const [q, idx] of state.indexes) {
       const records: Buffer[] = [];
       idx.exportChunks((c) => {
-        const n = c.live;
-        const b = record(T_ENTRIES, 8 + 36 * n);
+        const live = new Uint32Array(c.live);
+        let n = 0;
+        for (let i = c.head; i < c.count; i++) if ((c.flags[i] & FLAG_LIVE) !== 0) live[n++] = i;
+        const cols = allocColumns(n);
+        gatherColumns(c, live, n, cols);
+        // delivered in this run, or flagged before: redelivered in the next one
+        for (let j = 0; j < n; j++) cols.flags[j] = (cols.flags[j] & (FLAG_DELIVERED | FLAG_REDELIVERED)) !== 0 ? FLAG_REDELIVERED : 0;
+        const b = record(T_ENTRIES, 8 + ENTRY_BYTES * n);
         b.writeUInt32LE(q, 12);
         b.writeUInt32LE(n, 16);
-        let j = 0;
-        // columns, one after the other
-        let o = 20;
-        const seqAt = o;
-        const expAt = (o += 8 * n);
-        const segAt = (o += 8 * n);
-        const offAt = (o += 4 * n);
-        const lenAt = (o += 4 * n);
-        const bodyAt = (o += 4 * n);
-        const tgtAt = (o += 4 * n);
-        const prioAt = (o += 2 * n);
-        const flagAt = o + n;
-        for (let i = c.head; i < c.count; i++) {
-          const f = c.flags[i];
-          if ((f & 1) === 0) continue;
-          b.writeDoubleLE(c.seq[i], seqAt + 8 * j);
-          b.writeDoubleLE(c.expiresAt[i], expAt + 8 * j);
-          b.writeUInt32LE(c.segment[i], segAt + 4 * j);
-          b.writeUInt32LE(c.offset[i], offAt + 4 * j);
-          b.writeUInt32LE(c.length[i], lenAt + 4 * j);
-          b.writeUInt32LE(c.bodySize[i], bodyAt + 4 * j);
-          b.writeUInt16LE(c.targets[i], tgtAt + 2 * j);
-          b[prioAt + j] = c.priority[i];
-          // delivered in this run, or flagged before: redelivered in the next one
-          b[flagAt + j] = (f & (FLAG_DELIVERED | FLAG_REDELIVERED)) !== 0 ? FLAG_REDELIVERED : 0;
-          j++;
-        }
+        b.set(columnBytes(cols, n), 20);
         records.push(b);
         entries += n;
       });
@@ -234,34 +216,18 @@ export async function loadSnapshot(
       } else if (type === T_ENTRIES) {
         const q = buf.readUInt32LE(at);
         const n = buf.readUInt32LE(at + 4);
+        if (len !== 8 + ENTRY_BYTES * n) {
+          why.reason = `snapshot entries of queue ${q}: ${len} bytes for ${n} entries`;
+          return null;
+        }
         entries += n;
         if (isKnownQueue && !isKnownQueue(q)) {
           unknown += n;
         } else {
-          const idx = state.indexFor(q);
-          let o = at + 8;
-          const seqAt = o;
-          const expAt = (o += 8 * n);
-          const segAt = (o += 8 * n);
-          const offAt = (o += 4 * n);
-          const lenAt = (o += 4 * n);
-          const bodyAt = (o += 4 * n);
-          const tgtAt = (o += 4 * n);
-          const prioAt = (o += 2 * n);
-          const flagAt = o + n;
-          for (let j = 0; j < n; j++) {
-            idx.append(
-              buf.readDoubleLE(seqAt + 8 * j),
-              buf.readUInt32LE(segAt + 4 * j),
-              buf.readUInt32LE(offAt + 4 * j),
-              buf.readUInt32LE(lenAt + 4 * j),
-              buf.readUInt32LE(bodyAt + 4 * j),
-              buf.readUInt16LE(tgtAt + 2 * j),
-              buf[prioAt + j],
-              buf.readDoubleLE(expAt + 8 * j),
-              buf[flagAt + j],
-            );
-          }
+          // the columns as in memory: copied once into aligned memory, appended from there
+          const cols = allocColumns(n);
+          columnBytes(cols, n).set(buf.subarray(at + 8, at + 8 + ENTRY_BYTES * n));
+          state.indexFor(q).appendAll(cols, n);
         }
       } else if (type === T_END) {
         state.lastSegment = readU64(buf, at);

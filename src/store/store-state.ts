@@ -43,10 +43,7 @@ export class StoreState implements LivenessSink {
     for (const s of r.segments) st.segments.sealed(s.number, s.size);
     for (const [segment, targets] of r.cancelTargets) st.segments.addCancelTargets(segment, targets);
     for (const q of r.queues) {
-      const idx = st.indexFor(q.queueId);
-      for (let i = 0; i < q.count; i++) {
-        idx.append(q.seq[i], q.segment[i], q.offset[i], q.length[i], q.bodySize[i], q.targets[i], q.priority[i], q.expiresAt[i], q.flags[i]);
-      }
+      st.indexFor(q.queueId).appendAll(q, q.count);
     }
     return st;
   }
