@@ -13,6 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Disk } from './store/disk/disk.js';
+import type { AppendObserver } from './store/log/append-observer.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
@@ -87,6 +88,11 @@ export interface BrokerSetup {
    */
   disk?: Disk;
   /**
+   * Sees every byte appended to any log of this node (journals, streams) in order, with its
+   * durability point (src/store/log/append-observer.ts): the tap replication will use.
+   */
+  appendObserver?: AppendObserver;
+  /**
    * Listen on each listener's default port (5672, 1883, 15675 …) when no layer names its
    * port, as `warren start` does. Default false: an embedded broker opens every listener
    * whose port nobody named on port 0 (any free port; `address(name)` says which), so it
@@ -145,7 +151,8 @@ export class Broker {
     core.maxMessageSize = config.maxMessageSize;
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
-    await core.openStorage(config.dataDir, this.#setup.disk ? { ...config.store, disk: this.#setup.disk } : config.store);
+    const { disk, appendObserver } = this.#setup;
+    await core.openStorage(config.dataDir, disk || appendObserver ? { ...config.store, disk, appendObserver } : config.store);
     if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);

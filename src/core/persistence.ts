@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Disk } from '../store/disk/disk.js';
+import type { AppendObserver } from '../store/log/append-observer.js';
 import { realDisk } from '../store/disk/real-disk.js';
 import { FileStore } from '../store/file-store.js';
 import type { Durability } from '../store/journal.js';
@@ -27,6 +28,11 @@ export interface PersistenceOptions {
   disk?: Disk;
   /** reclaim settings of every journal (tests: a simulation runs reclaim at chosen points, not on a timer) */
   reclaim?: Partial<ReclaimOptions>;
+  /**
+   * Sees every byte appended to any log of the node — each vhost's journal and every stream —
+   * in order, with its durability point (src/store/log/append-observer.ts). Embedding only.
+   */
+  appendObserver?: AppendObserver;
 }
 
 /** The open data directory, as the core holds it. */
@@ -56,6 +62,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
     durability: options.durability ?? 'fsync',
     offsets: meta.streamOffsets,
     disk,
+    appendObserver: options.appendObserver,
     log: (level, message, data) => log?.[level](message, data),
     onFailure: (e) => core.alarms.raiseDiskFailure(`stream write failed: ${e.message}`),
   });
@@ -68,6 +75,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       durability: options.durability,
       segmentSize: options.segmentSize,
       disk,
+      appendObserver: options.appendObserver,
       reclaim: options.reclaim,
       onFailure: (e) => core.alarms.raiseDiskFailure(`journal of vhost ${vhost.name} failed: ${e.message}`),
       isKnownQueue: (q) => meta.hasQueueId(q),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Disk } from './disk/disk.js';
-import { writeFully } from './segment.js';
+import { writeFully } from './log/segment-file.js';
 
 /**
  * The clean-shutdown marker of a journal directory: written last by a clean close, removed

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MsgView, RECORD_HEADER_SIZE, RecordType, readMsg, segmentFileName } from './format.js';
 import type { StoreMetrics } from './metrics.js';
 import type { StoreLog } from './recovery.js';
-import { readSegmentFile } from './segment.js';
+import { readSegmentFile } from './log/segment-file.js';
 import type { Disk } from './disk/disk.js';
 import { ScannedRecord, scanSegment } from './segment-scanner.js';
 import type { SegmentInfo, SegmentTable } from './segment-table.js';

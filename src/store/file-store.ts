@@ -91,6 +91,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       segmentSize: o.segmentSize,
       durability: o.durability,
       metrics: this.counters,
+      appendObserver: o.appendObserver,
       hooks: {
         segmentSealed: (segment, size) => {
           this.segments.sealed(segment, size, Date.now());

@@ -3,15 +3,13 @@ import { MAX_SEGMENT_NUMBER, SEGMENT_HEADER_SIZE, lsnOf, type MsgFields } from '
 import { DurableWaiters, type DurableListener } from './durable-waiters.js';
 import type { StoreMetrics } from './metrics.js';
 import { PendingBatch, type PendingGroup } from './pending-batch.js';
-import { SegmentWriter } from './segment.js';
+import { join } from 'node:path';
 import type { Disk } from './disk/disk.js';
+import { SEGMENT_MAGIC, segmentFileName } from './format.js';
+import { journalLogId, type AppendObserver } from './log/append-observer.js';
+import { GroupCommit, type Durability, type LogUser } from './log/group-commit.js';
 
-/**
- * `fsync`: a record is durable once fdatasync returned — survives power loss (the default).
- * `write`: once the write returned — survives `kill -9` but not power loss or an OS crash;
- * what RabbitMQ classic queues, LavinMQ and NATS (by default) offer. Never call it `fsync`.
- */
-export type Durability = 'fsync' | 'write';
+export type { Durability };
 
 export type { DurableListener };
 
@@ -37,6 +35,8 @@ export interface JournalOptions {
   durability: Durability;
   metrics: StoreMetrics;
   hooks: JournalHooks;
+  /** sees every write and durability point (append-observer.ts) */
+  appendObserver?: AppendObserver | null;
 }
 
 interface WrittenWaiter {
@@ -45,14 +45,14 @@ interface WrittenWaiter {
 }
 
 /**
- * The message journal of one vhost: the only writer of its segment files.
+ * The message journal of one vhost: the only writer of its segment files, one user of the log
+ * engine (log/group-commit.ts) with its own record layouts (format.ts).
  *
  * Appends are synchronous: a record is encoded into a small arena (properties and body are
- * referenced, not copied), given its LSN and queued. Everything appended while no flush runs
- * — in practice one event-loop turn, as the flush starts from `setImmediate` — goes out as one
- * gather write and one fdatasync (group commit); records appended while a flush is in flight
- * form the next batch. Waiters are released in LSN order once their record is durable.
- * Consumer acks are coalesced per queue and written as one ACK record per queue per flush.
+ * referenced, not copied), given its LSN and queued (pending-batch.ts). The engine writes what
+ * was appended in a turn as one gather write and one fdatasync (group commit). Waiters are
+ * released in LSN order once their record is durable. Consumer acks are coalesced per queue
+ * and written as one ACK record per queue per flush.
  *
  * After a failed write or sync the journal is read-only (NATS's sticky `werr`): waiters get
  * the error, later appends throw, and the owner is told through `hooks.failed`.
@@ -61,11 +61,8 @@ export class Journal {
   readonly #o: JournalOptions;
   readonly #metrics: StoreMetrics;
   readonly #batch: PendingBatch;
+  readonly #engine: GroupCommit<number, PendingGroup>;
 
-  // write side
-  #writer: SegmentWriter | null = null;
-  #flushing = false;
-  #flushScheduled = false;
   #writtenLsn = 0;
   #durableLsn = 0;
   #error: Error | null = null;
@@ -85,6 +82,9 @@ export class Journal {
     this.#waiters = new DurableWaiters(options.metrics.commitMicros);
     this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.metrics);
     this.#writtenLsn = this.#durableLsn = lsnOf(options.firstSegment, SEGMENT_HEADER_SIZE);
+    const { disk, durability, appendObserver } = options;
+    const log = { disk, durability, counters: options.metrics, fsyncMicros: options.metrics.fsyncMicros, logId: journalLogId(options.journalId), observer: appendObserver };
+    this.#engine = new GroupCommit(this.#logUser(), log);
   }
 
   get durableLsn(): number {
@@ -207,13 +207,8 @@ export class Journal {
       await this.flush();
     } finally {
       this.#closed = true;
-      while (this.#flushing) await new Promise((r) => setImmediate(r));
-      const w = this.#writer;
-      this.#writer = null;
-      if (w) {
-        await w.seal(!this.#error);
-        if (!this.#error) this.#o.hooks.segmentSealed(w.number, w.size);
-      }
+      const last = await this.#engine.stop(!this.#error);
+      if (last && !this.#error) this.#o.hooks.segmentSealed(last.writer.number, last.writer.size);
     }
   }
 
@@ -232,88 +227,53 @@ export class Journal {
   }
 
   #schedule(): void {
-    if (this.#flushScheduled || this.#flushing || this.#error) return;
-    this.#flushScheduled = true;
-    setImmediate(this.#startFlush);
+    this.#engine.schedule();
   }
 
-  readonly #startFlush = (): void => {
-    this.#flushScheduled = false;
-    void this.#flushLoop();
-  };
-
-  async #flushLoop(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
+  /** The journal as the engine sees it: segments by number, records placed by the batch. */
+  #logUser(): LogUser<number, PendingGroup> {
+    const batch = this.#batch;
+    const o = this.#o;
     const m = this.#metrics;
-    try {
-      while (this.#error === null && (!this.#batch.empty || this.#sealDue())) {
+    return {
+      writable: true,
+      get hasPending() {
+        return !batch.empty;
+      },
+      get appendSegment() {
+        return batch.segment;
+      },
+      get firstPendingSegment() {
+        const s = batch.firstSegment;
+        return s < 0 ? null : s;
+      },
+      take: () => {
         this.#encodeAcks();
-        const groups: PendingGroup[] = this.#batch.take();
+        return batch.take();
+      },
+      fileFor: (segment) => ({ path: join(o.dir, segmentFileName(segment)), number: segment, ownerId: o.journalId, magic: SEGMENT_MAGIC, syncDirs: [o.dir] }),
+      written: (groups) => {
         let records = 0;
         let bytes = 0;
-        let endLsn = this.#writtenLsn;
         for (const g of groups) {
-          const writer = await this.#writerFor(g.segment);
-          await writer.writeAt(g.buffers, g.start, g.bytes);
-          m.writevCalls++;
           records += g.records;
           bytes += g.bytes;
-          endLsn = lsnOf(g.segment, g.start + g.bytes);
         }
-        this.#batch.bytes -= bytes;
-        if (groups.length > 0) {
-          m.journalBytesWritten += bytes;
-          m.batchRecords.record(records);
-          m.batchBytes.record(bytes);
-          this.#writtenLsn = endLsn;
-          this.#releaseWritten();
-          if (this.#o.durability === 'fsync' && this.#writer) {
-            const t0 = performance.now();
-            await this.#writer.datasync();
-            m.fsyncs++;
-            m.fsyncMicros.record((performance.now() - t0) * 1000);
-          }
-          m.flushes++;
-          this.#durableLsn = endLsn;
-          this.#release();
-        }
-        if (this.#sealDue()) await this.#sealWriter();
-      }
-    } catch (e) {
-      this.#fail(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** the open file is behind the append position and nothing more is pending for it */
-  #sealDue(): boolean {
-    const w = this.#writer;
-    return w !== null && w.number < this.#batch.segment && this.#batch.firstSegment !== w.number;
-  }
-
-  async #writerFor(segment: number): Promise<SegmentWriter> {
-    const w = this.#writer;
-    if (w && w.number === segment) return w;
-    if (w) await this.#sealWriter();
-    const created = await SegmentWriter.create(this.#o.disk, this.#o.dir, segment, this.#o.journalId);
-    this.#writer = created;
-    this.#metrics.segmentsCreated++;
-    return created;
-  }
-
-  async #sealWriter(): Promise<void> {
-    const w = this.#writer as SegmentWriter;
-    // Always fdatasync a segment as it is sealed: a flush whose groups span two segments
-    // seals the first one before the flush's own fdatasync (which covers only the new file),
-    // so in fsync mode its last records would otherwise be confirmed without being on disk
-    // (found by the streams engineer). In write mode, sealed files are trusted by reclaim and
-    // recovery. One extra sync per segment (16 MiB) costs nothing measurable.
-    await w.seal(true);
-    this.#metrics.fsyncs++;
-    this.#writer = null;
-    this.#o.hooks.segmentSealed(w.number, w.size);
+        const last = groups[groups.length - 1];
+        batch.bytes -= bytes;
+        m.journalBytesWritten += bytes;
+        m.batchRecords.record(records);
+        m.batchBytes.record(bytes);
+        this.#writtenLsn = lsnOf(last.segment, last.start + last.bytes);
+        this.#releaseWritten();
+      },
+      committed: () => {
+        this.#durableLsn = this.#writtenLsn;
+        this.#release();
+      },
+      sealed: (_segment, w) => o.hooks.segmentSealed(w.number, w.size),
+      failed: (error) => this.#fail(error),
+    };
   }
 
   #scheduleRelease(): void {
@@ -348,7 +308,6 @@ export class Journal {
   #fail(error: Error): void {
     if (this.#error) return;
     this.#error = error;
-    this.#metrics.writeErrors++;
     this.#release();
     const waiting = this.#writtenWaiters;
     this.#writtenWaiters = [];

@@ -14,7 +14,7 @@ import {
   segmentFileName,
 } from './format.js';
 import { QueueReplay, resolveQueue, type RecoveredQueue } from './replay.js';
-import { SegmentFileReader } from './segment.js';
+import { SegmentFileReader } from './log/segment-file.js';
 import type { Disk } from './disk/disk.js';
 import { scanSegment, type ScannedRecord } from './segment-scanner.js';
 

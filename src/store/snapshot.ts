@@ -33,7 +33,7 @@ import { FLAG_DELIVERED, FLAG_LIVE, FLAG_REDELIVERED } from './index-chunk.js';
 import { ENTRY_BYTES, allocColumns, columnBytes, gatherColumns } from './index-columns.js';
 import type { StoreMetrics } from './metrics.js';
 import { checkRecordAt } from './segment-scanner.js';
-import { writeFully } from './segment.js';
+import { writeFully } from './log/segment-file.js';
 import { StoreState } from './store-state.js';
 
 const SNAPSHOT = 'snapshot.wx';

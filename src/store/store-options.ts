@@ -2,6 +2,7 @@ import { DEFAULT_RECLAIM, type ReclaimOptions } from './compaction.js';
 import type { Durability } from './journal.js';
 import type { StoreLog } from './recovery.js';
 import type { Disk } from './disk/disk.js';
+import type { AppendObserver } from './log/append-observer.js';
 import { realDisk } from './disk/real-disk.js';
 
 export interface FileStoreOptions {
@@ -26,6 +27,8 @@ export interface FileStoreOptions {
   disk?: Disk;
   /** told once when a write or fdatasync failed and the store became read-only (the broker raises its disk_failure alarm) */
   onFailure?: (error: Error) => void;
+  /** sees every write to the journal and its durability points (log/append-observer.ts) */
+  appendObserver?: AppendObserver | null;
 }
 
 export interface ResolvedStoreOptions {
@@ -40,6 +43,7 @@ export interface ResolvedStoreOptions {
   log: StoreLog;
   disk: Disk;
   onFailure: ((error: Error) => void) | undefined;
+  appendObserver: AppendObserver | null;
 }
 
 /** The store's defaults, in one place. */
@@ -70,5 +74,6 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     log: o.log ?? warnLog,
     disk: o.disk ?? realDisk,
     onFailure: o.onFailure,
+    appendObserver: o.appendObserver ?? null,
   };
 }

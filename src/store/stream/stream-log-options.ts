@@ -1,5 +1,6 @@
 import type { Disk } from '../disk/disk.js';
-import type { Durability } from '../journal.js';
+import type { AppendObserver } from '../log/append-observer.js';
+import type { Durability } from '../log/group-commit.js';
 
 /** How a stream log (stream-log.ts) is set up. */
 export interface StreamLogOptions {
@@ -15,6 +16,8 @@ export interface StreamLogOptions {
   disk?: Disk;
   /** told once when a write or fdatasync failed and the stream became read-only */
   onFailure?: (error: Error) => void;
+  /** sees every write and durability point of the node's logs (append-observer.ts) */
+  appendObserver?: AppendObserver | null;
 }
 
 /** Told after each group commit: records below `committedOffset` are durable and readable. */

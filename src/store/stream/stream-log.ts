@@ -4,7 +4,9 @@ import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
 import { LogHistogram } from '../metrics.js';
 import { FLAG_CHUNK_START, SEGMENT_HEADER_SIZE, streamPrefixBound, writeStreamPrefix, type StreamRecordFields } from './stream-format.js';
-import { StreamSegment, StreamSegmentWriter } from './stream-segment.js';
+import { StreamSegment } from './stream-segment.js';
+import { streamLogId } from '../log/append-observer.js';
+import { GroupCommit, type LogUser } from '../log/group-commit.js';
 import { positionForOffset, positionForTimestamp, type StreamPosition } from './stream-seek.js';
 import { selectRetention, type RetentionLimits } from './retention.js';
 import { newStreamMetrics, type StreamMetrics } from './stream-metrics.js';
@@ -28,10 +30,11 @@ const INLINE_BODY = 512;
 
 /**
  * The log of one stream: its segments, the only writer of its files, and the committed end
- * readers may read up to.
+ * readers may read up to; one user of the log engine (log/group-commit.ts), with its own
+ * record layout (stream-format.ts).
  *
- * Appends are synchronous and return the record's offset; everything appended while no flush
- * runs goes out as one gather write and one fdatasync (group commit, as the journal), after
+ * Appends are synchronous and return the record's offset; the engine writes what was appended
+ * in a turn as one gather write and one fdatasync (group commit, as the journal), after
  * which `committedOffset` moves, publisher-confirm waiters are released in offset order and
  * the listener (the stream queue) dispatches. The first record of each flush is flagged
  * CHUNK_START (`x-stream-offset: last`). A segment full at `maxSegmentSize` is sealed
@@ -56,9 +59,9 @@ export class StreamLog {
   #arenaUsed = 0;
   #groups: PendingGroup[] = [];
   #chunkStarted = false;
-  #writer: StreamSegmentWriter | null = null;
-  #flushScheduled = false;
-  #flushing = false;
+  /** the committed end when the round being written began: its first record starts a chunk */
+  #roundChunkStart = 0;
+  readonly #engine: GroupCommit<StreamSegment, PendingGroup>;
   #error: Error | null = null;
   #closed = false;
   readonly #waiters = new DurableWaiters(new LogHistogram());
@@ -76,6 +79,8 @@ export class StreamLog {
     }
     // every start appends to a new segment, never after a possibly torn tail (STORE.md §3.3)
     this.segments = [...segments, new StreamSegment(this.disk, options.dir, nextOffset)];
+    const engine = { disk: this.disk, durability: options.durability, counters: this.metrics, logId: streamLogId(options.queueId), observer: options.appendObserver };
+    this.#engine = new GroupCommit(this.#logUser(), engine);
   }
 
   get nextOffset(): number {
@@ -248,13 +253,10 @@ export class StreamLog {
       await this.flush();
     } finally {
       this.#closed = true;
-      while (this.#flushing) await new Promise((r) => setImmediate(r));
-      const w = this.#writer;
-      this.#writer = null;
-      if (w) {
-        await w.close(!this.#error);
-        w.segment.sealed = true;
-        if (!this.#error) await w.segment.writeIndexFiles();
+      const last = await this.#engine.stop(!this.#error);
+      if (last) {
+        last.segment.sealed = true;
+        if (!this.#error) await last.segment.writeIndexFiles();
       }
       this.#release();
     }
@@ -264,10 +266,7 @@ export class StreamLog {
   async destroy(): Promise<void> {
     this.#closed = true;
     for (const s of this.segments) s.removed = true;
-    while (this.#flushing) await new Promise((r) => setImmediate(r));
-    const w = this.#writer;
-    this.#writer = null;
-    if (w) await w.close(false).catch(() => undefined);
+    await this.#engine.stop(false).catch(() => undefined);
     this.#groups = [];
     this.#release();
     await this.disk.rm(this.options.dir);
@@ -294,84 +293,52 @@ export class StreamLog {
   }
 
   #schedule(): void {
-    if (this.#flushScheduled || this.#flushing || this.#error) return;
-    this.#flushScheduled = true;
-    setImmediate(this.#startFlush);
+    this.#engine.schedule();
   }
 
-  readonly #startFlush = (): void => {
-    this.#flushScheduled = false;
-    void this.#flushLoop();
-  };
-
-  async #flushLoop(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    const m = this.metrics;
-    try {
-      while (this.#error === null && !this.#closed && (this.#groups.length > 0 || this.#sealDue())) {
+  /** The stream log as the engine sees it: segments are the segment objects, records placed by `#place`. */
+  #logUser(): LogUser<StreamSegment, PendingGroup> {
+    const log = this;
+    return {
+      get writable() {
+        return !log.#closed;
+      },
+      get hasPending() {
+        return log.#groups.length > 0;
+      },
+      get appendSegment() {
+        return log.active;
+      },
+      get firstPendingSegment() {
+        return log.#groups.length > 0 ? log.#groups[0].segment : null;
+      },
+      take: () => {
         const groups = this.#groups;
         this.#groups = [];
         this.#chunkStarted = false;
-        const chunkStart = this.#committedOffset;
-        let committed = this.#committedOffset;
-        for (const g of groups) {
-          const w = await this.#writerFor(g.segment);
-          await w.writeAt(g.buffers, g.start);
-          m.writevCalls++;
-          m.bytesWritten += g.bytes;
-          committed = g.lastOffset + 1;
-        }
-        if (groups.length > 0) {
-          if (this.options.durability === 'fsync' && this.#writer) {
-            await this.#writer.datasync();
-            m.fsyncs++;
-          }
-          for (let i = 0; i < groups.length; i++) groups[i].segment.readableEnd = groups[i].start + groups[i].bytes;
-          m.flushes++;
-          this.#committedOffset = committed;
-          this.#lastChunk = chunkStart;
-          this.#release();
-          this.#listener?.streamCommitted(committed);
-        }
-        if (this.#sealDue()) await this.#sealWriter();
-      }
-    } catch (e) {
-      this.#fail(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  /** the open file is not the active segment and nothing more is pending for it */
-  #sealDue(): boolean {
-    const w = this.#writer;
-    return w !== null && w.segment !== this.active && (this.#groups.length === 0 || this.#groups[0].segment !== w.segment);
-  }
-
-  async #writerFor(segment: StreamSegment): Promise<StreamSegmentWriter> {
-    const w = this.#writer;
-    if (w && w.segment === segment) return w;
-    if (w) await this.#sealWriter();
-    this.#writer = await StreamSegmentWriter.create(segment, this.options.queueId, this.metrics.segmentsCreated === 0);
-    this.metrics.segmentsCreated++;
-    return this.#writer;
-  }
-
-  async #sealWriter(): Promise<void> {
-    const w = this.#writer as StreamSegmentWriter;
-    this.#writer = null;
-    // Always synced, in both modes: a segment may be sealed in the middle of a batch (the next
-    // group goes to the new segment) before that batch's fdatasync, which covers only the new
-    // file; and retention, the cleaner and recovery trust sealed files. Everything appended to
-    // it is written by now (later appends go to the newer segment).
-    await w.close(true);
-    this.metrics.fsyncs++;
-    const s = w.segment;
-    s.readableEnd = s.size;
-    s.sealed = true;
-    await s.writeIndexFiles();
-    this.#onSealed?.(this);
+        this.#roundChunkStart = this.#committedOffset;
+        return groups;
+      },
+      // the first segment this log creates makes its directory's name durable too
+      fileFor: (segment) => segment.fileSpec(this.options.queueId, this.metrics.segmentsCreated === 0),
+      written: (groups) => {
+        for (const g of groups) this.metrics.bytesWritten += g.bytes;
+      },
+      committed: (groups) => {
+        for (const g of groups) g.segment.readableEnd = g.start + g.bytes;
+        this.#committedOffset = groups[groups.length - 1].lastOffset + 1;
+        this.#lastChunk = this.#roundChunkStart;
+        this.#release();
+        this.#listener?.streamCommitted(this.#committedOffset);
+      },
+      sealed: async (s) => {
+        s.readableEnd = s.size;
+        s.sealed = true;
+        await s.writeIndexFiles();
+        this.#onSealed?.(this);
+      },
+      failed: (error) => this.#fail(error),
+    };
   }
 
   #release(): void {
@@ -383,7 +350,6 @@ export class StreamLog {
   #fail(error: Error): void {
     if (this.#error) return;
     this.#error = error;
-    this.metrics.writeErrors++;
     this.options.log?.('error', 'stream write failed: the stream is read-only', { queueId: this.options.queueId, error: error.message });
     this.#release();
     this.options.onFailure?.(error);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { decodeSegmentHeader } from '../format.js';
-import { SegmentFileReader } from '../segment.js';
+import { SegmentFileReader } from '../log/segment-file.js';
 import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
 import {

@@ -1,7 +1,6 @@
 import { dirname, join } from 'node:path';
-import type { Disk, DiskFile } from '../disk/disk.js';
-import { encodeSegmentHeader } from '../format.js';
-import { writeFully } from '../segment.js';
+import type { Disk } from '../disk/disk.js';
+import type { SegmentFileSpec } from '../log/segment-file.js';
 import {
   SEGMENT_HEADER_SIZE,
   STREAM_MAGIC,
@@ -53,6 +52,16 @@ export class StreamSegment {
 
   get path(): string {
     return join(this.dir, streamSegmentName(this.base));
+  }
+
+  /**
+   * The file the log engine creates for it. With `syncParent`, the directory's parent is
+   * synced too: a stream's directory is made without a sync (declare is synchronous), so its
+   * first segment makes the directory's name durable as well.
+   */
+  fileSpec(queueId: number, syncParent: boolean): SegmentFileSpec {
+    const syncDirs = syncParent ? [this.dir, dirname(this.dir)] : [this.dir];
+    return { path: this.path, number: this.base, ownerId: queueId, magic: STREAM_MAGIC, syncDirs };
   }
 
   /** Record an appended (or scanned) record. */
@@ -113,60 +122,5 @@ export class StreamSegment {
         if (e.code !== 'ENOENT') throw e;
       });
     }
-  }
-}
-
-/** The write handle of a stream's active segment: gather writes, fdatasync, close. */
-export class StreamSegmentWriter {
-  readonly segment: StreamSegment;
-  #fh: DiskFile | null;
-
-  private constructor(segment: StreamSegment, fh: DiskFile) {
-    this.segment = segment;
-    this.#fh = fh;
-  }
-
-  /**
-   * Create the file (exclusive: an existing name means a numbering bug), write its header and
-   * fsync the directory so the name survives a power loss (STORE.md §3.3). With
-   * `syncParent`, the parent too: a stream's directory is made without a sync (declare is
-   * synchronous), so its first segment makes the directory's name durable as well.
-   */
-  static async create(segment: StreamSegment, queueId: number, syncParent: boolean): Promise<StreamSegmentWriter> {
-    const disk = segment.disk;
-    const fh = await disk.openFile(segment.path, 'wx');
-    try {
-      const header = encodeSegmentHeader({ segment: segment.base, createdAt: Date.now(), journalId: queueId }, STREAM_MAGIC);
-      await writeFully(fh, [header], 0);
-      await disk.syncDirectory(segment.dir);
-      if (syncParent) await disk.syncDirectory(dirname(segment.dir));
-    } catch (e) {
-      await fh.close().catch(() => undefined);
-      throw e;
-    }
-    return new StreamSegmentWriter(segment, fh);
-  }
-
-  async writeAt(buffers: Buffer[], position: number): Promise<void> {
-    await writeFully(this.#handle(), buffers, position);
-  }
-
-  async datasync(): Promise<void> {
-    await this.#handle().datasync();
-  }
-
-  async close(sync: boolean): Promise<void> {
-    const fh = this.#handle();
-    this.#fh = null;
-    try {
-      if (sync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-  }
-
-  #handle(): DiskFile {
-    if (!this.#fh) throw new Error(`stream segment ${this.segment.base} is closed`);
-    return this.#fh;
   }
 }

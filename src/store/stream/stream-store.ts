@@ -33,6 +33,8 @@ export interface StreamStoreOptions {
   /** the file I/O; default the real disk */
   disk?: Disk;
   onFailure?: StreamLogOptions['onFailure'];
+  /** sees every write to every stream and its durability points (log/append-observer.ts) */
+  appendObserver?: StreamLogOptions['appendObserver'];
 }
 
 export const STREAM_DEFAULTS = {
@@ -225,6 +227,7 @@ export class StreamStore {
       log: this.options.log,
       disk: this.disk,
       onFailure: this.options.onFailure,
+      appendObserver: this.options.appendObserver,
     };
   }
 

@@ -1,15 +1,27 @@
-import { join } from 'node:path';
-import type { Disk, DiskFile } from './disk/disk.js';
-import { SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentFileName } from './format.js';
+import type { Disk, DiskFile } from '../disk/disk.js';
+import { SEGMENT_HEADER_SIZE, encodeSegmentHeader } from '../format.js';
 
 /** Linux IOV_MAX: a writev call takes at most this many buffers. */
 const IOV_MAX = 1024;
 
+/** What a new segment file is: where, its number in the log, and the owner id its header names. */
+export interface SegmentFileSpec {
+  path: string;
+  /** journal segment number, or a stream segment's base offset */
+  number: number;
+  /** the journal id (vhost id) or the stream's queue id, written into the header */
+  ownerId: number;
+  /** the header magic: "WRNJ" journal, "WRNS" stream */
+  magic: string;
+  /** directories to fsync once the file exists, so its name survives a power cut */
+  syncDirs: readonly string[];
+}
+
 /**
- * One segment file being written: appends with positional gather writes, `fdatasync`,
- * seal. Only the journal writes segments, one at a time; nothing else holds a write handle.
+ * One segment file of a log being written: positional gather writes, `fdatasync`, seal. The
+ * log engine holds at most one per log; nothing else writes segments.
  */
-export class SegmentWriter {
+export class SegmentFileWriter {
   readonly number: number;
   readonly path: string;
   /** bytes in the file (header included) */
@@ -24,23 +36,22 @@ export class SegmentWriter {
 
   /**
    * Create the file (it must not exist: an existing name means a numbering bug or a second
-   * writer), write its header, and fsync the directory so the name survives a power loss.
+   * writer), write its header, and fsync the directories so the name survives a power loss.
    */
-  static async create(disk: Disk, dir: string, number: number, journalId: number): Promise<SegmentWriter> {
-    const path = join(dir, segmentFileName(number));
-    const fh = await disk.openFile(path, 'wx');
+  static async create(disk: Disk, spec: SegmentFileSpec): Promise<SegmentFileWriter> {
+    const fh = await disk.openFile(spec.path, 'wx');
     try {
-      const header = encodeSegmentHeader({ segment: number, createdAt: Date.now(), journalId });
+      const header = encodeSegmentHeader({ segment: spec.number, createdAt: Date.now(), journalId: spec.ownerId }, spec.magic);
       await writeFully(fh, [header], 0);
-      await disk.syncDirectory(dir);
+      for (const dir of spec.syncDirs) await disk.syncDirectory(dir);
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
     }
-    return new SegmentWriter(number, path, fh);
+    return new SegmentFileWriter(spec.number, spec.path, fh);
   }
 
-  /** Write `buffers` back to back at `position` (looping over IOV_MAX and partial writes). */
+  /** Write `buffers` (`bytes` in all) back to back at `position` (looping over IOV_MAX and partial writes). */
   async writeAt(buffers: Buffer[], position: number, bytes: number): Promise<void> {
     await writeFully(this.#handle(), buffers, position);
     const end = position + bytes;

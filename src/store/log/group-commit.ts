@@ -1,0 +1,218 @@
+import type { Disk } from '../disk/disk.js';
+import type { AppendObserver } from './append-observer.js';
+import { SegmentFileWriter, type SegmentFileSpec } from './segment-file.js';
+
+/**
+ * `fsync`: a record is durable once fdatasync returned — survives power loss (the default).
+ * `write`: once the write returned — survives `kill -9` but not power loss or an OS crash;
+ * what RabbitMQ classic queues, LavinMQ and NATS (by default) offer. Never call it `fsync`.
+ */
+export type Durability = 'fsync' | 'write';
+
+/** Records of one segment waiting to be written: one gather write at `start`. */
+export interface PendingWrite<K> {
+  segment: K;
+  start: number;
+  bytes: number;
+  buffers: Buffer[];
+}
+
+/** The counters the engine keeps (the journal's and the streams' metrics both have them). */
+export interface LogCounters {
+  writevCalls: number;
+  fsyncs: number;
+  flushes: number;
+  segmentsCreated: number;
+  writeErrors: number;
+}
+
+/** Histogram of fdatasync times, when the log keeps one. */
+interface MicrosHistogram {
+  record(value: number): void;
+}
+
+/**
+ * A log built on the engine: the journal (segments keyed by number) and a stream log (keyed by
+ * its segment objects). It places and frames records its own way; the engine writes them.
+ */
+export interface LogUser<K, G extends PendingWrite<K>> {
+  /** false once the log stops writing (closed, deleted): a round in progress ends */
+  readonly writable: boolean;
+  /** writes are waiting for the next round */
+  readonly hasPending: boolean;
+  /** the segment appends go to now */
+  readonly appendSegment: K;
+  /** the segment of the first write waiting, or null */
+  readonly firstPendingSegment: K | null;
+  /** Hand the waiting writes to a round, in log order. */
+  take(): G[];
+  /** The file to create for `segment` (its first write). */
+  fileFor(segment: K): SegmentFileSpec;
+  /** A round's writes returned (not yet synced): readers may read them. */
+  written(groups: G[]): void;
+  /** A round is durable (after its fdatasync, or its writes in `write` mode): release confirms. */
+  committed(groups: G[]): void;
+  /** `segment`'s file is complete, synced and closed. */
+  sealed(segment: K, writer: SegmentFileWriter): Promise<void> | void;
+  /** A write or sync failed; the engine writes nothing more (the log is read-only). */
+  failed(error: Error): void;
+}
+
+export interface GroupCommitOptions {
+  disk: Disk;
+  durability: Durability;
+  counters: LogCounters;
+  fsyncMicros?: MicrosHistogram;
+  /** the log's id for the observer (append-observer.ts) */
+  logId: string;
+  observer?: AppendObserver | null;
+}
+
+/**
+ * The write side of a segmented log, shared by the journal and every stream log: group
+ * commit. Appends are synchronous in the log; `schedule()` starts a round from `setImmediate`,
+ * so everything appended in one event-loop turn is one gather write per segment (≤ 1,024
+ * iovecs per call, partial writes continued) and one fdatasync; records appended during a
+ * round form the next one. Write and sync never overlap. A segment left behind by the append
+ * position is sealed — fdatasynced in both modes (a round spanning two segments seals the
+ * first before its own fdatasync, which covers only the new file) — and closed.
+ *
+ * The first failed write or sync stops it for good (NATS's sticky `werr`): Linux may have
+ * dropped the pages the failed fdatasync covered and marked them clean, so a later sync that
+ * "succeeds" proves nothing about them (PostgreSQL's "fsyncgate", 2018). The log is told
+ * (`failed`) and never reports durable anything from that round on.
+ */
+export class GroupCommit<K, G extends PendingWrite<K>> {
+  readonly #o: GroupCommitOptions;
+  readonly #user: LogUser<K, G>;
+  readonly #observer: AppendObserver | null;
+  #writer: SegmentFileWriter | null = null;
+  #writerSegment: K | null = null;
+  #flushing = false;
+  #flushScheduled = false;
+  #error: Error | null = null;
+
+  constructor(user: LogUser<K, G>, options: GroupCommitOptions) {
+    this.#o = options;
+    this.#user = user;
+    this.#observer = options.observer ?? null;
+  }
+
+  get error(): Error | null {
+    return this.#error;
+  }
+  get flushing(): boolean {
+    return this.#flushing;
+  }
+  get durability(): Durability {
+    return this.#o.durability;
+  }
+
+  /** Start a round on the next turn unless one is scheduled or running (it loops while there is work). */
+  schedule(): void {
+    if (this.#flushScheduled || this.#flushing || this.#error) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#startFlush);
+  }
+
+  /**
+   * Wait for a running round, then close the open segment file (after an fdatasync when
+   * `sync`). @returns the segment and its writer, or null when no file was open
+   */
+  async stop(sync: boolean): Promise<{ segment: K; writer: SegmentFileWriter } | null> {
+    while (this.#flushing) await new Promise((r) => setImmediate(r));
+    const writer = this.#writer;
+    const segment = this.#writerSegment as K;
+    this.#writer = null;
+    this.#writerSegment = null;
+    if (writer === null) return null;
+    await writer.seal(sync);
+    return { segment, writer };
+  }
+
+  readonly #startFlush = (): void => {
+    this.#flushScheduled = false;
+    void this.#flushLoop();
+  };
+
+  async #flushLoop(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    const u = this.#user;
+    const c = this.#o.counters;
+    const observer = this.#observer;
+    try {
+      while (this.#error === null && u.writable && (u.hasPending || this.#sealDue())) {
+        const groups = u.take();
+        // segment numbers of the round's writes, for the observer only
+        const numbers: number[] | null = observer === null ? null : [];
+        for (const g of groups) {
+          const w = await this.#writerFor(g.segment);
+          await w.writeAt(g.buffers, g.start, g.bytes);
+          c.writevCalls++;
+          if (observer !== null) {
+            observer.written(this.#o.logId, w.number, g.start, g.buffers, g.bytes);
+            (numbers as number[]).push(w.number);
+          }
+        }
+        if (groups.length > 0) {
+          u.written(groups);
+          const synced = this.#o.durability === 'fsync' && this.#writer !== null;
+          if (synced) {
+            const t0 = performance.now();
+            await (this.#writer as SegmentFileWriter).datasync();
+            c.fsyncs++;
+            this.#o.fsyncMicros?.record((performance.now() - t0) * 1000);
+          }
+          c.flushes++;
+          if (observer !== null) {
+            for (let i = 0; i < groups.length; i++) observer.durable(this.#o.logId, (numbers as number[])[i], groups[i].start + groups[i].bytes, synced);
+          }
+          u.committed(groups);
+        }
+        if (this.#sealDue()) await this.#sealWriter();
+      }
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** the open file is not where appends go and nothing more is waiting for it */
+  #sealDue(): boolean {
+    const seg = this.#writerSegment;
+    return this.#writer !== null && seg !== this.#user.appendSegment && this.#user.firstPendingSegment !== seg;
+  }
+
+  async #writerFor(segment: K): Promise<SegmentFileWriter> {
+    const w = this.#writer;
+    if (w !== null && this.#writerSegment === segment) return w;
+    if (w !== null) await this.#sealWriter();
+    const created = await SegmentFileWriter.create(this.#o.disk, this.#user.fileFor(segment));
+    this.#writer = created;
+    this.#writerSegment = segment;
+    this.#o.counters.segmentsCreated++;
+    return created;
+  }
+
+  async #sealWriter(): Promise<void> {
+    const w = this.#writer as SegmentFileWriter;
+    const segment = this.#writerSegment as K;
+    this.#writer = null;
+    this.#writerSegment = null;
+    // Synced in both modes: everything appended to it is written by now (later appends go to
+    // the newer segment), and reclaim, retention, the cleaner and recovery trust sealed files.
+    await w.seal(true);
+    this.#o.counters.fsyncs++;
+    this.#observer?.sealed(this.#o.logId, w.number, w.size);
+    await this.#user.sealed(segment, w);
+  }
+
+  #fail(error: Error): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#o.counters.writeErrors++;
+    this.#user.failed(error);
+  }
+}
