@@ -3,16 +3,7 @@ import { writeCleanMarker } from './clean-shutdown.js';
 import { loadStoreState } from './load-state.js';
 import { copyCancelForward, copyMessageForward, type CopyContext } from './copy-forward.js';
 import { Reclaimer, type ReclaimHost } from './compaction.js';
-import {
-  RecordType,
-  countRuns,
-  encodePurgeRecord,
-  encodeQueueDeleteRecord,
-  encodeRunsRecord,
-  MSG_FLAG_TRANSIENT,
-  type MsgFields,
-  type MsgView,
-} from './format.js';
+import { MSG_FLAG_TRANSIENT, RecordType, countRuns, encodePurgeRecord, encodeQueueDeleteRecord, encodeRunsRecord, type MsgFields, type MsgView } from './format.js';
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
 import { Journal, type DurableListener } from './journal.js';
 import { MessageReader, type ReadContext } from './message-reader.js';
@@ -20,7 +11,7 @@ import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './
 import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
 import { ReadPlan, type QueueIndex } from './queue-index.js';
 import type { RecoveryReport, StoreLog } from './recovery.js';
-import { removeSnapshot, writeSnapshot } from './snapshot.js';
+import { writeSnapshotOrNot } from './snapshot.js';
 import { SPILL_DIR, StoreState } from './store-state.js';
 import { resolveStoreOptions, type FileStoreOptions, type ResolvedStoreOptions } from './store-options.js';
 import type { ScannedRecord } from './segment-scanner.js';
@@ -74,14 +65,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     this.#indexes = state.indexes;
     this.#msgId = state.maxMsgId;
     this.#journalId = o.journalId;
-    const m = counters;
-    m.recoveryMillis = report.millis;
-    m.recoverySegmentsScanned = report.segmentsScanned;
-    m.recoveryRecordsReplayed = report.recordsReplayed;
-    m.recoveryTruncatedBytes = report.truncated.reduce((n, t) => n + t.bytes, 0);
-    m.recoveryDamagedBytes = report.damaged.reduce((n, d) => n + d.bytes, 0);
-    m.recoveredMessages = report.messages;
-    m.uncleanShutdown = report.uncleanShutdown;
+    counters.noteRecovery(report);
 
     this.#journal = new Journal({
       disk: o.disk,
@@ -304,17 +288,7 @@ export class FileStore implements MessageStore, ReclaimHost {
   // ---- operations -----------------------------------------------------------------------------------
 
   metrics(): StoreMetricsSnapshot {
-    let resident = 0;
-    let spilled = 0;
-    let indexBytes = 0;
-    let onDisk = 0;
-    for (const idx of this.#indexes.values()) {
-      const m = idx.memory();
-      resident += m.resident;
-      spilled += m.spilled;
-      indexBytes += m.bytes;
-      onDisk += idx.length;
-    }
+    const index = this.#state.indexTotals();
     const diskBytes = this.segments.diskBytes();
     const liveBytes = Math.min(diskBytes, this.segments.liveBytes());
     return snapshotMetrics(this.counters, {
@@ -324,10 +298,10 @@ export class FileStore implements MessageStore, ReclaimHost {
       garbageBytes: diskBytes - liveBytes,
       liveRatio: diskBytes === 0 ? 1 : liveBytes / diskBytes,
       compactionDebtBytes: this.#reclaimer.debtBytes(),
-      messagesOnDisk: onDisk,
-      indexEntriesResident: resident,
-      indexEntriesSpilled: spilled,
-      indexBytesResident: indexBytes,
+      messagesOnDisk: index.entries,
+      indexEntriesResident: index.resident,
+      indexEntriesSpilled: index.spilled,
+      indexBytesResident: index.bytes,
       pendingAppendBytes: this.#journal.pendingBytes,
       durableLsn: this.#journal.durableLsn,
       openReadFiles: this.#reader.openFiles,
@@ -366,21 +340,13 @@ export class FileStore implements MessageStore, ReclaimHost {
     this.#reader.closeAll();
     clean &&= this.#failure === null;
     if (clean) {
-      try {
-        this.#state.lastSegment = Math.max(this.#state.lastSegment, this.#journal.activeSegment);
-        this.#state.maxMsgId = this.#msgId;
-        await writeSnapshot(this.disk, this.dir, this.#journalId, this.#state);
-      } catch (e) {
-        // without a snapshot the next start scans the journal: slower, not less correct
-        await removeSnapshot(this.disk, this.dir);
-        this.log('warn', `journal snapshot not written: ${(e as Error).message}`);
-      }
+      this.#state.lastSegment = Math.max(this.#state.lastSegment, this.#journal.activeSegment);
+      this.#state.maxMsgId = this.#msgId;
+      await writeSnapshotOrNot(this.disk, this.dir, this.#journalId, this.#state, this.log);
     }
     for (const idx of this.#indexes.values()) idx.close();
     await this.disk.rm(join(this.dir, SPILL_DIR));
-    if (clean) {
-      await writeCleanMarker(this.disk, this.dir, this.#journal.appendedLsn);
-    }
+    if (clean) await writeCleanMarker(this.disk, this.dir, this.#journal.appendedLsn);
   }
 
   // ---- ReclaimHost (compaction) ---------------------------------------------------------------------------
@@ -406,9 +372,7 @@ export class FileStore implements MessageStore, ReclaimHost {
   }
 
   waitDurable(lsn: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#journal.whenDurable(lsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
-    });
+    return new Promise((resolve, reject) => this.#journal.whenDurable(lsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0));
   }
 
   closeReadHandle(segment: number): void {

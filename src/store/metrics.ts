@@ -4,6 +4,7 @@
  * the numbers that explain high disk use, high I/O and stalls. Plain fields, bumped on the
  * write path without allocation; `snapshot()` makes the plain object the core exposes.
  */
+import type { RecoveryReport } from './recovery.js';
 
 /**
  * A log-scale histogram: 4 buckets per power of two (±9 % resolution), values ≥ 0.
@@ -62,6 +63,17 @@ export interface HistogramSummary {
 
 /** Counters kept by the journal, reclaimer, reader and recovery. */
 export class StoreMetrics {
+  /** Take the recovery figures of the open. */
+  noteRecovery(report: RecoveryReport): void {
+    this.recoveryMillis = report.millis;
+    this.recoverySegmentsScanned = report.segmentsScanned;
+    this.recoveryRecordsReplayed = report.recordsReplayed;
+    this.recoveryTruncatedBytes = report.truncated.reduce((n, t) => n + t.bytes, 0);
+    this.recoveryDamagedBytes = report.damaged.reduce((n, d) => n + d.bytes, 0);
+    this.recoveredMessages = report.messages;
+    this.uncleanShutdown = report.uncleanShutdown;
+  }
+
   // journal
   journalBytesWritten = 0;
   /** properties + body bytes accepted from publishers (copies excluded): write amplification's denominator */

@@ -32,6 +32,7 @@ import {
 import { FLAG_DELIVERED, FLAG_LIVE, FLAG_REDELIVERED } from './index-chunk.js';
 import { ENTRY_BYTES, allocColumns, columnBytes, gatherColumns } from './index-columns.js';
 import type { StoreMetrics } from './metrics.js';
+import type { StoreLog } from './recovery.js';
 import { checkRecordAt } from './segment-scanner.js';
 import { writeFully } from './log/segment-file.js';
 import { StoreState } from './store-state.js';
@@ -120,6 +121,16 @@ export async function writeSnapshot(disk: Disk, dir: string, journalId: number, 
     await fh.close();
   }
   await disk.rename(tmp, join(dir, SNAPSHOT));
+}
+
+/** Write the snapshot at a clean close; on failure remove it and say so (the next start scans: slower, not less correct). */
+export async function writeSnapshotOrNot(disk: Disk, dir: string, journalId: number, state: StoreState, log: StoreLog): Promise<void> {
+  try {
+    await writeSnapshot(disk, dir, journalId, state);
+  } catch (e) {
+    await removeSnapshot(disk, dir);
+    log('warn', `journal snapshot not written: ${(e as Error).message}`);
+  }
 }
 
 /** Remove a snapshot (used or not): from here on it would be stale. */

@@ -62,6 +62,19 @@ export class StoreState implements LivenessSink {
     return idx;
   }
 
+  /** index entries held in memory / spilled, bytes of resident chunk arrays, and live entries in all */
+  indexTotals(): { resident: number; spilled: number; bytes: number; entries: number } {
+    const t = { resident: 0, spilled: 0, bytes: 0, entries: 0 };
+    for (const idx of this.indexes.values()) {
+      const m = idx.memory();
+      t.resident += m.resident;
+      t.spilled += m.spilled;
+      t.bytes += m.bytes;
+      t.entries += idx.length;
+    }
+    return t;
+  }
+
   /** the seq a queue continues from */
   nextSeq(queueId: number): number {
     const last = this.indexes.get(queueId)?.lastSeq ?? 0;
