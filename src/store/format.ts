@@ -49,6 +49,7 @@
  *   queue id u32 · n u32 · n × (first seq u64 · run length u32)
  */
 import { crc32 } from 'node:zlib';
+import { MessageFieldsView } from './log/record-view.js';
 
 export const SEGMENT_MAGIC = 'WRNJ';
 export const FORMAT_VERSION = 1;
@@ -259,7 +260,7 @@ function writeShortString(buf: Buffer, p: number, s: string): number {
 }
 
 /** The decoded MSG prefix; one instance is reused while scanning (no allocation per record). */
-export class MsgView {
+export class MsgView extends MessageFieldsView {
   msgId = 0;
   publishedAt = 0;
   expiresAt = 0;
@@ -268,26 +269,12 @@ export class MsgView {
   targetCount = 0;
   /** offset of the first target in the buffer */
   targetsAt = 0;
-  exchangeAt = 0;
-  exchangeLength = 0;
-  routingKeyAt = 0;
-  routingKeyLength = 0;
-  propertiesAt = 0;
-  propertiesLength = 0;
-  bodyAt = 0;
-  bodyLength = 0;
 
   targetQueue(buf: Buffer, i: number): number {
     return buf.readUInt32LE(this.targetsAt + i * MSG_TARGET_SIZE);
   }
   targetSeq(buf: Buffer, i: number): number {
     return readU64(buf, this.targetsAt + i * MSG_TARGET_SIZE + 4);
-  }
-  exchange(buf: Buffer): string {
-    return buf.toString('utf8', this.exchangeAt, this.exchangeAt + this.exchangeLength);
-  }
-  routingKey(buf: Buffer): string {
-    return buf.toString('utf8', this.routingKeyAt, this.routingKeyAt + this.routingKeyLength);
   }
 }
 

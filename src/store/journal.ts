@@ -81,10 +81,10 @@ export class Journal {
     this.#metrics = options.metrics;
     this.#waiters = new DurableWaiters(options.metrics.commitMicros);
     this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.metrics);
-    this.#writtenLsn = this.#durableLsn = lsnOf(options.firstSegment, SEGMENT_HEADER_SIZE);
     const { disk, durability, appendObserver } = options;
     const log = { disk, durability, counters: options.metrics, fsyncMicros: options.metrics.fsyncMicros, logId: journalLogId(options.journalId), observer: appendObserver };
     this.#engine = new GroupCommit(this.#logUser(), log);
+    this.#writtenLsn = this.#durableLsn = lsnOf(options.firstSegment, SEGMENT_HEADER_SIZE);
   }
 
   get durableLsn(): number {
@@ -128,14 +128,7 @@ export class Journal {
   // ---- appends -----------------------------------------------------------------------------
 
   /** Append a MSG record. @returns its LSN; `lastSegment/lastOffset/lastLength` say where it went. */
-  appendMessage(
-    f: MsgFields,
-    queueIds: ArrayLike<number>,
-    seqs: ArrayLike<number>,
-    count: number,
-    properties: Buffer,
-    body: Buffer,
-  ): number {
+  appendMessage(f: MsgFields, queueIds: ArrayLike<number>, seqs: ArrayLike<number>, count: number, properties: Buffer, body: Buffer): number {
     this.#checkWritable();
     this.#batch.addMessage(f, queueIds, seqs, count, properties, body);
     this.#schedule();
@@ -203,13 +196,8 @@ export class Journal {
   /** Flush, seal the active segment, refuse further appends. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.flush();
-    } finally {
-      this.#closed = true;
-      const last = await this.#engine.stop(!this.#error);
-      if (last && !this.#error) this.#o.hooks.segmentSealed(last.writer.number, last.writer.size);
-    }
+    const last = await this.#engine.closeAfter(this.flush(), () => (this.#closed = true), () => !this.#error);
+    if (last && !this.#error) this.#o.hooks.segmentSealed(last.writer.number, last.writer.size);
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -236,17 +224,10 @@ export class Journal {
     const o = this.#o;
     const m = this.#metrics;
     return {
-      writable: true,
-      get hasPending() {
-        return !batch.empty;
-      },
-      get appendSegment() {
-        return batch.segment;
-      },
-      get firstPendingSegment() {
-        const s = batch.firstSegment;
-        return s < 0 ? null : s;
-      },
+      writable: () => true,
+      hasPending: () => !batch.empty,
+      appendSegment: () => batch.segment,
+      firstPendingSegment: () => (batch.firstSegment < 0 ? null : batch.firstSegment),
       take: () => {
         this.#encodeAcks();
         return batch.take();

@@ -7,10 +7,10 @@ import {
   encodeRunsRecord,
   lsnOf,
   msgPrefixBound,
-  sealRecord,
   writeMsgPrefix,
   type MsgFields,
 } from './format.js';
+import { RecordArena } from './log/record-arena.js';
 import type { StoreMetrics } from './metrics.js';
 
 /** Records of one segment waiting to be written: one gather write. */
@@ -22,17 +22,8 @@ export interface PendingGroup {
   buffers: Buffer[];
 }
 
-const ARENA_SIZE = 256 * 1024;
 /**
- * Small properties (and then small bodies) are copied next to the record header: one
- * checksum call and one iovec instead of three costs less than the copy. Large bodies are
- * never copied — they go to writev as they came.
- */
-const INLINE_PROPERTIES = 256;
-const INLINE_BODY = 512;
-
-/**
- * The append side of the journal: encodes records into an arena, gives each its place
+ * The append side of the journal: frames records in an arena (log/record-arena.ts), gives each its place
  * (segment, offset — so its LSN) and collects them into per-segment groups until the flush
  * takes them. Rolls over to a new segment number when a record would not fit; the file is
  * created by the writer when the group is written. Consumer acks wait here, coalesced per
@@ -41,8 +32,7 @@ const INLINE_BODY = 512;
 export class PendingBatch {
   readonly #segmentSize: number;
   readonly #metrics: StoreMetrics;
-  #arena = Buffer.allocUnsafe(ARENA_SIZE);
-  #arenaUsed = 0;
+  readonly #arena = new RecordArena();
   #segment: number;
   #offset = SEGMENT_HEADER_SIZE;
   #groups: PendingGroup[] = [];
@@ -81,31 +71,10 @@ export class PendingBatch {
   }
 
   addMessage(f: MsgFields, queueIds: ArrayLike<number>, seqs: ArrayLike<number>, count: number, properties: Buffer, body: Buffer): void {
-    const inlineProps = properties.length <= INLINE_PROPERTIES;
-    const inlineBody = inlineProps && body.length <= INLINE_BODY;
-    const bound =
-      RECORD_HEADER_SIZE +
-      msgPrefixBound(f.exchange, f.routingKey, count) +
-      (inlineProps ? properties.length : 0) +
-      (inlineBody ? body.length : 0);
-    if (this.#arenaUsed + bound > this.#arena.length) {
-      this.#arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bound));
-      this.#arenaUsed = 0;
-    }
-    const arena = this.#arena;
-    const start = this.#arenaUsed;
-    let end = writeMsgPrefix(arena, start, f, queueIds, seqs, count, properties, body);
-    if (inlineProps) end += properties.copy(arena, end);
-    if (inlineBody) end += body.copy(arena, end);
-    this.#arenaUsed = end;
-    const head = arena.subarray(start, end);
-    const tail1 = inlineProps ? undefined : properties;
-    const tail2 = inlineBody ? undefined : body;
-    sealRecord(head, tail1, tail2);
-    const group = this.#place(head.length + (tail1 ? tail1.length : 0) + (tail2 ? tail2.length : 0));
-    group.buffers.push(head);
-    if (tail1 !== undefined && tail1.length > 0) group.buffers.push(tail1);
-    if (tail2 !== undefined && tail2.length > 0) group.buffers.push(tail2);
+    const a = this.#arena;
+    const buf = a.begin(RECORD_HEADER_SIZE + msgPrefixBound(f.exchange, f.routingKey, count), properties, body);
+    const length = a.finish(writeMsgPrefix(buf, a.start, f, queueIds, seqs, count, properties, body), properties, body);
+    a.pushTo(this.#place(length).buffers);
     this.#metrics.msgRecords++;
   }
 

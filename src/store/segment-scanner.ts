@@ -3,8 +3,8 @@ import {
   SEGMENT_HEADER_SIZE,
   isKnownType,
   isOptionalType,
-  recordCrcOk,
 } from './format.js';
+import { FRAME_PARTIAL, checkFrame } from './log/frame-check.js';
 
 /** One record found by a scan; the scanner reuses a single instance. */
 export class ScannedRecord {
@@ -94,14 +94,12 @@ export function scanSegment(
 /** @returns null when a well-framed record with a valid checksum starts at `p`, else why not */
 export function checkRecordAt(buf: Buffer, p: number, maxRecordSize: number): string | null {
   const len = buf.length;
-  if (len - p < RECORD_HEADER_SIZE) return `torn record header (${len - p} of ${RECORD_HEADER_SIZE} bytes)`;
-  const length = buf.readUInt32LE(p + 4);
-  if (length === 0 && buf.readUInt32LE(p) === 0) return 'zero-filled space';
-  if (length > maxRecordSize) return `impossible record length ${length}`;
-  if (p + RECORD_HEADER_SIZE + length > len) {
-    return `torn record (${len - p - RECORD_HEADER_SIZE} of ${length} payload bytes)`;
+  const problem = checkFrame(buf, p, len, maxRecordSize);
+  if (problem === FRAME_PARTIAL) {
+    if (len - p < RECORD_HEADER_SIZE) return `torn record header (${len - p} of ${RECORD_HEADER_SIZE} bytes)`;
+    return `torn record (${len - p - RECORD_HEADER_SIZE} of ${buf.readUInt32LE(p + 4)} payload bytes)`;
   }
-  if (!recordCrcOk(buf, p, length)) return 'checksum mismatch';
+  if (problem !== null) return problem;
   const type = buf[p + 8];
   if (!isKnownType(type) && !isOptionalType(type)) return `unknown record type 0x${type.toString(16)}`;
   return null;

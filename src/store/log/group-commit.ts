@@ -37,13 +37,13 @@ interface MicrosHistogram {
  */
 export interface LogUser<K, G extends PendingWrite<K>> {
   /** false once the log stops writing (closed, deleted): a round in progress ends */
-  readonly writable: boolean;
+  writable(): boolean;
   /** writes are waiting for the next round */
-  readonly hasPending: boolean;
+  hasPending(): boolean;
   /** the segment appends go to now */
-  readonly appendSegment: K;
+  appendSegment(): K;
   /** the segment of the first write waiting, or null */
-  readonly firstPendingSegment: K | null;
+  firstPendingSegment(): K | null;
   /** Hand the waiting writes to a round, in log order. */
   take(): G[];
   /** The file to create for `segment` (its first write). */
@@ -130,6 +130,20 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     return { segment, writer };
   }
 
+  /**
+   * A log's close: wait for `flushed` (everything appended made durable); then, whether it
+   * failed or not, `closing()` (the log refuses appends from here on) and `stop`, syncing the
+   * open file only when `healthy()`. Rethrows the flush's failure once stopped.
+   */
+  async closeAfter(flushed: Promise<void>, closing: () => void, healthy: () => boolean): Promise<{ segment: K; writer: SegmentFileWriter } | null> {
+    let failure: { error: unknown } | null = null;
+    await flushed.catch((error: unknown) => (failure = { error }));
+    closing();
+    const last = await this.stop(healthy());
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    return last;
+  }
+
   readonly #startFlush = (): void => {
     this.#flushScheduled = false;
     void this.#flushLoop();
@@ -142,7 +156,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     const c = this.#o.counters;
     const observer = this.#observer;
     try {
-      while (this.#error === null && u.writable && (u.hasPending || this.#sealDue())) {
+      while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue())) {
         const groups = u.take();
         // segment numbers of the round's writes, for the observer only
         const numbers: number[] | null = observer === null ? null : [];
@@ -182,7 +196,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
   /** the open file is not where appends go and nothing more is waiting for it */
   #sealDue(): boolean {
     const seg = this.#writerSegment;
-    return this.#writer !== null && seg !== this.#user.appendSegment && this.#user.firstPendingSegment !== seg;
+    return this.#writer !== null && seg !== this.#user.appendSegment() && this.#user.firstPendingSegment() !== seg;
   }
 
   async #writerFor(segment: K): Promise<SegmentFileWriter> {

@@ -33,6 +33,8 @@
  * Offset values of an empty segment (no records) are written as 2^53 − 1.
  */
 import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, crc32, maskCrc, readU64, writeRecordHeader, writeU64 } from '../format.js';
+import { checkFrame } from '../log/frame-check.js';
+import { MessageFieldsView } from '../log/record-view.js';
 
 export const STREAM_MAGIC = 'WRNS';
 export const STREAM_RECORD_TYPE = 0x30;
@@ -116,7 +118,7 @@ export function writeStreamPrefix(buf: Buffer, at: number, f: StreamRecordFields
 }
 
 /** The decoded fields of one record; readers reuse one instance (no allocation per record). */
-export class StreamRecordView {
+export class StreamRecordView extends MessageFieldsView {
   /** offset of the record header in the buffer */
   at = 0;
   /** end of the record in the buffer */
@@ -126,23 +128,9 @@ export class StreamRecordView {
   timestamp = 0;
   keyAt = 0;
   keyLength = 0;
-  exchangeAt = 0;
-  exchangeLength = 0;
-  routingKeyAt = 0;
-  routingKeyLength = 0;
-  propertiesAt = 0;
-  propertiesLength = 0;
-  bodyAt = 0;
-  bodyLength = 0;
 
   get tombstone(): boolean {
     return (this.flags & FLAG_TOMBSTONE) !== 0;
-  }
-  exchange(buf: Buffer): string {
-    return buf.toString('utf8', this.exchangeAt, this.exchangeAt + this.exchangeLength);
-  }
-  routingKey(buf: Buffer): string {
-    return buf.toString('utf8', this.routingKeyAt, this.routingKeyAt + this.routingKeyLength);
   }
   /** the compaction key as a string (the routing key when flagged so) */
   key(buf: Buffer): string {
@@ -160,12 +148,9 @@ export type RecordProblem = string | null;
  * or the reason it is damaged
  */
 export function readStreamRecord(buf: Buffer, at: number, limit: number, maxRecordSize: number, view: StreamRecordView): RecordProblem {
-  if (limit - at < RECORD_HEADER_SIZE) return 'partial';
+  const problem = checkFrame(buf, at, limit, maxRecordSize);
+  if (problem !== null) return problem;
   const length = buf.readUInt32LE(at + 4);
-  if (length === 0 && buf.readUInt32LE(at) === 0) return 'zero-filled space';
-  if (length > maxRecordSize) return `impossible record length ${length}`;
-  if (at + RECORD_HEADER_SIZE + length > limit) return 'partial';
-  if (maskCrc(crc32(buf.subarray(at + 4, at + RECORD_HEADER_SIZE + length))) !== buf.readUInt32LE(at)) return 'checksum mismatch';
   const type = buf[at + 8];
   if (type !== STREAM_RECORD_TYPE) return type >= 0x80 ? 'skip' : `unknown record type 0x${type.toString(16)}`;
   if (length < STREAM_MSG_FIXED) return 'record too short';

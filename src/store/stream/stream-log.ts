@@ -1,5 +1,6 @@
 import { DurableWaiters, type DurableListener } from '../durable-waiters.js';
-import { RECORD_HEADER_SIZE, sealRecord } from '../format.js';
+import { RECORD_HEADER_SIZE } from '../format.js';
+import { RecordArena } from '../log/record-arena.js';
 import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
 import { LogHistogram } from '../metrics.js';
@@ -22,11 +23,6 @@ interface PendingGroup {
   buffers: Buffer[];
   lastOffset: number;
 }
-
-const ARENA_SIZE = 256 * 1024;
-/** small properties and bodies are copied beside the record header: one CRC call and one iovec (docs/store.md decision 2) */
-const INLINE_PROPERTIES = 256;
-const INLINE_BODY = 512;
 
 /**
  * The log of one stream: its segments, the only writer of its files, and the committed end
@@ -55,8 +51,7 @@ export class StreamLog {
   #committedOffset: number;
   #lastTimestamp = 0;
   #lastChunk: number;
-  #arena = Buffer.allocUnsafe(ARENA_SIZE);
-  #arenaUsed = 0;
+  readonly #arena = new RecordArena();
   #groups: PendingGroup[] = [];
   #chunkStarted = false;
   /** the committed end when the round being written began: its first record starts a chunk */
@@ -138,32 +133,16 @@ export class StreamLog {
     const timestamp = now > this.#lastTimestamp ? now : this.#lastTimestamp;
     if (!this.#chunkStarted) flags |= FLAG_CHUNK_START;
     const f: StreamRecordFields = { offset, timestamp, flags, key, exchange, routingKey };
-    const inlineProps = properties.length <= INLINE_PROPERTIES;
-    const inlineBody = inlineProps && body.length <= INLINE_BODY;
-    const bound = streamPrefixBound(f) + (inlineProps ? properties.length : 0) + (inlineBody ? body.length : 0);
-    if (this.#arenaUsed + bound > this.#arena.length) {
-      this.#arena = Buffer.allocUnsafe(Math.max(ARENA_SIZE, bound));
-      this.#arenaUsed = 0;
-    }
-    const arena = this.#arena;
-    const start = this.#arenaUsed;
+    const a = this.#arena;
+    const buf = a.begin(streamPrefixBound(f), properties, body);
     // throws on a name too long for the format: nothing above has changed the log yet
-    let end = writeStreamPrefix(arena, start, f, properties.length, body.length);
+    const end = writeStreamPrefix(buf, a.start, f, properties.length, body.length);
     this.#nextOffset = offset + 1;
     this.#lastTimestamp = timestamp;
     this.#chunkStarted = true;
-    if (inlineProps) end += properties.copy(arena, end);
-    if (inlineBody) end += body.copy(arena, end);
-    this.#arenaUsed = end;
-    const head = arena.subarray(start, end);
-    const tail1 = inlineProps ? undefined : properties;
-    const tail2 = inlineBody ? undefined : body;
-    sealRecord(head, tail1, tail2);
-    const length = head.length + (tail1 ? tail1.length : 0) + (tail2 ? tail2.length : 0);
+    const length = a.finish(end, properties, body);
     const group = this.#place(length, offset);
-    group.buffers.push(head);
-    if (tail1 !== undefined && tail1.length > 0) group.buffers.push(tail1);
-    if (tail2 !== undefined && tail2.length > 0) group.buffers.push(tail2);
+    a.pushTo(group.buffers);
     group.segment.noteRecord(offset, group.start + group.bytes - length, length, timestamp, (flags & FLAG_CHUNK_START) !== 0);
     this.metrics.records++;
     this.metrics.userBytes += body.length;
@@ -250,14 +229,12 @@ export class StreamLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.flush();
-    } finally {
-      this.#closed = true;
-      const last = await this.#engine.stop(!this.#error);
+      const last = await this.#engine.closeAfter(this.flush(), () => (this.#closed = true), () => !this.#error);
       if (last) {
         last.segment.sealed = true;
         if (!this.#error) await last.segment.writeIndexFiles();
       }
+    } finally {
       this.#release();
     }
   }
@@ -298,20 +275,11 @@ export class StreamLog {
 
   /** The stream log as the engine sees it: segments are the segment objects, records placed by `#place`. */
   #logUser(): LogUser<StreamSegment, PendingGroup> {
-    const log = this;
     return {
-      get writable() {
-        return !log.#closed;
-      },
-      get hasPending() {
-        return log.#groups.length > 0;
-      },
-      get appendSegment() {
-        return log.active;
-      },
-      get firstPendingSegment() {
-        return log.#groups.length > 0 ? log.#groups[0].segment : null;
-      },
+      writable: () => !this.#closed,
+      hasPending: () => this.#groups.length > 0,
+      appendSegment: () => this.active,
+      firstPendingSegment: () => (this.#groups.length > 0 ? this.#groups[0].segment : null),
       take: () => {
         const groups = this.#groups;
         this.#groups = [];
