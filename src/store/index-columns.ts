@@ -91,7 +91,7 @@ export function gatherColumns(from: IndexColumns, positions: ArrayLike<number>, 
   }
 }
 
-/** Set every column of entry `i` (the one place that names them in argument order). */
+/** Set every column of entry `i` (recovery's replay arrays; QueueIndex.append writes its own, on the hot path). */
 export function setEntry(
   to: IndexColumns,
   i: number,
