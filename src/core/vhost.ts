@@ -484,7 +484,8 @@ export class VHost implements QueueLifecycle {
     this.removeQueue(q);
   }
 
-  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): boolean {
+  deadLetter(q: Queue, message: Message, reason: DeadLetterReason, points: DurabilityPoints = this.#nested): boolean {
+    points.clear();
     this.failureReply(message, reason, q);
     const dlx = q.settings.deadLetterExchange;
     if (dlx === null) return true;
@@ -498,10 +499,11 @@ export class VHost implements QueueLifecycle {
     // a cycle back into a queue it died in is dropped on purpose
     const targets = routed.filter((t) => !isDeadLetterCycle(dead, t));
     if (targets.length === 0) return true;
-    // the broker's own publish: nobody waits for its points (they go to the vhost's scratch)
-    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, this.#nested) === 'routed';
+    // the broker's own publish: only an at-least-once source waits for its points (it keeps
+    // the message until they are durable); otherwise they go to the vhost's scratch
+    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, points) === 'routed';
     let taken = true;
-    for (const target of targets) if (!target.enqueue(dead)) taken = false;
+    for (const target of targets) if (!enqueueNoting(target, dead, points)) taken = false;
     return taken;
   }
 

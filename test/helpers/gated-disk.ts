@@ -26,9 +26,13 @@ export class GatedDisk implements Disk {
   /** file syncs completed so far (held or not) */
   syncs = 0;
 
-  constructor(inner: Disk = realDisk) {
+  readonly #gates: (path: string) => boolean;
+
+  /** @param gates which files' syncs the gate holds (default every file) */
+  constructor(inner: Disk = realDisk, gates: (path: string) => boolean = () => true) {
     this.#inner = inner;
     this.workerThreads = inner.workerThreads;
+    this.#gates = gates;
   }
 
   /** From now on file syncs wait until `openGate()`. */
@@ -75,6 +79,7 @@ export class GatedDisk implements Disk {
 
   async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
     const f = await this.#inner.openFile(path, flags);
+    if (!this.#gates(path)) return f;
     return {
       writev: (buffers, position) => f.writev(buffers, position),
       read: (buffer, offset, length, position) => f.read(buffer, offset, length, position),

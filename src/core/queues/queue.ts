@@ -2,6 +2,7 @@ import type { FieldTable } from '../../codec/types.js';
 import type { Binding } from '../binding.js';
 import type { Consumer } from '../delivery/consumer.js';
 import type { Message } from '../message.js';
+import type { DurabilityPoints } from '../durability.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { settingsFrom, type QueueSettings } from './queue-arguments.js';
@@ -36,9 +37,11 @@ export interface QueueLifecycle {
   /**
    * route a message that left the queue to its dead-letter exchange, if it has one;
    * @returns whether it is settled: dropped as configured, or taken by every queue it reached
-   * (false: no such exchange, no route, or a target refused it — at-least-once keeps it)
+   * (false: no such exchange, no route, or a target refused it — at-least-once keeps it).
+   * `points` (cleared first) gets what the copies wrote, for a source that must keep the
+   * message until they are durable (at-least-once).
    */
-  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason): boolean;
+  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason, points?: DurabilityPoints): boolean;
   /** timers shared by the vhost's queues (redelivery back-off) */
   readonly scheduler: Scheduler;
 }

@@ -3,6 +3,8 @@ import type { MessageStore } from '../../store/message-store.js';
 import { Queue, type DeadLetterReason, type QueueLifecycle } from './queue.js';
 import type { QueueEntry } from './queue-entry.js';
 import { quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
+import { DurabilityPoints, whenAllDurable } from '../durability.js';
+import type { DurableListener } from '../../store/durable-waiters.js';
 
 /** How often a quorum queue retries dead-letters no target took yet (at-least-once). */
 export const DEAD_LETTER_RETRY_MS = 1000;
@@ -23,7 +25,7 @@ export const DEAD_LETTER_RETRY_MS = 1000;
 export class QuorumQueue extends Queue {
   declare settings: QuorumSettings;
   /** dead-lettered entries no target has taken yet, oldest first */
-  readonly #pendingDeadLetters: Array<{ entry: QueueEntry; reason: DeadLetterReason }> = [];
+  readonly #pendingDeadLetters: PendingDeadLetter[] = [];
   #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(name: string, vhost: string, args: FieldTable, lifecycle: QueueLifecycle, store: MessageStore | null, storeId: number, recovered: boolean) {
@@ -51,15 +53,36 @@ export class QuorumQueue extends Queue {
       super.deadLetterEntry(entry, reason);
       return;
     }
-    if (this.lifecycle.deadLetter(this, entry.message, reason)) {
-      this.forget(entry);
-      return;
-    }
-    // not taken: the queue keeps it (stored, counted against its limits) and tries again later
-    this.#pendingDeadLetters.push({ entry, reason });
+    // kept (stored, counted against its limits) until its copies are durable, or retried later
     this.deadLetterBacklog++;
     this.deadLetterBacklogBytes += entry.message.size;
     this.keepStored(entry, true);
+    this.#deadLetter(new PendingDeadLetter(this, entry, reason));
+  }
+
+  /**
+   * Route one pending dead-letter. Taken: the source record goes only once every copy is
+   * durable — the copies may sit in other logs (a stream) whose fdatasync comes after the
+   * journal's, and an ACK record synced first would lose the message in a crash between the
+   * two. Not taken (or a copy failed to sync): kept and retried.
+   */
+  #deadLetter(p: PendingDeadLetter): void {
+    const points = new DurabilityPoints();
+    if (this.lifecycle.deadLetter(this, p.entry.message, p.reason, points)) whenAllDurable(points, p, 0);
+    else this.#retryLater(p);
+  }
+
+  /** @internal the copies of `p` are durable (or one failed) */
+  deadLetterSettled(p: PendingDeadLetter, error: Error | null): void {
+    if (error !== null && !this.deleted) return this.#retryLater(p);
+    this.deadLetterBacklog--;
+    this.deadLetterBacklogBytes -= p.entry.message.size;
+    this.keepStored(p.entry, false);
+    this.forget(p.entry);
+  }
+
+  #retryLater(p: PendingDeadLetter): void {
+    this.#pendingDeadLetters.push(p);
     this.#armRetry();
   }
 
@@ -72,18 +95,10 @@ export class QuorumQueue extends Queue {
   retryDeadLetters(): void {
     const pending = this.#pendingDeadLetters.splice(0);
     for (const p of pending) {
-      const strategyChanged = this.settings.deadLetterStrategy !== 'at-least-once';
       // a switch to at-most-once drops what was pending (RabbitMQ deletes it)
-      if (!this.deleted && !strategyChanged && !this.lifecycle.deadLetter(this, p.entry.message, p.reason)) {
-        this.#pendingDeadLetters.push(p);
-        continue;
-      }
-      this.deadLetterBacklog--;
-      this.deadLetterBacklogBytes -= p.entry.message.size;
-      this.keepStored(p.entry, false);
-      this.forget(p.entry);
+      if (this.deleted || this.settings.deadLetterStrategy !== 'at-least-once') this.deadLetterSettled(p, null);
+      else this.#deadLetter(p);
     }
-    if (this.#pendingDeadLetters.length > 0) this.#armRetry();
   }
 
   override stopTimers(): void {
@@ -106,5 +121,18 @@ export class QuorumQueue extends Queue {
       this.retryDeadLetters();
     }, DEAD_LETTER_RETRY_MS);
     this.#retryTimer.unref();
+  }
+}
+
+/** A dead-lettered entry an at-least-once quorum queue keeps until its copies are durable. */
+class PendingDeadLetter implements DurableListener {
+  constructor(
+    readonly queue: QuorumQueue,
+    readonly entry: QueueEntry,
+    readonly reason: DeadLetterReason,
+  ) {}
+
+  onDurable(_token: number, error: Error | null): void {
+    this.queue.deadLetterSettled(this, error);
   }
 }
