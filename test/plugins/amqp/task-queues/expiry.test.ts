@@ -214,14 +214,15 @@ describe('queue expiry (x-expires)', () => {
     ['basic.get', 'get'],
   ] as const)('renews the lease on %s', async (_what, how) => {
     const { ch } = await clients.open();
-    const queue = await sharedQueue(ch, 'q-expires-renewed', { expires: 200 });
+    const queue = await sharedQueue(ch, 'q-expires-renewed', { expires: 1000 });
     ch.sendToQueue(queue, Buffer.from('witness'));
     await waitForReady(ch, queue, 1);
-    // six renewals 80 ms apart outlast the 200 ms lease more than twice over; a redeclaration
+    // six renewals 300 ms apart outlast the 1 s lease nearly twice over (a lease long against
+    // a loaded machine's round trips, so a late renewal cannot pass for an expiry); a redeclaration
     // would recreate an expired queue, so the witness message shows it is the same queue
     for (let i = 0; i < 6; i++) {
-      await sleep(80);
-      if (how === 'redeclare') expect((await ch.assertQueue(queue, { durable: false, expires: 200 })).messageCount).toBe(1);
+      await sleep(300);
+      if (how === 'redeclare') expect((await ch.assertQueue(queue, { durable: false, expires: 1000 })).messageCount).toBe(1);
       else {
         // on an expired queue basic.get would fail with 404
         const got = await ch.get(queue, { noAck: true });
