@@ -47,7 +47,8 @@ export async function startAggregator(brokers, { onTotal = () => {} } = {}) {
   let restoredFor = -1;
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: GROUP });
+  // short timeouts: a member that stopped is noticed, and a rebalance completes, within seconds
+  const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1000 });
   consumer.on(consumer.events.GROUP_JOIN, () => generation++);
   await consumer.connect();
   await consumer.subscribe({ topic: ORDERS, fromBeginning: true });
