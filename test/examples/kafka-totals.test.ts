@@ -28,7 +28,7 @@ describe('examples/kafka-totals', () => {
     const orders = Array.from({ length: 60 }, (_v, i) => ({ id: i, customer: customers[i % 5]!, amount: 1 + (i % 7) }));
     const expected = new Map<string, number>();
     for (const o of orders) expected.set(o.customer, (expected.get(o.customer) ?? 0) + o.amount);
-    // two members share the partitions (a member leaving mid-stream is covered by kafka/groups.test.ts)
+    // two members share the partitions (a member leaving mid-stream: kafka/groups.test.ts; the example's README says why not here)
     const stopA = await startAggregator(b.brokers);
     const stopB = await startAggregator(b.brokers);
     await produceOrders(b.brokers, orders.slice(0, 30));
