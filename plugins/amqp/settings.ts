@@ -15,6 +15,8 @@ export const AMQP_CONFIG_SCHEMA = {
   frame_max: { type: 'integer', default: 131072, min: FRAME_MIN_SIZE, max: 0xffffffff, doc: 'largest frame accepted, in bytes (clients may ask for less)' },
   channel_max: { type: 'integer', default: 2047, min: 1, max: 65535, doc: 'most channels open at once on one connection' },
   handshake_timeout: { type: 'duration', default: 10000, min: 100, doc: 'a client that has not opened its connection within this time is disconnected' },
+  server_product: { type: 'string', default: 'Warren', doc: "product announced in connection.start (RabbitMQ's server_properties); some clients pick RabbitMQ-only behaviour by it" },
+  server_version: { type: 'string', default: '', doc: "version announced in connection.start (empty: Warren's own)" },
 } as const satisfies Record<string, ConfigKey>;
 
 export interface AmqpSettings {
@@ -27,6 +29,9 @@ export interface AmqpSettings {
   frameMax: number;
   channelMax: number;
   handshakeTimeoutMs: number;
+  /** connection.start's product and version ('' version: Warren's own) */
+  serverProduct: string;
+  serverVersion: string;
 }
 
 type Key = keyof typeof AMQP_CONFIG_SCHEMA;
@@ -43,5 +48,7 @@ export function settingsFrom(config: PluginConfig): AmqpSettings {
     frameMax: Number(get('frame_max')),
     channelMax: Number(get('channel_max')),
     handshakeTimeoutMs: Number(get('handshake_timeout')),
+    serverProduct: String(get('server_product')),
+    serverVersion: String(get('server_version')),
   };
 }

@@ -7,6 +7,7 @@
  *   then: close / close-ok either way, update-secret from the client, blocked/unblocked
  *   from the broker.
  */
+import type { AmqpSettings } from '../settings.js';
 import { decodeFieldTable } from '../../../src/codec/field-table.js';
 import type { FieldTable, FieldValue } from '../../../src/codec/types.js';
 import type { LoginResult } from '../../../src/auth/users.js';
@@ -26,28 +27,47 @@ const MECHANISMS = Buffer.from('PLAIN AMQPLAIN');
 const MECHANISMS_WITH_EXTERNAL = Buffer.from('PLAIN AMQPLAIN EXTERNAL');
 const LOCALES = Buffer.from('en_US');
 
-/** What the broker announces in connection.start (RabbitMQ's keys, so clients recognise them). */
-const SERVER_PROPERTIES: FieldTable = {
-  product: 'Warren',
-  version: VERSION,
-  platform: `Node.js ${process.version}`,
-  information: 'Warren, a multi-protocol message broker',
-  capabilities: {
-    publisher_confirms: true,
-    exchange_exchange_bindings: true,
-    'basic.nack': true,
-    consumer_cancel_notify: true,
-    'connection.blocked': true,
-    consumer_priorities: true,
-    authentication_failure_close: true,
-    per_consumer_qos: true,
-    direct_reply_to: true,
-  },
-};
+/**
+ * What the broker announces in connection.start (RabbitMQ's keys, so clients recognise them).
+ * Product and version are settings, as RabbitMQ's `server_properties` are: some clients choose
+ * behaviour by them (kombu reads basic.qos's global flag RabbitMQ's way only for product
+ * "RabbitMQ" at version 3.3 or later), and client suites assert them.
+ */
+function serverProperties(product: string, version: string): FieldTable {
+  return {
+    product,
+    version: version === '' ? VERSION : version,
+    platform: `Node.js ${process.version}`,
+    information: 'Warren, a multi-protocol message broker',
+    capabilities: {
+      publisher_confirms: true,
+      exchange_exchange_bindings: true,
+      'basic.nack': true,
+      consumer_cancel_notify: true,
+      'connection.blocked': true,
+      consumer_priorities: true,
+      authentication_failure_close: true,
+      per_consumer_qos: true,
+      direct_reply_to: true,
+    },
+  };
+}
+
+/** one table per settings object (a listener's connections share theirs) */
+const announced = new WeakMap<AmqpSettings, FieldTable>();
+
+function serverPropertiesFor(settings: AmqpSettings): FieldTable {
+  let t = announced.get(settings);
+  if (t === undefined) {
+    t = serverProperties(settings.serverProduct, settings.serverVersion);
+    announced.set(settings, t);
+  }
+  return t;
+}
 
 export function sendStart(conn: AmqpConnection): void {
   conn.writer.write(
-    encodeMethodFrame(0, { id: M.connectionStart, versionMajor: 0, versionMinor: 9, serverProperties: SERVER_PROPERTIES, mechanisms: conn.certName !== null ? MECHANISMS_WITH_EXTERNAL : MECHANISMS, locales: LOCALES }),
+    encodeMethodFrame(0, { id: M.connectionStart, versionMajor: 0, versionMinor: 9, serverProperties: serverPropertiesFor(conn.settings), mechanisms: conn.certName !== null ? MECHANISMS_WITH_EXTERNAL : MECHANISMS, locales: LOCALES }),
   );
 }
 

@@ -2,6 +2,9 @@
  * Connection lifecycle over a real socket: open/close with both amqplib APIs, login and
  * vhost refusal, heartbeats, server capabilities, channel-max, and forced close on stop.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import amqp from 'amqplib';
 import * as amqpCallback from 'amqplib/callback_api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +129,28 @@ describe('server properties', () => {
       'connection.blocked': true,
       direct_reply_to: true,
     });
+  });
+});
+
+describe('announced product and version', () => {
+  it.skipIf(isExternalBroker)("are Warren's own by default, and amqp.server_product / server_version when set (RabbitMQ's server_properties)", async () => {
+    const conn = await clients.connect();
+    const props = conn.connection.serverProperties as unknown as Record<string, unknown>;
+    expect(props.product).toBe('Warren');
+    expect(props.version).toMatch(/^\d+\.\d+\.\d+/);
+    const { Broker } = await import('../../../src/index.js');
+    const dataDir = await mkdtemp(join(tmpdir(), 'warren-product-'));
+    const own = new Broker({ dataDir, log: { level: 'warn' }, amqp: { port: 0, host: '127.0.0.1', server_product: 'RabbitMQ', server_version: '3.10.8' } });
+    try {
+      await own.start();
+      const c = await amqp.connect(own.url('amqp'));
+      const p = c.connection.serverProperties as unknown as Record<string, unknown>;
+      expect([p.product, p.version]).toEqual(['RabbitMQ', '3.10.8']);
+      await c.close();
+    } finally {
+      await own.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
