@@ -9,25 +9,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { envName } from '../../src/config/schema.js';
-import { BUILTIN_PLUGINS } from '../../src/plugin-host/builtin.js';
-import { loadManifests } from '../../src/plugin-host/host.js';
+import { freePortsEnv } from '../helpers/free-ports-env.js';
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
 
-/**
- * Every built-in plugin's listener on an OS-chosen loopback port, so that the spawned
- * broker never fights over fixed ports with a parallel test or a broker on this machine.
- */
-const freePorts: Record<string, string> = {};
+/** Every listener on an OS-chosen loopback port (test/helpers/free-ports-env.ts). */
+let freePorts: Record<string, string> = {};
 beforeAll(async () => {
-  for (const m of await loadManifests(BUILTIN_PLUGINS)) {
-    for (const [key, spec] of Object.entries(m.configSchema)) {
-      if (spec.type === 'integer' && (key === 'port' || key.endsWith('_port'))) freePorts[envName(`${m.configSection}.${key}`)] = '0';
-      if (spec.type === 'string' && key === 'host') freePorts[envName(`${m.configSection}.${key}`)] = '127.0.0.1';
-    }
-  }
+  freePorts = await freePortsEnv();
 });
 
 let dir: string;

@@ -9,11 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { envName } from '../../src/config/schema.js';
 import { chooseLogFormat } from '../../src/log.js';
-import { BUILTIN_PLUGINS } from '../../src/plugin-host/builtin.js';
-import { loadManifests } from '../../src/plugin-host/host.js';
 import { hasExecutable } from '../helpers/require-tool.js';
+import { freePortsEnv } from '../helpers/free-ports-env.js';
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 
@@ -21,15 +19,10 @@ const cli = join(inject('buildDir'), 'src', 'cli.js');
 const SCRIPT = '/usr/bin/script';
 const script = hasExecutable(SCRIPT, 'bsdutils', 'console test on a terminal') ? SCRIPT : null;
 
-/** Every listener on an OS-chosen loopback port (as cli.test.ts does). */
-const freePorts: Record<string, string> = {};
+/** Every listener on an OS-chosen loopback port (test/helpers/free-ports-env.ts). */
+let freePorts: Record<string, string> = {};
 beforeAll(async () => {
-  for (const m of await loadManifests(BUILTIN_PLUGINS)) {
-    for (const [key, spec] of Object.entries(m.configSchema)) {
-      if (spec.type === 'integer' && (key === 'port' || key.endsWith('_port'))) freePorts[envName(`${m.configSection}.${key}`)] = '0';
-      if (spec.type === 'string' && key === 'host') freePorts[envName(`${m.configSection}.${key}`)] = '127.0.0.1';
-    }
-  }
+  freePorts = await freePortsEnv();
 });
 
 let dir: string;

@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { envName } from '../../../src/config/schema.js';
-import { BUILTIN_PLUGINS } from '../../../src/plugin-host/builtin.js';
-import { loadManifests } from '../../../src/plugin-host/host.js';
 import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker } from './helpers.js';
+import { freePortsEnv } from '../../helpers/free-ports-env.js';
 
 /** A broker on a data directory that a test restarts. */
 interface Harness {
@@ -42,15 +40,10 @@ async function inProcess(): Promise<Harness> {
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 
-/** Every built-in plugin's listeners on OS-chosen loopback ports (as test/cli/cli.test.ts does), so no fixed port is taken. */
-const freePorts: Record<string, string> = {};
+/** Every listener on an OS-chosen loopback port (test/helpers/free-ports-env.ts). */
+let freePorts: Record<string, string> = {};
 beforeAll(async () => {
-  for (const m of await loadManifests(BUILTIN_PLUGINS)) {
-    for (const [key, spec] of Object.entries(m.configSchema)) {
-      if (spec.type === 'integer' && (key === 'port' || key.endsWith('_port'))) freePorts[envName(`${m.configSection}.${key}`)] = '0';
-      if (spec.type === 'string' && key === 'host') freePorts[envName(`${m.configSection}.${key}`)] = '127.0.0.1';
-    }
-  }
+  freePorts = await freePortsEnv();
 });
 
 /** The compiled CLI as a child process, restarted by SIGKILL and a new process on the same directory. */
