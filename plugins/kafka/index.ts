@@ -7,6 +7,7 @@ import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plu
 import { KafkaBroker } from './broker.js';
 import { KafkaListener } from './listener.js';
 import { CONFIG_SCHEMA, settingsFrom } from './settings.js';
+import { kafkaViewOf } from './view.js';
 
 const manifest: PluginManifest = {
   name: 'kafka',
@@ -21,6 +22,7 @@ const manifest: PluginManifest = {
     for (const a of listener.addresses()) ctx.log.info('Kafka listener started', { listener: a.name, host: a.host, port: a.port });
     return {
       addresses: () => listener.addresses(),
+      kafka: kafkaViewOf(broker),
       stop: () => listener.stop(),
     };
   },

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
+import type { KafkaView } from '../../src/plugin-host/kafka-view.js';
 import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';
@@ -25,6 +26,8 @@ export interface ManagementServices {
   sslListener: { host: string; port: number } | null;
   /** every listener of every running plugin (this one's included) */
   listeners(): ListenerAddress[];
+  /** the Kafka plugin's topics and groups; null when it is not running */
+  kafka(): KafkaView | null;
 }
 
 export function nodeNameOf(): string {

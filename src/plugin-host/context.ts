@@ -1,12 +1,13 @@
 /**
  * The narrow view a plugin gets of the broker: the core API, its own validated config
  * section, a logger that tags its lines with the plugin name, the broker's TLS settings and a
- * read-only list of the open listeners. Nothing else: a plugin
+ * read-only list of the open listeners and the Kafka plugin's read-only view. Nothing else: a plugin
  * cannot reach the broker, the host or another plugin through it (STYLE.md §3 rule 7).
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
+import type { KafkaView } from './kafka-view.js';
 import type { ListenerAddress, PluginConfig, PluginContext, PluginManifest } from './manifest.js';
 
 export function createPluginContext(
@@ -16,6 +17,7 @@ export function createPluginContext(
   log: Logger,
   tls: TlsListeners,
   listeners: () => ListenerAddress[] = () => [],
+  kafka: () => KafkaView | null = () => null,
 ): PluginContext {
   // Frozen copies: a plugin mutating its config must not change what the host or a restart sees.
   return Object.freeze({
@@ -24,5 +26,6 @@ export function createPluginContext(
     log: log.child({ plugin: manifest.name }),
     tls,
     listeners,
+    kafka,
   });
 }

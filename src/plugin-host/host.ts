@@ -15,6 +15,7 @@ import { TlsListeners } from '../tls/tls-server.js';
 import { checkKeySpec } from '../config/schema.js';
 import type { PluginTable } from './builtin.js';
 import { createPluginContext } from './context.js';
+import type { KafkaView } from './kafka-view.js';
 import type { ListenerAddress, PluginConfig, PluginManifest, RunningPlugin } from './manifest.js';
 
 export class PluginError extends Error {
@@ -127,7 +128,7 @@ export class PluginHost {
    */
   async start(ordered: readonly PluginManifest[], configs: ReadonlyMap<string, PluginConfig>): Promise<void> {
     for (const manifest of ordered) {
-      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls, () => this.addresses());
+      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls, () => this.addresses(), () => this.kafkaView());
       let running: RunningPlugin;
       try {
         running = await manifest.start(ctx);
@@ -152,6 +153,11 @@ export class PluginHost {
   /** Every listener of every running plugin. */
   addresses(): ListenerAddress[] {
     return this.#started.flatMap((s) => s.running.addresses());
+  }
+
+  /** The running Kafka plugin's view of its topics and groups, or null. */
+  kafkaView(): KafkaView | null {
+    return this.#started.find((s) => s.running.kafka !== undefined)?.running.kafka ?? null;
   }
 
   /** Stop every running plugin in reverse start order; never rejects. */

@@ -4,11 +4,13 @@
  * A plugin module's default export is a `PluginManifest`. The host validates the plugin's
  * config section with the manifest's schema, starts enabled plugins in dependency order and
  * stops them in reverse. A plugin sees only its `PluginContext`: the core API, its own
- * config section, a child logger, the broker's TLS settings, the listeners open. It never reaches into the broker or into another plugin.
+ * config section, a child logger, the broker's TLS settings, the listeners open and read-only views
+ * other plugins offer (the Kafka plugin's topics and groups). It never reaches into the broker or into another plugin.
  */
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
+import type { KafkaView } from './kafka-view.js';
 
 /** One configurable key of a plugin's section (`<section>.<key> = value` in warren.conf). */
 export interface ConfigKey {
@@ -33,6 +35,8 @@ export interface PluginContext {
   readonly tls: TlsListeners;
   /** every listener of every running plugin, this one's included (management lists them all, as RabbitMQ's overview does) */
   listeners(): ListenerAddress[];
+  /** the Kafka plugin's topics and groups, read-only; null when that plugin is not running */
+  kafka(): KafkaView | null;
 }
 
 /** A listening endpoint a plugin opened, reported to the host (for logs, tests, management). */
@@ -45,6 +49,8 @@ export interface ListenerAddress {
 
 export interface RunningPlugin {
   addresses(): ListenerAddress[];
+  /** what the Kafka plugin offers other plugins through PluginContext.kafka() */
+  kafka?: KafkaView;
   /**
    * Stop accepting connections and close the existing ones; `reason` is what clients are
    * told (AMQP connection.close 320 CONNECTION_FORCED with this text).

@@ -8,6 +8,7 @@ import * as connections from './pages/connections.js';
 import * as exchanges from './pages/exchanges.js';
 import * as queues from './pages/queues.js';
 import * as admin from './pages/admin.js';
+import * as kafka from './pages/kafka.js';
 
 const REFRESH_MS = 5000;
 
@@ -21,6 +22,7 @@ const ROUTES = [
   { pattern: ['queues'], nav: 'queues', page: (ctx) => queues.queuesPage(ctx, 'queues') },
   { pattern: ['streams'], nav: 'streams', page: (ctx) => queues.queuesPage(ctx, 'streams') },
   { pattern: ['queues', ':vhost', ':name'], nav: 'queues', page: queues.queuePage },
+  { pattern: ['kafka'], nav: 'kafka', page: kafka.kafkaPage },
   { pattern: ['admin'], nav: 'admin', page: (ctx) => admin.adminPage(ctx, 'users') },
   { pattern: ['admin', ':tab'], nav: 'admin', page: (ctx) => admin.adminPage(ctx, ctx.params.tab) },
 ];
