@@ -109,7 +109,8 @@ describe('PluginHost', () => {
     expect(await echo(la!.port, 'ping')).toBe('ping');
 
     const ctx = contexts.get('a')!;
-    expect(Object.keys(ctx).sort()).toEqual(['config', 'core', 'listeners', 'log', 'tls']);
+    expect(Object.keys(ctx).sort()).toEqual(['config', 'core', 'kafka', 'listeners', 'log', 'tls']);
+    expect(ctx.kafka()).toBeNull(); // no plugin offers a Kafka view
     expect(ctx.core).toBe(core);
     expect(ctx.config).toEqual({ port: 0, host: '127.0.0.1', extra: 1 });
     expect(Object.isFrozen(ctx.config)).toBe(true);
@@ -123,6 +124,26 @@ describe('PluginHost', () => {
     expect(host.running()).toEqual([]);
     await host.stop('again'); // nothing left: no second stop
     expect(journal).toHaveLength(4);
+  });
+
+  it("hands every plugin the Kafka view a running plugin offers (PluginContext.kafka())", async () => {
+    const view = { topics: () => [], groups: () => [] };
+    const offering: PluginManifest = {
+      name: 'offers',
+      version: '1.0.0',
+      configSection: 'offers',
+      configSchema: {},
+      enabledByDefault: true,
+      start: async () => ({ addresses: () => [], stop: async () => undefined, kafka: view }),
+    };
+    const contexts = new Map<string, PluginContext>();
+    const reader = tcpPlugin('reader', { journal: [], contexts });
+    const { host } = hostWith();
+    await host.start([reader, offering], new Map());
+    // asked later, as management asks per request: the view of a plugin started after it
+    expect(contexts.get('reader')!.kafka()).toBe(view);
+    await host.stop('done');
+    expect(contexts.get('reader')!.kafka()).toBeNull();
   });
 
   it('a plugin that fails to start: logged, the started ones stopped in reverse, start rejects', async () => {
