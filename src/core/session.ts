@@ -17,13 +17,9 @@ import { HeldSettlements } from './delivery/held-settlements.js';
 import { SessionStats } from './session-stats.js';
 import { checkBind, checkExchangeDeclare, checkQueueDeclare } from './declare-checks.js';
 import {
-  DIRECT_REPLY_PREFIX,
-  DIRECT_REPLY_TO,
-  DirectReplyConsumer,
-  noReplyConsumer,
-  type DirectReplyTarget,
+  DIRECT_REPLY_PREFIX, DIRECT_REPLY_TO, SessionReplies, declareReplyPassive, deliverToReplyAddress, isDirectReplyName, type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { BrokerError, notAllowed, notFound } from './errors.js';
+import { BrokerError, notAllowed } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
@@ -60,7 +56,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   #closed = false;
   /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
   #lastQueue = '';
-  #replyConsumer: DirectReplyConsumer | null = null;
+  /** the session's direct reply-to consumer and address, if any */
+  readonly #replies: SessionReplies;
   readonly #access: ConnectionAccess;
   readonly #publishGuard: PublishGuard;
   /** counters for management's channel message_stats */
@@ -74,6 +71,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#handler = handler;
     this.#access = connection.access;
     this.#publishGuard = new PublishGuard(this.#access, vhost);
+    this.#replies = new SessionReplies(vhost.directReplies, this);
   }
 
   get closed(): boolean {
@@ -126,13 +124,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   // ---- queues ----------------------------------------------------------------------------
 
   declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
-    // RabbitMQ (rabbit_channel declare_fast_reply_to): for a passive declare the pseudo-queue
-    // exists with one consumer, and a reply address exists while its channel still consumes
-    // replies (so a server can check that the caller is still there)
-    if (options.passive && (name === DIRECT_REPLY_TO || name.startsWith(DIRECT_REPLY_PREFIX))) {
-      if (name !== DIRECT_REPLY_TO && !this.#vhost.directReplies.has(name)) throw notFound('queue', name, this.#vhost.name);
-      return { queue: name, messageCount: 0, consumerCount: 1 };
-    }
+    if (options.passive && isDirectReplyName(name)) return declareReplyPassive(name, this.#vhost.directReplies, this.#vhost.name);
     checkQueueDeclare(this.#access, this.#vhost, name, options);
     const q = this.#vhost.declareQueue(name, options, this.connection.id);
     this.#lastQueue = q.name;
@@ -170,16 +162,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     message.publisherId = this.connection.id;
     this.stats.publish++;
     x.publishIn++;
-    if (message.properties.replyTo === DIRECT_REPLY_TO) {
-      if (!this.#replyConsumer) throw noReplyConsumer();
-      message = this.#replyConsumer.rewriteRequest(message);
-    }
+    if (message.properties.replyTo === DIRECT_REPLY_TO) message = this.#replies.rewriteRequest(message);
     let accepted = true;
     points.clear();
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
-      const target = this.#vhost.directReplies.get(message.routingKey);
-      if (target) target.deliverReply(message);
-      else this.#unroutable(message, mandatory);
+      if (!deliverToReplyAddress(this.#vhost.directReplies, message)) this.#unroutable(message, mandatory);
     } else {
       const delay = x.router.delayOf?.(message) ?? 0;
       const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay, points) : this.#vhost.publish(x, message, points);
@@ -224,14 +211,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   consume(queue: string, o: ConsumeOptions): string {
     let tag = o.consumerTag ?? '';
     if (tag === '') tag = `amq.ctag-${randomBytes(16).toString('base64url')}`;
-    else if (this.#consumers.has(tag) || this.#replyConsumer?.tag === tag) {
+    else if (this.#consumers.has(tag) || this.#replies.tag === tag) {
       throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
     }
-    if (queue === DIRECT_REPLY_TO) {
-      this.#replyConsumer = new DirectReplyConsumer(tag, !!o.noAck, this.#replyConsumer);
-      this.#vhost.directReplies.set(this.#replyConsumer.address, this);
-      return tag;
-    }
+    if (queue === DIRECT_REPLY_TO) return this.#replies.start(tag, !!o.noAck);
     this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
@@ -243,7 +226,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   cancel(consumerTag: string): void {
-    if (this.#replyConsumer?.tag === consumerTag) return this.#stopReplies();
+    if (this.#replies.tag === consumerTag) return this.#replies.stop();
     const c = this.#consumers.get(consumerTag);
     if (!c) return; // unknown tags are not an error (AMQP 0-9-1 basic.cancel)
     this.#consumers.delete(consumerTag);
@@ -342,7 +325,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     requeueEntries(entries);
     this.#afterSettle(entries);
     for (const q of queues) q.checkUnused();
-    this.#stopReplies();
+    this.#replies.stop();
     this.connection.sessionClosed(this);
   }
 
@@ -377,9 +360,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   deliverReply(message: Message): void {
-    if (this.#closed || !this.#replyConsumer) return;
+    const tag = this.#replies.tag;
+    if (this.#closed || tag === undefined) return;
     this.stats.deliverNoAck++;
-    this.#handler.deliver(this.#replyConsumer.tag, this.#unacked.nextTag(), false, message);
+    this.#handler.deliver(tag, this.#unacked.nextTag(), false, message);
   }
 
   cancelledByServer(consumer: Consumer): void {
@@ -389,12 +373,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  #stopReplies(): void {
-    if (!this.#replyConsumer) return;
-    this.#vhost.directReplies.delete(this.#replyConsumer.address);
-    this.#replyConsumer = null;
-  }
 
   #queueName(name: string): string {
     if (name !== '') return name;
