@@ -11,15 +11,8 @@
  * deliveries send them back unchanged.
  */
 import type { MessageProperties } from './types.js';
-import {
-  WireReader,
-  fieldTableSize,
-  frameError,
-  shortstrLength,
-  writeFieldTable,
-  writeShortstr,
-  writeU64,
-} from './field-table.js';
+import { WireReader, frameError } from './field-table.js';
+import { fieldTableSize, shortstrLength, writeFieldTable, writeShortstr, writeU64 } from './field-table-writer.js';
 
 type Kind = 'shortstr' | 'table' | 'octet' | 'timestamp';
 

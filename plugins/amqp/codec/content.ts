@@ -11,7 +11,8 @@
  * for the socket to gather with writev.
  */
 import { CONTENT_HEADER_PROPERTIES_OFFSET } from '../../../src/codec/basic-properties.js';
-import { frameError, shortstrLength, writeShortstr, writeU64 } from '../../../src/codec/field-table.js';
+import { frameError } from '../../../src/codec/field-table.js';
+import { shortstrLength, writeShortstr, writeU64 } from '../../../src/codec/field-table-writer.js';
 import { CLASS_BASIC, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { M } from './method-table.js';
 

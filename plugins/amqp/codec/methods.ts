@@ -11,7 +11,8 @@
  * its fields is a 501 FRAME_ERROR "cannot decode"; an id the table lacks is 540 NOT_IMPLEMENTED.
  */
 import { BrokerError } from '../../../src/core/errors.js';
-import { WireReader, fieldTableSize, frameError, shortstrLength, writeFieldTable, writeLongstr, writeShortstr, writeU64 } from '../../../src/codec/field-table.js';
+import { WireReader, frameError } from '../../../src/codec/field-table.js';
+import { fieldTableSize, shortstrLength, writeFieldTable, writeLongstr, writeShortstr, writeU64 } from '../../../src/codec/field-table-writer.js';
 import type { FieldTable } from '../../../src/codec/types.js';
 import { FRAME_END, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { M, METHOD_SPECS, methodName, type AmqpMethod, type MethodSpec } from './method-table.js';

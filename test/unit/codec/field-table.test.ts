@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../../../src/core/errors.js';
 import { TypedValue, type FieldTable } from '../../../src/codec/types.js';
-import { decodeFieldTable, encodeFieldTable, fieldTableSize } from '../../../src/codec/field-table.js';
+import { decodeFieldTable } from '../../../src/codec/field-table.js';
+import { encodeFieldTable, fieldTableSize } from '../../../src/codec/field-table-writer.js';
 import { amqplibCodec, amqplibTable } from '../amqp/amqplib-reference.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
