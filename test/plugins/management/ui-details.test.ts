@@ -6,29 +6,22 @@
  * channels and connections pages while a real amqplib client publishes. Screenshots in
  * tmp/test-artifacts/management-ui/ (gitignored).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import amqp from 'amqplib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
+import { CHROMIUM, logInAsGuest, openBrowser, type UiBrowser } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = hasExecutable(CHROMIUM, 'chromium', 'management UI details test');
 
-const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'tmp', 'test-artifacts', 'management-ui');
-
 let m: ManagedBroker;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let profile: string;
 let client: amqp.ChannelModel;
 let publisher: amqp.ConfirmChannel;
 let publishing = true;
 let pump: Promise<void> = Promise.resolve();
-const pageErrors: string[] = [];
 
 describe.skipIf(!hasChromium)('management web UI: listeners, features, rates', { timeout: 30_000 }, () => {
   beforeAll(async () => {
@@ -38,36 +31,20 @@ describe.skipIf(!hasChromium)('management web UI: listeners, features, rates', {
         stomp: { port: 0, host: '127.0.0.1' },
       },
     });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'warren-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
-    await page.goto(m.base);
-    await page.locator('#login-form input[name=username]').fill('guest');
-    await page.locator('#login-form input[name=password]').fill('guest');
-    await page.locator('#login-form button').click();
-    await page.locator('h1', { hasText: 'Overview' }).waitFor();
+    ui = await openBrowser(1400);
+    page = ui.page;
+    await logInAsGuest(page, m.base);
   }, 60_000);
 
   afterAll(async () => {
     publishing = false;
     await pump.catch(() => undefined);
     await client?.close().catch(() => undefined);
-    await context?.close();
+    await ui?.close();
     await m?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => ui.shot(name);
 
   it('overview: the listening ports of every plugin, with RabbitMQ protocol names', async () => {
     const rows = page.locator('#listeners-table tbody tr');
@@ -169,6 +146,6 @@ describe.skipIf(!hasChromium)('management web UI: listeners, features, rates', {
     await conn.locator('a').click();
     await expect.poll(() => page.locator('#connection-received').textContent(), { timeout: 15_000 }).toMatch(/^[\d.]+ (B|KiB|MiB) in [\d,]+ reads \(.+\/s\)$/);
     await shot('14-connection-rates');
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -4,58 +4,35 @@
  * offsets, and a consumer group with its member, assigned partitions and lag, live as the
  * group lags behind new records. Screenshots in tmp/test-artifacts/management-ui/ (gitignored).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
+import { CHROMIUM, logInAsGuest, openBrowser, type UiBrowser } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = hasExecutable(CHROMIUM, 'chromium', 'management UI Kafka test');
 
-const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'tmp', 'test-artifacts', 'management-ui');
-
 let m: ManagedBroker;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let profile: string;
 let consumer: Consumer | undefined;
-const pageErrors: string[] = [];
 
 describe.skipIf(!hasChromium)('management web UI: the Kafka tab', { timeout: 40_000 }, () => {
   beforeAll(async () => {
     m = await startManaged({ extra: { kafka: { port: 0, host: '127.0.0.1', group_initial_rebalance_delay: 100 } } });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'warren-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
-    await page.goto(m.base);
-    await page.locator('#login-form input[name=username]').fill('guest');
-    await page.locator('#login-form input[name=password]').fill('guest');
-    await page.locator('#login-form button').click();
-    await page.locator('h1', { hasText: 'Overview' }).waitFor();
+    ui = await openBrowser(1400);
+    page = ui.page;
+    await logInAsGuest(page, m.base);
   }, 60_000);
 
   afterAll(async () => {
     await consumer?.disconnect().catch(() => undefined);
-    await context?.close();
+    await ui?.close();
     await m?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => ui.shot(name);
 
   it('lists the topic with its partition streams, the group with its member and lag', async () => {
     const kafka = new Kafka({ clientId: 'ui-kafka-client', brokers: [`127.0.0.1:${m.broker.address('kafka').port}`], logLevel: logLevel.NOTHING });
@@ -100,6 +77,6 @@ describe.skipIf(!hasChromium)('management web UI: the Kafka tab', { timeout: 40_
     await producer.send({ topic: 'ui-orders', messages: [{ value: 'late', partition: 2 }] });
     await producer.disconnect();
     await expect.poll(() => panel.locator('h3').textContent(), { timeout: 15_000 }).toMatch(/· lag 1$/);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -5,53 +5,34 @@
  * (gitignored). Needs /usr/bin/chromium (test/helpers/require-tool.ts: skipped with a warning
  * without it, failed in CI).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import amqp from 'amqplib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasExecutable } from '../../helpers/require-tool.js';
 import { startManaged, type ManagedBroker } from './helpers.js';
+import { ARTIFACTS, CHROMIUM, openBrowser, type UiBrowser } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = hasExecutable(CHROMIUM, 'chromium', 'management UI test');
 
-const ARTIFACTS = resolve(import.meta.dirname, '..', '..', '..', 'tmp', 'test-artifacts', 'management-ui');
-
 let m: ManagedBroker;
-let context: BrowserContext;
+let ui: UiBrowser;
 let page: Page;
-let profile: string;
-const pageErrors: string[] = [];
 
 describe.skipIf(!hasChromium)('management web UI in headless Chromium', { timeout: 30_000 }, () => {
   beforeAll(async () => {
     m = await startManaged();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'warren-chromium-'));
-    // a fresh profile directory: Playwright passes it to Chromium as --user-data-dir
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (msg) => {
-      // Chrome logs every HTTP error response; the wrong-password login makes one on purpose
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
+    ui = await openBrowser(1280);
+    page = ui.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await ui?.close();
     await m?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => ui.shot(name);
 
   it('asks for a login, refuses a wrong password, then shows the overview with live charts', async () => {
     await page.goto(m.base);
@@ -186,7 +167,7 @@ describe.skipIf(!hasChromium)('management web UI in headless Chromium', { timeou
     await page.locator('#delete-queue').click();
     await page.locator('h1', { hasText: 'Queues' }).waitFor();
     expect((await m.api('GET', '/api/queues/%2F/ui-orders')).status).toBe(404);
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
     expect(existsSync(join(ARTIFACTS, '01-overview.png'))).toBe(true);
   });
 });
