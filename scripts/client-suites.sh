@@ -18,6 +18,8 @@ amqplib=$(realpath "${2:?amqplib checkout}")
 pika=$(realpath "${3:?pika checkout}")
 out=$(realpath -m "${4:-/tmp/client-suites}")
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/broker-node.sh
+. "$repo/scripts/lib/broker-node.sh"
 mkdir -p "$out"
 
 if [ "${CLIENT_SUITES_IN_NETNS:-}" != 1 ]; then
@@ -34,26 +36,14 @@ case "$broker" in
     stop_broker() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
     ;;
   rabbitmq)
-    node=suites$$@localhost
-    mkdir -p "$work/mnesia" "$work/log"
-    echo '[].' >"$work/enabled_plugins"
-    chown -R rabbitmq:rabbitmq "$work"
-    export RABBITMQ_NODENAME=$node RABBITMQ_NODE_PORT=5672 RABBITMQ_DIST_PORT=25679 \
-      RABBITMQ_MNESIA_BASE=$work/mnesia RABBITMQ_LOG_BASE=$work/log \
-      RABBITMQ_ENABLED_PLUGINS_FILE=$work/enabled_plugins RABBITMQ_PID_FILE=$work/pid
-    rabbitmq-server >"$work/broker.log" 2>&1 &
-    # the node, then the epmd it started in this namespace (it would outlive the namespace)
-    stop_broker() { rabbitmqctl -n "$node" stop >/dev/null 2>&1 || true; epmd -kill >/dev/null 2>&1 || true; }
+    start_rabbitmq "$work" '[]'
+    stop_broker() { stop_rabbitmq; }
     ;;
   *) echo "unknown broker $broker" >&2; exit 2 ;;
 esac
 trap 'stop_broker; rm -rf "$work"' EXIT
 
-for _ in $(seq 1 120); do
-  (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
-  sleep 1
-done
-(exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null || { echo "broker did not listen on 5672"; cat "$work/broker.log"; exit 1; }
+wait_for_port 5672 "$work/broker.log"
 
 # amqplib: its package.json test script (node --test), with a per-test timeout of 20 s instead
 # of its 1 s: on Node 20 that timeout covers a whole test file, and the live-broker files take

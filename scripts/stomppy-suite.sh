@@ -17,6 +17,8 @@ broker=${1:?warren, warren-strict or rabbitmq}
 checkout=$(realpath "${2:?stomp.py checkout}")
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/broker-node.sh
+. "$repo/scripts/lib/broker-node.sh"
 
 if [ "${STOMPPY_IN_NETNS:-}" != 1 ]; then
   exec env STOMPPY_IN_NETNS=1 unshare -n "$0" "$broker" "$checkout" "$@"
@@ -38,26 +40,15 @@ case "$broker" in
     add_user() { node "$repo/dist/src/cli.js" ctl -q --port 15672 "$@"; }
     ;;
   rabbitmq)
-    node=stomppy$$@localhost
-    mkdir -p "$work/mnesia" "$work/log"
-    echo '[rabbitmq_stomp].' >"$work/enabled_plugins"
-    chown -R rabbitmq:rabbitmq "$work"
-    export RABBITMQ_NODENAME=$node RABBITMQ_NODE_PORT=5672 RABBITMQ_DIST_PORT=25679 \
-      RABBITMQ_MNESIA_BASE=$work/mnesia RABBITMQ_LOG_BASE=$work/log \
-      RABBITMQ_ENABLED_PLUGINS_FILE=$work/enabled_plugins RABBITMQ_PID_FILE=$work/pid
-    rabbitmq-server >"$work/broker.log" 2>&1 &
-    stop_broker() { rabbitmqctl -n "$node" stop >/dev/null 2>&1 || true; }
-    add_user() { rabbitmqctl -q -n "$node" "$@" >/dev/null; }
+    start_rabbitmq "$work" '[rabbitmq_stomp]'
+    stop_broker() { stop_rabbitmq; }
+    add_user() { rabbitmqctl -q -n "$rabbit_node" "$@" >/dev/null; }
     ;;
   *) echo "unknown broker $broker" >&2; exit 2 ;;
 esac
 trap 'stop_broker; rm -rf "$work"' EXIT
 
-for _ in $(seq 1 120); do
-  (exec 3<>/dev/tcp/127.0.0.1/61613) 2>/dev/null && break
-  sleep 1
-done
-(exec 3<>/dev/tcp/127.0.0.1/61613) 2>/dev/null || { echo "broker did not listen on 61613"; cat "$work/broker.log"; exit 1; }
+wait_for_port 61613 "$work/broker.log"
 [ "$broker" = rabbitmq ] || for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/15672) 2>/dev/null && break; sleep 0.2; done
 # the user of stomp.py's `default` setting (written for ActiveMQ)
 add_user add_user admin password
