@@ -9,7 +9,7 @@ import type { Connection } from '../../src/core/connection.js';
 import type { Core } from '../../src/core/core.js';
 import type { Exchange } from '../../src/core/exchange.js';
 import type { CoreSession } from '../../src/core/session.js';
-import { RateTable, statsJson } from './rate-table.js';
+import { RateTable } from './rate-table.js';
 
 const CHANNEL_KEYS = [
   'publish',
@@ -45,9 +45,10 @@ export class ObjectRates {
       s.deliver + s.deliverNoAck + s.get + s.getNoAck,
     ];
   });
-  readonly connections = new RateTable<Connection>(['recv_oct', 'send_oct', 'recv_cnt', 'send_cnt'], (c) => {
+  /** byte counts only: connectionStats gives recv_cnt and send_cnt without rates */
+  readonly connections = new RateTable<Connection>(['recv_oct', 'send_oct'], (c) => {
     const t = c.info.traffic;
-    return t ? [t.bytesRead, t.bytesWritten, t.reads, t.writes] : [0, 0, 0, 0];
+    return t ? [t.bytesRead, t.bytesWritten] : [0, 0];
   });
 
   sample(core: Core, seconds: number): void {
@@ -57,11 +58,11 @@ export class ObjectRates {
   }
 
   exchangeStats(x: Exchange): Record<string, unknown> {
-    return statsJson(this.exchanges as RateTable<object>, this.exchanges.of(x));
+    return this.exchanges.statsJson(x);
   }
 
   channelStats(ch: CoreSession): Record<string, unknown> {
-    return statsJson(this.channels as RateTable<object>, this.channels.of(ch));
+    return this.channels.statsJson(ch);
   }
 
   /**
@@ -72,9 +73,8 @@ export class ObjectRates {
   connectionStats(c: Connection): Record<string, unknown> {
     const t = c.info.traffic;
     if (!t) return {};
-    const r = this.connections.of(c);
     return {
-      ...statsJson(this.connections as RateTable<object>, r, ['recv_oct', 'send_oct']),
+      ...this.connections.statsJson(c),
       recv_cnt: t.reads,
       send_cnt: t.writes,
       send_pend: t.pendingBytes,

@@ -37,17 +37,17 @@ export class RateTable<T extends object> {
   of(item: T): Rated {
     return { counters: this.#read(item), rates: this.#last.get(item)?.rates ?? this.#zeros };
   }
+
+  /** `{ publish_in: 5, publish_in_details: { rate: 1.2 }, … }` for each key */
+  statsJson(item: T): Record<string, unknown> {
+    const r = this.of(item);
+    const out: Record<string, unknown> = {};
+    this.keys.forEach((k, i) => {
+      out[k] = r.counters[i];
+      out[`${k}_details`] = { rate: round(r.rates[i]!) };
+    });
+    return out;
+  }
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
-
-/** `{ publish_in: 5, publish_in_details: { rate: 1.2 }, … }` for the keys asked for (all by default) */
-export function statsJson(table: RateTable<object>, r: Rated, only?: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  table.keys.forEach((k, i) => {
-    if (only && !only.includes(k)) return;
-    out[k] = r.counters[i];
-    out[`${k}_details`] = { rate: round(r.rates[i]!) };
-  });
-  return out;
-}
