@@ -2,78 +2,25 @@
  * The real `warren` command, compiled by test/global-setup.ts and spawned as `npm start`
  * runs it: `node <build>/src/cli.js start`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import amqp from 'amqplib';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { freePortsEnv } from '../helpers/free-ports-env.js';
+import { describe, expect, inject, it } from 'vitest';
+import { jsonLines, spawnedCommands, until } from './spawned.js';
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
 
-/** Every listener on an OS-chosen loopback port (test/helpers/free-ports-env.ts). */
-let freePorts: Record<string, string> = {};
-beforeAll(async () => {
-  freePorts = await freePortsEnv();
-});
-
-let dir: string;
-const children: ChildProcess[] = [];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
-});
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** JSON log records seen so far on stderr */
-  records: () => Record<string, unknown>[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(script: string, args: string[], env: Record<string, string> = {}): Run {
-  // A clean environment: the test's own WARREN_* variables must not leak in.
-  const child = spawn(process.execPath, [script, ...args], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, ...freePorts, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const records = () => err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, stdout: () => out, stderr: () => err, records, exit };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, r: Run, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (r.child.exitCode !== null) throw new Error(`exited (${r.child.exitCode}) before ${what}; stderr:\n${r.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr:\n${r.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const cmd = spawnedCommands('warren-cli-');
+/** `node <script> …args` */
+const run = (script: string, args: string[], env?: Record<string, string>) => cmd.run(process.execPath, [script, ...args], env);
 
 describe('warren CLI', () => {
   it('start: listens for AMQP on the port the OS chose, logs it, SIGTERM closes clients with 320 and exits 0', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(cmd.dir, 'data');
     const r = run(cli, ['start'], { WARREN_AMQP_PORT: '0', WARREN_AMQP_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir });
-    const started = await until('the start log line', () => r.records().find((l) => l.msg === 'broker started'), r);
+    const started = await until('the start log line', () => jsonLines(r.stderr()).find((l) => l.msg === 'broker started'), r);
     expect(started).toMatchObject({ level: 'info', dataDir });
     expect(existsSync(dataDir)).toBe(true);
     const listeners = started.listeners as { name: string; host: string; port: number }[];
@@ -95,34 +42,34 @@ describe('warren CLI', () => {
     expect(String(reason?.message)).toMatch(/CONNECTION_FORCED/);
     expect((reason as { code?: number } | undefined)?.code).toBe(320);
     expect(await r.exit).toEqual({ code: 0, signal: null });
-    const msgs = r.records().map((l) => l.msg);
+    const msgs = jsonLines(r.stderr()).map((l) => l.msg);
     const afterSignal = msgs.slice(msgs.indexOf('signal received: stopping'));
     expect(afterSignal[0]).toBe('signal received: stopping');
     expect(afterSignal[1]).toBe('broker stopping');
     expect(afterSignal.at(-1)).toBe('broker stopped');
-    const stoppedPlugins = r.records().filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
+    const stoppedPlugins = jsonLines(r.stderr()).filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
     expect(stoppedPlugins).toEqual([...(started.plugins as string[])].reverse());
     expect(r.stdout()).toBe('');
   });
 
   it('start: flags override the environment (text logs on stdout, data dir from the flag)', async () => {
     const r = run(cli, ['start', '--log.format', 'text', '--log.output=stdout', '--data-dir', 'from-flag'], {
-      WARREN_DATA_DIR: join(dir, 'from-env'),
+      WARREN_DATA_DIR: join(cmd.dir, 'from-env'),
     });
     await until('the start line', () => (r.stdout().includes('INFO  broker started') ? true : undefined), r);
-    expect(r.stdout()).toContain(`dataDir=${join(dir, 'from-flag')}`);
-    expect(existsSync(join(dir, 'from-env'))).toBe(false);
+    expect(r.stdout()).toContain(`dataDir=${join(cmd.dir, 'from-flag')}`);
+    expect(existsSync(join(cmd.dir, 'from-env'))).toBe(false);
     r.child.kill('SIGINT');
     expect((await r.exit).code).toBe(0);
   });
 
   it('a bad value: exit code 2 and one line on stderr naming the key and its source', async () => {
-    const r = run(cli, ['start'], { WARREN_DATA_DIR: dir, WARREN_AMQP_PORT: 'abc' });
+    const r = run(cli, ['start'], { WARREN_DATA_DIR: cmd.dir, WARREN_AMQP_PORT: 'abc' });
     expect((await r.exit).code).toBe(2);
     expect(r.stderr()).toBe(
       'warren: invalid value "abc" for amqp.port (env WARREN_AMQP_PORT): expected an integer from 0 to 65535\n',
     );
-    const level = run(cli, ['start', '--log.level', 'loud'], { WARREN_DATA_DIR: dir });
+    const level = run(cli, ['start', '--log.level', 'loud'], { WARREN_DATA_DIR: cmd.dir });
     expect((await level.exit).code).toBe(2);
     expect(level.stderr()).toBe(
       'warren: invalid value "loud" for log.level (flag --log.level): expected one of debug, info, warn, error, silent\n',
@@ -135,14 +82,14 @@ describe('warren CLI', () => {
     const taken = (blocker.address() as AddressInfo).port;
     try {
       // STOMP starts last: AMQP and MQTT are running when it fails.
-      const r = run(cli, ['start', '--stomp.port', String(taken)], { WARREN_DATA_DIR: dir });
+      const r = run(cli, ['start', '--stomp.port', String(taken)], { WARREN_DATA_DIR: cmd.dir });
       expect((await r.exit).code).toBe(1);
       const summary = r.stderr().split('\n').filter((l) => l.startsWith('warren:'));
       expect(summary).toHaveLength(1);
       expect(summary[0]).toMatch(/^warren: start failed: plugin stomp failed to start: .*EADDRINUSE/);
-      expect(r.records().find((l) => l.msg === 'plugin failed to start')).toMatchObject({ level: 'error', plugin: 'stomp' });
-      const started = r.records().filter((l) => l.msg === 'plugin started').map((l) => l.plugin);
-      const stopped = r.records().filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
+      expect(jsonLines(r.stderr()).find((l) => l.msg === 'plugin failed to start')).toMatchObject({ level: 'error', plugin: 'stomp' });
+      const started = jsonLines(r.stderr()).filter((l) => l.msg === 'plugin started').map((l) => l.plugin);
+      const stopped = jsonLines(r.stderr()).filter((l) => l.msg === 'plugin stopped').map((l) => l.plugin);
       expect(started).toEqual(['amqp', 'mqtt']);
       expect(stopped).toEqual(['mqtt', 'amqp']);
     } finally {
@@ -161,14 +108,14 @@ describe('warren CLI', () => {
 
   it('--version through the package bin (bin/warren.js over a build), --help; an unknown command exits 2', async () => {
     // Lay out <dir>/bin/warren.js next to <dir>/dist → this run's build, as in the package.
-    mkdirSync(join(dir, 'bin'));
-    copyFileSync(bin, join(dir, 'bin', 'warren.js'));
-    symlinkSync(inject('buildDir'), join(dir, 'dist'));
-    const version = run(join(dir, 'bin', 'warren.js'), ['--version']);
+    mkdirSync(join(cmd.dir, 'bin'));
+    copyFileSync(bin, join(cmd.dir, 'bin', 'warren.js'));
+    symlinkSync(inject('buildDir'), join(cmd.dir, 'dist'));
+    const version = run(join(cmd.dir, 'bin', 'warren.js'), ['--version']);
     expect((await version.exit).code).toBe(0);
     expect(version.stdout()).toMatch(/^warren \d+\.\d+\.\d+\n$/);
-    rmSync(join(dir, 'dist'));
-    const unbuilt = run(join(dir, 'bin', 'warren.js'), ['--version']);
+    rmSync(join(cmd.dir, 'dist'));
+    const unbuilt = run(join(cmd.dir, 'bin', 'warren.js'), ['--version']);
     expect((await unbuilt.exit).code).toBe(1);
     expect(unbuilt.stderr()).toBe('warren: dist/src/cli.js is missing; run `npm run build` first\n');
     const help = run(cli, ['--help']);

@@ -4,14 +4,12 @@
  * start on an empty data directory says it is new, and only a start after a kill -9 speaks
  * of an unclean stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { chooseLogFormat } from '../../src/log.js';
 import { hasExecutable } from '../helpers/require-tool.js';
-import { freePortsEnv } from '../helpers/free-ports-env.js';
+import { jsonLines, spawnedCommands, until, type Run } from './spawned.js';
 
 const cli = join(inject('buildDir'), 'src', 'cli.js');
 
@@ -19,52 +17,13 @@ const cli = join(inject('buildDir'), 'src', 'cli.js');
 const SCRIPT = '/usr/bin/script';
 const script = hasExecutable(SCRIPT, 'bsdutils', 'console test on a terminal') ? SCRIPT : null;
 
-/** Every listener on an OS-chosen loopback port (test/helpers/free-ports-env.ts). */
-let freePorts: Record<string, string> = {};
-beforeAll(async () => {
-  freePorts = await freePortsEnv();
-});
-
-let dir: string;
-const children: ChildProcess[] = [];
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'warren-console-'));
-});
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-function spawnRun(command: string, args: string[], env: Record<string, string>): Run {
-  const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...freePorts, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exit };
-}
+const cmd = spawnedCommands('warren-console-');
 
 /** `warren start` with stdout and stderr on a pseudo-terminal: `script` runs it and copies the terminal's output to its stdout. */
 function startOnTerminal(args: string[], env: Record<string, string>): Run {
   // the broker's own pid is echoed first, so the test can signal it (not script) by its id
   const command = ['echo pid=$$;', 'exec', process.execPath, cli, 'start', ...args].join(' ');
-  return spawnRun(script!, ['-qefc', command, '/dev/null'], env);
-}
-
-async function until(what: string, check: () => boolean, r: Run, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (r.child.exitCode !== null) throw new Error(`exited before ${what}:\n${r.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${r.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return cmd.run(script!, ['-qefc', command, '/dev/null'], env);
 }
 
 const pidOf = (r: Run) => Number(/pid=(\d+)/.exec(r.output())![1]);
@@ -78,27 +37,27 @@ describe('the console of warren start', () => {
   });
 
   it.skipIf(!script)('on a terminal: readable text lines, not JSON; log.format = json still gives JSON', async () => {
-    const text = startOnTerminal([], { WARREN_DATA_DIR: join(dir, 'tty') });
+    const text = startOnTerminal([], { WARREN_DATA_DIR: join(cmd.dir, 'tty') });
     await until('the start line', () => text.output().includes('INFO  broker started'), text);
     const lines = text.output().split(/\r?\n/).filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
     expect(lines.length).toBeGreaterThan(3);
     expect(text.output()).not.toMatch(/^\{"time"/m);
     process.kill(pidOf(text), 'SIGTERM');
-    expect(await text.exit).toBe(0);
+    expect((await text.exit).code).toBe(0);
     expect(text.output()).toContain('INFO  broker stopped');
 
-    const json = startOnTerminal(['--log.format', 'json'], { WARREN_DATA_DIR: join(dir, 'tty-json') });
+    const json = startOnTerminal(['--log.format', 'json'], { WARREN_DATA_DIR: join(cmd.dir, 'tty-json') });
     await until('the start line', () => json.output().includes('"msg":"broker started"'), json);
     expect(json.output()).toMatch(/^\{"time":"[^"]+","level":"info","msg":"broker started"/m);
     expect(json.output()).not.toContain('INFO  broker started');
     process.kill(pidOf(json), 'SIGTERM');
-    expect(await json.exit).toBe(0);
+    expect((await json.exit).code).toBe(0);
   });
 
   it('not on a terminal: JSON lines; the first start says the data directory is new, a start after kill -9 says unclean stop', async () => {
-    const dataDir = join(dir, 'data');
-    const records = (r: Run) => r.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const first = spawnRun(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
+    const dataDir = join(cmd.dir, 'data');
+    const records = (r: Run) => jsonLines(r.output());
+    const first = cmd.run(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
     await until('the start line', () => records(first).some((l) => l.msg === 'broker started'), first);
     const firstMsgs = records(first).map((l) => String(l.msg));
     expect(firstMsgs).toContain('new data directory: nothing to recover');
@@ -109,21 +68,21 @@ describe('the console of warren start', () => {
     await first.exit;
     expect(existsSync(join(dataDir, 'meta.db'))).toBe(true);
 
-    const second = spawnRun(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
+    const second = cmd.run(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
     await until('the start line', () => records(second).some((l) => l.msg === 'broker started'), second);
     const secondMsgs = records(second).map((l) => String(l.msg));
     expect(secondMsgs).not.toContain('new data directory: nothing to recover');
     expect(secondMsgs.some((m) => /^journal 1 recovered: .*\(after an unclean stop\)$/.test(m))).toBe(true);
     expect(records(second).find((l) => l.msg === 'vhost recovered')).toMatchObject({ vhost: '/', cleanShutdown: false });
     second.child.kill('SIGTERM');
-    expect(await second.exit).toBe(0);
+    expect((await second.exit).code).toBe(0);
 
-    const third = spawnRun(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
+    const third = cmd.run(process.execPath, [cli, 'start'], { WARREN_DATA_DIR: dataDir });
     await until('the start line', () => records(third).some((l) => l.msg === 'broker started'), third);
     expect(records(third).find((l) => l.msg === 'vhost recovered')).toMatchObject({ vhost: '/', cleanShutdown: true });
     expect(third.output()).not.toMatch(/unclean stop|new data directory/);
     third.child.kill('SIGTERM');
-    expect(await third.exit).toBe(0);
+    expect((await third.exit).code).toBe(0);
     expect(readFileSync(join(dataDir, 'meta.db')).length).toBeGreaterThan(0);
   });
 });
