@@ -118,6 +118,16 @@ describe('acknowledgements wait for the fdatasync of everything they cover', () 
   }
 
   /** A durable queue whose head, dropped by the publish under test, asks for a failure reply. */
+  /** A STOMP client and a durable queue, declared outside the gate (a SEND to /queue/ declares it). */
+  async function stompWithQueue(prefix: string): Promise<[RawClient, string]> {
+    const [c] = await RawClient.login(b.stompPort);
+    stompClients.push(c);
+    const queue = unique(prefix);
+    c.send('SEND', { destination: `/queue/${queue}`, receipt: 'declared' }, 'warm-up');
+    expect((await c.next()).headers['receipt-id']).toBe('declared');
+    return [c, queue];
+  }
+
   async function failureReplyCase(queueArgs: Record<string, unknown>): Promise<void> {
     const queue = unique('reply-on-failure');
     const replies = unique('replies');
@@ -222,12 +232,7 @@ describe('acknowledgements wait for the fdatasync of everything they cover', () 
 
   for (const second of ['transient', 'unroutable'] as const) {
     it(`STOMP: the COMMIT receipt of a persistent SEND followed by a ${second} SEND comes after the sync`, async () => {
-      const [c] = await RawClient.login(b.stompPort);
-      stompClients.push(c);
-      const queue = unique('stomp-tx');
-      // declare the durable queue outside the gate (a SEND to /queue/ declares it)
-      c.send('SEND', { destination: `/queue/${queue}`, receipt: 'declared' }, 'warm-up');
-      expect((await c.next()).headers['receipt-id']).toBe('declared');
+      const [c, queue] = await stompWithQueue('stomp-tx');
       await heldWhile(
         b.disk,
         () => {
@@ -246,11 +251,7 @@ describe('acknowledgements wait for the fdatasync of everything they cover', () 
   }
 
   it('STOMP: receipts of SENDs outside a transaction go out in order, a persistent SEND receipt after its sync', async () => {
-    const [c] = await RawClient.login(b.stompPort);
-    stompClients.push(c);
-    const queue = unique('stomp-send');
-    c.send('SEND', { destination: `/queue/${queue}`, receipt: 'declared' }, 'warm-up');
-    expect((await c.next()).headers['receipt-id']).toBe('declared');
+    const [c, queue] = await stompWithQueue('stomp-send');
     await heldWhile(
       b.disk,
       () => {
