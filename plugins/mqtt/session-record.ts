@@ -29,6 +29,30 @@ export interface SessionRecord {
   inq2: number[];
 }
 
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isSub = (s: unknown): boolean => {
+  const r = s as Record<string, unknown>;
+  return typeof s === 'object' && s !== null && typeof r.f === 'string' && isInt(r.q) && (r.i === undefined || isInt(r.i)) && (r.so === undefined || typeof r.so === 'string' || isInt(r.so));
+};
+const isInflight = (e: unknown): boolean => Array.isArray(e) && e.length === 3 && typeof e[0] === 'string' && isInt(e[1]) && isInt(e[2]);
+
+/**
+ * A stored record read back (sessions.db may be damaged or written by another Warren): the
+ * record, or null when its JSON or the shape of a field is not what `recordOf` writes.
+ */
+export function parseRecord(text: string): SessionRecord | null {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (typeof r !== 'object' || r === null || r.v !== 1 || typeof r.user !== 'string' || !isInt(r.expiry) || !isInt(r.disconnectedAt)) return null;
+  const ints = (a: unknown) => Array.isArray(a) && a.every(isInt);
+  if (!Array.isArray(r.subs) || !r.subs.every(isSub) || !Array.isArray(r.inflight) || !r.inflight.every(isInflight) || !ints(r.pubrel) || !ints(r.inq2)) return null;
+  return r as unknown as SessionRecord;
+}
+
 /** The record of a session: `inFlight` are its deliveries in flight (place → packet id). */
 export function recordOf(state: SessionState, inFlight: Map<string, number> | null): SessionRecord {
   const subs: SessionRecord['subs'] = [];

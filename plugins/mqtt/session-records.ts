@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../src/log.js';
 import type { SessionRecord } from './session-record.js';
-import { recordOf } from './session-record.js';
+import { parseRecord, recordOf } from './session-record.js';
 import type { SessionState } from './session-state.js';
 
 const FORMAT_VERSION = 1;
@@ -42,6 +42,30 @@ export interface StoredWill {
   delaySeconds: number;
   /** when it is due, ms since the epoch */
   dueAt: number;
+}
+
+function propertiesParse(text: unknown): boolean {
+  try {
+    const { p } = JSON.parse(text as string) as { p: unknown };
+    return typeof p === 'object' && p !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** A stored will read back, or null when it is not what `saveWill` writes. */
+function parseWill(text: string): StoredWill | null {
+  let w: StoredWill;
+  try {
+    w = JSON.parse(text) as StoredWill;
+  } catch {
+    return null;
+  }
+  if (typeof w !== 'object' || w === null) return null;
+  const ok =
+    typeof w.user === 'string' && typeof w.topic === 'string' && typeof w.routingKey === 'string' && Number.isInteger(w.qos) && typeof w.retain === 'boolean' &&
+    typeof w.payload === 'string' && (w.properties === null || propertiesParse(w.properties)) && Number.isFinite(w.delaySeconds) && Number.isFinite(w.dueAt);
+  return ok ? w : null;
 }
 
 interface Row {
@@ -96,12 +120,30 @@ export class SessionRecords {
 
   /** The stored sessions, read once at start. */
   sessions(): { vhost: string; clientId: string; record: SessionRecord }[] {
-    return this.#read('SELECT vhost, client_id, record FROM sessions').map((r) => ({ vhost: r.vhost, clientId: r.client_id, record: JSON.parse(r.record) as SessionRecord }));
+    const out: { vhost: string; clientId: string; record: SessionRecord }[] = [];
+    for (const r of this.#read('SELECT vhost, client_id, record FROM sessions')) {
+      const record = parseRecord(r.record);
+      if (record !== null) out.push({ vhost: r.vhost, clientId: r.client_id, record });
+      else this.#unreadable('session record', r, this.#delete);
+    }
+    return out;
   }
 
   /** The stored delayed wills, read once at start. */
   wills(): { vhost: string; clientId: string; will: StoredWill }[] {
-    return this.#read('SELECT vhost, client_id, record FROM wills').map((r) => ({ vhost: r.vhost, clientId: r.client_id, will: JSON.parse(r.record) as StoredWill }));
+    const out: { vhost: string; clientId: string; will: StoredWill }[] = [];
+    for (const r of this.#read('SELECT vhost, client_id, record FROM wills')) {
+      const will = parseWill(r.record);
+      if (will !== null) out.push({ vhost: r.vhost, clientId: r.client_id, will });
+      else this.#unreadable('delayed will', r, this.#deleteWill);
+    }
+    return out;
+  }
+
+  /** A row that does not parse is dropped with a word in the log: one bad row must not stop the broker. */
+  #unreadable(what: string, r: Row, remove: Database.Statement): void {
+    this.#log.error(`MQTT ${what} unreadable, dropped`, { vhost: r.vhost, clientId: r.client_id });
+    this.#run(() => remove.run(r.vhost, r.client_id), `${what} not deleted`);
   }
 
   #read(sql: string): Row[] {

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker } from './helpers.js';
 import { freePortsEnv } from '../../helpers/free-ports-env.js';
@@ -271,5 +272,55 @@ describe.each([
     expect(inbox.payloads).toEqual(['gone']);
     // not before its delay (when the restart took less than the delay, this tells an early will)
     expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(2900);
+  });
+});
+
+describe('a damaged sessions.db', () => {
+  it('rows that do not parse are dropped at start; the broker starts and the good sessions come back', async () => {
+    const b = await startMqttBroker();
+    harness = { mqttPort: b.tcpPort, amqpUrl: '', restart: () => b.restart(), stop: () => b.stop() };
+    const h = harness;
+    const c = await mqttClients(h).connect({ clientId: 'sr-good', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    await c.subscribeAsync('$share/g/sr-good/+', { qos: 1 });
+    await c.endAsync();
+    const dbPath = join(b.broker.core.dataDir!, 'mqtt', 'sessions.db');
+    const db = new Database(dbPath);
+    const good = { v: 1, user: 'guest', expiry: 60, disconnectedAt: 0, subs: [], inflight: [], pubrel: [], inq2: [] };
+    const bad: [string, string][] = [
+      ['bad-json', '{not json'],
+      ['bad-null', 'null'],
+      ['bad-sub', JSON.stringify({ ...good, subs: [{ f: 5, q: 1 }] })],
+      ['bad-inflight', JSON.stringify({ ...good, inflight: 'x' })],
+      ['bad-pubrel', JSON.stringify({ ...good, pubrel: ['a'] })],
+      ['bad-version', JSON.stringify({ ...good, v: 2 })],
+    ];
+    for (const [id, record] of bad) db.prepare('INSERT INTO sessions (vhost, client_id, record) VALUES (?, ?, ?)').run('/', id, record);
+    const badWills: [string, string][] = [
+      ['will-json', 'nope'],
+      ['will-shape', JSON.stringify({ user: 'guest' })],
+      ['will-props', JSON.stringify({ user: 'guest', topic: 't', routingKey: 't', qos: 1, retain: false, payload: '', properties: '{', delaySeconds: 5, dueAt: Date.now() + 60_000 })],
+    ];
+    for (const [id, record] of badWills) db.prepare('INSERT INTO wills (vhost, client_id, record) VALUES (?, ?, ?)').run('/', id, record);
+    db.close();
+
+    await h.restart();
+    h.mqttPort = b.tcpPort;
+    const after = mqttClients(h);
+    const [, connack, inbox] = await after.connectWithConnack({ clientId: 'sr-good', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    expect(connack.sessionPresent).toBe(true);
+    const pub = await after.connect({ clientId: 'sr-good-pub', protocolVersion: 5 });
+    await pub.publishAsync('sr-good/x', 'after', { qos: 1 });
+    await inbox.waitFor(1);
+    expect(inbox.messages.map((m) => m.payload)).toEqual(['after']);
+    // the unreadable rows are gone, the good one stays
+    const check = new Database(dbPath, { readonly: true });
+    try {
+      const sessions = (check.prepare('SELECT client_id FROM sessions').all() as { client_id: string }[]).map((r) => r.client_id);
+      const wills = check.prepare('SELECT client_id FROM wills').all();
+      expect(sessions).toEqual(['sr-good']);
+      expect(wills).toEqual([]);
+    } finally {
+      check.close();
+    }
   });
 });
