@@ -1,5 +1,5 @@
 import type { FieldTable, FieldValue } from '../../codec/types.js';
-import { numericValue, TypedValue } from '../../codec/types.js';
+import { TypedValue } from '../../codec/types.js';
 import type { Binding, Destination } from '../binding.js';
 import { preconditionFailed } from '../errors.js';
 import type { Message } from '../message.js';
@@ -89,8 +89,13 @@ function matchOne(expected: FieldValue, headers: FieldTable, key: string): boole
 function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (a === b) return true;
   if (typeof a === 'string' && typeof b === 'string') return false; // the common case: no bytes compared
-  const na = numericValue(a);
-  if (na !== undefined) return na === numericValue(b);
+  const na = exactNumber(a);
+  if (na !== undefined) {
+    const nb = exactNumber(b);
+    // == compares a bigint with a bigint or a number by exact value: longs beyond 2^53 (64-bit
+    // ids) that round to the same double are different values, as Erlang's == sees them
+    return nb !== undefined && na == nb;
+  }
   const ba = bytesOf(a);
   if (ba !== undefined) {
     const bb = bytesOf(b);
@@ -99,6 +104,12 @@ function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof TypedValue && b instanceof TypedValue) return a.type === b.type && a.value === b.value;
   return false;
+}
+
+/** A numeric value as decoded (a long beyond 2^53 is a bigint), without rounding it to a double. */
+function exactNumber(v: FieldValue): number | bigint | undefined {
+  const raw = v instanceof TypedValue ? v.value : v;
+  return typeof raw === 'number' || typeof raw === 'bigint' ? raw : undefined;
 }
 
 /** The bytes of a long string ('S', kept as bytes when not UTF-8) or byte array ('x'). */

@@ -39,6 +39,11 @@ describe('headers exchange value comparison (RabbitMQ compares values, not wire 
     expect(await routedBy({ n: { '!': 'int', value: 1 } }, { n: { '!': 'long', value: 2 } })).toBe(false);
   });
 
+  it('longs beyond 2^53 compare exactly: neighbouring 64-bit ids that round to one double do not match', async () => {
+    expect(await routedBy({ id: { '!': 'long', value: 9007199254740993n } }, { id: { '!': 'long', value: 9007199254740993n } })).toBe(true);
+    expect(await routedBy({ id: { '!': 'long', value: 9007199254740993n } }, { id: { '!': 'long', value: 9007199254740992n } })).toBe(false);
+  });
+
   it('a long string matches a byte array with the same bytes, both ways', async () => {
     expect(await routedBy({ k: 'abc' }, { k: Buffer.from('abc') })).toBe(true);
     expect(await routedBy({ k: Buffer.from('abc') }, { k: 'abc' })).toBe(true);
