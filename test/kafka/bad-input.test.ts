@@ -6,7 +6,7 @@
  * of valid requests leave every other client served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBatch } from '../../plugins/kafka/codec/records.js';
+import { COMPRESSION_GZIP, encodeBatch } from '../../plugins/kafka/codec/records.js';
 import type { Writer } from '../../plugins/kafka/codec/writer.js';
 import { FUZZ_SEED } from '../helpers/fuzz-seed.js';
 import { Prng } from '../helpers/prng.js';
@@ -112,6 +112,32 @@ describe('bad input', () => {
     c.close();
     expect(b.broker.core.stream('/', `${topic}-0`)!.nextOffset).toBe(6);
   });
+
+  it('gzip batches that each fit but together inflate past the limit: MESSAGE_TOO_LARGE, nothing appended', async () => {
+    // a small request of many gzip batches must not hold many times the limit in memory
+    const small = await startKafkaBroker({ max_request_size: 64 * 1024 }, undefined, { maxMessageSize: 256 * 1024 });
+    try {
+      const topic = uniqueTopic('bomb');
+      const admin = small.client().admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic }] });
+      await admin.disconnect();
+      const batch = (n: number) =>
+        encodeBatch(
+          Array.from({ length: 100 }, (_, i) => ({ offset: i, timestamp: Date.now(), key: null, value: Buffer.alloc(1000, n), headers: [] })),
+          { compression: COMPRESSION_GZIP },
+        );
+      const c = await RawKafka.open(small.kafkaPort);
+      c.send(c.frame(0, 7, produceBody(topic, Buffer.concat([batch(1), batch(2)]))));
+      expect(readProduceAnswer((await c.next())!)).toEqual({ errorCode: 0, baseOffset: 0 });
+      c.send(c.frame(0, 7, produceBody(topic, Buffer.concat([batch(3), batch(4), batch(5)]))));
+      expect(readProduceAnswer((await c.next())!).errorCode).toBe(10);
+      c.close();
+      expect(small.broker.core.stream('/', `${topic}-0`)!.nextOffset).toBe(200);
+    } finally {
+      await small.stop();
+    }
+  }, 30_000);
 
   it('seeded mutations of valid requests: answers or closed connections, never a crash', async () => {
     const rng = new Prng(FUZZ_SEED);

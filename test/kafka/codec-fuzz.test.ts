@@ -84,7 +84,7 @@ describe('codec fuzz', () => {
       if (kind === 0) for (let j = 0; j < 1 + rng.int(3); j++) b[rng.int(b.length)] = rng.int(256);
       const input = kind === 1 ? b.subarray(0, rng.int(b.length)) : kind === 2 ? Buffer.concat([b, randomBytes(rng, rng.int(20))]) : b;
       try {
-        decodeBatches(input, 1 << 20);
+        decodeBatches(input, { left: 1 << 20 });
         decoded++;
       } catch (e) {
         if (!(e instanceof BatchError)) throw e;

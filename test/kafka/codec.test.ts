@@ -54,7 +54,7 @@ describe('record batches (magic 2)', () => {
     const batch = encodeBatch(records);
     expect(batch.readInt8(16)).toBe(2);
     expect(batch.readUInt32BE(17)).toBe(crc32c(batch, 21));
-    const [d] = decodeBatches(batch, 1 << 20);
+    const [d] = decodeBatches(batch, { left: 1 << 20 });
     expect(d!.records).toEqual(records);
     expect(d!.lastOffsetDelta).toBe(2);
   });
@@ -70,28 +70,28 @@ describe('record batches (magic 2)', () => {
 
   it('reads gzip batches and refuses other codecs, bad CRCs and torn batches', () => {
     const gz = encodeBatch(records, { compression: 1 });
-    expect(decodeBatches(gz, 1 << 20)[0]!.records).toEqual(records);
+    expect(decodeBatches(gz, { left: 1 << 20 })[0]!.records).toEqual(records);
     const bad = Buffer.from(encodeBatch(records));
     bad[bad.length - 1] ^= 1;
-    expect(() => decodeBatches(bad, 1 << 20)).toThrow(BatchError);
+    expect(() => decodeBatches(bad, { left: 1 << 20 })).toThrow(BatchError);
     const snappy = Buffer.from(encodeBatch(records));
     snappy.writeInt16BE(2, 21);
     snappy.writeUInt32BE(crc32c(snappy, 21), 17);
     try {
-      decodeBatches(snappy, 1 << 20);
+      decodeBatches(snappy, { left: 1 << 20 });
       expect.unreachable();
     } catch (e) {
       expect((e as BatchError).code).toBe(76);
     }
     const torn = encodeBatch(records).subarray(0, 40);
-    expect(() => decodeBatches(torn, 1 << 20)).toThrow(BatchError);
+    expect(() => decodeBatches(torn, { left: 1 << 20 })).toThrow(BatchError);
     // a gzip bomb is bounded
     const bomb = Buffer.from(encodeBatch(records, { compression: 1 }));
     const inflated = gzipSync(Buffer.alloc(1 << 20));
     const big = Buffer.concat([bomb.subarray(0, 61), inflated]);
     big.writeInt32BE(big.length - 12, 8);
     big.writeUInt32BE(crc32c(big, 21), 17);
-    expect(() => decodeBatches(big, 1024)).toThrow(BatchError);
+    expect(() => decodeBatches(big, { left: 1024 })).toThrow(BatchError);
   });
 });
 

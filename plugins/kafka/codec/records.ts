@@ -65,13 +65,22 @@ export class BatchError extends Error {
 }
 
 /**
+ * What gzip batches may still inflate to. One budget spans every batch of a request: the
+ * inflated records stay in memory until published, so a bound per batch alone would let a
+ * request of many small batches hold a multiple of it.
+ */
+export interface InflateBudget {
+  left: number;
+}
+
+/**
  * Decode the record batches of a produce request's partition (one or more back to back).
- * The CRC is checked before anything else is read; gzip is inflated with a bound of
- * `maxBytes`; other codecs are refused with UNSUPPORTED_COMPRESSION_TYPE (76).
+ * The CRC is checked before anything else is read; gzip is inflated within what is `left`
+ * of `budget` (and takes it); other codecs are refused with UNSUPPORTED_COMPRESSION_TYPE (76).
  * Throws BatchError (CORRUPT_MESSAGE 2, INVALID_RECORD 87, UNSUPPORTED_FOR_MESSAGE_FORMAT 43,
  * UNSUPPORTED_COMPRESSION_TYPE 76, MESSAGE_TOO_LARGE 10).
  */
-export function decodeBatches(buf: Buffer, maxBytes: number): RecordBatch[] {
+export function decodeBatches(buf: Buffer, budget: InflateBudget): RecordBatch[] {
   const out: RecordBatch[] = [];
   let at = 0;
   while (at < buf.length) {
@@ -82,13 +91,13 @@ export function decodeBatches(buf: Buffer, maxBytes: number): RecordBatch[] {
     const magic = buf.readInt8(at + 16);
     if (magic !== 2) throw new BatchError(43, `message format v${magic} is not supported (record batches v2 only)`);
     if (crc32c(buf, at + 21, end) !== buf.readUInt32BE(at + 17)) throw new BatchError(2, 'record batch CRC mismatch');
-    out.push(decodeBatch(buf.subarray(at, end), maxBytes));
+    out.push(decodeBatch(buf.subarray(at, end), budget));
     at = end;
   }
   return out;
 }
 
-function decodeBatch(buf: Buffer, maxBytes: number): RecordBatch {
+function decodeBatch(buf: Buffer, budget: InflateBudget): RecordBatch {
   const r = new Reader(buf, 0);
   const baseOffset = r.int64();
   r.int32(); // batch length
@@ -107,13 +116,16 @@ function decodeBatch(buf: Buffer, maxBytes: number): RecordBatch {
   let body: Reader;
   if (compression === COMPRESSION_NONE) body = r;
   else if (compression === COMPRESSION_GZIP) {
+    // maxOutputLength must be at least 1: a spent budget is refused before inflating
+    if (budget.left < 1) throw new BatchError(10, 'gzip batches inflate past the size limit');
     let inflated: Buffer;
     try {
-      inflated = gunzipSync(r.raw(r.remaining), { maxOutputLength: maxBytes });
+      inflated = gunzipSync(r.raw(r.remaining), { maxOutputLength: budget.left });
     } catch (e) {
       const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
       throw new BatchError(tooLarge ? 10 : 2, tooLarge ? 'gzip batch inflates past the size limit' : 'gzip batch does not inflate');
     }
+    budget.left -= inflated.length;
     body = new Reader(inflated);
   } else throw new BatchError(76, `compression type ${compression} is not supported (none and gzip are)`);
   if (count < 0 || count > body.remaining) throw new BatchError(87, `record count ${count} does not fit the batch`);

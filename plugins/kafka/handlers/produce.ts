@@ -24,6 +24,8 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
     return c.answer(slot, h, (w) => encodeProduce(w, h.apiVersion, { topics }));
   }
   const topics = req.topics.map((t) => ({ name: t.name, partitions: [] as ProducePartitionResult[] }));
+  // what this request's gzip batches may inflate to, all together: as much as an uncompressed request or one message may hold
+  const inflateBudget = { left: Math.max(c.core.maxMessageSize, c.broker.settings.maxRequestSize) };
   let waiting = 1;
   const done = () => {
     if (--waiting === 0) c.answer(slot, h, (w) => encodeProduce(w, h.apiVersion, { topics }));
@@ -56,7 +58,7 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
       }
       let batches: RecordBatch[];
       try {
-        batches = p.records === null ? [] : decodeBatches(p.records, c.core.maxMessageSize);
+        batches = p.records === null ? [] : decodeBatches(p.records, inflateBudget);
       } catch (e) {
         if (!(e instanceof BatchError)) throw e;
         result.errorCode = e.code;
