@@ -44,6 +44,17 @@ const T_QUEUE = 0x91;
 const T_ENTRIES = 0x92;
 const T_END = 0x9f;
 
+/**
+ * Payload length of each record type: `length` bytes, plus `each` bytes per element when a
+ * u32 count at `countAt` of the payload says how many follow.
+ */
+const PAYLOAD_LAYOUT = new Map<number, { length: number; countAt: number; each: number }>([
+  [T_SEGMENT, { length: 20, countAt: 16, each: 8 }],
+  [T_QUEUE, { length: 12, countAt: 0, each: 0 }],
+  [T_ENTRIES, { length: 8, countAt: 4, each: ENTRY_BYTES }],
+  [T_END, { length: 32, countAt: 0, each: 0 }],
+]);
+
 function record(type: number, payload: number): Buffer {
   const b = Buffer.alloc(RECORD_HEADER_SIZE + payload);
   writeRecordHeader(b, 0, payload, type);
@@ -214,6 +225,13 @@ export async function loadSnapshot(
       const type = buf[p + 8];
       const at = p + RECORD_HEADER_SIZE;
       const len = buf.readUInt32LE(p + 4);
+      const layout = PAYLOAD_LAYOUT.get(type);
+      if (layout !== undefined && (len < layout.length || len !== layout.length + layout.each * (layout.each === 0 ? 0 : buf.readUInt32LE(at + layout.countAt)))) {
+        // the checksum covers what was written, not whether the writer counted right: a
+        // count that does not fit its record would read the next record's bytes as its own
+        why.reason = `snapshot record 0x${type.toString(16)} at ${filePos - have + p}: ${len} bytes do not fit its count`;
+        return null;
+      }
       if (type === T_SEGMENT) {
         const n = buf.readUInt32LE(at + 16);
         const number = readU64(buf, at);
@@ -227,10 +245,6 @@ export async function loadSnapshot(
       } else if (type === T_ENTRIES) {
         const q = buf.readUInt32LE(at);
         const n = buf.readUInt32LE(at + 4);
-        if (len !== 8 + ENTRY_BYTES * n) {
-          why.reason = `snapshot entries of queue ${q}: ${len} bytes for ${n} entries`;
-          return null;
-        }
         entries += n;
         if (isKnownQueue && !isKnownQueue(q)) {
           unknown += n;

@@ -2,10 +2,17 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore, type FileStoreOptions } from '../../src/store/file-store.js';
+import { sealRecord } from '../../src/store/format.js';
 import { CHUNK_CAPACITY } from '../../src/store/index-chunk.js';
 import { bodies, cleanupTempDirs, logSink, msg, props, put, read, readAll, segmentFiles, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
+
+/** Offset of the first snapshot record of `type` (records follow the 32-byte header). */
+function firstRecordOfType(b: Buffer, type: number): number {
+  for (let p = 32; p + 12 <= b.length; p += 12 + b.readUInt32LE(p + 4)) if (b[p + 8] === type) return p;
+  throw new Error(`no record of type ${type}`);
+}
 
 async function open(dir: string, extra: Partial<FileStoreOptions> = {}) {
   const sink = logSink();
@@ -103,7 +110,7 @@ describe('clean-shutdown snapshot', () => {
   });
 
   it('falls back to a scan when the snapshot is damaged or does not match the files', async () => {
-    for (const spoil of ['flip', 'segment-gone', 'segment-grown', 'no-marker'] as const) {
+    for (const spoil of ['flip', 'segment-count', 'segment-gone', 'segment-grown', 'no-marker'] as const) {
       const dir = await tempDir();
       const s = await populate(dir);
       await s.close();
@@ -112,6 +119,14 @@ describe('clean-shutdown snapshot', () => {
       if (spoil === 'flip') {
         const b = readFileSync(snap);
         b[b.length - 40] ^= 0x08;
+        writeFileSync(snap, b);
+      } else if (spoil === 'segment-count') {
+        // a SEGMENT record claiming one more cancel target than it holds, checksum valid:
+        // read as written, the next record's header would become a cancel target
+        const b = readFileSync(snap);
+        const at = firstRecordOfType(b, 0x90);
+        b.writeUInt32LE(b.readUInt32LE(at + 12 + 16) + 1, at + 12 + 16);
+        sealRecord(b.subarray(at, at + 12 + b.readUInt32LE(at + 4)));
         writeFileSync(snap, b);
       } else if (spoil === 'segment-gone') {
         rmSync(join(dir, segs[segs.length - 1]));
@@ -124,7 +139,7 @@ describe('clean-shutdown snapshot', () => {
       expect(existsSync(snap)).toBe(false);
       if (spoil !== 'no-marker') expect(lines.some((l) => l.message.includes('but scanning')), spoil).toBe(true);
       else expect(r.recovery.uncleanShutdown).toBe(true);
-      if (spoil === 'flip' || spoil === 'no-marker') expect((await readAll(r, 1)).length).toBe(40);
+      if (spoil === 'flip' || spoil === 'segment-count' || spoil === 'no-marker') expect((await readAll(r, 1)).length).toBe(40);
       await r.close();
     }
   });
