@@ -1,7 +1,9 @@
 import { join } from 'node:path';
-import { MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, recordCrcOk, segmentFileName } from './format.js';
+import { MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, segmentFileName } from './format.js';
+import { checkFrame } from './log/frame-check.js';
 import type { Journal } from './journal.js';
 import type { Disk } from './disk/disk.js';
+import { readAt } from './log/read-at.js';
 import type { ReadListener, StoredMessage } from './message-store.js';
 import type { StoreMetrics } from './metrics.js';
 import { FLAG_REDELIVERED } from './index-chunk.js';
@@ -189,18 +191,14 @@ export class MessageReader {
     this.#acquire(segment, (error, h) => {
       if (error || !h) return cb(error ?? new Error('no read handle'), null);
       const buf = Buffer.allocUnsafe(length);
-      const readMore = (done: number): void => {
-        this.#disk.fdRead(h.fd, buf, done, length - done, position + done, (err, bytes) => {
-          if (!err && bytes > 0 && done + bytes < length) return readMore(done + bytes);
-          h.refs--;
-          this.#metrics.reads++;
-          if (err) return cb(err, null);
-          if (done + bytes < length) return cb(new Error(`segment ${segment} is shorter than its index says`), null);
-          this.#metrics.readBytes += length;
-          cb(null, buf);
-        });
-      };
-      readMore(0);
+      readAt(this.#disk, h.fd, buf, length, position, (err, bytes) => {
+        h.refs--;
+        this.#metrics.reads++;
+        if (err) return cb(err, null);
+        if (bytes < length) return cb(new Error(`segment ${segment} is shorter than its index says`), null);
+        this.#metrics.readBytes += length;
+        cb(null, buf);
+      });
     });
   }
 
@@ -258,10 +256,10 @@ function decodeAt(
   flags: number,
   view: MsgView,
 ): StoredMessage | null {
-  if (at < 0 || at + length > buf.length || length < RECORD_HEADER_SIZE) return null;
+  // the log engine's framing check, bounded by the length the index gave
+  if (at < 0 || at + length > buf.length || checkFrame(buf, at, at + length, length) !== null) return null;
   const payloadLength = buf.readUInt32LE(at + 4);
   if (payloadLength + RECORD_HEADER_SIZE !== length || buf[at + 8] !== RecordType.MSG) return null;
-  if (!recordCrcOk(buf, at, payloadLength)) return null;
   if (!readMsg(buf, at + RECORD_HEADER_SIZE, payloadLength, view)) return null;
   return {
     queueId,

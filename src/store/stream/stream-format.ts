@@ -38,6 +38,8 @@ import { MessageFieldsView } from '../log/record-view.js';
 
 export const STREAM_MAGIC = 'WRNS';
 export const STREAM_RECORD_TYPE = 0x30;
+/** The one required record type of a stream (types from 0x80 on are optional: skipped). */
+export const isStreamRecordType = (type: number): boolean => type === STREAM_RECORD_TYPE;
 export const STREAM_SEGMENT_SUFFIX = '.ws';
 export const OFFSET_INDEX_SUFFIX = '.wi';
 export const TIME_INDEX_SUFFIX = '.wt';
@@ -150,9 +152,14 @@ export type RecordProblem = string | null;
 export function readStreamRecord(buf: Buffer, at: number, limit: number, maxRecordSize: number, view: StreamRecordView): RecordProblem {
   const problem = checkFrame(buf, at, limit, maxRecordSize);
   if (problem !== null) return problem;
-  const length = buf.readUInt32LE(at + 4);
   const type = buf[at + 8];
   if (type !== STREAM_RECORD_TYPE) return type >= 0x80 ? 'skip' : `unknown record type 0x${type.toString(16)}`;
+  return decodeStreamRecord(buf, at, view);
+}
+
+/** Decode the STREAM_MSG record at `at`, its framing already checked, into `view`. @returns null, or why it does not decode */
+export function decodeStreamRecord(buf: Buffer, at: number, view: StreamRecordView): RecordProblem {
+  const length = buf.readUInt32LE(at + 4);
   if (length < STREAM_MSG_FIXED) return 'record too short';
   const p = at + RECORD_HEADER_SIZE;
   const end = p + length;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { decodeSegmentHeader } from '../format.js';
 import { SegmentFileReader } from '../log/segment-file.js';
+import { scanRecords } from '../log/record-scan.js';
 import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
 import {
@@ -11,7 +12,9 @@ import {
   decodeOffsetIndexHeader,
   offsetIndexName,
   parseStreamFileName,
-  readStreamRecord,
+  STREAM_RECORD_TYPE,
+  decodeStreamRecord,
+  isStreamRecordType,
   streamSegmentName,
   timeIndexName,
   FLAG_CHUNK_START,
@@ -128,27 +131,22 @@ async function loadIndexFiles(s: StreamSegment, size: number): Promise<boolean> 
   }
 }
 
-/** Walk the records of a whole segment into `s` (index, summary). @returns the end of the last good record */
+/** Walk the records of a whole segment into `s` (index, summary) with the log engine's scan. @returns where the valid prefix ends */
 function scanInto(s: StreamSegment, buf: Buffer, maxRecordSize: number, report: StreamRecoveryReport, last: boolean): number {
   const view = new StreamRecordView();
-  let at = SEGMENT_HEADER_SIZE;
   let prevOffset = -1;
-  while (at < buf.length) {
-    const problem = readStreamRecord(buf, at, buf.length, maxRecordSize, view);
-    if (problem === 'skip') {
-      at += 12 + buf.readUInt32LE(at + 4);
-      continue;
-    }
-    const reason = problem === 'partial' ? 'torn record' : problem ?? (view.offset <= prevOffset ? 'offset out of order' : null);
-    if (reason !== null) {
-      if (!last) report.damaged.push({ base: s.base, offset: at, bytes: buf.length - at, reason });
-      return at;
-    }
-    s.noteRecord(view.offset, at, view.end - at, view.timestamp, (view.flags & FLAG_CHUNK_START) !== 0);
+  const result = scanRecords(buf, SEGMENT_HEADER_SIZE, { maxRecordSize, knownType: isStreamRecordType, salvage: false }, (b, rec) => {
+    if (rec.type !== STREAM_RECORD_TYPE) return null; // optional: skipped
+    const problem = decodeStreamRecord(b, rec.offset, view) ?? (view.offset <= prevOffset ? 'offset out of order' : null);
+    if (problem !== null) return problem;
+    s.noteRecord(view.offset, rec.offset, rec.totalLength, view.timestamp, (view.flags & FLAG_CHUNK_START) !== 0);
     prevOffset = view.offset;
-    at = view.end;
-  }
-  return at;
+    return null;
+  });
+  // an older segment was synced before the next one was made: its damage is bit rot, reported
+  // and not read past (a stream keeps offsets contiguous, so nothing after it is salvaged)
+  if (result.stop !== null && !last) report.damaged.push({ base: s.base, offset: result.stop.offset, bytes: result.stop.length, reason: result.stop.reason });
+  return result.validEnd;
 }
 
 async function removeSegmentFiles(disk: Disk, dir: string, base: number, report: StreamRecoveryReport): Promise<void> {

@@ -1,4 +1,5 @@
-import { SEGMENT_HEADER_SIZE, StreamRecordView, readStreamRecord } from './stream-format.js';
+import { scanRecords } from '../log/record-scan.js';
+import { SEGMENT_HEADER_SIZE, STREAM_RECORD_TYPE, StreamRecordView, decodeStreamRecord, isStreamRecordType } from './stream-format.js';
 import type { StreamLog } from './stream-log.js';
 
 /**
@@ -27,16 +28,12 @@ export function scanLogSync(log: StreamLog, visit: (buf: Buffer, view: StreamRec
     } finally {
       disk.closeSync(fd);
     }
-    let at = SEGMENT_HEADER_SIZE;
-    while (at < buf.length) {
-      const problem = readStreamRecord(buf, at, buf.length, log.options.maxRecordSize, view);
-      if (problem === 'skip') {
-        at += 12 + buf.readUInt32LE(at + 4);
-        continue;
-      }
-      if (problem !== null) break; // recovery cut torn tails; damage in an older segment ends its scan
-      if (view.offset < log.committedOffset) visit(buf, view);
-      at = view.end;
-    }
+    // recovery cut torn tails; damage in an older segment ends its scan
+    scanRecords(buf, SEGMENT_HEADER_SIZE, { maxRecordSize: log.options.maxRecordSize, knownType: isStreamRecordType, salvage: false }, (b, rec) => {
+      if (rec.type !== STREAM_RECORD_TYPE) return null;
+      const problem = decodeStreamRecord(b, rec.offset, view);
+      if (problem === null && view.offset < log.committedOffset) visit(b, view);
+      return problem;
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { Disk } from '../disk/disk.js';
+import { readAt } from '../log/read-at.js';
 import type { StreamSegment } from './stream-segment.js';
 import { SEGMENT_HEADER_SIZE } from './stream-format.js';
 
@@ -87,7 +87,7 @@ export function readChunk(segment: StreamSegment, position: number, maxBytes: nu
       listener.onStreamRead(token, e, segment, position, buf, 0);
       return;
     }
-    readAll(segment.disk, fd, buf, bytes, position, 0, (readError, done) => {
+    readAt(segment.disk, fd, buf, bytes, position, (readError, done) => {
       segment.disk.fdClose(fd, noop);
       listener.onStreamRead(token, readError, segment, position, buf, done);
     });
@@ -106,15 +106,6 @@ function openSegment(segment: StreamSegment, cb: (e: NodeJS.ErrnoException | nul
   disk.fdOpen(pending, 'r', (e, fd) => {
     if (e?.code === 'ENOENT') disk.fdOpen(segment.path, 'r', cb);
     else cb(e, fd);
-  });
-}
-
-function readAll(disk: Disk, fd: number, buf: Buffer, bytes: number, position: number, done: number, cb: (e: Error | null, done: number) => void): void {
-  disk.fdRead(fd, buf, done, bytes - done, position + done, (e, n) => {
-    if (e) return cb(e, done);
-    done += n;
-    if (n === 0 || done >= bytes) return cb(null, done);
-    readAll(disk, fd, buf, bytes, position, done, cb);
   });
 }
 
