@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Disk } from './store/disk/disk.js';
 import type { AppendObserver } from './store/log/append-observer.js';
+import type { MetadataTap } from './store/metadata/tap.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
@@ -92,6 +93,8 @@ export interface BrokerSetup {
    * durability point (src/store/log/append-observer.ts): the tap replication will use.
    */
   appendObserver?: AppendObserver;
+  /** Sees every change to meta.db in commit order (src/store/metadata/tap.ts): replication's metadata log. */
+  metadataTap?: MetadataTap;
   /**
    * Listen on each listener's default port (5672, 1883, 15675 …) when no layer names its
    * port, as `warren start` does. Default false: an embedded broker opens every listener
@@ -151,8 +154,8 @@ export class Broker {
     core.maxMessageSize = config.maxMessageSize;
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
-    const { disk, appendObserver } = this.#setup;
-    await core.openStorage(config.dataDir, disk || appendObserver ? { ...config.store, disk, appendObserver } : config.store);
+    const { disk, appendObserver, metadataTap } = this.#setup;
+    await core.openStorage(config.dataDir, disk || appendObserver || metadataTap ? { ...config.store, disk, appendObserver, metadataTap } : config.store);
     if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);

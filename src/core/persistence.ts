@@ -6,6 +6,7 @@ import { FileStore } from '../store/file-store.js';
 import type { Durability } from '../store/journal.js';
 import type { ReclaimOptions } from '../store/compaction.js';
 import { MetadataStore, type Definitions } from '../store/metadata/metadata-store.js';
+import type { MetadataTap } from '../store/metadata/tap.js';
 import type { Logger } from '../log.js';
 import type { FieldTable } from '../codec/types.js';
 import type { Core } from './core.js';
@@ -33,6 +34,8 @@ export interface PersistenceOptions {
    * in order, with its durability point (src/store/log/append-observer.ts). Embedding only.
    */
   appendObserver?: AppendObserver;
+  /** Sees every change to meta.db, in commit order (src/store/metadata/tap.ts): replication's metadata log. Embedding only. */
+  metadataTap?: MetadataTap;
 }
 
 /** The open data directory, as the core holds it. */
@@ -53,7 +56,7 @@ export interface Storage {
  * @returns the open storage; its `close` closes it all cleanly (a clean-shutdown mark skips the next scan)
  */
 export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
-  const meta = MetadataStore.open(join(dataDir, 'meta.db'));
+  const meta = MetadataStore.open(join(dataDir, 'meta.db'), options.metadataTap);
   const disk = options.disk ?? realDisk;
   const stores = new Map<VHost, { store: FileStore; dir: string }>();
   // stream logs: `streams/<queue id>/`, one store for the node

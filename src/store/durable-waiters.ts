@@ -45,14 +45,17 @@ export class DurableWaiters {
     }
   }
 
-  /** Release every waiter up to `durableLsn`, in order; then, when `error` is set, fail the rest. */
-  release(durableLsn: number, error: Error | null): void {
+  /**
+   * Release every waiter up to `durableLsn`, in order; then, when `error` is set, fail the rest.
+   * `refusal` (a durability gate's NotReplicatedError) is what the released waiters get instead of null.
+   */
+  release(durableLsn: number, error: Error | null, refusal: Error | null = null): void {
     const now = performance.now();
     const n = this.#lsn.length;
     let i = this.#head;
     while (i < n && this.#lsn[i] <= durableLsn) {
       this.#latency.record((now - this.#started[i]) * 1000);
-      this.#listener[i].onDurable(this.#token[i], null);
+      this.#listener[i].onDurable(this.#token[i], refusal);
       i++;
     }
     if (error) {

@@ -6,6 +6,7 @@ import { Reclaimer, type ReclaimHost } from './compaction.js';
 import { MSG_FLAG_TRANSIENT, RecordType, countRuns, encodePurgeRecord, encodeQueueDeleteRecord, encodeRunsRecord, type MsgFields, type MsgView } from './format.js';
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
 import { Journal, type DurableListener } from './journal.js';
+import { isNotReplicated } from './log/append-observer.js';
 import { MessageReader, type ReadContext } from './message-reader.js';
 import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './message-store.js';
 import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
@@ -372,7 +373,7 @@ export class FileStore implements MessageStore, ReclaimHost {
   }
 
   waitDurable(lsn: number): Promise<void> {
-    return new Promise((resolve, reject) => this.#journal.whenDurable(lsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0));
+    return new Promise((resolve, reject) => this.#journal.whenDurable(lsn, { onDurable: (_t, e) => (e && !isNotReplicated(e) ? reject(e) : resolve()) }, 0));
   }
 
   closeReadHandle(segment: number): void {

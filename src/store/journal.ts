@@ -6,7 +6,7 @@ import { PendingBatch, type PendingGroup } from './pending-batch.js';
 import { join } from 'node:path';
 import type { Disk } from './disk/disk.js';
 import { SEGMENT_MAGIC, segmentFileName } from './format.js';
-import { journalLogId, type AppendObserver } from './log/append-observer.js';
+import { isNotReplicated, journalLogId, type AppendObserver } from './log/append-observer.js';
 import { GroupCommit, type Durability, type LogUser } from './log/group-commit.js';
 
 export type { Durability };
@@ -189,7 +189,8 @@ export class Journal {
       // at once and a clean close could stop before writing them)
       if (this.#error === null && !this.#closed) this.#encodeAcks();
       this.#schedule();
-      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
+      // a replication refusal is durable here: only a write failure fails the flush
+      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e && !isNotReplicated(e) ? reject(e) : resolve()) }, 0);
     });
   }
 
@@ -248,9 +249,9 @@ export class Journal {
         this.#writtenLsn = lsnOf(last.segment, last.start + last.bytes);
         this.#releaseWritten();
       },
-      committed: () => {
+      committed: (_groups, refusal) => {
         this.#durableLsn = this.#writtenLsn;
-        this.#release();
+        this.#release(refusal ?? null);
       },
       sealed: (_segment, w) => o.hooks.segmentSealed(w.number, w.size),
       failed: (error) => this.#fail(error),
@@ -266,10 +267,10 @@ export class Journal {
     });
   }
 
-  /** Release waiters up to the durable LSN in order; after a failure, fail the rest. */
-  #release(): void {
+  /** Release waiters up to the durable LSN in order (with `refusal`: a negative confirm); after a failure, fail the rest. */
+  #release(refusal: Error | null = null): void {
     const error = this.#error;
-    this.#waiters.release(this.#durableLsn, error);
+    this.#waiters.release(this.#durableLsn, error, refusal);
     if (error) return;
     for (const l of this.#durableListeners) l(this.#durableLsn);
     this.#o.hooks.flushed(this.#durableLsn);

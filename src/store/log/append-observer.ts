@@ -25,7 +25,28 @@ export interface AppendObserver {
   durable(log: string, segment: number, end: number, synced: boolean): void;
   /** Segment `segment` of `log` is complete at `size` bytes, synced and closed. */
   sealed(log: string, segment: number, size: number): void;
+  /**
+   * Optional durability gate (replication): called after `durable` for each group commit of
+   * `log`; the commit's confirms are released only once `release` is called — with null when
+   * the round may be reported durable (every in-sync replica has it), or with a
+   * `NotReplicatedError` to refuse its confirms (negative confirm) while the log carries on:
+   * the bytes are durable here, only the promise to the client cannot be given. The log waits
+   * for `release` before its next round. Absent (single node): released at once, no cost.
+   */
+  hold?(log: string, release: (refusal: NotReplicatedError | null) => void): void;
 }
+
+/**
+ * A confirm refused because too few replicas have the record (replication's `minIsr`): the
+ * publisher gets a negative confirm, the record stays in the log. The store's own waiters
+ * (flush at close, copy-forward) treat it as durable: it is, on this node.
+ */
+export class NotReplicatedError extends Error {
+  readonly notReplicated = true;
+}
+
+/** True for a refusal of the durability gate (not a write failure). */
+export const isNotReplicated = (e: Error | null): boolean => e !== null && (e as Partial<NotReplicatedError>).notReplicated === true;
 
 /** The log ids the store uses: `journal/<vhost journal id>` and `stream/<queue id>`. */
 export const journalLogId = (journalId: number): string => `journal/${journalId}`;

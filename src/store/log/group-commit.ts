@@ -50,8 +50,11 @@ export interface LogUser<K, G extends PendingWrite<K>> {
   fileFor(segment: K): SegmentFileSpec;
   /** A round's writes returned (not yet synced): readers may read them. */
   written(groups: G[]): void;
-  /** A round is durable (after its fdatasync, or its writes in `write` mode): release confirms. */
-  committed(groups: G[]): void;
+  /**
+   * A round is durable (after its fdatasync, or its writes in `write` mode): release confirms;
+   * with `refusal` (the observer's durability gate refused it) their confirms get that error.
+   */
+  committed(groups: G[], refusal?: Error): void;
   /** `segment`'s file is complete, synced and closed. */
   sealed(segment: K, writer: SegmentFileWriter): Promise<void> | void;
   /** A write or sync failed; the engine writes nothing more (the log is read-only). */
@@ -179,10 +182,14 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
             this.#o.fsyncMicros?.record((performance.now() - t0) * 1000);
           }
           c.flushes++;
+          let refusal: Error | null = null;
           if (observer !== null) {
             for (let i = 0; i < groups.length; i++) observer.durable(this.#o.logId, (numbers as number[])[i], groups[i].start + groups[i].bytes, synced);
+            // replication: the round's confirms wait for the in-sync replicas (append-observer.ts `hold`)
+            if (observer.hold !== undefined) refusal = await new Promise<Error | null>((release) => observer.hold!(this.#o.logId, release));
           }
-          u.committed(groups);
+          if (refusal === null) u.committed(groups);
+          else u.committed(groups, refusal);
         }
         if (this.#sealDue()) await this.#sealWriter();
       }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { tapDatabase, type MetadataTap } from './tap.js';
 
 export type Db = Database.Database;
 
@@ -8,9 +9,10 @@ export type Db = Database.Database;
  * from other readers — better-sqlite3 docs/performance.md), WAL, and `synchronous = FULL`:
  * a declare-ok must survive a power loss, and definitions are written rarely, so the cost of
  * the extra sync is small (better-sqlite3 builds default WAL databases to NORMAL, which can
- * lose the last commits). Migrations are applied before anything else runs.
+ * lose the last commits). Migrations are applied before anything else runs. `tap` (replication)
+ * sees every change from then on (tap.ts).
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, tap?: MetadataTap): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
@@ -19,6 +21,8 @@ export function openDatabase(path: string): Db {
     // a checkpoint shrinks the WAL file back to this (stellar-core#2040: unbounded WAL growth)
     db.pragma('journal_size_limit = 67108864');
     migrate(db);
+    // after migrating: replicas migrate their own databases, only changes are reported
+    if (tap) tapDatabase(db, 'meta.db', tap);
   } catch (e) {
     db.close();
     throw e;

@@ -1,5 +1,6 @@
 import type { FieldTable } from '../../codec/types.js';
 import { openDatabase, type Db } from './db.js';
+import type { MetadataTap } from './tap.js';
 import { decodeFieldTable, encodeFieldTable } from './field-codec.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -111,9 +112,9 @@ export class MetadataStore {
     this.streamOffsets = new StreamOffsetStore(db);
   }
 
-  /** Open (creating and migrating) the database at `path` (':memory:' for tests). */
-  static open(path: string): MetadataStore {
-    return new MetadataStore(openDatabase(path));
+  /** Open (creating and migrating) the database at `path` (':memory:' for tests); `tap` sees every change (replication). */
+  static open(path: string, tap?: MetadataTap): MetadataStore {
+    return new MetadataStore(openDatabase(path, tap));
   }
 
   // ---- vhosts ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { realDisk } from '../disk/real-disk.js';
 import { LogHistogram } from '../metrics.js';
 import { FLAG_CHUNK_START, SEGMENT_HEADER_SIZE, streamPrefixBound, writeStreamPrefix, type StreamRecordFields } from './stream-format.js';
 import { StreamSegment } from './stream-segment.js';
-import { streamLogId } from '../log/append-observer.js';
+import { isNotReplicated, streamLogId } from '../log/append-observer.js';
 import { GroupCommit, type LogUser } from '../log/group-commit.js';
 import { positionForOffset, positionForTimestamp, type StreamPosition } from './stream-seek.js';
 import { selectRetention, type RetentionLimits } from './retention.js';
@@ -160,7 +160,8 @@ export class StreamLog {
   flush(): Promise<void> {
     if (this.#nextOffset === this.#committedOffset) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.whenCommitted(this.#nextOffset - 1, { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, 0);
+      // a replication refusal is durable here: only a write failure fails the flush
+      this.whenCommitted(this.#nextOffset - 1, { onDurable: (_t, e) => (e && !isNotReplicated(e) ? reject(e) : resolve()) }, 0);
     });
   }
 
@@ -292,11 +293,11 @@ export class StreamLog {
       written: (groups) => {
         for (const g of groups) this.metrics.bytesWritten += g.bytes;
       },
-      committed: (groups) => {
+      committed: (groups, refusal) => {
         for (const g of groups) g.segment.readableEnd = g.start + g.bytes;
         this.#committedOffset = groups[groups.length - 1].lastOffset + 1;
         this.#lastChunk = this.#roundChunkStart;
-        this.#release();
+        this.#release(refusal ?? null);
         this.#listener?.streamCommitted(this.#committedOffset);
       },
       sealed: async (s) => {
@@ -309,9 +310,9 @@ export class StreamLog {
     };
   }
 
-  #release(): void {
+  #release(refusal: Error | null = null): void {
     const error = this.#error;
-    this.#waiters.release(this.#committedOffset - 1, error);
+    this.#waiters.release(this.#committedOffset - 1, error, refusal);
     if (this.#closed && !error) this.#waiters.release(Number.MAX_SAFE_INTEGER, null);
   }
 
