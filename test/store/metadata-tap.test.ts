@@ -38,7 +38,7 @@ describe('metadata tap', () => {
         for (const s of unit) {
           let st = statements.get(s.sql);
           if (!st) statements.set(s.sql, (st = replica.prepare(s.sql)));
-          st.run(...s.params);
+          (st.run as (...p: unknown[]) => unknown)(...s.params);
         }
       })();
     }
