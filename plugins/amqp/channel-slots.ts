@@ -3,7 +3,7 @@
  * channels against the negotiated channel-max, and what the connection does to every channel
  * at once (coalesced confirms, backpressure, ending, asking whether a consumer awaits acks).
  */
-import type { CoreConnection } from '../../src/core/api.js';
+import type { CoreConnection } from '../../src/core/index.js';
 import { AmqpChannel } from './channel.js';
 import type { AmqpConnection } from './connection.js';
 import { M } from './codec/methods.js';

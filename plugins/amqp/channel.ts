@@ -9,8 +9,7 @@
  *            channel is dropped except channel.close and channel.close-ok, which free it.
  *   closed   the slot is free; a late confirm or delivery for it is dropped.
  */
-import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
-import type { Message } from '../../src/core/message.js';
+import type { CoreConnection, Session, SessionHandler, Message } from '../../src/core/index.js';
 import { writeDeliver, writeReturn } from './codec/content.js';
 import { CLASS_CONNECTION } from './codec/constants.js';
 import { M, encodeMethodFrame, methodName, type AmqpMethod } from './codec/methods.js';

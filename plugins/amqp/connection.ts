@@ -10,9 +10,8 @@
  * channel 0 to the handshake/connection handlers, other channels to their `AmqpChannel`.
  */
 import type { Socket } from 'node:net';
-import type { CoreConnection } from '../../src/core/api.js';
-import type { Core } from '../../src/core/core.js';
-import type { FieldTable } from '../../src/codec/types.js';
+import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
+import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
@@ -44,7 +43,7 @@ let nextConnectionId = 1;
 
 export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   readonly id = nextConnectionId++;
-  readonly core: Core;
+  readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
   readonly log: Logger;
   readonly writer: FrameWriter;
@@ -78,7 +77,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
 
-  constructor(socket: Socket, core: Core, settings: AmqpSettings, log: Logger, onClosed: () => void, certName: string | null = null) {
+  constructor(socket: Socket, core: ProtocolCore, settings: AmqpSettings, log: Logger, onClosed: () => void, certName: string | null = null) {
     this.#socket = socket;
     this.certName = certName;
     this.core = core;

@@ -4,7 +4,7 @@
  * BrokerError is a bug on our side: 541 INTERNAL_ERROR on the connection, details in the log
  * only. Never match on message text.
  */
-import { BrokerError, isBrokerError } from '../../src/core/errors.js';
+import { BrokerError, isBrokerError } from '../../src/core/index.js';
 
 export interface CloseReason {
   scope: 'channel' | 'connection';
@@ -24,7 +24,7 @@ export function closeReasonOf(error: unknown): CloseReason {
 
 // The errors the front-end raises itself, about framing and the channel state machine; the
 // core's catalog has constructors for the others (notAllowed, preconditionFailed …).
-export { commandInvalid, notAllowed, notImplemented, preconditionFailed } from '../../src/core/errors.js';
+export { commandInvalid, notAllowed, notImplemented, preconditionFailed } from '../../src/core/index.js';
 export const channelError = (text: string) => new BrokerError('CHANNEL_ERROR', `CHANNEL_ERROR - ${text}`);
 export const unexpectedFrame = (text: string) => new BrokerError('UNEXPECTED_FRAME', `UNEXPECTED_FRAME - ${text}`);
 

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
-import { SocketTraffic } from '../../src/util/socket-traffic.js';
+import { SocketTraffic } from '../../src/util/index.js';
 
 export interface WriterOwner {
   /** called just before a batch is written: last chance to add coalesced frames (confirms) */

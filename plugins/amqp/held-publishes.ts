@@ -1,7 +1,5 @@
-import type { Core } from '../../src/core/core.js';
-import { BrokerError } from '../../src/core/errors.js';
-import type { Message } from '../../src/core/message.js';
-import { HeldInOrder } from '../../src/util/held-in-order.js';
+import { type ProtocolCore, BrokerError, type Message } from '../../src/core/index.js';
+import { HeldInOrder } from '../../src/util/index.js';
 import type { AmqpChannel } from './channel.js';
 import type { FrameWriter } from './frame-writer.js';
 
@@ -23,7 +21,7 @@ interface Held {
 
 /** What the held publishes need of their connection. */
 export interface PublishHolder {
-  readonly core: Core;
+  readonly core: ProtocolCore;
   readonly writer: FrameWriter;
   /** stop (false) or resume (true) reading the socket */
   setReading(reading: boolean): void;

@@ -1,7 +1,7 @@
 /**
  * The AMQP 0-9-1 plugin: RabbitMQ-compatible AMQP over TCP. See README.md for the design.
  */
-import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { AmqpListener } from './listener.js';
 import { AMQP_CONFIG_SCHEMA, settingsFrom } from './settings.js';
 

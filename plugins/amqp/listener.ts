@@ -5,17 +5,17 @@
  * class once its handshake is done, with the login name of a verified client certificate.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Core } from '../../src/core/core.js';
+import type { ProtocolCore } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
-import type { TlsListeners } from '../../src/tls/tls-server.js';
+import type { ListenerAddress } from '../../src/plugin-host/index.js';
+import type { TlsListeners } from '../../src/tls/index.js';
 import { AmqpConnection } from './connection.js';
 import { notifyBlocked } from './handlers/connection.js';
 import type { AmqpSettings } from './settings.js';
-import { listenDualStack } from '../../src/util/listen.js';
+import { listenDualStack } from '../../src/util/index.js';
 
 export class AmqpListener {
-  readonly #core: Core;
+  readonly #core: ProtocolCore;
   readonly #settings: AmqpSettings;
   readonly #log: Logger;
   readonly #connections = new Set<AmqpConnection>();
@@ -23,7 +23,7 @@ export class AmqpListener {
   #server: Server | null = null;
   #tlsServer: Server | null = null;
 
-  constructor(core: Core, settings: AmqpSettings, log: Logger, tls: TlsListeners | null = null) {
+  constructor(core: ProtocolCore, settings: AmqpSettings, log: Logger, tls: TlsListeners | null = null) {
     this.#core = core;
     this.#settings = settings;
     this.#log = log;

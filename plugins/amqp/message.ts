@@ -9,9 +9,8 @@
  * Outbound, deliveries write `message.encodedProperties` when the message came over AMQP, and
  * encode `message.properties` otherwise (nothing is cached on the shared message).
  */
-import { decodeProperties, encodeProperties, CONTENT_HEADER_PROPERTIES_OFFSET } from '../../src/codec/basic-properties.js';
-import type { MessageProperties } from '../../src/codec/types.js';
-import { Message, validateExpiration } from '../../src/core/message.js';
+import { decodeProperties, encodeProperties, CONTENT_HEADER_PROPERTIES_OFFSET, type MessageProperties } from '../../src/codec/index.js';
+import { Message, validateExpiration } from '../../src/core/index.js';
 import { CLASS_BASIC } from './codec/constants.js';
 import { checkContentHeader, contentHeaderBodySize, contentHeaderClassId } from './codec/content.js';
 import { preconditionFailed, unexpectedFrame } from './errors.js';

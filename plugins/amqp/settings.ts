@@ -3,7 +3,7 @@
  * plugin reads. Names and defaults are RabbitMQ's (`listeners.tcp`, `listeners.ssl`,
  * `heartbeat`, `frame_max`, `channel_max`, `handshake_timeout`); the message size limit is the broker-wide `max_message_size`.
  */
-import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/index.js';
 import { FRAME_MIN_SIZE } from './codec/constants.js';
 
 export const AMQP_CONFIG_SCHEMA = {

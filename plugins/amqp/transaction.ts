@@ -11,7 +11,7 @@
  * The checks of basic.publish (exchange, permissions, user-id, CC/BCC) are made when the
  * publish arrives, as RabbitMQ makes them, and again when the commit applies it.
  */
-import type { Message } from '../../src/core/message.js';
+import type { Message } from '../../src/core/index.js';
 import type { AmqpChannel } from './channel.js';
 import { M } from './codec/methods.js';
 import { preconditionFailed } from './errors.js';

@@ -2,7 +2,7 @@
  * What every Kafka connection of the node shares: the core, the settings, the topic mapping,
  * the group coordinator and the listeners' connections.
  */
-import type { Core } from '../../src/core/core.js';
+import type { ProtocolCore } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import type { KafkaConnection } from './connection.js';
 import { GroupCoordinator } from './groups/coordinator.js';
@@ -14,7 +14,7 @@ import { ProducerStates } from './producers.js';
 export const NODE_ID = 0;
 
 export class KafkaBroker {
-  readonly core: Core;
+  readonly core: ProtocolCore;
   readonly settings: KafkaSettings;
   readonly log: Logger;
   readonly topics: Topics;
@@ -26,7 +26,7 @@ export class KafkaBroker {
   #nextProducerId = Date.now() * 1000;
   readonly #unsubscribeAlarms: () => void;
 
-  constructor(core: Core, settings: KafkaSettings, log: Logger) {
+  constructor(core: ProtocolCore, settings: KafkaSettings, log: Logger) {
     this.core = core;
     this.settings = settings;
     this.log = log;

@@ -8,10 +8,8 @@
  * half-decoded.
  */
 import type { Socket } from 'node:net';
-import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
-import type { Core } from '../../src/core/core.js';
+import type { CoreConnection, Session, SessionHandler, ProtocolCore, Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import type { Message } from '../../src/core/message.js';
 import { ApiKey, SUPPORTED } from './codec/api-keys.js';
 import { ErrorCode } from './codec/errors.js';
 import { finishFrame, readRequestHeader, startResponse, type RequestHeader } from './codec/header.js';
@@ -69,7 +67,7 @@ export class KafkaConnection implements SessionHandler {
     socket.on('close', () => this.#onClose());
   }
 
-  get core(): Core {
+  get core(): ProtocolCore {
     return this.broker.core;
   }
   get log(): Logger {

@@ -3,7 +3,7 @@
  * negotiate) over the stream queues — a topic's partitions are streams, consumer groups'
  * committed offsets are the streams' stored offsets (see README.md).
  */
-import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { KafkaBroker } from './broker.js';
 import { KafkaListener } from './listener.js';
 import { CONFIG_SCHEMA, settingsFrom } from './settings.js';

@@ -3,9 +3,9 @@
  * broker-wide ssl_options. Each accepted socket becomes a `KafkaConnection`.
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
-import type { TlsListeners } from '../../src/tls/tls-server.js';
-import { closeServer, listenDualStack } from '../../src/util/listen.js';
+import type { ListenerAddress } from '../../src/plugin-host/index.js';
+import type { TlsListeners } from '../../src/tls/index.js';
+import { closeServer, listenDualStack } from '../../src/util/index.js';
 import type { KafkaBroker } from './broker.js';
 import { KafkaConnection } from './connection.js';
 

@@ -9,8 +9,8 @@
  * | headers | headers of the same names, values as byte arrays (null stays void) |
  * | offset | the stream offset (header `x-stream-offset`) |
  */
-import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/types.js';
-import { Message } from '../../src/core/message.js';
+import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/index.js';
+import { Message } from '../../src/core/index.js';
 import type { KafkaRecord, RecordHeader } from './codec/records.js';
 
 export const KEY_HEADER = 'x-kafka-key';

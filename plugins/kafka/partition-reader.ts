@@ -5,8 +5,7 @@
  * stream, so the credit window (`PREFETCH`) bounds the buffer. A fetch at another offset
  * (a seek, a rewind) starts the consumer again there.
  */
-import type { Session, SessionHandler } from '../../src/core/api.js';
-import type { Message } from '../../src/core/message.js';
+import type { Session, SessionHandler, Message } from '../../src/core/index.js';
 import type { KafkaConnection } from './connection.js';
 
 const PREFETCH = 2000;

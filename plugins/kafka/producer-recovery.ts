@@ -6,7 +6,7 @@
  * records) through a stream consumer and replays those batches into `ProducerStates` before
  * it appends. Produces to that stream arriving meanwhile wait behind it, in order.
  */
-import type { Message } from '../../src/core/message.js';
+import type { Message } from '../../src/core/index.js';
 import type { KafkaConnection } from './connection.js';
 import type { RecordBatch } from './codec/records.js';
 import { PRODUCER_HEADER } from './message.js';

@@ -1,5 +1,5 @@
 /** The `kafka` config section (`kafka.<key> = value`, env `WARREN_KAFKA_<KEY>`) and the typed settings. */
-import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/index.js';
 
 export const CONFIG_SCHEMA: Record<string, ConfigKey> = {
   port: { type: 'integer', default: 9092, min: 0, max: 65535, env: 'WARREN_KAFKA_PORT', doc: 'TCP port of the Kafka listener (0: any free port).' },

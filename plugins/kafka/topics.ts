@@ -5,9 +5,8 @@
  * a restart. Any other stream queue `s` is the one-partition topic `s`, so a stream AMQP
  * clients declared is fetchable as it is. Topic settings map onto stream arguments.
  */
-import type { FieldTable, FieldValue } from '../../src/codec/types.js';
-import type { Core } from '../../src/core/core.js';
-import type { StreamView } from '../../src/core/api.js';
+import type { FieldTable, FieldValue } from '../../src/codec/index.js';
+import type { ProtocolCore, StreamView } from '../../src/core/index.js';
 import { KEY_HEADER } from './message.js';
 
 export const TOPIC_ARG = 'x-kafka-topic';
@@ -26,10 +25,10 @@ export function partitionQueue(topic: string, partition: number): string {
 }
 
 export class Topics {
-  readonly #core: Core;
+  readonly #core: ProtocolCore;
   readonly #vhost: string;
 
-  constructor(core: Core, vhost: string) {
+  constructor(core: ProtocolCore, vhost: string) {
     this.#core = core;
     this.#vhost = vhost;
   }

@@ -3,8 +3,8 @@
  * their partition streams, groups with their members, assignments, committed offsets and lag.
  * Committed offsets are the streams' stored offsets for the group's name (stored = committed - 1).
  */
-import type { StreamView } from '../../src/core/api.js';
-import type { KafkaGroupInfo, KafkaGroupOffset, KafkaTopicInfo, KafkaView } from '../../src/plugin-host/kafka-view.js';
+import type { StreamView } from '../../src/core/index.js';
+import type { KafkaGroupInfo, KafkaGroupOffset, KafkaTopicInfo, KafkaView } from '../../src/plugin-host/index.js';
 import type { KafkaBroker } from './broker.js';
 import { Reader } from './codec/reader.js';
 import type { Group } from './groups/group.js';

@@ -13,7 +13,7 @@ import { CoreSession } from '../../src/core/session.js';
 import { StreamQueue } from '../../src/core/queues/stream-queue.js';
 import { QuorumQueue } from '../../src/core/queues/quorum-queue.js';
 import type { VHost } from '../../src/core/vhost.js';
-import { fieldTableToJson, fieldValueToJson } from '../../src/definitions/json-values.js';
+import { fieldTableToJson, fieldValueToJson } from '../../src/definitions/index.js';
 import { DEPTH_KEYS, RATE_KEYS, type Counters, type DepthKey } from './sampler.js';
 import type { ManagementServices } from './services.js';
 

@@ -4,7 +4,7 @@
  * its status codes (400 bad_request, 401 not_authorised, 404 Object Not Found, 405).
  */
 import type { IncomingMessage } from 'node:http';
-import { isBrokerError } from '../../src/core/errors.js';
+import { isBrokerError } from '../../src/core/index.js';
 import type { Principal } from './auth.js';
 import type { ManagementServices } from './services.js';
 

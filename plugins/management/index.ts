@@ -2,7 +2,7 @@
  * The management plugin: RabbitMQ's management HTTP API (paths and JSON shapes), a web UI,
  * Prometheus metrics at /metrics, on one HTTP listener (15672). See README.md.
  */
-import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { packageInfo } from './package-root.js';
 import { Router } from './router.js';
 import { bindingRoutes } from './routes/bindings.js';

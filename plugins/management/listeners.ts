@@ -3,7 +3,7 @@
  * RabbitMQ names them (`rabbit_networking` / the web plugins' `protocol` values, checked
  * against RabbitMQ 3.10: 'amqp/ssl', 'http/web-mqtt', 'https/web-stomp' …).
  */
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
+import type { ListenerAddress } from '../../src/plugin-host/index.js';
 
 /** Warren's listener name → RabbitMQ's protocol name. */
 const PROTOCOLS: Readonly<Record<string, string>> = {

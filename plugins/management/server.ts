@@ -6,14 +6,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TlsListeners } from '../../src/tls/tls-server.js';
+import type { TlsListeners } from '../../src/tls/index.js';
 import { authenticate, requireCapability } from './auth.js';
 import { HttpError, httpErrorOf, toJson, type ApiRequest, type ApiResponse } from './http.js';
 import { renderMetrics } from './metrics.js';
 import type { Router } from './router.js';
 import type { ManagementServices } from './services.js';
 import { serveStatic } from './static-files.js';
-import { listenDualStack } from '../../src/util/listen.js';
+import { listenDualStack } from '../../src/util/index.js';
 
 /**
  * Served with every response: the UI loads only its own scripts and styles (no inline code,

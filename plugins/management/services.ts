@@ -5,8 +5,7 @@
 import { hostname } from 'node:os';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
-import type { KafkaView } from '../../src/plugin-host/kafka-view.js';
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
+import type { KafkaView, ListenerAddress } from '../../src/plugin-host/index.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';
 

@@ -2,7 +2,7 @@
  * The `management` section of warren.conf. Names and defaults follow RabbitMQ's management
  * plugin (`management.tcp.port = 15672`, `collect_statistics_interval = 5000`).
  */
-import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/index.js';
 
 export const MANAGEMENT_CONFIG_SCHEMA = {
   port: { type: 'integer', default: 15672, min: 0, max: 65535, env: 'WARREN_MANAGEMENT_PORT', doc: 'HTTP port of the management API, web UI and /metrics (0: any free port)' },

@@ -5,8 +5,7 @@
  * request and is not listed among client connections (protocol 'management').
  */
 import type { Core } from '../../src/core/core.js';
-import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
-import type { Message } from '../../src/core/message.js';
+import type { CoreConnection, Session, SessionHandler, Message } from '../../src/core/index.js';
 import type { Principal } from './auth.js';
 
 export const MANAGEMENT_PROTOCOL = 'management';

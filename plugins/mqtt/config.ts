@@ -3,7 +3,7 @@
  * conf/warren.conf), and the typed settings the plugin reads. Names follow RabbitMQ's
  * `mqtt.*` keys where RabbitMQ has one.
  */
-import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/index.js';
 
 export const MQTT_CONFIG_SCHEMA = {
   port: { type: 'integer', default: 1883, min: 0, max: 65535, env: 'WARREN_MQTT_PORT', doc: 'MQTT over TCP port (0: any free port)' },

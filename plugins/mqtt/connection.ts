@@ -11,10 +11,8 @@
  * clears (src/util/held-in-order.ts); past the alarm deadline the held publishes fail explicitly.
  */
 import type { Duplex } from 'node:stream';
-import type { SocketTraffic } from '../../src/util/socket-traffic.js';
-import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
-import { isBrokerError } from '../../src/core/errors.js';
-import type { Message } from '../../src/core/message.js';
+import type { SocketTraffic } from '../../src/util/index.js';
+import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import { createParser, encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
 import type { ClientConnection, MqttContext } from './context.js';

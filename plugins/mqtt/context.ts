@@ -3,8 +3,7 @@
  * messages, the parked sessions, pending wills and the live connection of each client id.
  */
 import { join } from 'node:path';
-import type { Core } from '../../src/core/core.js';
-import type { SessionHandler } from '../../src/core/api.js';
+import type { ProtocolCore, SessionHandler } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import type { MqttSettings } from './config.js';
 import { MemoryRetainedStore, type RetainedStore } from './retained.js';
@@ -24,7 +23,7 @@ export interface ClientConnection {
 const IGNORE: SessionHandler = { deliver() {}, consumerCancelled() {}, returned() {}, confirmed() {} };
 
 export class MqttContext {
-  readonly core: Core;
+  readonly core: ProtocolCore;
   readonly settings: MqttSettings;
   readonly log: Logger;
   readonly retained: RetainedStore;
@@ -39,7 +38,7 @@ export class MqttContext {
   /** the connected client of each session key (vhost + client id) */
   readonly clients = new Map<string, ClientConnection>();
 
-  constructor(core: Core, settings: MqttSettings, log: Logger) {
+  constructor(core: ProtocolCore, settings: MqttSettings, log: Logger) {
     this.core = core;
     this.settings = settings;
     this.log = log;

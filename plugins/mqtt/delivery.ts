@@ -7,7 +7,7 @@
  * The dup flag follows the core's `redelivered` (MQTT-3.3.1-1).
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
-import type { Message } from '../../src/core/message.js';
+import type { Message } from '../../src/core/index.js';
 import { encodePublish } from './codec.js';
 import type { MqttConnection } from './connection.js';
 import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';

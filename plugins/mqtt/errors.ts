@@ -2,7 +2,7 @@
  * MQTT reason codes (MQTT 5 §2.4) and CONNACK return codes (MQTT 3.1.1 §3.2.2.3), and the
  * one mapping from the core's `BrokerError` kinds onto them.
  */
-import { isBrokerError } from '../../src/core/errors.js';
+import { isBrokerError } from '../../src/core/index.js';
 
 export const RC = {
   SUCCESS: 0x00,

@@ -10,7 +10,7 @@ import type { MqttConnection } from './connection.js';
 import { RC } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
 import { refuseHeldPublish } from './handlers/publish.js';
-import { HeldInOrder } from '../../src/util/held-in-order.js';
+import { HeldInOrder } from '../../src/util/index.js';
 
 export class HeldPackets {
   readonly #held = new HeldInOrder<Packet>();

@@ -2,7 +2,7 @@
  * The MQTT plugin: MQTT 3.1, 3.1.1 and 5.0 over TCP and WebSocket, mapped onto the core's
  * exchanges and queues as RabbitMQ's MQTT plugin does. See README.md for the design.
  */
-import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { MQTT_CONFIG_SCHEMA, settingsFrom } from './config.js';
 import { MqttContext } from './context.js';
 import { restoreSessions } from './session-restore.js';

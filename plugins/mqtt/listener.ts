@@ -7,14 +7,13 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
-import type { TlsListeners } from '../../src/tls/tls-server.js';
+import type { TlsListeners } from '../../src/tls/index.js';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
-import { SocketTraffic } from '../../src/util/socket-traffic.js';
+import type { ListenerAddress } from '../../src/plugin-host/index.js';
+import { SocketTraffic, closeServer, listenDualStack } from '../../src/util/index.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext } from './context.js';
-import { closeServer, listenDualStack } from '../../src/util/listen.js';
 
 export class MqttListeners {
   readonly #ctx: MqttContext;

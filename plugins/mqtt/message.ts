@@ -21,10 +21,8 @@
  * form (numbers, booleans, timestamps), others are dropped, as RabbitMQ does.
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
-import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/types.js';
-import { encodeProperties } from '../../src/codec/basic-properties.js';
-import { numericValue, TypedValue } from '../../src/codec/types.js';
-import { Message } from '../../src/core/message.js';
+import { type FieldTable, type FieldValue, type MessageProperties, encodeProperties, numericValue, TypedValue } from '../../src/codec/index.js';
+import { Message } from '../../src/core/index.js';
 import { routingKeyToTopic, topicToRoutingKey } from './topics.js';
 
 export type PublishProperties = NonNullable<IPublishPacket['properties']>;

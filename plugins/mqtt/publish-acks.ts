@@ -6,8 +6,7 @@
  * lose. A failure — a queue refusing the message, or a write or fdatasync that failed — is a
  * negative ack in MQTT 5 and the end of the connection in 3.1.1, which cannot say no.
  */
-import { DurabilityPoints, whenAllDurable } from '../../src/core/durability.js';
-import type { DurableListener } from '../../src/store/durable-waiters.js';
+import { DurabilityPoints, whenAllDurable, type DurableListener } from '../../src/core/index.js';
 import type { MqttConnection } from './connection.js';
 import { RC } from './errors.js';
 

@@ -26,8 +26,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { QoS } from 'mqtt-packet';
 import type { Logger } from '../../src/log.js';
-import type { DurabilityPoints, DurableLog } from '../../src/core/durability.js';
-import type { DurableListener } from '../../src/store/durable-waiters.js';
+import type { DurabilityPoints, DurableLog, DurableListener } from '../../src/core/index.js';
 import type { PublishProperties } from './message.js';
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';
 

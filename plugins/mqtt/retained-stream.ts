@@ -16,15 +16,9 @@
  * retained messages do not survive a restart).
  */
 import type { QoS } from 'mqtt-packet';
-import type { FieldTable } from '../../src/codec/types.js';
-import type { Core } from '../../src/core/core.js';
-import type { DurabilityPoints } from '../../src/core/durability.js';
-import { isBrokerError } from '../../src/core/errors.js';
-import { Message } from '../../src/core/message.js';
-import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
-import { messageOfRecord } from '../../src/core/queues/stream-message.js';
+import type { FieldTable } from '../../src/codec/index.js';
+import { type BrokerStream, type ProtocolCore, type DurabilityPoints, isBrokerError, Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import { scanLogSync } from '../../src/store/stream/stream-scan.js';
 import { publishedQos, publishPropertiesOf, toCoreMessage, type PublishProperties } from './message.js';
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';
 import { topicToRoutingKey } from './topics.js';
@@ -43,15 +37,15 @@ const STREAM_ARGUMENTS = {
 };
 
 export class StreamRetainedStore implements RetainedStore {
-  readonly #core: Core;
+  readonly #core: ProtocolCore;
   readonly #log: Logger;
   readonly #exchange: string;
   readonly #sparkplug: boolean;
   readonly #memory = new MemoryRetainedStore();
   /** vhost → its stream, or null when it has none (no storage): memory only */
-  readonly #streams = new Map<string, StreamQueue | null>();
+  readonly #streams = new Map<string, BrokerStream | null>();
 
-  constructor(core: Core, log: Logger, exchange: string, sparkplug: boolean) {
+  constructor(core: ProtocolCore, log: Logger, exchange: string, sparkplug: boolean) {
     this.#core = core;
     this.#log = log;
     this.#exchange = exchange;
@@ -65,7 +59,7 @@ export class StreamRetainedStore implements RetainedStore {
     const base = toCoreMessage(this.#exchange, { routingKey: topicToRoutingKey(m.topic, this.#sparkplug), qos: m.qos, retain: true, dup: false, payload: m.payload, properties: m.properties }, this.#sparkplug);
     const headers: FieldTable = { ...base.properties.headers, [HEADER_TOPIC]: m.topic };
     if (m.expiresAt !== 0) headers[HEADER_EXPIRES_AT] = m.expiresAt;
-    appendNoting(stream, new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt), points);
+    stream.append(new Message(base.exchange, base.routingKey, { ...base.properties, headers }, base.body, null, m.storedAt), points);
   }
 
   delete(vhost: string, topic: string, points: DurabilityPoints | null): void {
@@ -73,7 +67,7 @@ export class StreamRetainedStore implements RetainedStore {
     this.#memory.delete(vhost, topic);
     if (!stream) return;
     // a tombstone: compaction drops the topic's older values now and the tombstone after its grace period
-    appendNoting(stream, new Message(this.#exchange, topicToRoutingKey(topic, this.#sparkplug), { deliveryMode: 2, headers: { [HEADER_TOPIC]: topic } }, Buffer.alloc(0)), points);
+    stream.append(new Message(this.#exchange, topicToRoutingKey(topic, this.#sparkplug), { deliveryMode: 2, headers: { [HEADER_TOPIC]: topic } }, Buffer.alloc(0)), points);
   }
 
   match(vhost: string, filter: string, now: number): RetainedMessage[] {
@@ -97,15 +91,13 @@ export class StreamRetainedStore implements RetainedStore {
   }
 
   /** The vhost's retained stream, declared and loaded into memory on first use. */
-  #streamOf(vhost: string): StreamQueue | null {
+  #streamOf(vhost: string): BrokerStream | null {
     const known = this.#streams.get(vhost);
     if (known !== undefined) return known;
-    let stream: StreamQueue | null = null;
-    const v = this.#core.vhosts.get(vhost);
-    if (v) {
+    let stream: BrokerStream | null = null;
+    if (this.#core.hasVhost(vhost)) {
       try {
-        // the broker's own queue: declared directly (connection 0), as the retained store itself
-        stream = v.declareQueue(RETAINED_STREAM, { durable: true, arguments: STREAM_ARGUMENTS }, 0) as StreamQueue;
+        stream = this.#core.brokerStream(vhost, RETAINED_STREAM, STREAM_ARGUMENTS);
         this.#load(vhost, stream);
       } catch (e) {
         if (!isBrokerError(e)) throw e;
@@ -118,10 +110,9 @@ export class StreamRetainedStore implements RetainedStore {
   }
 
   /** Replay the stream in offset order into memory: the last value per topic wins, a tombstone clears. */
-  #load(vhost: string, stream: StreamQueue): void {
+  #load(vhost: string, stream: BrokerStream): void {
     let n = 0;
-    scanLogSync(stream.log, (buf, view) => {
-      const m = messageOfRecord(buf, view);
+    stream.readFromStart((m) => {
       const topic = m.properties.headers?.[HEADER_TOPIC];
       if (typeof topic !== 'string') return;
       n++;
@@ -134,14 +125,6 @@ export class StreamRetainedStore implements RetainedStore {
     });
     if (n > 0) this.#log.info('retained messages loaded from their stream', { vhost, records: n, retained: this.#memory.count(vhost) });
   }
-}
-
-/** Append to the retained stream; its offset is the write's durability point (a refused append: a failure). */
-function appendNoting(stream: StreamQueue, message: Message, points: DurabilityPoints | null): void {
-  const offset = stream.append(message);
-  if (points === null) return;
-  if (offset >= 0) points.noteLog(stream.log, offset);
-  else points.failure ??= stream.log.error ?? new Error(`retained message not stored: stream '${stream.name}' refused it`);
 }
 
 function retainedOf(m: Message, topic: string, payload: Buffer, sparkplug: boolean): RetainedMessage {

@@ -10,7 +10,7 @@
  * methods.
  */
 import type { QoS } from 'mqtt-packet';
-import type { DurabilityPoints } from '../../src/core/durability.js';
+import type { DurabilityPoints } from '../../src/core/index.js';
 import type { MqttPublish, PublishProperties } from './message.js';
 import { hasWildcard, topicMatchesFilter } from './topics.js';
 

@@ -11,7 +11,7 @@
  *     "inflight": [["mqtt-subscription-c1qos1", 42, 17]],   queue, seq (its place), packet id
  *     "pubrel": [18], "inq2": [5] }      outbound awaiting PUBCOMP, inbound awaiting PUBREL
  */
-import { DurabilityPoints } from '../../src/core/durability.js';
+import { DurabilityPoints } from '../../src/core/index.js';
 import type { QoS } from 'mqtt-packet';
 import { deliveryKey, SessionState, Subscription } from './session-state.js';
 import { parseStreamFilter } from './stream-filters.js';

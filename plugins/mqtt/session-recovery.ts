@@ -20,8 +20,8 @@
  * deliveries in flight (they are resent with new ones, dup set) and PUBRELs not yet completed.
  */
 import type { QoS } from 'mqtt-packet';
-import type { FieldTable } from '../../src/codec/types.js';
-import type { Core } from '../../src/core/core.js';
+import type { FieldTable } from '../../src/codec/index.js';
+import type { ProtocolCore } from '../../src/core/index.js';
 import { SessionState, sessionQueueName, Subscription } from './session-state.js';
 import { routingKeyToTopic } from './topics.js';
 
@@ -56,7 +56,7 @@ export function sameBinding(a: Subscription, b: Subscription): boolean {
  * (it never subscribed, it expired, or it was a clean session).
  */
 export function recoverSession(
-  core: Core,
+  core: ProtocolCore,
   vhost: string,
   clientId: string,
   user: string,
@@ -64,17 +64,15 @@ export function recoverSession(
   exchange: string,
   sparkplug: boolean,
 ): SessionState | undefined {
-  // read-only look at the core's definitions: the Session API has no "bindings of a queue"
-  const v = core.vhosts.get(vhost);
-  if (!v) return undefined;
+  if (!core.hasVhost(vhost)) return undefined;
   let state: SessionState | undefined;
   for (const queueQos of [0, 1] as const) {
     const name = sessionQueueName(clientId, queueQos);
-    const queue = v.queues.get(name);
+    const queue = core.queue(vhost, name);
     if (!queue || !queue.durable || queue.exclusive) continue;
     state ??= new SessionState(vhost, clientId, user, expirySeconds);
-    for (const b of queue.inbound) {
-      if (b.source.name !== exchange) continue;
+    for (const b of core.queueBindings(vhost, name)) {
+      if (b.source !== exchange) continue;
       const sub = subscriptionOf(b.arguments, b.routingKey, queueQos, name, sparkplug);
       state.subscriptions.set(sub.filter, sub);
     }

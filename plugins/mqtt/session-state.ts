@@ -7,9 +7,9 @@
  * restart beyond its queues and bindings is written behind to its record (session-records.ts),
  * which `onChange` tells about every change.
  */
-import type { DurabilityPoints } from '../../src/core/durability.js';
+import type { DurabilityPoints } from '../../src/core/index.js';
 import type { QoS } from 'mqtt-packet';
-import type { FieldTable } from '../../src/codec/types.js';
+import type { FieldTable } from '../../src/codec/index.js';
 import { BindingMatcher } from './topics.js';
 import type { StreamSubscription } from './stream-filters.js';
 

@@ -5,7 +5,7 @@
  * Bytes are not counted per write: they come from the sockets' own counters (SocketTraffic),
  * summed over the live connections plus what closed connections had moved.
  */
-import type { SocketTraffic } from '../../src/util/socket-traffic.js';
+import type { SocketTraffic } from '../../src/util/index.js';
 
 /** What the stats need of a connection: its socket's traffic, its subscriptions. */
 interface CountedConnection {

@@ -15,7 +15,7 @@
  * stores its offset and a resumed session — or the same client subscribing again — continues
  * after the last message it acknowledged (QoS 0 deliveries count once written).
  */
-import type { FieldTable } from '../../src/codec/types.js';
+import type { FieldTable } from '../../src/codec/index.js';
 import { topicFilterProblem } from './topics.js';
 
 /** The stream part of a subscription. */

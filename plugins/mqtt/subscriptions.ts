@@ -18,9 +18,7 @@
  * Identifiers (MQTT 5 §3.3.4), from the queue of that QoS class, the other copy being dropped
  * at delivery. Shared subscriptions are apart: each group gets its own copy (MQTT 5 §4.8.2).
  */
-import type { QueueDeclareOptions, Session } from '../../src/core/api.js';
-import { isBrokerError } from '../../src/core/errors.js';
-import type { Message } from '../../src/core/message.js';
+import { type QueueDeclareOptions, type Session, isBrokerError, type Message } from '../../src/core/index.js';
 import { bindingArgsOf, sameBinding } from './session-recovery.js';
 import { sessionQueueName, type SessionState, type Subscription } from './session-state.js';
 import { routingKeyWords } from './topics.js';

@@ -9,8 +9,7 @@
  * A will waiting out its delay is kept in the session records (session-records.ts), so a
  * restart — a clean stop or a killed process — schedules it again for what is left of its delay.
  */
-import type { Core } from '../../src/core/core.js';
-import type { SessionHandler } from '../../src/core/api.js';
+import type { ProtocolCore, SessionHandler } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import { toCoreMessage, type MqttPublish } from './message.js';
 import { retainPublish, type RetainedStore } from './retained.js';
@@ -41,7 +40,7 @@ export class WillPublisher {
   records: SessionRecords | null = null;
 
   constructor(
-    readonly core: Core,
+    readonly core: ProtocolCore,
     readonly retained: RetainedStore,
     readonly exchange: string,
     readonly sparkplug: boolean,

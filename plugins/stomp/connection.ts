@@ -7,8 +7,7 @@
  * alarm a publishing frame is held and the transport not read until the alarm clears
  * (src/util/held-in-order.ts).
  */
-import type { Core } from '../../src/core/core.js';
-import type { CoreConnection, Session, SessionHandler } from '../../src/core/api.js';
+import type { ProtocolCore, CoreConnection, Session, SessionHandler } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
 import { describeError, StompError } from './errors.js';
@@ -17,7 +16,7 @@ import type { Subscription, SubscriptionOwner } from './subscription.js';
 import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
-import { HeldInOrder } from '../../src/util/held-in-order.js';
+import { HeldInOrder } from '../../src/util/index.js';
 import { PublishReceipts, type ReceiptSink } from './publish-receipts.js';
 
 let nextConnectionNumber = 1;
@@ -38,7 +37,7 @@ function publishes(frame: StompFrame): boolean {
 export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
   readonly number = nextConnectionNumber++;
-  readonly core: Core;
+  readonly core: ProtocolCore;
   readonly settings: StompSettings;
   readonly log: Logger;
   transport!: Transport;
@@ -77,7 +76,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** frames held while a resource alarm blocks publishing; made on first use */
   #held: HeldInOrder<StompFrame> | null = null;
 
-  constructor(core: Core, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
+  constructor(core: ProtocolCore, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
     this.core = core;
     this.settings = settings;
     this.log = log;

@@ -12,7 +12,7 @@
  * Subscription queues are named `stomp-subscription-…` unless `x-queue-name` says otherwise.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Session } from '../../src/core/api.js';
+import type { Session } from '../../src/core/index.js';
 import { StompError } from './errors.js';
 import { TOPIC_EXCHANGE, type Destination } from './destinations.js';
 import {

@@ -4,7 +4,7 @@
  * error: `message` is the error's name in lower case (`not_found`, `access_refused`), the
  * body its text. After an ERROR frame the connection closes (STOMP 1.2 "ERROR").
  */
-import { isBrokerError } from '../../src/core/errors.js';
+import { isBrokerError } from '../../src/core/index.js';
 import { FrameError } from './frame.js';
 
 /** A protocol error found by the plugin itself: a missing header, an unknown command … */

@@ -2,7 +2,7 @@
  * The STOMP plugin: STOMP 1.0, 1.1 and 1.2 over TCP and WebSocket, mapped onto the core as
  * RabbitMQ's STOMP plugin maps STOMP onto AMQP 0-9-1 (see README.md).
  */
-import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/manifest.js';
+import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { StompListener } from './listener.js';
 import { CONFIG_SCHEMA, settingsFrom } from './settings.js';
 

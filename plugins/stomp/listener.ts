@@ -12,20 +12,20 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Core } from '../../src/core/core.js';
+import type { ProtocolCore } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import type { ListenerAddress } from '../../src/plugin-host/manifest.js';
-import type { TlsListeners } from '../../src/tls/tls-server.js';
+import type { ListenerAddress } from '../../src/plugin-host/index.js';
+import type { TlsListeners } from '../../src/tls/index.js';
 import { StompConnection } from './connection.js';
 import type { StompSettings } from './settings.js';
 import { TcpTransport, WsTransport } from './transport.js';
-import { closeServer, listenDualStack } from '../../src/util/listen.js';
+import { closeServer, listenDualStack } from '../../src/util/index.js';
 
 /** Subprotocols in order of preference (the client's frames still negotiate the version). */
 const WS_PROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
 
 export class StompListener {
-  readonly #core: Core;
+  readonly #core: ProtocolCore;
   readonly #settings: StompSettings;
   readonly #log: Logger;
   readonly #connections = new Set<StompConnection>();
@@ -36,7 +36,7 @@ export class StompListener {
   readonly #addresses: ListenerAddress[] = [];
   #unsubscribeAlarms: (() => void) | null = null;
 
-  constructor(core: Core, settings: StompSettings, log: Logger, tls: TlsListeners | null = null) {
+  constructor(core: ProtocolCore, settings: StompSettings, log: Logger, tls: TlsListeners | null = null) {
     this.#core = core;
     this.#settings = settings;
     this.#log = log;

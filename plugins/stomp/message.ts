@@ -10,8 +10,7 @@
  *
  * On MESSAGE frames, a `reply-to` that is a plain queue name is shown as /reply-queue/<name>.
  */
-import type { FieldTable, FieldValue, MessageProperties } from '../../src/codec/types.js';
-import { TypedValue } from '../../src/codec/types.js';
+import { type FieldTable, type FieldValue, type MessageProperties, TypedValue } from '../../src/codec/index.js';
 import { escapeHeader, type StompVersion } from './frame.js';
 import { hasDestinationPrefix } from './destinations.js';
 

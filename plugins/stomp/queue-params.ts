@@ -3,8 +3,8 @@
  * RabbitMQ Queue Parameters with STOMP"): `durable` (alias `persistent`), `auto-delete`,
  * `exclusive`, and `x-` headers as queue arguments with the same meaning as in AMQP 0-9-1.
  */
-import type { FieldTable, FieldValue } from '../../src/codec/types.js';
-import type { ConsumeOptions, QueueDeclareOptions } from '../../src/core/api.js';
+import type { FieldTable, FieldValue } from '../../src/codec/index.js';
+import type { ConsumeOptions, QueueDeclareOptions } from '../../src/core/index.js';
 import { invalidHeader } from './errors.js';
 
 /** x- headers that are not queue arguments */

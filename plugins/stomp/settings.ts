@@ -2,7 +2,7 @@
  * The `stomp` config section (keys in `stomp.<key> = value` form, env `WARREN_STOMP_<KEY>`)
  * and the typed settings a connection reads.
  */
-import type { ConfigKey, PluginConfig } from '../../src/plugin-host/manifest.js';
+import type { ConfigKey, PluginConfig } from '../../src/plugin-host/index.js';
 import type { FrameLimits } from './frame.js';
 
 /** The `server` header of CONNECTED (STOMP 1.2 "CONNECTED"). */

@@ -7,8 +7,7 @@
  * may still be acknowledged; the session is closed once none is left unsettled (or with the
  * connection, which requeues what is left).
  */
-import type { Session, SessionHandler } from '../../src/core/api.js';
-import type { Message } from '../../src/core/message.js';
+import type { Session, SessionHandler, Message } from '../../src/core/index.js';
 import { escapeHeader, type StompVersion } from './frame.js';
 import { formatDestination } from './destinations.js';
 import { propertyHeaders } from './message.js';

@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { SocketTraffic } from '../../src/util/socket-traffic.js';
+import { SocketTraffic } from '../../src/util/index.js';
 
 export interface TransportEvents {
   onData(chunk: Buffer): void;

@@ -13,6 +13,10 @@ import { Alarms } from './alarms.js';
 import { openPersistence, type PersistenceOptions, type Storage } from './persistence.js';
 import type { Policy } from './policies.js';
 import { streamViewOf, streamViewsOf, type StreamView } from './stream-view.js';
+import type { FieldTable } from '../codec/types.js';
+import type { BindingSnapshot, BrokerStream, ProtocolCore, QueueSummary } from './protocol-core.js';
+import { queueBindingsOf, queueSummaryOf } from './queue-queries.js';
+import { brokerStreamOf } from './broker-stream.js';
 
 export interface CoreOptions {
   log?: Logger;
@@ -26,9 +30,10 @@ export interface CoreOptions {
 
 /**
  * The broker core: vhosts with their exchanges and queues, users, and the connections of
- * every front-end. Protocol-neutral: plugins reach it through `connect` and the `Session` API.
+ * every front-end. Protocol-neutral: plugins reach it through the `ProtocolCore` interface
+ * (`connect` and the `Session` API) and, for operators, `AdminCore`; never as this class.
  */
-export class Core implements ConnectionRegistry {
+export class Core implements ConnectionRegistry, ProtocolCore {
   readonly exchangeTypes = new ExchangeTypeRegistry();
   readonly limits = new Limits();
   readonly alarms = new Alarms();
@@ -125,6 +130,27 @@ export class Core implements ConnectionRegistry {
   /** Every stream queue of `vhost`. */
   streams(vhost: string): StreamView[] {
     return streamViewsOf(this.vhosts.get(vhost));
+  }
+
+  brokerStream(vhost: string, name: string, args: FieldTable): BrokerStream {
+    return brokerStreamOf(this.vhosts.get(vhost), vhost, name, args);
+  }
+
+  vhostLimits(vhost: string): Readonly<VhostLimits> {
+    return this.limits.vhost(vhost);
+  }
+
+  queueCount(vhost: string): number {
+    return this.vhosts.get(vhost)?.queues.size ?? 0;
+  }
+
+  queue(vhost: string, name: string): QueueSummary | undefined {
+    const q = this.vhosts.get(vhost)?.queues.get(name);
+    return q ? queueSummaryOf(vhost, q) : undefined;
+  }
+
+  queueBindings(vhost: string, name: string): BindingSnapshot[] {
+    return queueBindingsOf(this.vhosts.get(vhost), name);
   }
 
   connectionClosed(c: Connection): void {

@@ -6,7 +6,10 @@
  */
 import type { FieldTable } from '../codec/types.js';
 import type { VHost } from './vhost.js';
+import type { Message } from './message.js';
 import { StreamQueue } from './queues/stream-queue.js';
+import { messageOfRecord } from './queues/stream-message.js';
+import { scanLogSync } from '../store/stream/stream-scan.js';
 
 export interface StreamView {
   readonly name: string;
@@ -26,6 +29,12 @@ export interface StreamView {
   storedOffset(consumerName: string): number | undefined;
   /** store `offset` as the last one `consumerName` processed (kept with the next offset flush) */
   commitOffset(consumerName: string, offset: number): void;
+  /**
+   * Visit every committed message, oldest first, reading the log synchronously: for small
+   * logs read once (a key-compacted state stream), never on a hot path. A message's body is
+   * a view of the read buffer, valid during the call only: copy what is kept.
+   */
+  readFromStart(visit: (message: Message) => void): void;
 }
 
 export function streamViewOf(vhost: VHost | undefined, name: string): StreamView | undefined {
@@ -40,7 +49,7 @@ export function streamViewsOf(vhost: VHost | undefined): StreamView[] {
   return out;
 }
 
-function viewOf(q: StreamQueue): StreamView {
+export function viewOf(q: StreamQueue): StreamView {
   return {
     name: q.name,
     vhost: q.vhost,
@@ -67,5 +76,6 @@ function viewOf(q: StreamQueue): StreamView {
     },
     storedOffset: (consumerName) => q.storedOffset(consumerName),
     commitOffset: (consumerName, offset) => q.commitOffset(consumerName, offset),
+    readFromStart: (visit) => scanLogSync(q.log, (buf, view) => visit(messageOfRecord(buf, view))),
   };
 }

@@ -10,9 +10,7 @@
  * are written as slices of it between small shared separators (frame-end + next frame header),
  * for the socket to gather with writev.
  */
-import { CONTENT_HEADER_PROPERTIES_OFFSET } from '../../../src/codec/basic-properties.js';
-import { frameError } from '../../../src/codec/field-table.js';
-import { shortstrLength, writeShortstr, writeU64 } from '../../../src/codec/field-table-writer.js';
+import { CONTENT_HEADER_PROPERTIES_OFFSET, frameError, shortstrLength, writeShortstr, writeU64 } from '../../../src/codec/index.js';
 import { CLASS_BASIC, FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { M } from './method-table.js';
 

@@ -11,7 +11,7 @@
  * negotiated frame-max, a heartbeat with a payload, a missing frame-end octet. After one, the
  * stream cannot be resynchronised: the caller closes the connection and stops pushing.
  */
-import { BrokerError } from '../../../src/core/errors.js';
+import { BrokerError } from '../../../src/core/index.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 
 export interface FrameSink {

@@ -16,7 +16,7 @@
  * The TypeScript types of method objects are derived from this table (see `MethodOf`), so the
  * table is the single source for names, ids and field types.
  */
-import type { FieldTable } from '../../../src/codec/types.js';
+import type { FieldTable } from '../../../src/codec/index.js';
 
 export const METHODS = {
   connectionStart: [0x000a_000a, 'versionMajor:octet versionMinor:octet serverProperties:table mechanisms:longstr locales:longstr'],

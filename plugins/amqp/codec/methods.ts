@@ -10,10 +10,8 @@
  * Decoding is strict, as RabbitMQ's generated decoder is: a payload shorter or longer than
  * its fields is a 501 FRAME_ERROR "cannot decode"; an id the table lacks is 540 NOT_IMPLEMENTED.
  */
-import { BrokerError } from '../../../src/core/errors.js';
-import { WireReader, frameError } from '../../../src/codec/field-table.js';
-import { fieldTableSize, shortstrLength, writeFieldTable, writeLongstr, writeShortstr, writeU64 } from '../../../src/codec/field-table-writer.js';
-import type { FieldTable } from '../../../src/codec/types.js';
+import { BrokerError } from '../../../src/core/index.js';
+import { WireReader, frameError, fieldTableSize, shortstrLength, writeFieldTable, writeLongstr, writeShortstr, writeU64, type FieldTable } from '../../../src/codec/index.js';
 import { FRAME_END, FRAME_HEADER_SIZE, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 import { M, METHOD_SPECS, methodName, type AmqpMethod, type MethodSpec } from './method-table.js';
 

@@ -8,10 +8,8 @@
  *   from the broker.
  */
 import type { AmqpSettings } from '../settings.js';
-import { decodeFieldTable } from '../../../src/codec/field-table.js';
-import type { FieldTable, FieldValue } from '../../../src/codec/types.js';
-import type { LoginResult } from '../../../src/auth/users.js';
-import { isBrokerError } from '../../../src/core/errors.js';
+import { decodeFieldTable, type FieldTable, type FieldValue } from '../../../src/codec/index.js';
+import { type LoginResult, isBrokerError } from '../../../src/core/index.js';
 import { FRAME_MIN_SIZE } from '../codec/constants.js';
 import { M, encodeMethodFrame, type AmqpMethod, type MethodOf } from '../codec/methods.js';
 import type { AmqpConnection } from '../connection.js';

@@ -3,7 +3,7 @@
  * `BrokerError.kind`): permissions are the topic's or group's authorization failure, a
  * missing stream an unknown topic, anything else the protocol's generic codes.
  */
-import { isBrokerError } from '../../../src/core/errors.js';
+import { isBrokerError } from '../../../src/core/index.js';
 import { ErrorCode } from '../codec/errors.js';
 
 export function topicErrorCode(e: unknown): number {

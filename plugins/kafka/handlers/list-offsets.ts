@@ -9,7 +9,7 @@ import { ErrorCode } from '../codec/errors.js';
 import type { KafkaConnection } from '../connection.js';
 import type { RequestHeader } from '../codec/header.js';
 import type { Reader } from '../codec/reader.js';
-import type { Message } from '../../../src/core/message.js';
+import type { Message } from '../../../src/core/index.js';
 import { offsetOf } from '../partition-reader.js';
 import { recordOfMessage } from '../message.js';
 import { topicErrorCode } from './errors.js';

@@ -14,7 +14,7 @@ import type { RequestHeader } from '../codec/header.js';
 import type { Reader } from '../codec/reader.js';
 import { messageOfRecord } from '../message.js';
 import { producerTag, recoverProducerState } from '../producer-recovery.js';
-import type { StreamView } from '../../../src/core/api.js';
+import type { StreamView } from '../../../src/core/index.js';
 import { topicErrorCode } from './errors.js';
 
 export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, slot: number): void {

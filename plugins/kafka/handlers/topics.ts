@@ -14,7 +14,7 @@ import type { RequestHeader } from '../codec/header.js';
 import type { Reader } from '../codec/reader.js';
 import { PARTITION_ARG, partitionQueue, streamArgumentsFor, TOPIC_ARG, topicNameError } from '../topics.js';
 import { topicErrorCode } from './errors.js';
-import type { FieldTable } from '../../../src/codec/types.js';
+import type { FieldTable } from '../../../src/codec/index.js';
 /** the core's exchange type that partitions by Kafka's murmur2 key hash (src/core/exchanges/partition-hash.ts) */
 const PARTITION_HASH_TYPE = 'x-partition-hash';
 

@@ -5,7 +5,7 @@
  * properties key), get and delete one by its properties key.
  */
 import type { Binding } from '../../../src/core/binding.js';
-import { jsonToFieldTable } from '../../../src/definitions/json-values.js';
+import { jsonToFieldTable } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { bindingJson, bindingsOf, propertiesKey } from '../format.js';
 import { noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';

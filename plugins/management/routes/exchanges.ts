@@ -3,8 +3,8 @@
  * message (POST …/publish), all through a core session of the user. The default exchange
  * is `amq.default` in URLs, as in RabbitMQ's API.
  */
-import { Message, validateExpiration } from '../../../src/core/message.js';
-import { jsonToFieldTable, propertiesFromJson } from '../../../src/definitions/json-values.js';
+import { Message, validateExpiration } from '../../../src/core/index.js';
+import { jsonToFieldTable, propertiesFromJson } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { bindingJson, exchangeJson } from '../format.js';
 import { badRequest, boolField, created, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';

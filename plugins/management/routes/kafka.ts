@@ -4,7 +4,7 @@
  * through PluginContext.kafka(). Empty lists when that plugin is not running; a user sees
  * them only with access to the Kafka vhost.
  */
-import type { KafkaGroupInfo, KafkaTopicInfo } from '../../../src/plugin-host/kafka-view.js';
+import type { KafkaGroupInfo, KafkaTopicInfo } from '../../../src/plugin-host/index.js';
 import { canSeeVhost } from '../auth.js';
 import type { ApiRequest } from '../http.js';
 import { listResponse } from '../list-query.js';

@@ -4,7 +4,7 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { statfsSync } from 'node:fs';
-import { Message } from '../../../src/core/message.js';
+import { Message } from '../../../src/core/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
 import type { Route } from '../router.js';

@@ -3,10 +3,10 @@
  * tag and access to the vhost; a policy applies to matching queues and exchanges at once
  * (the core re-applies effective arguments to running queues) and is saved.
  */
-import type { FieldTable } from '../../../src/codec/types.js';
+import type { FieldTable } from '../../../src/codec/index.js';
 import type { Policy } from '../../../src/core/policies.js';
 import type { VHost } from '../../../src/core/vhost.js';
-import { fieldTableToJson, jsonToFieldTable } from '../../../src/definitions/json-values.js';
+import { fieldTableToJson, jsonToFieldTable } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { badRequest, created, noContent, notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
 import { listResponse } from '../list-query.js';

@@ -4,8 +4,8 @@
  * through a core session of the user. Stream queues are queues of type 'stream' here, as in
  * RabbitMQ's API.
  */
-import type { GetResult } from '../../../src/core/api.js';
-import { jsonToFieldTable, propertiesToJson } from '../../../src/definitions/json-values.js';
+import type { GetResult } from '../../../src/core/index.js';
+import { jsonToFieldTable, propertiesToJson } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { bindingJson, consumerJson, defaultBindingJson, queueJson } from '../format.js';
 import { badRequest, boolField, created, intField, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';

@@ -3,8 +3,8 @@
  * RabbitMQ. Changes go through the core, which applies them and saves them.
  */
 import { hashPassword } from '../../../src/auth/passwords.js';
-import type { UserRecord } from '../../../src/auth/users.js';
-import { hashingAlgorithmOf, tagList } from '../../../src/definitions/rabbit-format.js';
+import type { UserRecord } from '../../../src/core/index.js';
+import { hashingAlgorithmOf, tagList } from '../../../src/definitions/index.js';
 import { badRequest, created, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';
 import { listResponse } from '../list-query.js';
 import type { Route } from '../router.js';

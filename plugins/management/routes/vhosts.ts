@@ -3,7 +3,7 @@
  * vhost grants the creating user full permissions on it, as RabbitMQ's API does.
  */
 import type { VHost } from '../../../src/core/vhost.js';
-import { tagList } from '../../../src/definitions/rabbit-format.js';
+import { tagList } from '../../../src/definitions/index.js';
 import { canSeeVhost, requireVhostAccess } from '../auth.js';
 import { messageStats } from '../format.js';
 import { badRequest, created, noContent, notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';

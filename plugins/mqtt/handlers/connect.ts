@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import type { CoreConnection, QueueDeclareOptions, Session } from '../../../src/core/api.js';
+import type { CoreConnection, QueueDeclareOptions, Session } from '../../../src/core/index.js';
 import type { MqttConnection } from '../connection.js';
 import { CONNACK_V3, connectRefusalOf, RC } from '../errors.js';
 import type { MqttPublish } from '../message.js';

@@ -12,7 +12,7 @@ import { toCoreMessage, type MqttPublish, type PublishProperties } from '../mess
 import { retainPublish } from '../retained.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { QOS2_TOKEN } from '../publish-acks.js';
-import { DurabilityPoints } from '../../../src/core/durability.js';
+import { DurabilityPoints } from '../../../src/core/index.js';
 
 export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
   c.ctx.stats.publishReceived++;

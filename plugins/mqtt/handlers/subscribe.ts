@@ -5,7 +5,7 @@
  * MQTT 5 Retain Handling option allows (§3.8.3.1).
  */
 import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
-import { isBrokerError } from '../../../src/core/errors.js';
+import { isBrokerError } from '../../../src/core/index.js';
 import type { MqttConnection } from '../connection.js';
 import { sendRetained } from '../delivery.js';
 import { MqttProtocolError, RC, reasonCodeOf, SUBACK_FAILURE } from '../errors.js';
@@ -91,7 +91,7 @@ function subscribeOne(
  * queue count, not from the error's text.
  */
 function queueLimitReached(c: MqttConnection, queue: string): boolean {
-  const max = c.ctx.core.limits.vhost(c.vhost).maxQueues;
-  const queues = c.ctx.core.vhosts.get(c.vhost)?.queues;
-  return max >= 0 && queues !== undefined && !queues.has(queue) && queues.size >= max;
+  const core = c.ctx.core;
+  const max = core.vhostLimits(c.vhost).maxQueues;
+  return max >= 0 && core.hasVhost(c.vhost) && core.queue(c.vhost, queue) === undefined && core.queueCount(c.vhost) >= max;
 }

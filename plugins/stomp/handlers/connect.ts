@@ -7,8 +7,7 @@ import { StompError } from '../errors.js';
 import { negotiateHeartbeat } from '../heartbeat.js';
 import { SERVER_HEADER } from '../settings.js';
 import type { StompConnection } from '../connection.js';
-import type { CoreConnection } from '../../../src/core/api.js';
-import { isBrokerError } from '../../../src/core/errors.js';
+import { type CoreConnection, isBrokerError } from '../../../src/core/index.js';
 
 export function handleConnect(c: StompConnection, frame: StompFrame): void {
   if (c.isOpen) throw new StompError('Already connected', `${frame.command} may be sent only once per connection`);

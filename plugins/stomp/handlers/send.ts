@@ -4,8 +4,7 @@
  * persistent message it means "stored" (RabbitMQ: receipts follow publisher confirms;
  * publish-receipts.ts).
  */
-import { Message, validateExpiration } from '../../../src/core/message.js';
-import { preconditionFailed } from '../../../src/core/errors.js';
+import { Message, validateExpiration, preconditionFailed } from '../../../src/core/index.js';
 import type { StompFrame } from '../frame.js';
 import type { StompConnection } from '../connection.js';
 import { parseDestination, publishTarget } from '../destinations.js';

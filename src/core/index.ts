@@ -1,0 +1,44 @@
+/**
+ * The core's entry module: everything a plugin may use of the core. Front-ends get the
+ * `ProtocolCore` interface (login, connections and sessions, alarms, limits, streams) and
+ * operators' plugins the `AdminCore` interface (snapshots as plain data, definitions, users,
+ * policies, the operations management performs) through their `PluginContext`; both are
+ * types that the `Core` class implements, never the class itself. Beside them: the session
+ * API, the message, the error catalog and durability points.
+ */
+export type {
+  ConnectionInfo,
+  TransportTraffic,
+  ExchangeDeclareOptions,
+  QueueDeclareOptions,
+  QueueDeclareResult,
+  ConsumeOptions,
+  GetResult,
+  SessionHandler,
+  DeliveryPosition,
+  Session,
+  CoreConnection,
+  PublishInput,
+} from './api.js';
+export type { StreamView } from './stream-view.js';
+export type { ProtocolCore, AlarmState, LoginRefusals, QueueSummary, BindingSnapshot, BrokerStream } from './protocol-core.js';
+export type { AlarmKind, AlarmSettings, AlarmListener } from './alarms.js';
+export type { VhostLimits, UserLimits } from './limits.js';
+export type { LoginResult, UserRecord } from '../auth/users.js';
+export type { LoginFailure } from '../auth/login-failures.js';
+export { Message, parseExpiration, validateExpiration } from './message.js';
+export {
+  BrokerError,
+  isBrokerError,
+  ERROR_CATALOG,
+  type ErrorKind,
+  notFound,
+  accessRefused,
+  preconditionFailed,
+  resourceLocked,
+  notAllowed,
+  commandInvalid,
+  notImplemented,
+} from './errors.js';
+export { DurabilityPoints, whenAllDurable, type DurableLog } from './durability.js';
+export type { DurableListener } from '../store/durable-waiters.js';
