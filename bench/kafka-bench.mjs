@@ -20,7 +20,7 @@
  * per measurement on stdout and in --out (default bench/results/kafka-<date>.jsonl).
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,13 @@ function emit(row) {
 }
 
 const mbps = (bytes, ms) => Number((bytes / 1e6 / (ms / 1000)).toFixed(2));
+
+/** CPU milliseconds (user + system) the process `pid` has used so far (/proc/<pid>/stat, clock ticks of 10 ms) */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function startWarren(build) {
   const server = fileURLToPath(new URL('./stream-server.mjs', import.meta.url));
@@ -212,19 +219,25 @@ const rabbit = values.rabbitmq ? await startRabbitmqNode('kafkabench') : null;
 try {
   for (const size of values.sizes.split(',').map(Number)) {
     const tag = `${size}-${Date.now()}`;
-    const row = (broker, client, test, r) => {
-      emit({ broker, client, test, size, ...r });
-      log(`${broker} ${client} ${test} ${size} B: ${JSON.stringify(r)}`);
+    // the broker's CPU per MB moved beside MB/s: on a shared, loaded machine it says more than the rate
+    const row = async (broker, pid, client, test, run) => {
+      const cpu0 = cpuMsOf(pid);
+      const r = await run();
+      const brokerCpuMs = cpuMsOf(pid) - cpu0;
+      const result = { ...r, brokerCpuMs, brokerCpuMsPerMB: Number((brokerCpuMs / ((N * size) / 1e6)).toFixed(2)) };
+      emit({ broker, client, test, size, ...result });
+      log(`${broker} ${client} ${test} ${size} B: ${JSON.stringify(result)}`);
     };
-    row('warren', 'kafkajs', 'produce-acks-all', await kafkajsProduce(warren.kafka, `kjs-${tag}`, size));
-    row('warren', 'kafkajs', 'fetch', await kafkajsFetch(warren.kafka, `kjs-${tag}`, size));
-    row('warren', 'kcat', 'produce-acks-all', await kcatProduce(warren.kafka, `kcat-${tag}`, size));
-    row('warren', 'kcat', 'fetch', await kcatFetch(warren.kafka, `kcat-${tag}`, size));
-    row('warren', 'amqplib', 'stream-publish-confirm', await amqpProduce(warren.amqp, `amqp-${tag}`, size));
-    row('warren', 'amqplib', 'stream-consume', await amqpConsume(warren.amqp, `amqp-${tag}`, size));
+    const w = warren.child.pid;
+    await row('warren', w, 'kafkajs', 'produce-acks-all', () => kafkajsProduce(warren.kafka, `kjs-${tag}`, size));
+    await row('warren', w, 'kafkajs', 'fetch', () => kafkajsFetch(warren.kafka, `kjs-${tag}`, size));
+    await row('warren', w, 'kcat', 'produce-acks-all', () => kcatProduce(warren.kafka, `kcat-${tag}`, size));
+    await row('warren', w, 'kcat', 'fetch', () => kcatFetch(warren.kafka, `kcat-${tag}`, size));
+    await row('warren', w, 'amqplib', 'stream-publish-confirm', () => amqpProduce(warren.amqp, `amqp-${tag}`, size));
+    await row('warren', w, 'amqplib', 'stream-consume', () => amqpConsume(warren.amqp, `amqp-${tag}`, size));
     if (rabbit) {
-      row(`rabbitmq-${rabbit.version}`, 'amqplib', 'stream-publish-confirm', await amqpProduce(rabbit.url, `amqp-${tag}`, size));
-      row(`rabbitmq-${rabbit.version}`, 'amqplib', 'stream-consume', await amqpConsume(rabbit.url, `amqp-${tag}`, size));
+      await row(`rabbitmq-${rabbit.version}`, rabbit.pid, 'amqplib', 'stream-publish-confirm', () => amqpProduce(rabbit.url, `amqp-${tag}`, size));
+      await row(`rabbitmq-${rabbit.version}`, rabbit.pid, 'amqplib', 'stream-consume', () => amqpConsume(rabbit.url, `amqp-${tag}`, size));
     }
   }
 } finally {

@@ -137,14 +137,14 @@ export class KafkaConnection implements SessionHandler {
         this.socket.pause();
         return;
       }
-      const head = this.#pending.length === 1 ? this.#pending[0]! : this.#joined();
-      const size = head.readInt32BE(0);
+      const size = this.#frameSize();
       if (size < 8 || size > this.broker.settings.maxRequestSize) {
         this.log.warn('Kafka: frame size out of bounds, closing', { size, peer: `${this.peerHost}:${this.peerPort}` });
         return this.close();
       }
       if (this.#pendingBytes < 4 + size) return;
-      const all = this.#pending.length === 1 ? head : this.#joined();
+      // joined once the whole frame is here (joining at every chunk of a large frame copied it over and over)
+      const all = this.#pending.length === 1 ? this.#pending[0]! : this.#joined();
       // publishers are held while a memory or disk alarm is on, as AMQP, MQTT and STOMP ones are
       if (all.readInt16BE(4) === ApiKey.Produce && this.core.alarms.blocked) {
         this.#holding = true;
@@ -157,6 +157,19 @@ export class KafkaConnection implements SessionHandler {
       this.#pendingBytes = rest.length;
       this.#handleFrame(frame);
     }
+  }
+
+  /** The size prefix of the next frame (pending holds at least 4 bytes), read across chunks without joining them. */
+  #frameSize(): number {
+    const first = this.#pending[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    let v = 0;
+    let n = 0;
+    for (const c of this.#pending) {
+      for (let i = 0; i < c.length && n < 4; i++, n++) v = v * 256 + c[i]!;
+      if (n === 4) break;
+    }
+    return v | 0;
   }
 
   #joined(): Buffer {

@@ -20,17 +20,20 @@ export const PRODUCER_HEADER = 'x-kafka-producer';
 const OFFSET_HEADER = 'x-stream-offset';
 const EMPTY = Buffer.alloc(0);
 
-/** A produced record as a persistent message to the stream queue `queue` (default exchange). */
+/**
+ * A produced record as a persistent message to the stream queue `queue` (default exchange).
+ * Key, value and header values are kept as they are (views into the batch the produce
+ * handler copied out of the request once), not copied per record.
+ */
 export function messageOfRecord(queue: string, rec: KafkaRecord, producer: string | null = null): Message {
   const headers: FieldTable = {};
-  for (const h of rec.headers) headers[h.key] = h.value === null ? null : Buffer.from(h.value);
-  if (rec.key !== null) headers[KEY_HEADER] = Buffer.from(rec.key);
+  for (const h of rec.headers) headers[h.key] = h.value;
+  if (rec.key !== null) headers[KEY_HEADER] = rec.key;
   const ts = rec.timestamp >= 0 ? rec.timestamp : Date.now();
   headers[TIMESTAMP_HEADER] = ts;
   if (producer !== null) headers[PRODUCER_HEADER] = producer;
   const properties: MessageProperties = { deliveryMode: 2, timestamp: Math.floor(ts / 1000), headers };
-  // copies: the request buffer is reused once the frame is handled, the message lives on
-  return new Message('', queue, properties, rec.value === null ? EMPTY : Buffer.from(rec.value));
+  return new Message('', queue, properties, rec.value === null ? EMPTY : rec.value);
 }
 
 /** A stream message (from any protocol) as a record for a fetch response. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { Broker } from '../../src/index.js';
+import type { Disk } from '../../src/store/disk/disk.js';
 
 export interface KafkaTestBroker {
   broker: Broker;
@@ -16,17 +17,25 @@ export interface KafkaTestBroker {
   stop(): Promise<void>;
 }
 
-export async function startKafkaBroker(kafka: Record<string, unknown> = {}, dataDir?: string, extra: Record<string, unknown> = {}): Promise<KafkaTestBroker> {
+export async function startKafkaBroker(
+  kafka: Record<string, unknown> = {},
+  dataDir?: string,
+  extra: Record<string, unknown> = {},
+  setup: { disk?: Disk } = {},
+): Promise<KafkaTestBroker> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'warren-kafka-')));
   const make = () =>
-    new Broker({
-      dataDir: dir,
-      log: { level: 'error' },
-      auth: { failureDelay: 0 },
-      amqp: { port: 0, host: '127.0.0.1' },
-      kafka: { port: 0, host: '127.0.0.1', group_initial_rebalance_delay: 100, ...kafka },
-      ...extra,
-    });
+    new Broker(
+      {
+        dataDir: dir,
+        log: { level: 'error' },
+        auth: { failureDelay: 0 },
+        amqp: { port: 0, host: '127.0.0.1' },
+        kafka: { port: 0, host: '127.0.0.1', group_initial_rebalance_delay: 100, ...kafka },
+        ...extra,
+      },
+      setup.disk !== undefined ? { disk: setup.disk } : {},
+    );
   const t: KafkaTestBroker = {
     broker: make(),
     dataDir: dir,

@@ -69,18 +69,21 @@ export class Reader {
     const u = this.uvarint();
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
-  /** zig-zag signed varlong, as a number (timestamp deltas) */
+  /**
+   * zig-zag signed varlong, as a number (timestamp deltas): plain arithmetic, no BigInt (one
+   * per record on the produce path); exact up to 2^53, as every int64 read here
+   */
   varlong(): number {
-    let value = 0n;
-    let shift = 0n;
-    for (;;) {
+    let value = 0;
+    let scale = 1;
+    for (let shift = 0; ; shift += 7) {
+      if (shift > 63) throw new KafkaDecodeError('varlong too long');
       const b = this.buf[this.#need(1)]!;
-      value |= BigInt(b & 0x7f) << shift;
+      value += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) break;
-      shift += 7n;
-      if (shift > 63n) throw new KafkaDecodeError('varlong too long');
+      scale *= 0x80;
     }
-    return Number((value >> 1n) ^ -(value & 1n));
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
   }
 
   #text(len: number): string {

@@ -191,56 +191,87 @@ export interface EncodeOptions {
 
 /**
  * One record batch holding `records` (offsets ascending, gaps allowed: compaction leaves
- * them and consumers take the offsets as written).
+ * them and consumers take the offsets as written). Uncompressed, the records are written
+ * straight after the header in one buffer (sizes computed first, no buffer per record).
  */
 export function encodeBatch(records: readonly KafkaRecord[], options: EncodeOptions = {}): Buffer {
   if (records.length === 0) throw new Error('a record batch holds at least one record');
   const baseOffset = records[0]!.offset;
   let baseTimestamp = records[0]!.timestamp;
   let maxTimestamp = baseTimestamp;
+  let estimate = BATCH_HEADER_SIZE;
   for (const rec of records) {
     if (rec.timestamp < baseTimestamp) baseTimestamp = rec.timestamp;
     if (rec.timestamp > maxTimestamp) maxTimestamp = rec.timestamp;
+    estimate += 32 + (rec.value?.length ?? 0) + (rec.key?.length ?? 0) + rec.headers.length * 32;
   }
-  const body = new Writer(records.length * 64 + 64);
-  for (const rec of records) encodeRecord(body, rec, baseOffset, baseTimestamp);
-  let payload = body.toBuffer();
   const compression = options.compression ?? COMPRESSION_NONE;
-  if (compression === COMPRESSION_GZIP) payload = gzipSync(payload);
-  else if (compression !== COMPRESSION_NONE) throw new Error(`compression ${compression} not supported`);
-  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + payload.length);
-  out.writeBigInt64BE(BigInt(baseOffset), 0);
+  const w = new Writer(compression === COMPRESSION_NONE ? estimate : estimate - BATCH_HEADER_SIZE, false);
+  if (compression === COMPRESSION_NONE) w.skip(BATCH_HEADER_SIZE);
+  for (const rec of records) encodeRecord(w, rec, baseOffset, baseTimestamp);
+  let out: Buffer;
+  if (compression === COMPRESSION_NONE) out = w.toBuffer();
+  else {
+    let payload = w.toBuffer();
+    if (compression === COMPRESSION_GZIP) payload = gzipSync(payload);
+    else throw new Error(`compression ${compression} not supported`);
+    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + payload.length);
+    payload.copy(out, BATCH_HEADER_SIZE);
+  }
+  writeInt64(out, baseOffset, 0);
   out.writeInt32BE(out.length - 12, 8);
   out.writeInt32BE(-1, 12);
   out.writeInt8(2, 16);
   out.writeInt16BE(compression, 21);
   out.writeInt32BE(records[records.length - 1]!.offset - baseOffset, 23);
-  out.writeBigInt64BE(BigInt(baseTimestamp), 27);
-  out.writeBigInt64BE(BigInt(maxTimestamp), 35);
-  out.writeBigInt64BE(BigInt(options.producerId ?? -1), 43);
+  writeInt64(out, baseTimestamp, 27);
+  writeInt64(out, maxTimestamp, 35);
+  writeInt64(out, options.producerId ?? -1, 43);
   out.writeInt16BE(options.producerEpoch ?? -1, 51);
   out.writeInt32BE(options.baseSequence ?? -1, 53);
   out.writeInt32BE(records.length, 57);
-  payload.copy(out, BATCH_HEADER_SIZE);
   out.writeUInt32BE(crc32c(out, 21, out.length), 17);
   return out;
 }
 
+/** a signed 64-bit integer from a number (exact up to 2^53), without BigInt */
+function writeInt64(b: Buffer, v: number, at: number): void {
+  const high = Math.floor(v / 2 ** 32);
+  b.writeInt32BE(high, at);
+  b.writeUInt32BE(v - high * 2 ** 32, at + 4);
+}
+
 function encodeRecord(w: Writer, rec: KafkaRecord, baseOffset: number, baseTimestamp: number): void {
-  const inner = new Writer(64 + (rec.value?.length ?? 0) + (rec.key?.length ?? 0));
-  inner.int8(0);
-  inner.varlong(rec.timestamp - baseTimestamp);
-  inner.varint(rec.offset - baseOffset);
-  writeVarBytes(inner, rec.key);
-  writeVarBytes(inner, rec.value);
-  inner.varint(rec.headers.length);
+  const tsDelta = rec.timestamp - baseTimestamp;
+  const offsetDelta = rec.offset - baseOffset;
+  let size = 1 + varintSize(tsDelta) + varintSize(offsetDelta) + varBytesSize(rec.key) + varBytesSize(rec.value) + varintSize(rec.headers.length);
   for (const h of rec.headers) {
-    const k = Buffer.from(h.key, 'utf8');
-    inner.varint(k.length).raw(k);
-    writeVarBytes(inner, h.value);
+    const kl = Buffer.byteLength(h.key, 'utf8');
+    size += varintSize(kl) + kl + varBytesSize(h.value);
   }
-  const bytes = inner.toBuffer();
-  w.varint(bytes.length).raw(bytes);
+  w.varint(size).int8(0).varlong(tsDelta).varint(offsetDelta);
+  writeVarBytes(w, rec.key);
+  writeVarBytes(w, rec.value);
+  w.varint(rec.headers.length);
+  for (const h of rec.headers) {
+    w.varint(Buffer.byteLength(h.key, 'utf8')).utf8(h.key);
+    writeVarBytes(w, h.value);
+  }
+}
+
+/** bytes of a zig-zag varint/varlong */
+function varintSize(v: number): number {
+  let u = v >= 0 ? v * 2 : -v * 2 - 1;
+  let n = 1;
+  while (u >= 0x80) {
+    u = Math.floor(u / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function varBytesSize(b: Buffer | null): number {
+  return b === null ? 1 : varintSize(b.length) + b.length;
 }
 
 function writeVarBytes(w: Writer, b: Buffer | null): void {

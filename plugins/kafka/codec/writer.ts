@@ -10,8 +10,18 @@ export class Writer {
   readonly #chunks: Buffer[] = [];
   #chunkBytes = 0;
 
-  constructor(size = 256) {
+  /** whether `raw()` keeps large payloads as separate chunks (false: one contiguous buffer) */
+  readonly #splitLarge: boolean;
+
+  constructor(size = 256, splitLarge = true) {
     this.#buf = Buffer.allocUnsafe(size);
+    this.#splitLarge = splitLarge;
+  }
+
+  /** Leave `n` bytes to be written in place later (a header before the data it covers). */
+  skip(n: number): this {
+    this.#room(n);
+    return this;
   }
 
   get length(): number {
@@ -72,36 +82,22 @@ export class Writer {
     return this;
   }
   uvarint(v: number): this {
+    // #room may replace #buf: take the position first
     while (v >= 0x80) {
-      {
       const at = this.#room(1);
       this.#buf[at] = (v % 0x80) | 0x80;
-    }
       v = Math.floor(v / 0x80);
     }
-    {
-      const at = this.#room(1);
-      this.#buf[at] = v;
-    }
+    const at = this.#room(1);
+    this.#buf[at] = v;
     return this;
   }
   varint(v: number): this {
     return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
+  /** zig-zag varlong from a number (no BigInt: exact up to 2^53, as every int64 here) */
   varlong(v: number): this {
-    let z = BigInt(v) >= 0n ? BigInt(v) << 1n : (-BigInt(v) << 1n) - 1n;
-    while (z >= 0x80n) {
-      {
-      const at = this.#room(1);
-      this.#buf[at] = Number(z & 0x7fn) | 0x80;
-    }
-      z >>= 7n;
-    }
-    {
-      const at = this.#room(1);
-      this.#buf[at] = Number(z);
-    }
-    return this;
+    return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
   string(s: string): this {
@@ -113,6 +109,13 @@ export class Writer {
   }
   nullableString(s: string | null): this {
     return s === null ? this.int16(-1) : this.string(s);
+  }
+  /** A string's UTF-8 bytes, no length (the caller wrote it). */
+  utf8(s: string): this {
+    const n = Buffer.byteLength(s, 'utf8');
+    const at = this.#room(n);
+    this.#buf.write(s, at, 'utf8');
+    return this;
   }
   compactString(s: string): this {
     const n = Buffer.byteLength(s);
@@ -136,7 +139,7 @@ export class Writer {
     return this.raw(b);
   }
   raw(b: Uint8Array): this {
-    if (b.length >= 16 * 1024) {
+    if (b.length >= 16 * 1024 && this.#splitLarge) {
       // large payloads become their own chunk: no copy into the response buffer
       this.#chunks.push(this.#buf.subarray(0, this.#pos), Buffer.from(b.buffer, b.byteOffset, b.length));
       this.#chunkBytes += this.#pos + b.length;

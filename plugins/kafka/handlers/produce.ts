@@ -58,7 +58,8 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
       }
       let batches: RecordBatch[];
       try {
-        batches = p.records === null ? [] : decodeBatches(p.records, inflateBudget);
+        // one copy of the partition's records (the request buffer is not kept): the messages are views into it
+        batches = p.records === null ? [] : decodeBatches(Buffer.from(p.records), inflateBudget);
       } catch (e) {
         if (!(e instanceof BatchError)) throw e;
         result.errorCode = e.code;
