@@ -33,7 +33,9 @@ for (const p of protocols) {
   plugins[p] = () => import(pathToFileURL(join(build, 'plugins', p, 'index.js')).href);
   options[p] = { port: 0, host: '127.0.0.1' };
 }
-if (options.mqtt) Object.assign(options.mqtt, { ws_enabled: false, prefetch: Number(values['mqtt-prefetch']) });
+if (options.mqtt) options.mqtt.ws_enabled = false;
+// `--mqtt-prefetch default`: the plugin's own default (bench/mqtt-clients.mjs)
+if (options.mqtt && values['mqtt-prefetch'] !== 'default') options.mqtt.prefetch = Number(values['mqtt-prefetch']);
 if (options.stomp) options.stomp.ws_enabled = false;
 const broker = new Broker(options, { plugins });
 await broker.start();

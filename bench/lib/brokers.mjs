@@ -153,14 +153,18 @@ export function warrenBuild(given) {
   return dir;
 }
 
-/** @param {string} build @returns {BrokerKind} */
-export function warren(build) {
+/**
+ * @param {string} build
+ * @param {{ defaults?: boolean }} [o] defaults: Warren's own MQTT settings (no prefetch override)
+ * @returns {BrokerKind}
+ */
+export function warren(build, o = {}) {
   return {
     label: 'warren',
     protocols: ['amqp', 'mqtt', 'stomp'],
     note: `Warren from ${build}`,
     async start(protocol) {
-      const child = track(process.execPath, ['--expose-gc', join(REPO, 'bench', 'warren-server.mjs'), '--build', build, '--protocols', protocol]);
+      const child = track(process.execPath, ['--expose-gc', join(REPO, 'bench', 'warren-server.mjs'), '--build', build, '--protocols', protocol, ...(o.defaults ? ['--mqtt-prefetch', 'default'] : [])]);
       const [, ports] = await waitForLine(child, /ready (\{.*\})/, 30_000);
       // `protocol` may name more plugins to start ('amqp,management'); the first is the one measured
       const measured = /** @type {Protocol} */ (protocol.split(',')[0]);
@@ -209,8 +213,15 @@ export async function rabbitmq(o) {
   };
 }
 
-/** @param {string | undefined} given @returns {BrokerKind | null} Mosquitto if its binary is found */
-export function mosquitto(given) {
+/**
+ * The comparison config (below) by default; with `defaults`, Mosquitto's own defaults but for
+ * the listener, anonymous access (2.0 refuses it otherwise) and `max_queued_messages 0`: at its
+ * default of 1,000 it drops QoS 1 messages queued for a busy subscriber, and a run that loses
+ * messages is not a measurement.
+ * @param {string | undefined} given @param {{ defaults?: boolean }} [o]
+ * @returns {BrokerKind | null} Mosquitto if its binary is found
+ */
+export function mosquitto(given, o = {}) {
   const candidates = given ? [given] : ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'];
   const binary = candidates.find((c) => existsSync(c));
   if (!binary) return null;
@@ -224,7 +235,8 @@ export function mosquitto(given) {
       const conf = join(dir, 'mosquitto.conf');
       // the same in-flight limit as Warren's MQTT prefetch, no queue limit, and TCP_NODELAY
       // (Warren sets it on every socket; Mosquitto only when asked): see docs/performance.md
-      writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 100', 'max_queued_messages 0', 'max_connections -1', 'set_tcp_nodelay true', 'log_type error', 'log_dest stderr', ''].join('\n'));
+      const tuned = ['persistence false', 'max_inflight_messages 100', 'max_connections -1', 'set_tcp_nodelay true'];
+      writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'max_queued_messages 0', ...(o.defaults ? [] : tuned), 'log_type error', 'log_dest stderr', ''].join('\n'));
       const child = track(binary, ['-c', conf]);
       const deadline = Date.now() + 10_000;
       while (!(await reachable('127.0.0.1', port))) {
@@ -245,8 +257,11 @@ export function mosquitto(given) {
   };
 }
 
-/** @param {string | undefined} given @returns {BrokerKind | null} Aedes if installed where told (or in /work/aedes-bench) */
-export function aedes(given) {
+/**
+ * @param {string | undefined} given @param {{ defaults?: boolean }} [o] defaults: no TCP_NODELAY (Aedes' README server)
+ * @returns {BrokerKind | null} Aedes if installed where told (or in /work/aedes-bench)
+ */
+export function aedes(given, o = {}) {
   const dir = given ?? process.env.AEDES_DIR ?? '/work/aedes-bench';
   if (!existsSync(join(dir, 'node_modules', 'aedes', 'aedes.js'))) return null;
   return {
@@ -254,7 +269,7 @@ export function aedes(given) {
     protocols: ['mqtt'],
     note: `Aedes from ${dir}`,
     async start() {
-      const child = track(process.execPath, ['--expose-gc', join(REPO, 'bench', 'mqtt', 'aedes-server.mjs'), '--aedes-dir', dir, '--port', '0']);
+      const child = track(process.execPath, ['--expose-gc', join(REPO, 'bench', 'mqtt', 'aedes-server.mjs'), '--aedes-dir', dir, '--port', '0', ...(o.defaults ? ['--defaults'] : [])]);
       const [, port] = await waitForLine(child, /ready (\d+)/, 30_000);
       return { label: 'aedes', urls: { mqtt: `mqtt://127.0.0.1:${port}` }, pid: child.pid ?? null, gcSignal: true, stop: () => stopChild(child) };
     },

@@ -9,19 +9,21 @@
  * Defaults (in-memory persistence, concurrency 100 = Warren's MQTT prefetch and Mosquitto's
  * max_inflight_messages in these runs) except TCP_NODELAY on every socket, as Warren and the
  * Mosquitto config do. Prints `ready <port>`; stops on SIGTERM; SIGUSR2 collects garbage
- * before a memory reading, as bench/warren-server.mjs does.
+ * before a memory reading, as bench/warren-server.mjs does. `--defaults`: Aedes' own defaults
+ * (no TCP_NODELAY), for bench/mqtt-clients.mjs.
  */
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { 'aedes-dir': { type: 'string', default: process.env.AEDES_DIR ?? '' }, port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { 'aedes-dir': { type: 'string', default: process.env.AEDES_DIR ?? '' }, port: { type: 'string', default: '0' }, defaults: { type: 'boolean', default: false } } });
 if (!values['aedes-dir']) throw new Error('--aedes-dir (or AEDES_DIR) is required: the --prefix Aedes was installed with');
 const { Aedes } = await import(pathToFileURL(join(resolve(values['aedes-dir']), 'node_modules', 'aedes', 'aedes.js')).href);
-const aedes = await Aedes.createBroker({ concurrency: 100 });
+// --defaults: Aedes as its README starts it (createBroker(), a plain net server)
+const aedes = await Aedes.createBroker(values.defaults ? {} : { concurrency: 100 });
 const server = createServer((socket) => {
-  socket.setNoDelay(true);
+  if (!values.defaults) socket.setNoDelay(true);
   aedes.handle(socket);
 });
 server.listen(Number(values.port), '127.0.0.1', () => {

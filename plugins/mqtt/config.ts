@@ -25,7 +25,13 @@ export const MQTT_CONFIG_SCHEMA = {
   allow_anonymous: { type: 'boolean', default: true, doc: 'clients without a user name log in as default_user' },
   default_user: { type: 'string', default: 'guest', doc: 'user for clients that send no user name (when allow_anonymous)' },
   default_pass: { type: 'string', default: 'guest', doc: 'password of default_user' },
-  prefetch: { type: 'integer', default: 10, min: 1, max: 65535, doc: 'most QoS 1/2 deliveries unacknowledged per client (also capped by its Receive Maximum)' },
+  prefetch: {
+    type: 'integer',
+    default: 256,
+    min: 1,
+    max: 65535,
+    doc: "most QoS 1/2 deliveries unacknowledged per client: an MQTT 3.1/3.1.1 client's window, and the cap on an MQTT 5 client's Receive Maximum (plugins/mqtt/README.md, Flow control)",
+  },
   max_session_expiry_interval_seconds: {
     type: 'integer',
     default: 86400,
