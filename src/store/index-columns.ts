@@ -71,13 +71,6 @@ export function firstEntries(cols: IndexColumns, n: number): IndexColumns {
   return out as IndexColumns;
 }
 
-/** Columns of `count` entries holding the first `n` entries of `from` (growing a replay array). */
-export function growColumns(from: IndexColumns, n: number, count: number): IndexColumns {
-  const out = allocColumns(count);
-  for (const c of INDEX_COLUMNS) out[c.name].set(from[c.name].subarray(0, n));
-  return out;
-}
-
 /**
  * Copy the entries at `positions[0..n)` of `from` to `to` from `toStart` on, column by column.
  * `from` and `to` may be the same columns when every position is at or after its destination
@@ -89,31 +82,6 @@ export function gatherColumns(from: IndexColumns, positions: ArrayLike<number>, 
     const dst = to[c.name];
     for (let j = 0; j < n; j++) dst[toStart + j] = src[positions[j]];
   }
-}
-
-/** Set every column of entry `i` (recovery's replay arrays; QueueIndex.append writes its own, on the hot path). */
-export function setEntry(
-  to: IndexColumns,
-  i: number,
-  seq: number,
-  segment: number,
-  offset: number,
-  length: number,
-  bodySize: number,
-  targets: number,
-  priority: number,
-  expiresAt: number,
-  flags: number,
-): void {
-  to.seq[i] = seq;
-  to.segment[i] = segment;
-  to.offset[i] = offset;
-  to.length[i] = length;
-  to.bodySize[i] = bodySize;
-  to.targets[i] = targets;
-  to.priority[i] = priority;
-  to.expiresAt[i] = expiresAt;
-  to.flags[i] = flags;
 }
 
 /** Bytes of the columns of `n` entries (laid out for count n), as written into a snapshot record. */

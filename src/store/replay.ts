@@ -1,5 +1,5 @@
-import { FLAG_REDELIVERED } from './index-chunk.js';
-import { allocColumns, firstEntries, gatherColumns, growColumns, setEntry, type IndexColumns } from './index-columns.js';
+import { FLAG_LIVE, FLAG_REDELIVERED, IndexChunk } from './index-chunk.js';
+import { allocColumns, firstEntries, gatherColumns, type IndexColumns } from './index-columns.js';
 
 /**
  * Replay state of one queue while recovery scans the journal, and its resolution into the
@@ -20,8 +20,8 @@ import { allocColumns, firstEntries, gatherColumns, growColumns, setEntry, type 
 export class QueueReplay {
   readonly queueId: number;
   n = 0;
-  /** the MSG copies read so far, in log order (flags unused until resolution) */
-  entries: IndexColumns = allocColumns(64);
+  /** the MSG copies read so far, in log order (all flagged live until resolution sets the flags) */
+  readonly entries = new IndexChunk(64);
   /** strictly increasing so far (no sort needed) */
   sorted = true;
   /** highest seq any record names */
@@ -39,10 +39,14 @@ export class QueueReplay {
   }
 
   addMsg(seq: number, segment: number, offset: number, length: number, bodySize: number, targets: number, priority: number, expiresAt: number): void {
-    if (this.n === this.entries.seq.length) this.entries = growColumns(this.entries, this.n, this.n * 2);
+    const e = this.entries;
+    if (this.n === e.capacity) {
+      e.count = this.n;
+      e.resize(this.n * 2); // every copy is flagged live here, so the resize keeps them all
+    }
     const i = this.n++;
-    if (i > 0 && seq <= this.entries.seq[i - 1]) this.sorted = false;
-    setEntry(this.entries, i, seq, segment, offset, length, bodySize, targets, priority, expiresAt, 0);
+    if (i > 0 && seq <= e.seq[i - 1]) this.sorted = false;
+    e.put(i, seq, segment, offset, length, bodySize, targets, priority, expiresAt, FLAG_LIVE);
     if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
