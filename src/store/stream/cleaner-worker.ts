@@ -18,9 +18,13 @@
  *
  * The function below runs as the worker's whole program (`new Worker(source, { eval: true })`,
  * so the same code works from sources and from the build): it imports nothing and repeats
- * the few format constants it needs from stream-format.ts / format.ts. test/streams checks
+ * the few format constants it needs from stream-format.ts / format.ts; the segment summary
+ * it keeps is counted by segment-summary.ts's `noteInSummary`, given to it as an argument
+ * (as source text in the worker). test/streams checks
  * that what it writes reads back with the main format code.
  */
+
+import type { SummaryCounts, noteInSummary as NoteInSummary } from './segment-summary.js';
 
 /** A segment the worker reads: inputs may be rewritten, the others only feed the key map. */
 export interface CleanerSource {
@@ -46,17 +50,11 @@ export interface CleanerJob {
 }
 
 /** One rewritten group of inputs. */
-export interface CleanerOutput {
+export interface CleanerOutput extends SummaryCounts {
   /** base offset of the first input = name of the output (null output: every record was dropped) */
   base: number;
   inputs: number[];
   hasOutput: boolean;
-  records: number;
-  firstOffset: number;
-  lastOffset: number;
-  firstTimestamp: number;
-  lastTimestamp: number;
-  lastChunkStart: number;
   dataEnd: number;
   /** sparse index entries, flattened: offset, position, timestamp */
   entries: number[];
@@ -93,7 +91,10 @@ export interface InlineCleaner {
  * Called with `inline`, it uses those calls instead of requiring node modules and returns
  * the job runner instead of listening on the worker's port.
  */
-export function cleanerWorkerMain(inline?: InlineCleaner): ((job: CleanerJob) => CleanerResult) | undefined {
+export function cleanerWorkerMain(
+  inline: InlineCleaner | undefined,
+  noteInSummary: typeof NoteInSummary,
+): ((job: CleanerJob) => CleanerResult) | undefined {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const fs: CleanerFs = inline ? inline.fs : (require('node:fs') as typeof import('node:fs'));
   const crc32 = inline ? inline.crc32 : (require('node:zlib') as typeof import('node:zlib')).crc32;
@@ -263,14 +264,7 @@ export function cleanerWorkerMain(inline?: InlineCleaner): ((job: CleanerJob) =>
       cur.inputs.push(input.base);
       for (const [at, end, flags, offset, ts] of kept) {
         const o = cur.o;
-        if (o.records === 0) {
-          o.firstOffset = offset;
-          o.firstTimestamp = ts;
-        }
-        o.records++;
-        o.lastOffset = offset;
-        o.lastTimestamp = ts;
-        if ((flags & FLAG_CHUNK_START) !== 0) o.lastChunkStart = offset;
+        noteInSummary(o, offset, ts, (flags & FLAG_CHUNK_START) !== 0);
         if (cur.size - cur.lastIndexed >= INDEX_INTERVAL) {
           cur.lastIndexed = cur.size;
           o.entries.push(offset, cur.size, ts);

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { Disk } from '../disk/disk.js';
 import { realDisk } from '../disk/real-disk.js';
+import { noteInSummary } from './segment-summary.js';
 import { cleanerWorkerMain, type CleanerJob, type CleanerOutput, type CleanerResult } from './cleaner-worker.js';
 import { SEGMENT_HEADER_SIZE, streamSegmentName } from './stream-format.js';
 import type { StreamLog } from './stream-log.js';
@@ -123,7 +124,7 @@ export class StreamCleaner {
   #run(job: CleanerJob): Promise<CleanerResult> {
     if (!this.#disk.workerThreads) {
       const disk = this.#disk;
-      this.#inline ??= cleanerWorkerMain({ fs: disk as never, crc32, join }) as (job: CleanerJob) => CleanerResult;
+      this.#inline ??= cleanerWorkerMain({ fs: disk as never, crc32, join }, noteInSummary) as (job: CleanerJob) => CleanerResult;
       const run = this.#inline;
       return new Promise((resolve) => setImmediate(() => resolve(run(job))));
     }
@@ -135,7 +136,7 @@ export class StreamCleaner {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const w = new Worker(`(${cleanerWorkerMain.toString()})()`, { eval: true });
+    const w = new Worker(`(${cleanerWorkerMain.toString()})(undefined, ${noteInSummary.toString()})`, { eval: true });
     w.unref();
     w.on('message', (r: CleanerResult) => {
       const p = this.#pending.get(r.id);

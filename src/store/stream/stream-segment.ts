@@ -10,6 +10,7 @@ import {
   type SegmentSummary,
 } from './stream-format.js';
 import { SparseIndex } from './stream-index.js';
+import { noteInSummary } from './segment-summary.js';
 
 /**
  * One segment of a stream as the log knows it in memory: where its records are, what
@@ -66,14 +67,7 @@ export class StreamSegment {
 
   /** Record an appended (or scanned) record. */
   noteRecord(offset: number, position: number, length: number, timestamp: number, chunkStart: boolean): void {
-    if (this.records === 0) {
-      this.firstOffset = offset;
-      this.firstTimestamp = timestamp;
-    }
-    this.records++;
-    this.lastOffset = offset;
-    this.lastTimestamp = timestamp;
-    if (chunkStart) this.lastChunkStart = offset;
+    noteInSummary(this, offset, timestamp, chunkStart);
     this.index.note(offset, position, timestamp);
     this.size = position + length;
   }
