@@ -189,6 +189,78 @@ export const BROKER_KEYS = {
     doc: 'How long stop waits for each plugin to close its listeners and connections before moving on.',
     env: 'WARREN_SHUTDOWN_TIMEOUT',
   },
+  'cluster.etcd_endpoints': {
+    type: 'list',
+    default: [],
+    doc: 'Clustering: the etcd members (http://host:2379, comma-separated). Empty (the default): a single node, no etcd. Set: this node starts as a standby of the cluster (docs/clustering.md).',
+    env: 'WARREN_CLUSTER_ETCD_ENDPOINTS',
+  },
+  'cluster.name': {
+    type: 'string',
+    default: 'warren',
+    doc: 'Clustering: the cluster\'s name, the etcd key prefix /warren/<name>/; nodes with the same endpoints and name form one cluster.',
+    env: 'WARREN_CLUSTER_NAME',
+  },
+  'cluster.advertised_address': {
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Clustering: the IP address other nodes reach this node at (replication and proxied client connections); the leader trusts PROXY headers only from these addresses.',
+    env: 'WARREN_CLUSTER_ADVERTISED_ADDRESS',
+  },
+  'cluster.min_isr': {
+    type: 'integer',
+    default: 2,
+    min: 1,
+    doc: 'Clustering: how many nodes (the leader counts) must hold a message on disk before it is confirmed; below it confirms wait, then are refused.',
+    env: 'WARREN_CLUSTER_MIN_ISR',
+  },
+  'cluster.node_id': {
+    type: 'string',
+    default: '',
+    doc: 'Clustering: this node\'s id; empty: a random one made at the first start and kept in the data directory (cluster-node-id).',
+    env: 'WARREN_CLUSTER_NODE_ID',
+  },
+  'cluster.replication_port': {
+    type: 'integer',
+    default: 5679,
+    min: 1,
+    max: 65535,
+    doc: 'Clustering: the TCP port the leader streams its logs to followers on (bound on cluster.advertised_address).',
+    env: 'WARREN_CLUSTER_REPLICATION_PORT',
+  },
+  'cluster.secret': {
+    type: 'string',
+    default: '',
+    doc: 'Clustering: the secret followers prove to the leader; empty: one is made once and kept in etcd (/warren/<name>/secret).',
+    env: 'WARREN_CLUSTER_SECRET',
+  },
+  'cluster.lease_ttl': {
+    type: 'duration',
+    default: '10s',
+    min: 2000,
+    max: 120_000,
+    doc: 'Clustering: TTL of this node\'s etcd lease (renewed every third of it); a dead leader is replaced after about this long.',
+    env: 'WARREN_CLUSTER_LEASE_TTL',
+  },
+  'cluster.watchdog_timeout': {
+    type: 'duration',
+    default: '8s',
+    min: 1000,
+    doc: 'Clustering: the process ends (kill -9 of itself) when its event loop or an fdatasync has been stuck this long, so a stalled leader cannot keep its lease.',
+    env: 'WARREN_CLUSTER_WATCHDOG_TIMEOUT',
+  },
+  'cluster.on_leader': {
+    type: 'string',
+    default: '',
+    doc: 'Clustering: a shell command run when this node becomes the leader (env WARREN_CLUSTER_ROLE, WARREN_CLUSTER_NODE_ID, WARREN_CLUSTER_EPOCH); empty for none.',
+    env: 'WARREN_CLUSTER_ON_LEADER',
+  },
+  'cluster.on_follower': {
+    type: 'string',
+    default: '',
+    doc: 'Clustering: a shell command run when this node starts following a (new) leader, same environment as on_leader; empty for none.',
+    env: 'WARREN_CLUSTER_ON_FOLLOWER',
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type BrokerKey = keyof typeof BROKER_KEYS;

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { PluginConfig, PluginManifest } from '../plugin-host/manifest.js';
 import { versionRange, type CertLoginFrom, type PeerVerification, type TlsSettings } from '../tls/settings.js';
+import { clusterSettings, type ClusterSettings } from './cluster-settings.js';
 import { parseConfText } from './conf-file.js';
 import { buildKeyTable, enableKey, nearestEnvName, nearestKey, type KeyTable } from './keys.js';
 import { ConfigError, canonicalKeyPart, parseValue, type ConfigValue } from './schema.js';
@@ -56,6 +57,8 @@ export interface ResolvedConfig {
   maxMessageSize: number;
   /** `ssl_options.*` and `ssl_cert_login_from`: shared by every TLS listener */
   tls: TlsSettings;
+  /** `cluster.*`: empty etcdEndpoints for a single node */
+  cluster: ClusterSettings;
   /** by plugin name */
   plugins: Map<string, PluginSettings>;
   /** the conf file that was read, if any (absolute) */
@@ -234,6 +237,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     connectionMax: get('connection_max') as number,
     maxMessageSize: get('max_message_size') as number,
     tls: tlsSettings(get, cwd),
+    cluster: clusterSettings(get),
     plugins,
     settings,
   };
