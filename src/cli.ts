@@ -13,6 +13,9 @@ import { Broker } from './broker.js';
 import { DEFAULT_CONF_FILE } from './config/defaults.js';
 import { ConfigError } from './config/schema.js';
 import { ctl } from './cli/ctl.js';
+import { loadConfig } from './config/load.js';
+import { BUILTIN_PLUGINS } from './plugin-host/builtin.js';
+import { loadManifests } from './plugin-host/host.js';
 
 export const EXIT_CONFIG_ERROR = 2;
 export const EXIT_START_FAILED = 1;
@@ -68,7 +71,22 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, io: 
 }
 
 async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const broker = new Broker({}, { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags }, defaultPorts: true });
+  const setup = { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags }, defaultPorts: true } as const;
+  // With cluster.etcd_endpoints set this process is a cluster node (docs/clustering.md).
+  try {
+    const manifests = await loadManifests(BUILTIN_PLUGINS);
+    const config = loadConfig(manifests, setup.config);
+    if (config.cluster.etcdEndpoints.length > 0) {
+      // Loaded only here: a single node never loads the etcd client (gRPC).
+      const { runClusterNode } = await import('./cluster/index.js');
+      return await runClusterNode(config, manifests, setup, io);
+    }
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr.write(`warren: ${e.message}\n`);
+    return EXIT_CONFIG_ERROR;
+  }
+  const broker = new Broker({}, setup);
 
   // Handlers go in before the start: a signal that arrives while plugins are starting (or
   // right after the "broker started" line) must stop the broker, not kill it mid-way.

@@ -4,7 +4,24 @@
  */
 import type { Server } from 'node:net';
 
-export async function listenDualStack(server: Server, port: number, host: string): Promise<void> {
+let beforeListen: ((server: Server) => void) | null = null;
+const prepared = new WeakSet<Server>();
+
+/**
+ * A hook every listener of this process goes through once, before it listens. A cluster node
+ * (one broker per process) sets it so that its listeners accept PROXY headers from the other
+ * nodes (src/cluster/proxy/proxy-accept.ts); null (the default) changes nothing.
+ */
+export function setBeforeListen(hook: ((server: Server) => void) | null): void {
+  beforeListen = hook;
+}
+
+/** @param viaHook false for a listener that must not go through `setBeforeListen`'s hook (a standby's forwarding ports) */
+export async function listenDualStack(server: Server, port: number, host: string, viaHook = true): Promise<void> {
+  if (viaHook && beforeListen && !prepared.has(server)) {
+    prepared.add(server);
+    beforeListen(server);
+  }
   try {
     await listenOnce(server, port, host);
   } catch (e) {

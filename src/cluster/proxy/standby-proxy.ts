@@ -1,0 +1,103 @@
+/**
+ * A standby's client ports: every plain client listener the node is configured with (AMQP,
+ * MQTT and STOMP over TCP and WebSocket, HTTP management, Kafka) accepts connections and
+ * forwards their bytes to the same listener of the current leader, behind a PROXY v1 header
+ * naming the client (proxy-header.ts), so the leader sees the client's address. AMQP has no
+ * redirect (RabbitMQ's `insist` is obsolete), so forwarding is the one way that works for
+ * every client unchanged.
+ *
+ * While no leader is known (during a failover) new connections wait, paused, up to
+ * `waitForLeaderMs`, then are closed; a client's reconnect loop then finds the new leader
+ * through any node. Forwarding is plain byte piping with backpressure both ways.
+ */
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../log.js';
+import { listenDualStack, closeServer } from '../../util/listen.js';
+import { formatProxyV1 } from './proxy-header.js';
+
+export interface ClientPort {
+  /** the config key: 'amqp.port', 'mqtt.ws_port' … */
+  key: string;
+  host: string;
+  port: number;
+}
+
+export type LeaderTarget = (key: string) => { host: string; port: number } | null;
+
+export interface StandbyProxyOptions {
+  ports: readonly ClientPort[];
+  target: LeaderTarget;
+  log: Logger;
+  waitForLeaderMs?: number;
+}
+
+export class StandbyProxy {
+  readonly #o: StandbyProxyOptions;
+  readonly #servers: Server[] = [];
+  readonly #sockets = new Set<Socket>();
+  #closed = false;
+
+  constructor(o: StandbyProxyOptions) {
+    this.#o = o;
+  }
+
+  async listen(): Promise<void> {
+    for (const p of this.#o.ports) {
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.#accept(p, socket));
+      await listenDualStack(server, p.port, p.host, false);
+      this.#servers.push(server);
+      const a = server.address() as AddressInfo;
+      this.#o.log.info('standby forwarding client port to the leader', { key: p.key, host: a.address, port: a.port });
+    }
+  }
+
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  #accept(p: ClientPort, client: Socket): void {
+    if (this.#closed) return void client.destroy();
+    this.#sockets.add(client);
+    client.on('close', () => this.#sockets.delete(client));
+    client.on('error', () => client.destroy());
+    const deadline = Date.now() + (this.#o.waitForLeaderMs ?? 15_000);
+    const tryConnect = () => {
+      if (this.#closed || client.destroyed) return void client.destroy();
+      const target = this.#o.target(p.key);
+      if (!target) {
+        if (Date.now() > deadline) return void client.destroy();
+        return void setTimeout(tryConnect, 100);
+      }
+      this.#pipe(client, target);
+    };
+    tryConnect();
+  }
+
+  #pipe(client: Socket, target: { host: string; port: number }): void {
+    const upstream = connect({ host: target.host, port: target.port, noDelay: true });
+    this.#sockets.add(upstream);
+    upstream.on('close', () => {
+      this.#sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('error', () => upstream.destroy());
+    upstream.once('connect', () => {
+      upstream.write(formatProxyV1(
+        { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 },
+        { address: client.localAddress ?? '', port: client.localPort ?? 0 },
+      ));
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    });
+  }
+
+  /** Stop accepting and cut every forwarded connection (the node is becoming the leader or stopping). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closing = this.#servers.splice(0).map((s) => closeServer(s));
+    for (const s of this.#sockets) s.destroy();
+    await Promise.all(closing);
+  }
+}
