@@ -1,5 +1,6 @@
 import { checkPassword, hashPassword } from './passwords.js';
 import { CompiledPermission, type TopicPermission, type VhostPermission } from './permissions.js';
+import { deriveScramCredentials, ScramServerExchange, type ScramCredentials, type ScramMechanism } from './scram.js';
 
 export interface UserRecord {
   name: string;
@@ -7,6 +8,14 @@ export interface UserRecord {
   passwordHash: string;
   /** management tags: administrator, monitoring, management, policymaker … */
   tags: string[];
+  /** SCRAM credentials (scram.ts), derived when the password was set in clear; absent for a hash-only user */
+  scram?: ScramCredentials;
+}
+
+/** The record of a user whose password is given in clear: its hash and its SCRAM credentials. */
+export function userWithPassword(name: string, password: string, tags: string[]): UserRecord {
+  if (password === '') return { name, passwordHash: '', tags };
+  return { name, passwordHash: hashPassword(password), tags, scram: deriveScramCredentials(password) };
 }
 
 /**
@@ -36,7 +45,7 @@ export class UserStore {
   }
 
   add(name: string, password: string, tags: string[] = []): void {
-    this.put({ name, passwordHash: password === '' ? '' : hashPassword(password), tags });
+    this.put(userWithPassword(name, password, tags));
   }
 
   /** insert or replace a user record (definitions import passes RabbitMQ's hashes through) */
@@ -112,6 +121,17 @@ export class UserStore {
       return { ok: false, reason: `user '${name}' can only connect via localhost`, loopbackOnly: true };
     }
     return { ok: true, user: name };
+  }
+
+  /**
+   * A SCRAM exchange against the users' stored credentials. Once it succeeds, the name it
+   * authenticated goes through `loginVerified` (the loopback rule).
+   */
+  scramExchange(mechanism: ScramMechanism): ScramServerExchange {
+    return new ScramServerExchange(mechanism, (name) => {
+      const u = this.#users.get(name);
+      return u === undefined || u.passwordHash === '' ? undefined : u.scram?.[mechanism];
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { UserStore, type LoginResult, type UserRecord } from '../auth/users.js';
 import type { TopicPermission, VhostPermission } from '../auth/permissions.js';
+import type { ScramMechanism, ScramServerExchange } from '../auth/scram.js';
 import { ConnectionAccess } from '../auth/access.js';
 import { LoginFailures } from '../auth/login-failures.js';
 import type { Logger } from '../log.js';
@@ -85,6 +86,10 @@ export class Core implements ConnectionRegistry, ProtocolCore {
    */
   loginVerified(user: string, peerHost: string): LoginResult {
     return this.users.loginVerified(user, peerHost);
+  }
+
+  scramExchange(mechanism: ScramMechanism): ScramServerExchange {
+    return this.users.scramExchange(mechanism);
   }
 
   /**

@@ -25,6 +25,8 @@ export type { ProtocolCore, AlarmState, LoginRefusals, QueueSummary, BindingSnap
 export type { AlarmKind, AlarmSettings, AlarmListener } from './alarms.js';
 export type { VhostLimits, UserLimits } from './limits.js';
 export type { LoginResult, UserRecord } from '../auth/users.js';
+export { userWithPassword } from '../auth/users.js';
+export { SCRAM_MECHANISMS, isScramMechanism, type ScramMechanism, type ScramServerExchange, type ScramCredentials } from '../auth/scram.js';
 export type { LoginFailure } from '../auth/login-failures.js';
 export { Message, parseExpiration, validateExpiration } from './message.js';
 export {

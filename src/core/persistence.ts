@@ -188,12 +188,12 @@ function restorePolicy(vhost: VHost, p: Definitions['policies'][number], log?: L
 function restoreUsers(core: Core, meta: MetadataStore, defs: Definitions): void {
   if (defs.users.length === 0) {
     meta.saveVhost(core.defaultVhost);
-    for (const u of core.users.list()) meta.saveUser({ name: u.name, passwordHash: u.passwordHash, tags: u.tags });
+    for (const u of core.users.list()) meta.saveUser(u);
     for (const p of core.users.permissions()) meta.savePermission({ user: p.user, vhost: p.vhost, ...p.permission });
     return;
   }
   for (const u of core.users.list()) core.users.delete(u.name);
-  for (const u of defs.users) core.users.put({ name: u.name, passwordHash: u.passwordHash, tags: u.tags });
+  for (const u of defs.users) core.users.put({ name: u.name, passwordHash: u.passwordHash, tags: u.tags, ...(u.scram !== undefined ? { scram: u.scram } : {}) });
   for (const p of defs.permissions) core.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
   for (const t of defs.topicPermissions) core.users.setTopicPermission(t.user, t.vhost, { exchange: t.exchange, write: t.write, read: t.read });
 }

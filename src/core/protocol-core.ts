@@ -10,6 +10,7 @@
  */
 import type { FieldTable } from '../codec/types.js';
 import type { LoginResult } from '../auth/users.js';
+import type { ScramMechanism, ScramServerExchange } from '../auth/scram.js';
 import type { LoginFailure } from '../auth/login-failures.js';
 import type { AlarmKind, AlarmListener, AlarmSettings } from './alarms.js';
 import type { ConnectionInfo, CoreConnection } from './api.js';
@@ -85,6 +86,8 @@ export interface ProtocolCore {
   login(user: string, password: string, peerHost: string): LoginResult;
   /** login of an identity TLS verified (the client certificate's name): no password */
   loginVerified(user: string, peerHost: string): LoginResult;
+  /** a SCRAM exchange against the users' SCRAM credentials; its authenticated name then goes through `loginVerified` */
+  scramExchange(mechanism: ScramMechanism): ScramServerExchange;
   /** why `user` may not open a connection to `vhost`, or null; ask before `connect` so the refusal is a failed login */
   vhostAccessError(user: string, vhost: string): BrokerError | null;
   hasVhost(name: string): boolean;

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Core } from '../core/core.js';
-import { hashPassword } from '../auth/passwords.js';
+import { userWithPassword } from '../auth/users.js';
 import type { Policy } from '../core/policies.js';
 import type { VHost } from '../core/vhost.js';
 import { jsonToFieldTable } from './json-values.js';
@@ -72,8 +72,9 @@ export async function importDefinitions(core: Core, defs: unknown, intoVhost?: s
         if (u.hashing_algorithm !== undefined && !SUPPORTED_HASHES.has(u.hashing_algorithm)) {
           throw new Error(`unsupported hashing algorithm '${u.hashing_algorithm}'`);
         }
-        const hash = typeof u.password === 'string' ? hashPassword(u.password) : (u.password_hash ?? '');
-        core.putUser({ name: u.name, passwordHash: hash, tags: tagList(u.tags) });
+        // a password in clear also gives SCRAM credentials; a hash cannot
+        const tags = tagList(u.tags);
+        core.putUser(typeof u.password === 'string' ? userWithPassword(u.name, u.password, tags) : { name: u.name, passwordHash: u.password_hash ?? '', tags });
         const limits = u.limits ?? {};
         if (limits['max-connections'] !== undefined || limits['max-channels'] !== undefined) {
           core.limits.setUserLimits(u.name, {

@@ -3,31 +3,12 @@
  * produce with acks=all, consume from the beginning, a balanced consumer group (-G) and
  * committed offsets, reading what kafkajs and AMQP wrote.
  */
-import { spawn } from 'node:child_process';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasExecutable } from '../helpers/require-tool.js';
+import { kcat, kcatAvailable } from './kcat-run.js';
 import { startKafkaBroker, uniqueTopic, type KafkaTestBroker } from './helpers.js';
 
-const KCAT = '/usr/bin/kcat';
-const haveKcat = hasExecutable(KCAT, 'kcat', 'test/kafka/kcat.test.ts');
-
-function kcat(args: string[], input = '', timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(KCAT, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(input);
-  });
-}
+const haveKcat = kcatAvailable('test/kafka/kcat.test.ts');
 
 let b: KafkaTestBroker;
 beforeAll(async () => {

@@ -2,8 +2,7 @@
  * /api/users, /api/permissions and /api/topic-permissions: administrators only, as in
  * RabbitMQ. Changes go through the core, which applies them and saves them.
  */
-import { hashPassword } from '../../../src/auth/passwords.js';
-import type { UserRecord } from '../../../src/core/index.js';
+import { userWithPassword, type UserRecord } from '../../../src/core/index.js';
 import { hashingAlgorithmOf, tagList } from '../../../src/definitions/index.js';
 import { badRequest, created, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';
 import { listResponse } from '../list-query.js';
@@ -29,12 +28,13 @@ async function putUser(req: ApiRequest): Promise<ApiResponse> {
   const name = req.params.user!;
   const body = await req.body();
   const existing = s.core.users.get(name);
-  let hash: string;
-  if (typeof body.password === 'string') hash = hashPassword(body.password);
-  else if (typeof body.password_hash === 'string') hash = body.password_hash;
-  else hash = existing?.passwordHash ?? '';
   const tags = body.tags === undefined ? (existing?.tags ?? []) : tagList(body.tags as string[] | string);
-  s.core.putUser({ name, passwordHash: hash, tags });
+  // a password in clear gives the hash and SCRAM credentials; a hash alone gives no SCRAM; neither keeps both
+  let record: UserRecord;
+  if (typeof body.password === 'string') record = userWithPassword(name, body.password, tags);
+  else if (typeof body.password_hash === 'string') record = { name, passwordHash: body.password_hash, tags };
+  else record = existing !== undefined ? { ...existing, tags } : { name, passwordHash: '', tags };
+  s.core.putUser(record);
   return existing ? noContent() : created();
 }
 

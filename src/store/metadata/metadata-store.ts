@@ -43,10 +43,15 @@ export interface BindingDefinition {
   arguments: FieldTable;
 }
 
+/** SCRAM credentials per mechanism name, as src/auth/scram.ts derives them (salt and keys in base64) */
+export type ScramCredentials = Partial<Record<string, { salt: string; iterations: number; storedKey: string; serverKey: string }>>;
+
 export interface UserDefinition {
   name: string;
   passwordHash: string;
   tags: string[];
+  /** derived when the password was set in clear; absent for a user given only a hash */
+  scram?: ScramCredentials;
 }
 
 export interface PermissionDefinition {
@@ -226,7 +231,7 @@ export class MetadataStore {
   // ---- users and permissions: written by the core when they change (core.ts) and at first start (persistence.ts) ----
 
   saveUser(u: UserDefinition): void {
-    this.#st.upsertUser.run(u.name, u.passwordHash, JSON.stringify(u.tags));
+    this.#st.upsertUser.run(u.name, u.passwordHash, JSON.stringify(u.tags), JSON.stringify(u.scram ?? {}));
   }
 
   deleteUser(name: string): boolean {
@@ -295,7 +300,7 @@ export class MetadataStore {
         routingKey: r.routing_key,
         arguments: decodeFieldTable(r.arguments),
       })),
-      users: st.allUsers.all().map((r) => ({ name: r.name, passwordHash: r.password_hash, tags: JSON.parse(r.tags) as string[] })),
+      users: st.allUsers.all().map((r) => ({ name: r.name, passwordHash: r.password_hash, tags: JSON.parse(r.tags) as string[], ...scramOf(r.scram) })),
       permissions: st.allPermissions.all(),
       topicPermissions: st.allTopicPermissions.all(),
       policies: st.allPolicies.all().map((r) => ({
@@ -372,4 +377,10 @@ export class MetadataStore {
     if (id === undefined) throw new RangeError(`vhost '${name}' is not saved`);
     return id;
   }
+}
+
+/** stored SCRAM credentials, or nothing for '{}' (a user known only by its hash) */
+function scramOf(json: string): { scram?: ScramCredentials } {
+  const scram = JSON.parse(json) as ScramCredentials;
+  return Object.keys(scram).length > 0 ? { scram } : {};
 }

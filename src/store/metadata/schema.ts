@@ -102,6 +102,15 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'stream consumer offsets (src/store/stream/offset-store.ts)',
     sql: STREAM_OFFSETS_SQL,
   },
+  {
+    version: 4,
+    description: "users' SCRAM credentials",
+    sql: `
+      -- per SCRAM mechanism: salt, iterations, StoredKey, ServerKey (src/auth/scram.ts), as
+      -- JSON; '{}' for a user whose password was only ever given as a hash
+      ALTER TABLE users ADD COLUMN scram TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -60,12 +60,12 @@ export function prepareStatements(db: Db) {
     ),
 
     // users and permissions
-    upsertUser: s<[string, string, string]>(
-      `INSERT INTO users (name, password_hash, tags) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, tags = excluded.tags`,
+    upsertUser: s<[string, string, string, string]>(
+      `INSERT INTO users (name, password_hash, tags, scram) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, tags = excluded.tags, scram = excluded.scram`,
     ),
     deleteUser: s<[string]>('DELETE FROM users WHERE name = ?'),
-    allUsers: s<[], { name: string; password_hash: string; tags: string }>('SELECT name, password_hash, tags FROM users ORDER BY name'),
+    allUsers: s<[], { name: string; password_hash: string; tags: string; scram: string }>('SELECT name, password_hash, tags, scram FROM users ORDER BY name'),
     upsertPermission: s<[string, number, string, string, string]>(
       `INSERT INTO permissions (user, vhost_id, configure, write, read) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user, vhost_id) DO UPDATE SET configure = excluded.configure, write = excluded.write, read = excluded.read`,
