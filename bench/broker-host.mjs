@@ -41,7 +41,7 @@ function metrics() {
   /** @type {Record<string, any>} */
   const queues = {};
   for (const [name, vhost] of broker.core.vhosts) {
-    if (vhost.persistence) vhosts[name] = vhost.persistence.store.metrics();
+    if (vhost.store) vhosts[name] = vhost.store.messages.metrics();
     for (const [qname, q] of vhost.queues) {
       queues[`${name}|${qname}`] = { messages: q.messageCount, paged: q.pagedCount, window: q.windowLength, windowBytes: q.windowBytes };
     }

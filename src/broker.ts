@@ -155,7 +155,7 @@ export class Broker {
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
     const { disk, appendObserver, metadataTap } = this.#setup;
-    await core.openStorage(config.dataDir, disk || appendObserver || metadataTap ? { ...config.store, disk, appendObserver, metadataTap } : config.store);
+    await core.openStore(config.dataDir, disk || appendObserver || metadataTap ? { ...config.store, disk, appendObserver, metadataTap } : config.store);
     if (config.loadDefinitions !== '') await loadDefinitions(core, config.loadDefinitions, log);
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);
@@ -168,7 +168,7 @@ export class Broker {
       await host.start(order, sections);
     } catch (e) {
       core.shutdown();
-      await core.closeStorage();
+      await core.closeStore();
       throw e;
     }
     // Running before the line is written: whoever reacts to the line (a test, a supervisor
@@ -202,7 +202,7 @@ export class Broker {
     this.#log!.info('broker stopping', { reason });
     await this.#host!.stop(reason);
     this.#core!.shutdown();
-    await this.#core!.closeStorage();
+    await this.#core!.closeStore();
     this.#state = 'stopped';
     this.#log!.info('broker stopped');
   }
@@ -281,7 +281,7 @@ function consoleFormat(config: ResolvedConfig): LogFormat {
 /**
  * The `load_definitions` file, applied over what the data directory holds (RabbitMQ's
  * `load_definitions`): what it cannot apply is logged and skipped; an unreadable file stops
- * the start (with storage closed), as a bad configuration does.
+ * the start (with the store closed), as a bad configuration does.
  */
 async function loadDefinitions(core: Core, path: string, log: Logger): Promise<void> {
   try {
@@ -291,7 +291,7 @@ async function loadDefinitions(core: Core, path: string, log: Logger): Promise<v
     log.info('definitions loaded', { file: path, ...counts, skipped: warnings.length });
   } catch (e) {
     core.shutdown();
-    await core.closeStorage();
+    await core.closeStore();
     throw e;
   }
 }

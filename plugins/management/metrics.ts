@@ -2,7 +2,7 @@
  * GET /metrics in the Prometheus text exposition format (version 0.0.4,
  * https://prometheus.io/docs/instrumenting/exposition_formats/): per-queue depth, counters,
  * rates and consumers; connections per protocol; the message store's counters per vhost
- * (`vhost.persistence.store.metrics()`); process memory, CPU and event-loop lag. Names are
+ * (`vhost.store.messages.metrics()`); process memory, CPU and event-loop lag. Names are
  * `warren_*`; counters end in `_total`, as the format's conventions ask.
  */
 import { cpuUsage, memoryUsage } from 'node:process';
@@ -98,7 +98,7 @@ export function renderMetrics(s: ManagementServices): string {
         e.add('warren_stream_consumer_lag', 'gauge', 'Committed records a named stream consumer (or Kafka group) has not processed yet', c, Math.max(0, q.log.committedOffset - offset - 1));
       }
     }
-    const store = v.persistence?.store;
+    const store = v.store?.messages;
     if (store) storeMetrics(e, v.name, store.metrics());
   }
 

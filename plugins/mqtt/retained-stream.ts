@@ -42,7 +42,7 @@ export class StreamRetainedStore implements RetainedStore {
   readonly #exchange: string;
   readonly #sparkplug: boolean;
   readonly #memory = new MemoryRetainedStore();
-  /** vhost → its stream, or null when it has none (no storage): memory only */
+  /** vhost → its stream, or null when it has none (no store): memory only */
   readonly #streams = new Map<string, BrokerStream | null>();
 
   constructor(core: ProtocolCore, log: Logger, exchange: string, sparkplug: boolean) {

@@ -11,7 +11,7 @@ import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
 import { Limits, type VhostLimits } from './limits.js';
 import { Alarms } from './alarms.js';
-import { openPersistence, type PersistenceOptions, type Storage } from './persistence.js';
+import { openNodeStore, type NodeStoreOptions, type NodeStore } from './node-store.js';
 import type { Policy } from './policies.js';
 import { streamViewOf, streamViewsOf, type StreamView } from './stream-view.js';
 import type { FieldTable } from '../codec/types.js';
@@ -47,7 +47,7 @@ export class Core implements ConnectionRegistry, ProtocolCore {
   readonly loginFailures: LoginFailures;
   /** largest message body accepted on any protocol (max_message_size; RabbitMQ's default, 128 MiB) */
   maxMessageSize = 128 * 1024 * 1024;
-  #storage: Storage | null = null;
+  #store: NodeStore | null = null;
   #dataDir: string | null = null;
   /** vhosts being created (their journal opening), so that two creations do not race */
   readonly #creating = new Map<string, Promise<VHost>>();
@@ -179,20 +179,20 @@ export class Core implements ConnectionRegistry, ProtocolCore {
    * Keep durable state in `dataDir` and bring back what a previous run left there. Without
    * it the core keeps everything in memory (an embedded broker for tests, say).
    */
-  async openStorage(dataDir: string, options: PersistenceOptions = {}): Promise<void> {
-    if (this.#storage) throw new Error('storage already open');
-    this.#storage = await openPersistence(this, dataDir, options, this.log);
+  async openStore(dataDir: string, options: NodeStoreOptions = {}): Promise<void> {
+    if (this.#store) throw new Error('store already open');
+    this.#store = await openNodeStore(this, dataDir, options, this.log);
     this.#dataDir = dataDir;
   }
 
-  /** The data directory while storage is open (null: everything in memory); plugins keep their own files under it. */
+  /** The data directory while the store is open (null: everything in memory); plugins keep their own files under it. */
   get dataDir(): string | null {
     return this.#dataDir;
   }
 
   // ---- definitions changed by operators (management, definitions files): live and saved ----
 
-  /** Create a vhost, or update its metadata; with storage open it gets its journal and is saved. */
+  /** Create a vhost, or update its metadata; with the store open it gets its journal and is saved. */
   async createVhost(name: string, metadata: Record<string, unknown> = {}): Promise<VHost> {
     const pending = this.#creating.get(name);
     if (pending) await pending;
@@ -201,13 +201,13 @@ export class Core implements ConnectionRegistry, ProtocolCore {
       // limits live in the metadata too (setVhostLimits): new metadata does not drop them
       existing.metadata = 'limits' in existing.metadata && !('limits' in metadata) ? { ...metadata, limits: existing.metadata.limits } : metadata;
       metadata = existing.metadata;
-      this.#storage?.meta.saveVhost(name, metadata);
+      this.#store?.meta.saveVhost(name, metadata);
       return existing;
     }
     const v = new VHost(name, this.exchangeTypes, this.limits);
     v.metadata = metadata;
     const creating = (async () => {
-      await this.#storage?.attachVhost(v);
+      await this.#store?.attachVhost(v);
       this.vhosts.set(name, v);
       return v;
     })();
@@ -230,10 +230,10 @@ export class Core implements ConnectionRegistry, ProtocolCore {
       this.users.clearPermissions(u.name, name);
       this.users.clearTopicPermissions(u.name, name);
     }
-    if (this.#storage) {
+    if (this.#store) {
       // the definitions first: a journal whose vhost row is gone is never opened again
-      this.#storage.meta.deleteVhost(name);
-      await this.#storage.detachVhost(v);
+      this.#store.meta.deleteVhost(name);
+      await this.#store.detachVhost(v);
     }
     return true;
   }
@@ -241,13 +241,13 @@ export class Core implements ConnectionRegistry, ProtocolCore {
   /** Add or replace a user (its hash as given: definitions carry RabbitMQ's). */
   putUser(record: UserRecord): void {
     this.users.put(record);
-    this.#storage?.meta.saveUser(record);
+    this.#store?.meta.saveUser(record);
   }
 
   /** Delete a user and its permissions; its open connections are closed (as RabbitMQ does). */
   deleteUser(name: string): boolean {
     if (!this.users.delete(name)) return false;
-    this.#storage?.meta.deleteUser(name);
+    this.#store?.meta.deleteUser(name);
     for (const c of [...this.connections.values()]) if (c.info.user === name) this.closeConnection(c.id, `user '${name}' is deleted`);
     return true;
   }
@@ -257,12 +257,12 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     this.#requireUserAndVhost(user, vhost);
     const permission = { configure: p.configure, write: p.write, read: p.read };
     this.users.setPermissions(user, vhost, permission);
-    this.#storage?.meta.savePermission({ user, vhost, ...permission });
+    this.#store?.meta.savePermission({ user, vhost, ...permission });
   }
 
   clearPermissions(user: string, vhost: string): void {
     this.users.clearPermissions(user, vhost);
-    this.#storage?.meta.deletePermission(user, vhost);
+    this.#store?.meta.deletePermission(user, vhost);
   }
 
   /** @throws BrokerError NOT_FOUND for an unknown user or vhost */
@@ -270,12 +270,12 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     this.#requireUserAndVhost(user, vhost);
     const permission = { exchange: t.exchange, write: t.write, read: t.read };
     this.users.setTopicPermission(user, vhost, permission);
-    this.#storage?.meta.saveTopicPermission({ user, vhost, ...permission });
+    this.#store?.meta.saveTopicPermission({ user, vhost, ...permission });
   }
 
   clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
     this.users.clearTopicPermissions(user, vhost, exchange);
-    this.#storage?.meta.deleteTopicPermissions(user, vhost, exchange);
+    this.#store?.meta.deleteTopicPermissions(user, vhost, exchange);
   }
 
   /** Set a policy: validated, applied to the vhost's queues and exchanges now, saved. */
@@ -283,7 +283,7 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     const v = this.vhosts.get(p.vhost);
     if (!v) throw notFound('vhost', p.vhost, p.vhost);
     v.setPolicy(p);
-    this.#storage?.meta.savePolicy({ ...p, definition: { ...p.definition } });
+    this.#store?.meta.savePolicy({ ...p, definition: { ...p.definition } });
   }
 
   /** Set a vhost's limits (-1: none), live and saved with the vhost. @throws BrokerError NOT_FOUND */
@@ -292,12 +292,12 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     if (!v) throw new BrokerError('NOT_FOUND', `NOT_FOUND - no vhost '${vhost}'`);
     this.limits.setVhostLimits(vhost, limits);
     v.metadata = { ...v.metadata, limits: this.limits.vhost(vhost) };
-    this.#storage?.meta.saveVhost(vhost, v.metadata);
+    this.#store?.meta.saveVhost(vhost, v.metadata);
   }
 
   clearPolicy(vhost: string, name: string): boolean {
     const had = this.vhosts.get(vhost)?.clearPolicy(name) ?? false;
-    if (had) this.#storage?.meta.deletePolicy(vhost, name);
+    if (had) this.#store?.meta.deletePolicy(vhost, name);
     return had;
   }
 
@@ -314,11 +314,11 @@ export class Core implements ConnectionRegistry, ProtocolCore {
   }
 
   /** Flush and close the stores (after `shutdown`), marking a clean stop. */
-  async closeStorage(): Promise<void> {
-    const storage = this.#storage;
-    this.#storage = null;
+  async closeStore(): Promise<void> {
+    const store = this.#store;
+    this.#store = null;
     this.#dataDir = null;
-    await storage?.close();
-    for (const v of this.vhosts.values()) v.persistence = null;
+    await store?.close();
+    for (const v of this.vhosts.values()) v.store = null;
   }
 }

@@ -80,7 +80,7 @@ export interface ProtocolCore {
   readonly loginFailures: LoginRefusals;
   /** largest message body accepted on any protocol (max_message_size) */
   readonly maxMessageSize: number;
-  /** the data directory while storage is open (null: everything in memory); plugins keep their own files under it */
+  /** the data directory while the store is open (null: everything in memory); plugins keep their own files under it */
   readonly dataDir: string | null;
 
   login(user: string, password: string, peerHost: string): LoginResult;
@@ -107,7 +107,7 @@ export interface ProtocolCore {
   streams(vhost: string): StreamView[];
   /**
    * Declare (or find) the broker-owned durable stream `name` in `vhost` with `args`.
-   * @throws BrokerError NOT_FOUND for an unknown vhost; the declare's own errors (no storage,
+   * @throws BrokerError NOT_FOUND for an unknown vhost; the declare's own errors (no store,
    * different arguments, a queue of that name that is not a stream)
    */
   brokerStream(vhost: string, name: string, args: FieldTable): BrokerStream;

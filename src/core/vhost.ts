@@ -31,9 +31,10 @@ import { declareQuorum, restoreQuorum } from './queues/quorum-declare.js';
 import { QuorumQueue } from './queues/quorum-queue.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
-export interface VhostPersistence {
+export interface VhostStore {
   meta: MetadataStore;
-  store: MessageStore;
+  /** the vhost's journal: persistent messages of its classic and quorum queues */
+  messages: MessageStore;
   /** the node's stream logs (docs/streams.md) */
   streams?: StreamStore;
 }
@@ -65,7 +66,7 @@ export class VHost implements QueueLifecycle {
   /** description, tags, default queue type … as operators set them (RabbitMQ vhost metadata) */
   metadata: Record<string, unknown> = {};
   /** null: nothing survives a restart (a library broker without a data directory) */
-  persistence: VhostPersistence | null = null;
+  store: VhostStore | null = null;
   /** the points of publishes made inside a publish (failure replies, dead-letters): filled, never read */
   readonly #nested = new DurabilityPoints();
   /** timers for delayed messages and redelivery back-off */
@@ -119,9 +120,9 @@ export class VHost implements QueueLifecycle {
       );
       this.exchanges.set(name, x);
       this.#applyExchangePolicy(x);
-      if (x.durable && this.persistence) {
-        this.persistence.meta.saveExchange(exchangeDefinition(this.name, x));
-        if (x.type === DELAYED_TYPE) x.delayStoreId = this.persistence.meta.saveQueue(delayedHolder(this.name, x.name));
+      if (x.durable && this.store) {
+        this.store.meta.saveExchange(exchangeDefinition(this.name, x));
+        if (x.type === DELAYED_TYPE) x.delayStoreId = this.store.meta.saveQueue(delayedHolder(this.name, x.name));
       }
       return x;
     }
@@ -185,10 +186,10 @@ export class VHost implements QueueLifecycle {
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
     // durable, not exclusive: its definition and persistent messages survive a restart
-    const p = this.persistence;
-    if (p && q.durable && !q.exclusive) {
-      const id = p.meta.saveQueue({ vhost: this.name, name, type: queueType(q), autoDelete: q.autoDelete, arguments: args });
-      q.attachStore(p.store, id, false);
+    const s = this.store;
+    if (s && q.durable && !q.exclusive) {
+      const id = s.meta.saveQueue({ vhost: this.name, name, type: queueType(q), autoDelete: q.autoDelete, arguments: args });
+      q.attachStore(s.messages, id, false);
     }
     return q;
   }
@@ -205,14 +206,14 @@ export class VHost implements QueueLifecycle {
   /** x-queue-type quorum: a durable queue that stores every message (quorum-queue.ts). */
   #declareQuorum(name: string, flags: QuorumFlags, args: FieldTable): Queue {
     this.#limits?.checkQueue(this.name, name, this.queues.size);
-    const q = declareQuorum(this.name, this, this.persistence, name, flags, args);
+    const q = declareQuorum(this.name, this, this.store, name, flags, args);
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
     return q;
   }
 
   #streamHost(): StreamHost {
-    return { name: this.name, lifecycle: this, meta: this.persistence?.meta, streams: this.persistence?.streams };
+    return { name: this.name, lifecycle: this, meta: this.store?.meta, streams: this.store?.streams };
   }
 
   /** @returns the number of ready messages the queue held */
@@ -232,10 +233,10 @@ export class VHost implements QueueLifecycle {
     if (q.deleted) return;
     q.deleted = true;
     this.queues.delete(q.name);
-    if (q.storeId !== 0 && this.persistence) {
+    if (q.storeId !== 0 && this.store) {
       // the definition first: recovery drops journal records of queue ids SQLite no longer has
-      this.persistence.meta.deleteQueue(this.name, q.name);
-      this.persistence.store.deleteQueue(q.storeId);
+      this.store.meta.deleteQueue(this.name, q.name);
+      this.store.messages.deleteQueue(q.storeId);
     }
     for (const c of q.consumers.splice(0)) c.session.cancelledByServer(c);
     for (const b of [...q.inbound]) this.#removeBinding(b);
@@ -258,7 +259,7 @@ export class VHost implements QueueLifecycle {
     x.bindings.set(key, b);
     destination.inbound.add(b);
     x.router.bind(b);
-    if (isDurableBinding(b)) this.persistence?.meta.saveBinding(bindingDefinition(this.name, b));
+    if (isDurableBinding(b)) this.store?.meta.saveBinding(bindingDefinition(this.name, b));
   }
 
   /** A missing source exchange or binding is not an error (RabbitMQ 3.x answers unbind-ok). */
@@ -327,7 +328,7 @@ export class VHost implements QueueLifecycle {
     x.publishOut += n;
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
-    if (this.persistence && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice(), points);
+    if (this.store && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice(), points);
     if (n === 1) return enqueueNoting(queues[0], message, points) ? 'routed' : 'rejected';
     // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
     const targets = queues.slice();
@@ -346,11 +347,11 @@ export class VHost implements QueueLifecycle {
     if (this.route(x, message).length === 0) return 'unroutable';
     const dueAt = Date.now() + delay;
     let seq = 0;
-    if (message.persistent && x.delayStoreId !== 0 && this.persistence) {
+    if (message.persistent && x.delayStoreId !== 0 && this.store) {
       // held durably: the journal keeps it (due time as its expiry) until it is routed
       seq = ++x.delaySeq;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
-      const store = this.persistence.store;
+      const store = this.store.messages;
       points.noteJournal(store, store.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1));
     }
     this.scheduler.schedule(dueAt, new DelayedPublish(this, x, message, seq));
@@ -360,7 +361,7 @@ export class VHost implements QueueLifecycle {
   /** Re-arm the held messages of a durable delayed exchange after a restart (overdue ones fire at once). */
   restoreDelayed(exchange: string, storeId: number): void {
     const x = this.exchanges.get(exchange);
-    const store = this.persistence?.store;
+    const store = this.store?.messages;
     if (!x || !store) return;
     x.delayStoreId = storeId;
     x.delaySeq = store.nextSeq(storeId) - 1;
@@ -417,7 +418,7 @@ export class VHost implements QueueLifecycle {
       }
     }
     if (ids.length > 0) {
-      const store = (this.persistence as VhostPersistence).store;
+      const store = (this.store as VhostStore).messages;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
       const expiresAt = message.ttl >= 0 ? message.publishedAt + message.ttl : 0;
       points.noteJournal(store, store.appendMessage(message, props, expiresAt, ids, seqs, ids.length));
@@ -444,7 +445,7 @@ export class VHost implements QueueLifecycle {
 
   /** Recreate a durable queue with its journal id; its stored messages become its backlog. */
   restoreQueue(id: number, name: string, autoDelete: boolean, args: FieldTable): void {
-    if (this.queues.has(name) || !this.persistence) return;
+    if (this.queues.has(name) || !this.store) return;
     if (isStreamArguments(args)) {
       const stream = restoreStream(this.#streamHost(), id, name, args);
       if (stream) {
@@ -454,7 +455,7 @@ export class VHost implements QueueLifecycle {
       return;
     }
     if (isQuorumArguments(args)) {
-      const quorum = restoreQuorum(this.name, this, this.persistence, id, name, args);
+      const quorum = restoreQuorum(this.name, this, this.store, id, name, args);
       this.queues.set(name, quorum);
       this.#applyQueuePolicy(quorum);
       return;
@@ -462,7 +463,7 @@ export class VHost implements QueueLifecycle {
     const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
     this.queues.set(name, q);
     this.#applyQueuePolicy(q);
-    q.attachStore(this.persistence.store, id, true);
+    q.attachStore(this.store.messages, id, true);
   }
 
   /** Recreate a durable binding (no write back). */
@@ -501,7 +502,7 @@ export class VHost implements QueueLifecycle {
     if (targets.length === 0) return true;
     // the broker's own publish: only an at-least-once source waits for its points (it keeps
     // the message until they are durable); otherwise they go to the vhost's scratch
-    if (this.persistence && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, points) === 'routed';
+    if (this.store && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, points) === 'routed';
     let taken = true;
     for (const target of targets) if (!enqueueNoting(target, dead, points)) taken = false;
     return taken;
@@ -552,7 +553,7 @@ export class VHost implements QueueLifecycle {
     if (!x.bindings.delete(b.key)) return;
     b.destination.inbound.delete(b);
     x.router.unbind(b);
-    if (isDurableBinding(b)) this.persistence?.meta.deleteBinding(bindingDefinition(this.name, b));
+    if (isDurableBinding(b)) this.store?.meta.deleteBinding(bindingDefinition(this.name, b));
     // auto-delete: an exchange goes when its last binding (as source) goes (AMQP 0-9-1 exchange.declare)
     if (x.autoDelete && x.bindings.size === 0 && !x.deleted) this.#removeExchange(x);
   }
@@ -560,10 +561,10 @@ export class VHost implements QueueLifecycle {
   #removeExchange(x: Exchange): void {
     x.deleted = true;
     this.exchanges.delete(x.name);
-    if (x.durable) this.persistence?.meta.deleteExchange(this.name, x.name);
-    if (x.delayStoreId !== 0 && this.persistence) {
-      this.persistence.meta.deleteQueue(this.name, delayedHolder(this.name, x.name).name);
-      this.persistence.store.deleteQueue(x.delayStoreId);
+    if (x.durable) this.store?.meta.deleteExchange(this.name, x.name);
+    if (x.delayStoreId !== 0 && this.store) {
+      this.store.meta.deleteQueue(this.name, delayedHolder(this.name, x.name).name);
+      this.store.messages.deleteQueue(x.delayStoreId);
     }
     for (const b of [...x.bindings.values()]) this.#removeBinding(b);
     for (const b of [...x.inbound]) this.#removeBinding(b);

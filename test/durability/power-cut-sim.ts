@@ -192,12 +192,12 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
 }
 
 function store(l: Life): FileStore {
-  return l.core.vhosts.get('/')!.persistence!.store as FileStore;
+  return l.core.vhosts.get('/')!.store!.messages as FileStore;
 }
 
 async function open(machine: SimMachine, dataDir: string, declare: boolean): Promise<Life> {
   const core = new Core({ log: quiet });
-  await core.openStorage(dataDir, { disk: machine.mount(), segmentSize: 64 * 1024, reclaim: { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 } });
+  await core.openStore(dataDir, { disk: machine.mount(), segmentSize: 64 * 1024, reclaim: { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 } });
   const l = new Life(core);
   const conn = core.connect({ protocol: 'sim', vhost: '/', user: 'guest', peerHost: '127.0.0.1', peerPort: 1 });
   for (let i = 0; i < PUBLISHERS; i++) l.publishers.push(conn.openSession(l));
@@ -254,7 +254,7 @@ function publish(l: Life, s: Sent): void {
 
 async function kill(l: Life): Promise<void> {
   l.core.shutdown();
-  await l.core.closeStorage().catch(() => undefined);
+  await l.core.closeStore().catch(() => undefined);
 }
 
 /** Every message of a journal queue, in store order. */
@@ -271,7 +271,7 @@ function readStream(l: Life, name: string): { id: string; key: string | null }[]
   const vhost = l.core.vhosts.get('/')!;
   const q = vhost.queues.get(name);
   if (!(q instanceof StreamQueue)) return [];
-  const log = vhost.persistence?.streams?.get(q.streamId);
+  const log = vhost.store?.streams?.get(q.streamId);
   const out: { id: string; key: string | null }[] = [];
   if (log) scanLogSync(log, (buf, view) => out.push({ id: buf.toString('latin1', view.bodyAt, view.bodyAt + view.bodyLength), key: view.keyLength > 0 ? view.key(buf) : null }));
   return out;

@@ -97,7 +97,7 @@ describe('Kafka and AMQP on the same streams', () => {
     await producer.disconnect();
     const q = b.broker.core.vhosts.get('/')!.queues.get(`${topic}-0`) as StreamQueue;
     q.log.rollover();
-    const internals = b.broker.core.vhosts.get("/")!.persistence as unknown as { streams: { compactNow(id: number): Promise<void> } };
+    const internals = b.broker.core.vhosts.get("/")!.store as unknown as { streams: { compactNow(id: number): Promise<void> } };
     await internals.streams.compactNow(q.streamId);
     const records = await consumeAll(topic, 5);
     expect(records.length).toBeLessThan(40);

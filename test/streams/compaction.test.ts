@@ -10,7 +10,7 @@ import { sleep, waitFor } from '../helpers/amqp-clients.js';
 import { STREAM, connect, dataDir, publishAll, reader, streamOf, withBroker } from './helpers.js';
 import type { Broker } from '../../src/index.js';
 
-const streamsOf = (b: Broker) => b.core.vhosts.get('/')!.persistence!.streams!;
+const streamsOf = (b: Broker) => b.core.vhosts.get('/')!.store!.streams!;
 const keyOf = (m: ConsumeMessage) => String(m.properties.headers?.key);
 
 /** Publish `versions` rounds over `keys` keys: value `k<key>-v<round>`, header key = `k<key>`. */

@@ -68,7 +68,7 @@ describe('retained messages in a compacted stream', () => {
     stream.log.rollover();
     await pub.publishAsync('plant/line3/state', 'u0', { qos: 1, retain: true });
     await sleep(50);
-    await broker.broker.core.vhosts.get('/')!.persistence!.streams!.compactNow(stream.streamId);
+    await broker.broker.core.vhosts.get('/')!.store!.streams!.compactNow(stream.streamId);
     const conn = await amqp.connect(broker.amqpUrl!);
     const ch = await conn.createChannel();
     await ch.prefetch(100);

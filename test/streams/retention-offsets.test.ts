@@ -44,7 +44,7 @@ describe('retention', () => {
       expect(q.log.firstOffset).toBe(0);
       await sleep(1200);
       await publishAll(conn, 'aged', range(60, 40).map((_, i) => body(60 + i)));
-      const streams = b.core.vhosts.get('/')!.persistence!.streams!;
+      const streams = b.core.vhosts.get('/')!.store!.streams!;
       await streams.maintain(Date.now());
       // every segment of the first batch is older than 1 s; the newest segment with records stays
       expect(q.log.firstOffset).toBeGreaterThanOrEqual(60);

@@ -20,7 +20,7 @@ export class DelayedPublish implements ScheduledTask {
     if (this.vhost.publish(this.exchange, this.message) === 'unroutable') {
       this.vhost.failureReply(this.message, 'unroutable', null);
     }
-    if (this.seq !== 0) this.vhost.persistence?.store.ack(this.exchange.delayStoreId, this.seq);
+    if (this.seq !== 0) this.vhost.store?.messages.ack(this.exchange.delayStoreId, this.seq);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FieldTable } from '../../codec/types.js';
-import type { VhostPersistence } from '../vhost.js';
+import type { VhostStore } from '../vhost.js';
 import type { QueueLifecycle } from './queue.js';
 import { validateQueueArguments } from './queue-arguments.js';
 import { QUORUM_TYPE, validateQuorumDeclare, type QuorumFlags } from './quorum-arguments.js';
@@ -14,19 +14,19 @@ import { QuorumQueue } from './quorum-queue.js';
 export function declareQuorum(
   vhost: string,
   lifecycle: QueueLifecycle,
-  persistence: VhostPersistence | null,
+  store: VhostStore | null,
   name: string,
   flags: QuorumFlags,
   args: FieldTable,
 ): QuorumQueue {
   validateQuorumDeclare(name, vhost, flags, args);
   validateQueueArguments(args, name, vhost, ['x-delivery-limit']);
-  if (!persistence) return new QuorumQueue(name, vhost, args, lifecycle, null, 0, false);
-  const id = persistence.meta.saveQueue({ vhost, name, type: QUORUM_TYPE, autoDelete: false, arguments: args });
-  return new QuorumQueue(name, vhost, args, lifecycle, persistence.store, id, false);
+  if (!store) return new QuorumQueue(name, vhost, args, lifecycle, null, 0, false);
+  const id = store.meta.saveQueue({ vhost, name, type: QUORUM_TYPE, autoDelete: false, arguments: args });
+  return new QuorumQueue(name, vhost, args, lifecycle, store.messages, id, false);
 }
 
 /** A quorum queue found in the metadata at start: its stored messages become its backlog. */
-export function restoreQuorum(vhost: string, lifecycle: QueueLifecycle, persistence: VhostPersistence, id: number, name: string, args: FieldTable): QuorumQueue {
-  return new QuorumQueue(name, vhost, args, lifecycle, persistence.store, id, true);
+export function restoreQuorum(vhost: string, lifecycle: QueueLifecycle, store: VhostStore, id: number, name: string, args: FieldTable): QuorumQueue {
+  return new QuorumQueue(name, vhost, args, lifecycle, store.messages, id, true);
 }

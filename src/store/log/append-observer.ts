@@ -1,7 +1,7 @@
 /**
  * One place to see every byte appended to any log of a node — each journal's segments and
  * every stream's — in the order written, with its durability point: what replication will
- * ship. Given to the store once (`PersistenceOptions.appendObserver`, or per store:
+ * ship. Given to the store once (`NodeStoreOptions.appendObserver`, or per store:
  * `FileStoreOptions.appendObserver`, `StreamStoreOptions.appendObserver`), it is called by
  * the log engine (group-commit.ts) of each log.
  *

@@ -228,7 +228,7 @@ export class MetadataStore {
     );
   }
 
-  // ---- users and permissions: written by the core when they change (core.ts) and at first start (persistence.ts) ----
+  // ---- users and permissions: written by the core when they change (core.ts) and at first start (node-store.ts) ----
 
   saveUser(u: UserDefinition): void {
     this.#st.upsertUser.run(u.name, u.passwordHash, JSON.stringify(u.tags), JSON.stringify(u.scram ?? {}));

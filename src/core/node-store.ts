@@ -16,7 +16,7 @@ import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js'
 import { STREAM_TYPE, streamSettingsFrom } from './queues/stream-arguments.js';
 import { StreamQueue } from './queues/stream-queue.js';
 
-export interface PersistenceOptions {
+export interface NodeStoreOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
   durability?: Durability;
   /** journal segment size in bytes */
@@ -39,7 +39,7 @@ export interface PersistenceOptions {
 }
 
 /** The open data directory, as the core holds it. */
-export interface Storage {
+export interface NodeStore {
   readonly meta: MetadataStore;
   /** Open the journal of a vhost created while running (save its definition first). */
   attachVhost(vhost: VHost): Promise<void>;
@@ -53,9 +53,9 @@ export interface Storage {
  * Open the data directory: SQLite metadata (`meta.db`) and one message journal per vhost
  * (`vhosts/<id>/`), then bring back everything durable — users and permissions, vhosts,
  * policies, exchanges, queues with their stored messages, bindings (docs/store.md).
- * @returns the open storage; its `close` closes it all cleanly (a clean-shutdown mark skips the next scan)
+ * @returns the open store; its `close` closes it all cleanly (a clean-shutdown mark skips the next scan)
  */
-export async function openPersistence(core: Core, dataDir: string, options: PersistenceOptions, log?: Logger): Promise<Storage> {
+export async function openNodeStore(core: Core, dataDir: string, options: NodeStoreOptions, log?: Logger): Promise<NodeStore> {
   const meta = MetadataStore.open(join(dataDir, 'meta.db'), options.metadataTap);
   const disk = options.disk ?? realDisk;
   const stores = new Map<VHost, { store: FileStore; dir: string }>();
@@ -85,7 +85,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
     });
     stores.set(vhost, { store, dir });
-    vhost.persistence = { meta, store, streams };
+    vhost.store = { meta, messages: store, streams };
     return store;
   };
 
@@ -149,7 +149,7 @@ export async function openPersistence(core: Core, dataDir: string, options: Pers
       // its streams go with it (their rows went with the vhost's: ON DELETE CASCADE)
       for (const q of vhost.queues.values()) if (q instanceof StreamQueue) await streams.delete(q.streamId);
       stores.delete(vhost);
-      vhost.persistence = null;
+      vhost.store = null;
       await s.store.close();
       await disk.rm(s.dir);
     },
