@@ -1,0 +1,219 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { openDatabase, type Db } from '../../store/metadata/db.js';
+import { decodeValue } from './metadata-log.js';
+import { OpKind, type Op } from './ops.js';
+import { checkReceivedPath } from './paths.js';
+
+type Statement = ReturnType<Db['prepare']>;
+const MAX_OPEN = 64;
+
+/**
+ * A follower's data directory, written from the leader's ops: the same bytes at the same
+ * paths, and meta.db changed by the same statements. `apply` writes (no sync); `sync` makes
+ * everything applied since the last one durable — meta.db's units in one transaction first
+ * (so a queue's row is never behind journal records naming it), then one fdatasync per file
+ * written and one fsync per directory whose names changed — and is called once per received
+ * batch, only when something arrived.
+ */
+export class FollowerStore {
+  readonly #dir: string;
+  readonly #files = new Map<string, FileHandle>();
+  readonly #dirty = new Set<string>();
+  readonly #dirtyDirs = new Set<string>();
+  #db: Db | null = null;
+  readonly #statements = new Map<string, Statement>();
+  #metaSeq = 0;
+  #units: { sql: string; params: unknown[] }[][] = [];
+
+  constructor(dataDir: string) {
+    this.#dir = dataDir;
+  }
+
+  /** the last metadata unit applied */
+  get metaSeq(): number {
+    return this.#metaSeq;
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    if (existsSync(join(this.#dir, 'meta.db'))) this.#openDb();
+  }
+
+  async apply(ops: readonly Op[]): Promise<void> {
+    for (const op of ops) {
+      switch (op.kind) {
+        case OpKind.WRITE: {
+          const fh = await this.#handle(checkReceivedPath(op.path));
+          for (let done = 0; done < op.bytes.length; ) {
+            const { bytesWritten } = await fh.write(op.bytes, done, op.bytes.length - done, op.at + done);
+            if (bytesWritten === 0) throw new Error('write made no progress');
+            done += bytesWritten;
+          }
+          this.#dirty.add(op.path);
+          break;
+        }
+        case OpKind.TRUNCATE: {
+          const fh = await this.#handle(checkReceivedPath(op.path));
+          await fh.truncate(op.length);
+          this.#dirty.add(op.path);
+          break;
+        }
+        case OpKind.UNLINK:
+          await this.#close(checkReceivedPath(op.path));
+          await unlink(join(this.#dir, op.path)).catch(ignoreMissing);
+          this.#dirtyDirs.add(dirname(op.path));
+          break;
+        case OpKind.RM:
+          checkReceivedPath(op.path, true);
+          for (const p of [...this.#files.keys()]) if (p.startsWith(`${op.path}/`)) await this.#close(p);
+          await rm(join(this.#dir, op.path), { recursive: true, force: true });
+          this.#dirtyDirs.add(dirname(op.path));
+          break;
+        case OpKind.FILE:
+          await this.#close(checkReceivedPath(op.path));
+          await this.#replaceFile(op.path, op.bytes);
+          break;
+        case OpKind.META:
+          if (op.seq > this.#metaSeq) {
+            this.#units.push(JSON.parse(op.json.toString('utf8')) as { sql: string; params: unknown[] }[]);
+            this.#metaSeq = op.seq;
+          }
+          break;
+        case OpKind.SNAPSHOT:
+          await this.#installSnapshot(op.bytes);
+          this.#metaSeq = op.seq;
+          break;
+      }
+    }
+  }
+
+  /** Make everything applied so far durable. */
+  async sync(): Promise<void> {
+    this.#commitUnits();
+    const files = [...this.#dirty];
+    this.#dirty.clear();
+    await Promise.all(files.map((p) => this.#files.get(p)?.datasync()));
+    const dirs = [...this.#dirtyDirs];
+    this.#dirtyDirs.clear();
+    for (const d of dirs) await syncDir(join(this.#dir, d));
+  }
+
+  /** Sync, close every file and meta.db; `promoting` marks meta.db as not cleanly shut down (its journals were not closed by a broker). */
+  async close(promoting = true): Promise<void> {
+    await this.sync();
+    for (const p of [...this.#files.keys()]) await this.#close(p);
+    const db = this.#db;
+    if (db) {
+      if (promoting) db.prepare("INSERT INTO node_state (key, value) VALUES ('clean_shutdown', '0') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+      db.close();
+    }
+    this.#db = null;
+    this.#statements.clear();
+  }
+
+  #commitUnits(): void {
+    if (this.#units.length === 0) return;
+    const db = this.#db;
+    if (db === null) throw new Error('metadata change before a metadata snapshot');
+    const units = this.#units;
+    this.#units = [];
+    db.transaction(() => {
+      for (const unit of units) {
+        for (const s of unit) {
+          let st = this.#statements.get(s.sql);
+          if (st === undefined) this.#statements.set(s.sql, (st = db.prepare(s.sql)));
+          (st.run as (...p: unknown[]) => unknown)(...s.params.map(decodeValue));
+        }
+      }
+    })();
+  }
+
+  async #handle(path: string): Promise<FileHandle> {
+    let fh = this.#files.get(path);
+    if (fh !== undefined) {
+      // most recently used last
+      this.#files.delete(path);
+      this.#files.set(path, fh);
+      return fh;
+    }
+    if (this.#files.size >= MAX_OPEN) {
+      const oldest = this.#files.keys().next().value as string;
+      await this.#close(oldest);
+    }
+    const abs = join(this.#dir, path);
+    try {
+      fh = await open(abs, 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dirname(abs), { recursive: true });
+      fh = await open(abs, 'w+');
+      this.#dirtyDirs.add(dirname(path));
+      this.#dirtyDirs.add(dirname(dirname(path)));
+      this.#dirtyDirs.add('.');
+    }
+    this.#files.set(path, fh);
+    return fh;
+  }
+
+  async #close(path: string): Promise<void> {
+    const fh = this.#files.get(path);
+    if (fh === undefined) return;
+    this.#files.delete(path);
+    if (this.#dirty.delete(path)) await fh.datasync();
+    await fh.close();
+  }
+
+  async #replaceFile(path: string, bytes: Buffer): Promise<void> {
+    const abs = join(this.#dir, path);
+    await mkdir(dirname(abs), { recursive: true });
+    const fh = await open(`${abs}.tmp`, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(`${abs}.tmp`, abs);
+    this.#dirtyDirs.add(dirname(path));
+  }
+
+  /** Replace meta.db by the leader's snapshot (units not yet committed belong to the old one). */
+  async #installSnapshot(bytes: Buffer): Promise<void> {
+    this.#units = [];
+    this.#statements.clear();
+    this.#db?.close();
+    this.#db = null;
+    const path = join(this.#dir, 'meta.db');
+    const fh = await open(`${path}.tmp`, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    for (const f of ['meta.db-wal', 'meta.db-shm']) await unlink(join(this.#dir, f)).catch(ignoreMissing);
+    await rename(`${path}.tmp`, path);
+    await syncDir(this.#dir);
+    this.#openDb();
+  }
+
+  #openDb(): void {
+    this.#db = openDatabase(join(this.#dir, 'meta.db'));
+  }
+}
+
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => null);
+  if (fh === null) return;
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * What an OPS frame carries: an ordered batch of changes to the data directory.
+ *
+ * OPS payload: position u64 (the last op's sequence number, 0 in catch-up frames, which
+ * carry no live position), count u32, then `count` ops, each a kind byte and its fields:
+ *
+ *   WRITE     path · at u64 · length u32 · bytes      positional write (file created if missing)
+ *   TRUNCATE  path · length u64                       cut, or create empty (length 0)
+ *   UNLINK    path                                    remove a file (missing: nothing to do)
+ *   RM        path                                    remove a directory tree
+ *   FILE      path · length u32 · bytes               the whole file (written aside, renamed in)
+ *   META      seq u64 · length u32 · JSON             one committed meta.db unit [{sql, params}]
+ *   SNAPSHOT  seq u64 · length u32 · bytes            a whole meta.db (VACUUM INTO), holding units ≤ seq
+ *
+ * path = u16 length + UTF-8, relative to the data directory (paths.ts says which are shipped).
+ * Integers big-endian.
+ */
+import { FrameError } from './wire.js';
+
+export const OpKind = { WRITE: 1, TRUNCATE: 2, UNLINK: 3, RM: 4, FILE: 5, META: 6, SNAPSHOT: 7 } as const;
+
+export type Op =
+  | { kind: typeof OpKind.WRITE; path: string; at: number; bytes: Buffer }
+  | { kind: typeof OpKind.TRUNCATE; path: string; length: number }
+  | { kind: typeof OpKind.UNLINK; path: string }
+  | { kind: typeof OpKind.RM; path: string }
+  | { kind: typeof OpKind.FILE; path: string; bytes: Buffer }
+  | { kind: typeof OpKind.META; seq: number; json: Buffer }
+  | { kind: typeof OpKind.SNAPSHOT; seq: number; bytes: Buffer };
+
+/** Bytes the op takes in a frame. */
+export function opSize(op: Op): number {
+  switch (op.kind) {
+    case OpKind.WRITE:
+      return 1 + 2 + Buffer.byteLength(op.path) + 8 + 4 + op.bytes.length;
+    case OpKind.TRUNCATE:
+      return 1 + 2 + Buffer.byteLength(op.path) + 8;
+    case OpKind.UNLINK:
+    case OpKind.RM:
+      return 1 + 2 + Buffer.byteLength(op.path);
+    case OpKind.FILE:
+      return 1 + 2 + Buffer.byteLength(op.path) + 4 + op.bytes.length;
+    case OpKind.META:
+      return 1 + 8 + 4 + op.json.length;
+    case OpKind.SNAPSHOT:
+      return 1 + 8 + 4 + op.bytes.length;
+  }
+}
+
+/**
+ * Encode `ops` as an OPS payload ending at `position`: small fields go into one header
+ * buffer per op, data buffers are referenced, not copied (encodeFrame copies once).
+ */
+export function encodeOps(position: number, ops: readonly Op[]): Buffer[] {
+  const head = Buffer.allocUnsafe(12);
+  head.writeBigUInt64BE(BigInt(position), 0);
+  head.writeUInt32BE(ops.length, 8);
+  const parts: Buffer[] = [head];
+  for (const op of ops) {
+    const path = 'path' in op ? Buffer.from(op.path) : null;
+    const h = Buffer.allocUnsafe(1 + (path ? 2 + path.length : 0) + 12);
+    h[0] = op.kind;
+    let at = 1;
+    if (path) {
+      h.writeUInt16BE(path.length, 1);
+      path.copy(h, 3);
+      at = 3 + path.length;
+    }
+    switch (op.kind) {
+      case OpKind.WRITE:
+        h.writeBigUInt64BE(BigInt(op.at), at);
+        h.writeUInt32BE(op.bytes.length, at + 8);
+        parts.push(h.subarray(0, at + 12), op.bytes);
+        break;
+      case OpKind.TRUNCATE:
+        h.writeBigUInt64BE(BigInt(op.length), at);
+        parts.push(h.subarray(0, at + 8));
+        break;
+      case OpKind.UNLINK:
+      case OpKind.RM:
+        parts.push(h.subarray(0, at));
+        break;
+      case OpKind.FILE:
+        h.writeUInt32BE(op.bytes.length, at);
+        parts.push(h.subarray(0, at + 4), op.bytes);
+        break;
+      case OpKind.META:
+      case OpKind.SNAPSHOT: {
+        const data = op.kind === OpKind.META ? op.json : op.bytes;
+        h.writeBigUInt64BE(BigInt(op.seq), at);
+        h.writeUInt32BE(data.length, at + 8);
+        parts.push(h.subarray(0, at + 12), data);
+        break;
+      }
+    }
+  }
+  return parts;
+}
+
+/** Decode an OPS payload (data buffers are views of `payload`). Throws FrameError when malformed. */
+export function decodeOps(payload: Buffer): { position: number; ops: Op[] } {
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > payload.length) throw new FrameError('truncated OPS frame');
+  };
+  const u64 = () => {
+    need(8);
+    const v = payload.readBigUInt64BE(at);
+    at += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FrameError('integer out of range');
+    return Number(v);
+  };
+  const u32 = () => {
+    need(4);
+    at += 4;
+    return payload.readUInt32BE(at - 4);
+  };
+  const bytes = (n: number) => {
+    need(n);
+    at += n;
+    return payload.subarray(at - n, at);
+  };
+  const path = () => {
+    need(2);
+    const n = payload.readUInt16BE(at);
+    at += 2;
+    return bytes(n).toString('utf8');
+  };
+  const position = u64();
+  const count = u32();
+  const ops: Op[] = [];
+  for (let i = 0; i < count; i++) {
+    need(1);
+    const kind = payload[at++];
+    switch (kind) {
+      case OpKind.WRITE: {
+        const p = path();
+        const off = u64();
+        ops.push({ kind, path: p, at: off, bytes: bytes(u32()) });
+        break;
+      }
+      case OpKind.TRUNCATE:
+        ops.push({ kind, path: path(), length: u64() });
+        break;
+      case OpKind.UNLINK:
+      case OpKind.RM:
+        ops.push({ kind, path: path() });
+        break;
+      case OpKind.FILE: {
+        const p = path();
+        ops.push({ kind, path: p, bytes: bytes(u32()) });
+        break;
+      }
+      case OpKind.META: {
+        const seq = u64();
+        ops.push({ kind, seq, json: bytes(u32()) });
+        break;
+      }
+      case OpKind.SNAPSHOT: {
+        const seq = u64();
+        ops.push({ kind, seq, bytes: bytes(u32()) });
+        break;
+      }
+      default:
+        throw new FrameError(`unknown op kind ${kind}`);
+    }
+  }
+  if (at !== payload.length) throw new FrameError('trailing bytes in OPS frame');
+  return { position, ops };
+}
