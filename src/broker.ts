@@ -12,6 +12,8 @@
  * connection.close 320 CONNECTION_FORCED with the reason), then the core shuts down.
  */
 import { mkdirSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import type { PeerInfo } from './frontend/peer.js';
 import type { Disk } from './store/disk/disk.js';
 import type { AppendObserver } from './store/log/append-observer.js';
 import type { MetadataTap } from './store/metadata/tap.js';
@@ -239,6 +241,17 @@ export class Broker {
     const n = this.#tls.reload();
     this.#log!.info('TLS certificate files reloaded', { listeners: n });
     return n;
+  }
+
+  /**
+   * Serve a client on any byte stream with the front-end plugin `plugin` ('amqp', 'mqtt',
+   * 'stomp'), as if it had connected to one of its listeners: handler tests run over an
+   * in-memory pair (`stream.duplexPair()` or two PassThroughs) with no socket. `peer` is the
+   * address the connection reports (loopback-only users need a loopback one).
+   */
+  accept(plugin: string, stream: Duplex, peer?: PeerInfo): void {
+    if (this.#state !== 'running' || !this.#host) throw new Error(`broker cannot accept a connection: it is ${this.#state}`);
+    this.#host.accept(plugin, stream, peer);
   }
 
   /** Every listener of every running plugin. */

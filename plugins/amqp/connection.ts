@@ -9,10 +9,11 @@
  * The handshake methods themselves are in handlers/connection.ts; this file routes frames:
  * channel 0 to the handshake/connection handlers, other channels to their `AmqpChannel`.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log.js';
+import { SocketTraffic, type ConnectionRegistry, type FrontendConnection, type Peer } from '../../src/frontend/index.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
@@ -20,7 +21,7 @@ import { FrameReader, type FrameSink } from './codec/frame-reader.js';
 import { M, decodeMethod, encodeMethodFrame, methodIdOf, methodName, type AmqpMethod } from './codec/methods.js';
 import { channelError, closeReasonOf, unexpectedFrame } from './errors.js';
 import { FrameWriter, type WriterOwner } from './frame-writer.js';
-import { handleConnectionMethod, sendStart } from './handlers/connection.js';
+import { handleConnectionMethod, notifyBlocked, sendStart } from './handlers/connection.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
 import { HeldPublishes, type PublishHolder } from './held-publishes.js';
@@ -41,7 +42,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
+export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, FrontendConnection {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -63,8 +64,8 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   vhost = '';
   clientProperties: FieldTable = {};
   capabilities: ClientCapabilities = { consumerCancelNotify: false, authenticationFailureClose: false, connectionBlocked: false };
-  readonly #socket: Socket;
-  readonly #onClosed: () => void;
+  readonly #socket: Duplex;
+  readonly #registry: ConnectionRegistry<AmqpConnection>;
   #core: CoreConnection | null = null;
   #reader: FrameReader | null = null;
   #headerBytes: Buffer | null = null;
@@ -74,22 +75,20 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   #closeTimer: NodeJS.Timeout | null = null;
   /** publishes held while a resource alarm blocks publishing */
   readonly held = new HeldPublishes(this);
-  readonly #closed: Promise<void>;
-  #resolveClosed!: () => void;
 
-  constructor(socket: Socket, core: ProtocolCore, settings: AmqpSettings, log: Logger, onClosed: () => void, certName: string | null = null) {
+  /** @param registry told when the connection has ended (the listener set) */
+  constructor(socket: Duplex, peer: Peer, core: ProtocolCore, settings: AmqpSettings, log: Logger, registry: ConnectionRegistry<AmqpConnection>) {
     this.#socket = socket;
-    this.certName = certName;
+    this.certName = peer.certName;
     this.core = core;
     this.settings = settings;
-    this.#onClosed = onClosed;
-    this.peerHost = socket.remoteAddress ?? '';
-    this.peerPort = socket.remotePort ?? 0;
+    this.#registry = registry;
+    this.peerHost = peer.host;
+    this.peerPort = peer.port;
     this.log = log.child({ conn: this.id, peer: `${this.peerHost}:${this.peerPort}` });
     this.channelMax = settings.channelMax;
     this.frameMax = settings.frameMax;
-    this.writer = new FrameWriter(socket, this);
-    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.writer = new FrameWriter(socket, this, new SocketTraffic(peer.socket));
     socket.on('data', (chunk: Buffer) => { this.writer.traffic.reads++; this.#onData(chunk); });
     socket.on('error', (e) => this.log.debug('socket error', { error: e.message }));
     socket.on('close', () => this.#onSocketClosed());
@@ -98,6 +97,12 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   }
 
   // ---- resource alarms (held-publishes.ts) -------------------------------------------------------
+
+  /** RabbitMQ's connection.blocked / unblocked to clients that asked; on clear, what was held is published. */
+  alarmChanged(reason: string | null): void {
+    notifyBlocked(this, reason);
+    if (reason === null) this.held.release();
+  }
 
   /** Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. */
   setReading(reading: boolean): void {
@@ -265,7 +270,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
   /** connection.open accepted by the core. */
   opened(core: CoreConnection): void {
     this.#core = core;
-    core.onServerClose = (reason) => void this.forceClose(reason);
+    core.onServerClose = (reason) => this.shutdown(reason);
     this.state = 'running';
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = null;
@@ -341,14 +346,17 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
     this.#endSocket();
   }
 
-  /** Broker stop: 320 CONNECTION_FORCED, a short wait for close-ok; resolves once the socket is gone. */
-  forceClose(reason: string): Promise<void> {
+  /** Broker stop (or management): 320 CONNECTION_FORCED, a short wait for close-ok. */
+  shutdown(reason: string): void {
     if (this.state === 'running') {
       this.close(320, `CONNECTION_FORCED - ${reason}`.slice(0, 255), 0, STOP_CLOSE_OK_TIMEOUT_MS);
     } else if (this.state !== 'closed') {
       this.#socket.destroy();
     }
-    return this.#closed;
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
   }
 
   #heartbeatTimedOut(): void {
@@ -389,7 +397,6 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder {
     if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#reader = null;
-    this.#onClosed();
-    this.#resolveClosed();
+    this.#registry.closed(this);
   }
 }

@@ -6,9 +6,9 @@
  * gathers them into a single writev. When the socket's buffer is full (`write` returned
  * false), the owner is told, and told again on 'drain': it stops and resumes deliveries.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
-import { SocketTraffic } from '../../src/util/index.js';
+import type { SocketTraffic } from '../../src/frontend/index.js';
 
 export interface WriterOwner {
   /** called just before a batch is written: last chance to add coalesced frames (confirms) */
@@ -27,7 +27,7 @@ export class FrameWriter {
   wroteSinceTick = false;
   /** the connection's socket traffic, for management */
   readonly traffic: SocketTraffic;
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   readonly #owner: WriterOwner;
   #scheduled = false;
   #blocked = false;
@@ -35,10 +35,10 @@ export class FrameWriter {
   readonly #flushBound = () => this.flush();
   readonly #drainBound = () => this.#drained();
 
-  constructor(socket: Socket, owner: WriterOwner) {
+  constructor(socket: Duplex, owner: WriterOwner, traffic: SocketTraffic) {
     this.#socket = socket;
     this.#owner = owner;
-    this.traffic = new SocketTraffic(socket);
+    this.traffic = traffic;
   }
 
   get blocked(): boolean {

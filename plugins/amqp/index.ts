@@ -2,7 +2,7 @@
  * The AMQP 0-9-1 plugin: RabbitMQ-compatible AMQP over TCP. See README.md for the design.
  */
 import type { PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
-import { AmqpListener } from './listener.js';
+import { amqpListeners } from './listener.js';
 import { AMQP_CONFIG_SCHEMA, settingsFrom } from './settings.js';
 
 const manifest: PluginManifest = {
@@ -12,14 +12,10 @@ const manifest: PluginManifest = {
   configSchema: AMQP_CONFIG_SCHEMA,
   enabledByDefault: true,
   async start(ctx): Promise<RunningPlugin> {
-    const listener = new AmqpListener(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
-    try {
-      await listener.listen();
-    } catch (e) {
-      await listener.stop('start failed');
-      throw e;
-    }
+    const listener = amqpListeners(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
+    await listener.start();
     return {
+      accept: (stream, peer) => void listener.accept(stream, peer),
       addresses: () => listener.addresses(),
       stop: (reason) => listener.stop(reason),
     };

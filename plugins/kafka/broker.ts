@@ -1,6 +1,6 @@
 /**
  * What every Kafka connection of the node shares: the core, the settings, the topic mapping,
- * the group coordinator and the listeners' connections.
+ * and the group coordinator.
  */
 import type { ProtocolCore } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
@@ -20,11 +20,9 @@ export class KafkaBroker {
   readonly topics: Topics;
   readonly groups: GroupCoordinator;
   readonly producers = new ProducerStates();
-  readonly connections = new Set<KafkaConnection>();
   /** a stable id for Metadata (Kafka's cluster id) */
   readonly clusterId = 'warren';
   #nextProducerId = Date.now() * 1000;
-  readonly #unsubscribeAlarms: () => void;
 
   constructor(core: ProtocolCore, settings: KafkaSettings, log: Logger) {
     this.core = core;
@@ -32,10 +30,6 @@ export class KafkaBroker {
     this.log = log;
     this.topics = new Topics(core, settings.vhost);
     this.groups = new GroupCoordinator(this);
-    this.#unsubscribeAlarms = core.alarms.onChange(() => {
-      if (core.alarms.blocked) return; // a connection holds at its next produce
-      for (const c of this.connections) c.releaseHeld();
-    });
   }
 
   authenticated(c: KafkaConnection): boolean {
@@ -54,13 +48,8 @@ export class KafkaBroker {
     return { host, port: c.localPort };
   }
 
-  connectionClosed(c: KafkaConnection): void {
-    this.connections.delete(c);
-  }
-
+  /** Before the listeners close the connections (listener.ts). */
   stop(): void {
-    this.#unsubscribeAlarms();
     this.groups.stop();
-    for (const c of [...this.connections]) c.close();
   }
 }

@@ -8,8 +8,10 @@
  * half-decoded.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CoreConnection, Session, SessionHandler, ProtocolCore, Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
+import type { ConnectionRegistry, FrontendConnection, Peer } from '../../src/frontend/index.js';
 import { ApiKey, SUPPORTED } from './codec/api-keys.js';
 import { ErrorCode } from './codec/errors.js';
 import { finishFrame, readRequestHeader, startResponse, type RequestHeader } from './codec/header.js';
@@ -22,9 +24,9 @@ import type { KafkaBroker } from './broker.js';
 /** Requests handled but not yet answered before reading pauses (a client pipelining without bound). */
 const MAX_IN_FLIGHT = 1024;
 
-export class KafkaConnection implements SessionHandler {
+export class KafkaConnection implements SessionHandler, FrontendConnection {
   readonly broker: KafkaBroker;
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly peerHost: string;
   readonly peerPort: number;
   /** the local address the client reached: advertised back in Metadata unless configured */
@@ -52,15 +54,18 @@ export class KafkaConnection implements SessionHandler {
   readonly confirms = new Map<number, (ok: boolean) => void>();
   #nextToken = 1;
   readonly #cleanups: (() => void)[] = [];
+  readonly #registry: ConnectionRegistry<KafkaConnection>;
 
-  constructor(broker: KafkaBroker, socket: Socket) {
+  /** @param registry told when the connection has ended (the listener set) */
+  constructor(broker: KafkaBroker, socket: Duplex, peer: Peer, registry: ConnectionRegistry<KafkaConnection>) {
     this.broker = broker;
     this.socket = socket;
-    this.peerHost = socket.remoteAddress ?? '';
-    this.peerPort = socket.remotePort ?? 0;
-    this.localHost = socket.localAddress ?? '127.0.0.1';
-    this.localPort = socket.localPort ?? 0;
-    socket.setNoDelay(true);
+    this.#registry = registry;
+    this.peerHost = peer.host;
+    this.peerPort = peer.port;
+    // a stream that is no socket (in memory) was reached at no address: loopback
+    this.localHost = (socket as Partial<Socket>).localAddress ?? '127.0.0.1';
+    this.localPort = (socket as Partial<Socket>).localPort ?? 0;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#maybeResume());
     socket.on('error', () => {}); // 'close' follows
@@ -263,11 +268,25 @@ export class KafkaConnection implements SessionHandler {
     this.#drainFrames();
   }
 
+  /** A resource alarm cleared: a produce held by it goes on. */
+  alarmChanged(reason: string | null): void {
+    if (reason === null) this.releaseHeld();
+  }
+
+  /** The plugin stops: Kafka has no goodbye, the connection just closes. */
+  shutdown(): void {
+    this.close();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.socket.end();
-    this.socket.destroySoon?.();
+    (this.socket as Partial<Socket>).destroySoon?.();
     this.#onClose();
   }
 
@@ -289,7 +308,7 @@ export class KafkaConnection implements SessionHandler {
     this.#core = null;
     this.#session = null;
     if (core !== null) core.close();
-    this.broker.connectionClosed(this);
+    this.#registry.closed(this);
   }
 }
 

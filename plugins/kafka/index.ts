@@ -5,7 +5,7 @@
  */
 import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
 import { KafkaBroker } from './broker.js';
-import { KafkaListener } from './listener.js';
+import { kafkaListeners } from './listener.js';
 import { CONFIG_SCHEMA, settingsFrom } from './settings.js';
 import { kafkaViewOf } from './view.js';
 
@@ -17,13 +17,21 @@ const manifest: PluginManifest = {
   enabledByDefault: true,
   async start(ctx: PluginContext): Promise<RunningPlugin> {
     const broker = new KafkaBroker(ctx.core, settingsFrom(ctx.config), ctx.log);
-    const listener = new KafkaListener(broker, ctx.tls);
-    await listener.start();
-    for (const a of listener.addresses()) ctx.log.info('Kafka listener started', { listener: a.name, host: a.host, port: a.port });
+    const listener = kafkaListeners(broker, ctx.tls);
+    try {
+      await listener.start();
+    } catch (e) {
+      broker.stop();
+      throw e;
+    }
     return {
       addresses: () => listener.addresses(),
+      accept: (stream, peer) => void listener.accept(stream, peer),
       kafka: kafkaViewOf(broker),
-      stop: () => listener.stop(),
+      async stop(reason) {
+        broker.stop();
+        await listener.stop(reason);
+      },
     };
   },
 };

@@ -11,7 +11,7 @@
  * clears (src/util/held-in-order.ts); past the alarm deadline the held publishes fail explicitly.
  */
 import type { Duplex } from 'node:stream';
-import type { SocketTraffic } from '../../src/util/index.js';
+import { SocketTraffic, type ConnectionRegistry, type FrontendConnection, type Peer } from '../../src/frontend/index.js';
 import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import { createParser, encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
@@ -32,18 +32,18 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection implements SessionHandler, ClientConnection {
+export class MqttConnection implements SessionHandler, ClientConnection, FrontendConnection {
   readonly ctx: MqttContext;
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
   /**
-   * The login name of the client's verified TLS certificate (set by the listener), or null:
-   * plain TCP/WebSocket, no certificate, or verify_none. Used by mqtt.ssl_cert_login.
+   * The login name of the client's verified TLS certificate, or null: plain TCP/WebSocket,
+   * no certificate, or verify_none. Used by mqtt.ssl_cert_login.
    */
-  certName: string | null = null;
-  /** bytes, reads and writes on the socket under it (set by the listener), for management */
-  traffic: SocketTraffic | null = null;
+  readonly certName: string | null;
+  /** bytes, reads and writes on the socket under it, for management */
+  readonly traffic: SocketTraffic;
   phase: ConnectionPhase = 'awaiting-connect';
   version: ProtocolVersion = 4;
 
@@ -74,6 +74,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   lastTopic = '';
 
   readonly #stream: Duplex;
+  readonly #registry: ConnectionRegistry<MqttConnection>;
   readonly #parser: Parser;
   #corked = false;
   #blocked = false;
@@ -88,23 +89,31 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   /** the pending answer to a refused login (refuseLogin) */
   #refusal: NodeJS.Timeout | null = null;
 
-  constructor(ctx: MqttContext, stream: Duplex, peerHost: string, peerPort: number, transport: 'tcp' | 'ws') {
+  /** @param registry told when the stream has closed (the listener set) */
+  constructor(ctx: MqttContext, stream: Duplex, peer: Peer, registry: ConnectionRegistry<MqttConnection>) {
     this.ctx = ctx;
     this.#stream = stream;
-    this.peerHost = peerHost;
-    this.peerPort = peerPort;
-    this.transport = transport;
+    this.#registry = registry;
+    this.peerHost = peer.host;
+    this.peerPort = peer.port;
+    this.transport = peer.transport;
+    this.certName = peer.certName;
+    this.traffic = new SocketTraffic(peer.socket);
     this.maxPacketSize = ctx.settings.maxPacketSizeUnauthenticated;
     this.#parser = createParser();
     this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
     this.#parser.on('error', (e: Error) => this.#onParseError(e));
-    stream.on('data', (chunk: Buffer) => { if (this.traffic) this.traffic.reads++; this.#onData(chunk); });
+    stream.on('data', (chunk: Buffer) => { this.traffic.reads++; this.#onData(chunk); });
     stream.on('drain', () => this.#onDrain());
     const ended = (e?: Error): void => {
       if (e instanceof Error && this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });
       this.teardown(true);
     };
     for (const event of ['error', 'close', 'end'] as const) stream.on(event, ended);
+    stream.once('close', () => {
+      this.ctx.stats.closed(this);
+      this.#registry.closed(this);
+    });
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
     if (ctx.settings.connectTimeoutMs > 0) {
       this.#timer = setTimeout(() => {
@@ -229,7 +238,7 @@ export class MqttConnection implements SessionHandler, ClientConnection {
     this.ctx.stats.packetsSent++;
     if (!this.#corked) {
       this.#corked = true;
-      if (this.traffic) this.traffic.writes++;
+      this.traffic.writes++;
       this.#stream.cork();
       process.nextTick(uncork, this);
     }
@@ -318,6 +327,16 @@ export class MqttConnection implements SessionHandler, ClientConnection {
   takeOver(): void {
     if (this.version === 5 && this.phase === 'open') this.send({ cmd: 'disconnect', reasonCode: RC.SESSION_TAKEN_OVER });
     this.#close('session taken over');
+  }
+
+  /** A resource alarm cleared: what was held goes on (a new alarm holds at the next PUBLISH). */
+  alarmChanged(reason: string | null): void {
+    if (reason === null && this.holding) this.releaseHeld();
+  }
+
+  /** Past the stop deadline: drop the stream. */
+  destroy(): void {
+    this.#stream.destroy();
   }
 
   /** The plugin stops: tell MQTT 5 clients why (0x8B Server shutting down); wills are not published. */

@@ -7,7 +7,7 @@ import { MQTT_CONFIG_SCHEMA, settingsFrom } from './config.js';
 import { MqttContext } from './context.js';
 import { restoreSessions } from './session-restore.js';
 import { SysTopics } from './sys-topics.js';
-import { MqttListeners } from './listener.js';
+import { mqttListeners } from './listener.js';
 
 const manifest: PluginManifest = {
   name: 'mqtt',
@@ -20,19 +20,20 @@ const manifest: PluginManifest = {
     const mqtt = new MqttContext(ctx.core, settings, ctx.log);
     restoreSessions(mqtt);
     mqtt.sys = new SysTopics(mqtt, manifest.version);
-    const listeners = new MqttListeners(mqtt, ctx.tls);
+    const listeners = mqttListeners(mqtt, ctx.tls);
     try {
       await listeners.start();
       mqtt.sys.start();
     } catch (e) {
-      await listeners.stop();
+      await listeners.stop('start failed');
       mqtt.close();
       throw e;
     }
     return {
       addresses: () => listeners.addresses(),
-      async stop() {
-        await listeners.stop();
+      accept: (stream, peer) => void listeners.accept(stream, peer),
+      async stop(reason) {
+        await listeners.stop(reason);
         mqtt.close();
       },
     };

@@ -9,6 +9,7 @@
  */
 import type { ProtocolCore, CoreConnection, Session, SessionHandler } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
+import type { ConnectionRegistry, FrontendConnection } from '../../src/frontend/index.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
 import { describeError, StompError } from './errors.js';
 import { Heartbeats, type HeartbeatPlan, type HeartbeatTarget } from './heartbeat.js';
@@ -34,7 +35,7 @@ function publishes(frame: StompFrame): boolean {
   return (frame.command === 'SEND' && frame.headers['transaction'] === undefined) || frame.command === 'COMMIT';
 }
 
-export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink {
+export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink, FrontendConnection {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
   readonly number = nextConnectionNumber++;
   readonly core: ProtocolCore;
@@ -42,10 +43,10 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   readonly log: Logger;
   transport!: Transport;
   /**
-   * The login name of the client's verified TLS certificate (set by the listener), or null:
-   * plain TCP/WebSocket, no certificate, or verify_none. Used by stomp.ssl_cert_login.
+   * The login name of the client's verified TLS certificate, or null: plain TCP/WebSocket,
+   * no certificate, or verify_none. Used by stomp.ssl_cert_login.
    */
-  certName: string | null = null;
+  readonly certName: string | null;
   version: StompVersion = '1.0';
 
   coreConnection: CoreConnection | null = null;
@@ -65,7 +66,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   readonly #parser: FrameParser;
   readonly #heartbeats = new Heartbeats();
-  readonly #onClosed: (c: StompConnection) => void;
+  readonly #registry: ConnectionRegistry<StompConnection>;
   #state: State = 'connecting';
   /** RECEIPTs of SENDs and COMMITs waiting for their publishes' confirms */
   readonly receipts = new PublishReceipts(this);
@@ -76,11 +77,13 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** frames held while a resource alarm blocks publishing; made on first use */
   #held: HeldInOrder<StompFrame> | null = null;
 
-  constructor(core: ProtocolCore, settings: StompSettings, log: Logger, onClosed: (c: StompConnection) => void) {
+  /** @param registry told when the connection has ended (the listener set) */
+  constructor(core: ProtocolCore, settings: StompSettings, log: Logger, registry: ConnectionRegistry<StompConnection>, certName: string | null) {
     this.core = core;
     this.settings = settings;
     this.log = log;
-    this.#onClosed = onClosed;
+    this.#registry = registry;
+    this.certName = certName;
     this.#parser = new FrameParser({ onFrame: (f) => this.#onFrame(f) }, settings.limits);
   }
 
@@ -167,6 +170,11 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     const held = (this.#held ??= new HeldInOrder<StompFrame>());
     if (held.size === 0) this.transport.pause();
     held.hold(frame, this.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
+  }
+
+  /** A resource alarm cleared: what was held goes on (a new alarm holds at the next SEND). */
+  alarmChanged(reason: string | null): void {
+    if (reason === null) this.releaseHeld();
   }
 
   /** The alarm cleared: handle what was held, in arrival order, and read again. */
@@ -338,6 +346,12 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.transport.end();
   }
 
+  /** Past the stop deadline: drop the transport. */
+  destroy(): void {
+    this.transport.destroy();
+    this.#cleanup();
+  }
+
   /** The broker is stopping: tell the client why, then close. */
   shutdown(reason: string): void {
     if (this.#state === 'closed') return;
@@ -366,6 +380,6 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.publisher = null;
     this.subscriptions.clear();
     this.subscriptionsByNumber.clear();
-    this.#onClosed(this);
+    this.#registry.closed(this);
   }
 }

@@ -3,7 +3,7 @@
  * RabbitMQ's STOMP plugin maps STOMP onto AMQP 0-9-1 (see README.md).
  */
 import type { PluginContext, PluginManifest, RunningPlugin } from '../../src/plugin-host/index.js';
-import { StompListener } from './listener.js';
+import { stompListeners } from './listener.js';
 import { CONFIG_SCHEMA, settingsFrom } from './settings.js';
 
 const manifest: PluginManifest = {
@@ -13,10 +13,10 @@ const manifest: PluginManifest = {
   configSchema: CONFIG_SCHEMA,
   enabledByDefault: true,
   async start(ctx: PluginContext): Promise<RunningPlugin> {
-    const listener = new StompListener(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
+    const listener = stompListeners(ctx.core, settingsFrom(ctx.config), ctx.log, ctx.tls);
     await listener.start();
-    for (const a of listener.addresses()) ctx.log.info('STOMP listener started', { listener: a.name, host: a.host, port: a.port });
     return {
+      accept: (stream, peer) => void listener.accept(stream, peer),
       addresses: () => listener.addresses(),
       stop: (reason) => listener.stop(reason),
     };

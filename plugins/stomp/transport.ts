@@ -2,15 +2,16 @@
  * The byte pipe under a STOMP connection: a TCP socket or a WebSocket. Both batch what is
  * written in one event-loop turn, report backpressure, and end by flushing first.
  *
- * TCP: frames are written into a corked socket and uncorked once per turn (one writev).
+ * A byte stream (TCP, TLS, an in-memory pair): frames are written into a corked stream and
+ * uncorked once per turn (one writev).
  * WebSocket: STOMP over WebSocket carries one frame per message; a frame whose body is
  * valid UTF-8 goes as a text message (what browser clients and RabbitMQ's Web-STOMP
  * expect), any other as a binary one so that no byte is lost.
  */
 import { isUtf8 } from 'node:buffer';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { SocketTraffic } from '../../src/util/index.js';
+import { SocketTraffic, type Peer } from '../../src/frontend/index.js';
 
 export interface TransportEvents {
   onData(chunk: Buffer): void;
@@ -47,26 +48,25 @@ const END_GRACE_MS = 5000;
 
 const EOL = Buffer.from('\n');
 
-export class TcpTransport implements Transport {
+export class StreamTransport implements Transport {
   readonly kind = 'tcp';
   readonly peerHost: string;
   readonly peerPort: number;
   readonly traffic: SocketTraffic;
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   readonly #events: TransportEvents;
   readonly #terminator: Buffer;
   #corked = false;
   #writable = true;
   #ended = false;
 
-  constructor(socket: Socket, events: TransportEvents, terminator: Buffer) {
+  constructor(socket: Duplex, peer: Peer, events: TransportEvents, terminator: Buffer) {
     this.#socket = socket;
     this.#events = events;
     this.#terminator = terminator;
-    this.peerHost = socket.remoteAddress ?? '';
-    this.peerPort = socket.remotePort ?? 0;
-    this.traffic = new SocketTraffic(socket);
-    socket.setNoDelay(true);
+    this.peerHost = peer.host;
+    this.peerPort = peer.port;
+    this.traffic = new SocketTraffic(peer.socket);
     socket.on('data', (chunk: Buffer) => { this.traffic.reads++; events.onData(chunk); });
     socket.on('drain', () => {
       if (!this.#writable) {
@@ -167,14 +167,14 @@ export class WsTransport implements Transport {
   /** messages handed to ws and not yet written to its socket */
   #inFlight = 0;
 
-  /** `socket`: the HTTP connection the WebSocket was upgraded from */
-  constructor(ws: WebSocket, socket: Socket, events: TransportEvents, terminator: Buffer) {
+  /** `peer.socket`: the HTTP connection the WebSocket was upgraded from */
+  constructor(ws: WebSocket, peer: Peer, events: TransportEvents, terminator: Buffer) {
     this.#ws = ws;
     this.#events = events;
     this.#terminator = terminator;
-    this.peerHost = socket.remoteAddress ?? '';
-    this.peerPort = socket.remotePort ?? 0;
-    this.traffic = new SocketTraffic(socket);
+    this.peerHost = peer.host;
+    this.peerPort = peer.port;
+    this.traffic = new SocketTraffic(peer.socket);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => { this.traffic.reads++; events.onData(toBuffer(data)); });
     ws.on('error', () => {});
     ws.on('close', () => events.onClose());

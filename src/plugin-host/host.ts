@@ -16,6 +16,8 @@ import { checkKeySpec } from '../config/schema.js';
 import type { PluginTable } from './builtin.js';
 import { createPluginContext } from './context.js';
 import type { KafkaView } from './kafka-view.js';
+import type { Duplex } from 'node:stream';
+import type { PeerInfo } from '../frontend/peer.js';
 import type { ListenerAddress, PluginConfig, PluginManifest, RunningPlugin } from './manifest.js';
 
 export class PluginError extends Error {
@@ -153,6 +155,13 @@ export class PluginHost {
   /** Every listener of every running plugin. */
   addresses(): ListenerAddress[] {
     return this.#started.flatMap((s) => s.running.addresses());
+  }
+
+  /** Serve a client on `stream` with the running plugin `name` (a protocol front-end). */
+  accept(name: string, stream: Duplex, peer?: PeerInfo): void {
+    const running = this.#started.find((s) => s.manifest.name === name)?.running;
+    if (!running?.accept) throw new Error(`plugin ${name} is not running or takes no streams`);
+    running.accept(stream, peer);
   }
 
   /** The running Kafka plugin's view of its topics and groups, or null. */

@@ -7,7 +7,9 @@
  * config section, a child logger, the broker's TLS settings, the listeners open and read-only views
  * other plugins offer (the Kafka plugin's topics and groups). It never reaches into the broker or into another plugin.
  */
+import type { Duplex } from 'node:stream';
 import type { Core } from '../core/core.js';
+import type { PeerInfo } from '../frontend/peer.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
 import type { KafkaView } from './kafka-view.js';
@@ -51,6 +53,11 @@ export interface RunningPlugin {
   addresses(): ListenerAddress[];
   /** what the Kafka plugin offers other plugins through PluginContext.kafka() */
   kafka?: KafkaView;
+  /**
+   * A protocol front-end: serve a client on any byte stream (an in-memory pair in tests), as
+   * if it had connected to a listener.
+   */
+  accept?(stream: Duplex, peer?: PeerInfo): void;
   /**
    * Stop accepting connections and close the existing ones; `reason` is what clients are
    * told (AMQP connection.close 320 CONNECTION_FORCED with this text).

@@ -10,7 +10,7 @@
  */
 import type { TransportTraffic } from '../core/api.js';
 
-interface CountedSocket {
+export interface CountedSocket {
   readonly bytesRead: number;
   readonly bytesWritten: number;
   readonly writableLength: number;

@@ -1,9 +1,11 @@
 /**
- * A raw TCP AMQP client for frame-level tests: connect, write arbitrary bytes, read the
- * frames the server answers with, and wait for the server to close the socket.
+ * A raw AMQP client for frame-level tests: connect (over TCP, or over any byte stream such as
+ * an in-memory pair given to `Broker.accept`), write arbitrary bytes, read the frames the
+ * server answers with, and wait for the server to close the stream.
  * Uses only node:net and the test-side frame helpers (never the broker's codec).
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   ArgWriter,
   FRAME_HEARTBEAT,
@@ -41,7 +43,7 @@ export interface ClosedResult {
 }
 
 export class RawAmqpClient {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly closed: Promise<void>;
   #isClosed = false;
   readonly #received: Buffer[] = [];
@@ -51,7 +53,7 @@ export class RawAmqpClient {
   #frameError: Error | null = null;
   #wake: (() => void) | null = null;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Duplex) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.#received.push(chunk);
@@ -85,6 +87,11 @@ export class RawAmqpClient {
         resolve(new RawAmqpClient(socket));
       });
     });
+  }
+
+  /** A client on an already connected byte stream (the other end of an in-memory pair). */
+  static over(stream: Duplex): RawAmqpClient {
+    return new RawAmqpClient(stream);
   }
 
   /** Connects and completes the opening handshake (AMQP 0-9-1 §2.2.4) up to open-ok. */

@@ -3,7 +3,8 @@
  * MQTT.js clients that are closed when the test ends.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -170,13 +171,13 @@ export function closed(client: MqttClient, ms = 3000): Promise<boolean> {
  * see when the server closes.
  */
 export class RawClient {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly packets: Packet[] = [];
   closed = false;
   readonly #parser;
   readonly #closedPromise: Promise<void>;
 
-  private constructor(socket: Socket, version: 4 | 5) {
+  private constructor(socket: Duplex, version: 4 | 5) {
     this.socket = socket;
     this.#parser = mqttPacket.parser({ protocolVersion: version });
     this.#parser.on('packet', (p: Packet) => this.packets.push(p));
@@ -189,6 +190,11 @@ export class RawClient {
         resolve();
       }),
     );
+  }
+
+  /** A client on an already connected byte stream (the other end of an in-memory pair). */
+  static over(stream: Duplex, version: 4 | 5 = 4): RawClient {
+    return new RawClient(stream, version);
   }
 
   static open(port: number, version: 4 | 5 = 4): Promise<RawClient> {

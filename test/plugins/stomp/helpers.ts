@@ -6,6 +6,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type IFrame, type IStompSocket, type IStompSocketMessageEvent, type StompConfig } from '@stomp/stompjs';
@@ -106,7 +107,7 @@ export interface RawFrame {
 
 /** A STOMP client over a plain socket that writes whatever it is told and reads frames byte-exactly. */
 export class RawClient {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly frames: RawFrame[] = [];
   /** EOLs received between frames (server heart-beats) */
   heartbeats = 0;
@@ -115,7 +116,7 @@ export class RawClient {
   #afterFrame = false;
   #waiters: (() => void)[] = [];
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Duplex) {
     this.socket = socket;
     socket.on('data', (d: Buffer) => {
       this.#buf = Buffer.concat([this.#buf, d]);
@@ -134,6 +135,11 @@ export class RawClient {
       const s = netConnect({ port, host }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
+  }
+
+  /** A client on an already connected byte stream (the other end of an in-memory pair). */
+  static over(stream: Duplex): RawClient {
+    return new RawClient(stream);
   }
 
   /** Connect and log in; returns the client and its CONNECTED frame. */
