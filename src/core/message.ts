@@ -64,9 +64,9 @@ export class Message {
 
   /** A copy with other properties (and optionally another exchange/routing key), re-encoded on demand. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
-    const m = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt);
-    m.publisherId = this.publisherId;
-    return m;
+    const copy = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt);
+    copy.publisherId = this.publisherId;
+    return copy;
   }
 }
 

@@ -370,8 +370,8 @@ export class VHost implements QueueLifecycle {
     store.read({ queueId: storeId, afterSeq: 0, maxCount: count }, {
       onMessages: (_token, messages) => {
         for (const sm of messages) {
-          const m = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
-          this.scheduler.schedule(sm.expiresAt, new DelayedPublish(this, x, m, sm.seq));
+          const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
+          this.scheduler.schedule(sm.expiresAt, new DelayedPublish(this, x, message, sm.seq));
         }
       },
     }, 0);

@@ -223,7 +223,7 @@ export class Journal {
   #logUser(): LogUser<number, PendingGroup> {
     const batch = this.#batch;
     const o = this.#o;
-    const m = this.#metrics;
+    const metrics = this.#metrics;
     return {
       writable: () => true,
       hasPending: () => !batch.empty,
@@ -243,9 +243,9 @@ export class Journal {
         }
         const last = groups[groups.length - 1];
         batch.bytes -= bytes;
-        m.journalBytesWritten += bytes;
-        m.batchRecords.record(records);
-        m.batchBytes.record(bytes);
+        metrics.journalBytesWritten += bytes;
+        metrics.batchRecords.record(records);
+        metrics.batchBytes.record(bytes);
         this.#writtenLsn = lsnOf(last.segment, last.start + last.bytes);
         this.#releaseWritten();
       },

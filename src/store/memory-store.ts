@@ -161,7 +161,7 @@ export class MemoryStore implements MessageStore {
     setImmediate(() => {
       // like the file store: entries removed while the read was in flight are left out
       const now = this.#queues.get(request.queueId);
-      const live = out.filter((m) => now?.entries.has(m.seq));
+      const live = out.filter((message) => now?.entries.has(message.seq));
       this.#counters.messagesRead += live.length;
       listener.onMessages(token, live, null);
     });

@@ -103,7 +103,7 @@ export class MessageReader {
       this.readPlan(queueId, plan, (messages, readError) => {
         unpin();
         const live: StoredMessage[] = [];
-        for (const m of messages) if (ctx.isLive(queueId, m.seq)) live.push(m);
+        for (const message of messages) if (ctx.isLive(queueId, message.seq)) live.push(message);
         listener.onMessages(token, live, readError);
       });
     };
@@ -142,13 +142,13 @@ export class MessageReader {
       for (const s of spans) {
         if (!s.buf) continue;
         for (const i of s.entries) {
-          const m = decodeAt(s.buf, plan.offset[i] - s.start, plan.length[i], queueId, plan.seq[i], plan.flags[i], view);
-          if (m) messages[i] = m;
+          const message = decodeAt(s.buf, plan.offset[i] - s.start, plan.length[i], queueId, plan.seq[i], plan.flags[i], view);
+          if (message) messages[i] = message;
           else damaged.push(plan.seq[i]);
         }
       }
       const out: StoredMessage[] = [];
-      for (const m of messages) if (m) out.push(m);
+      for (const message of messages) if (message) out.push(message);
       this.#metrics.messagesRead += out.length;
       let error = failure;
       if (!error && damaged.length > 0) {

@@ -82,12 +82,12 @@ export class PendingBatch {
   addRecord(parts: Buffer[], length: number, type: number): void {
     const group = this.#place(length);
     for (const p of parts) group.buffers.push(p);
-    const m = this.#metrics;
-    if (type === RecordType.MSG) m.msgRecords++;
-    else if (type === RecordType.ACK) m.ackRecords++;
-    else if (type === RecordType.PURGE) m.purgeRecords++;
-    else if (type === RecordType.QUEUE_DELETE) m.queueDeleteRecords++;
-    else m.otherRecords++;
+    const metrics = this.#metrics;
+    if (type === RecordType.MSG) metrics.msgRecords++;
+    else if (type === RecordType.ACK) metrics.ackRecords++;
+    else if (type === RecordType.PURGE) metrics.purgeRecords++;
+    else if (type === RecordType.QUEUE_DELETE) metrics.queueDeleteRecords++;
+    else metrics.otherRecords++;
   }
 
   addAck(queueId: number, seq: number): void {

@@ -66,10 +66,10 @@ export class StoreState implements LivenessSink {
   indexTotals(): { resident: number; spilled: number; bytes: number; entries: number } {
     const t = { resident: 0, spilled: 0, bytes: 0, entries: 0 };
     for (const idx of this.indexes.values()) {
-      const m = idx.memory();
-      t.resident += m.resident;
-      t.spilled += m.spilled;
-      t.bytes += m.bytes;
+      const memory = idx.memory();
+      t.resident += memory.resident;
+      t.spilled += memory.spilled;
+      t.bytes += memory.bytes;
       t.entries += idx.length;
     }
     return t;

@@ -42,7 +42,7 @@ export interface VersionRange {
 
 /** api key → [min, max] implemented, and where that API's flexible versions begin. */
 export const SUPPORTED: ReadonlyMap<number, VersionRange> = new Map<number, VersionRange>([
-  // Produce v3+ carries record batches (magic 2) only, as the issue asks
+  // Produce v3+ carries record batches (magic 2) only: the older message sets (magic 0/1) are not read
   [ApiKey.Produce, { min: 3, max: 7, flexibleFrom: 9 }],
   [ApiKey.Fetch, { min: 4, max: 11, flexibleFrom: 12 }],
   [ApiKey.ListOffsets, { min: 1, max: 5, flexibleFrom: 6 }],

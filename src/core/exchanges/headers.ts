@@ -46,8 +46,8 @@ class HeadersRouter implements ExchangeRouter {
 }
 
 function modeOf(args: FieldTable): MatchMode {
-  const m = args['x-match'];
-  return m === 'any' || m === 'all-with-x' || m === 'any-with-x' ? m : 'all';
+  const match = args['x-match'];
+  return match === 'any' || match === 'all-with-x' || match === 'any-with-x' ? match : 'all';
 }
 
 function compile(b: Binding): CompiledBinding {
@@ -124,9 +124,9 @@ export const headersExchange: ExchangeType = {
   name: 'headers',
   create: () => new HeadersRouter(),
   validateBinding(_routingKey, args) {
-    const m = args['x-match'];
-    if (m !== undefined && m !== 'all' && m !== 'any' && m !== 'all-with-x' && m !== 'any-with-x') {
-      throw preconditionFailed(`Invalid x-match field value ${JSON.stringify(m)}; expected all, any, all-with-x, or any-with-x`);
+    const match = args['x-match'];
+    if (match !== undefined && match !== 'all' && match !== 'any' && match !== 'all-with-x' && match !== 'any-with-x') {
+      throw preconditionFailed(`Invalid x-match field value ${JSON.stringify(match)}; expected all, any, all-with-x, or any-with-x`);
     }
   },
 };

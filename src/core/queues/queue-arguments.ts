@@ -135,9 +135,9 @@ export function parseBackoff(text: string): number[] | null {
   if (text.trim() === '') return [];
   const out: number[] = [];
   for (const part of text.split(',')) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(part);
-    if (!m) return null;
-    out.push(Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']));
+    const parsed = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(part);
+    if (!parsed) return null;
+    out.push(Math.round(Number(parsed[1]) * UNIT_MS[parsed[2] ?? 'ms']));
   }
   return out;
 }

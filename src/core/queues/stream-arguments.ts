@@ -114,8 +114,8 @@ const UNIT_MS: Record<string, number> = {
 /** RabbitMQ's duration strings (`7D`, `12h`, `30m`, `10s`, `1M`, `1Y`) in ms; null when malformed. */
 export function durationMs(v: FieldValue | undefined): number | null {
   if (typeof v !== 'string') return null;
-  const m = /^(\d+)([YMDhms])$/.exec(v);
-  return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
+  const parsed = /^(\d+)([YMDhms])$/.exec(v);
+  return parsed ? Number(parsed[1]) * UNIT_MS[parsed[2]] : null;
 }
 
 /** Where a consumer starts (`x-stream-offset`). */

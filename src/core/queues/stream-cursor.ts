@@ -109,8 +109,8 @@ export class StreamCursor implements StreamReadListener {
     for (;;) {
       if (this.nextOffset >= log.committedOffset && this.#minTimestamp === 0) return null;
       if (this.#chunk !== null) {
-        const m = this.#fromChunk(log);
-        if (m !== null) return m;
+        const message = this.#fromChunk(log);
+        if (message !== null) return message;
         if (this.#chunk !== null) continue;
       }
       if (this.#minTimestamp === 0) {

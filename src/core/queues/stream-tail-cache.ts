@@ -53,8 +53,8 @@ export class StreamTailCache {
   }
 
   #drop(): void {
-    const m = this.#items.shift() as Message;
-    this.#bytes -= m.body.length;
+    const oldest = this.#items.shift() as Message;
+    this.#bytes -= oldest.body.length;
     this.#start++;
   }
 }

@@ -38,15 +38,15 @@ export function migrate(db: Db): number {
   if (current > SCHEMA_VERSION) {
     throw new Error(`metadata schema version ${current} is newer than this Warren (${SCHEMA_VERSION})`);
   }
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
     // synchronous body only: an await inside a better-sqlite3 transaction would commit early
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(migration.sql);
       db.prepare('DELETE FROM schema_version').run();
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
     })();
-    current = m.version;
+    current = migration.version;
   }
   return current;
 }

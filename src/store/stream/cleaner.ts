@@ -89,19 +89,19 @@ export class StreamCleaner {
       maxKeys: settings.maxKeys,
     };
     const result = await this.#run(job);
-    const m = log.metrics;
+    const metrics = log.metrics;
     if (result.error !== null) {
-      m.uncleanable = result.error.split('\n')[0];
+      metrics.uncleanable = result.error.split('\n')[0];
       log.options.log?.('error', 'stream compaction failed: stream marked uncleanable', { queueId: job.queueId, error: result.error });
-      throw new Error(`stream ${job.queueId} compaction failed: ${m.uncleanable}`);
+      throw new Error(`stream ${job.queueId} compaction failed: ${metrics.uncleanable}`);
     }
     for (const o of result.outputs) await this.#swap(log, inputs, o);
-    m.compactionRuns++;
-    m.compactionBytesRead += result.bytesRead;
-    m.compactionBytesWritten += result.bytesWritten;
-    m.compactionRecordsRemoved += result.recordsRemoved;
-    m.compactionLastSuccess = Date.now();
-    m.uncleanable = null;
+    metrics.compactionRuns++;
+    metrics.compactionBytesRead += result.bytesRead;
+    metrics.compactionBytesWritten += result.bytesWritten;
+    metrics.compactionRecordsRemoved += result.recordsRemoved;
+    metrics.compactionLastSuccess = Date.now();
+    metrics.uncleanable = null;
     if (result.covered > 0) log.cleanedUpTo = Math.max(log.cleanedUpTo, inputs[result.covered - 1].lastOffset);
     return {
       outputs: result.outputs.length,

@@ -132,25 +132,25 @@ export class StreamStore {
 
   /** The offset `consumer` last committed on the stream, or undefined. */
   storedOffset(queueId: number, consumer: string): number | undefined {
-    const m = this.#offsets.get(offsetKey(queueId, consumer));
-    if (m) return m.committed;
+    const stored = this.#offsets.get(offsetKey(queueId, consumer));
+    if (stored) return stored.committed;
     return this.options.offsets?.get(queueId, consumer);
   }
 
   /** Every named consumer's stored offset on the stream (saved ones, and newer ones not yet flushed). */
   storedOffsets(queueId: number): Map<string, number> {
     const out = this.options.offsets?.all(queueId) ?? new Map<string, number>();
-    for (const m of this.#offsets.values()) if (m.queueId === queueId) out.set(m.consumer, m.committed);
+    for (const stored of this.#offsets.values()) if (stored.queueId === queueId) out.set(stored.consumer, stored.committed);
     return out;
   }
 
   /** Commit an offset (kept in memory, saved with the next flush). Offsets only move forward. */
   commitOffset(queueId: number, consumer: string, offset: number): void {
     const k = offsetKey(queueId, consumer);
-    const m = this.#offsets.get(k);
-    if (m) {
-      if (offset <= m.committed) return;
-      m.committed = offset;
+    const stored = this.#offsets.get(k);
+    if (stored) {
+      if (offset <= stored.committed) return;
+      stored.committed = offset;
     } else {
       const stored = this.options.offsets?.get(queueId, consumer);
       if (stored !== undefined && stored >= offset) return;
@@ -164,8 +164,8 @@ export class StreamStore {
     if (this.#dirty.size === 0) return;
     const rows = [];
     for (const k of this.#dirty) {
-      const m = this.#offsets.get(k);
-      if (m && this.#streams.has(m.queueId)) rows.push(m);
+      const stored = this.#offsets.get(k);
+      if (stored && this.#streams.has(stored.queueId)) rows.push(stored);
     }
     this.#dirty.clear();
     try {
