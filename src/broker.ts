@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import type { PeerInfo } from './frontend/peer.js';
 import type { Disk } from './store/disk/disk.js';
 import type { AppendObserver } from './store/log/append-observer.js';
+import type { ClusterView } from './plugin-host/cluster-view.js';
 import type { MetadataTap } from './store/metadata/tap.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
@@ -104,6 +105,8 @@ export interface BrokerSetup {
    * never fights another broker on the machine for a fixed port it was not asked to take.
    */
   defaultPorts?: boolean;
+  /** set by a cluster node (src/cluster): its status, shown by the management API */
+  cluster?: ClusterView;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -162,7 +165,7 @@ export class Broker {
     core.alarms.settings = { ...core.alarms.settings, ...config.alarms };
     core.alarms.start(config.dataDir);
     const order = startOrder(manifests, (name) => config.plugins.get(name)?.enabled === true);
-    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs, tls: (this.#tls = new TlsListeners(config.tls)) });
+    const host = new PluginHost({ core, log, stopTimeoutMs: config.shutdownTimeoutMs, tls: (this.#tls = new TlsListeners(config.tls)), ...(this.#setup.cluster ? { cluster: this.#setup.cluster } : {}) });
     this.#host = host;
     const sections = new Map<string, PluginConfig>();
     for (const [name, p] of config.plugins) sections.set(name, p.config);

@@ -9,6 +9,7 @@ import { bindingRoutes } from './routes/bindings.js';
 import { connectionRoutes } from './routes/connections.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { kafkaRoutes } from './routes/kafka.js';
 import { overviewRoutes } from './routes/overview.js';
 import { policyRoutes } from './routes/policies.js';
@@ -23,7 +24,7 @@ import { MANAGEMENT_CONFIG_SCHEMA, settingsFrom } from './settings.js';
 export function createRouter(): Router {
   const router = new Router();
   // literal paths before parameterised ones that look alike (users/without-permissions)
-  for (const routes of [overviewRoutes, connectionRoutes, userRoutes, vhostRoutes, exchangeRoutes, queueRoutes, bindingRoutes, policyRoutes, definitionRoutes, kafkaRoutes]) {
+  for (const routes of [overviewRoutes, connectionRoutes, userRoutes, vhostRoutes, exchangeRoutes, queueRoutes, bindingRoutes, policyRoutes, definitionRoutes, kafkaRoutes, clusterRoutes]) {
     router.add(routes);
   }
   return router;
@@ -50,6 +51,7 @@ const manifest: PluginManifest = {
       sslListener: null,
       listeners: () => ctx.listeners(),
       kafka: () => ctx.kafka(),
+      cluster: () => ctx.cluster(),
     };
     const server = new ManagementServer(services, createRouter());
     try {

@@ -10,6 +10,7 @@ import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/store/met
 import { StreamQueue } from '../../src/core/queues/stream-queue.js';
 import { queueType, protocolLabel } from './format.js';
 import { RATE_KEYS } from './sampler.js';
+import type { ClusterStatus } from '../../src/plugin-host/index.js';
 import type { ManagementServices } from './services.js';
 import { MANAGEMENT_PROTOCOL } from './user-session.js';
 
@@ -143,7 +144,25 @@ export function renderMetrics(s: ManagementServices): string {
   }
   e.add('warren_event_loop_lag_max_seconds', 'gauge', 'Longest event-loop delay over the last sample interval', {}, lag.maxSeconds);
   e.add('warren_event_loop_lag_mean_seconds', 'gauge', 'Mean event-loop delay over the last sample interval', {}, lag.meanSeconds);
+  const cluster = s.cluster();
+  if (cluster) clusterMetrics(e, cluster.status());
   return e.text();
+}
+
+/** A cluster node's gauges (docs/clustering.md "Operating a cluster"); absent on a single node. */
+function clusterMetrics(e: Exposition, c: ClusterStatus): void {
+  e.add('warren_cluster_leader', 'gauge', 'This node leads its cluster (1) or not (0)', { node: c.node }, c.role === 'leader' ? 1 : 0);
+  e.add('warren_cluster_epoch', 'gauge', 'Epoch of the current leader (its etcd leader key\'s create revision)', {}, c.epoch ?? 0);
+  e.add('warren_cluster_nodes', 'gauge', 'Nodes registered in etcd', {}, c.nodes.length);
+  e.add('warren_cluster_isr_members', 'gauge', 'Nodes in the in-sync set, the leader included', {}, c.isr.length);
+  e.add('warren_cluster_min_isr', 'gauge', 'Nodes that must hold a message before it is confirmed (cluster.min_isr)', {}, c.minIsr);
+  for (const f of c.followers) {
+    const l = { follower: f.id };
+    e.add('warren_cluster_follower_lag_bytes', 'gauge', 'Bytes written by the leader not yet acknowledged by the follower', l, f.lagBytes);
+    e.add('warren_cluster_follower_lag_seconds', 'gauge', 'Age of the oldest write the follower has not acknowledged', l, f.lagSeconds);
+    e.add('warren_cluster_follower_connected', 'gauge', 'Follower connected to the leader (1) or not (0)', l, f.connected ? 1 : 0);
+  }
+  if (c.lastFailover) e.add('warren_cluster_last_failover_timestamp_seconds', 'gauge', 'When the current leader took over', {}, Math.floor(c.lastFailover.at / 1000));
 }
 
 function storeMetrics(e: Exposition, vhost: string, m: StoreMetricsSnapshot): void {

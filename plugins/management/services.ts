@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { Core } from '../../src/core/core.js';
 import type { Logger } from '../../src/log.js';
-import type { KafkaView, ListenerAddress } from '../../src/plugin-host/index.js';
+import type { ClusterView, KafkaView, ListenerAddress } from '../../src/plugin-host/index.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';
 
@@ -27,6 +27,8 @@ export interface ManagementServices {
   listeners(): ListenerAddress[];
   /** the Kafka plugin's topics and groups; null when it is not running */
   kafka(): KafkaView | null;
+  /** this node's cluster status; null on a single node */
+  cluster(): ClusterView | null;
 }
 
 export function nodeNameOf(): string {

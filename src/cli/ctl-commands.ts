@@ -4,6 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { CtlClient, CtlError } from './ctl-client.js';
+import { clusterStatusCommand } from './ctl-cluster.js';
 import { pick, renderList, type OutputOptions, type Row } from './ctl-output.js';
 
 export interface CommandContext {
@@ -124,6 +125,8 @@ export const COMMANDS: Record<string, Command> = {
       return `${lines.join('\n')}\n`;
     },
   },
+
+  cluster_status: clusterStatusCommand,
 
   list_queues: listCommand({ what: 'queues', perVhost: true, path: (vh) => `/api/queues/${v(vh)}`, defaults: ['name', 'messages'] }),
   list_exchanges: listCommand({ what: 'exchanges', perVhost: true, path: (vh) => `/api/exchanges/${v(vh)}`, defaults: ['name', 'type'] }),

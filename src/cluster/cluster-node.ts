@@ -211,6 +211,7 @@ export class ClusterNode {
       ...this.#o.setup,
       ...hooks,
       logger: this.#o.log,
+      cluster: this,
       disk: watchedDisk(hooks.disk ?? realDisk, () => this.#lifeline!.syncStarted()),
     });
     this.#broker = broker;

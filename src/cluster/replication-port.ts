@@ -7,16 +7,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BrokerSetup } from '../broker.js';
+import type { FollowerStatus } from '../plugin-host/cluster-view.js';
 
-export interface FollowerStatus {
-  id: string;
-  connected: boolean;
-  ackedPosition?: unknown;
-  lagBytes: number;
-  lagSeconds: number;
-  caughtUp: boolean;
-  lastAckAt?: number | null;
-}
+export type { FollowerStatus };
+
 
 export interface LeaderReplication extends EventEmitter {
   /** merged into the leader's BrokerSetup */

@@ -7,6 +7,7 @@
 import type { Core } from '../core/core.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
+import type { ClusterView } from './cluster-view.js';
 import type { KafkaView } from './kafka-view.js';
 import type { ListenerAddress, PluginConfig, PluginContext, PluginManifest } from './manifest.js';
 
@@ -18,6 +19,7 @@ export function createPluginContext(
   tls: TlsListeners,
   listeners: () => ListenerAddress[] = () => [],
   kafka: () => KafkaView | null = () => null,
+  cluster: ClusterView | null = null,
 ): PluginContext {
   // Frozen copies: a plugin mutating its config must not change what the host or a restart sees.
   return Object.freeze({
@@ -27,5 +29,6 @@ export function createPluginContext(
     tls,
     listeners,
     kafka,
+    cluster: () => cluster,
   });
 }

@@ -15,6 +15,7 @@ import { TlsListeners } from '../tls/tls-server.js';
 import { checkKeySpec } from '../config/schema.js';
 import type { PluginTable } from './builtin.js';
 import { createPluginContext } from './context.js';
+import type { ClusterView } from './cluster-view.js';
 import type { KafkaView } from './kafka-view.js';
 import type { Duplex } from 'node:stream';
 import type { PeerInfo } from '../frontend/peer.js';
@@ -103,6 +104,8 @@ export interface PluginHostOptions {
   stopTimeoutMs: number;
   /** the broker-wide TLS settings plugins open TLS listeners with; default: none configured */
   tls?: TlsListeners;
+  /** a cluster node's view of itself, offered to plugins (PluginContext.cluster) */
+  cluster?: ClusterView;
 }
 
 interface Started {
@@ -117,11 +120,14 @@ export class PluginHost {
   readonly #tls: TlsListeners;
   #started: Started[] = [];
 
+  readonly #cluster: ClusterView | null;
+
   constructor(options: PluginHostOptions) {
     this.#core = options.core;
     this.#log = options.log;
     this.#stopTimeoutMs = options.stopTimeoutMs;
     this.#tls = options.tls ?? new TlsListeners(DEFAULT_TLS_SETTINGS);
+    this.#cluster = options.cluster ?? null;
   }
 
   /**
@@ -130,7 +136,7 @@ export class PluginHost {
    */
   async start(ordered: readonly PluginManifest[], configs: ReadonlyMap<string, PluginConfig>): Promise<void> {
     for (const manifest of ordered) {
-      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls, () => this.addresses(), () => this.kafkaView());
+      const ctx = createPluginContext(this.#core, manifest, configs.get(manifest.name) ?? {}, this.#log, this.#tls, () => this.addresses(), () => this.kafkaView(), this.#cluster);
       let running: RunningPlugin;
       try {
         running = await manifest.start(ctx);

@@ -4,4 +4,5 @@
  * another (the Kafka plugin's topics and groups).
  */
 export type { ConfigKey, PluginConfig, PluginContext, PluginManifest, RunningPlugin, ListenerAddress } from './manifest.js';
+export type { ClusterView, ClusterStatus, FollowerStatus } from './cluster-view.js';
 export type { KafkaView, KafkaTopicInfo, KafkaPartitionInfo, KafkaGroupInfo, KafkaGroupOffset, KafkaMemberInfo } from './kafka-view.js';

@@ -12,6 +12,7 @@ import type { Core } from '../core/core.js';
 import type { PeerInfo } from '../frontend/peer.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
+import type { ClusterView } from './cluster-view.js';
 import type { KafkaView } from './kafka-view.js';
 
 /** One configurable key of a plugin's section (`<section>.<key> = value` in warren.conf). */
@@ -39,6 +40,8 @@ export interface PluginContext {
   listeners(): ListenerAddress[];
   /** the Kafka plugin's topics and groups, read-only; null when that plugin is not running */
   kafka(): KafkaView | null;
+  /** this node's cluster status (nodes, leader, epoch, ISR, follower lag); null on a single node */
+  cluster(): ClusterView | null;
 }
 
 /** A listening endpoint a plugin opened, reported to the host (for logs, tests, management). */

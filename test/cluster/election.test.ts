@@ -4,7 +4,11 @@
  * to the leader with the client's address (PROXY header), and kill -9 of the leader makes
  * another node lead under a higher epoch, reachable through any live node's port.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,17 +22,24 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
   let etcd: EtcdCluster;
   let cluster: WarrenCluster;
   let client: Etcd3;
+  const hookDir = mkdtempSync(join(tmpdir(), 'warren-hooks-'));
+  const hookLog = join(hookDir, 'hooks.log');
 
   beforeAll(async () => {
     etcd = await EtcdCluster.start();
     client = new Etcd3({ hosts: etcd.endpoints });
-    cluster = await WarrenCluster.start({ cliPath, etcdEndpoints: etcd.endpoints, leaseTtl: '4s' });
+    const hook = `echo "$WARREN_CLUSTER_ROLE $WARREN_CLUSTER_NODE_ID $WARREN_CLUSTER_EPOCH" >> ${hookLog}`;
+    cluster = await WarrenCluster.start({
+      cliPath, etcdEndpoints: etcd.endpoints, leaseTtl: '4s',
+      env: { WARREN_CLUSTER_ON_LEADER: hook, WARREN_CLUSTER_ON_FOLLOWER: hook },
+    });
   }, 60_000);
 
   afterAll(async () => {
     await cluster?.close();
     client?.close();
     await etcd?.close();
+    rmSync(hookDir, { recursive: true, force: true });
   }, 30_000);
 
   const isr = async () => JSON.parse((await client.get(`/warren/${cluster.name}/groups/main/isr`).string()) ?? 'null') as { epoch: number; members: string[] } | null;
@@ -71,6 +82,29 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
     expect(conns.find((c) => c.peer_port === localPort)?.peer_host).toBe('127.0.0.1');
     await viaStandby.close();
     await direct.close();
+  }, 30_000);
+
+  it('operators: /api/cluster and warren ctl cluster_status through any node, /metrics gauges, the leader hook', async () => {
+    const { node: leader, epoch } = await cluster.waitForLeader();
+    const standby = cluster.nodes.find((n) => n !== leader)!;
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    const body = (await (await fetch(`http://127.0.0.1:${standby.ports.management}/api/cluster`, { headers: auth })).json()) as {
+      node: string; role: string; leader: string; epoch: number; isr: string[]; nodes: { id: string; role: string }[]; followers: unknown[]; last_failover: { to: string; epoch: number } | null;
+    };
+    expect(body).toMatchObject({ node: leader.id, role: 'leader', leader: leader.id, epoch, isr: [leader.id] });
+    expect(body.nodes.map((n) => n.id).sort()).toEqual(['n0', 'n1', 'n2']);
+    expect(body.last_failover).toMatchObject({ to: leader.id, epoch });
+    const metrics = await (await fetch(`http://127.0.0.1:${standby.ports.management}/metrics`, { headers: auth })).text();
+    expect(metrics).toContain(`warren_cluster_epoch ${epoch}`);
+    expect(metrics).toContain(`warren_cluster_leader{node="${leader.id}"} 1`);
+    expect(metrics).toContain('warren_cluster_nodes 3');
+    const { stdout } = await promisify(execFile)(process.execPath, [cliPath, 'ctl', 'cluster_status', '--host', '127.0.0.1', '--port', String(standby.ports.management)]);
+    expect(stdout).toContain(`Leader: ${leader.id}  epoch ${epoch}`);
+    expect(stdout).toMatch(new RegExp(`${standby.id}  standby  127\\.0\\.0\\.1`));
+    await until('the hooks ran', () => {
+      const lines = readFileSync(hookLog, 'utf8').trim().split('\n');
+      return lines.includes(`leader ${leader.id} ${epoch}`) && lines.filter((l) => l.startsWith('follower ')).length >= 2 ? lines : undefined;
+    }, 10_000);
   }, 30_000);
 
   it('kill -9 of the leader with no follower in sync: no other node may lead; the restarted node leads again under a higher epoch', async () => {

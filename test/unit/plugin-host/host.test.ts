@@ -109,8 +109,9 @@ describe('PluginHost', () => {
     expect(await echo(la!.port, 'ping')).toBe('ping');
 
     const ctx = contexts.get('a')!;
-    expect(Object.keys(ctx).sort()).toEqual(['config', 'core', 'kafka', 'listeners', 'log', 'tls']);
+    expect(Object.keys(ctx).sort()).toEqual(['cluster', 'config', 'core', 'kafka', 'listeners', 'log', 'tls']);
     expect(ctx.kafka()).toBeNull(); // no plugin offers a Kafka view
+    expect(ctx.cluster()).toBeNull(); // a single node
     expect(ctx.core).toBe(core);
     expect(ctx.config).toEqual({ port: 0, host: '127.0.0.1', extra: 1 });
     expect(Object.isFrozen(ctx.config)).toBe(true);
