@@ -9,6 +9,8 @@ export interface ConfirmGateOptions {
   ackDeadlineMs: number;
   /** an ISR member missed the deadline */
   onLagging(id: string): void;
+  /** fencing: false while this node may no longer confirm (its lease may have lapsed): rounds stay held */
+  mayConfirm?: () => boolean;
 }
 
 interface Held {
@@ -27,7 +29,8 @@ interface Held {
  * confirms; the log carries on). A member that stays behind a held round past
  * `ackDeadlineMs` is reported (`onLagging`) once per stall: the round stays held until the
  * owner of the ISR removes it in etcd and calls `setIsr` — a confirm never goes out on
- * fewer copies than the ISR in etcd promises. Rounds are released in order.
+ * fewer copies than the ISR in etcd promises. Rounds are released in order, and only while
+ * `mayConfirm` (the lease check) allows, checked at the moment of release.
  */
 export class ConfirmGate {
   readonly #o: ConfirmGateOptions;
@@ -88,6 +91,7 @@ export class ConfirmGate {
 
   #satisfied(target: number): boolean {
     if (this.#isr.length + 1 < this.#o.minIsr) return false;
+    if (this.#o.mayConfirm !== undefined && !this.#o.mayConfirm()) return false;
     for (const id of this.#isr) if ((this.#acked.get(id) ?? 0) < target) return false;
     return true;
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { openDatabase, type Db } from '../../store/metadata/db.js';
 import { decodeValue } from './metadata-log.js';
@@ -36,8 +36,17 @@ export class FollowerStore {
     return this.#metaSeq;
   }
 
+  /**
+   * Open the directory. A node's own clean-close state (journal snapshots and their markers,
+   * the index spill cache) describes files the leader is about to overwrite: removed, so a
+   * later start as a Broker scans what is really there.
+   */
   async open(): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
+    const vhosts = join(this.#dir, 'vhosts');
+    for (const d of await readdir(vhosts).catch(() => [] as string[])) {
+      for (const f of ['clean-shutdown', 'snapshot.wx', 'index-spill']) await rm(join(vhosts, d, f), { recursive: true, force: true });
+    }
     if (existsSync(join(this.#dir, 'meta.db'))) this.#openDb();
   }
 

@@ -26,6 +26,8 @@ export interface ReplicationLeaderOptions {
   minIsr?: number;
   /** … and are refused after this long (default 10000) */
   refuseAfterMs?: number;
+  /** fencing: checked right before confirms are released; false holds them (the lease may have lapsed) */
+  mayConfirm?: () => boolean;
   /** the disk under the broker's store (default the real one; tests: a gated one) */
   disk?: Disk;
   /** where warnings go (default nowhere) */
@@ -87,6 +89,7 @@ export class ReplicationLeader extends EventEmitter {
       refuseAfterMs: o.refuseAfterMs ?? 10_000,
       ackDeadlineMs: o.ackDeadlineMs ?? 3000,
       onLagging: (id) => this.emit('lagging', id),
+      mayConfirm: o.mayConfirm,
     });
     const gate = this.#gate;
     const outbox = this.#outbox;

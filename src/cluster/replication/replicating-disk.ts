@@ -37,6 +37,13 @@ export class ReplicatingDisk implements Disk {
     // the stream cleaner's worker writes with node:fs beside us; its result is renamed into
     // place on the main thread, through this disk, and shipped then
     this.workerThreads = inner.workerThreads;
+    // bound, so that a wrapper built with Object.create(this) (the node's watchdog disk) or a
+    // method passed around alone still reaches this object's private state
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(ReplicatingDisk.prototype)) {
+      const v = self[name];
+      if (name !== 'constructor' && typeof v === 'function') self[name] = (v as (...a: unknown[]) => unknown).bind(this);
+    }
   }
 
   /** Resolves when every change started before the call has finished. */

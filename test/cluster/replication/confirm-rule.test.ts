@@ -92,4 +92,26 @@ describe('confirm rule', () => {
       await l.leader.close();
     }
   }, 60_000);
+
+  it('mayConfirm false (the lease may have lapsed) holds confirms until it allows them', async () => {
+    let leaseValid = true;
+    const l = await startLeader({ minIsr: 1, mayConfirm: () => leaseValid });
+    const conn = await amqp.connect(l.amqpUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.assertQueue('fenced', { durable: true });
+      let acks = 0;
+      leaseValid = false;
+      for (let i = 0; i < 3; i++) ch.sendToQueue('fenced', Buffer.from(`m${i}`), { persistent: true }, (err) => void (err ? undefined : acks++));
+      await new Promise((r) => setTimeout(r, EARLY_WINDOW_MS));
+      expect(acks, 'confirms while the lease may have lapsed').toBe(0);
+      leaseValid = true;
+      await until(() => acks === 3, 'the confirms');
+    } finally {
+      leaseValid = true;
+      await conn.close().catch(() => undefined);
+      await l.broker.stop();
+      await l.leader.close();
+    }
+  });
 });
