@@ -11,8 +11,7 @@
  * Operations on queues and exchanges are further held to the user's vhost permissions by
  * the core itself (the API works through a core session of the user).
  */
-import type { Core } from '../../src/core/core.js';
-import type { Connection } from '../../src/core/connection.js';
+import type { AdminCore, ConnectionSnapshot, ProtocolCore } from '../../src/core/index.js';
 import { HttpError, notAuthorised } from './http.js';
 
 export type Capability = 'management' | 'policymaker' | 'monitoring' | 'administrator';
@@ -29,7 +28,7 @@ export interface Principal {
 const REALM = { 'www-authenticate': 'Basic realm="Warren Management"' };
 
 /** The user of an `Authorization: Basic` header, or 401. */
-export function authenticate(core: Core, header: string | undefined, peerHost: string): Principal {
+export function authenticate(core: ProtocolCore, admin: AdminCore, header: string | undefined, peerHost: string): Principal {
   if (!header || !/^basic /i.test(header)) throw new HttpError(401, 'not_authorised', 'Login failed', REALM);
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -37,7 +36,7 @@ export function authenticate(core: Core, header: string | undefined, peerHost: s
   const user = decoded.slice(0, colon);
   const result = core.login(user, decoded.slice(colon + 1), peerHost);
   if (!result.ok) throw new HttpError(401, 'not_authorised', 'Login failed', REALM);
-  const tags = core.users.get(user)?.tags ?? [];
+  const tags = admin.getUser(user)?.tags ?? [];
   const isAdmin = tags.includes('administrator');
   const isMonitor = isAdmin || tags.includes('monitoring');
   const isPolicymaker = isAdmin || tags.includes('policymaker');
@@ -53,17 +52,17 @@ export function requireCapability(p: Principal, need: Capability): void {
 }
 
 /** Administrators and monitors see every vhost; others the vhosts they have permissions in. */
-export function canSeeVhost(core: Core, p: Principal, vhost: string): boolean {
-  return p.isMonitor || core.users.permission(p.user, vhost) !== undefined;
+export function canSeeVhost(admin: AdminCore, p: Principal, vhost: string): boolean {
+  return p.isMonitor || admin.hasPermissions(p.user, vhost);
 }
 
 /** 401 for a vhost the principal may not see (RabbitMQ: "User not authorised to access virtual host"). */
-export function requireVhostAccess(core: Core, p: Principal, vhost: string): void {
-  if (!core.hasVhost(vhost)) throw new HttpError(404, 'Object Not Found', 'Not Found');
-  if (!canSeeVhost(core, p, vhost)) throw notAuthorised('User not authorised to access virtual host');
+export function requireVhostAccess(admin: AdminCore, p: Principal, vhost: string): void {
+  if (!admin.hasVhost(vhost)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+  if (!canSeeVhost(admin, p, vhost)) throw notAuthorised('User not authorised to access virtual host');
 }
 
 /** Monitors see every client connection; management users their own. */
-export function canSeeConnection(p: Principal, c: Connection): boolean {
-  return p.isMonitor || c.info.user === p.user;
+export function canSeeConnection(p: Principal, c: ConnectionSnapshot): boolean {
+  return p.isMonitor || c.user === p.user;
 }

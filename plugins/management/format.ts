@@ -4,17 +4,16 @@
  * channels, consumers. Fields whose numbers Warren does not keep (Erlang process figures)
  * are left out rather than faked.
  */
-import type { Binding } from '../../src/core/binding.js';
-import type { Connection } from '../../src/core/connection.js';
-import type { Consumer } from '../../src/core/delivery/consumer.js';
-import type { Exchange } from '../../src/core/exchange.js';
-import type { Queue } from '../../src/core/queues/queue.js';
-import { CoreSession } from '../../src/core/session.js';
-import { StreamQueue } from '../../src/core/queues/stream-queue.js';
-import { QuorumQueue } from '../../src/core/queues/quorum-queue.js';
-import type { VHost } from '../../src/core/vhost.js';
+import type {
+  BindingSnapshot,
+  ConnectionSnapshot,
+  ConsumerSnapshot,
+  ExchangeSnapshot,
+  QueueSnapshot,
+  SessionSnapshot,
+} from '../../src/core/index.js';
 import { fieldTableToJson, fieldValueToJson } from '../../src/definitions/index.js';
-import { DEPTH_KEYS, RATE_KEYS, type Counters, type DepthKey } from './sampler.js';
+import { DEPTH_KEYS, RATE_KEYS, depthsOf, type Counters, type DepthKey } from './sampler.js';
 import type { ManagementServices } from './services.js';
 
 type Obj = Record<string, unknown>;
@@ -37,21 +36,13 @@ const round = (n: number) => Math.round(n * 100) / 100;
  */
 const ENTRY_OVERHEAD_BYTES = 160;
 
-export function queueType(q: Queue): string {
-  const t = q.arguments['x-queue-type'];
-  return typeof t === 'string' ? t : 'classic';
-}
-
-export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
+export function queueJson(s: ManagementServices, q: QueueSnapshot): Obj {
   const sample = s.sampler.queue(q);
-  const policy = q.policy ? v.policies.get(q.policy) : undefined;
-  const owner = q.exclusive ? s.core.connections.get(q.ownerId) : undefined;
-  const sac = q.activeConsumer;
-  const exclusiveConsumer = q.consumers.find((c) => c.exclusive);
+  const owner = q.exclusive ? s.admin.getConnection(q.ownerConnectionId) : undefined;
   const json: Obj = {
     name: q.name,
-    vhost: v.name,
-    type: queueType(q),
+    vhost: q.vhost,
+    type: q.type,
     durable: q.durable,
     auto_delete: q.autoDelete,
     exclusive: q.exclusive,
@@ -60,11 +51,11 @@ export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
     state: 'running',
     policy: q.policy,
     operator_policy: null,
-    effective_policy_definition: policy ? fieldTableToJson(policy.definition) : {},
+    effective_policy_definition: q.policyDefinition ? fieldTableToJson(q.policyDefinition) : {},
     consumers: q.consumerCount,
-    exclusive_consumer_tag: exclusiveConsumer ? exclusiveConsumer.tag : null,
-    single_active_consumer_tag: sac ? sac.tag : null,
-    memory: q.windowBytes + (q.windowLength + q.unackedCount) * ENTRY_OVERHEAD_BYTES,
+    exclusive_consumer_tag: q.exclusiveConsumerTag,
+    single_active_consumer_tag: q.singleActiveConsumerTag,
+    memory: q.windowBytes + (q.windowLength + q.messagesUnacknowledged) * ENTRY_OVERHEAD_BYTES,
     message_bytes: q.readyBytes,
     message_bytes_ready: q.readyBytes,
     message_bytes_ram: q.windowBytes,
@@ -73,34 +64,35 @@ export function queueJson(s: ManagementServices, v: VHost, q: Queue): Obj {
     messages_paged_out: q.pagedCount,
     message_stats: messageStats(sample.counters, sample.rates),
   };
-  const depths = { messages: q.messageCount + q.unackedCount, messages_ready: q.messageCount, messages_unacknowledged: q.unackedCount };
+  const depths = depthsOf(q);
   for (const k of DEPTH_KEYS) {
     json[k] = depths[k as DepthKey];
     json[`${k}_details`] = { rate: round(sample.depthRates[k]) };
   }
-  if (q instanceof StreamQueue) {
+  const stream = q.stream;
+  if (stream) {
     // a stream keeps its messages on disk in its own log: its size and offsets instead of RAM figures
-    const log = q.log;
-    json.message_bytes = log.diskBytes;
-    json.stream = { first_offset: log.firstOffset, committed_offset: log.committedOffset, next_offset: log.nextOffset, segments: log.segments.length, disk_bytes: log.diskBytes };
+    json.message_bytes = stream.diskBytes;
+    json.stream = { first_offset: stream.firstOffset, committed_offset: stream.committedOffset, next_offset: stream.nextOffset, segments: stream.segments, disk_bytes: stream.diskBytes };
   }
-  if (q instanceof QuorumQueue) {
+  const quorum = q.quorum;
+  if (quorum) {
     // one node: it leads, and it is the only member (RabbitMQ's quorum queue fields)
     json.leader = s.nodeName;
     json.members = [s.nodeName];
     json.online = [s.nodeName];
-    json.delivery_limit = q.settings.deliveryLimit;
-    json.messages_dlx = q.pendingDeadLetters;
-    json.message_bytes_dlx = q.deadLetterBacklogBytes;
+    json.delivery_limit = quorum.deliveryLimit;
+    json.messages_dlx = quorum.pendingDeadLetters;
+    json.message_bytes_dlx = quorum.deadLetterBacklogBytes;
   }
-  if (owner) json.owner_pid_details = { name: connectionName(owner), peer_host: owner.info.peerHost, peer_port: owner.info.peerPort };
+  if (owner) json.owner_pid_details = { name: connectionName(owner), peer_host: owner.peerHost, peer_port: owner.peerPort };
   return json;
 }
 
-export function exchangeJson(s: ManagementServices, v: VHost, x: Exchange): Obj {
+export function exchangeJson(s: ManagementServices, x: ExchangeSnapshot): Obj {
   return {
     name: x.name,
-    vhost: v.name,
+    vhost: x.vhost,
     type: x.type,
     durable: x.durable,
     auto_delete: x.autoDelete,
@@ -112,22 +104,19 @@ export function exchangeJson(s: ManagementServices, v: VHost, x: Exchange): Obj 
 }
 
 /** Every binding of a vhost, the default exchange's implicit ones first (as RabbitMQ lists them). */
-export function bindingsOf(v: VHost): Obj[] {
+export function bindingsOf(s: ManagementServices, vhost: string): Obj[] {
   const out: Obj[] = [];
-  for (const q of v.queues.values()) out.push(defaultBindingJson(v, q));
-  for (const x of v.exchanges.values()) {
-    if (x.name === '') continue;
-    for (const b of x.bindings.values()) out.push(bindingJson(v, b));
-  }
+  for (const q of s.admin.listQueues(vhost)) out.push(defaultBindingJson(vhost, q.name));
+  for (const b of s.admin.listBindings(vhost)) out.push(bindingJson(b));
   return out;
 }
 
-export function bindingJson(v: VHost, b: Binding): Obj {
+export function bindingJson(b: BindingSnapshot): Obj {
   return {
-    source: b.source.name,
-    vhost: v.name,
-    destination: b.destination.name,
-    destination_type: b.destination.kind,
+    source: b.source,
+    vhost: b.vhost,
+    destination: b.destination,
+    destination_type: b.destinationType,
     routing_key: b.routingKey,
     arguments: fieldTableToJson(b.arguments),
     properties_key: propertiesKey(b.routingKey, b.arguments),
@@ -135,8 +124,8 @@ export function bindingJson(v: VHost, b: Binding): Obj {
 }
 
 /** The default exchange binds every queue under its own name (AMQP 0-9-1 §3.1.3.1). */
-export function defaultBindingJson(v: VHost, q: Queue): Obj {
-  return { source: '', vhost: v.name, destination: q.name, destination_type: 'queue', routing_key: q.name, arguments: {}, properties_key: propertiesKey(q.name, {}) };
+export function defaultBindingJson(vhost: string, queue: string): Obj {
+  return { source: '', vhost, destination: queue, destination_type: 'queue', routing_key: queue, arguments: {}, properties_key: propertiesKey(queue, {}) };
 }
 
 /**
@@ -171,40 +160,40 @@ export function protocolLabel(protocol: string): string {
 }
 
 /** A connection's name: its peer address and the broker's id for it (unique, and what DELETE takes). */
-export function connectionName(c: Connection): string {
-  const host = c.info.peerHost.includes(':') ? `[${c.info.peerHost}]` : c.info.peerHost;
-  return `${host}:${c.info.peerPort} (${c.id})`;
+export function connectionName(c: ConnectionSnapshot): string {
+  const host = c.peerHost.includes(':') ? `[${c.peerHost}]` : c.peerHost;
+  return `${host}:${c.peerPort} (${c.id})`;
 }
 
-export function connectionJson(s: ManagementServices, c: Connection): Obj {
+export function connectionJson(s: ManagementServices, c: ConnectionSnapshot): Obj {
   return {
     name: connectionName(c),
     node: s.nodeName,
     type: 'network',
     state: 'running',
-    protocol: protocolLabel(c.info.protocol),
-    vhost: c.info.vhost,
-    user: c.info.user,
-    peer_host: c.info.peerHost,
-    peer_port: c.info.peerPort,
+    protocol: protocolLabel(c.protocol),
+    vhost: c.vhost,
+    user: c.user,
+    peer_host: c.peerHost,
+    peer_port: c.peerPort,
     connected_at: c.connectedAt,
-    channels: c.sessions.size,
-    user_provided_name: c.info.name ?? null,
-    client_properties: fieldTableToJson(c.info.clientProperties),
+    channels: c.sessions,
+    user_provided_name: c.name,
+    client_properties: fieldTableToJson(c.clientProperties ?? undefined),
     ssl: false,
     ...s.sampler.objects.connectionStats(c),
   };
 }
 
-export function channelJson(s: ManagementServices, c: Connection, ch: CoreSession): Obj {
+export function channelJson(s: ManagementServices, c: ConnectionSnapshot, ch: SessionSnapshot): Obj {
   return {
     name: `${connectionName(c)} (${ch.id})`,
     node: s.nodeName,
     number: ch.id,
     state: 'running',
-    vhost: c.info.vhost,
-    user: c.info.user,
-    connection_details: { name: connectionName(c), peer_host: c.info.peerHost, peer_port: c.info.peerPort, protocol: protocolLabel(c.info.protocol) },
+    vhost: c.vhost,
+    user: c.user,
+    connection_details: { name: connectionName(c), peer_host: c.peerHost, peer_port: c.peerPort, protocol: protocolLabel(c.protocol) },
     consumer_count: ch.consumerCount,
     messages_unacknowledged: ch.unackedCount,
     prefetch_count: ch.prefetchCount,
@@ -213,29 +202,25 @@ export function channelJson(s: ManagementServices, c: Connection, ch: CoreSessio
   };
 }
 
-export function consumerJson(s: ManagementServices, v: VHost, q: Queue, consumer: Consumer): Obj | null {
-  const ch = consumer.session;
-  if (!(ch instanceof CoreSession)) return null;
-  const c = ch.connection;
-  const sac = q.activeConsumer;
-  const active = sac === undefined || sac === consumer;
+/** `c`: the consumer's connection */
+export function consumerJson(s: ManagementServices, consumer: ConsumerSnapshot, c: ConnectionSnapshot): Obj {
   return {
     consumer_tag: consumer.tag,
-    queue: { name: q.name, vhost: v.name },
+    queue: { name: consumer.queue, vhost: consumer.vhost },
     channel_details: {
-      name: `${connectionName(c)} (${ch.id})`,
-      number: ch.id,
+      name: `${connectionName(c)} (${consumer.sessionId})`,
+      number: consumer.sessionId,
       connection_name: connectionName(c),
-      peer_host: c.info.peerHost,
-      peer_port: c.info.peerPort,
-      user: c.info.user,
+      peer_host: c.peerHost,
+      peer_port: c.peerPort,
+      user: c.user,
       node: s.nodeName,
     },
     ack_required: !consumer.noAck,
     exclusive: consumer.exclusive,
     prefetch_count: consumer.prefetch,
     arguments: fieldTableToJson(consumer.arguments),
-    active,
-    activity_status: active ? 'up' : 'waiting',
+    active: consumer.active,
+    activity_status: consumer.active ? 'up' : 'waiting',
   };
 }

@@ -36,11 +36,15 @@ const manifest: PluginManifest = {
   configSection: 'management',
   configSchema: MANAGEMENT_CONFIG_SCHEMA,
   enabledByDefault: true,
+  adminAccess: true,
   async start(ctx): Promise<RunningPlugin> {
+    const admin = ctx.admin;
+    if (admin === null) throw new Error('the management plugin needs the admin interface (adminAccess)');
     const settings = settingsFrom(ctx.config);
-    const sampler = new Sampler(ctx.core, settings.sampleIntervalMs);
+    const sampler = new Sampler(admin, settings.sampleIntervalMs);
     const services: ManagementServices = {
       core: ctx.core,
+      admin,
       settings,
       sampler,
       log: ctx.log,

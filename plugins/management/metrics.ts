@@ -2,13 +2,12 @@
  * GET /metrics in the Prometheus text exposition format (version 0.0.4,
  * https://prometheus.io/docs/instrumenting/exposition_formats/): per-queue depth, counters,
  * rates and consumers; connections per protocol; the message store's counters per vhost
- * (`vhost.store.messages.metrics()`); process memory, CPU and event-loop lag. Names are
+ * (`AdminCore.storeMetrics`); process memory, CPU and event-loop lag. Names are
  * `warren_*`; counters end in `_total`, as the format's conventions ask.
  */
 import { cpuUsage, memoryUsage } from 'node:process';
-import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/store/metrics.js';
-import { StreamQueue } from '../../src/core/queues/stream-queue.js';
-import { queueType, protocolLabel } from './format.js';
+import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/core/index.js';
+import { protocolLabel } from './format.js';
 import { RATE_KEYS } from './sampler.js';
 import type { ClusterStatus } from '../../src/plugin-host/index.js';
 import type { ManagementServices } from './services.js';
@@ -67,16 +66,17 @@ const COUNTER_HELP: Record<string, string> = {
 
 export function renderMetrics(s: ManagementServices): string {
   const e = new Exposition();
-  const core = s.core;
+  const admin = s.admin;
 
-  for (const v of core.vhosts.values()) {
-    e.add('warren_vhost_queues', 'gauge', 'Queues in the vhost', { vhost: v.name }, v.queues.size);
-    e.add('warren_vhost_exchanges', 'gauge', 'Exchanges in the vhost', { vhost: v.name }, v.exchanges.size);
-    for (const q of v.queues.values()) {
-      const l = { vhost: v.name, queue: q.name, type: queueType(q) };
-      e.add('warren_queue_messages_ready', 'gauge', 'Messages ready for delivery', l, q.messageCount);
-      e.add('warren_queue_messages_unacked', 'gauge', 'Messages delivered and not yet acknowledged', l, q.unackedCount);
-      e.add('warren_queue_messages', 'gauge', 'Messages ready and unacknowledged', l, q.messageCount + q.unackedCount);
+  for (const v of admin.listVhosts()) {
+    e.add('warren_vhost_queues', 'gauge', 'Queues in the vhost', { vhost: v.name }, v.queues);
+    e.add('warren_vhost_exchanges', 'gauge', 'Exchanges in the vhost', { vhost: v.name }, v.exchanges);
+    const queues = admin.listQueues(v.name);
+    for (const q of queues) {
+      const l = { vhost: v.name, queue: q.name, type: q.type };
+      e.add('warren_queue_messages_ready', 'gauge', 'Messages ready for delivery', l, q.messagesReady);
+      e.add('warren_queue_messages_unacked', 'gauge', 'Messages delivered and not yet acknowledged', l, q.messagesUnacknowledged);
+      e.add('warren_queue_messages', 'gauge', 'Messages ready and unacknowledged', l, q.messagesReady + q.messagesUnacknowledged);
       e.add('warren_queue_messages_ready_bytes', 'gauge', 'Body bytes of ready messages', l, q.readyBytes);
       e.add('warren_queue_messages_paged_out', 'gauge', 'Ready messages held only in the store, not in memory', l, q.pagedCount);
       e.add('warren_queue_consumers', 'gauge', 'Consumers of the queue', l, q.consumerCount);
@@ -86,31 +86,32 @@ export function renderMetrics(s: ManagementServices): string {
         e.add(`warren_queue_${k}_rate`, 'gauge', `${COUNTER_HELP[k]!} per second, over the last sample interval`, l, sample.rates[k]);
       }
     }
-    for (const q of v.queues.values()) {
-      if (!(q instanceof StreamQueue)) continue;
+    for (const q of queues) {
+      const stream = q.stream;
+      if (stream === null) continue;
       const l = { vhost: v.name, queue: q.name };
-      e.add('warren_stream_disk_bytes', 'gauge', 'Bytes of a stream queue\'s log on disk', l, q.log.diskBytes);
-      e.add('warren_stream_first_offset', 'gauge', 'Oldest offset a stream still holds (retention moves it)', l, q.log.firstOffset);
-      e.add('warren_stream_committed_offset', 'gauge', 'Offset below which a stream\'s records are durable', l, q.log.committedOffset);
+      e.add('warren_stream_disk_bytes', 'gauge', 'Bytes of a stream queue\'s log on disk', l, stream.diskBytes);
+      e.add('warren_stream_first_offset', 'gauge', 'Oldest offset a stream still holds (retention moves it)', l, stream.firstOffset);
+      e.add('warren_stream_committed_offset', 'gauge', 'Offset below which a stream\'s records are durable', l, stream.committedOffset);
       // named consumers and Kafka consumer groups (whose committed offsets are stored offsets)
-      for (const [consumer, offset] of q.storedOffsets()) {
+      for (const [consumer, offset] of stream.storedOffsets) {
         const c = { ...l, consumer };
         e.add('warren_stream_consumer_offset', 'gauge', 'Last offset a named stream consumer (or Kafka group) processed', c, offset);
-        e.add('warren_stream_consumer_lag', 'gauge', 'Committed records a named stream consumer (or Kafka group) has not processed yet', c, Math.max(0, q.log.committedOffset - offset - 1));
+        e.add('warren_stream_consumer_lag', 'gauge', 'Committed records a named stream consumer (or Kafka group) has not processed yet', c, Math.max(0, stream.committedOffset - offset - 1));
       }
     }
-    const store = v.store?.messages;
-    if (store) storeMetrics(e, v.name, store.metrics());
+    const store = admin.storeMetrics(v.name);
+    if (store) storeMetrics(e, v.name, store);
   }
 
   const byProtocol = new Map<string, { connections: number; channels: number }>();
-  for (const c of core.connections.values()) {
-    if (c.info.protocol === MANAGEMENT_PROTOCOL) continue;
-    const family = protocolLabel(c.info.protocol).split(' ')[0]!.toLowerCase();
-    const key = `${family}\u0000${c.info.protocol}`;
+  for (const c of admin.listConnections()) {
+    if (c.protocol === MANAGEMENT_PROTOCOL) continue;
+    const family = protocolLabel(c.protocol).split(' ')[0]!.toLowerCase();
+    const key = `${family}\u0000${c.protocol}`;
     const entry = byProtocol.get(key) ?? { connections: 0, channels: 0 };
     entry.connections++;
-    entry.channels += c.sessions.size;
+    entry.channels += c.sessions;
     byProtocol.set(key, entry);
   }
   // every front-end protocol appears, even with no connection, so dashboards show a 0
@@ -126,9 +127,9 @@ export function renderMetrics(s: ManagementServices): string {
 
   for (const k of RATE_KEYS) e.add(`warren_node_${k}_total`, 'counter', `${COUNTER_HELP[k]!}, every queue of the node`, {}, s.sampler.node.counters[k]);
   for (const kind of ['memory', 'disk', 'disk_failure'] as const) {
-    e.add('warren_alarm', 'gauge', 'Resource alarm in effect (1) or not (0)', { resource: kind }, core.alarms.active.includes(kind) ? 1 : 0);
+    e.add('warren_alarm', 'gauge', 'Resource alarm in effect (1) or not (0)', { resource: kind }, admin.alarms.active.includes(kind) ? 1 : 0);
   }
-  e.add('warren_memory_limit_bytes', 'gauge', 'RSS above which the memory alarm goes off', {}, core.alarms.memoryLimitBytes);
+  e.add('warren_memory_limit_bytes', 'gauge', 'RSS above which the memory alarm goes off', {}, admin.alarms.memoryLimitBytes);
 
   const mem = memoryUsage();
   e.add('warren_process_resident_memory_bytes', 'gauge', 'Resident set size of the broker process', {}, mem.rss);

@@ -3,12 +3,10 @@
  * exchange's `message_stats` (publish_in, publish_out), a channel's (publish, confirm,
  * deliver_get …), a connection's socket figures (recv_oct, send_oct with their rates;
  * recv_cnt, send_cnt, send_pend). The counters are plain fields the core and the protocol
- * front-ends increment (src/core/session-stats.ts, src/util/socket-traffic.ts).
+ * front-ends increment (src/core/session-stats.ts, src/util/socket-traffic.ts), read here as
+ * snapshots (AdminCore).
  */
-import type { Connection } from '../../src/core/connection.js';
-import type { Core } from '../../src/core/core.js';
-import type { Exchange } from '../../src/core/exchange.js';
-import type { CoreSession } from '../../src/core/session.js';
+import type { AdminCore, ConnectionSnapshot, ExchangeSnapshot, SessionSnapshot } from '../../src/core/index.js';
 import { RateTable } from './rate-table.js';
 
 const CHANNEL_KEYS = [
@@ -27,9 +25,9 @@ const CHANNEL_KEYS = [
 ] as const;
 
 export class ObjectRates {
-  readonly exchanges = new RateTable<Exchange>(['publish_in', 'publish_out'], (x) => [x.publishIn, x.publishOut]);
-  readonly channels = new RateTable<CoreSession>(CHANNEL_KEYS, (ch) => {
-    const s = ch.stats;
+  readonly exchanges = new RateTable<ExchangeSnapshot>(['publish_in', 'publish_out'], (x) => [x.publishIn, x.publishOut]);
+  readonly channels = new RateTable<SessionSnapshot>(CHANNEL_KEYS, (ch) => {
+    const s = ch.counters;
     return [
       s.publish,
       s.confirm,
@@ -46,22 +44,22 @@ export class ObjectRates {
     ];
   });
   /** byte counts only: connectionStats gives recv_cnt and send_cnt without rates */
-  readonly connections = new RateTable<Connection>(['recv_oct', 'send_oct'], (c) => {
-    const t = c.info.traffic;
+  readonly connections = new RateTable<ConnectionSnapshot>(['recv_oct', 'send_oct'], (c) => {
+    const t = c.traffic;
     return t ? [t.bytesRead, t.bytesWritten] : [0, 0];
   });
 
-  sample(core: Core, seconds: number): void {
-    for (const v of core.vhosts.values()) this.exchanges.sample(v.exchanges.values(), seconds);
-    this.connections.sample(core.connections.values(), seconds);
-    for (const c of core.connections.values()) this.channels.sample(c.sessions, seconds);
+  sample(admin: AdminCore, seconds: number): void {
+    this.exchanges.sample(admin.listExchanges(), seconds);
+    this.connections.sample(admin.listConnections(), seconds);
+    this.channels.sample(admin.listSessions(), seconds);
   }
 
-  exchangeStats(x: Exchange): Record<string, unknown> {
+  exchangeStats(x: ExchangeSnapshot): Record<string, unknown> {
     return this.exchanges.statsJson(x);
   }
 
-  channelStats(ch: CoreSession): Record<string, unknown> {
+  channelStats(ch: SessionSnapshot): Record<string, unknown> {
     return this.channels.statsJson(ch);
   }
 
@@ -70,8 +68,8 @@ export class ObjectRates {
    * with rates, read and write counts, bytes waiting to be written. Absent for connections
    * without a socket (management's own, MQTT will and expiry sessions).
    */
-  connectionStats(c: Connection): Record<string, unknown> {
-    const t = c.info.traffic;
+  connectionStats(c: ConnectionSnapshot): Record<string, unknown> {
+    const t = c.traffic;
     if (!t) return {};
     return {
       ...this.connections.statsJson(c),

@@ -3,11 +3,11 @@
  * the core keeps plain counters per queue (no work on the hot path); every sample interval
  * this reads them, and a rate is the difference between two samples over the time between.
  * Totals for a vhost and the node add the differences up, so they keep counting what
- * deleted queues did while they existed.
+ * deleted queues did while they existed. Queues are read as snapshots (AdminCore) and known
+ * by their snapshot id: a deleted queue's sample is dropped at the next sample.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { Core } from '../../src/core/core.js';
-import type { Queue } from '../../src/core/queues/queue.js';
+import type { AdminCore, QueueSnapshot } from '../../src/core/index.js';
 import { ObjectRates } from './object-rates.js';
 
 /** The counters a rate is kept for, with their names in RabbitMQ's message_stats. */
@@ -51,8 +51,8 @@ const HISTORY = 120;
 export const zeroCounters = (): Counters => ({ publish: 0, deliver_get: 0, ack: 0, redeliver: 0, expire: 0, dead_letter: 0, drop: 0 });
 const zeroDepths = (): Record<DepthKey, number> => ({ messages: 0, messages_ready: 0, messages_unacknowledged: 0 });
 
-function countersOf(q: Queue): Counters {
-  const s = q.stats;
+function countersOf(q: QueueSnapshot): Counters {
+  const s = q.counters;
   return {
     publish: s.published,
     deliver_get: s.delivered,
@@ -64,14 +64,15 @@ function countersOf(q: Queue): Counters {
   };
 }
 
-export function depthsOf(q: Queue): Record<DepthKey, number> {
-  return { messages: q.messageCount + q.unackedCount, messages_ready: q.messageCount, messages_unacknowledged: q.unackedCount };
+export function depthsOf(q: QueueSnapshot): Record<DepthKey, number> {
+  return { messages: q.messagesReady + q.messagesUnacknowledged, messages_ready: q.messagesReady, messages_unacknowledged: q.messagesUnacknowledged };
 }
 
 export class Sampler {
-  readonly #core: Core;
+  readonly #admin: AdminCore;
   readonly #intervalMs: number;
-  readonly #queues = new WeakMap<Queue, QueueSample>();
+  /** by queue snapshot id */
+  #queues = new Map<number, QueueSample>();
   readonly #vhosts = new Map<string, Totals>();
   readonly node: Totals = { counters: zeroCounters(), rates: zeroCounters() };
   nodeDepthRates = zeroDepths();
@@ -84,8 +85,8 @@ export class Sampler {
   /** exchanges', channels' and connections' rates */
   readonly objects = new ObjectRates();
 
-  constructor(core: Core, intervalMs: number) {
-    this.#core = core;
+  constructor(admin: AdminCore, intervalMs: number) {
+    this.#admin = admin;
     this.#intervalMs = intervalMs;
   }
 
@@ -107,8 +108,8 @@ export class Sampler {
   }
 
   /** The last sample of a queue (zero rates before its second sample). */
-  queue(q: Queue): QueueSample {
-    return this.#queues.get(q) ?? { at: 0, counters: countersOf(q), depths: depthsOf(q), rates: zeroCounters(), depthRates: zeroDepths() };
+  queue(q: QueueSnapshot): QueueSample {
+    return this.#queues.get(q.id) ?? { at: 0, counters: countersOf(q), depths: depthsOf(q), rates: zeroCounters(), depthRates: zeroDepths() };
   }
 
   vhost(name: string): Totals {
@@ -122,14 +123,16 @@ export class Sampler {
     this.#last = now;
     const nodeDelta = zeroCounters();
     const nodeDepths = zeroDepths();
-    for (const [name, vhost] of this.#core.vhosts) {
+    const queues = new Map<number, QueueSample>();
+    const vhosts = this.#admin.vhostNames();
+    for (const name of vhosts) {
       let totals = this.#vhosts.get(name);
       if (!totals) this.#vhosts.set(name, (totals = { counters: zeroCounters(), rates: zeroCounters() }));
       const delta = zeroCounters();
-      for (const q of vhost.queues.values()) {
+      for (const q of this.#admin.listQueues(name)) {
         const counters = countersOf(q);
         const depths = depthsOf(q);
-        const prev = this.#queues.get(q);
+        const prev = this.#queues.get(q.id);
         const rates = zeroCounters();
         const depthRates = zeroDepths();
         for (const k of RATE_KEYS) {
@@ -142,7 +145,7 @@ export class Sampler {
           nodeDepths[k] += depths[k];
           if (seconds > 0) depthRates[k] = (depths[k] - (prev?.depths[k] ?? 0)) / seconds;
         }
-        this.#queues.set(q, { at: now, counters, depths, rates, depthRates });
+        queues.set(q.id, { at: now, counters, depths, rates, depthRates });
       }
       for (const k of RATE_KEYS) {
         totals.counters[k] += delta[k];
@@ -150,8 +153,10 @@ export class Sampler {
         nodeDelta[k] += delta[k];
       }
     }
-    for (const name of this.#vhosts.keys()) if (!this.#core.vhosts.has(name)) this.#vhosts.delete(name);
-    this.objects.sample(this.#core, seconds);
+    // only the queues that still exist keep a sample
+    this.#queues = queues;
+    for (const name of this.#vhosts.keys()) if (!vhosts.includes(name)) this.#vhosts.delete(name);
+    this.objects.sample(this.#admin, seconds);
     for (const k of RATE_KEYS) {
       this.node.counters[k] += nodeDelta[k];
       this.node.rates[k] = seconds > 0 ? nodeDelta[k] / seconds : 0;

@@ -87,7 +87,7 @@ export class ManagementServer {
 
   async #api(req: IncomingMessage, path: string, query: URLSearchParams): Promise<ApiResponse> {
     const s = this.#services;
-    const principal = authenticate(s.core, req.headers.authorization, req.socket.remoteAddress ?? '');
+    const principal = authenticate(s.core, s.admin, req.headers.authorization, req.socket.remoteAddress ?? '');
     const match = this.#router.match(req.method ?? 'GET', path);
     if (!match) throw new HttpError(404, 'Object Not Found', 'Not Found');
     requireCapability(principal, match.route.need ?? 'management');
@@ -105,7 +105,7 @@ export class ManagementServer {
 
   #metrics(req: IncomingMessage, res: ServerResponse): void {
     const s = this.#services;
-    if (s.settings.metricsAuth) requireCapability(authenticate(s.core, req.headers.authorization, req.socket.remoteAddress ?? ''), 'monitoring');
+    if (s.settings.metricsAuth) requireCapability(authenticate(s.core, s.admin, req.headers.authorization, req.socket.remoteAddress ?? ''), 'monitoring');
     const text = renderMetrics(s);
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS });
     res.end(req.method === 'HEAD' ? undefined : text);

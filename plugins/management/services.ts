@@ -1,16 +1,19 @@
 /**
- * What the routes share: the core, the settings, the rate sampler, the logger, and facts
+ * What the routes share: the core (its protocol-facing and admin-facing interfaces), the settings, the rate sampler, the logger, and facts
  * about this node. One object per running plugin.
  */
 import { hostname } from 'node:os';
-import type { Core } from '../../src/core/core.js';
+import type { AdminCore, ProtocolCore } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import type { ClusterView, KafkaView, ListenerAddress } from '../../src/plugin-host/index.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';
 
 export interface ManagementServices {
-  readonly core: Core;
+  /** for the API's own sessions of the requesting user (login, connect) */
+  readonly core: ProtocolCore;
+  /** snapshots of the broker's objects, and the operations operators perform */
+  readonly admin: AdminCore;
   readonly settings: ManagementSettings;
   readonly sampler: Sampler;
   readonly log: Logger;

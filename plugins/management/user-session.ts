@@ -4,8 +4,7 @@
  * user's permissions and answers with its usual errors. The connection lives for one
  * request and is not listed among client connections (protocol 'management').
  */
-import type { Core } from '../../src/core/core.js';
-import type { CoreConnection, Session, SessionHandler, Message } from '../../src/core/index.js';
+import type { CoreConnection, Message, ProtocolCore, Session, SessionHandler } from '../../src/core/index.js';
 import type { Principal } from './auth.js';
 
 export const MANAGEMENT_PROTOCOL = 'management';
@@ -18,7 +17,7 @@ export class UserSession implements SessionHandler {
   readonly #confirms = new Map<number, (ack: boolean, error: Error | null) => void>();
   #nextToken = 1;
 
-  private constructor(core: Core, principal: Principal, vhost: string) {
+  private constructor(core: ProtocolCore, principal: Principal, vhost: string) {
     this.#connection = core.connect({
       protocol: MANAGEMENT_PROTOCOL,
       vhost,
@@ -36,7 +35,7 @@ export class UserSession implements SessionHandler {
   }
 
   /** Run `f` in a session of `principal` in `vhost`; the connection ends afterwards, whatever happens. */
-  static async run<T>(core: Core, principal: Principal, vhost: string, f: (s: UserSession) => T | Promise<T>): Promise<T> {
+  static async run<T>(core: ProtocolCore, principal: Principal, vhost: string, f: (s: UserSession) => T | Promise<T>): Promise<T> {
     const us = new UserSession(core, principal, vhost);
     try {
       return await f(us);

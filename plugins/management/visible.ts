@@ -1,23 +1,28 @@
 /**
- * The objects a principal may see (see auth.ts), gathered once per request: vhosts, client
- * connections (the API's own short-lived ones excluded), their channels, and consumers.
+ * The objects a principal may see (see auth.ts), gathered once per request as snapshots:
+ * vhosts, client connections (the API's own short-lived ones excluded).
  */
-import type { Connection } from '../../src/core/connection.js';
-import type { VHost } from '../../src/core/vhost.js';
+import type { ConnectionSnapshot, VhostSnapshot } from '../../src/core/index.js';
 import { canSeeConnection, canSeeVhost, type Principal } from './auth.js';
 import type { ManagementServices } from './services.js';
 import { MANAGEMENT_PROTOCOL } from './user-session.js';
 
-export function visibleVhosts(s: ManagementServices, p: Principal): VHost[] {
-  return [...s.core.vhosts.values()].filter((v) => canSeeVhost(s.core, p, v.name));
+/** The names of the vhosts `p` may see, or just `only` when given (checked by the caller). */
+export function visibleVhostNames(s: ManagementServices, p: Principal, only?: string): string[] {
+  if (only !== undefined) return [only];
+  return s.admin.vhostNames().filter((v) => canSeeVhost(s.admin, p, v));
 }
 
-export function visibleConnections(s: ManagementServices, p: Principal, vhost?: string): Connection[] {
-  const out: Connection[] = [];
-  for (const c of s.core.connections.values()) {
-    if (c.info.protocol === MANAGEMENT_PROTOCOL || c.closed) continue;
-    if (vhost !== undefined && c.info.vhost !== vhost) continue;
-    if (canSeeConnection(p, c) && canSeeVhost(s.core, p, c.info.vhost)) out.push(c);
+export function visibleVhosts(s: ManagementServices, p: Principal): VhostSnapshot[] {
+  return s.admin.listVhosts().filter((v) => canSeeVhost(s.admin, p, v.name));
+}
+
+export function visibleConnections(s: ManagementServices, p: Principal, vhost?: string): ConnectionSnapshot[] {
+  const out: ConnectionSnapshot[] = [];
+  for (const c of s.admin.listConnections()) {
+    if (c.protocol === MANAGEMENT_PROTOCOL) continue;
+    if (vhost !== undefined && c.vhost !== vhost) continue;
+    if (canSeeConnection(p, c) && canSeeVhost(s.admin, p, c.vhost)) out.push(c);
   }
   return out;
 }

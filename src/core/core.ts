@@ -1,4 +1,4 @@
-import { UserStore, type LoginResult, type UserRecord } from '../auth/users.js';
+import { UserStore, userWithPassword, type LoginResult, type UserRecord } from '../auth/users.js';
 import type { TopicPermission, VhostPermission } from '../auth/permissions.js';
 import type { ScramMechanism, ScramServerExchange } from '../auth/scram.js';
 import { ConnectionAccess } from '../auth/access.js';
@@ -15,8 +15,13 @@ import { openNodeStore, type NodeStoreOptions, type NodeStore } from './node-sto
 import type { Policy } from './policies.js';
 import { streamViewOf, streamViewsOf, type StreamView } from './stream-view.js';
 import type { FieldTable } from '../codec/types.js';
-import type { BindingSnapshot, BrokerStream, ProtocolCore, QueueSummary } from './protocol-core.js';
-import { queueBindingsOf, queueSummaryOf } from './queue-queries.js';
+import type { BrokerStream, ProtocolCore, QueueSummary } from './protocol-core.js';
+import { queueSummaryOf } from './queue-queries.js';
+import type { AdminCore, UserUpdate } from './admin-core.js';
+import { CoreSnapshots } from './core-snapshots.js';
+import { exportDefinitions, exportVhostDefinitions } from '../definitions/export-definitions.js';
+import { importDefinitions, type ImportReport } from '../definitions/import-definitions.js';
+import type { RabbitDefinitions } from '../definitions/rabbit-format.js';
 import { brokerStreamOf } from './broker-stream.js';
 
 export interface CoreOptions {
@@ -34,7 +39,7 @@ export interface CoreOptions {
  * every front-end. Protocol-neutral: plugins reach it through the `ProtocolCore` interface
  * (`connect` and the `Session` API) and, for operators, `AdminCore`; never as this class.
  */
-export class Core implements ConnectionRegistry, ProtocolCore {
+export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolCore, AdminCore {
   readonly exchangeTypes = new ExchangeTypeRegistry();
   readonly limits = new Limits();
   readonly alarms = new Alarms();
@@ -53,6 +58,7 @@ export class Core implements ConnectionRegistry, ProtocolCore {
   readonly #creating = new Map<string, Promise<VHost>>();
 
   constructor(options: CoreOptions = {}) {
+    super();
     this.log = options.log;
     this.loginFailures = new LoginFailures(options.log);
     this.users = new UserStore(options.loopbackUsers ?? ['guest']);
@@ -154,10 +160,6 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     return q ? queueSummaryOf(vhost, q) : undefined;
   }
 
-  queueBindings(vhost: string, name: string): BindingSnapshot[] {
-    return queueBindingsOf(this.vhosts.get(vhost), name);
-  }
-
   connectionClosed(c: Connection): void {
     this.connections.delete(c.id);
   }
@@ -238,8 +240,9 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     return true;
   }
 
-  /** Add or replace a user (its hash as given: definitions carry RabbitMQ's). */
-  putUser(record: UserRecord): void {
+  /** Add or replace a user: a password gives its hash and SCRAM credentials here, a hash is kept as given (definitions carry RabbitMQ's). */
+  putUser(user: UserUpdate): void {
+    const record: UserRecord = 'password' in user ? userWithPassword(user.name, user.password, user.tags) : user;
     this.users.put(record);
     this.#store?.meta.saveUser(record);
   }
@@ -299,6 +302,16 @@ export class Core implements ConnectionRegistry, ProtocolCore {
     const had = this.vhosts.get(vhost)?.clearPolicy(name) ?? false;
     if (had) this.#store?.meta.deletePolicy(vhost, name);
     return had;
+  }
+
+  importDefinitions(definitions: unknown, vhost?: string): Promise<ImportReport> {
+    return importDefinitions(this, definitions, vhost);
+  }
+
+  exportDefinitions(productVersion: string, vhost?: string): RabbitDefinitions | undefined {
+    if (vhost === undefined) return exportDefinitions(this, productVersion);
+    const v = this.vhosts.get(vhost);
+    return v ? exportVhostDefinitions(v, productVersion) : undefined;
   }
 
   #requireUserAndVhost(user: string, vhost: string): void {

@@ -22,6 +22,29 @@ export type {
 } from './api.js';
 export type { StreamView } from './stream-view.js';
 export type { ProtocolCore, AlarmState, LoginRefusals, QueueSummary, BindingSnapshot, BrokerStream } from './protocol-core.js';
+export type {
+  AdminCore,
+  AdminAlarmState,
+  VhostSnapshot,
+  QueueSnapshot,
+  QueueCounters,
+  StreamSnapshot,
+  QuorumSnapshot,
+  ExchangeSnapshot,
+  ConnectionSnapshot,
+  TrafficSnapshot,
+  SessionSnapshot,
+  SessionCounters,
+  ConsumerSnapshot,
+  PermissionSnapshot,
+  TopicPermissionSnapshot,
+  UserUpdate,
+} from './admin-core.js';
+export type { Policy } from './policies.js';
+export type { VhostPermission, TopicPermission } from '../auth/permissions.js';
+export type { StoreMetricsSnapshot, HistogramSummary } from '../store/metrics.js';
+export type { ImportReport } from '../definitions/import-definitions.js';
+export type { RabbitDefinitions } from '../definitions/rabbit-format.js';
 export type { AlarmKind, AlarmSettings, AlarmListener } from './alarms.js';
 export type { VhostLimits, UserLimits } from './limits.js';
 export type { LoginResult, UserRecord } from '../auth/users.js';

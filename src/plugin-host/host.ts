@@ -59,6 +59,7 @@ export function validateManifest(candidate: unknown, name: string): PluginManife
     fail('dependsOn must be a list of plugin names');
   }
   if (typeof m.enabledByDefault !== 'boolean') fail('enabledByDefault must be true or false');
+  if (m.adminAccess !== undefined && typeof m.adminAccess !== 'boolean') fail('adminAccess must be true or false');
   if (typeof m.start !== 'function') fail('start must be a function');
   for (const [key, spec] of Object.entries(m.configSchema!)) {
     if (spec?.type === ('list' as string)) fail(`config key '${key}': plugin keys cannot be lists`);

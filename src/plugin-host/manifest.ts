@@ -3,12 +3,14 @@
  *
  * A plugin module's default export is a `PluginManifest`. The host validates the plugin's
  * config section with the manifest's schema, starts enabled plugins in dependency order and
- * stops them in reverse. A plugin sees only its `PluginContext`: the core API, its own
+ * stops them in reverse. A plugin sees only its `PluginContext`: the core's protocol-facing
+ * interface (and its admin-facing one when the manifest asks for it), its own
  * config section, a child logger, the broker's TLS settings, the listeners open and read-only views
  * other plugins offer (the Kafka plugin's topics and groups). It never reaches into the broker or into another plugin.
  */
 import type { Duplex } from 'node:stream';
-import type { Core } from '../core/core.js';
+import type { AdminCore } from '../core/admin-core.js';
+import type { ProtocolCore } from '../core/protocol-core.js';
 import type { PeerInfo } from '../frontend/peer.js';
 import type { Logger } from '../log.js';
 import type { TlsListeners } from '../tls/tls-server.js';
@@ -30,7 +32,10 @@ export interface ConfigKey {
 export type PluginConfig = Record<string, number | string | boolean>;
 
 export interface PluginContext {
-  readonly core: Core;
+  /** what a protocol front-end uses: login, connections and sessions, alarms, limits, streams */
+  readonly core: ProtocolCore;
+  /** snapshots and operator operations; null unless the manifest says `adminAccess` */
+  readonly admin: AdminCore | null;
   /** this plugin's validated config section, defaults filled in */
   readonly config: PluginConfig;
   readonly log: Logger;
@@ -77,5 +82,7 @@ export interface PluginManifest {
   dependsOn?: string[];
   /** enabled unless the config says otherwise */
   enabledByDefault: boolean;
+  /** the plugin serves operators (management): it gets `PluginContext.admin` */
+  adminAccess?: boolean;
   start(ctx: PluginContext): Promise<RunningPlugin>;
 }

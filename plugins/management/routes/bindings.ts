@@ -4,7 +4,7 @@
  * (…/e/{source}/e/{destination}): list, create (POST, 201 with Location = the binding's
  * properties key), get and delete one by its properties key.
  */
-import type { Binding } from '../../../src/core/binding.js';
+import type { BindingSnapshot } from '../../../src/core/index.js';
 import { jsonToFieldTable } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { bindingJson, bindingsOf, propertiesKey } from '../format.js';
@@ -12,17 +12,15 @@ import { noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse
 import { listResponse } from '../list-query.js';
 import type { Route } from '../router.js';
 import { UserSession } from '../user-session.js';
-import { visibleVhosts } from '../visible.js';
+import { visibleVhostNames } from '../visible.js';
 import { exchangeParam } from './exchanges.js';
 
 type Kind = 'queue' | 'exchange';
 
 function list(req: ApiRequest, vhost?: string): ApiResponse {
   const s = req.services;
-  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
-  const items = visibleVhosts(s, req.principal)
-    .filter((v) => vhost === undefined || v.name === vhost)
-    .flatMap((v) => bindingsOf(v));
+  if (vhost !== undefined) requireVhostAccess(s.admin, req.principal, vhost);
+  const items = visibleVhostNames(s, req.principal, vhost).flatMap((v) => bindingsOf(s, v));
   return listResponse(items, req.query);
 }
 
@@ -30,27 +28,28 @@ function list(req: ApiRequest, vhost?: string): ApiResponse {
 function ends(req: ApiRequest, kind: Kind) {
   const s = req.services;
   const vhost = req.params.vhost!;
-  requireVhostAccess(s.core, req.principal, vhost);
-  const v = s.core.vhosts.get(vhost)!;
-  const source = v.exchanges.get(exchangeParam(req.params.source!));
-  const destination = kind === 'queue' ? v.queues.get(req.params.destination!) : v.exchanges.get(exchangeParam(req.params.destination!));
+  requireVhostAccess(s.admin, req.principal, vhost);
+  const source = s.admin.getExchange(vhost, exchangeParam(req.params.source!));
+  const destination = kind === 'queue' ? s.admin.getQueue(vhost, req.params.destination!) : s.admin.getExchange(vhost, exchangeParam(req.params.destination!));
   if (!source || !destination) throw notFound();
-  const between = [...source.bindings.values()].filter((b) => b.destination === destination);
-  return { v, source, destination, between };
+  const between = s.admin
+    .exchangeBindings(vhost, source.name, 'source')
+    .filter((b) => b.destinationType === kind && b.destination === destination.name);
+  return { vhost, source, destination, between };
 }
 
-function findByKey(between: Binding[], props: string): Binding {
+function findByKey(between: BindingSnapshot[], props: string): BindingSnapshot {
   const b = between.find((x) => propertiesKey(x.routingKey, x.arguments) === props);
   if (!b) throw notFound();
   return b;
 }
 
 async function create(req: ApiRequest, kind: Kind): Promise<ApiResponse> {
-  const { v, source, destination } = ends(req, kind);
+  const { vhost, source, destination } = ends(req, kind);
   const body = await req.body();
   const routingKey = stringField(body, 'routing_key', '');
   const args = jsonToFieldTable(body.arguments);
-  await UserSession.run(req.services.core, req.principal, v.name, (us) => {
+  await UserSession.run(req.services.core, req.principal, vhost, (us) => {
     if (kind === 'queue') us.session.bindQueue(destination.name, source.name, routingKey, args);
     else us.session.bindExchange(destination.name, source.name, routingKey, args);
   });
@@ -59,9 +58,9 @@ async function create(req: ApiRequest, kind: Kind): Promise<ApiResponse> {
 }
 
 async function remove(req: ApiRequest, kind: Kind): Promise<ApiResponse> {
-  const { v, source, destination, between } = ends(req, kind);
+  const { vhost, source, destination, between } = ends(req, kind);
   const b = findByKey(between, req.params.props!);
-  await UserSession.run(req.services.core, req.principal, v.name, (us) => {
+  await UserSession.run(req.services.core, req.principal, vhost, (us) => {
     if (kind === 'queue') us.session.unbindQueue(destination.name, source.name, b.routingKey, b.arguments);
     else us.session.unbindExchange(destination.name, source.name, b.routingKey, b.arguments);
   });
@@ -75,8 +74,7 @@ function routesFor(kind: Kind, letter: 'q' | 'e'): Route[] {
       method: 'GET',
       path: base,
       handler: (req) => {
-        const { v, between } = ends(req, kind);
-        return listResponse(between.map((b) => bindingJson(v, b)), req.query);
+        return listResponse(ends(req, kind).between.map(bindingJson), req.query);
       },
     },
     { method: 'POST', path: base, handler: (req) => create(req, kind) },
@@ -84,8 +82,7 @@ function routesFor(kind: Kind, letter: 'q' | 'e'): Route[] {
       method: 'GET',
       path: `${base}/:props`,
       handler: (req) => {
-        const { v, between } = ends(req, kind);
-        return ok(bindingJson(v, findByKey(between, req.params.props!)));
+        return ok(bindingJson(findByKey(ends(req, kind).between, req.params.props!)));
       },
     },
     { method: 'DELETE', path: `${base}/:props`, handler: (req) => remove(req, kind) },

@@ -3,8 +3,6 @@
  * broker or one vhost (/api/definitions/{vhost}). Administrators only. An import answers
  * 200 with what it applied and, one line each, what it skipped.
  */
-import { exportDefinitions, exportVhostDefinitions } from '../../../src/definitions/export-definitions.js';
-import { importDefinitions } from '../../../src/definitions/import-definitions.js';
 import { badRequest, notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
 import type { Route } from '../router.js';
 
@@ -18,7 +16,7 @@ function withDownload(req: ApiRequest, body: unknown): ApiResponse {
 async function importBody(req: ApiRequest, vhost?: string): Promise<ApiResponse> {
   const body = await req.body();
   try {
-    const report = await importDefinitions(req.services.core, body, vhost);
+    const report = await req.services.admin.importDefinitions(body, vhost);
     req.services.log.info('definitions imported', { by: req.principal.user, vhost, warnings: report.warnings.length });
     return ok(report);
   } catch (e) {
@@ -27,16 +25,16 @@ async function importBody(req: ApiRequest, vhost?: string): Promise<ApiResponse>
 }
 
 export const definitionRoutes: Route[] = [
-  { method: 'GET', path: '/api/definitions', need: 'administrator', handler: (req) => withDownload(req, exportDefinitions(req.services.core, req.services.version)) },
+  { method: 'GET', path: '/api/definitions', need: 'administrator', handler: (req) => withDownload(req, req.services.admin.exportDefinitions(req.services.version)) },
   { method: 'POST', path: '/api/definitions', need: 'administrator', handler: (req) => importBody(req) },
   {
     method: 'GET',
     path: '/api/definitions/:vhost',
     need: 'administrator',
     handler: (req) => {
-      const v = req.services.core.vhosts.get(req.params.vhost!);
-      if (!v) throw notFound();
-      return withDownload(req, exportVhostDefinitions(v, req.services.version));
+      const definitions = req.services.admin.exportDefinitions(req.services.version, req.params.vhost!);
+      if (!definitions) throw notFound();
+      return withDownload(req, definitions);
     },
   },
   {
@@ -44,7 +42,7 @@ export const definitionRoutes: Route[] = [
     path: '/api/definitions/:vhost',
     need: 'administrator',
     handler: (req) => {
-      if (!req.services.core.hasVhost(req.params.vhost!)) throw notFound();
+      if (!req.services.admin.hasVhost(req.params.vhost!)) throw notFound();
       return importBody(req, req.params.vhost!);
     },
   },

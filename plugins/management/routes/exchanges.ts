@@ -11,38 +11,35 @@ import { badRequest, boolField, created, noContent, notFound, ok, stringField, t
 import { listResponse } from '../list-query.js';
 import type { Route } from '../router.js';
 import { UserSession } from '../user-session.js';
-import { visibleVhosts } from '../visible.js';
+import { visibleVhostNames } from '../visible.js';
 
 /** `amq.default` in a URL is the default exchange, whose name is empty. */
 export const exchangeParam = (name: string) => (name === 'amq.default' ? '' : name);
 
 function list(req: ApiRequest, vhost?: string): ApiResponse {
   const s = req.services;
-  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
-  const items = visibleVhosts(s, req.principal)
-    .filter((v) => vhost === undefined || v.name === vhost)
-    .flatMap((v) => [...v.exchanges.values()].map((x) => exchangeJson(s, v, x)));
+  if (vhost !== undefined) requireVhostAccess(s.admin, req.principal, vhost);
+  const items = visibleVhostNames(s, req.principal, vhost).flatMap((v) => s.admin.listExchanges(v).map((x) => exchangeJson(s, x)));
   return listResponse(items, req.query);
 }
 
 function lookup(req: ApiRequest) {
   const s = req.services;
   const vhost = req.params.vhost!;
-  requireVhostAccess(s.core, req.principal, vhost);
-  const v = s.core.vhosts.get(vhost)!;
-  const x = v.exchanges.get(exchangeParam(req.params.name!));
+  requireVhostAccess(s.admin, req.principal, vhost);
+  const x = s.admin.getExchange(vhost, exchangeParam(req.params.name!));
   if (!x) throw notFound();
-  return { v, x };
+  return x;
 }
 
 async function declare(req: ApiRequest): Promise<ApiResponse> {
   const s = req.services;
   const vhost = req.params.vhost!;
   const name = exchangeParam(req.params.name!);
-  requireVhostAccess(s.core, req.principal, vhost);
+  requireVhostAccess(s.admin, req.principal, vhost);
   const body = await req.body();
   const type = stringField(body, 'type');
-  const existed = s.core.vhosts.get(vhost)!.exchanges.has(name);
+  const existed = s.admin.getExchange(vhost, name) !== undefined;
   await UserSession.run(s.core, req.principal, vhost, (us) =>
     us.session.declareExchange(name, type, {
       durable: boolField(body, 'durable', true),
@@ -55,14 +52,14 @@ async function declare(req: ApiRequest): Promise<ApiResponse> {
 }
 
 async function remove(req: ApiRequest): Promise<ApiResponse> {
-  const { v, x } = lookup(req);
-  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.deleteExchange(x.name, req.query.get('if-unused') === 'true'));
+  const x = lookup(req);
+  await UserSession.run(req.services.core, req.principal, x.vhost, (us) => us.session.deleteExchange(x.name, req.query.get('if-unused') === 'true'));
   return noContent();
 }
 
 /** POST /api/exchanges/{vhost}/{name}/publish → {"routed": bool} */
 async function publish(req: ApiRequest): Promise<ApiResponse> {
-  const { v, x } = lookup(req);
+  const x = lookup(req);
   const body = await req.body();
   const missing = ['properties', 'routing_key', 'payload', 'payload_encoding'].filter((k) => body[k] === undefined);
   if (missing.length > 0) throw badRequest(`[${missing.map((k) => `{key_missing,${k}}`).join(',')}]`);
@@ -76,7 +73,7 @@ async function publish(req: ApiRequest): Promise<ApiResponse> {
   const bad = validateExpiration(properties.expiration);
   if (bad) throw badRequest(bad);
   const message = new Message(x.name, routingKey, properties, Buffer.from(payload, encoding === 'base64' ? 'base64' : 'utf8'));
-  const routed = await UserSession.run(req.services.core, req.principal, v.name, (us) => us.publish(message));
+  const routed = await UserSession.run(req.services.core, req.principal, x.vhost, (us) => us.publish(message));
   return ok({ routed });
 }
 
@@ -87,8 +84,7 @@ export const exchangeRoutes: Route[] = [
     method: 'GET',
     path: '/api/exchanges/:vhost/:name',
     handler: (req) => {
-      const { v, x } = lookup(req);
-      return ok(exchangeJson(req.services, v, x));
+      return ok(exchangeJson(req.services, lookup(req)));
     },
   },
   { method: 'PUT', path: '/api/exchanges/:vhost/:name', handler: declare },
@@ -97,16 +93,16 @@ export const exchangeRoutes: Route[] = [
     method: 'GET',
     path: '/api/exchanges/:vhost/:name/bindings/source',
     handler: (req) => {
-      const { v, x } = lookup(req);
-      return listResponse([...x.bindings.values()].map((b) => bindingJson(v, b)), req.query);
+      const x = lookup(req);
+      return listResponse(req.services.admin.exchangeBindings(x.vhost, x.name, 'source').map(bindingJson), req.query);
     },
   },
   {
     method: 'GET',
     path: '/api/exchanges/:vhost/:name/bindings/destination',
     handler: (req) => {
-      const { v, x } = lookup(req);
-      return listResponse([...x.inbound].map((b) => bindingJson(v, b)), req.query);
+      const x = lookup(req);
+      return listResponse(req.services.admin.exchangeBindings(x.vhost, x.name, 'destination').map(bindingJson), req.query);
     },
   },
   { method: 'POST', path: '/api/exchanges/:vhost/:name/publish', handler: publish },

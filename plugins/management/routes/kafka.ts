@@ -36,13 +36,13 @@ function groupJson(g: KafkaGroupInfo) {
 
 function topics(req: ApiRequest) {
   const view = req.services.kafka();
-  const list = view === null ? [] : view.topics().filter((t) => canSeeVhost(req.services.core, req.principal, t.vhost));
+  const list = view === null ? [] : view.topics().filter((t) => canSeeVhost(req.services.admin, req.principal, t.vhost));
   return listResponse(list.map(topicJson), req.query);
 }
 
 function groups(req: ApiRequest) {
   const view = req.services.kafka();
-  const list = view === null ? [] : view.groups().filter((g) => canSeeVhost(req.services.core, req.principal, g.vhost));
+  const list = view === null ? [] : view.groups().filter((g) => canSeeVhost(req.services.admin, req.principal, g.vhost));
   return listResponse(list.map(groupJson), req.query);
 }
 

@@ -25,7 +25,7 @@ const EXCHANGE_TYPES: [string, string][] = [
 ];
 
 export function exchangeTypes(s: ManagementServices) {
-  return EXCHANGE_TYPES.filter(([name]) => s.core.exchangeTypes.get(name)).map(([name, description]) => ({ name, description, enabled: true }));
+  return EXCHANGE_TYPES.filter(([name]) => s.admin.hasExchangeType(name)).map(([name, description]) => ({ name, description, enabled: true }));
 }
 
 function overview(req: ApiRequest): ApiResponse {
@@ -41,14 +41,14 @@ function overview(req: ApiRequest): ApiResponse {
   const counters = zeroCounters();
   const rates = zeroCounters();
   for (const v of vhosts) {
-    queues += v.queues.size;
-    exchanges += v.exchanges.size;
-    for (const q of v.queues.values()) {
+    queues += v.queues;
+    exchanges += v.exchanges;
+    for (const q of s.admin.listQueues(v.name)) {
       consumers += q.consumerCount;
       const sample = s.sampler.queue(q);
-      depths.messages += q.messageCount + q.unackedCount;
-      depths.messages_ready += q.messageCount;
-      depths.messages_unacknowledged += q.unackedCount;
+      depths.messages += q.messagesReady + q.messagesUnacknowledged;
+      depths.messages_ready += q.messagesReady;
+      depths.messages_unacknowledged += q.messagesUnacknowledged;
       for (const k of DEPTH_KEYS) depthRates[k] += sample.depthRates[k];
     }
     const t = s.sampler.vhost(v.name);
@@ -63,7 +63,7 @@ function overview(req: ApiRequest): ApiResponse {
     queueTotals[`${k}_details`] = { rate: Math.round(depthRates[k] * 100) / 100 };
   }
   let channels = 0;
-  for (const c of connections) channels += c.sessions.size;
+  for (const c of connections) channels += c.sessions;
   return ok({
     management_version: s.version,
     product_name: 'Warren',
@@ -77,8 +77,8 @@ function overview(req: ApiRequest): ApiResponse {
     message_stats: messageStats(counters, rates),
     queue_totals: queueTotals,
     object_totals: { connections: connections.length, channels, consumers, exchanges, queues, vhosts: vhosts.length },
-    connections_by_protocol: countBy(connections.map((c) => c.info.protocol)),
-    alarms: s.core.alarms.active,
+    connections_by_protocol: countBy(connections.map((c) => c.protocol)),
+    alarms: s.admin.alarms.active,
     listeners: listenersJson(s.nodeName, s.listeners()),
     // Warren: the node's recent samples (rates and depths), for charts that start filled; node-wide, so monitors only
     ...(req.query.get('history') === 'true' && p.isMonitor ? { history: historyJson(s) } : {}),
@@ -102,17 +102,17 @@ function countBy(keys: string[]): Record<string, number> {
 }
 
 export function nodeJson(s: ManagementServices) {
-  const core = s.core;
+  const admin = s.admin;
   let diskFree: number | null = null;
   try {
-    const fs = statfsSync(core.alarms.dataDir ?? process.cwd());
+    const fs = statfsSync(admin.alarms.dataDir ?? process.cwd());
     diskFree = fs.bavail * fs.bsize;
   } catch {
     diskFree = null;
   }
   const mem = process.memoryUsage();
   let connections = 0;
-  for (const c of core.connections.values()) if (c.info.protocol !== 'management') connections++;
+  for (const c of admin.listConnections()) if (c.protocol !== 'management') connections++;
   return {
     name: s.nodeName,
     type: 'disc',
@@ -121,13 +121,13 @@ export function nodeJson(s: ManagementServices) {
     uptime: Date.now() - s.startedAt,
     processors: availableParallelism(),
     mem_used: mem.rss,
-    mem_limit: core.alarms.memoryLimitBytes,
-    mem_alarm: core.alarms.active.includes('memory'),
+    mem_limit: admin.alarms.memoryLimitBytes,
+    mem_alarm: admin.alarms.active.includes('memory'),
     mem_heap_used: mem.heapUsed,
     mem_total: totalmem(),
     disk_free: diskFree,
-    disk_free_limit: core.alarms.settings.diskFreeLimit,
-    disk_free_alarm: core.alarms.active.includes('disk'),
+    disk_free_limit: admin.alarms.settings.diskFreeLimit,
+    disk_free_alarm: admin.alarms.active.includes('disk'),
     sockets_used: connections,
     rates_mode: 'basic',
     exchange_types: exchangeTypes(s),
@@ -140,7 +140,7 @@ export function nodeJson(s: ManagementServices) {
 /** RabbitMQ's GET /api/health/checks/alarms: 200 ok, or 503 with the alarms in effect. */
 function alarmsCheck(req: ApiRequest): ApiResponse {
   const s = req.services;
-  const active = s.core.alarms.active;
+  const active = s.admin.alarms.active;
   if (active.length === 0) return ok({ status: 'ok' });
   return {
     status: 503,
@@ -155,7 +155,7 @@ function alarmsCheck(req: ApiRequest): ApiResponse {
 async function aliveness(req: ApiRequest): Promise<ApiResponse> {
   const s = req.services;
   const vhost = req.params.vhost!;
-  requireVhostAccess(s.core, req.principal, vhost);
+  requireVhostAccess(s.admin, req.principal, vhost);
   const queue = 'aliveness-test';
   return UserSession.run(s.core, req.principal, vhost, async (us) => {
     us.session.declareQueue(queue, { durable: false });

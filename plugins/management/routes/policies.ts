@@ -4,25 +4,22 @@
  * (the core re-applies effective arguments to running queues) and is saved.
  */
 import type { FieldTable } from '../../../src/codec/index.js';
-import type { Policy } from '../../../src/core/policies.js';
-import type { VHost } from '../../../src/core/vhost.js';
+import type { Policy } from '../../../src/core/index.js';
 import { fieldTableToJson, jsonToFieldTable } from '../../../src/definitions/index.js';
 import { requireVhostAccess } from '../auth.js';
 import { badRequest, created, noContent, notFound, ok, type ApiRequest, type ApiResponse } from '../http.js';
 import { listResponse } from '../list-query.js';
 import type { Route } from '../router.js';
-import { visibleVhosts } from '../visible.js';
+import { visibleVhostNames } from '../visible.js';
 
-export function policyJson(v: VHost, p: Policy) {
-  return { vhost: v.name, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, definition: fieldTableToJson(p.definition), priority: p.priority };
+export function policyJson(p: Policy) {
+  return { vhost: p.vhost, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, definition: fieldTableToJson(p.definition), priority: p.priority };
 }
 
 function list(req: ApiRequest, vhost?: string): ApiResponse {
   const s = req.services;
-  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
-  const items = visibleVhosts(s, req.principal)
-    .filter((v) => vhost === undefined || v.name === vhost)
-    .flatMap((v) => [...v.policies.values()].map((p) => policyJson(v, p)));
+  if (vhost !== undefined) requireVhostAccess(s.admin, req.principal, vhost);
+  const items = visibleVhostNames(s, req.principal, vhost).flatMap((v) => s.admin.listPolicies(v).map(policyJson));
   return listResponse(items, req.query);
 }
 
@@ -45,7 +42,7 @@ function validateDefinition(d: FieldTable): string | null {
 async function put(req: ApiRequest): Promise<ApiResponse> {
   const s = req.services;
   const vhost = req.params.vhost!;
-  requireVhostAccess(s.core, req.principal, vhost);
+  requireVhostAccess(s.admin, req.principal, vhost);
   const body = await req.body();
   const definition = body.definition;
   if (typeof body.pattern !== 'string') throw badRequest('Validation failed\n\npattern must be a string\n');
@@ -55,9 +52,9 @@ async function put(req: ApiRequest): Promise<ApiResponse> {
   if (problem) throw badRequest(`Validation failed\n\n${problem}\n`);
   const priority = body.priority === undefined ? 0 : Number(body.priority);
   if (!Number.isInteger(priority)) throw badRequest('Validation failed\n\npriority must be an integer\n');
-  const existed = s.core.vhosts.get(vhost)!.policies.has(req.params.name!);
+  const existed = s.admin.getPolicy(vhost, req.params.name!) !== undefined;
   try {
-    s.core.setPolicy({
+    s.admin.setPolicy({
       vhost,
       name: req.params.name!,
       pattern: body.pattern,
@@ -78,11 +75,10 @@ export const policyRoutes: Route[] = [
     method: 'GET',
     path: '/api/policies/:vhost/:name',
     handler: (req) => {
-      requireVhostAccess(req.services.core, req.principal, req.params.vhost!);
-      const v = req.services.core.vhosts.get(req.params.vhost!)!;
-      const p = v.policies.get(req.params.name!);
+      requireVhostAccess(req.services.admin, req.principal, req.params.vhost!);
+      const p = req.services.admin.getPolicy(req.params.vhost!, req.params.name!);
       if (!p) throw notFound();
-      return ok(policyJson(v, p));
+      return ok(policyJson(p));
     },
   },
   { method: 'PUT', path: '/api/policies/:vhost/:name', need: 'policymaker', handler: put },
@@ -91,8 +87,8 @@ export const policyRoutes: Route[] = [
     path: '/api/policies/:vhost/:name',
     need: 'policymaker',
     handler: (req) => {
-      requireVhostAccess(req.services.core, req.principal, req.params.vhost!);
-      if (!req.services.core.clearPolicy(req.params.vhost!, req.params.name!)) throw notFound();
+      requireVhostAccess(req.services.admin, req.principal, req.params.vhost!);
+      if (!req.services.admin.clearPolicy(req.params.vhost!, req.params.name!)) throw notFound();
       return noContent();
     },
   },

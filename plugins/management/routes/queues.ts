@@ -12,32 +12,34 @@ import { badRequest, boolField, created, intField, noContent, notFound, ok, stri
 import { listResponse } from '../list-query.js';
 import type { Route } from '../router.js';
 import { UserSession } from '../user-session.js';
-import { visibleVhosts } from '../visible.js';
+import { visibleVhostNames } from '../visible.js';
 
 function list(req: ApiRequest, vhost?: string): ApiResponse {
   const s = req.services;
-  if (vhost !== undefined) requireVhostAccess(s.core, req.principal, vhost);
-  const items = visibleVhosts(s, req.principal)
-    .filter((v) => vhost === undefined || v.name === vhost)
-    .flatMap((v) => [...v.queues.values()].map((q) => queueJson(s, v, q)));
+  if (vhost !== undefined) requireVhostAccess(s.admin, req.principal, vhost);
+  const items = visibleVhostNames(s, req.principal, vhost).flatMap((v) => s.admin.listQueues(v).map((q) => queueJson(s, q)));
   return listResponse(items, req.query);
 }
 
 function lookup(req: ApiRequest) {
   const s = req.services;
   const vhost = req.params.vhost!;
-  requireVhostAccess(s.core, req.principal, vhost);
-  const v = s.core.vhosts.get(vhost)!;
-  const q = v.queues.get(req.params.name!);
+  requireVhostAccess(s.admin, req.principal, vhost);
+  const q = s.admin.getQueue(vhost, req.params.name!);
   if (!q) throw notFound();
-  return { v, q };
+  return q;
 }
 
 function detail(req: ApiRequest): ApiResponse {
   const s = req.services;
-  const { v, q } = lookup(req);
-  const json = queueJson(s, v, q);
-  json.consumer_details = q.consumers.map((c) => consumerJson(s, v, q, c)).filter((c) => c !== null);
+  const q = lookup(req);
+  const json = queueJson(s, q);
+  // the consumers of any client connection (not only those the principal may list), as before
+  const connections = new Map(s.admin.listConnections().map((c) => [c.id, c]));
+  json.consumer_details = s.admin.listConsumers(q.vhost, q.name).flatMap((c) => {
+    const connection = connections.get(c.connectionId);
+    return connection ? [consumerJson(s, c, connection)] : [];
+  });
   return ok(json);
 }
 
@@ -45,9 +47,9 @@ async function declare(req: ApiRequest): Promise<ApiResponse> {
   const s = req.services;
   const vhost = req.params.vhost!;
   const name = req.params.name!;
-  requireVhostAccess(s.core, req.principal, vhost);
+  requireVhostAccess(s.admin, req.principal, vhost);
   const body = await req.body();
-  const existed = s.core.vhosts.get(vhost)!.queues.has(name);
+  const existed = s.admin.getQueue(vhost, name) !== undefined;
   const args = jsonToFieldTable(body.arguments);
   // newer RabbitMQ clients send the type as a field of its own
   if (typeof body.type === 'string' && args['x-queue-type'] === undefined && body.type !== 'classic') args['x-queue-type'] = body.type;
@@ -58,16 +60,16 @@ async function declare(req: ApiRequest): Promise<ApiResponse> {
 }
 
 async function remove(req: ApiRequest): Promise<ApiResponse> {
-  const { v, q } = lookup(req);
+  const q = lookup(req);
   const ifEmpty = req.query.get('if-empty') === 'true';
   const ifUnused = req.query.get('if-unused') === 'true';
-  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.deleteQueue(q.name, ifUnused, ifEmpty));
+  await UserSession.run(req.services.core, req.principal, q.vhost, (us) => us.session.deleteQueue(q.name, ifUnused, ifEmpty));
   return noContent();
 }
 
 async function purge(req: ApiRequest): Promise<ApiResponse> {
-  const { v, q } = lookup(req);
-  await UserSession.run(req.services.core, req.principal, v.name, (us) => us.session.purgeQueue(q.name));
+  const q = lookup(req);
+  await UserSession.run(req.services.core, req.principal, q.vhost, (us) => us.session.purgeQueue(q.name));
   return noContent();
 }
 
@@ -80,7 +82,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * RabbitMQ), acked, or rejected (dead-lettered where the queue says so).
  */
 async function get(req: ApiRequest): Promise<ApiResponse> {
-  const { v, q } = lookup(req);
+  const q = lookup(req);
   const body = await req.body();
   const ackmode = stringField(body, 'ackmode');
   if (!ACK_MODES.includes(ackmode)) throw badRequest(`ackmode must be one of ${ACK_MODES.join(', ')}`);
@@ -89,7 +91,7 @@ async function get(req: ApiRequest): Promise<ApiResponse> {
   const count = intField(body, 'count', 1);
   if (count < 1) throw badRequest('count must be positive');
   const truncate = body.truncate === undefined ? -1 : intField(body, 'truncate', -1);
-  return UserSession.run(req.services.core, req.principal, v.name, (us) => {
+  return UserSession.run(req.services.core, req.principal, q.vhost, (us) => {
     const got: GetResult[] = [];
     for (let i = 0; i < count; i++) {
       const r = us.session.get(q.name, false);
@@ -140,8 +142,9 @@ export const queueRoutes: Route[] = [
     method: 'GET',
     path: '/api/queues/:vhost/:name/bindings',
     handler: (req) => {
-      const { v, q } = lookup(req);
-      return listResponse([defaultBindingJson(v, q), ...[...q.inbound].map((b) => bindingJson(v, b))], req.query);
+      const q = lookup(req);
+      const bindings = req.services.admin.queueBindings(q.vhost, q.name);
+      return listResponse([defaultBindingJson(q.vhost, q.name), ...bindings.map(bindingJson)], req.query);
     },
   },
 ];

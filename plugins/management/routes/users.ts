@@ -2,7 +2,7 @@
  * /api/users, /api/permissions and /api/topic-permissions: administrators only, as in
  * RabbitMQ. Changes go through the core, which applies them and saves them.
  */
-import { userWithPassword, type UserRecord } from '../../../src/core/index.js';
+import type { UserRecord } from '../../../src/core/index.js';
 import { hashingAlgorithmOf, tagList } from '../../../src/definitions/index.js';
 import { badRequest, created, noContent, notFound, ok, stringField, type ApiRequest, type ApiResponse } from '../http.js';
 import { listResponse } from '../list-query.js';
@@ -10,7 +10,7 @@ import type { Route } from '../router.js';
 import type { ManagementServices } from '../services.js';
 
 function userJson(s: ManagementServices, u: UserRecord) {
-  const l = s.core.limits.user(u.name);
+  const l = s.admin.userLimits(u.name);
   const limits: Record<string, number> = {};
   if (l.maxConnections >= 0) limits['max-connections'] = l.maxConnections;
   if (l.maxChannels >= 0) limits['max-channels'] = l.maxChannels;
@@ -18,7 +18,7 @@ function userJson(s: ManagementServices, u: UserRecord) {
 }
 
 function findUser(s: ManagementServices, name: string): UserRecord {
-  const u = s.core.users.get(name);
+  const u = s.admin.getUser(name);
   if (!u) throw notFound();
   return u;
 }
@@ -27,14 +27,12 @@ async function putUser(req: ApiRequest): Promise<ApiResponse> {
   const s = req.services;
   const name = req.params.user!;
   const body = await req.body();
-  const existing = s.core.users.get(name);
+  const existing = s.admin.getUser(name);
   const tags = body.tags === undefined ? (existing?.tags ?? []) : tagList(body.tags as string[] | string);
-  // a password in clear gives the hash and SCRAM credentials; a hash alone gives no SCRAM; neither keeps both
-  let record: UserRecord;
-  if (typeof body.password === 'string') record = userWithPassword(name, body.password, tags);
-  else if (typeof body.password_hash === 'string') record = { name, passwordHash: body.password_hash, tags };
-  else record = existing !== undefined ? { ...existing, tags } : { name, passwordHash: '', tags };
-  s.core.putUser(record);
+  // a password in clear gives the hash and SCRAM credentials (the core derives them); a hash alone gives no SCRAM; neither keeps both
+  if (typeof body.password === 'string') s.admin.putUser({ name, password: body.password, tags });
+  else if (typeof body.password_hash === 'string') s.admin.putUser({ name, passwordHash: body.password_hash, tags });
+  else s.admin.putUser(existing !== undefined ? { ...existing, tags } : { name, passwordHash: '', tags });
   return existing ? noContent() : created();
 }
 
@@ -47,17 +45,11 @@ interface PermissionRow {
 }
 
 function permissions(s: ManagementServices): PermissionRow[] {
-  return s.core.users.permissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.permission.configure, write: p.permission.write, read: p.permission.read }));
+  return s.admin.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read }));
 }
 
 function topicPermissions(s: ManagementServices) {
-  const out: { user: string; vhost: string; exchange: string; write: string; read: string }[] = [];
-  for (const u of s.core.users.list()) {
-    for (const v of s.core.vhosts.keys()) {
-      for (const t of s.core.users.topicPermissions(u.name, v)) out.push({ user: u.name, vhost: v, exchange: t.exchange, write: t.write, read: t.read });
-    }
-  }
-  return out;
+  return s.admin.listTopicPermissions().map((t) => ({ user: t.user, vhost: t.vhost, exchange: t.exchange, write: t.write, read: t.read }));
 }
 
 function regexField(body: Record<string, unknown>, key: string): string {
@@ -71,7 +63,7 @@ function regexField(body: Record<string, unknown>, key: string): string {
 }
 
 function requireUserAndVhost(s: ManagementServices, user: string, vhost: string): void {
-  if (!s.core.users.has(user) || !s.core.hasVhost(vhost)) throw notFound();
+  if (s.admin.getUser(user) === undefined || !s.admin.hasVhost(vhost)) throw notFound();
 }
 
 async function putPermissions(req: ApiRequest): Promise<ApiResponse> {
@@ -79,8 +71,8 @@ async function putPermissions(req: ApiRequest): Promise<ApiResponse> {
   const { vhost, user } = req.params as { vhost: string; user: string };
   requireUserAndVhost(s, user, vhost);
   const body = await req.body();
-  const had = s.core.users.permission(user, vhost) !== undefined;
-  s.core.setPermissions(user, vhost, { configure: regexField(body, 'configure'), write: regexField(body, 'write'), read: regexField(body, 'read') });
+  const had = s.admin.hasPermissions(user, vhost);
+  s.admin.setPermissions(user, vhost, { configure: regexField(body, 'configure'), write: regexField(body, 'write'), read: regexField(body, 'read') });
   return had ? noContent() : created();
 }
 
@@ -90,23 +82,23 @@ async function putTopicPermissions(req: ApiRequest): Promise<ApiResponse> {
   requireUserAndVhost(s, user, vhost);
   const body = await req.body();
   const exchange = stringField(body, 'exchange');
-  const had = s.core.users.topicPermissions(user, vhost).some((t) => t.exchange === exchange);
-  s.core.setTopicPermission(user, vhost, { exchange, write: regexField(body, 'write'), read: regexField(body, 'read') });
+  const had = s.admin.listTopicPermissions().some((t) => t.user === user && t.vhost === vhost && t.exchange === exchange);
+  s.admin.setTopicPermission(user, vhost, { exchange, write: regexField(body, 'write'), read: regexField(body, 'read') });
   return had ? noContent() : created();
 }
 
 const admin = 'administrator' as const;
 
 export const userRoutes: Route[] = [
-  { method: 'GET', path: '/api/users', need: admin, handler: (req) => listResponse(req.services.core.users.list().map((u) => userJson(req.services, u)), req.query) },
+  { method: 'GET', path: '/api/users', need: admin, handler: (req) => listResponse(req.services.admin.listUsers().map((u) => userJson(req.services, u)), req.query) },
   {
     method: 'GET',
     path: '/api/users/without-permissions',
     need: admin,
     handler: (req) => {
       const s = req.services;
-      const withSome = new Set(s.core.users.permissions().map((p) => p.user));
-      return ok(s.core.users.list().filter((u) => !withSome.has(u.name)).map((u) => userJson(s, u)));
+      const withSome = new Set(s.admin.listPermissions().map((p) => p.user));
+      return ok(s.admin.listUsers().filter((u) => !withSome.has(u.name)).map((u) => userJson(s, u)));
     },
   },
   {
@@ -116,7 +108,7 @@ export const userRoutes: Route[] = [
     handler: async (req) => {
       const users = (await req.body()).users;
       if (!Array.isArray(users)) throw badRequest('[{key_missing,users}]');
-      for (const u of users) if (typeof u === 'string') req.services.core.deleteUser(u);
+      for (const u of users) if (typeof u === 'string') req.services.admin.deleteUser(u);
       return noContent();
     },
   },
@@ -127,7 +119,7 @@ export const userRoutes: Route[] = [
     path: '/api/users/:user',
     need: admin,
     handler: (req) => {
-      if (!req.services.core.deleteUser(req.params.user!)) throw notFound();
+      if (!req.services.admin.deleteUser(req.params.user!)) throw notFound();
       return noContent();
     },
   },
@@ -155,7 +147,7 @@ export const userRoutes: Route[] = [
     path: '/api/vhosts/:vhost/permissions',
     need: admin,
     handler: (req) => {
-      if (!req.services.core.hasVhost(req.params.vhost!)) throw notFound();
+      if (!req.services.admin.hasVhost(req.params.vhost!)) throw notFound();
       return listResponse(permissions(req.services).filter((p) => p.vhost === req.params.vhost), req.query);
     },
   },
@@ -176,8 +168,8 @@ export const userRoutes: Route[] = [
     need: admin,
     handler: (req) => {
       const { vhost, user } = req.params as { vhost: string; user: string };
-      if (req.services.core.users.permission(user, vhost) === undefined) throw notFound();
-      req.services.core.clearPermissions(user, vhost);
+      if (!req.services.admin.hasPermissions(user, vhost)) throw notFound();
+      req.services.admin.clearPermissions(user, vhost);
       return noContent();
     },
   },
@@ -187,7 +179,7 @@ export const userRoutes: Route[] = [
     path: '/api/vhosts/:vhost/topic-permissions',
     need: admin,
     handler: (req) => {
-      if (!req.services.core.hasVhost(req.params.vhost!)) throw notFound();
+      if (!req.services.admin.hasVhost(req.params.vhost!)) throw notFound();
       return listResponse(topicPermissions(req.services).filter((p) => p.vhost === req.params.vhost), req.query);
     },
   },
@@ -208,8 +200,8 @@ export const userRoutes: Route[] = [
     need: admin,
     handler: (req) => {
       const { vhost, user } = req.params as { vhost: string; user: string };
-      if (req.services.core.users.topicPermissions(user, vhost).length === 0) throw notFound();
-      req.services.core.clearTopicPermissions(user, vhost);
+      if (!req.services.admin.listTopicPermissions().some((t) => t.user === user && t.vhost === vhost)) throw notFound();
+      req.services.admin.clearTopicPermissions(user, vhost);
       return noContent();
     },
   },

@@ -99,7 +99,7 @@ describe('PluginHost', () => {
     const journal: Journal = [];
     const contexts = new Map<string, PluginContext>();
     const a = tcpPlugin('a', { journal, contexts });
-    const b = tcpPlugin('b', { journal, contexts, dependsOn: ['a'] });
+    const b = tcpPlugin('b', { journal, contexts, dependsOn: ['a'], adminAccess: true });
     const { host, core, lines } = hostWith();
     await host.start([a, b], new Map([['a', { port: 0, host: '127.0.0.1', extra: 1 }]]));
     expect(host.running()).toEqual(['a', 'b']);
@@ -109,10 +109,12 @@ describe('PluginHost', () => {
     expect(await echo(la!.port, 'ping')).toBe('ping');
 
     const ctx = contexts.get('a')!;
-    expect(Object.keys(ctx).sort()).toEqual(['cluster', 'config', 'core', 'kafka', 'listeners', 'log', 'tls']);
+    expect(Object.keys(ctx).sort()).toEqual(['admin', 'cluster', 'config', 'core', 'kafka', 'listeners', 'log', 'tls']);
     expect(ctx.kafka()).toBeNull(); // no plugin offers a Kafka view
     expect(ctx.cluster()).toBeNull(); // a single node
     expect(ctx.core).toBe(core);
+    expect(ctx.admin).toBeNull(); // only a plugin whose manifest asks gets the admin interface
+    expect(contexts.get('b')!.admin).toBe(core);
     expect(ctx.config).toEqual({ port: 0, host: '127.0.0.1', extra: 1 });
     expect(Object.isFrozen(ctx.config)).toBe(true);
     ctx.log.info('hello from a');

@@ -21,6 +21,8 @@ export interface TestPluginOptions {
   /** keep the context given to start() here */
   contexts?: Map<string, PluginContext>;
   schema?: Record<string, ConfigKey>;
+  /** ask for the admin interface (PluginContext.admin) */
+  adminAccess?: boolean;
 }
 
 export function tcpPlugin(name: string, options: TestPluginOptions): PluginManifest {
@@ -34,6 +36,7 @@ export function tcpPlugin(name: string, options: TestPluginOptions): PluginManif
     },
     enabledByDefault: options.enabledByDefault ?? true,
     ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}),
+    ...(options.adminAccess ? { adminAccess: true } : {}),
     async start(ctx: PluginContext): Promise<RunningPlugin> {
       options.journal.push(`start ${name}`);
       options.contexts?.set(name, ctx);
