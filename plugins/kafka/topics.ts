@@ -115,6 +115,16 @@ export function streamArgumentsFor(configs: { name: string; value: string | null
   return args;
 }
 
+/** the stream arguments topic settings map onto */
+const TOPIC_SETTING_ARGS = ['x-max-age', 'x-max-length-bytes', 'x-stream-max-segment-size-bytes', 'x-stream-compaction', 'x-stream-compaction-key-header'];
+
+/** A stream's arguments without those that stand for topic settings (AlterConfigs replaces them all). */
+export function withoutTopicConfigs(args: FieldTable): FieldTable {
+  const out: FieldTable = { ...args };
+  for (const k of TOPIC_SETTING_ARGS) delete out[k];
+  return out;
+}
+
 /** The topic settings a stream's arguments stand for (DescribeConfigs). */
 export function topicConfigsOf(args: FieldTable): { name: string; value: string; isDefault: boolean }[] {
   const age = text(args['x-max-age']);

@@ -23,5 +23,5 @@ export function brokerStreamOf(v: VHost | undefined, vhost: string, name: string
     else points.failure ??= q.log.error ?? new Error(`not stored: stream '${name}' refused the append`);
     return offset;
   };
-  return Object.assign(viewOf(q), { append });
+  return Object.assign(viewOf(v, q), { append });
 }

@@ -8,6 +8,8 @@ import type { FieldTable } from '../codec/types.js';
 import type { VHost } from './vhost.js';
 import type { Message } from './message.js';
 import { StreamQueue } from './queues/stream-queue.js';
+import { STREAM_TYPE, validateStreamDeclare } from './queues/stream-arguments.js';
+import { effectivePolicy, mergePolicy } from './policies.js';
 import { messageOfRecord } from './queues/stream-message.js';
 import { scanLogSync } from '../store/stream/stream-scan.js';
 
@@ -35,25 +37,36 @@ export interface StreamView {
    * a view of the read buffer, valid during the call only: copy what is kept.
    */
   readFromStart(visit: (message: Message) => void): void;
+  /**
+   * Replace the stream's declared arguments (a Kafka topic's settings changed by AlterConfigs):
+   * checked as at declaration, saved, and applied at once merged with the stream's policy, as a
+   * policy change is (retention, segment size and compaction of the running stream). The
+   * caller checks the permission (configure).
+   * @throws BrokerError PRECONDITION_FAILED for arguments a stream refuses
+   */
+  setArguments(args: FieldTable): void;
 }
 
 export function streamViewOf(vhost: VHost | undefined, name: string): StreamView | undefined {
-  const q = vhost?.queues.get(name);
-  return q instanceof StreamQueue && !q.deleted ? viewOf(q) : undefined;
+  if (vhost === undefined) return undefined;
+  const q = vhost.queues.get(name);
+  return q instanceof StreamQueue && !q.deleted ? viewOf(vhost, q) : undefined;
 }
 
 export function streamViewsOf(vhost: VHost | undefined): StreamView[] {
   const out: StreamView[] = [];
   if (vhost === undefined) return out;
-  for (const q of vhost.queues.values()) if (q instanceof StreamQueue && !q.deleted) out.push(viewOf(q));
+  for (const q of vhost.queues.values()) if (q instanceof StreamQueue && !q.deleted) out.push(viewOf(vhost, q));
   return out;
 }
 
-export function viewOf(q: StreamQueue): StreamView {
+export function viewOf(vhost: VHost, q: StreamQueue): StreamView {
   return {
     name: q.name,
     vhost: q.vhost,
-    arguments: q.arguments,
+    get arguments() {
+      return q.arguments;
+    },
     get firstOffset() {
       return q.log.firstOffset;
     },
@@ -77,5 +90,15 @@ export function viewOf(q: StreamQueue): StreamView {
     storedOffset: (consumerName) => q.storedOffset(consumerName),
     commitOffset: (consumerName, offset) => q.commitOffset(consumerName, offset),
     readFromStart: (visit) => scanLogSync(q.log, (buf, view) => visit(messageOfRecord(buf, view))),
+    setArguments: (args) => setStreamArguments(vhost, q, args),
   };
+}
+
+function setStreamArguments(vhost: VHost, q: StreamQueue, args: FieldTable): void {
+  validateStreamDeclare(q.name, q.vhost, { durable: true, exclusive: false, autoDelete: false }, args);
+  // saved first: a restart recovers the stream with what it runs with
+  vhost.store?.meta.saveQueue({ vhost: q.vhost, name: q.name, type: STREAM_TYPE, autoDelete: false, arguments: args });
+  q.arguments = args;
+  const policy = effectivePolicy(vhost.policies.values(), 'queue', q.name);
+  q.applySettings(mergePolicy('queue', args, policy), policy?.name ?? null);
 }

@@ -23,8 +23,10 @@ import type { Reader } from '../codec/reader.js';
 export function handleFindCoordinator(c: KafkaConnection, h: RequestHeader, r: Reader, slot: number): void {
   const req = decodeFindCoordinator(r, h.apiVersion);
   const { host, port } = c.broker.advertised(c);
-  // key type 1 is a transaction coordinator: transactions are not implemented
-  const errorCode = req.keyType === 0 ? 0 : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  // key type 1 is a transaction coordinator: transactions are not implemented, and no
+  // transactional id is allowed (Kafka's answer when the principal may not use that id: final,
+  // where COORDINATOR_NOT_AVAILABLE would have clients retry for a coordinator that never comes)
+  const errorCode = req.keyType === 0 ? 0 : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
   c.answer(slot, h, (w) => encodeFindCoordinator(w, h.apiVersion, { errorCode, nodeId: errorCode === 0 ? NODE_ID : -1, host: errorCode === 0 ? host : '', port: errorCode === 0 ? port : -1 }));
 }
 

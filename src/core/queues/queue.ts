@@ -61,7 +61,8 @@ export class Queue implements PagedQueue {
   readonly vhost: string;
   readonly durable: boolean;
   readonly autoDelete: boolean;
-  readonly arguments: FieldTable;
+  /** as declared (a stream's may be replaced later: StreamView.setArguments) */
+  arguments: FieldTable;
   readonly maxPriority: number;
   readonly ownerId: number;
   readonly #ring = new ConsumerRing();
