@@ -2,17 +2,29 @@
  * Memory per idle connection: open `--connections` (10,000) MQTT 3.1.1 connections that
  * CONNECT (keep-alive 60 s), subscribe to one topic each at QoS 1 and then stay idle, and
  * read the broker's resident memory (/proc/<pid>/status VmRSS) before and after. Raw
- * sockets, not MQTT.js, so the client side stays small. `--subscriptions 0`: CONNECT only. Needs `--pid`. With `--gc-signal`
+ * sockets, not MQTT.js, so the client side stays small, opened by `--generators` (4) processes
+ * from 127.0.0.2, .3, … (bench/mqtt/idle-opener.mjs). `--persistent`: clean session 0. `--subscriptions 0`: CONNECT only. Needs `--pid`. With `--gc-signal`
  * the broker (bench/mqtt/warren-server.mjs) is sent SIGUSR2 to collect garbage before each
  * reading; Mosquitto frees memory as it goes and needs no such thing.
  *
  *   node bench/mqtt/idle-connections.mjs --url mqtt://127.0.0.1:1883 --pid 1234 --connections 10000
  */
-import { connect as netConnect } from 'node:net';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { memoryFields, rssKiB as brokerRss } from '../lib/broker-memory.mjs';
 import { options, report, sleep } from './lib.mjs';
 
-const o = options({ connections: { type: 'string', default: '10000' }, subscriptions: { type: 'string', default: '1' }, 'gc-signal': { type: 'boolean', default: false } });
+const o = options({
+  connections: { type: 'string', default: '10000' }, subscriptions: { type: 'string', default: '1' }, 'gc-signal': { type: 'boolean', default: false },
+  // a persistent session (clean session 0): a device that keeps its subscription while offline
+  persistent: { type: 'boolean', default: false },
+  generators: { type: 'string', default: '4' },
+  // open and close this many clean-session connections first (ids warm-*), so that code compiled
+  // and heap spaces grown on first use are in the baseline, not counted as connection cost
+  'warmup-connections': { type: 'string', default: '0' },
+  // the broker runs with --heapsnapshot-signal=SIGUSR1: a heap snapshot after each reading (where the KiB go)
+  'heap-snapshots': { type: 'boolean', default: false },
+});
 const url = new URL(o.url);
 const pid = Number(o.pid);
 const n = Number(o.connections);
@@ -21,64 +33,55 @@ const subscribe = o.subscriptions !== '0';
 if (!pid) throw new Error('--pid is required');
 
 /** resident memory in KiB, after a collection when the broker takes the signal */
-const rssKiB = () => brokerRss(pid, o['gc-signal']);
+const rssKiB = async () => {
+  const kib = await brokerRss(pid, o['gc-signal']);
+  if (o['heap-snapshots']) {
+    process.kill(pid, 'SIGUSR1');
+    await sleep(8000); // the broker is frozen while it writes the snapshot
+  }
+  return kib;
+};
 
-function str(s) {
-  const b = Buffer.from(s);
-  const out = Buffer.alloc(2 + b.length);
-  out.writeUInt16BE(b.length, 0);
-  b.copy(out, 2);
-  return out;
+/**
+ * Open `count` connections from `generators` processes, each from its own 127.0.0.x
+ * (idle-opener.mjs), all at once. @returns the children and their reports
+ */
+async function openAll(count, persistent, prefix) {
+  const generators = Math.max(1, Number(o.generators));
+  const share = Math.ceil(count / generators);
+  const children = [];
+  for (let g = 0; g < generators; g++) {
+    const mine = Math.min(share, count - g * share);
+    if (mine <= 0) break;
+    const local = url.hostname === '127.0.0.1' ? `127.0.0.${2 + g}` : '';
+    const args = [o.url, String(g * share), String(mine), subscribe ? '1' : '0', persistent ? '1' : '0', local, prefix];
+    children.push(fork(join(import.meta.dirname, 'idle-opener.mjs'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  }
+  const results = await Promise.all(children.map((c) => new Promise((resolve, reject) => {
+    c.once('message', resolve);
+    c.once('exit', (code) => reject(new Error(`a generator exited (${code}) before opening its connections`)));
+  })));
+  return { children, results };
 }
-function packet(type, body) {
-  const len = [];
-  let x = body.length;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 128;
-    len.push(byte);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([type, ...len]), body]);
-}
-const connectPacket = (id) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0, 60]), str(id)]));
-const subscribePacket = (id) => packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(`idle/${id}`), Buffer.from([1])]));
-
-/** Open one connection; resolves once CONNACK (and SUBACK) arrived. */
-function open(i) {
-  return new Promise((resolve, reject) => {
-    const s = netConnect({ host: url.hostname, port: Number(url.port || 1883) });
-    // CONNACK is 4 bytes, SUBACK (one filter) 5
-    let want = subscribe ? 9 : 4;
-    s.on('data', (d) => {
-      want -= d.length;
-      if (want <= 0) resolve(s);
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('connection closed by the broker')));
-    // a broker out of file descriptors accepts and then says nothing: do not wait for ever
-    s.setTimeout(15_000, () => {
-      s.destroy();
-      reject(new Error('no CONNACK within 15 s'));
-    });
-    s.on('data', () => s.setTimeout(0));
-    s.on('connect', () => s.write(subscribe ? Buffer.concat([connectPacket(`idle-${i}`), subscribePacket(`idle-${i}`)]) : connectPacket(`idle-${i}`)));
-  });
+/** @param {import('node:child_process').ChildProcess[]} children */
+async function closeAll(children) {
+  for (const c of children) c.send('close');
+  await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
 }
 
+const warm = Number(o['warmup-connections']);
+if (warm > 0) {
+  await closeAll((await openAll(warm, false, 'warm')).children);
+  await sleep(2000);
+}
 await sleep(500);
 const before = await rssKiB();
-const sockets = [];
-const started = Date.now();
-for (let i = 0; i < n; i += 200) {
-  const batch = [];
-  for (let k = i; k < Math.min(n, i + 200); k++) batch.push(open(k));
-  sockets.push(...(await Promise.all(batch)));
-}
-const connectSeconds = (Date.now() - started) / 1000;
+const { children, results } = await openAll(n, o.persistent, 'idle');
+const opened = results.reduce((a, r) => a + r.opened, 0);
+const connectSeconds = Math.max(...results.map((r) => r.seconds));
 await sleep(3000);
 const after = await rssKiB();
-for (const s of sockets) s.destroy();
+await closeAll(children);
 await sleep(2000);
 const released = await rssKiB();
 report({
@@ -86,7 +89,10 @@ report({
   label: o.label,
   connections: n,
   subscribed: subscribe,
+  persistent: o.persistent,
   gc_before_reading: o['gc-signal'],
   ...memoryFields(n, connectSeconds, before, after, released),
-  ok: sockets.length === n,
+  generators: children.length,
+  warmup_connections: warm,
+  ok: opened === n,
 });

@@ -1,0 +1,83 @@
+/**
+ * One generator process of bench/mqtt/idle-connections.mjs (forked with IPC): opens its share
+ * of the idle MQTT 3.1.1 connections from its own source address (127.0.0.x), so that many
+ * thousands of connections need neither one process's file descriptors nor one address's
+ * ephemeral ports. Raw sockets: CONNECT (keep-alive 60 s, clean or persistent session) and,
+ * with a subscription, SUBSCRIBE to `idle/<client id>` at QoS 1 in the same write. Sends
+ * `{ opened, seconds }` to the parent once every connection has its CONNACK (and SUBACK);
+ * on `close`, ends them and exits.
+ *
+ *   (forked) idle-opener.mjs <url> <first id> <count> <subscribe 0|1> <persistent 0|1> <local address> [id prefix]
+ */
+import { connect as netConnect } from 'node:net';
+
+const [urlText, firstText, countText, subscribeText, persistentText, localAddress, prefix = 'idle'] = process.argv.slice(2);
+const url = new URL(urlText);
+const first = Number(firstText);
+const count = Number(countText);
+const subscribe = subscribeText === '1';
+const persistent = persistentText === '1';
+
+/** @param {string} s */
+function str(s) {
+  const b = Buffer.from(s);
+  const out = Buffer.alloc(2 + b.length);
+  out.writeUInt16BE(b.length, 0);
+  b.copy(out, 2);
+  return out;
+}
+/** @param {number} type @param {Buffer} body */
+function packet(type, body) {
+  const len = [];
+  let x = body.length;
+  do {
+    let byte = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) byte |= 128;
+    len.push(byte);
+  } while (x > 0);
+  return Buffer.concat([Buffer.from([type, ...len]), body]);
+}
+const connectPacket = (/** @type {string} */ id) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, persistent ? 0x00 : 0x02, 0, 60]), str(id)]));
+const subscribePacket = (/** @type {string} */ id) => packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(`idle/${id}`), Buffer.from([1])]));
+
+/** Open one connection; resolves once CONNACK (and SUBACK) arrived. @param {number} i */
+function open(i) {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ host: url.hostname, port: Number(url.port || 1883), localAddress: localAddress || undefined });
+    // CONNACK is 4 bytes, SUBACK (one filter) 5
+    let want = subscribe ? 9 : 4;
+    s.on('data', (d) => {
+      want -= d.length;
+      if (want <= 0) {
+        s.setTimeout(0);
+        resolve(s);
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error('connection closed by the broker')));
+    // a broker out of file descriptors accepts and then says nothing: do not wait for ever
+    s.setTimeout(30_000, () => {
+      s.destroy();
+      reject(new Error('no CONNACK within 30 s'));
+    });
+    const id = `${prefix}-${i}`;
+    s.on('connect', () => s.write(subscribe ? Buffer.concat([connectPacket(id), subscribePacket(id)]) : connectPacket(id)));
+  });
+}
+
+/** @type {import('node:net').Socket[]} */
+const sockets = [];
+process.on('message', (m) => {
+  if (m === 'close') {
+    for (const s of sockets) s.destroy();
+    setTimeout(() => process.exit(0), 200);
+  }
+});
+const started = performance.now();
+for (let i = 0; i < count; i += 200) {
+  const batch = [];
+  for (let k = i; k < Math.min(count, i + 200); k++) batch.push(open(first + k));
+  sockets.push(.../** @type {import('node:net').Socket[]} */ (await Promise.all(batch)));
+}
+process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000 });
