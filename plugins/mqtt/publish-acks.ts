@@ -16,8 +16,8 @@ export const QOS2_TOKEN = 0x10000;
 export class PublishAcks {
   /** confirm token of the publish being made, so `returned` can name it */
   publishingToken = -1;
-  /** where a retained publish's write to the retained store notes its durability point (reused) */
-  readonly retainedPoints = new DurabilityPoints();
+  /** where a retained publish's write to the retained store notes its durability point (reused; made on first use) */
+  #retainedPoints: DurabilityPoints | null = null;
   readonly #c: MqttConnection;
   /** confirm tokens of QoS ≥ 1 publishes that reached no queue (MQTT 5 PUBACK 0x10); made on first use */
   #unrouted: Set<number> | null = null;
@@ -26,6 +26,10 @@ export class PublishAcks {
 
   constructor(c: MqttConnection) {
     this.#c = c;
+  }
+
+  get retainedPoints(): DurabilityPoints {
+    return (this.#retainedPoints ??= new DurabilityPoints());
   }
 
   /** The core returned the publish being made: nothing matched it. */

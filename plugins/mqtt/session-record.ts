@@ -80,7 +80,7 @@ export function recordOf(state: SessionState, inFlight: Map<string, number> | nu
     subs,
     inflight,
     pubrel: state.hasPendingPubrel ? [...state.pendingPubrel] : [],
-    inq2: [...state.acceptedInboundQos2],
+    inq2: state.hasAcceptedInboundQos2 ? [...state.acceptedInboundQos2] : [],
   };
 }
 

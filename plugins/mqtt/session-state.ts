@@ -114,6 +114,11 @@ export class SessionState {
     return (this.#pendingPubrel?.size ?? 0) > 0;
   }
 
+  /** whether any inbound QoS 2 flow was accepted (without making the set) */
+  get hasAcceptedInboundQos2(): boolean {
+    return (this.#acceptedInboundQos2?.size ?? 0) > 0;
+  }
+
   /**
    * The session's own queues (not shared ones): those of its subscriptions, and for a
    * persistent session both of its durable queues, which may outlive their last subscription.

@@ -8,10 +8,12 @@
  * in RabbitMQ), and empty words between dots are ordinary words.
  */
 class TrieNode<T> {
-  readonly children = new Map<string, TrieNode<T>>();
+  // made on first use: most nodes are leaves of one binding (an MQTT device's own topic), and an
+  // empty Map costs ~220 bytes, a pushed-into empty array ~180
+  children: Map<string, TrieNode<T>> | null = null;
   star: TrieNode<T> | null = null;
   hash: TrieNode<T> | null = null;
-  readonly values: T[] = [];
+  values: T[] | null = null;
   /** values in this subtree, to prune empty branches on removal */
   count = 0;
 }
@@ -30,7 +32,8 @@ export class TopicTrie<T> {
       node = this.#child(node, word, true) as TrieNode<T>;
       node.count++;
     }
-    node.values.push(value);
+    if (node.values === null) node.values = [value];
+    else node.values.push(value);
   }
 
   /** @returns whether the value was found and removed */
@@ -43,9 +46,10 @@ export class TopicTrie<T> {
       if (!node) return false;
       path.push(node);
     }
-    const i = node.values.indexOf(value);
+    const i = node.values === null ? -1 : node.values.indexOf(value);
     if (i < 0) return false;
-    node.values.splice(i, 1);
+    if (node.values!.length === 1) node.values = null;
+    else node.values!.splice(i, 1);
     for (const n of path) n.count--;
     // prune branches that no longer hold values
     for (let d = words.length; d > 0; d--) {
@@ -54,7 +58,7 @@ export class TopicTrie<T> {
       const word = words[d - 1];
       if (word === '*') parent.star = null;
       else if (word === '#') parent.hash = null;
-      else parent.children.delete(word);
+      else if (parent.children!.delete(word) && parent.children!.size === 0) parent.children = null;
     }
     return true;
   }
@@ -70,10 +74,11 @@ export class TopicTrie<T> {
       for (let j = i; j <= words.length; j++) this.#walk(node.hash, words, j, visit);
     }
     if (i === words.length) {
-      for (let k = 0; k < node.values.length; k++) visit(node.values[k]);
+      const values = node.values;
+      if (values !== null) for (let k = 0; k < values.length; k++) visit(values[k]);
       return;
     }
-    const child = node.children.get(words[i]);
+    const child = node.children?.get(words[i]);
     if (child) this.#walk(child, words, i + 1, visit);
     if (node.star) this.#walk(node.star, words, i + 1, visit);
   }
@@ -87,10 +92,10 @@ export class TopicTrie<T> {
       if (!node.hash && create) node.hash = new TrieNode<T>();
       return node.hash;
     }
-    let child = node.children.get(word);
+    let child = node.children?.get(word);
     if (!child && create) {
       child = new TrieNode<T>();
-      node.children.set(word, child);
+      (node.children ??= new Map()).set(word, child);
     }
     return child ?? null;
   }
