@@ -32,7 +32,7 @@ import { resolveNodeId } from './node-id.js';
 import { acceptProxyHeaders } from './proxy/proxy-accept.js';
 import { plainAddress } from './proxy/proxy-header.js';
 import { StandbyProxy } from './proxy/standby-proxy.js';
-import { noReplication, type FollowerReplication, type LeaderReplication, type ReplicationFactory } from './replication-port.js';
+import { realReplication, type FollowerReplication, type LeaderReplication, type ReplicationFactory } from './replication-port.js';
 import type { ClusterStatus } from './status.js';
 import { watchedDisk } from './watched-disk.js';
 
@@ -81,7 +81,7 @@ export class ClusterNode {
   constructor(o: ClusterNodeOptions) {
     this.#o = o;
     this.#log = o.log.child({ cluster: o.config.cluster.name });
-    this.#replication = o.replication ?? noReplication;
+    this.#replication = o.replication ?? realReplication;
   }
 
   get nodeId(): string {
@@ -199,6 +199,7 @@ export class ClusterNode {
     const repl = this.#replication.leader({
       dataDir: this.#o.config.dataDir, nodeId: this.#nodeId, epoch, secret: this.#secret,
       host: c.advertisedAddress, port: c.replicationPort, minIsr: c.minIsr,
+      disk: watchedDisk(realDisk, () => this.#lifeline!.syncStarted()), log: this.#log.child({ replication: 'leader' }),
     });
     this.#leaderRepl = repl;
     repl.on('lagging', (id: string) => this.#changeIsr(id, false));
@@ -212,7 +213,6 @@ export class ClusterNode {
       ...hooks,
       logger: this.#o.log,
       cluster: this,
-      disk: watchedDisk(hooks.disk ?? realDisk, () => this.#lifeline!.syncStarted()),
     });
     this.#broker = broker;
     await broker.start();
@@ -226,7 +226,6 @@ export class ClusterNode {
   #changeIsr(id: string, add: boolean): void {
     this.#isrQueue = this.#isrQueue.then(async () => {
       if (this.#role !== 'leader' || id === this.#nodeId || this.#isr.includes(id) === add) return;
-      if (add && !this.#snapshot?.nodes.some((n) => n.id === id)) return;
       const next = add ? [...this.#isr, id].sort() : this.#isr.filter((m) => m !== id);
       for (;;) {
         try {

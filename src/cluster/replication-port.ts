@@ -1,12 +1,14 @@
 /**
  * What the node lifecycle needs from replication (src/cluster/replication/, HA-CONTRACT.md),
  * as interfaces: the node drives a `ReplicationLeader` while it leads and a
- * `ReplicationFollower` while it stands by. `noReplication` runs the lifecycle without
- * shipping anything (a leader then confirms on its own disk): used until the replication
- * module is wired in, and never in a configuration that claims to survive a lost node.
+ * `ReplicationFollower` while it stands by. `realReplication` is the one used; the seam lets
+ * the lifecycle be read (and changed) without the byte shipping in view.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import type { BrokerSetup } from '../broker.js';
+import type { Disk } from '../store/disk/disk.js';
+import type { Logger } from '../log.js';
+import { ReplicationFollower, ReplicationLeader } from './replication/index.js';
 import type { FollowerStatus } from '../plugin-host/cluster-view.js';
 
 export type { FollowerStatus };
@@ -31,38 +33,16 @@ export interface ReplicationFactory {
   leader(o: {
     dataDir: string; nodeId: string; epoch: number; secret: string; host: string; port: number;
     minIsr: number;
+    /** the store's disk (the node's, timed for the watchdog): replication wraps it */
+    disk: Disk;
+    log: Logger;
   }): LeaderReplication;
   follower(o: {
     dataDir: string; nodeId: string; secret: string; epoch: number; leader: { host: string; port: number };
   }): FollowerReplication;
 }
 
-class NoLeaderReplication extends EventEmitter implements LeaderReplication {
-  readonly hooks = {};
-  readonly #host: string;
-  constructor(host: string) {
-    super();
-    this.#host = host;
-  }
-  async listen() {
-    return { host: this.#host, port: 0 };
-  }
-  setIsr(): void {}
-  followers(): FollowerStatus[] {
-    return [];
-  }
-  async close() {}
-}
-
-class NoFollowerReplication extends EventEmitter implements FollowerReplication {
-  async start() {}
-  async stop() {}
-  status() {
-    return { connected: false, caughtUp: false };
-  }
-}
-
-export const noReplication: ReplicationFactory = {
-  leader: (o) => new NoLeaderReplication(o.host),
-  follower: () => new NoFollowerReplication(),
+export const realReplication: ReplicationFactory = {
+  leader: (o) => new ReplicationLeader(o),
+  follower: (o) => new ReplicationFollower(o),
 };
