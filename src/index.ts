@@ -18,3 +18,4 @@ export type {
   RunningPlugin,
 } from './plugin-host/manifest.js';
 export type { Core } from './core/core.js';
+export type { ProtocolCore, AdminCore } from './core/index.js';
