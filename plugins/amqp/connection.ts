@@ -199,6 +199,10 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     if (ch !== undefined) ch.onBody(payload);
   }
 
+  bodyTarget(channel: number, size: number): Buffer | null {
+    return this.state === 'running' ? (this.#channels.get(channel)?.content.bodyTarget(size) ?? null) : null;
+  }
+
   onHeartbeatFrame(channel: number): void {
     // AMQP 0-9-1 §4.2.7: heartbeats belong to channel 0 (RabbitMQ: 505)
     if (channel !== 0 && this.state !== 'closing' && this.state !== 'closed') {

@@ -27,8 +27,12 @@ export class ContentAssembler {
   #encodedProperties: Buffer | null = null;
   #size = 0;
   #received = 0;
+  /** a body that came in one frame, kept as it arrived (see ownBody) */
   #first: Buffer | null = null;
-  #parts: Buffer[] | null = null;
+  /** a body of several frames (or assembled in place): allocated once at its size, filled in order */
+  #body: Buffer | null = null;
+  /** the part of #body last handed to the frame reader to assemble a split body frame in */
+  #target: Buffer | null = null;
 
   /** basic.publish arrived: a content header must follow. */
   begin(exchange: string, routingKey: string, mandatory: boolean): void {
@@ -61,20 +65,39 @@ export class ContentAssembler {
     return size === 0;
   }
 
+  /**
+   * Where the frame reader should assemble a body frame of `size` bytes that arrives in pieces:
+   * its place in the body buffer, so the bytes are copied once, from the socket chunks into
+   * the message's body. Null when no body is expected or it would overrun the announced size
+   * (the frame then comes through `body`, which says why it is wrong).
+   */
+  bodyTarget(size: number): Buffer | null {
+    if (this.stage !== 'body' || this.#received + size > this.#size) return null;
+    this.#body ??= Buffer.allocUnsafe(this.#size);
+    this.#target = this.#body.subarray(this.#received, this.#received + size);
+    return this.#target;
+  }
+
   /** One body frame. @returns true when the announced size is reached. */
   body(payload: Buffer): boolean {
     const received = this.#received + payload.length;
     if (received > this.#size) throw unexpectedFrame(`content body of ${received} octets exceeds the ${this.#size} announced in its header`);
+    if (payload === this.#target) {
+      this.#target = null; // assembled in place
+    } else if (this.#body === null && received === this.#size) {
+      this.#first = payload; // the whole body in one frame: no copy unless it pins a larger chunk
+    } else {
+      this.#body ??= Buffer.allocUnsafe(this.#size);
+      payload.copy(this.#body, this.#received);
+    }
     this.#received = received;
-    if (this.#first === null) this.#first = payload;
-    else (this.#parts ??= [this.#first]).push(payload);
     return received === this.#size;
   }
 
   /** The complete message; the assembler is ready for the next publish. */
   take(): Message {
     let body: Buffer;
-    if (this.#parts !== null) body = Buffer.concat(this.#parts, this.#size);
+    if (this.#body !== null) body = this.#body;
     else if (this.#first !== null) body = ownBody(this.#first);
     else body = EMPTY;
     const m = new Message(this.exchange, this.routingKey, this.#properties, body, this.#encodedProperties);
@@ -85,7 +108,8 @@ export class ContentAssembler {
   reset(): void {
     this.stage = 'idle';
     this.#first = null;
-    this.#parts = null;
+    this.#body = null;
+    this.#target = null;
     this.#encodedProperties = null;
     this.#properties = {};
   }

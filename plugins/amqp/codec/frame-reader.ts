@@ -5,7 +5,10 @@
  * Frames lying wholly inside one socket chunk are handed on as zero-copy subarrays of it. A
  * frame split across chunks is assembled in a buffer allocated once at its exact size (the
  * size is known from its header), so a large body is copied once, not re-concatenated per
- * chunk. No object is allocated per frame: the sink gets positional arguments.
+ * chunk. A body frame split across chunks goes straight to where the sink wants its payload
+ * (`bodyTarget`: the message's body buffer, at the frame's place in it), so a body of many
+ * frames is copied once from the socket chunks into one buffer. No object is allocated per
+ * frame: the sink gets positional arguments.
  *
  * Errors are BrokerError FRAME_ERROR (501): an unknown frame type, a frame larger than the
  * negotiated frame-max, a heartbeat with a payload, a missing frame-end octet. After one, the
@@ -19,6 +22,12 @@ export interface FrameSink {
   onHeaderFrame(channel: number, payload: Buffer): void;
   onBodyFrame(channel: number, payload: Buffer): void;
   onHeartbeatFrame(channel: number): void;
+  /**
+   * Where to assemble the `size` payload bytes of a body frame on `channel` that arrives in
+   * pieces: exactly `size` bytes, handed back to `onBodyFrame` once the frame is complete; or
+   * null for a buffer of the frame's own.
+   */
+  bodyTarget?(channel: number, size: number): Buffer | null;
 }
 
 export class FrameReader {
@@ -31,6 +40,10 @@ export class FrameReader {
   /** a frame being assembled across chunks, allocated at its full size */
   #partial: Buffer | null = null;
   #partialFilled = 0;
+  /** a body frame's payload being assembled where the sink asked (bodyTarget), and its channel */
+  #direct: Buffer | null = null;
+  #directFilled = 0;
+  #directChannel = 0;
 
   constructor(sink: FrameSink, frameMax: number) {
     this.#sink = sink;
@@ -39,7 +52,7 @@ export class FrameReader {
 
   /** true while part of a frame is buffered */
   get midFrame(): boolean {
-    return this.#headFilled > 0 || this.#partial !== null;
+    return this.#headFilled > 0 || this.#partial !== null || this.#direct !== null;
   }
 
   push(chunk: Buffer): void {
@@ -54,6 +67,11 @@ export class FrameReader {
       if (this.#headFilled < FRAME_HEADER_SIZE) return;
       this.#headFilled = 0;
       this.#startPartial(this.#head, 0, FRAME_HEADER_SIZE);
+    }
+
+    if (this.#direct !== null) {
+      pos = this.#fillDirect(chunk, pos);
+      if (this.#direct !== null) return;
     }
 
     if (this.#partial !== null) {
@@ -105,10 +123,40 @@ export class FrameReader {
   /** Begin assembling a frame whose first `n` bytes (header complete) are at `buf[pos]`. */
   #startPartial(buf: Buffer, pos: number, n: number): void {
     const size = this.#checkHeader(buf, pos);
+    if (buf[pos] === FRAME_BODY && size > 0 && this.#sink.bodyTarget !== undefined) {
+      const channel = buf.readUInt16BE(pos + 1);
+      const target = this.#sink.bodyTarget(channel, size);
+      if (target !== null && target.length === size) {
+        // n < size + FRAME_OVERHEAD: what came of the payload fits the target
+        this.#directFilled = buf.copy(target, 0, pos + FRAME_HEADER_SIZE, pos + n);
+        this.#direct = target;
+        this.#directChannel = channel;
+        return;
+      }
+    }
     const frame = Buffer.allocUnsafe(size + FRAME_OVERHEAD);
     buf.copy(frame, 0, pos, pos + n);
     this.#partial = frame;
     this.#partialFilled = n;
+  }
+
+  /** Copy the next payload bytes of the body frame being assembled in place; dispatch it at its frame-end octet. @returns the position after what was used */
+  #fillDirect(chunk: Buffer, pos: number): number {
+    const target = this.#direct as Buffer;
+    if (this.#directFilled < target.length) {
+      const take = Math.min(target.length - this.#directFilled, chunk.length - pos);
+      chunk.copy(target, this.#directFilled, pos, pos + take);
+      this.#directFilled += take;
+      pos += take;
+      if (this.#directFilled < target.length) return pos;
+    }
+    if (pos === chunk.length) return pos; // the frame-end octet comes with the next chunk
+    if (chunk[pos] !== FRAME_END) {
+      throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - frame-end octet 0x${chunk[pos].toString(16)} instead of 0xce`);
+    }
+    this.#direct = null;
+    this.#sink.onBodyFrame(this.#directChannel, target);
+    return pos + 1;
   }
 
   #dispatch(buf: Buffer, pos: number, size: number): void {
