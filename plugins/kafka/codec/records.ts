@@ -13,14 +13,17 @@
  *             time · bit 4 transactional · bit 5 control batch
  * ```
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { BatchError, type InflateBudget } from './batch-error.js';
+import { COMPRESSION_GZIP, COMPRESSION_NONE, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { KafkaDecodeError, Reader } from './reader.js';
 import { Writer } from './writer.js';
 
+export { BatchError, type InflateBudget } from './batch-error.js';
+export { COMPRESSION_NONE, COMPRESSION_GZIP } from './compression.js';
+
 export const BATCH_HEADER_SIZE = 61;
-export const COMPRESSION_NONE = 0;
-export const COMPRESSION_GZIP = 1;
 const ATTR_TRANSACTIONAL = 0x10;
 const ATTR_CONTROL = 0x20;
 
@@ -53,30 +56,10 @@ export interface RecordBatch {
   records: KafkaRecord[];
 }
 
-/** A batch refused for a reason the protocol has a code for. */
-export class BatchError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BatchError';
-  }
-}
-
-/**
- * What gzip batches may still inflate to. One budget spans every batch of a request: the
- * inflated records stay in memory until published, so a bound per batch alone would let a
- * request of many small batches hold a multiple of it.
- */
-export interface InflateBudget {
-  left: number;
-}
-
 /**
  * Decode the record batches of a produce request's partition (one or more back to back).
- * The CRC is checked before anything else is read; gzip is inflated within what is `left`
- * of `budget` (and takes it); other codecs are refused with UNSUPPORTED_COMPRESSION_TYPE (76).
+ * The CRC is checked before anything else is read; compressed records are inflated within
+ * what is `left` of `budget` (and take it): compression.ts.
  * Throws BatchError (CORRUPT_MESSAGE 2, INVALID_RECORD 87, UNSUPPORTED_FOR_MESSAGE_FORMAT 43,
  * UNSUPPORTED_COMPRESSION_TYPE 76, MESSAGE_TOO_LARGE 10).
  */
@@ -113,21 +96,7 @@ function decodeBatch(buf: Buffer, budget: InflateBudget): RecordBatch {
   const baseSequence = r.int32();
   const count = r.int32();
   const compression = attributes & 0x07;
-  let body: Reader;
-  if (compression === COMPRESSION_NONE) body = r;
-  else if (compression === COMPRESSION_GZIP) {
-    // maxOutputLength must be at least 1: a spent budget is refused before inflating
-    if (budget.left < 1) throw new BatchError(10, 'gzip batches inflate past the size limit');
-    let inflated: Buffer;
-    try {
-      inflated = gunzipSync(r.raw(r.remaining), { maxOutputLength: budget.left });
-    } catch (e) {
-      const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      throw new BatchError(tooLarge ? 10 : 2, tooLarge ? 'gzip batch inflates past the size limit' : 'gzip batch does not inflate');
-    }
-    budget.left -= inflated.length;
-    body = new Reader(inflated);
-  } else throw new BatchError(76, `compression type ${compression} is not supported (none and gzip are)`);
+  const body = compression === COMPRESSION_NONE ? r : new Reader(decompress(compression, r.raw(r.remaining), budget));
   if (count < 0 || count > body.remaining) throw new BatchError(87, `record count ${count} does not fit the batch`);
   const records: KafkaRecord[] = new Array(count);
   try {
