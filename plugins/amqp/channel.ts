@@ -102,7 +102,8 @@ export class AmqpChannel implements SessionHandler {
     const message = this.content.take();
     const seq = this.confirms === null ? -1 : this.confirms.nextSeq++;
     // a resource alarm blocks publishers: hold it, and stop reading the socket
-    if (this.conn.core.alarms.blocked || this.conn.held.holding) this.conn.held.hold(this, message, mandatory, seq);
+    const conn = this.conn;
+    if (conn.core.alarms.blocked || conn.gate.holding) conn.gate.hold({ channel: this, message, mandatory, seq }, conn.core.alarms.settings.publishDeadlineMs);
     else this.publishNow(message, mandatory, seq);
   }
 

@@ -2,38 +2,26 @@
  * One AMQP 0-9-1 client connection: the socket, the protocol header, the frame stream, the
  * channel slots (channel-slots.ts), heartbeats, batched writes with backpressure, publishes held
  * by a resource alarm (held-publishes.ts), and how the connection ends.
- *
- * Connection states (AMQP 0-9-1 §4.2.2 and the connection class):
- *   awaiting-header → starting (start sent) → tuning (tune sent) → opening (tune-ok received)
- *   → running (open-ok sent) → closing (connection.close sent, waiting for close-ok) → closed.
- * The handshake methods themselves are in handlers/connection.ts; this file routes frames:
+ * Its states are drawn in connection-state.ts. The handshake methods themselves are in handlers/connection.ts; this file routes frames:
  * channel 0 to the handshake/connection handlers, other channels to their `AmqpChannel`.
  */
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log.js';
-import { SocketTraffic, type ConnectionRegistry, type FrontendConnection, type Peer } from '../../src/frontend/index.js';
+import { deadlines, destroyStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type Peer, type StreamListener } from '../../src/frontend/index.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
 import { FrameReader, type FrameSink } from './codec/frame-reader.js';
-import { M, decodeMethod, encodeMethodFrame, methodIdOf, methodName, type AmqpMethod } from './codec/methods.js';
-import { channelError, closeReasonOf, unexpectedFrame } from './errors.js';
+import { M, decodeMethod, encodeMethodFrame, methodIdOf, type AmqpMethod } from './codec/methods.js';
+import { channelError, loggedCloseReason, unexpectedFrame } from './errors.js';
 import { FrameWriter, type WriterOwner } from './frame-writer.js';
 import { handleConnectionMethod, notifyBlocked, sendStart } from './handlers/connection.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
-import { HeldPublishes, type PublishHolder } from './held-publishes.js';
-
-export type ConnectionState = 'awaiting-header' | 'starting' | 'tuning' | 'opening' | 'running' | 'closing' | 'closed';
-
-/** What the client announced in its client-properties `capabilities` table. */
-export interface ClientCapabilities {
-  consumerCancelNotify: boolean;
-  authenticationFailureClose: boolean;
-  connectionBlocked: boolean;
-}
+import { failHeldPublishes, type HeldPublish } from './held-publishes.js';
+import type { ClientCapabilities, ConnectionState } from './connection-state.js';
 
 /** How long to wait for connection.close-ok after sending connection.close. */
 const CLOSE_OK_TIMEOUT_MS = 3000;
@@ -42,7 +30,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, FrontendConnection {
+export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -71,10 +59,11 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
   #headerBytes: Buffer | null = null;
   readonly #channels = new ChannelSlots();
   #heartbeat: HeartbeatMonitor | null = null;
-  #handshakeTimer: NodeJS.Timeout | null;
+  /** the handshake timeout (src/frontend/deadlines.ts) */
+  deadlineToken = 0;
   #closeTimer: NodeJS.Timeout | null = null;
-  /** publishes held while a resource alarm blocks publishing */
-  readonly held = new HeldPublishes(this);
+  /** publishes held while a resource alarm blocks publishing (held-publishes.ts) */
+  readonly gate = new PublishGate<HeldPublish>(this);
 
   /** @param registry told when the connection has ended (the listener set) */
   constructor(socket: Duplex, peer: Peer, core: ProtocolCore, settings: AmqpSettings, log: Logger, registry: ConnectionRegistry<AmqpConnection>) {
@@ -89,19 +78,26 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     this.channelMax = settings.channelMax;
     this.frameMax = settings.frameMax;
     this.writer = new FrameWriter(socket, this, new SocketTraffic(peer.socket));
-    socket.on('data', (chunk: Buffer) => { this.writer.traffic.reads++; this.#onData(chunk); });
-    socket.on('error', (e) => this.log.debug('socket error', { error: e.message }));
-    socket.on('close', () => this.#onSocketClosed());
-    this.#handshakeTimer = setTimeout(() => this.#handshakeTimedOut(), settings.handshakeTimeoutMs);
+    listenTo(socket, this);
+    deadlines.set(this, Date.now() + settings.handshakeTimeoutMs);
     this.log.debug('accepting AMQP connection');
   }
 
-  // ---- resource alarms (held-publishes.ts) -------------------------------------------------------
+  // ---- resource alarms: the publish gate (held-publishes.ts) ----------------------------------
 
   /** RabbitMQ's connection.blocked / unblocked to clients that asked; on clear, what was held is published. */
   alarmChanged(reason: string | null): void {
     notifyBlocked(this, reason);
-    if (reason === null) this.held.release();
+    if (reason === null) this.gate.release();
+  }
+
+  handleHeld(h: HeldPublish): true {
+    h.channel.publishNow(h.message, h.mandatory, h.seq);
+    return true;
+  }
+
+  heldTooLong(held: HeldPublish[]): false {
+    return failHeldPublishes(this, held);
   }
 
   /** Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. */
@@ -112,6 +108,19 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
   }
 
   // ---- input -------------------------------------------------------------------------------
+
+  streamData(chunk: Buffer): void {
+    this.writer.traffic.reads++;
+    this.#onData(chunk);
+  }
+
+  streamError(e: Error): void {
+    this.log.debug('socket error', { error: e.message });
+  }
+
+  streamDrained(): void {
+    this.writer.drained();
+  }
 
   #onData(chunk: Buffer): void {
     if (this.#heartbeat !== null) this.#heartbeat.received = true;
@@ -133,11 +142,8 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
   #onProtocolHeader(chunk: Buffer): void {
     const buf = this.#headerBytes === null ? chunk : Buffer.concat([this.#headerBytes, chunk]);
     const check = checkProtocolHeader(buf);
-    if (check === 'incomplete') {
-      this.#headerBytes = Buffer.from(buf);
-      return;
-    }
-    this.#headerBytes = null;
+    this.#headerBytes = check === 'incomplete' ? Buffer.from(buf) : null;
+    if (check === 'incomplete') return;
     if (check === 'bad') {
       // AMQP 0-9-1 §4.2.2: answer with the header we speak, then close
       this.log.info('unsupported protocol header, closing', { header: buf.subarray(0, 8).toString('hex') });
@@ -276,8 +282,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     this.#core = core;
     core.onServerClose = (reason) => this.shutdown(reason);
     this.state = 'running';
-    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
-    this.#handshakeTimer = null;
+    deadlines.clear(this);
   }
 
   /**
@@ -288,21 +293,15 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
    */
   refuseLogin(user: string, reason: string, replyCode: number, replyText: string | null, methodId: number): void {
     this.state = 'closing';
-    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
-    this.#handshakeTimer = null;
+    deadlines.clear(this);
     this.#socket.pause();
     const failure = { protocol: 'amqp-0-9-1', peerHost: this.peerHost, peerPort: this.peerPort, user, reason };
     this.#closeTimer = this.core.loginFailures.refuse(failure, () => {
       this.#closeTimer = null;
       if (this.state === 'closed') return;
-      if (replyText === null) {
-        this.#socket.destroy();
-        return;
-      }
-      this.writer.write(encodeMethodFrame(0, { id: M.connectionClose, replyCode, replyText, classId: methodId >>> 16, methodId: methodId & 0xffff }));
-      this.writer.flush();
+      if (replyText === null) return void this.#socket.destroy();
+      this.#sendClose(replyCode, replyText, methodId, CLOSE_OK_TIMEOUT_MS);
       this.#socket.resume();
-      this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_OK_TIMEOUT_MS);
     });
   }
 
@@ -314,12 +313,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
    * 541 INTERNAL_ERROR, logged with its stack.
    */
   fail(error: unknown, methodId: number): void {
-    const reason = closeReasonOf(error);
-    if (reason.internal) {
-      this.log.error('internal error', { method: methodId > 0 ? methodName(methodId) : undefined, error: (error as Error)?.stack ?? String(error) });
-    } else {
-      this.log.warn('connection error', { method: methodId > 0 ? methodName(methodId) : undefined, replyCode: reason.replyCode, reason: reason.replyText });
-    }
+    const reason = loggedCloseReason(this.log, error, methodId);
     this.close(reason.replyCode, reason.replyText, methodId > 0 ? methodId : 0, CLOSE_OK_TIMEOUT_MS);
   }
 
@@ -336,9 +330,14 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'closing';
     this.#releaseCore();
+    this.#sendClose(replyCode, replyText, methodId, timeoutMs);
+  }
+
+  /** connection.close out now; the socket is cut if close-ok has not come within `timeoutMs`. */
+  #sendClose(replyCode: number, replyText: string, methodId: number, timeoutMs: number): void {
     this.writer.write(encodeMethodFrame(0, { id: M.connectionClose, replyCode, replyText, classId: methodId >>> 16, methodId: methodId & 0xffff }));
     this.writer.flush();
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), timeoutMs);
+    this.#closeTimer = setTimeout(destroyStream, timeoutMs, this.#socket);
   }
 
   /** The client's connection.close: everything ends, close-ok, hang up. */
@@ -352,11 +351,8 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
 
   /** Broker stop (or management): 320 CONNECTION_FORCED, a short wait for close-ok. */
   shutdown(reason: string): void {
-    if (this.state === 'running') {
-      this.close(320, `CONNECTION_FORCED - ${reason}`.slice(0, 255), 0, STOP_CLOSE_OK_TIMEOUT_MS);
-    } else if (this.state !== 'closed') {
-      this.#socket.destroy();
-    }
+    if (this.state === 'running') this.close(320, `CONNECTION_FORCED - ${reason}`.slice(0, 255), 0, STOP_CLOSE_OK_TIMEOUT_MS);
+    else if (this.state !== 'closed') this.destroy();
   }
 
   destroy(): void {
@@ -369,8 +365,8 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     this.#socket.destroy();
   }
 
-  #handshakeTimedOut(): void {
-    this.#handshakeTimer = null;
+  /** The handshake did not finish in time. */
+  deadlinePassed(): void {
     if (this.state === 'running' || this.state === 'closed') return;
     this.log.warn('handshake timeout, closing', { state: this.state, timeoutMs: this.settings.handshakeTimeoutMs });
     this.#socket.destroy();
@@ -381,7 +377,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     this.writer.flush();
     this.#socket.end();
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+    this.#closeTimer = setTimeout(destroyStream, CLOSE_OK_TIMEOUT_MS, this.#socket);
   }
 
   /** End every session and the core connection (requeues unacked, deletes exclusive queues). */
@@ -390,15 +386,13 @@ export class AmqpConnection implements FrameSink, WriterOwner, PublishHolder, Fr
     this.#core?.close();
   }
 
-  #onSocketClosed(): void {
-    if (this.state !== 'closing' && this.state !== 'closed') {
-      this.log.debug('client closed the socket without connection.close');
-    }
+  streamClosed(): void {
+    if (this.state !== 'closing' && this.state !== 'closed') this.log.debug('client closed the socket without connection.close');
     this.state = 'closed';
-    this.held.drop();
+    this.gate.drop();
     this.#releaseCore();
     this.#heartbeat?.stop();
-    if (this.#handshakeTimer !== null) clearTimeout(this.#handshakeTimer);
+    deadlines.clear(this);
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#reader = null;
     this.#registry.closed(this);

@@ -5,6 +5,8 @@
  * only. Never match on message text.
  */
 import { BrokerError, isBrokerError } from '../../src/core/index.js';
+import type { Logger } from '../../src/log.js';
+import { methodName } from './codec/methods.js';
 
 export interface CloseReason {
   scope: 'channel' | 'connection';
@@ -20,6 +22,15 @@ export function closeReasonOf(error: unknown): CloseReason {
     return { scope: error.scope, replyCode: error.replyCode, replyText: clampShortstr(error.message), internal: false };
   }
   return { scope: 'connection', replyCode: 541, replyText: 'INTERNAL_ERROR', internal: true };
+}
+
+/** `closeReasonOf`, logged: a bug with its stack at error level, a client's fault at warn. */
+export function loggedCloseReason(log: Logger, error: unknown, methodId: number): CloseReason {
+  const reason = closeReasonOf(error);
+  const method = methodId > 0 ? methodName(methodId) : undefined;
+  if (reason.internal) log.error('internal error', { method, error: (error as Error)?.stack ?? String(error) });
+  else log.warn('connection error', { method, replyCode: reason.replyCode, reason: reason.replyText });
+  return reason;
 }
 
 // The errors the front-end raises itself, about framing and the channel state machine; the

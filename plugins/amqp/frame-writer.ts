@@ -4,7 +4,7 @@
  * Frames produced while handling input (replies, deliveries, confirms) are queued and
  * written together once per event-loop turn (setImmediate): one cork/uncork, so the socket
  * gathers them into a single writev. When the socket's buffer is full (`write` returned
- * false), the owner is told, and told again on 'drain': it stops and resumes deliveries.
+ * false), the owner is told, and told again on 'drain' (`drained`): it stops and resumes deliveries.
  */
 import type { Duplex } from 'node:stream';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
@@ -32,8 +32,6 @@ export class FrameWriter {
   #scheduled = false;
   #blocked = false;
   #answerRead = false;
-  readonly #flushBound = () => this.flush();
-  readonly #drainBound = () => this.#drained();
 
   constructor(socket: Duplex, owner: WriterOwner, traffic: SocketTraffic) {
     this.#socket = socket;
@@ -71,7 +69,7 @@ export class FrameWriter {
   scheduleFlush(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(this.#flushBound);
+    setImmediate(flushWriter, this);
   }
 
   /** Write everything queued now (also used before ending the socket). */
@@ -99,13 +97,19 @@ export class FrameWriter {
     }
     if ((!ok || socket.writableNeedDrain) && !this.#blocked) {
       this.#blocked = true;
-      socket.once('drain', this.#drainBound);
       this.#owner.writableChanged(false);
     }
   }
 
-  #drained(): void {
+  /** The socket's 'drain' (its owner listens): deliveries may go on. */
+  drained(): void {
+    if (!this.#blocked) return;
     this.#blocked = false;
     this.#owner.writableChanged(true);
   }
+}
+
+/** setImmediate's callback, with the writer as its argument (no closure per connection) */
+function flushWriter(writer: FrameWriter): void {
+  writer.flush();
 }

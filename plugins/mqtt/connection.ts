@@ -5,13 +5,10 @@
  *
  * Nothing thrown while handling input escapes: a protocol fault ends this connection
  * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
- * broker carries on.
- *
- * During a resource alarm a PUBLISH is held and the connection stops reading until the alarm
- * clears (src/util/held-in-order.ts); past the alarm deadline the held publishes fail explicitly.
+ * broker carries on. During a resource alarm packets wait in the publish gate (held-packets.ts).
  */
 import type { Duplex } from 'node:stream';
-import { SocketTraffic, type ConnectionRegistry, type FrontendConnection, type Peer } from '../../src/frontend/index.js';
+import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
 import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
 import { createParser, encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
@@ -19,7 +16,7 @@ import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
 import { dispatchPacket } from './handlers/index.js';
-import { HeldPackets } from './held-packets.js';
+import { failHeldPackets, handleHeldPacket } from './held-packets.js';
 import { endSession } from './session-end.js';
 import { PublishAcks } from './publish-acks.js';
 import { PacketIds } from './packet-ids.js';
@@ -32,7 +29,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection implements SessionHandler, ClientConnection, FrontendConnection {
+export class MqttConnection implements SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
   readonly ctx: MqttContext;
   readonly peerHost: string;
   readonly peerPort: number;
@@ -81,9 +78,10 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
   #ended = false;
   #keepAliveMs = 0;
   #lastActivity = Date.now();
-  #timer: NodeJS.Timeout | null = null;
-  /** packets held while a resource alarm blocks publishing; made on first use */
-  #held: HeldPackets | null = null;
+  /** the connect timeout, then the keep-alive check (src/frontend/deadlines.ts) */
+  deadlineToken = 0;
+  /** packets held while a resource alarm blocks publishing (held-packets.ts); made on first use */
+  #gate: PublishGate<Packet> | null = null;
   readonly #number = nextConnectionNumber++;
   #log: Logger | null = null;
   /** the pending answer to a refused login (refuseLogin) */
@@ -103,23 +101,9 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     this.#parser = createParser();
     this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
     this.#parser.on('error', (e: Error) => this.#onParseError(e));
-    stream.on('data', (chunk: Buffer) => { this.traffic.reads++; this.#onData(chunk); });
-    stream.on('drain', () => this.#onDrain());
-    const ended = (e?: Error): void => {
-      if (e instanceof Error && this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });
-      this.teardown(true);
-    };
-    for (const event of ['error', 'close', 'end'] as const) stream.on(event, ended);
-    stream.once('close', () => {
-      this.ctx.stats.closed(this);
-      this.#registry.closed(this);
-    });
+    listenTo(stream, this);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
-    if (ctx.settings.connectTimeoutMs > 0) {
-      this.#timer = setTimeout(() => {
-        if (this.phase === 'awaiting-connect') this.#close('no CONNECT in time');
-      }, ctx.settings.connectTimeoutMs);
-    }
+    if (ctx.settings.connectTimeoutMs > 0) deadlines.set(this, Date.now() + ctx.settings.connectTimeoutMs);
   }
 
   /** a child logger, made when first needed (an idle connection should cost as little as possible) */
@@ -138,7 +122,8 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
 
   // ---- input ----
 
-  #onData(chunk: Buffer): void {
+  streamData(chunk: Buffer): void {
+    this.traffic.reads++;
     if (this.phase === 'closed' || this.#refusal !== null) return;
     this.#lastActivity = Date.now();
     try {
@@ -163,7 +148,7 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
       }
       // a publish during a resource alarm waits, and so does all that follows it
       if (this.holding || (packet.cmd === 'publish' && this.phase === 'open' && this.ctx.core.alarms.blocked)) {
-        (this.#held ??= new HeldPackets(this)).hold(packet);
+        (this.#gate ??= new PublishGate<Packet>(this)).hold(packet, this.ctx.core.alarms.settings.publishDeadlineMs);
         return;
       }
       dispatchPacket(this, packet);
@@ -193,25 +178,25 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     }
   }
 
-  // ---- resource alarms (held-packets.ts) ----
+  // ---- resource alarms: the publish gate (held-packets.ts) ----
 
   /** whether packets wait for a resource alarm to clear (and the socket is not read) */
   get holding(): boolean {
-    return this.#held !== null && this.#held.size > 0;
+    return this.#gate !== null && this.#gate.holding;
   }
 
-  /** The alarm cleared: handle what was held, in arrival order, and read again. */
-  releaseHeld(): void {
-    this.#held?.release();
-  }
-
-  pauseReading(): void {
-    this.#stream.pause();
-  }
-
-  resumeReading(): void {
+  setReading(reading: boolean): void {
+    if (!reading) return void this.#stream.pause();
     this.#lastActivity = Date.now();
     this.#stream.resume();
+  }
+
+  handleHeld(packet: Packet): boolean {
+    return handleHeldPacket(this, packet);
+  }
+
+  heldTooLong(packets: Packet[]): boolean {
+    return failHeldPackets(this, packets);
   }
 
   // ---- output ----
@@ -256,33 +241,45 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     this.#stream.uncork();
   }
 
-  #onDrain(): void {
+  streamDrained(): void {
     if (!this.#blocked) return;
     this.#blocked = false;
     this.session?.setWritable(true);
+  }
+
+  streamError(e: Error): void {
+    if (this.ctx.log.enabled('debug')) this.log.debug('connection error', { error: e.message });
+    this.teardown(true);
+  }
+
+  streamEnded(): void {
+    this.teardown(true);
+  }
+
+  streamClosed(): void {
+    this.teardown(true);
+    this.ctx.stats.closed(this);
+    this.#registry.closed(this);
   }
 
   // ---- keep-alive ----
 
   /** MQTT-3.1.2-24: no packet for 1.5 × the keep-alive interval ends the connection. */
   startKeepAlive(seconds: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    if (seconds <= 0) return;
-    this.#keepAliveMs = seconds * 1500;
-    this.#armKeepAlive(this.#keepAliveMs);
+    this.#keepAliveMs = seconds > 0 ? seconds * 1500 : 0;
+    if (seconds > 0) deadlines.set(this, Date.now() + this.#keepAliveMs);
+    else deadlines.clear(this);
   }
 
-  #armKeepAlive(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (this.phase !== 'open') return;
-      // not reading during a resource alarm is our doing, not the client's silence
-      if (this.holding) this.#lastActivity = Date.now();
-      const idle = Date.now() - this.#lastActivity;
-      if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
-      else this.#armKeepAlive(this.#keepAliveMs - idle);
-    }, ms);
+  /** The connect timeout or a keep-alive interval passed. */
+  deadlinePassed(): void {
+    if (this.phase === 'awaiting-connect') return this.#close('no CONNECT in time');
+    if (this.phase !== 'open' || this.#keepAliveMs === 0) return;
+    // not reading during a resource alarm is our doing, not the client's silence
+    if (this.holding) this.#lastActivity = Date.now();
+    const idle = Date.now() - this.#lastActivity;
+    if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
+    else deadlines.set(this, Date.now() + this.#keepAliveMs - idle);
   }
 
   // ---- the end ----
@@ -293,8 +290,7 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
    * (src/auth/login-failures.ts). Nothing is read meanwhile; other clients carry on.
    */
   refuseLogin(user: string, reason: string, answer: () => void): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    deadlines.clear(this);
     this.#stream.pause();
     const protocol = this.version === 5 ? 'mqtt-5' : this.version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1';
     this.#refusal = this.ctx.core.loginFailures.refuse({ protocol, peerHost: this.peerHost, peerPort: this.peerPort, user, reason }, () => {
@@ -331,10 +327,9 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
 
   /** A resource alarm cleared: what was held goes on (a new alarm holds at the next PUBLISH). */
   alarmChanged(reason: string | null): void {
-    if (reason === null && this.holding) this.releaseHeld();
+    if (reason === null) this.#gate?.release();
   }
 
-  /** Past the stop deadline: drop the stream. */
   destroy(): void {
     this.#stream.destroy();
   }
@@ -357,11 +352,7 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     if (this.#ended) return;
     this.flush();
     this.#ended = true;
-    const stream = this.#stream;
-    // end() flushes what is queued; destroy once written, whatever the peer does
-    stream.once('finish', () => stream.destroy());
-    stream.end();
-    setTimeout(() => stream.destroy(), 2000).unref();
+    endStream(this.#stream, 2000);
   }
 
   /**
@@ -372,11 +363,10 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     if (this.phase === 'closed') return;
     const wasOpen = this.phase === 'open';
     this.phase = 'closed';
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    deadlines.clear(this);
     if (this.#refusal) clearTimeout(this.#refusal);
     this.#refusal = null;
-    this.#held?.drop();
+    this.#gate?.drop();
     if (!wasOpen) return;
     endSession(this, abnormal);
     this.will = null;

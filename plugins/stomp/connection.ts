@@ -4,12 +4,12 @@
  * subscriptions, transactions, pending receipts); heart-beats; backpressure; and the one
  * way out on bad input: an ERROR frame, then close (STOMP 1.2 "ERROR"). No exception leaves
  * a socket handler: everything a frame does runs inside `#dispatch`'s try. During a resource
- * alarm a publishing frame is held and the transport not read until the alarm clears
- * (src/util/held-in-order.ts).
+ * alarm a publishing frame and all after it wait in the publish gate (src/frontend/), and the
+ * transport is not read until the alarm clears.
  */
 import type { ProtocolCore, CoreConnection, Session, SessionHandler } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import type { ConnectionRegistry, FrontendConnection } from '../../src/frontend/index.js';
+import { deadlines, PublishGate, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner } from '../../src/frontend/index.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
 import { describeError, StompError } from './errors.js';
 import { Heartbeats, type HeartbeatPlan, type HeartbeatTarget } from './heartbeat.js';
@@ -17,7 +17,6 @@ import type { Subscription, SubscriptionOwner } from './subscription.js';
 import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
-import { HeldInOrder } from '../../src/util/index.js';
 import { PublishReceipts, type ReceiptSink } from './publish-receipts.js';
 
 let nextConnectionNumber = 1;
@@ -35,7 +34,7 @@ function publishes(frame: StompFrame): boolean {
   return (frame.command === 'SEND' && frame.headers['transaction'] === undefined) || frame.command === 'COMMIT';
 }
 
-export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink, FrontendConnection {
+export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink, FrontendConnection, GateOwner<StompFrame>, Expiring {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
   readonly number = nextConnectionNumber++;
   readonly core: ProtocolCore;
@@ -71,11 +70,12 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** RECEIPTs of SENDs and COMMITs waiting for their publishes' confirms */
   readonly receipts = new PublishReceipts(this);
   #writable = true;
-  #loginTimer: NodeJS.Timeout | null = null;
+  /** the login timeout (src/frontend/deadlines.ts) */
+  deadlineToken = 0;
   /** the pending answer to a refused login (refuseLogin) */
   #refusal: NodeJS.Timeout | null = null;
   /** frames held while a resource alarm blocks publishing; made on first use */
-  #held: HeldInOrder<StompFrame> | null = null;
+  #gate: PublishGate<StompFrame> | null = null;
 
   /** @param registry told when the connection has ended (the listener set) */
   constructor(core: ProtocolCore, settings: StompSettings, log: Logger, registry: ConnectionRegistry<StompConnection>, certName: string | null) {
@@ -90,14 +90,13 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   /** Attach the transport (created with this connection as its event sink). */
   attach(transport: Transport): void {
     this.transport = transport;
-    const ms = this.settings.loginTimeout;
-    if (ms > 0) {
-      // a socket that never logs in must not hold its place forever
-      this.#loginTimer = setTimeout(() => {
-        this.fail(new StompError('Login timeout', `no CONNECT frame within ${ms} ms`), undefined);
-      }, ms);
-      this.#loginTimer.unref();
-    }
+    // a socket that never logs in must not hold its place forever
+    if (this.settings.loginTimeout > 0) deadlines.set(this, Date.now() + this.settings.loginTimeout);
+  }
+
+  deadlinePassed(): void {
+    if (this.#state !== 'connecting' || this.#refusal !== null) return;
+    this.fail(new StompError('Login timeout', `no CONNECT frame within ${this.settings.loginTimeout} ms`), undefined);
   }
 
   get isOpen(): boolean {
@@ -137,7 +136,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (this.#state === 'closed' || this.receipts.failed || this.#refusal !== null) return;
     // a publish during a resource alarm waits, and so does every frame after it
     if (this.holding || (this.#state === 'open' && publishes(frame) && this.core.alarms.blocked)) {
-      this.#hold(frame);
+      (this.#gate ??= new PublishGate<StompFrame>(this)).hold(frame, this.core.alarms.settings.publishDeadlineMs);
       return;
     }
     this.#dispatch(frame);
@@ -163,30 +162,26 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   /** whether frames wait for a resource alarm to clear (and the transport is not read) */
   get holding(): boolean {
-    return this.#held !== null && this.#held.size > 0;
-  }
-
-  #hold(frame: StompFrame): void {
-    const held = (this.#held ??= new HeldInOrder<StompFrame>());
-    if (held.size === 0) this.transport.pause();
-    held.hold(frame, this.core.alarms.settings.publishDeadlineMs, () => this.#heldPastDeadline());
+    return this.#gate !== null && this.#gate.holding;
   }
 
   /** A resource alarm cleared: what was held goes on (a new alarm holds at the next SEND). */
   alarmChanged(reason: string | null): void {
-    if (reason === null) this.releaseHeld();
+    if (reason === null) this.#gate?.release();
   }
 
-  /** The alarm cleared: handle what was held, in arrival order, and read again. */
-  releaseHeld(): void {
-    if (!this.holding) return;
-    for (const frame of this.#held!.take()) {
-      if (this.#state === 'closed' || this.receipts.failed) return;
-      this.#dispatch(frame);
-    }
+  setReading(reading: boolean): void {
+    if (!reading) return this.transport.pause();
     if (this.#state === 'closed') return;
     this.#heartbeats.sawRead = true;
     this.transport.resume();
+  }
+
+  /** The alarm cleared: handle a held frame as if it had just arrived. */
+  handleHeld(frame: StompFrame): boolean {
+    if (this.#state === 'closed' || this.receipts.failed) return false;
+    this.#dispatch(frame);
+    return true;
   }
 
   /**
@@ -194,8 +189,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
    * naming the receipt of the first held publish that asked for one, then the connection
    * closes (STOMP 1.2 "ERROR"). Nothing held was processed.
    */
-  #heldPastDeadline(): void {
-    const frames = this.#held!.take();
+  heldTooLong(frames: StompFrame[]): false {
     const receipts: string[] = [];
     for (const f of frames) {
       const r = f.headers['receipt'];
@@ -206,6 +200,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     if (receipts.length > 1) detail += `; receipts: ${receipts.join(', ')}`;
     this.log.info('STOMP held publishes failed', { conn: this.number, frames: frames.length });
     this.fail(new StompError('Resource alarm', detail), receipts[0]);
+    return false;
   }
 
   /** CONNECT succeeded: frames are now parsed for `version`, heart-beats run. */
@@ -217,7 +212,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     coreConnection.onServerClose = (reason) => this.shutdown(reason);
     this.publisher = coreConnection.openSession(this);
     this.#state = 'open';
-    if (this.#loginTimer) clearTimeout(this.#loginTimer);
+    deadlines.clear(this);
     this.#heartbeats.start(heartbeat, this, HEARTBEAT_TOLERANCE);
   }
 
@@ -310,8 +305,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
    * (src/auth/login-failures.ts). Nothing is read meanwhile; other clients carry on.
    */
   refuseLogin(user: string, reason: string, error: StompError, receiptId: string | undefined): void {
-    if (this.#loginTimer) clearTimeout(this.#loginTimer);
-    this.#loginTimer = null;
+    deadlines.clear(this);
     this.transport.pause();
     const failure = { protocol: 'stomp', peerHost: this.transport.peerHost, peerPort: this.transport.peerPort, user, reason };
     this.#refusal = this.core.loginFailures.refuse(failure, () => {
@@ -362,12 +356,12 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   #cleanup(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    if (this.#loginTimer) clearTimeout(this.#loginTimer);
+    deadlines.clear(this);
     if (this.#refusal) clearTimeout(this.#refusal);
     this.#refusal = null;
     this.#parser.stop();
     this.#heartbeats.stop();
-    this.#held?.take(); // what the alarm held goes with the connection
+    this.#gate?.drop(); // what the alarm held goes with the connection
     this.transactions.clear(); // STOMP 1.2 "BEGIN": open transactions are aborted on disconnect
     this.receipts.clear();
     try {

@@ -11,7 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { SocketTraffic, type Peer } from '../../src/frontend/index.js';
+import { listenTo, SocketTraffic, type Peer, type StreamListener } from '../../src/frontend/index.js';
 
 export interface TransportEvents {
   onData(chunk: Buffer): void;
@@ -48,7 +48,7 @@ const END_GRACE_MS = 5000;
 
 const EOL = Buffer.from('\n');
 
-export class StreamTransport implements Transport {
+export class StreamTransport implements Transport, StreamListener {
   readonly kind = 'tcp';
   readonly peerHost: string;
   readonly peerPort: number;
@@ -67,15 +67,25 @@ export class StreamTransport implements Transport {
     this.peerHost = peer.host;
     this.peerPort = peer.port;
     this.traffic = new SocketTraffic(peer.socket);
-    socket.on('data', (chunk: Buffer) => { this.traffic.reads++; events.onData(chunk); });
-    socket.on('drain', () => {
-      if (!this.#writable) {
-        this.#writable = true;
-        events.onWritable(true);
-      }
-    });
-    socket.on('error', () => {}); // 'close' follows; a reset peer is not the broker's problem
-    socket.on('close', () => events.onClose());
+    listenTo(socket, this);
+  }
+
+  streamData(chunk: Buffer): void {
+    this.traffic.reads++;
+    this.#events.onData(chunk);
+  }
+
+  streamDrained(): void {
+    if (this.#writable) return;
+    this.#writable = true;
+    this.#events.onWritable(true);
+  }
+
+  /** 'close' follows; a reset peer is not the broker's problem */
+  streamError(): void {}
+
+  streamClosed(): void {
+    this.#events.onClose();
   }
 
   sendFrame(head: string, body: Buffer | null): void {
@@ -136,14 +146,15 @@ export class StreamTransport implements Transport {
     this.#corked = true;
     this.traffic.writes++;
     this.#socket.cork();
-    process.nextTick(this.#uncork);
+    process.nextTick(StreamTransport.#uncork, this);
   }
 
-  readonly #uncork = (): void => {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#socket.uncork();
-  };
+  /** once per turn in which something was written (static: no closure per connection) */
+  static #uncork(t: StreamTransport): void {
+    if (!t.#corked) return;
+    t.#corked = false;
+    t.#socket.uncork();
+  }
 
   #checkPressure(): void {
     // `drain` follows once the buffer empties: write() reported false long before HIGH_WATER

@@ -1,7 +1,6 @@
 /** The util layer's entry module: small data structures and socket helpers with no broker state. */
 export { Deque } from './deque.js';
 export { MinHeap } from './min-heap.js';
-export { HeldInOrder } from './held-in-order.js';
 export { listenDualStack, closeServer } from './listen.js';
 export { murmur2, partitionForKey } from './murmur2.js';
 export { SocketTraffic } from './socket-traffic.js';
