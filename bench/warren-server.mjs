@@ -20,6 +20,8 @@ const { values } = parseArgs({
     build: { type: 'string', default: 'dist' },
     protocols: { type: 'string', default: 'amqp,mqtt,stomp' },
     'mqtt-prefetch': { type: 'string', default: '100' },
+    // a data directory to use and keep (a restart: bench/mqtt/reconnect-storm.mjs); default a fresh one, removed at stop
+    'data-dir': { type: 'string' },
   },
 });
 const build = resolve(values.build ?? 'dist');
@@ -28,7 +30,7 @@ const { Broker } = await import(pathToFileURL(join(build, 'src', 'broker.js')).h
 /** @type {Record<string, () => Promise<any>>} */
 const plugins = {};
 /** @type {Record<string, any>} */
-const options = { dataDir: mkdtempSync(join(tmpdir(), 'warren-bench-')), log: { level: 'warn' } };
+const options = { dataDir: values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'warren-bench-')), log: { level: 'warn' } };
 for (const p of protocols) {
   plugins[p] = () => import(pathToFileURL(join(build, 'plugins', p, 'index.js')).href);
   options[p] = { port: 0, host: '127.0.0.1' };
@@ -45,7 +47,7 @@ for (const p of protocols) ports[p] = broker.address(p).port;
 process.stdout.write(`ready ${JSON.stringify(ports)}\n`);
 const stop = async () => {
   await broker.stop();
-  rmSync(options.dataDir, { recursive: true, force: true });
+  if (!values['data-dir']) rmSync(options.dataDir, { recursive: true, force: true });
   process.exit(0);
 };
 process.on('SIGTERM', stop);

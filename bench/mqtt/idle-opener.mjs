@@ -5,7 +5,9 @@
  * ephemeral ports. Raw sockets: CONNECT (keep-alive 60 s, clean or persistent session) and,
  * with a subscription, SUBSCRIBE to `idle/<client id>` at QoS 1 in the same write. Sends
  * `{ opened, seconds }` to the parent once every connection has its CONNACK (and SUBACK);
- * on `close`, ends them and exits.
+ * on `close`, ends them and exits. With `subscribe` = `resume`: CONNECT only (clean session 0),
+ * and the report counts the CONNACKs with session present; on `count` it reports how many
+ * connections received anything after their CONNACK (a message for their subscription).
  *
  *   (forked) idle-opener.mjs <url> <first id> <count> <subscribe 0|1> <persistent 0|1> <local address> [id prefix]
  */
@@ -16,6 +18,10 @@ const url = new URL(urlText);
 const first = Number(firstText);
 const count = Number(countText);
 const subscribe = subscribeText === '1';
+const resume = subscribeText === 'resume';
+let sessionPresent = 0;
+/** sockets that received bytes after CONNACK (and SUBACK) */
+const delivered = new Set();
 const persistent = persistentText === '1';
 
 /** @param {string} s */
@@ -38,7 +44,7 @@ function packet(type, body) {
   } while (x > 0);
   return Buffer.concat([Buffer.from([type, ...len]), body]);
 }
-const connectPacket = (/** @type {string} */ id) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, persistent ? 0x00 : 0x02, 0, 60]), str(id)]));
+const connectPacket = (/** @type {string} */ id) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, persistent || resume ? 0x00 : 0x02, 0, 60]), str(id)]));
 const subscribePacket = (/** @type {string} */ id) => packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(`idle/${id}`), Buffer.from([1])]));
 
 /** Open one connection; resolves once CONNACK (and SUBACK) arrived. @param {number} i */
@@ -48,7 +54,11 @@ function open(i) {
     // CONNACK is 4 bytes, SUBACK (one filter) 5
     let want = subscribe ? 9 : 4;
     s.on('data', (d) => {
+      if (want <= 0) return void delivered.add(s);
+      // CONNACK's byte 2: session present (MQTT-3.2.2-2)
+      if (want === (subscribe ? 9 : 4) && d.length >= 3 && (d[2] & 1) === 1) sessionPresent++;
       want -= d.length;
+      if (want < 0) delivered.add(s);
       if (want <= 0) {
         s.setTimeout(0);
         resolve(s);
@@ -69,6 +79,7 @@ function open(i) {
 /** @type {import('node:net').Socket[]} */
 const sockets = [];
 process.on('message', (m) => {
+  if (m === 'count') process.send?.({ delivered: delivered.size });
   if (m === 'close') {
     for (const s of sockets) s.destroy();
     setTimeout(() => process.exit(0), 200);
@@ -80,4 +91,4 @@ for (let i = 0; i < count; i += 200) {
   for (let k = i; k < Math.min(count, i + 200); k++) batch.push(open(first + k));
   sockets.push(.../** @type {import('node:net').Socket[]} */ (await Promise.all(batch)));
 }
-process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000 });
+process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000, sessionPresent });

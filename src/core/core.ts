@@ -109,9 +109,13 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
     const permission = this.users.permission(info.user, info.vhost)!;
     let inVhost = 0;
     let ofUser = 0;
-    for (const c of this.connections.values()) {
-      if (c.info.vhost === info.vhost) inVhost++;
-      if (c.info.user === info.user) ofUser++;
+    // counted only under a vhost or user limit: a walk over every connection per CONNECT made
+    // a storm of 10,000 device connections quadratic
+    if (this.limits.limitsConnectionsOf(info.vhost, info.user)) {
+      for (const c of this.connections.values()) {
+        if (c.info.vhost === info.vhost) inVhost++;
+        if (c.info.user === info.user) ofUser++;
+      }
     }
     this.limits.checkConnection(info.vhost, info.user, { total: this.connections.size, inVhost, ofUser });
     const access = new ConnectionAccess(info.user, info.vhost, permission, this.users.topicPermissions(info.user, info.vhost), info.name);

@@ -43,6 +43,11 @@ export class Limits {
   }
 
   /** Before a connection opens: the node, vhost and user connection counts must stay within their limits. */
+  /** whether `vhost` or `user` has a connection limit (else `checkConnection` needs no per-vhost or per-user count) */
+  limitsConnectionsOf(vhost: string, user: string): boolean {
+    return this.vhost(vhost).maxConnections >= 0 || this.user(user).maxConnections >= 0;
+  }
+
   checkConnection(vhost: string, user: string, counts: { total: number; inVhost: number; ofUser: number }): void {
     if (this.maxConnections >= 0 && counts.total >= this.maxConnections) {
       throw new BrokerError('NOT_ALLOWED', `NOT_ALLOWED - connection limit (${this.maxConnections}) is reached`);
