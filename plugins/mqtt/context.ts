@@ -45,10 +45,10 @@ export class MqttContext {
     this.retained =
       settings.retainedStore === 'stream'
         ? new StreamRetainedStore(core, log, settings.exchange, settings.sparkplug) // a compacted stream (retained-stream.ts)
-        : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost));
+        : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost), (db) => core.replicateDatabase(db, 'mqtt/retained.db'));
     this.sessions = new MemorySessionStore((state) => this.sessionExpired(state));
     this.wills = new WillPublisher(core, this.retained, settings.exchange, settings.sparkplug, log);
-    this.records = core.dataDir !== null ? new SessionRecords(join(core.dataDir, 'mqtt'), log) : null;
+    this.records = core.dataDir !== null ? new SessionRecords(join(core.dataDir, 'mqtt'), log, (db) => core.replicateDatabase(db, 'mqtt/sessions.db')) : null;
     this.wills.records = this.records;
   }
 
@@ -86,10 +86,16 @@ export class MqttContext {
  * The backend `mqtt.retained_message_store` names. 'sqlite' keeps its file under the broker's
  * data directory; a core without one (everything in memory) gets the memory backend.
  */
-export function createRetainedStore(kind: string, dataDir: string | null, log: Logger, keepVhost: (vhost: string) => boolean): RetainedStore {
+export function createRetainedStore(
+  kind: string,
+  dataDir: string | null,
+  log: Logger,
+  keepVhost: (vhost: string) => boolean,
+  replicate?: (db: Parameters<ProtocolCore['replicateDatabase']>[0]) => void,
+): RetainedStore {
   if (kind === 'memory') return new MemoryRetainedStore();
   if (kind === 'sqlite') {
-    if (dataDir !== null) return new SqliteRetainedStore(join(dataDir, 'mqtt'), log, keepVhost);
+    if (dataDir !== null) return new SqliteRetainedStore(join(dataDir, 'mqtt'), log, keepVhost, replicate);
     log.warn('no data directory: retained messages are kept in memory only');
     return new MemoryRetainedStore();
   }

@@ -83,7 +83,7 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
    * Open (or create) the file in `dir` and load what it holds.
    * @param keepVhost whether a vhost still exists: retained messages of deleted vhosts are dropped at load
    */
-  constructor(dir: string, log: Logger, keepVhost: (vhost: string) => boolean = () => true) {
+  constructor(dir: string, log: Logger, keepVhost: (vhost: string) => boolean = () => true, replicate: (db: Database.Database) => void = () => undefined) {
     mkdirSync(dir, { recursive: true });
     this.#log = log;
     const db = new Database(join(dir, 'retained.db'));
@@ -95,6 +95,7 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
       if (version > FORMAT_VERSION) throw new Error(`mqtt/retained.db format ${version} is newer than this Warren (${FORMAT_VERSION})`);
       db.exec(SCHEMA);
       db.pragma(`user_version = ${FORMAT_VERSION}`);
+      replicate(db);
       this.#upsert = db.prepare(
         `INSERT INTO retained (vhost, topic, payload, qos, properties, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (vhost, topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos,

@@ -89,7 +89,7 @@ export class SessionRecords {
   #scheduled: NodeJS.Immediate | null = null;
   #closed = false;
 
-  constructor(dir: string, log: Logger) {
+  constructor(dir: string, log: Logger, replicate: (db: Database.Database) => void = () => undefined) {
     mkdirSync(dir, { recursive: true });
     this.#log = log;
     const db = new Database(join(dir, 'sessions.db'));
@@ -101,6 +101,7 @@ export class SessionRecords {
       if (version > FORMAT_VERSION) throw new Error(`mqtt/sessions.db format ${version} is newer than this Warren (${FORMAT_VERSION})`);
       db.exec(SCHEMA);
       db.pragma(`user_version = ${FORMAT_VERSION}`);
+      replicate(db);
       this.#put = db.prepare('INSERT INTO sessions (vhost, client_id, record) VALUES (?, ?, ?) ON CONFLICT (vhost, client_id) DO UPDATE SET record = excluded.record');
       this.#delete = db.prepare('DELETE FROM sessions WHERE vhost = ? AND client_id = ?');
       this.#putWill = db.prepare('INSERT INTO wills (vhost, client_id, record) VALUES (?, ?, ?) ON CONFLICT (vhost, client_id) DO UPDATE SET record = excluded.record');

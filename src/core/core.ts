@@ -23,6 +23,8 @@ import { exportDefinitions, exportVhostDefinitions } from '../definitions/export
 import { importDefinitions, type ImportReport } from '../definitions/import-definitions.js';
 import type { RabbitDefinitions } from '../definitions/rabbit-format.js';
 import { brokerStreamOf } from './broker-stream.js';
+import type { Db } from '../store/metadata/db.js';
+import { tapDatabase, type MetadataTap } from '../store/metadata/tap.js';
 
 export interface CoreOptions {
   log?: Logger;
@@ -54,6 +56,8 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   maxMessageSize = 128 * 1024 * 1024;
   #store: NodeStore | null = null;
   #dataDir: string | null = null;
+  /** replication's tap on SQLite databases (BrokerSetup.metadataTap), for plugins' own */
+  #databaseTap: MetadataTap | null = null;
   /** vhosts being created (their journal opening), so that two creations do not race */
   readonly #creating = new Map<string, Promise<VHost>>();
 
@@ -189,6 +193,11 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
     if (this.#store) throw new Error('store already open');
     this.#store = await openNodeStore(this, dataDir, options, this.log);
     this.#dataDir = dataDir;
+    this.#databaseTap = options.metadataTap ?? null;
+  }
+
+  replicateDatabase(db: Db, name: string): void {
+    if (this.#databaseTap !== null) tapDatabase(db, name, this.#databaseTap);
   }
 
   /** The data directory while the store is open (null: everything in memory); plugins keep their own files under it. */

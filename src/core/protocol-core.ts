@@ -18,6 +18,7 @@ import type { DurabilityPoints } from './durability.js';
 import type { BrokerError } from './errors.js';
 import type { VhostLimits } from './limits.js';
 import type { Message } from './message.js';
+import type { Db as SqliteDatabase } from '../store/metadata/db.js';
 import type { StreamView } from './stream-view.js';
 
 /** The resource alarms (memory, disk) as a front-end follows them to hold publishers. */
@@ -82,6 +83,12 @@ export interface ProtocolCore {
   readonly maxMessageSize: number;
   /** the data directory while the store is open (null: everything in memory); plugins keep their own files under it */
   readonly dataDir: string | null;
+  /**
+   * A plugin's own SQLite database under `dataDir` (`name` is its path there, e.g.
+   * 'mqtt/retained.db') is to be replicated with the node's store: call once its schema is in
+   * place, before preparing statements. Nothing happens on a single node.
+   */
+  replicateDatabase(db: SqliteDatabase, name: string): void;
 
   login(user: string, password: string, peerHost: string): LoginResult;
   /** login of an identity TLS verified (the client certificate's name): no password */

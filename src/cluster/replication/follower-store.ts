@@ -1,17 +1,18 @@
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { openDatabase, type Db } from '../../store/metadata/db.js';
 import { decodeValue } from './metadata-log.js';
 import { OpKind, type Op } from './ops.js';
-import { checkReceivedPath } from './paths.js';
+import { checkReceivedPath, REPLICATED_DATABASES } from './paths.js';
 
 type Statement = ReturnType<Db['prepare']>;
 const MAX_OPEN = 64;
 
 /**
  * A follower's data directory, written from the leader's ops: the same bytes at the same
- * paths, and meta.db changed by the same statements. `apply` writes (no sync); `sync` makes
+ * paths, and meta.db (and the MQTT plugin's databases) changed by the same statements. `apply` writes (no sync); `sync` makes
  * everything applied since the last one durable — meta.db's units in one transaction first
  * (so a queue's row is never behind journal records naming it), then one fdatasync per file
  * written and one fsync per directory whose names changed — and is called once per received
@@ -22,10 +23,10 @@ export class FollowerStore {
   readonly #files = new Map<string, FileHandle>();
   readonly #dirty = new Set<string>();
   readonly #dirtyDirs = new Set<string>();
-  #db: Db | null = null;
-  readonly #statements = new Map<string, Statement>();
+  /** replicated databases open here (meta.db, the MQTT plugin's), by name */
+  readonly #dbs = new Map<string, { db: Db; statements: Map<string, Statement>; seq: number }>();
   #metaSeq = 0;
-  #units: { sql: string; params: unknown[] }[][] = [];
+  #units: { name: string; statements: { sql: string; params: unknown[] }[] }[] = [];
 
   constructor(dataDir: string) {
     this.#dir = dataDir;
@@ -47,7 +48,7 @@ export class FollowerStore {
     for (const d of await readdir(vhosts).catch(() => [] as string[])) {
       for (const f of ['clean-shutdown', 'snapshot.wx', 'index-spill']) await rm(join(vhosts, d, f), { recursive: true, force: true });
     }
-    if (existsSync(join(this.#dir, 'meta.db'))) this.#openDb();
+    for (const name of REPLICATED_DATABASES) if (existsSync(join(this.#dir, name))) this.#openDb(name, 0);
   }
 
   async apply(ops: readonly Op[]): Promise<void> {
@@ -75,7 +76,7 @@ export class FollowerStore {
           this.#dirtyDirs.add(dirname(op.path));
           break;
         case OpKind.RM:
-          checkReceivedPath(op.path, true);
+          checkReceivedPath(op.path, 'dir');
           for (const p of [...this.#files.keys()]) if (p.startsWith(`${op.path}/`)) await this.#close(p);
           await rm(join(this.#dir, op.path), { recursive: true, force: true });
           this.#dirtyDirs.add(dirname(op.path));
@@ -84,15 +85,19 @@ export class FollowerStore {
           await this.#close(checkReceivedPath(op.path));
           await this.#replaceFile(op.path, op.bytes);
           break;
-        case OpKind.META:
-          if (op.seq > this.#metaSeq) {
-            this.#units.push(JSON.parse(op.json.toString('utf8')) as { sql: string; params: unknown[] }[]);
-            this.#metaSeq = op.seq;
+        case OpKind.META: {
+          const db = this.#dbs.get(checkReceivedPath(op.path, 'db'));
+          if (db === undefined) throw new Error(`change to ${op.path} before its snapshot`);
+          if (op.seq > db.seq) {
+            this.#units.push({ name: op.path, statements: JSON.parse(op.json.toString('utf8')) as { sql: string; params: unknown[] }[] });
+            db.seq = op.seq;
           }
+          if (op.seq > this.#metaSeq) this.#metaSeq = op.seq;
           break;
+        }
         case OpKind.SNAPSHOT:
-          await this.#installSnapshot(op.bytes);
-          this.#metaSeq = op.seq;
+          await this.#installSnapshot(checkReceivedPath(op.path, 'db'), op.bytes, op.seq);
+          if (op.seq > this.#metaSeq) this.#metaSeq = op.seq;
           break;
       }
     }
@@ -113,30 +118,31 @@ export class FollowerStore {
   async close(promoting = true): Promise<void> {
     await this.sync();
     for (const p of [...this.#files.keys()]) await this.#close(p);
-    const db = this.#db;
-    if (db) {
-      if (promoting) db.prepare("INSERT INTO node_state (key, value) VALUES ('clean_shutdown', '0') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
-      db.close();
-    }
-    this.#db = null;
-    this.#statements.clear();
+    const meta = this.#dbs.get('meta.db')?.db;
+    if (meta && promoting) meta.prepare("INSERT INTO node_state (key, value) VALUES ('clean_shutdown', '0') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+    for (const { db } of this.#dbs.values()) db.close();
+    this.#dbs.clear();
   }
 
+  /** The batch's units: one transaction per database, meta.db first. */
   #commitUnits(): void {
     if (this.#units.length === 0) return;
-    const db = this.#db;
-    if (db === null) throw new Error('metadata change before a metadata snapshot');
     const units = this.#units;
     this.#units = [];
-    db.transaction(() => {
-      for (const unit of units) {
-        for (const s of unit) {
-          let st = this.#statements.get(s.sql);
-          if (st === undefined) this.#statements.set(s.sql, (st = db.prepare(s.sql)));
-          (st.run as (...p: unknown[]) => unknown)(...s.params.map(decodeValue));
+    for (const [name, target] of this.#dbs) {
+      const mine = units.filter((u) => u.name === name);
+      if (mine.length === 0) continue;
+      const { db, statements } = target;
+      db.transaction(() => {
+        for (const unit of mine) {
+          for (const s of unit.statements) {
+            let st = statements.get(s.sql);
+            if (st === undefined) statements.set(s.sql, (st = db.prepare(s.sql)));
+            (st.run as (...p: unknown[]) => unknown)(...s.params.map(decodeValue));
+          }
         }
-      }
-    })();
+      })();
+    }
   }
 
   async #handle(path: string): Promise<FileHandle> {
@@ -188,13 +194,13 @@ export class FollowerStore {
     this.#dirtyDirs.add(dirname(path));
   }
 
-  /** Replace meta.db by the leader's snapshot (units not yet committed belong to the old one). */
-  async #installSnapshot(bytes: Buffer): Promise<void> {
-    this.#units = [];
-    this.#statements.clear();
-    this.#db?.close();
-    this.#db = null;
-    const path = join(this.#dir, 'meta.db');
+  /** Replace database `name` by the leader's snapshot (its units not yet committed belong to the old one). */
+  async #installSnapshot(name: string, bytes: Buffer, seq: number): Promise<void> {
+    this.#units = this.#units.filter((u) => u.name !== name);
+    this.#dbs.get(name)?.db.close();
+    this.#dbs.delete(name);
+    const path = join(this.#dir, name);
+    await mkdir(dirname(path), { recursive: true });
     const fh = await open(`${path}.tmp`, 'w');
     try {
       await fh.writeFile(bytes);
@@ -202,14 +208,23 @@ export class FollowerStore {
     } finally {
       await fh.close();
     }
-    for (const f of ['meta.db-wal', 'meta.db-shm']) await unlink(join(this.#dir, f)).catch(ignoreMissing);
+    for (const f of [`${path}-wal`, `${path}-shm`]) await unlink(f).catch(ignoreMissing);
     await rename(`${path}.tmp`, path);
-    await syncDir(this.#dir);
-    this.#openDb();
+    await syncDir(dirname(path));
+    this.#openDb(name, seq);
   }
 
-  #openDb(): void {
-    this.#db = openDatabase(join(this.#dir, 'meta.db'));
+  /** meta.db through the store's own opening (pragmas, migrations); a plugin's with WAL and full syncs. */
+  #openDb(name: string, seq: number): void {
+    const path = join(this.#dir, name);
+    let db: Db;
+    if (name === 'meta.db') db = openDatabase(path);
+    else {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    }
+    this.#dbs.set(name, { db, statements: new Map(), seq });
   }
 }
 

@@ -175,8 +175,7 @@ export class LeaderSession {
       host.outbox.attach(this.#keep);
       // changes enqueued before the attach are in the files once they finish
       await host.disk.settled();
-      const snapshot = host.metadata.snapshot();
-      if (snapshot) await this.#send([{ kind: OpKind.SNAPSHOT, seq: snapshot.seq, bytes: snapshot.bytes }]);
+      for (const s of host.metadata.snapshots()) await this.#send([{ kind: OpKind.SNAPSHOT, path: s.name, seq: s.seq, bytes: s.bytes }]);
       const steps = planCatchUp(await listShipped(host.dataDir), theirs);
       for (const s of steps) await this.#apply(s);
       if (this.state !== 'catching-up') return;

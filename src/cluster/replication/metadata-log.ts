@@ -7,15 +7,18 @@ import { OpKind } from './ops.js';
 import type { Outbox } from './outbox.js';
 
 /**
- * The leader's metadata log: every committed change of meta.db (src/store/metadata/tap.ts)
- * becomes a META op numbered by `seq`, in the outbox between the file changes it happened
- * among — so a queue's row reaches a follower before the journal records that name its id.
- * A follower applies each unit to its own SQLite (never a copy of the leader's file); one that
- * joins gets `snapshot()` (VACUUM INTO) and skips the units it already holds (seq ≤ its seq).
+ * The leader's metadata log: every committed change of meta.db and of the plugins' replicated
+ * databases (src/store/metadata/tap.ts, core.replicateDatabase) becomes a META op, numbered by
+ * one `seq` for all of them, in the outbox between the file changes it happened among — so a
+ * queue's row reaches a follower before the journal records that name its id. A follower
+ * applies each unit to its own SQLite (never a copy of the leader's file); one that joins gets
+ * `snapshots()` (VACUUM INTO) and skips the units a snapshot already holds (seq ≤ its seq). A
+ * database opened while followers are attached is sent as a snapshot at once, so its first
+ * changes have a base.
  */
 export class MetadataLog implements MetadataTap {
   readonly #outbox: Outbox;
-  #db: Db | null = null;
+  readonly #dbs = new Map<string, Db>();
   #seq = 0;
 
   constructor(outbox: Outbox) {
@@ -27,34 +30,36 @@ export class MetadataLog implements MetadataTap {
   }
 
   opened(name: string, db: Db): void {
-    if (name === 'meta.db') this.#db = db;
+    this.#dbs.set(name, db);
+    if (this.#outbox.attached) this.#outbox.enqueue({ kind: OpKind.SNAPSHOT, path: name, seq: this.#seq, bytes: vacuumInto(db) });
   }
 
   closing(name: string): void {
-    if (name === 'meta.db') this.#db = null;
+    this.#dbs.delete(name);
   }
 
   changed(name: string, statements: TappedStatement[]): void {
-    if (name !== 'meta.db') return;
     this.#seq++;
-    this.#outbox.enqueue({ kind: OpKind.META, seq: this.#seq, json: Buffer.from(JSON.stringify(statements.map(encodeStatement))) });
+    this.#outbox.enqueue({ kind: OpKind.META, path: name, seq: this.#seq, json: Buffer.from(JSON.stringify(statements.map(encodeStatement))) });
   }
 
   /**
-   * A consistent copy of meta.db now, and the seq of the last unit it holds. Synchronous (as
-   * every meta.db write is), so no change can fall between the copy and its seq. Null before
-   * the broker opened meta.db.
+   * A consistent copy of every open database now, with the seq of the last unit each holds.
+   * Synchronous (as every write of them is), so no change can fall between a copy and its seq.
    */
-  snapshot(): { seq: number; bytes: Buffer } | null {
-    const db = this.#db;
-    if (db === null) return null;
-    const path = join(tmpdir(), `warren-meta-snapshot-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`);
-    try {
-      db.prepare('VACUUM INTO ?').run(path);
-      return { seq: this.#seq, bytes: readFileSync(path) };
-    } finally {
-      rmSync(path, { force: true });
-    }
+  snapshots(): { name: string; seq: number; bytes: Buffer }[] {
+    return [...this.#dbs].map(([name, db]) => ({ name, seq: this.#seq, bytes: vacuumInto(db) }));
+  }
+}
+
+/** VACUUM INTO a temporary file, read back, removed: a compact, consistent copy of `db`. */
+function vacuumInto(db: Db): Buffer {
+  const path = join(tmpdir(), `warren-snapshot-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`);
+  try {
+    db.prepare('VACUUM INTO ?').run(path);
+    return readFileSync(path);
+  } finally {
+    rmSync(path, { force: true });
   }
 }
 

@@ -9,10 +9,11 @@
  *   UNLINK    path                                    remove a file (missing: nothing to do)
  *   RM        path                                    remove a directory tree
  *   FILE      path · length u32 · bytes               the whole file (written aside, renamed in)
- *   META      seq u64 · length u32 · JSON             one committed meta.db unit [{sql, params}]
- *   SNAPSHOT  seq u64 · length u32 · bytes            a whole meta.db (VACUUM INTO), holding units ≤ seq
+ *   META      db · seq u64 · length u32 · JSON        one committed unit of database `db` [{sql, params}]
+ *   SNAPSHOT  db · seq u64 · length u32 · bytes       a whole database (VACUUM INTO), holding its units ≤ seq
  *
- * path = u16 length + UTF-8, relative to the data directory (paths.ts says which are shipped).
+ * path, db = u16 length + UTF-8, relative to the data directory (paths.ts says which are
+ * shipped: meta.db and the MQTT plugin's databases as databases, the logs as files).
  * Integers big-endian.
  */
 import { FrameError } from './wire.js';
@@ -25,8 +26,8 @@ export type Op =
   | { kind: typeof OpKind.UNLINK; path: string }
   | { kind: typeof OpKind.RM; path: string }
   | { kind: typeof OpKind.FILE; path: string; bytes: Buffer }
-  | { kind: typeof OpKind.META; seq: number; json: Buffer }
-  | { kind: typeof OpKind.SNAPSHOT; seq: number; bytes: Buffer };
+  | { kind: typeof OpKind.META; path: string; seq: number; json: Buffer }
+  | { kind: typeof OpKind.SNAPSHOT; path: string; seq: number; bytes: Buffer };
 
 /** Bytes the op takes in a frame. */
 export function opSize(op: Op): number {
@@ -41,9 +42,9 @@ export function opSize(op: Op): number {
     case OpKind.FILE:
       return 1 + 2 + Buffer.byteLength(op.path) + 4 + op.bytes.length;
     case OpKind.META:
-      return 1 + 8 + 4 + op.json.length;
+      return 1 + 2 + Buffer.byteLength(op.path) + 8 + 4 + op.json.length;
     case OpKind.SNAPSHOT:
-      return 1 + 8 + 4 + op.bytes.length;
+      return 1 + 2 + Buffer.byteLength(op.path) + 8 + 4 + op.bytes.length;
   }
 }
 
@@ -152,13 +153,15 @@ export function decodeOps(payload: Buffer): { position: number; ops: Op[] } {
         break;
       }
       case OpKind.META: {
+        const p = path();
         const seq = u64();
-        ops.push({ kind, seq, json: bytes(u32()) });
+        ops.push({ kind, path: p, seq, json: bytes(u32()) });
         break;
       }
       case OpKind.SNAPSHOT: {
+        const p = path();
         const seq = u64();
-        ops.push({ kind, seq, bytes: bytes(u32()) });
+        ops.push({ kind, path: p, seq, bytes: bytes(u32()) });
         break;
       }
       default:

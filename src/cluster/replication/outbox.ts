@@ -48,6 +48,11 @@ export class Outbox {
   get position(): number {
     return this.#position;
   }
+  /** some follower session is attached (live or catching up) */
+  get attached(): boolean {
+    return this.#sinks.size > 0;
+  }
+
   /** the last op handed to the sessions */
   get sentPosition(): number {
     return this.#sentPosition;

@@ -5,16 +5,15 @@
  *   vhosts/<id>/<20 digits>.wj     journal segments (appends, creation, deletion by reclaim)
  *   streams/<id>/<20 digits>.ws    stream segments (appends, retention, the cleaner's replacement)
  *   streams/<id>/<20 digits>.wi|wt stream index files (written whole at a seal)
- *   meta.db                        not as a file: as its changes (META ops) and, for a node that
- *                                  joins, a VACUUM INTO snapshot (SNAPSHOT op)
+ *   meta.db, mqtt/retained.db, mqtt/sessions.db   not as files: as their changes (META ops)
+ *                                  and, for a node that joins, VACUUM INTO snapshots (SNAPSHOT)
  * Rebuilt, never shipped:
  *   vhosts/<id>/clean-shutdown, snapshot.wx   clean-close state: a promoted follower did not
  *                                  close cleanly, so its recovery scans the journal instead
  *   vhosts/<id>/index-spill/       a cache, deleted at every open
  *   *.tmp, *.swap, *.cleaned, *.swapinfo, *.corrupt   intermediate or set-aside files of the
  *                                  leader's own writers and recovery (their results are shipped)
- *   meta.db-wal, meta.db-shm       SQLite's own; the follower's SQLite writes its own
- *   retained.db, sessions.db       the MQTT plugin's (not replicated yet: docs/clustering.md)
+ *   *.db-wal, *.db-shm             SQLite's own; the follower's SQLite writes its own
  */
 import { isAbsolute, normalize, relative, sep } from 'node:path';
 
@@ -30,6 +29,9 @@ export function relativePath(dataDir: string, path: string): string | null {
   return sep === '/' ? rel : rel.split(sep).join('/');
 }
 
+/** the SQLite databases replicated as changes (core.replicateDatabase names the plugins') */
+export const REPLICATED_DATABASES: ReadonlySet<string> = new Set(['meta.db', 'mqtt/retained.db', 'mqtt/sessions.db']);
+
 export const isShippedFile = (rel: string): boolean => SHIPPED_FILE.test(rel);
 export const isShippedDir = (rel: string): boolean => SHIPPED_DIR.test(rel);
 export const isAppendOnly = (rel: string): boolean => APPEND_ONLY.test(rel);
@@ -38,7 +40,8 @@ export const isAppendOnly = (rel: string): boolean => APPEND_ONLY.test(rel);
  * A path received from the leader, checked before it touches the disk: one of the shipped
  * kinds, normalized, inside the data directory. @returns it, or throws.
  */
-export function checkReceivedPath(rel: string, dir = false): string {
-  if (normalize(rel) !== rel || !(dir ? isShippedDir(rel) : isShippedFile(rel))) throw new Error(`path not replicated: ${JSON.stringify(rel)}`);
+export function checkReceivedPath(rel: string, kind: 'file' | 'dir' | 'db' = 'file'): string {
+  const ok = kind === 'dir' ? isShippedDir(rel) : kind === 'db' ? REPLICATED_DATABASES.has(rel) : isShippedFile(rel);
+  if (normalize(rel) !== rel || !ok) throw new Error(`path not replicated: ${JSON.stringify(rel)}`);
   return rel;
 }

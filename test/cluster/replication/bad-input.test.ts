@@ -123,8 +123,8 @@ describe('codecs', () => {
     { kind: OpKind.UNLINK, path: 'streams/3/00000000000000000000.ws' },
     { kind: OpKind.RM, path: 'streams/3' },
     { kind: OpKind.FILE, path: 'streams/4/00000000000000000000.wi', bytes: Buffer.alloc(100, 7) },
-    { kind: OpKind.META, seq: 9, json: Buffer.from('[]') },
-    { kind: OpKind.SNAPSHOT, seq: 10, bytes: Buffer.alloc(3) },
+    { kind: OpKind.META, path: 'meta.db', seq: 9, json: Buffer.from('[]') },
+    { kind: OpKind.SNAPSHOT, path: 'mqtt/retained.db', seq: 10, bytes: Buffer.alloc(3) },
   ];
 
   it('frames survive any split; every truncation or flipped byte of an OPS payload is refused, never misread', () => {

@@ -2,10 +2,12 @@
  * Replication end to end, without etcd (roles are explicit): a leader Broker with a
  * ReplicationLeader, a ReplicationFollower on its own data dir, a workload of confirmed AMQP
  * publishes to durable classic, quorum and stream queues plus declares, users and policies
- * (management API). Then the follower's data dir, opened as a Broker, has every confirmed
- * message and every definition, and its shipped log files are byte-identical to the leader's.
+ * (management API), an MQTT retained message and a persistent MQTT session. Then the
+ * follower's data dir, opened as a Broker, has every confirmed message, definition, retained
+ * message and session, and its shipped log files are byte-identical to the leader's.
  */
 import amqp from 'amqplib';
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../../src/broker.js';
 import { brokerOptions, differingFiles, removeTempDirs, shippedFiles, startFollower, startLeader, synced, tempDir } from './helpers.js';
@@ -67,9 +69,41 @@ async function drain(url: string, queue: string, stream = false): Promise<string
   return ids;
 }
 
+const mqttUrl = (b: Broker) => {
+  const a = b.address('mqtt');
+  return `mqtt://${a.host}:${a.port}`;
+};
+
+/** A retained message, and a persistent session (subscribed, then gone), on the leader. */
+async function mqttState(url: string): Promise<void> {
+  const c = await mqtt.connectAsync(url, { username: 'guest', password: 'guest', clientId: 'keeper', clean: false, protocolVersion: 4 });
+  await c.subscribeAsync('kept/#', { qos: 1 });
+  await c.publishAsync('kept/one', 'retained-body', { qos: 1, retain: true });
+  await c.endAsync();
+}
+
+async function mqttCheck(url: string): Promise<{ sessionPresent: boolean; retained: string }> {
+  const c = mqtt.connect(url, { username: 'guest', password: 'guest', clientId: 'keeper', clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+  const { sessionPresent } = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+    c.once('connect', resolve);
+    c.once('error', reject);
+  });
+  const other = await mqtt.connectAsync(url, { username: 'guest', password: 'guest', clientId: 'reader', protocolVersion: 4 });
+  const retained = new Promise<string>((resolve) => {
+    other.on('message', (_t, payload) => resolve(payload.toString()));
+    setTimeout(() => resolve('(no retained message)'), 5000);
+  });
+  await other.subscribeAsync('kept/#', { qos: 1 });
+  const body = await retained;
+  await other.endAsync();
+  await c.endAsync();
+  return { sessionPresent, retained: body };
+}
+
 describe('replication', () => {
   it('a follower holds every confirmed message and definition; its logs are byte-identical', async () => {
-    const mgmt = { management: { port: 0, host: '127.0.0.1' } };
+    // retained messages in mqtt/retained.db (the default keeps them in a stream, shipped as a log)
+    const mgmt = { management: { port: 0, host: '127.0.0.1' }, mqtt: { port: 0, host: '127.0.0.1', retained_message_store: 'sqlite' } };
     const l = await startLeader({ minIsr: 2 }, mgmt);
     const followerDir = await tempDir('warren-follower-');
     const f = await startFollower(l.address, followerDir);
@@ -79,6 +113,7 @@ describe('replication', () => {
     expect((await management(l.broker, 'PUT', '/api/permissions/v2/alice', { configure: '.*', write: '.*', read: '.*' })).status).toBeLessThan(300);
     expect((await management(l.broker, 'PUT', '/api/policies/%2F/len', { pattern: '^classic', definition: { 'max-length': 100000 }, 'apply-to': 'queues' })).status).toBeLessThan(300);
     await publishAll(l.amqpUrl);
+    await mqttState(mqttUrl(l.broker));
 
     await l.broker.stop();
     await synced(l.leader);
@@ -104,6 +139,7 @@ describe('replication', () => {
       expect(perms.some((p) => p.user === 'alice' && p.vhost === 'v2')).toBe(true);
       const bindings = (await (await management(promoted, 'GET', '/api/bindings/%2F')).json()) as { source: string; destination: string }[];
       expect(bindings.some((b) => b.source === 'repl-x' && b.destination === 'classic-q')).toBe(true);
+      expect(await mqttCheck(mqttUrl(promoted))).toEqual({ sessionPresent: true, retained: 'retained-body' });
     } finally {
       await promoted.stop();
     }
