@@ -74,6 +74,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       journalId: o.journalId,
       firstSegment: state.lastSegment + 1,
       segmentSize: o.segmentSize,
+      roundBytes: o.roundBytes,
       durability: o.durability,
       metrics: this.counters,
       appendObserver: o.appendObserver,

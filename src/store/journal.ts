@@ -32,6 +32,8 @@ export interface JournalOptions {
   /** number of the first segment this journal creates (recovery: last on disk + 1) */
   firstSegment: number;
   segmentSize: number;
+  /** bytes a group-commit round writes at most (store-options.ts `roundBytes`) */
+  roundBytes: number;
   durability: Durability;
   metrics: StoreMetrics;
   hooks: JournalHooks;
@@ -80,7 +82,7 @@ export class Journal {
     this.#o = options;
     this.#metrics = options.metrics;
     this.#waiters = new DurableWaiters(options.metrics.commitMicros);
-    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.metrics);
+    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.roundBytes, options.metrics);
     const { disk, durability, appendObserver } = options;
     const log = { disk, durability, counters: options.metrics, fsyncMicros: options.metrics.fsyncMicros, logId: journalLogId(options.journalId), observer: appendObserver };
     this.#engine = new GroupCommit(this.#logUser(), log);

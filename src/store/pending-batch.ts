@@ -31,6 +31,7 @@ export interface PendingGroup {
  */
 export class PendingBatch {
   readonly #segmentSize: number;
+  readonly #roundBytes: number;
   readonly #metrics: StoreMetrics;
   readonly #arena = new RecordArena();
   #segment: number;
@@ -49,9 +50,10 @@ export class PendingBatch {
   /** records and acks so far: an idle journal is one where this does not move */
   appendCount = 0;
 
-  constructor(firstSegment: number, segmentSize: number, metrics: StoreMetrics) {
+  constructor(firstSegment: number, segmentSize: number, roundBytes: number, metrics: StoreMetrics) {
     this.#segment = firstSegment;
     this.#segmentSize = segmentSize;
+    this.#roundBytes = roundBytes;
     this.#metrics = metrics;
     this.appendedLsn = lsnOf(firstSegment, SEGMENT_HEADER_SIZE);
   }
@@ -120,12 +122,22 @@ export class PendingBatch {
     return segments;
   }
 
-  /** Hand the groups to the flush. */
+  /**
+   * Hand the flush the groups of its round: the oldest ones, up to `roundBytes` (at least
+   * one); the rest wait for the next round, so one fdatasync covers a few MiB at most.
+   */
   take(): PendingGroup[] {
-    const groups = this.#groups;
-    this.#groups = [];
-    this.#current = null;
-    return groups;
+    const all = this.#groups;
+    let n = 1;
+    let bytes = all.length > 0 ? all[0].bytes : 0;
+    while (n < all.length && bytes + all[n].bytes <= this.#roundBytes) bytes += all[n++].bytes;
+    if (n === all.length) {
+      this.#groups = [];
+      this.#current = null;
+      return all;
+    }
+    this.#groups = all.slice(n);
+    return all.slice(0, n);
   }
 
   /** Reserve `total` bytes at the append position (rolling over when the segment is full). */
@@ -133,7 +145,8 @@ export class PendingBatch {
     // a record larger than a segment gets a segment of its own
     if (this.#offset + total > this.#segmentSize && this.#offset > SEGMENT_HEADER_SIZE) this.#nextSegment();
     let group = this.#current;
-    if (group === null || group.segment !== this.#segment) {
+    // a group is one round's gather write: a new one past the round's bytes
+    if (group === null || group.segment !== this.#segment || (group.bytes > 0 && group.bytes + total > this.#roundBytes)) {
       group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [] };
       this.#groups.push(group);
       this.#current = group;

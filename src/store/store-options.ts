@@ -16,6 +16,12 @@ export interface FileStoreOptions {
   segmentSize?: number;
   /** a record longer than this is corruption; default 128 MiB + 64 KiB (RabbitMQ's max message size) */
   maxRecordSize?: number;
+  /**
+   * Bytes one group-commit round writes before its fdatasync, at most (a single larger record
+   * is a round of its own); default 4 MiB. Bounds a round under large messages, so the first
+   * confirms of a burst wait for a few MiB, not for everything appended meanwhile.
+   */
+  roundBytes?: number;
   /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
   indexResidentChunks?: number;
   /** recovery drops references to queues this returns false for (gone from the metadata) */
@@ -37,6 +43,7 @@ export interface ResolvedStoreOptions {
   durability: Durability;
   segmentSize: number;
   maxRecordSize: number;
+  roundBytes: number;
   indexResidentChunks: number;
   isKnownQueue: ((queueId: number) => boolean) | undefined;
   reclaim: ReclaimOptions;
@@ -52,6 +59,7 @@ export const STORE_DEFAULTS = {
   durability: 'fsync' as Durability,
   segmentSize: 16 * 1024 * 1024,
   maxRecordSize: 128 * 1024 * 1024 + 64 * 1024,
+  roundBytes: 4 * 1024 * 1024,
   indexResidentChunks: 8,
 };
 
@@ -67,6 +75,7 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     durability: o.durability ?? STORE_DEFAULTS.durability,
     segmentSize,
     maxRecordSize: o.maxRecordSize ?? STORE_DEFAULTS.maxRecordSize,
+    roundBytes: o.roundBytes ?? STORE_DEFAULTS.roundBytes,
     indexResidentChunks: o.indexResidentChunks ?? STORE_DEFAULTS.indexResidentChunks,
     isKnownQueue: o.isKnownQueue,
     // small segments (tests) would never reach the default minimum compaction size
