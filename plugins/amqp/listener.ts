@@ -6,25 +6,19 @@
  * handshake is done, with the login name of a verified client certificate.
  */
 import type { ProtocolCore } from '../../src/core/index.js';
-import { ListenerSet, type Endpoint } from '../../src/frontend/index.js';
+import { ListenerSet } from '../../src/frontend/index.js';
 import type { Logger } from '../../src/log.js';
 import type { TlsListeners } from '../../src/tls/index.js';
 import { AmqpConnection } from './connection.js';
 import type { AmqpSettings } from './settings.js';
 
 export function amqpListeners(core: ProtocolCore, settings: AmqpSettings, log: Logger, tls: TlsListeners | null = null): ListenerSet<AmqpConnection> {
-  const endpoints: Endpoint[] = [{ name: 'amqp', kind: 'tcp', port: settings.port }];
-  if (settings.sslEnabled) endpoints.push({ name: 'amqps', kind: 'tls', port: settings.sslPort });
   return new ListenerSet<AmqpConnection>({
     protocol: 'AMQP',
-    host: settings.host,
-    endpoints,
-    log,
-    alarms: core.alarms,
-    tls,
+    listen: settings,
+    env: { log, alarms: core.alarms, tls },
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
-    // AMQP speaks for the broker: one warning per alarm change
-    logAlarms: true,
+    logAlarms: true, // AMQP speaks for the broker: one warning per alarm change
     open: (stream, peer, registry) => new AmqpConnection(stream, peer, core, settings, log, registry),
   });
 }

@@ -5,24 +5,17 @@
  * to an `MqttConnection` as a byte stream (a WebSocket as one too), with the login name of a
  * verified client certificate (mqtt.ssl_cert_login); `accept` takes any other byte stream.
  */
-import { ListenerSet, type Endpoint } from '../../src/frontend/index.js';
+import { ListenerSet } from '../../src/frontend/index.js';
 import type { TlsListeners } from '../../src/tls/index.js';
 import { MqttConnection } from './connection.js';
 import type { MqttContext } from './context.js';
 
 export function mqttListeners(ctx: MqttContext, tls: TlsListeners | null = null): ListenerSet<MqttConnection> {
   const s = ctx.settings;
-  const endpoints: Endpoint[] = [{ name: 'mqtt', kind: 'tcp', port: s.port }];
-  if (s.wsEnabled) endpoints.push({ name: 'mqtt-ws', kind: 'ws', port: s.wsPort });
-  if (s.sslEnabled) endpoints.push({ name: 'mqtts', kind: 'tls', port: s.sslPort });
-  if (s.wssEnabled) endpoints.push({ name: 'mqtt-wss', kind: 'wss', port: s.wssPort });
   return new ListenerSet<MqttConnection>({
     protocol: 'MQTT',
-    host: s.host,
-    endpoints,
-    log: ctx.log,
-    alarms: ctx.core.alarms,
-    tls,
+    listen: s,
+    env: { log: ctx.log, alarms: ctx.core.alarms, tls },
     // the connect timeout bounds the TLS handshake too: a client that stalls in it holds no more
     handshakeTimeoutMs: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : 10_000,
     webSocket: {

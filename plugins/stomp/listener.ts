@@ -8,7 +8,7 @@
  * WebSocket read message by message. Stopping tells every client why with an ERROR frame.
  */
 import type { ProtocolCore } from '../../src/core/index.js';
-import { ListenerSet, type Endpoint } from '../../src/frontend/index.js';
+import { ListenerSet } from '../../src/frontend/index.js';
 import type { Logger } from '../../src/log.js';
 import type { TlsListeners } from '../../src/tls/index.js';
 import { StompConnection } from './connection.js';
@@ -20,18 +20,10 @@ const WS_PROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
 
 export function stompListeners(core: ProtocolCore, settings: StompSettings, log: Logger, tls: TlsListeners | null = null): ListenerSet<StompConnection> {
   const s = settings;
-  const endpoints: Endpoint[] = [];
-  if (s.tcpEnabled) endpoints.push({ name: 'stomp', kind: 'tcp', port: s.port });
-  if (s.wsEnabled) endpoints.push({ name: 'stomp-ws', kind: 'ws', port: s.wsPort });
-  if (s.sslEnabled) endpoints.push({ name: 'stomps', kind: 'tls', port: s.sslPort });
-  if (s.wssEnabled) endpoints.push({ name: 'stomp-wss', kind: 'wss', port: s.wssPort });
   return new ListenerSet<StompConnection>({
     protocol: 'STOMP',
-    host: s.host,
-    endpoints,
-    log,
-    alarms: core.alarms,
-    tls,
+    listen: s,
+    env: { log, alarms: core.alarms, tls },
     // the login timeout bounds the TLS handshake too
     handshakeTimeoutMs: s.loginTimeout > 0 ? s.loginTimeout : 10_000,
     webSocket: {

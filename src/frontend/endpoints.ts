@@ -19,6 +19,37 @@ export interface Endpoint {
   port: number;
 }
 
+/**
+ * A front-end's listener settings, named alike in every plugin's config section: `port`, and
+ * as the protocol has them `tcp_enabled`, `ssl_enabled`/`ssl_port`, `ws_enabled`/`ws_port`,
+ * `wss_enabled`/`wss_port`.
+ */
+export interface ListenerSettings {
+  host: string;
+  port: number;
+  /** false: no plain TCP listener (default true) */
+  tcpEnabled?: boolean;
+  sslEnabled: boolean;
+  sslPort: number;
+  wsEnabled?: boolean;
+  wsPort?: number;
+  wssEnabled?: boolean;
+  wssPort?: number;
+}
+
+/**
+ * The endpoints `s` turns on, named after the protocol: `amqp`, `amqps` (or `tlsName`),
+ * `amqp-ws`, `amqp-wss`; in the order TCP, WebSocket, TLS, WSS.
+ */
+export function endpointsFor(name: string, s: ListenerSettings, tlsName = `${name}s`): Endpoint[] {
+  const out: Endpoint[] = [];
+  if (s.tcpEnabled !== false) out.push({ name, kind: 'tcp', port: s.port });
+  if (s.wsEnabled && s.wsPort !== undefined) out.push({ name: `${name}-ws`, kind: 'ws', port: s.wsPort });
+  if (s.sslEnabled) out.push({ name: tlsName, kind: 'tls', port: s.sslPort });
+  if (s.wssEnabled && s.wssPort !== undefined) out.push({ name: `${name}-wss`, kind: 'wss', port: s.wssPort });
+  return out;
+}
+
 export interface WebSocketEndpoint {
   /** the only path upgraded */
   path: string;

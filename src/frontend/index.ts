@@ -4,8 +4,8 @@
  * graceful stop), the peer a connection was accepted from, and the publish gate that holds a
  * connection's publishes during a resource alarm.
  */
-export { ListenerSet, type ConnectionRegistry, type FrontendConnection, type ListenerSetOptions } from './listener-set.js';
-export type { Endpoint, WebSocketEndpoint } from './endpoints.js';
+export { ListenerSet, type ConnectionRegistry, type FrontendConnection, type FrontendEnv, type ListenerSetOptions } from './listener-set.js';
+export type { ListenerSettings, WebSocketEndpoint } from './endpoints.js';
 export { socketPeer, streamPeer, type Peer, type PeerInfo } from './peer.js';
 export { PublishGate, type GateOwner } from './publish-gate.js';
 export { destroyStream, endStream, listenTo, type StreamListener } from './stream-events.js';

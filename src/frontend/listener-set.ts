@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { ListenerAddress } from '../plugin-host/manifest.js';
 import type { TlsListeners } from '../tls/tls-server.js';
 import { closeServer, listenDualStack } from '../util/listen.js';
-import { Endpoints, type Endpoint, type EndpointServers, type WebSocketEndpoint } from './endpoints.js';
+import { Endpoints, endpointsFor, type EndpointServers, type ListenerSettings, type WebSocketEndpoint } from './endpoints.js';
 import { streamPeer, type Peer, type PeerInfo } from './peer.js';
 
 /** What the listener set needs of each connection it made. */
@@ -39,17 +39,22 @@ export interface ConnectionRegistry<C> {
   closed(connection: C): void;
 }
 
-export interface ListenerSetOptions<C extends FrontendConnection> {
-  /** the protocol in log lines ('AMQP', 'MQTT' …) */
-  protocol: string;
-  /** the address every endpoint binds ('::' dual-stack) */
-  host: string;
-  /** which listeners to open, in order */
-  endpoints: Endpoint[];
+/** What every front-end's listeners share: its log, the core's alarms, the broker's TLS settings. */
+export interface FrontendEnv {
   log: Logger;
   alarms: AlarmState;
-  /** the broker-wide TLS settings; required when a 'tls' or 'wss' endpoint is asked for */
+  /** required when a TLS or WSS listener is turned on */
   tls: TlsListeners | null;
+}
+
+export interface ListenerSetOptions<C extends FrontendConnection> {
+  /** the protocol in log lines ('AMQP', 'MQTT' …); lower-cased, the listeners' names ('amqp', 'amqps' …) */
+  protocol: string;
+  /** which listeners to open (endpoints.ts `endpointsFor`), on which address ('::' dual-stack) */
+  listen: ListenerSettings;
+  /** the TLS listener's name when it is not the protocol's name + 's' ('kafka-ssl') */
+  tlsName?: string;
+  env: FrontendEnv;
   /** a client that has not finished its TLS handshake within this time is dropped */
   handshakeTimeoutMs: number;
   /** WebSocket endpoints: path, subprotocols, message size */
@@ -67,6 +72,7 @@ const STOP_DEADLINE_MS = 5000;
 
 export class ListenerSet<C extends FrontendConnection> implements ConnectionRegistry<C>, EndpointServers {
   readonly #o: ListenerSetOptions<C>;
+  readonly #log: Logger;
   readonly #endpoints: Endpoints;
   readonly #connections = new Set<C>();
   readonly #servers: Server[] = [];
@@ -78,7 +84,9 @@ export class ListenerSet<C extends FrontendConnection> implements ConnectionRegi
 
   constructor(options: ListenerSetOptions<C>) {
     this.#o = options;
-    this.#endpoints = new Endpoints(options, this);
+    this.#log = options.env.log;
+    const { log, tls } = options.env;
+    this.#endpoints = new Endpoints({ log, tls, handshakeTimeoutMs: options.handshakeTimeoutMs, webSocket: options.webSocket }, this);
   }
 
   get connectionCount(): number {
@@ -98,15 +106,15 @@ export class ListenerSet<C extends FrontendConnection> implements ConnectionRegi
   async start(): Promise<void> {
     const o = this.#o;
     this.#accepting = true;
-    this.#unsubscribeAlarms = o.alarms.onChange((active) => this.#alarmChanged(active));
+    this.#unsubscribeAlarms = o.env.alarms.onChange((active) => this.#alarmChanged(active));
     try {
-      for (const endpoint of o.endpoints) {
+      for (const endpoint of endpointsFor(o.protocol.toLowerCase(), o.listen, o.tlsName)) {
         const server = this.#endpoints.create(endpoint);
         this.#servers.push(server);
-        await listenDualStack(server, endpoint.port, o.host);
+        await listenDualStack(server, endpoint.port, o.listen.host);
         const a = server.address() as AddressInfo;
         this.#addresses.push({ name: endpoint.name, host: a.address, port: a.port });
-        o.log.info(`${o.protocol} listener started`, { listener: endpoint.name, host: a.address, port: a.port });
+        this.#log.info(`${o.protocol} listener started`, { listener: endpoint.name, host: a.address, port: a.port });
       }
     } catch (e) {
       await this.stop('start failed');
@@ -172,7 +180,7 @@ export class ListenerSet<C extends FrontendConnection> implements ConnectionRegi
       try {
         c.shutdown(reason);
       } catch (e) {
-        o.log.warn(`${o.protocol}: error while closing a connection`, { error: String(e) });
+        this.#log.warn(`${o.protocol}: error while closing a connection`, { error: String(e) });
       }
     }
     // upgraded WebSocket sockets are the connections' to close; idle HTTP ones go now
@@ -190,8 +198,8 @@ export class ListenerSet<C extends FrontendConnection> implements ConnectionRegi
 
   #alarmChanged(active: ReadonlySet<AlarmKind>): void {
     const o = this.#o;
-    const reason = active.size > 0 ? o.alarms.reason : null;
-    if (o.logAlarms) o.log.warn(reason !== null ? 'resource alarm: blocking publishers' : 'resource alarm cleared', { alarms: [...active] });
+    const reason = active.size > 0 ? o.env.alarms.reason : null;
+    if (o.logAlarms) this.#log.warn(reason !== null ? 'resource alarm: blocking publishers' : 'resource alarm cleared', { alarms: [...active] });
     for (const c of this.#connections) c.alarmChanged(reason);
   }
 }

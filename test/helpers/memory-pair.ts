@@ -15,3 +15,13 @@ export function memoryPair(): [client: Duplex, server: Duplex] {
   server.once('close', () => client.destroy());
   return [client, server];
 }
+
+/**
+ * The client end of a fresh pair whose other end `broker` serves with its front-end `plugin`
+ * ('amqp', 'mqtt', 'stomp'). The peer says it is local: guest may log in from loopback only.
+ */
+export function inMemoryConnection(broker: { accept(plugin: string, stream: Duplex, peer?: { host?: string; port?: number }): void }, plugin: string): Duplex {
+  const [client, server] = memoryPair();
+  broker.accept(plugin, server, { host: '127.0.0.1', port: 1 });
+  return client;
+}

@@ -5,7 +5,7 @@
  * over TCP; these show the connection needs nothing of a socket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryPair } from '../../helpers/memory-pair.js';
+import { inMemoryConnection } from '../../helpers/memory-pair.js';
 import { ArgWriter, FRAME_BODY, FRAME_HEADER, Method, methodFrame, publishFrames } from '../../helpers/amqp-frames.js';
 import { RawAmqpClient } from '../../helpers/raw-amqp-client.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../../helpers/three-protocols.js';
@@ -19,12 +19,7 @@ afterAll(async () => {
 });
 
 /** A raw client on one end of a fresh pair, the broker's AMQP front-end on the other. */
-function inMemoryClient(): RawAmqpClient {
-  const [client, server] = memoryPair();
-  // guest may log in from loopback only: the in-memory peer says it is local
-  b.broker.accept('amqp', server, { host: '127.0.0.1', port: 1 });
-  return RawAmqpClient.over(client);
-}
+const inMemoryClient = () => RawAmqpClient.over(inMemoryConnection(b.broker, 'amqp'));
 
 describe('AMQP over an in-memory stream', () => {
   it('shakes hands, publishes and gets the message back', async () => {

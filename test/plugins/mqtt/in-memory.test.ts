@@ -7,7 +7,7 @@
  */
 import type { IConnackPacket, IDisconnectPacket, IPublishPacket } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryPair } from '../../helpers/memory-pair.js';
+import { inMemoryConnection } from '../../helpers/memory-pair.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../../helpers/three-protocols.js';
 import { CONNECT_V5, RawClient } from './helpers.js';
 
@@ -20,10 +20,7 @@ afterAll(async () => {
 });
 
 async function connected(clientId: string, broker = b): Promise<RawClient> {
-  const [client, server] = memoryPair();
-  // guest may log in from loopback only: the in-memory peer says it is local
-  broker.broker.accept('mqtt', server, { host: '127.0.0.1', port: 1 });
-  const raw = RawClient.over(client, 5);
+  const raw = RawClient.over(inMemoryConnection(broker.broker, 'mqtt'), 5);
   raw.send({ ...CONNECT_V5, clientId }, 5);
   const connack = (await raw.next('connack')) as IConnackPacket;
   expect(connack.reasonCode).toBe(0);

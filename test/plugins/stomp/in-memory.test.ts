@@ -5,7 +5,7 @@
  * TCP and WebSocket; these show the connection needs nothing of a socket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryPair } from '../../helpers/memory-pair.js';
+import { inMemoryConnection } from '../../helpers/memory-pair.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../../helpers/three-protocols.js';
 import { RawClient } from './helpers.js';
 
@@ -17,12 +17,7 @@ afterAll(async () => {
   await b?.stop();
 });
 
-function inMemoryClient(broker = b): RawClient {
-  const [client, server] = memoryPair();
-  // guest may log in from loopback only: the in-memory peer says it is local
-  broker.broker.accept('stomp', server, { host: '127.0.0.1', port: 1 });
-  return RawClient.over(client);
-}
+const inMemoryClient = (broker = b) => RawClient.over(inMemoryConnection(broker.broker, 'stomp'));
 
 describe('STOMP over an in-memory stream', () => {
   it('connects, and a SEND reaches a SUBSCRIBE on the same connection', async () => {

@@ -42,11 +42,8 @@ afterEach(async () => {
 async function started(): Promise<ListenerSet<Echo>> {
   set = new ListenerSet<Echo>({
     protocol: 'Echo',
-    host: '127.0.0.1',
-    endpoints: [{ name: 'echo', kind: 'tcp', port: 0 }],
-    log: createLogger({ level: 'error' }),
-    alarms,
-    tls: null,
+    listen: { host: '127.0.0.1', port: 0, sslEnabled: false, sslPort: 0 },
+    env: { log: createLogger({ level: 'error' }), alarms, tls: null },
     handshakeTimeoutMs: 1000,
     open: (stream, peer, registry) => new Echo(stream, peer, registry),
   });
