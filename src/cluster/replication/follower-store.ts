@@ -27,6 +27,8 @@ export class FollowerStore {
   readonly #dbs = new Map<string, { db: Db; statements: Map<string, Statement>; seq: number }>();
   #metaSeq = 0;
   #units: { name: string; statements: { sql: string; params: unknown[] }[] }[] = [];
+  /** snapshots being received, by database */
+  readonly #incoming = new Map<string, FileHandle>();
 
   constructor(dataDir: string) {
     this.#dir = dataDir;
@@ -96,7 +98,7 @@ export class FollowerStore {
           break;
         }
         case OpKind.SNAPSHOT:
-          await this.#installSnapshot(checkReceivedPath(op.path, 'db'), op.bytes, op.seq);
+          await this.#snapshotPiece(checkReceivedPath(op.path, 'db'), op.at, op.total, op.bytes, op.seq);
           if (op.seq > this.#metaSeq) this.#metaSeq = op.seq;
           break;
       }
@@ -122,6 +124,8 @@ export class FollowerStore {
     if (meta && promoting) meta.prepare("INSERT INTO node_state (key, value) VALUES ('clean_shutdown', '0') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
     for (const { db } of this.#dbs.values()) db.close();
     this.#dbs.clear();
+    for (const fh of this.#incoming.values()) await fh.close();
+    this.#incoming.clear();
   }
 
   /** The batch's units: one transaction per database, meta.db first. */
@@ -195,19 +199,33 @@ export class FollowerStore {
   }
 
   /** Replace database `name` by the leader's snapshot (its units not yet committed belong to the old one). */
-  async #installSnapshot(name: string, bytes: Buffer, seq: number): Promise<void> {
-    this.#units = this.#units.filter((u) => u.name !== name);
-    this.#dbs.get(name)?.db.close();
-    this.#dbs.delete(name);
+  /** A piece of a snapshot, written aside at its offset; the last piece installs it. */
+  async #snapshotPiece(name: string, at: number, total: number, bytes: Buffer, seq: number): Promise<void> {
     const path = join(this.#dir, name);
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(`${path}.tmp`, 'w');
+    let fh = this.#incoming.get(name);
+    if (at === 0) {
+      await fh?.close();
+      await mkdir(dirname(path), { recursive: true });
+      fh = await open(`${path}.tmp`, 'w');
+      this.#incoming.set(name, fh);
+    }
+    if (fh === undefined) throw new Error(`snapshot of ${name} without its first piece`);
+    for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done, at + done)).bytesWritten;
+    if (at + bytes.length < total) return;
+    this.#incoming.delete(name);
     try {
-      await fh.writeFile(bytes);
       await fh.datasync();
     } finally {
       await fh.close();
     }
+    await this.#installSnapshot(name, seq);
+  }
+
+  async #installSnapshot(name: string, seq: number): Promise<void> {
+    this.#units = this.#units.filter((u) => u.name !== name);
+    this.#dbs.get(name)?.db.close();
+    this.#dbs.delete(name);
+    const path = join(this.#dir, name);
     for (const f of [`${path}-wal`, `${path}-shm`]) await unlink(f).catch(ignoreMissing);
     await rename(`${path}.tmp`, path);
     await syncDir(dirname(path));

@@ -5,7 +5,7 @@ import { PROTOCOL_VERSION, followerMac, leaderMac, macEquals, newNonce } from '.
 import { listShipped, planCatchUp, type FileEntry, type Step } from './catch-up.js';
 import type { ConfirmGate } from './confirm-gate.js';
 import type { MetadataLog } from './metadata-log.js';
-import { encodeOps, OpKind, type Op } from './ops.js';
+import { encodeOps, OpKind, snapshotOps, type Op } from './ops.js';
 import type { FrameSink, Outbox } from './outbox.js';
 import type { ReplicatingDisk } from './replicating-disk.js';
 import { encodeFrame, FrameError, FrameReader, FrameType, jsonFrame, parseJson, type Frame } from './wire.js';
@@ -175,7 +175,7 @@ export class LeaderSession {
       host.outbox.attach(this.#keep);
       // changes enqueued before the attach are in the files once they finish
       await host.disk.settled();
-      for (const s of host.metadata.snapshots()) await this.#send([{ kind: OpKind.SNAPSHOT, path: s.name, seq: s.seq, bytes: s.bytes }]);
+      for (const s of host.metadata.snapshots()) for (const op of snapshotOps(s.name, s.seq, s.bytes)) await this.#send([op]);
       const steps = planCatchUp(await listShipped(host.dataDir), theirs);
       for (const s of steps) await this.#apply(s);
       if (this.state !== 'catching-up') return;

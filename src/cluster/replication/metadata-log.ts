@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../store/metadata/db.js';
 import type { MetadataTap, TappedStatement } from '../../store/metadata/tap.js';
-import { OpKind } from './ops.js';
+import { OpKind, snapshotOps } from './ops.js';
 import type { Outbox } from './outbox.js';
 
 /**
@@ -31,7 +31,7 @@ export class MetadataLog implements MetadataTap {
 
   opened(name: string, db: Db): void {
     this.#dbs.set(name, db);
-    if (this.#outbox.attached) this.#outbox.enqueue({ kind: OpKind.SNAPSHOT, path: name, seq: this.#seq, bytes: vacuumInto(db) });
+    if (this.#outbox.attached) for (const op of snapshotOps(name, this.#seq, vacuumInto(db))) this.#outbox.enqueue(op);
   }
 
   closing(name: string): void {

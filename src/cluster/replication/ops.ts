@@ -10,7 +10,10 @@
  *   RM        path                                    remove a directory tree
  *   FILE      path · length u32 · bytes               the whole file (written aside, renamed in)
  *   META      db · seq u64 · length u32 · JSON        one committed unit of database `db` [{sql, params}]
- *   SNAPSHOT  db · seq u64 · length u32 · bytes       a whole database (VACUUM INTO), holding its units ≤ seq
+ *   SNAPSHOT  db · seq u64 · at u64 · total u64 · length u32 · bytes
+ *                                                     bytes [at, at+length) of a copy of the whole
+ *                                                     database (VACUUM INTO, `total` bytes), holding
+ *                                                     its units ≤ seq; installed with its last piece
  *
  * path, db = u16 length + UTF-8, relative to the data directory (paths.ts says which are
  * shipped: meta.db and the MQTT plugin's databases as databases, the logs as files).
@@ -27,7 +30,33 @@ export type Op =
   | { kind: typeof OpKind.RM; path: string }
   | { kind: typeof OpKind.FILE; path: string; bytes: Buffer }
   | { kind: typeof OpKind.META; path: string; seq: number; json: Buffer }
-  | { kind: typeof OpKind.SNAPSHOT; path: string; seq: number; bytes: Buffer };
+  | { kind: typeof OpKind.SNAPSHOT; path: string; seq: number; at: number; total: number; bytes: Buffer };
+
+/** Ops carry at most this many data bytes, so a frame stays far below MAX_FRAME. */
+export const MAX_OP_BYTES = 4 * 1024 * 1024;
+
+/** A positional write, in pieces of at most MAX_OP_BYTES. */
+export function writeOps(path: string, at: number, bytes: Buffer): Op[] {
+  if (bytes.length <= MAX_OP_BYTES) return [{ kind: OpKind.WRITE, path, at, bytes }];
+  const ops: Op[] = [];
+  for (let i = 0; i < bytes.length; i += MAX_OP_BYTES) ops.push({ kind: OpKind.WRITE, path, at: at + i, bytes: bytes.subarray(i, i + MAX_OP_BYTES) });
+  return ops;
+}
+
+/** A whole file: one FILE op (written aside, renamed in) when small, else emptied and rewritten in pieces. */
+export function fileOps(path: string, bytes: Buffer): Op[] {
+  if (bytes.length <= MAX_OP_BYTES) return [{ kind: OpKind.FILE, path, bytes }];
+  return [{ kind: OpKind.TRUNCATE, path, length: 0 }, ...writeOps(path, 0, bytes)];
+}
+
+/** A database snapshot in pieces (the last one installs it). */
+export function snapshotOps(path: string, seq: number, bytes: Buffer): Op[] {
+  const ops: Op[] = [];
+  for (let at = 0; at === 0 || at < bytes.length; at += MAX_OP_BYTES) {
+    ops.push({ kind: OpKind.SNAPSHOT, path, seq, at, total: bytes.length, bytes: bytes.subarray(at, at + MAX_OP_BYTES) });
+  }
+  return ops;
+}
 
 /** Bytes the op takes in a frame. */
 export function opSize(op: Op): number {
@@ -44,7 +73,7 @@ export function opSize(op: Op): number {
     case OpKind.META:
       return 1 + 2 + Buffer.byteLength(op.path) + 8 + 4 + op.json.length;
     case OpKind.SNAPSHOT:
-      return 1 + 2 + Buffer.byteLength(op.path) + 8 + 4 + op.bytes.length;
+      return 1 + 2 + Buffer.byteLength(op.path) + 24 + 4 + op.bytes.length;
   }
 }
 
@@ -59,7 +88,7 @@ export function encodeOps(position: number, ops: readonly Op[]): Buffer[] {
   const parts: Buffer[] = [head];
   for (const op of ops) {
     const path = 'path' in op ? Buffer.from(op.path) : null;
-    const h = Buffer.allocUnsafe(1 + (path ? 2 + path.length : 0) + 12);
+    const h = Buffer.allocUnsafe(1 + (path ? 2 + path.length : 0) + 28);
     h[0] = op.kind;
     let at = 1;
     if (path) {
@@ -86,13 +115,17 @@ export function encodeOps(position: number, ops: readonly Op[]): Buffer[] {
         parts.push(h.subarray(0, at + 4), op.bytes);
         break;
       case OpKind.META:
-      case OpKind.SNAPSHOT: {
-        const data = op.kind === OpKind.META ? op.json : op.bytes;
         h.writeBigUInt64BE(BigInt(op.seq), at);
-        h.writeUInt32BE(data.length, at + 8);
-        parts.push(h.subarray(0, at + 12), data);
+        h.writeUInt32BE(op.json.length, at + 8);
+        parts.push(h.subarray(0, at + 12), op.json);
         break;
-      }
+      case OpKind.SNAPSHOT:
+        h.writeBigUInt64BE(BigInt(op.seq), at);
+        h.writeBigUInt64BE(BigInt(op.at), at + 8);
+        h.writeBigUInt64BE(BigInt(op.total), at + 16);
+        h.writeUInt32BE(op.bytes.length, at + 24);
+        parts.push(h.subarray(0, at + 28), op.bytes);
+        break;
     }
   }
   return parts;
@@ -161,7 +194,11 @@ export function decodeOps(payload: Buffer): { position: number; ops: Op[] } {
       case OpKind.SNAPSHOT: {
         const p = path();
         const seq = u64();
-        ops.push({ kind, path: p, seq, bytes: bytes(u32()) });
+        const off = u64();
+        const total = u64();
+        const data = bytes(u32());
+        if (off + data.length > total) throw new FrameError('snapshot piece past its total');
+        ops.push({ kind, path: p, seq, at: off, total, bytes: data });
         break;
       }
       default:

@@ -1,5 +1,5 @@
 import type { Disk } from '../../store/disk/disk.js';
-import { encodeOps, opSize, OpKind, type Op } from './ops.js';
+import { encodeOps, fileOps, opSize, type Op } from './ops.js';
 import { encodeFrame, FrameType } from './wire.js';
 
 /** A whole file the leader renamed into place: read when the batch is sent, not on the write path. */
@@ -138,10 +138,11 @@ export class Outbox {
       let at = this.#sentPosition;
       for (const item of items) {
         at++;
-        const op = 'kind' in item && item.kind === 'deferred' ? await this.#read(item) : (item as Op);
-        if (op === null) continue;
-        batch.push(op);
-        bytes += opSize(op);
+        const ops: Op[] = item.kind === 'deferred' ? await this.#read(item) : [item];
+        for (const op of ops) {
+          batch.push(op);
+          bytes += opSize(op);
+        }
         if (bytes >= MAX_BATCH_BYTES) {
           this.#send(at, batch, bytes);
           batch = [];
@@ -162,12 +163,12 @@ export class Outbox {
     for (const sink of this.#sinks) sink(frame, position);
   }
 
-  async #read(d: DeferredFile): Promise<Op | null> {
+  async #read(d: DeferredFile): Promise<Op[]> {
     try {
-      return { kind: OpKind.FILE, path: d.path, bytes: await this.#disk.readFile(d.abs) };
+      return fileOps(d.path, await this.#disk.readFile(d.abs));
     } catch {
       // gone since (an unlink of it follows in the log)
-      return null;
+      return [];
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Disk, DiskFile, OpenFlags } from '../../store/disk/disk.js';
-import { OpKind } from './ops.js';
+import { OpKind, fileOps, writeOps } from './ops.js';
 import type { Outbox } from './outbox.js';
 import { isShippedDir, isShippedFile, relativePath } from './paths.js';
 
@@ -79,7 +79,7 @@ export class ReplicatingDisk implements Disk {
   writeFile(path: string, data: Buffer | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
     const rel = this.#shipped(path);
-    if (rel !== null) this.#outbox.enqueue({ kind: OpKind.FILE, path: rel, bytes });
+    if (rel !== null) for (const op of fileOps(rel, bytes)) this.#outbox.enqueue(op);
     else if (path.endsWith('.tmp') && this.#shipped(path.slice(0, -4)) !== null) this.#staged.set(path, bytes);
     return this.#track(this.#inner.writeFile(path, data));
   }
@@ -156,7 +156,7 @@ export class ReplicatingDisk implements Disk {
     const staged = this.#staged.get(from);
     this.#staged.delete(from);
     if (rel !== null) {
-      if (staged !== undefined) this.#outbox.enqueue({ kind: OpKind.FILE, path: rel, bytes: staged });
+      if (staged !== undefined) for (const op of fileOps(rel, staged)) this.#outbox.enqueue(op);
       else this.#outbox.enqueueFile(rel, to);
     }
     this.#unlinked(from);
@@ -184,7 +184,7 @@ class ReplicatedFile implements DiskFile {
 
   writev(buffers: Buffer[], position: number): Promise<number> {
     // copied now: the buffers are the log's arena, reused once the write returns
-    this.#outbox.enqueue({ kind: OpKind.WRITE, path: this.#path, at: position, bytes: Buffer.concat(buffers) });
+    for (const op of writeOps(this.#path, position, Buffer.concat(buffers))) this.#outbox.enqueue(op);
     return this.#track(this.#file.writev(buffers, position));
   }
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {

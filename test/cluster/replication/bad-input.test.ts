@@ -124,7 +124,7 @@ describe('codecs', () => {
     { kind: OpKind.RM, path: 'streams/3' },
     { kind: OpKind.FILE, path: 'streams/4/00000000000000000000.wi', bytes: Buffer.alloc(100, 7) },
     { kind: OpKind.META, path: 'meta.db', seq: 9, json: Buffer.from('[]') },
-    { kind: OpKind.SNAPSHOT, path: 'mqtt/retained.db', seq: 10, bytes: Buffer.alloc(3) },
+    { kind: OpKind.SNAPSHOT, path: 'mqtt/retained.db', seq: 10, at: 4, total: 7, bytes: Buffer.alloc(3) },
   ];
 
   it('frames survive any split; every truncation or flipped byte of an OPS payload is refused, never misread', () => {
