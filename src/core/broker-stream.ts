@@ -5,7 +5,7 @@
 import type { FieldTable } from '../codec/types.js';
 import { notFound, preconditionFailed } from './errors.js';
 import type { BrokerStream } from './protocol-core.js';
-import { StreamQueue } from './queues/stream-queue.js';
+import { StreamQueue } from './queues/stream/stream-queue.js';
 import { viewOf } from './stream-view.js';
 import type { VHost } from './vhost.js';
 

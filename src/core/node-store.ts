@@ -13,8 +13,8 @@ import type { Core } from './core.js';
 import type { Policy } from './policies.js';
 import type { VHost } from './vhost.js';
 import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js';
-import { STREAM_TYPE, streamSettingsFrom } from './queues/stream-arguments.js';
-import { StreamQueue } from './queues/stream-queue.js';
+import { STREAM_TYPE, streamSettingsFrom } from './queues/stream/stream-arguments.js';
+import { StreamQueue } from './queues/stream/stream-queue.js';
 
 export interface NodeStoreOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */

@@ -22,12 +22,12 @@ import {
 import { BrokerError, notAllowed } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
-import type { Queue } from './queues/queue.js';
+import type { Queue } from './queues/classic/classic-queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
 import type { VHost } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
-import { StreamQueue } from './queues/stream-queue.js';
+import { StreamQueue } from './queues/stream/stream-queue.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
 import { PublishGuard } from './publish-guard.js';
 import { senderSelectedKeys } from './exchanges/sender-selected.js';

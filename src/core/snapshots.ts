@@ -6,9 +6,9 @@
 import type { Connection } from './connection.js';
 import type { Consumer } from './delivery/consumer.js';
 import type { Exchange } from './exchange.js';
-import type { Queue } from './queues/queue.js';
-import { QuorumQueue } from './queues/quorum-queue.js';
-import { StreamQueue } from './queues/stream-queue.js';
+import type { Queue } from './queues/classic/classic-queue.js';
+import { QuorumQueue } from './queues/quorum/quorum-queue.js';
+import { StreamQueue } from './queues/stream/stream-queue.js';
 import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
 import type {

@@ -7,10 +7,10 @@
 import type { FieldTable } from '../codec/types.js';
 import type { VHost } from './vhost.js';
 import type { Message } from './message.js';
-import { StreamQueue } from './queues/stream-queue.js';
-import { STREAM_TYPE, validateStreamDeclare } from './queues/stream-arguments.js';
+import { StreamQueue } from './queues/stream/stream-queue.js';
+import { STREAM_TYPE, validateStreamDeclare } from './queues/stream/stream-arguments.js';
 import { effectivePolicy, mergePolicy } from './policies.js';
-import { messageOfRecord } from './queues/stream-message.js';
+import { messageOfRecord } from './queues/stream/stream-message.js';
 import { scanLogSync } from '../store/stream/stream-scan.js';
 
 export interface StreamView {

@@ -9,7 +9,7 @@ import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { Message } from './message.js';
 import { Scheduler } from './delivery/scheduler.js';
 import { DIRECT_REPLY_PREFIX } from './delivery/direct-reply-to.js';
-import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/queue.js';
+import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/classic/classic-queue.js';
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
 import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
@@ -23,12 +23,12 @@ import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import type { StreamStore } from '../store/stream/stream-store.js';
 import { DurabilityPoints } from './durability.js';
-import { declareStream, restoreStream, type StreamHost } from './queues/stream-declare.js';
-import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream-arguments.js';
-import { enqueueNoting, StreamQueue } from './queues/stream-queue.js';
-import { isQuorumArguments, QUORUM_ARGUMENT_KEYS, type QuorumFlags } from './queues/quorum-arguments.js';
-import { declareQuorum, restoreQuorum } from './queues/quorum-declare.js';
-import { QuorumQueue } from './queues/quorum-queue.js';
+import { declareStream, restoreStream, type StreamHost } from './queues/stream/stream-type.js';
+import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream/stream-arguments.js';
+import { enqueueNoting, StreamQueue } from './queues/stream/stream-queue.js';
+import { isQuorumArguments, QUORUM_ARGUMENT_KEYS, type QuorumFlags } from './queues/quorum/quorum-arguments.js';
+import { declareQuorum, restoreQuorum } from './queues/quorum/quorum-type.js';
+import { QuorumQueue } from './queues/quorum/quorum-queue.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
 export interface VhostStore {

@@ -34,7 +34,7 @@ import type { Session, SessionHandler } from '../../src/core/api.js';
 import { Core } from '../../src/core/core.js';
 import { Message } from '../../src/core/message.js';
 import type { MessageProperties } from '../../src/codec/types.js';
-import { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import { StreamQueue } from '../../src/core/queues/stream/stream-queue.js';
 import type { FileStore } from '../../src/store/file-store.js';
 import type { StoredMessage } from '../../src/store/message-store.js';
 import { scanLogSync } from '../../src/store/stream/stream-scan.js';

@@ -6,7 +6,7 @@
  */
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import type { StreamQueue } from '../../src/core/queues/stream/stream-queue.js';
 import { startKafkaBroker, uniqueTopic, type KafkaTestBroker } from './helpers.js';
 
 let b: KafkaTestBroker;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterEach } from 'vitest';
 import { Broker } from '../../src/index.js';
-import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import type { StreamQueue } from '../../src/core/queues/stream/stream-queue.js';
 import { waitFor } from '../helpers/amqp-clients.js';
 
 export const STREAM = { 'x-queue-type': 'stream' } as const;

@@ -6,7 +6,7 @@
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Clients, Inbox, sleep, startMqttBroker, type MqttTestBroker } from '../plugins/mqtt/helpers.js';
-import type { StreamQueue } from '../../src/core/queues/stream-queue.js';
+import type { StreamQueue } from '../../src/core/queues/stream/stream-queue.js';
 
 let b: MqttTestBroker | undefined;
 let clients: Clients | undefined;

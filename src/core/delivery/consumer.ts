@@ -1,8 +1,8 @@
 import { numericValue, type FieldTable } from '../../codec/types.js';
 import { accessRefused, notImplemented } from '../errors.js';
-import type { Queue } from '../queues/queue.js';
+import type { Queue } from '../queues/classic/classic-queue.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
-import { QuorumQueue } from '../queues/quorum-queue.js';
+import { QuorumQueue } from '../queues/quorum/quorum-queue.js';
 
 /** What a consumer needs from its session: whether it may deliver now, and how. */
 export interface ConsumerSession {

@@ -1,10 +1,10 @@
-import type { FieldTable } from '../../codec/types.js';
-import type { MessageStore } from '../../store/message-store.js';
-import { Queue, type DeadLetterReason, type QueueLifecycle } from './queue.js';
-import type { QueueEntry } from './queue-entry.js';
+import type { FieldTable } from '../../../codec/types.js';
+import type { MessageStore } from '../../../store/message-store.js';
+import { Queue, type DeadLetterReason, type QueueLifecycle } from '../classic/classic-queue.js';
+import type { QueueEntry } from '../queue-entry.js';
 import { quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
-import { DurabilityPoints, whenAllDurable } from '../durability.js';
-import type { DurableListener } from '../../store/durable-waiters.js';
+import { DurabilityPoints, whenAllDurable } from '../../durability.js';
+import type { DurableListener } from '../../../store/durable-waiters.js';
 
 /** How often a quorum queue retries dead-letters no target took yet (at-least-once). */
 export const DEAD_LETTER_RETRY_MS = 1000;

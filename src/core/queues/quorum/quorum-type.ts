@@ -1,7 +1,7 @@
-import type { FieldTable } from '../../codec/types.js';
-import type { VhostStore } from '../vhost.js';
-import type { QueueLifecycle } from './queue.js';
-import { validateQueueArguments } from './queue-arguments.js';
+import type { FieldTable } from '../../../codec/types.js';
+import type { VhostStore } from '../../vhost.js';
+import type { QueueLifecycle } from '../classic/classic-queue.js';
+import { validateQueueArguments } from '../queue-arguments.js';
 import { QUORUM_TYPE, validateQuorumDeclare, type QuorumFlags } from './quorum-arguments.js';
 import { QuorumQueue } from './quorum-queue.js';
 

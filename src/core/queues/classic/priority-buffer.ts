@@ -1,6 +1,6 @@
-import { Deque } from '../../util/deque.js';
+import { Deque } from '../../../util/deque.js';
 import { insertBySeq, type MessageBuffer } from './message-buffer.js';
-import type { QueueEntry } from './queue-entry.js';
+import type { QueueEntry } from '../queue-entry.js';
 
 /**
  * Ready messages of a priority queue (`x-max-priority`): one FIFO per level, highest level

@@ -1,7 +1,7 @@
-import { decodeProperties } from '../../codec/basic-properties.js';
-import type { MessageStore, ReadListener, StoredMessage } from '../../store/message-store.js';
-import { DamagedRecordError } from '../../store/message-reader.js';
-import { Message } from '../message.js';
+import { decodeProperties } from '../../../codec/basic-properties.js';
+import type { MessageStore, ReadListener, StoredMessage } from '../../../store/message-store.js';
+import { DamagedRecordError } from '../../../store/message-reader.js';
+import { Message } from '../../message.js';
 
 /**
  * Bounded memory for deep durable queues ("lazy" queues in RabbitMQ's terms).

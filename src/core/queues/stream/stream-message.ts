@@ -1,6 +1,6 @@
-import { decodeProperties } from '../../codec/basic-properties.js';
-import type { StreamRecordView } from '../../store/stream/stream-format.js';
-import { Message } from '../message.js';
+import { decodeProperties } from '../../../codec/basic-properties.js';
+import type { StreamRecordView } from '../../../store/stream/stream-format.js';
+import { Message } from '../../message.js';
 
 /**
  * A stream record as a core message: its properties (already carrying `x-stream-offset`) are

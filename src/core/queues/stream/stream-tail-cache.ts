@@ -1,5 +1,5 @@
-import { Deque } from '../../util/deque.js';
-import type { Message } from '../message.js';
+import { Deque } from '../../../util/deque.js';
+import type { Message } from '../../message.js';
 
 /**
  * The newest messages of a stream, by offset, as the objects that were appended (their

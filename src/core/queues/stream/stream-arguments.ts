@@ -4,10 +4,10 @@
  * "Consuming"), plus Warren's own: `x-single-active-consumer`, `x-stream-compaction`,
  * `x-stream-compaction-key-header`, `x-stream-tombstone-retention`, `x-stream-consumer-name`.
  */
-import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
-import { preconditionFailed } from '../errors.js';
-import { COMPACTION_DEFAULTS } from '../../store/stream/cleaner.js';
-import { STREAM_DEFAULTS, type StreamConfig } from '../../store/stream/stream-store.js';
+import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../../codec/types.js';
+import { preconditionFailed } from '../../errors.js';
+import { COMPACTION_DEFAULTS } from '../../../store/stream/cleaner.js';
+import { STREAM_DEFAULTS, type StreamConfig } from '../../../store/stream/stream-store.js';
 
 export const STREAM_TYPE = 'stream';
 

@@ -1,18 +1,18 @@
-import type { FieldTable } from '../../codec/types.js';
-import type { Binding } from '../binding.js';
-import type { Consumer } from '../delivery/consumer.js';
-import type { Message } from '../message.js';
-import type { DurabilityPoints } from '../durability.js';
+import type { FieldTable } from '../../../codec/types.js';
+import type { Binding } from '../../binding.js';
+import type { Consumer } from '../../delivery/consumer.js';
+import type { Message } from '../../message.js';
+import type { DurabilityPoints } from '../../durability.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
-import { settingsFrom, type QueueSettings } from './queue-arguments.js';
-import { QueueEntry } from './queue-entry.js';
-import type { Scheduler } from '../delivery/scheduler.js';
+import { settingsFrom, type QueueSettings } from '../queue-arguments.js';
+import { QueueEntry } from '../queue-entry.js';
+import type { Scheduler } from '../../delivery/scheduler.js';
 import { ConsumerRing } from './consumer-ring.js';
-import { BackoffReturn, effectiveTtl, MAX_TIMER_MS, withDeliveryCount } from './redelivery.js';
-import { encodeProperties } from '../../codec/basic-properties.js';
-import type { MessageStore, StoredMessage } from '../../store/message-store.js';
-import { MSG_FLAG_TRANSIENT } from '../../store/format.js';
+import { BackoffReturn, effectiveTtl, MAX_TIMER_MS, withDeliveryCount } from '../redelivery.js';
+import { encodeProperties } from '../../../codec/basic-properties.js';
+import type { MessageStore, StoredMessage } from '../../../store/message-store.js';
+import { MSG_FLAG_TRANSIENT } from '../../../store/format.js';
 import { QueuePager, type PagedQueue } from './queue-pager.js';
 
 export interface QueueFlags {

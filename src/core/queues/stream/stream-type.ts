@@ -1,8 +1,8 @@
-import type { FieldTable } from '../../codec/types.js';
-import type { MetadataStore } from '../../store/metadata/metadata-store.js';
-import type { StreamStore } from '../../store/stream/stream-store.js';
-import { preconditionFailed } from '../errors.js';
-import type { QueueLifecycle } from './queue.js';
+import type { FieldTable } from '../../../codec/types.js';
+import type { MetadataStore } from '../../../store/metadata/metadata-store.js';
+import type { StreamStore } from '../../../store/stream/stream-store.js';
+import { preconditionFailed } from '../../errors.js';
+import type { QueueLifecycle } from '../classic/classic-queue.js';
 import { STREAM_TYPE, streamSettingsFrom, validateStreamDeclare } from './stream-arguments.js';
 import { StreamQueue } from './stream-queue.js';
 

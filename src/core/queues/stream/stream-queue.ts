@@ -1,18 +1,18 @@
-import { encodeProperties } from '../../codec/basic-properties.js';
-import type { FieldTable, MessageProperties } from '../../codec/types.js';
-import type { MetadataStore } from '../../store/metadata/metadata-store.js';
-import { FLAG_KEY_IS_ROUTING_KEY, FLAG_TOMBSTONE, MAX_FIELD_LENGTH } from '../../store/stream/stream-format.js';
-import type { StreamCommitListener, StreamLog } from '../../store/stream/stream-log.js';
-import type { StreamStore } from '../../store/stream/stream-store.js';
-import type { Consumer } from '../delivery/consumer.js';
-import { BrokerError, notImplemented, preconditionFailed } from '../errors.js';
-import { Message } from '../message.js';
-import { Queue, type QueueLifecycle } from './queue.js';
-import { QueueEntry } from './queue-entry.js';
+import { encodeProperties } from '../../../codec/basic-properties.js';
+import type { FieldTable, MessageProperties } from '../../../codec/types.js';
+import type { MetadataStore } from '../../../store/metadata/metadata-store.js';
+import { FLAG_KEY_IS_ROUTING_KEY, FLAG_TOMBSTONE, MAX_FIELD_LENGTH } from '../../../store/stream/stream-format.js';
+import type { StreamCommitListener, StreamLog } from '../../../store/stream/stream-log.js';
+import type { StreamStore } from '../../../store/stream/stream-store.js';
+import type { Consumer } from '../../delivery/consumer.js';
+import { BrokerError, notImplemented, preconditionFailed } from '../../errors.js';
+import { Message } from '../../message.js';
+import { Queue, type QueueLifecycle } from '../classic/classic-queue.js';
+import { QueueEntry } from '../queue-entry.js';
 import { consumerNameOf, parseOffsetSpec, streamSettingsFrom, STREAM_TYPE, type StreamSettings } from './stream-arguments.js';
 import { StreamCursor, type CursorOwner } from './stream-cursor.js';
 import { StreamTailCache } from './stream-tail-cache.js';
-import type { DurabilityPoints } from '../durability.js';
+import type { DurabilityPoints } from '../../durability.js';
 
 /** What a stream queue needs besides what every queue gets. */
 export interface StreamQueueContext {

@@ -1,4 +1,4 @@
-import type { Consumer } from '../delivery/consumer.js';
+import type { Consumer } from '../../delivery/consumer.js';
 
 /**
  * A queue's consumers in delivery order and the choice of the next one (AMQP 0-9-1 §3.1.5

@@ -7,9 +7,9 @@
  * nothing on one node (`x-quorum-initial-group-size`, `x-queue-leader-locator`,
  * `x-max-in-memory-*`) are checked and then ignored.
  */
-import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
-import { preconditionFailed } from '../errors.js';
-import { settingsFrom, type QueueSettings } from './queue-arguments.js';
+import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../../codec/types.js';
+import { preconditionFailed } from '../../errors.js';
+import { settingsFrom, type QueueSettings } from '../queue-arguments.js';
 
 export const QUORUM_TYPE = 'quorum';
 

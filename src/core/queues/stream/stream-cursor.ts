@@ -1,12 +1,12 @@
-import { Deque } from '../../util/deque.js';
-import type { Consumer } from '../delivery/consumer.js';
-import type { Message } from '../message.js';
+import { Deque } from '../../../util/deque.js';
+import type { Consumer } from '../../delivery/consumer.js';
+import type { Message } from '../../message.js';
 import { messageOfRecord } from './stream-message.js';
-import { SEGMENT_HEADER_SIZE, StreamRecordView, readStreamRecord } from '../../store/stream/stream-format.js';
-import type { StreamLog } from '../../store/stream/stream-log.js';
-import type { StreamSegment } from '../../store/stream/stream-segment.js';
-import { SegmentGoneError, readChunk, type StreamReadListener } from '../../store/stream/stream-seek.js';
-import type { QueueEntry } from './queue-entry.js';
+import { SEGMENT_HEADER_SIZE, StreamRecordView, readStreamRecord } from '../../../store/stream/stream-format.js';
+import type { StreamLog } from '../../../store/stream/stream-log.js';
+import type { StreamSegment } from '../../../store/stream/stream-segment.js';
+import { SegmentGoneError, readChunk, type StreamReadListener } from '../../../store/stream/stream-seek.js';
+import type { QueueEntry } from '../queue-entry.js';
 import type { OffsetSpec } from './stream-arguments.js';
 import type { StreamTailCache } from './stream-tail-cache.js';
 

@@ -1,5 +1,5 @@
-import { Deque } from '../../util/deque.js';
-import type { QueueEntry } from './queue-entry.js';
+import { Deque } from '../../../util/deque.js';
+import type { QueueEntry } from '../queue-entry.js';
 
 /**
  * The ready messages of a queue, in delivery order. Classic queues use a FIFO; priority
