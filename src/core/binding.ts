@@ -1,6 +1,6 @@
 import type { FieldTable } from '../codec/types.js';
 import type { Exchange } from './exchange.js';
-import type { Queue } from './queues/classic/classic-queue.js';
+import type { Queue } from './queues/queue.js';
 
 /** Where a binding leads: a queue, or another exchange (exchange-to-exchange bindings). */
 export type Destination = Queue | Exchange;

@@ -5,7 +5,7 @@
 import type { FieldTable } from '../codec/types.js';
 import { notFound, preconditionFailed } from './errors.js';
 import type { BrokerStream } from './protocol-core.js';
-import { StreamQueue } from './queues/stream/stream-queue.js';
+import { isStreamQueue } from './queues/stream/stream-queue.js';
 import { viewOf } from './stream-view.js';
 import type { VHost } from './vhost.js';
 
@@ -15,7 +15,7 @@ const BROKER = 0;
 export function brokerStreamOf(v: VHost | undefined, vhost: string, name: string, args: FieldTable): BrokerStream {
   if (!v) throw notFound('vhost', vhost, vhost);
   const q = v.declareQueue(name, { durable: true, arguments: args }, BROKER);
-  if (!(q instanceof StreamQueue)) throw preconditionFailed(`queue '${name}' in vhost '${vhost}' is not a stream`);
+  if (!isStreamQueue(q)) throw preconditionFailed(`queue '${name}' in vhost '${vhost}' is not a stream`);
   const append: BrokerStream['append'] = (message, points) => {
     const offset = q.append(message);
     if (points === null) return offset;

@@ -9,6 +9,7 @@ import { Connection, type ConnectionRegistry } from './connection.js';
 import { BrokerError, notFound } from './errors.js';
 import { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { VHost } from './vhost.js';
+import { QueueTypeRegistry } from './queues/registry.js';
 import { Limits, type VhostLimits } from './limits.js';
 import { Alarms } from './alarms.js';
 import { openNodeStore, type NodeStoreOptions, type NodeStore } from './node-store.js';
@@ -43,6 +44,7 @@ export interface CoreOptions {
  */
 export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolCore, AdminCore {
   readonly exchangeTypes = new ExchangeTypeRegistry();
+  readonly queueTypes = new QueueTypeRegistry();
   readonly limits = new Limits();
   readonly alarms = new Alarms();
   readonly vhosts = new Map<string, VHost>();
@@ -76,7 +78,7 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   addVhost(name: string): VHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      v = new VHost(name, this.exchangeTypes, this.limits);
+      v = new VHost(name, this.exchangeTypes, this.queueTypes, this.limits);
       this.vhosts.set(name, v);
     }
     return v;
@@ -219,7 +221,7 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
       this.#store?.meta.saveVhost(name, metadata);
       return existing;
     }
-    const v = new VHost(name, this.exchangeTypes, this.limits);
+    const v = new VHost(name, this.exchangeTypes, this.queueTypes, this.limits);
     v.metadata = metadata;
     const creating = (async () => {
       await this.#store?.attachVhost(v);

@@ -14,7 +14,7 @@ import type { Policy } from './policies.js';
 import type { VHost } from './vhost.js';
 import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js';
 import { STREAM_TYPE, streamSettingsFrom } from './queues/stream/stream-arguments.js';
-import { StreamQueue } from './queues/stream/stream-queue.js';
+import { isStreamQueue } from './queues/stream/stream-queue.js';
 
 export interface NodeStoreOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
@@ -147,7 +147,7 @@ export async function openNodeStore(core: Core, dataDir: string, options: NodeSt
       const s = stores.get(vhost);
       if (!s) return;
       // its streams go with it (their rows went with the vhost's: ON DELETE CASCADE)
-      for (const q of vhost.queues.values()) if (q instanceof StreamQueue) await streams.delete(q.streamId);
+      for (const q of vhost.queues.values()) if (isStreamQueue(q)) await streams.delete(q.streamId);
       stores.delete(vhost);
       vhost.store = null;
       await s.store.close();

@@ -5,7 +5,7 @@
  */
 import type { Binding } from './binding.js';
 import type { BindingSnapshot, QueueSummary } from './protocol-core.js';
-import type { Queue } from './queues/classic/classic-queue.js';
+import type { Queue } from './queues/queue.js';
 import type { VHost } from './vhost.js';
 
 export function queueSummaryOf(vhost: string, q: Queue): QueueSummary {

@@ -22,12 +22,11 @@ import {
 import { BrokerError, notAllowed } from './errors.js';
 import type { ConnectionAccess } from '../auth/access.js';
 import type { Message } from './message.js';
-import type { Queue } from './queues/classic/classic-queue.js';
+import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
 import type { VHost } from './vhost.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
-import { StreamQueue } from './queues/stream/stream-queue.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
 import { PublishGuard } from './publish-guard.js';
 import { senderSelectedKeys } from './exchanges/sender-selected.js';
@@ -219,7 +218,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     const q = this.#queue(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
-    if (q instanceof StreamQueue) q.validateConsumer(c);
+    q.validateConsumer(c);
     this.#consumers.set(tag, c);
     q.addConsumer(c);
     return tag;

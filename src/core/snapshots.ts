@@ -6,9 +6,9 @@
 import type { Connection } from './connection.js';
 import type { Consumer } from './delivery/consumer.js';
 import type { Exchange } from './exchange.js';
-import type { Queue } from './queues/classic/classic-queue.js';
-import { QuorumQueue } from './queues/quorum/quorum-queue.js';
-import { StreamQueue } from './queues/stream/stream-queue.js';
+import type { Queue } from './queues/queue.js';
+import { isQuorumQueue } from './queues/quorum/quorum-queue.js';
+import { isStreamQueue, type StreamQueue } from './queues/stream/stream-queue.js';
 import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
 import type {
@@ -98,9 +98,9 @@ export function queueSnapshotOf(v: VHost, q: Queue): QueueSnapshot {
       deadLettered: s.deadLettered,
       dropped: s.dropped,
     },
-    stream: q instanceof StreamQueue ? streamSnapshotOf(q) : null,
+    stream: isStreamQueue(q) ? streamSnapshotOf(q) : null,
     quorum:
-      q instanceof QuorumQueue
+      isQuorumQueue(q)
         ? { deliveryLimit: q.settings.deliveryLimit, pendingDeadLetters: q.pendingDeadLetters, deadLetterBacklogBytes: q.deadLetterBacklogBytes }
         : null,
   };

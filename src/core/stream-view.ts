@@ -7,7 +7,7 @@
 import type { FieldTable } from '../codec/types.js';
 import type { VHost } from './vhost.js';
 import type { Message } from './message.js';
-import { StreamQueue } from './queues/stream/stream-queue.js';
+import { isStreamQueue, type StreamQueue } from './queues/stream/stream-queue.js';
 import { STREAM_TYPE, validateStreamDeclare } from './queues/stream/stream-arguments.js';
 import { effectivePolicy, mergePolicy } from './policies.js';
 import { messageOfRecord } from './queues/stream/stream-message.js';
@@ -50,13 +50,13 @@ export interface StreamView {
 export function streamViewOf(vhost: VHost | undefined, name: string): StreamView | undefined {
   if (vhost === undefined) return undefined;
   const q = vhost.queues.get(name);
-  return q instanceof StreamQueue && !q.deleted ? viewOf(vhost, q) : undefined;
+  return q !== undefined && isStreamQueue(q) && !q.deleted ? viewOf(vhost, q) : undefined;
 }
 
 export function streamViewsOf(vhost: VHost | undefined): StreamView[] {
   const out: StreamView[] = [];
   if (vhost === undefined) return out;
-  for (const q of vhost.queues.values()) if (q instanceof StreamQueue && !q.deleted) out.push(viewOf(vhost, q));
+  for (const q of vhost.queues.values()) if (isStreamQueue(q) && !q.deleted) out.push(viewOf(vhost, q));
   return out;
 }
 

@@ -9,9 +9,11 @@ import type { ExchangeTypeRegistry } from './exchanges/registry.js';
 import { Message } from './message.js';
 import { Scheduler } from './delivery/scheduler.js';
 import { DIRECT_REPLY_PREFIX } from './delivery/direct-reply-to.js';
-import { Queue, type DeadLetterReason, type QueueLifecycle } from './queues/classic/classic-queue.js';
+import type { DeadLetterReason, Queue } from './queues/queue.js';
+import type { QueueHost } from './queues/queue-type.js';
+import type { QueueTypeRegistry } from './queues/registry.js';
 import { deadLetteredMessage, isDeadLetterCycle } from './delivery/dead-letter.js';
-import { assertEquivalentArguments, maxPriorityOf, validateQueueArguments } from './queues/queue-arguments.js';
+import { assertEquivalentArguments } from './queues/queue-arguments.js';
 import type { ExchangeDeclareOptions, QueueDeclareOptions } from './api.js';
 import type { Limits } from './limits.js';
 import { effectivePolicy, mergePolicy, validatePolicy, type Policy } from './policies.js';
@@ -23,12 +25,6 @@ import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import type { StreamStore } from '../store/stream/stream-store.js';
 import { DurabilityPoints } from './durability.js';
-import { declareStream, restoreStream, type StreamHost } from './queues/stream/stream-type.js';
-import { isStreamArguments, STREAM_ARGUMENT_KEYS } from './queues/stream/stream-arguments.js';
-import { enqueueNoting, StreamQueue } from './queues/stream/stream-queue.js';
-import { isQuorumArguments, QUORUM_ARGUMENT_KEYS, type QuorumFlags } from './queues/quorum/quorum-arguments.js';
-import { declareQuorum, restoreQuorum } from './queues/quorum/quorum-type.js';
-import { QuorumQueue } from './queues/quorum/quorum-queue.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
 export interface VhostStore {
@@ -56,7 +52,7 @@ const EMPTY: FieldTable = Object.freeze({}) as FieldTable;
  * order of checks follow RabbitMQ's `rabbit_channel`, so clients see the same replies.
  * `connId` arguments identify the calling connection for exclusive-queue checks.
  */
-export class VHost implements QueueLifecycle {
+export class VHost implements QueueHost {
   readonly name: string;
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
@@ -72,14 +68,16 @@ export class VHost implements QueueLifecycle {
   /** timers for delayed messages and redelivery back-off */
   readonly scheduler = new Scheduler();
   readonly #types: ExchangeTypeRegistry;
+  readonly #queueTypes: QueueTypeRegistry;
   #epoch = 0;
   readonly #routed: Destination[] = [];
 
   readonly #limits: Limits | null;
 
-  constructor(name: string, types: ExchangeTypeRegistry, limits: Limits | null = null) {
+  constructor(name: string, types: ExchangeTypeRegistry, queueTypes: QueueTypeRegistry, limits: Limits | null = null) {
     this.name = name;
     this.#types = types;
+    this.#queueTypes = queueTypes;
     this.#limits = limits;
     const flags = { durable: true, autoDelete: false, internal: false, arguments: EMPTY };
     this.exchanges.set('', new Exchange('', 'direct', flags, new DefaultRouter(this.queues)));
@@ -168,52 +166,25 @@ export class VHost implements QueueLifecycle {
       const what = `queue '${name}' in vhost '${this.name}'`;
       assertField(what, 'durable', existing.durable, !!o.durable);
       assertField(what, 'auto_delete', existing.autoDelete, !!o.autoDelete);
-      const kindKeys = existing instanceof StreamQueue ? STREAM_ARGUMENT_KEYS : existing instanceof QuorumQueue ? QUORUM_ARGUMENT_KEYS : [];
+      const kindKeys = this.#queueTypes.get(existing.type)?.argumentKeys ?? [];
       assertEquivalentArguments(existing.arguments, args, name, this.name, kindKeys);
       existing.redeclared();
       return existing;
     }
-    if (isStreamArguments(args)) return this.#declareStream(name, o, args);
-    if (isQuorumArguments(args)) return this.#declareQuorum(name, { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete, serverNamed }, args);
-    validateQueueArguments(args, name, this.name);
-    this.#limits?.checkQueue(this.name, name, this.queues.size);
-    const q = new Queue(
-      name,
-      this.name,
-      { durable: !!o.durable, autoDelete: !!o.autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId },
-      this,
-    );
-    this.queues.set(name, q);
-    this.#applyQueuePolicy(q);
-    // durable, not exclusive: its definition and persistent messages survive a restart
-    const s = this.store;
-    if (s && q.durable && !q.exclusive) {
-      const id = s.meta.saveQueue({ vhost: this.name, name, type: queueType(q), autoDelete: q.autoDelete, arguments: args });
-      q.attachStore(s.messages, id, false);
-    }
-    return q;
+    // the type (x-queue-type) validates, adopts the queue and saves its definition
+    const flags = { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete, serverNamed, ownerId };
+    return this.#queueTypes.forArguments(args).declare(this, name, flags, args);
   }
 
-  /** x-queue-type stream: a log-mode queue with its own segment log (docs/streams.md). */
-  #declareStream(name: string, o: QueueDeclareOptions, args: FieldTable): Queue {
-    this.#limits?.checkQueue(this.name, name, this.queues.size);
-    const q = declareStream(this.#streamHost(), name, { durable: !!o.durable, exclusive: !!o.exclusive, autoDelete: !!o.autoDelete }, args);
-    this.queues.set(name, q);
-    this.#applyQueuePolicy(q);
-    return q;
+  /** QueueHost: the vhost's queue limit (limits.ts). */
+  checkQueueLimit(queue: string): void {
+    this.#limits?.checkQueue(this.name, queue, this.queues.size);
   }
 
-  /** x-queue-type quorum: a durable queue that stores every message (quorum-queue.ts). */
-  #declareQuorum(name: string, flags: QuorumFlags, args: FieldTable): Queue {
-    this.#limits?.checkQueue(this.name, name, this.queues.size);
-    const q = declareQuorum(this.name, this, this.store, name, flags, args);
-    this.queues.set(name, q);
+  /** QueueHost: a queue its type created joins the vhost, under the policy that matches it. */
+  adoptQueue(q: Queue): void {
+    this.queues.set(q.name, q);
     this.#applyQueuePolicy(q);
-    return q;
-  }
-
-  #streamHost(): StreamHost {
-    return { name: this.name, lifecycle: this, meta: this.store?.meta, streams: this.store?.streams };
   }
 
   /** @returns the number of ready messages the queue held */
@@ -329,11 +300,11 @@ export class VHost implements QueueLifecycle {
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);
     if (this.store && (message.persistent || anyStoresEveryMessage(queues))) return this.#enqueuePersistent(message, queues.slice(), points);
-    if (n === 1) return enqueueNoting(queues[0], message, points) ? 'routed' : 'rejected';
+    if (n === 1) return queues[0].enqueue(message, points) ? 'routed' : 'rejected';
     // enqueueing may deliver or dead-letter, which reuses the scratch array: copy first
     const targets = queues.slice();
     let outcome: PublishOutcome = 'routed';
-    for (let i = 0; i < n; i++) if (!enqueueNoting(targets[i], message, points)) outcome = 'rejected';
+    for (let i = 0; i < n; i++) if (!targets[i].enqueue(message, points)) outcome = 'rejected';
     return outcome;
   }
 
@@ -424,10 +395,10 @@ export class VHost implements QueueLifecycle {
       points.noteJournal(store, store.appendMessage(message, props, expiresAt, ids, seqs, ids.length));
     }
     let k = 0;
+    // admitted once above: a push appends without asking again
     for (const q of admitted) {
-      if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) q.push(message, seqs[k++], true);
-      else if (q instanceof StreamQueue) outcome = q.appendNoting(message, points) ? outcome : 'rejected';
-      else q.push(message, q.reserveSeq(), false);
+      if (q.storeId !== 0 && (message.persistent || q.storesEveryMessage)) q.push(message, seqs[k++], true, points);
+      else q.push(message, q.reserveSeq(), false, points);
     }
     return outcome;
   }
@@ -446,24 +417,7 @@ export class VHost implements QueueLifecycle {
   /** Recreate a durable queue with its journal id; its stored messages become its backlog. */
   restoreQueue(id: number, name: string, autoDelete: boolean, args: FieldTable): void {
     if (this.queues.has(name) || !this.store) return;
-    if (isStreamArguments(args)) {
-      const stream = restoreStream(this.#streamHost(), id, name, args);
-      if (stream) {
-        this.queues.set(name, stream);
-        this.#applyQueuePolicy(stream);
-      }
-      return;
-    }
-    if (isQuorumArguments(args)) {
-      const quorum = restoreQuorum(this.name, this, this.store, id, name, args);
-      this.queues.set(name, quorum);
-      this.#applyQueuePolicy(quorum);
-      return;
-    }
-    const q = new Queue(name, this.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, this);
-    this.queues.set(name, q);
-    this.#applyQueuePolicy(q);
-    q.attachStore(this.store.messages, id, true);
+    this.#queueTypes.forArguments(args).restore(this, id, name, autoDelete, args);
   }
 
   /** Recreate a durable binding (no write back). */
@@ -504,7 +458,7 @@ export class VHost implements QueueLifecycle {
     // the message until they are durable); otherwise they go to the vhost's scratch
     if (this.store && (dead.persistent || anyStoresEveryMessage(targets))) return this.#enqueuePersistent(dead, targets, points) === 'routed';
     let taken = true;
-    for (const target of targets) if (!enqueueNoting(target, dead, points)) taken = false;
+    for (const target of targets) if (!target.enqueue(dead, points)) taken = false;
     return taken;
   }
 
@@ -587,8 +541,6 @@ function assertField(what: string, field: string, current: unknown, received: un
 const fmt = (v: unknown) => (v === undefined ? 'none' : `'${String(v)}'`);
 
 export type PublishOutcome = 'routed' | 'unroutable' | 'rejected';
-
-const queueType = (q: Queue) => (q instanceof StreamQueue ? 'stream' : q instanceof QuorumQueue ? 'quorum' : q.maxPriority > 0 ? 'priority' : 'classic');
 
 function anyStoresEveryMessage(queues: Queue[]): boolean {
   for (let i = 0; i < queues.length; i++) if (queues[i].storesEveryMessage) return true;

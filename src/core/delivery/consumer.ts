@@ -1,8 +1,7 @@
 import { numericValue, type FieldTable } from '../../codec/types.js';
 import { accessRefused, notImplemented } from '../errors.js';
-import type { Queue } from '../queues/classic/classic-queue.js';
+import type { Queue } from '../queues/queue.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
-import { QuorumQueue } from '../queues/quorum/quorum-queue.js';
 
 /** What a consumer needs from its session: whether it may deliver now, and how. */
 export interface ConsumerSession {
@@ -65,5 +64,5 @@ export function checkConsumable(q: Queue, exclusive: boolean, sessionPrefetch: n
     throw accessRefused(`queue '${q.name}' in vhost '${q.vhost}' in exclusive use`);
   }
   // rabbit_quorum_queue:consume: a channel with a global prefetch (basic.qos global=true) cannot consume from a quorum queue
-  if (q instanceof QuorumQueue && sessionPrefetch > 0) throw notImplemented(`queue '${q.name}' in vhost '${q.vhost}' does not support global qos`);
+  if (!q.globalQosAllowed && sessionPrefetch > 0) throw notImplemented(`queue '${q.name}' in vhost '${q.vhost}' does not support global qos`);
 }

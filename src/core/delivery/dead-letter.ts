@@ -1,6 +1,6 @@
 import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../codec/types.js';
 import { Message } from '../message.js';
-import type { DeadLetterReason, Queue } from '../queues/classic/classic-queue.js';
+import type { DeadLetterReason, Queue } from '../queues/queue.js';
 
 /**
  * The message a queue dead-letters, with its `x-death` history updated the way RabbitMQ

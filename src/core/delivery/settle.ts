@@ -1,4 +1,4 @@
-import type { Queue } from '../queues/classic/classic-queue.js';
+import type { Queue } from '../queues/queue.js';
 import type { QueueEntry } from '../queues/queue-entry.js';
 
 /** Give entries back to their queues, highest position first so each lands at the front in O(1). */

@@ -1,6 +1,6 @@
 import type { Binding, Destination } from '../binding.js';
 import type { Message } from '../message.js';
-import type { Queue } from '../queues/classic/classic-queue.js';
+import type { Queue } from '../queues/queue.js';
 import { addDestination, type ExchangeRouter } from './exchange-type.js';
 
 /**

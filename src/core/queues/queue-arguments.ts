@@ -2,6 +2,9 @@ import type { FieldTable, FieldValue } from '../../codec/types.js';
 import { TypedValue } from '../../codec/types.js';
 import { preconditionFailed } from '../errors.js';
 
+/** `x-queue-type` of a classic queue, the default when none is given. */
+export const CLASSIC_TYPE = 'classic';
+
 /** RabbitMQ's limit on `x-max-priority` (rabbit_amqqueue ?MAX_SUPPORTED_PRIORITY). */
 export const MAX_SUPPORTED_PRIORITY = 255;
 
@@ -74,7 +77,8 @@ export function assertEquivalentArguments(current: FieldTable, received: FieldTa
   }
 }
 
-function unwrap(v: FieldValue | undefined): FieldValue | undefined {
+/** A typed field value (an explicitly typed AMQP table entry) as its plain value. */
+export function unwrap(v: FieldValue | undefined): FieldValue | undefined {
   return v instanceof TypedValue ? (v.value as FieldValue) : v;
 }
 

@@ -1,6 +1,6 @@
 import type { Message } from '../message.js';
 import type { Consumer } from '../delivery/consumer.js';
-import type { Queue } from './classic/classic-queue.js';
+import type { Queue } from './queue.js';
 
 /**
  * A message's place in one queue. One entry per (message, queue): the message itself is

@@ -3,11 +3,11 @@ import type { Binding } from '../../binding.js';
 import type { Consumer } from '../../delivery/consumer.js';
 import type { Message } from '../../message.js';
 import type { DurabilityPoints } from '../../durability.js';
+import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
-import { settingsFrom, type QueueSettings } from '../queue-arguments.js';
+import { CLASSIC_TYPE, settingsFrom, type QueueSettings } from '../queue-arguments.js';
 import { QueueEntry } from '../queue-entry.js';
-import type { Scheduler } from '../../delivery/scheduler.js';
 import { ConsumerRing } from './consumer-ring.js';
 import { BackoffReturn, effectiveTtl, MAX_TIMER_MS, withDeliveryCount } from '../redelivery.js';
 import { encodeProperties } from '../../../codec/basic-properties.js';
@@ -25,29 +25,8 @@ export interface QueueFlags {
   ownerId: number;
 }
 
-/** Why a message left a queue for its dead-letter exchange (the `reason` of RabbitMQ's x-death). */
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
-
-/** What a queue asks of its vhost. */
-export interface QueueLifecycle {
-  /** auto-delete: the last consumer is gone */
-  queueUnused(queue: Queue): void;
-  /** x-expires: unused for that long */
-  queueExpired(queue: Queue): void;
-  /**
-   * route a message that left the queue to its dead-letter exchange, if it has one;
-   * @returns whether it is settled: dropped as configured, or taken by every queue it reached
-   * (false: no such exchange, no route, or a target refused it — at-least-once keeps it).
-   * `points` (cleared first) gets what the copies wrote, for a source that must keep the
-   * message until they are durable (at-least-once).
-   */
-  deadLetter(queue: Queue, message: Message, reason: DeadLetterReason, points?: DurabilityPoints): boolean;
-  /** timers shared by the vhost's queues (redelivery back-off) */
-  readonly scheduler: Scheduler;
-}
-
 /**
- * A queue: ready messages in delivery order, its consumers, and the dispatch loop that hands
+ * A classic queue (`x-queue-type: classic`, the default): ready messages in delivery order, its consumers, and the dispatch loop that hands
  * messages to consumers with credit (AMQP 0-9-1 §3.1.5), highest consumer priority first,
  * round-robin among equals; TTL, length limits, delivery limits and dead-lettering as
  * RabbitMQ's classic queues do them.
@@ -55,7 +34,7 @@ export interface QueueLifecycle {
  * Dispatch is synchronous: an enqueue, an ack freeing credit or a consumer becoming writable
  * delivers right away, with no timer or promise per message.
  */
-export class Queue implements PagedQueue {
+export class ClassicQueue implements Queue, PagedQueue {
   readonly kind = 'queue' as const;
   readonly name: string;
   readonly vhost: string;
@@ -120,6 +99,10 @@ export class Queue implements PagedQueue {
     return settingsFrom(args);
   }
 
+  get type(): string {
+    return CLASSIC_TYPE;
+  }
+
   /** Whether every message is stored, whatever its delivery mode (quorum queues). */
   get storesEveryMessage(): boolean {
     return false;
@@ -179,6 +162,13 @@ export class Queue implements PagedQueue {
     return this.consumers.length;
   }
 
+  get globalQosAllowed(): boolean {
+    return true;
+  }
+
+  /** A classic queue takes any consumer the session allows. */
+  validateConsumer(_consumer: Consumer): void {}
+
   hasExclusiveConsumer(): boolean {
     return this.consumers.length > 0 && this.consumers.some((c) => c.exclusive);
   }
@@ -187,9 +177,9 @@ export class Queue implements PagedQueue {
    * Take a routed message. @returns false when the queue refused it (x-overflow
    * reject-publish: the publisher gets a negative confirm).
    */
-  enqueue(message: Message): boolean {
+  enqueue(message: Message, points: DurabilityPoints): boolean {
     if (!this.admit(message)) return false;
-    this.push(message, ++this.#seq, false);
+    this.push(message, ++this.#seq, false, points);
     return true;
   }
 
@@ -202,8 +192,8 @@ export class Queue implements PagedQueue {
     return false;
   }
 
-  /** Add an admitted message under `seq` (`stored`: already in the message store). */
-  push(message: Message, seq: number, stored: boolean): void {
+  /** Add an admitted message under `seq` (`stored`: already in the message store; nothing goes to `_points`). */
+  push(message: Message, seq: number, stored: boolean, _points: DurabilityPoints): void {
     const s = this.settings;
     const priority = this.maxPriority === 0 ? 0 : Math.min(message.priority, this.maxPriority);
     const entry = new QueueEntry(message, seq, this, priority);

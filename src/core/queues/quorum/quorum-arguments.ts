@@ -7,9 +7,9 @@
  * nothing on one node (`x-quorum-initial-group-size`, `x-queue-leader-locator`,
  * `x-max-in-memory-*`) are checked and then ignored.
  */
-import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../../codec/types.js';
+import { numericValue, type FieldTable, type FieldValue } from '../../../codec/types.js';
 import { preconditionFailed } from '../../errors.js';
-import { settingsFrom, type QueueSettings } from '../queue-arguments.js';
+import { settingsFrom, unwrap, type QueueSettings } from '../queue-arguments.js';
 
 export const QUORUM_TYPE = 'quorum';
 
@@ -93,10 +93,6 @@ export function quorumSettingsFrom(args: FieldTable): QuorumSettings {
   const asked = unwrap(args['x-dead-letter-strategy']) === 'at-least-once';
   const atLeastOnce = asked && s.overflow === 'reject-publish' && s.deadLetterExchange !== null;
   return { ...s, deadLetterStrategy: atLeastOnce ? 'at-least-once' : 'at-most-once' };
-}
-
-function unwrap(v: FieldValue | undefined): FieldValue | undefined {
-  return v instanceof TypedValue ? (v.value as FieldValue) : v;
 }
 
 function typeName(v: FieldValue | undefined): string {

@@ -1,8 +1,9 @@
 import type { FieldTable } from '../../../codec/types.js';
 import type { MessageStore } from '../../../store/message-store.js';
-import { Queue, type DeadLetterReason, type QueueLifecycle } from '../classic/classic-queue.js';
+import { ClassicQueue } from '../classic/classic-queue.js';
+import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
 import type { QueueEntry } from '../queue-entry.js';
-import { quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
+import { QUORUM_TYPE, quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
 import { DurabilityPoints, whenAllDurable } from '../../durability.js';
 import type { DurableListener } from '../../../store/durable-waiters.js';
 
@@ -20,9 +21,10 @@ export const DEAD_LETTER_RETRY_MS = 1000;
  *   exchange) keeps a dead-lettered message, counted against its length limits, until every
  *   queue it routes to has taken it, retrying every second;
  * - does not renew its x-expires lease on redeclaration (RabbitMQ's feature matrix).
- * There is nothing to replicate to: the leader and only member is this node.
+ * There is nothing to replicate to: the leader and only member is this node, so the buffer,
+ * dispatch, paging and expiry are the classic queue's, which it extends with the above.
  */
-export class QuorumQueue extends Queue {
+export class QuorumQueue extends ClassicQueue {
   declare settings: QuorumSettings;
   /** dead-lettered entries no target has taken yet, oldest first */
   readonly #pendingDeadLetters: PendingDeadLetter[] = [];
@@ -35,6 +37,15 @@ export class QuorumQueue extends Queue {
 
   protected override settingsFor(args: FieldTable): QuorumSettings {
     return quorumSettingsFrom(args);
+  }
+
+  override get type(): string {
+    return QUORUM_TYPE;
+  }
+
+  /** rabbit_quorum_queue:consume refuses a channel with a global prefetch (basic.qos global=true). */
+  override get globalQosAllowed(): boolean {
+    return false;
   }
 
   override get storesEveryMessage(): boolean {
@@ -122,6 +133,11 @@ export class QuorumQueue extends Queue {
     }, DEAD_LETTER_RETRY_MS);
     this.#retryTimer.unref();
   }
+}
+
+/** Whether `q` is a quorum queue (asked by its type, for management's quorum fields). */
+export function isQuorumQueue(q: Queue): q is QuorumQueue {
+  return q.type === QUORUM_TYPE;
 }
 
 /** A dead-lettered entry an at-least-once quorum queue keeps until its copies are durable. */

@@ -6,6 +6,7 @@
  */
 import { numericValue, TypedValue, type FieldTable, type FieldValue } from '../../../codec/types.js';
 import { preconditionFailed } from '../../errors.js';
+import { unwrap } from '../queue-arguments.js';
 import { COMPACTION_DEFAULTS } from '../../../store/stream/cleaner.js';
 import { STREAM_DEFAULTS, type StreamConfig } from '../../../store/stream/stream-store.js';
 
@@ -157,8 +158,4 @@ export function consumerNameOf(args: FieldTable): string | null {
   if (v === undefined) return null;
   if (typeof v !== 'string' || v === '') throw preconditionFailed("invalid x-stream-consumer-name: must be a non-empty string");
   return v;
-}
-
-function unwrap(v: FieldValue | undefined): FieldValue | undefined {
-  return v instanceof TypedValue ? (v.value as FieldValue) : v;
 }

@@ -1,17 +1,20 @@
 import { encodeProperties } from '../../../codec/basic-properties.js';
 import type { FieldTable, MessageProperties } from '../../../codec/types.js';
 import type { MetadataStore } from '../../../store/metadata/metadata-store.js';
-import { FLAG_KEY_IS_ROUTING_KEY, FLAG_TOMBSTONE, MAX_FIELD_LENGTH } from '../../../store/stream/stream-format.js';
 import type { StreamCommitListener, StreamLog } from '../../../store/stream/stream-log.js';
 import type { StreamStore } from '../../../store/stream/stream-store.js';
+import type { Binding } from '../../binding.js';
 import type { Consumer } from '../../delivery/consumer.js';
 import { BrokerError, notImplemented, preconditionFailed } from '../../errors.js';
 import { Message } from '../../message.js';
-import { Queue, type QueueLifecycle } from '../classic/classic-queue.js';
+import type { Queue, QueueStats } from '../queue.js';
+import { settingsFrom, type QueueSettings } from '../queue-arguments.js';
 import { QueueEntry } from '../queue-entry.js';
 import { consumerNameOf, parseOffsetSpec, streamSettingsFrom, STREAM_TYPE, type StreamSettings } from './stream-arguments.js';
 import { StreamCursor, type CursorOwner } from './stream-cursor.js';
 import { StreamTailCache } from './stream-tail-cache.js';
+import { StreamOffsets } from './stream-offsets.js';
+import { compactionFlagsOf, compactionKeyOf, keyTooLong } from './compaction-key.js';
 import type { DurabilityPoints } from '../../durability.js';
 
 /** What a stream queue needs besides what every queue gets. */
@@ -31,11 +34,41 @@ export interface StreamQueueContext {
  * consumers with stored offsets (`x-stream-consumer-name`), single active consumer per name,
  * and key compaction. docs/streams.md.
  *
- * It is a `Queue` to the rest of the core (routing, bindings, sessions, policies), overriding
- * what a log does differently: enqueue appends, dispatch walks cursors, settle returns credit,
- * basic.get and queue.purge are refused (540, as RabbitMQ).
+ * A `Queue` to the rest of the core (routing, bindings, sessions, policies) that does what a
+ * log does: enqueue appends, dispatch walks cursors, settle returns credit, basic.get and
+ * queue.purge are refused (540, as RabbitMQ).
  */
-export class StreamQueue extends Queue implements StreamCommitListener, CursorOwner {
+export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
+  readonly kind = 'queue' as const;
+  readonly name: string;
+  readonly vhost: string;
+  /** as declared (replaced by StreamView.setArguments, a Kafka topic's AlterConfigs) */
+  arguments: FieldTable;
+  /** always durable, never exclusive or auto-delete (checked at declare) */
+  readonly durable = true;
+  readonly autoDelete = false;
+  readonly exclusive = false;
+  readonly ownerId = 0;
+  readonly inbound = new Set<Binding>();
+  routeMark = 0;
+  deleted = false;
+  policy: string | null = null;
+  /** the classic settings of its arguments (a stream dead-letters nothing; read by operators) */
+  readonly settings: QueueSettings;
+  readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
+  /** consumers in registration order (their cursors pick what each reads) */
+  readonly consumers: Consumer[] = [];
+  unackedCount = 0;
+  /** a stream's messages are in its log, none in a journal or a memory window */
+  readonly storeId = 0;
+  readonly readyBytes = 0;
+  readonly windowLength = 0;
+  readonly windowBytes = 0;
+  readonly pagedCount = 0;
+  readonly deadLetterBacklog = 0;
+  readonly deadLetterBacklogBytes = 0;
+  readonly storesEveryMessage = false;
+  readonly globalQosAllowed = true;
   readonly log: StreamLog;
   readonly streamId: number;
   readonly cache = new StreamTailCache();
@@ -45,16 +78,21 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
   readonly #cursors: StreamCursor[] = [];
   /** every cursor that may still see acks (removed ones until their deliveries are settled) */
   readonly #byConsumer = new Map<Consumer, StreamCursor>();
-  /** committed offsets of unnamed single-active groups (named ones are in the stream store) */
-  #groupOffsets = new Map<string, number>();
+  /** where named consumers and single-active groups resume: `commitOffset`, `storedOffset(s)` */
+  readonly offsets: StreamOffsets;
   #pumping = false;
   #again = false;
+  #seq = 0;
 
-  constructor(name: string, vhost: string, args: FieldTable, lifecycle: QueueLifecycle, ctx: StreamQueueContext) {
-    super(name, vhost, { durable: true, autoDelete: false, arguments: args, maxPriority: 0, ownerId: 0 }, lifecycle);
+  constructor(name: string, vhost: string, args: FieldTable, ctx: StreamQueueContext) {
+    this.name = name;
+    this.vhost = vhost;
+    this.arguments = args;
+    this.settings = settingsFrom(args);
     this.#ctx = ctx;
     this.log = ctx.log;
     this.streamId = ctx.streamId;
+    this.offsets = new StreamOffsets(ctx.streams, ctx.streamId);
     this.#stream = streamSettingsFrom(args);
     this.log.setListener(this);
   }
@@ -64,14 +102,14 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
   }
 
   /** messages in the stream (what retention and compaction left) */
-  override get messageCount(): number {
+  get messageCount(): number {
     let n = 0;
     for (const s of this.log.segments) n += s.records;
     return n;
   }
 
-  override get windowLength(): number {
-    return 0;
+  get consumerCount(): number {
+    return this.consumers.length;
   }
 
   get streamSettings(): StreamSettings {
@@ -80,31 +118,24 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
 
   // ---- appends -------------------------------------------------------------------------------
 
-  override admit(message: Message): boolean {
-    return this.log.error === null && !this.log.closed && !this.#keyTooLong(message);
+  admit(message: Message): boolean {
+    return this.log.error === null && !this.log.closed && !keyTooLong(this.#stream, message);
   }
 
-  /** A key the record format cannot hold (u16 length) is refused like a full queue (a nack), not stored cut. */
-  #keyTooLong(message: Message): boolean {
-    if (this.#stream.config.compaction === null || this.#stream.keyHeader === null) return false;
-    const key = keyValue(message.properties.headers?.[this.#stream.keyHeader]);
-    if (key === null) return false;
-    return (typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.length) > MAX_FIELD_LENGTH;
+  /** Append if the stream admits it, noting the offset among the publish's durability points. */
+  enqueue(message: Message, points: DurabilityPoints): boolean {
+    if (!this.admit(message)) return false;
+    points.noteLog(this.log, this.#write(message));
+    return true;
   }
 
-  override enqueue(message: Message): boolean {
-    return this.append(message) >= 0;
+  /** Append an admitted message (the seq means nothing to a log: its offset is its place). */
+  push(message: Message, _seq: number, _stored: boolean, points: DurabilityPoints): void {
+    points.noteLog(this.log, this.#write(message));
   }
 
-  override push(message: Message, _seq: number, _stored: boolean): void {
-    this.append(message);
-  }
-
-  /** Append, noting the offset among a publish's durability points. @returns false when refused */
-  appendNoting(message: Message, points: DurabilityPoints): boolean {
-    const offset = this.append(message);
-    if (offset >= 0) points.noteLog(this.log, offset);
-    return offset >= 0;
+  reserveSeq(): number {
+    return ++this.#seq;
   }
 
   /**
@@ -113,22 +144,17 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
    * -1 when refused
    */
   append(message: Message): number {
-    if (!this.admit(message)) return -1;
+    return this.admit(message) ? this.#write(message) : -1;
+  }
+
+  #write(message: Message): number {
     const log = this.log;
     const offset = log.nextOffset;
     // each stored copy carries its offset, so every delivery of it does (RabbitMQ's x-stream-offset header)
     const properties: MessageProperties = { ...message.properties, headers: { ...message.properties.headers, 'x-stream-offset': offset } };
     const encoded = encodeProperties(properties);
-    let key: Buffer | null = null;
-    let flags = 0;
-    const c = this.#stream.config.compaction;
-    if (c !== null) {
-      if (this.#stream.keyHeader !== null) key = keyBytes(message.properties.headers?.[this.#stream.keyHeader]);
-      // a message without the key header has no key: compaction keeps it
-      if (message.body.length === 0) flags |= FLAG_TOMBSTONE;
-    }
-    const keyIsRoutingKey = c !== null && this.#stream.keyHeader === null;
-    log.append(message.exchange, message.routingKey, encoded, message.body, key, flags | (keyIsRoutingKey ? FLAG_KEY_IS_ROUTING_KEY : 0), Date.now());
+    const s = this.#stream;
+    log.append(message.exchange, message.routingKey, encoded, message.body, compactionKeyOf(s, message), compactionFlagsOf(s, message), Date.now());
     this.cache.push(offset, new Message(message.exchange, message.routingKey, properties, message.body, encoded, message.publishedAt));
     this.stats.published++;
     return offset;
@@ -155,7 +181,7 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     consumerNameOf(c.arguments);
   }
 
-  override addConsumer(consumer: Consumer): void {
+  addConsumer(consumer: Consumer): void {
     const args = consumer.arguments;
     const name = consumerNameOf(args);
     const group = this.#stream.singleActiveConsumer ? (name ?? '') : null;
@@ -167,7 +193,7 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     this.dispatch();
   }
 
-  override removeConsumer(consumer: Consumer, _notify = true): void {
+  removeConsumer(consumer: Consumer, _notify = true): void {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
@@ -176,7 +202,7 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     const wasActive = cursor.active;
     cursor.stop();
     cursor.detached = true;
-    this.#commit(cursor);
+    this.offsets.commit(cursor);
     if (cursor.idle) this.#byConsumer.delete(consumer);
     if (wasActive && cursor.group !== null) {
       // single active consumer: the next of the group resumes after what this one committed
@@ -186,27 +212,25 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     if (!this.deleted && this.consumers.length > 0) this.dispatch();
   }
 
-  override hasExclusiveConsumer(): boolean {
+  hasExclusiveConsumer(): boolean {
     return this.consumers.some((c) => c.exclusive);
   }
 
-  override get activeConsumer(): Consumer | undefined {
+  get activeConsumer(): Consumer | undefined {
     return this.#cursors.find((c) => c.active)?.consumer;
   }
 
-  override checkUnused(): void {}
+  /** a stream is never auto-delete */
+  checkUnused(): void {}
 
   #activate(cursor: StreamCursor): void {
-    let stored: number | undefined;
-    if (cursor.name !== null) stored = this.#ctx.streams.storedOffset(this.streamId, cursor.name);
-    else if (cursor.group !== null) stored = this.#groupOffsets.get(cursor.group);
-    cursor.start(stored);
+    cursor.start(this.offsets.resumeOf(cursor));
   }
 
   // ---- delivery --------------------------------------------------------------------------------------
 
   /** Deliver to every active cursor with credit, as far as each can go now. */
-  override dispatch(): void {
+  dispatch(): void {
     if (this.deleted) return;
     if (this.#pumping) {
       this.#again = true;
@@ -265,13 +289,13 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
 
   // ---- settling: acks only return credit ---------------------------------------------------------------
 
-  override settle(entry: QueueEntry): void {
+  settle(entry: QueueEntry): void {
     this.#release(entry, true);
     this.stats.acked++;
   }
 
   /** basic.reject / nack without requeue: as an ack (a stream keeps every message). */
-  override reject(entry: QueueEntry): void {
+  reject(entry: QueueEntry): void {
     this.#release(entry, true);
   }
 
@@ -280,13 +304,13 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
    * RabbitMQ streams never redeliver; by a closing channel or basic.recover it stays
    * unhandled, so a named consumer's successor gets it again.
    */
-  override requeue(entry: QueueEntry, explicit = false): void {
+  requeue(entry: QueueEntry, explicit = false): void {
     // basic.recover on a live consumer: nothing is redelivered either, so it counts as handled
     const cursor = entry.consumer !== null ? this.#byConsumer.get(entry.consumer) : undefined;
     this.#release(entry, explicit || cursor === undefined || !cursor.detached);
   }
 
-  override restore(_entry: QueueEntry): void {}
+  restore(_entry: QueueEntry): void {}
 
   #release(entry: QueueEntry, processed: boolean): void {
     const consumer = entry.consumer;
@@ -297,67 +321,54 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
     if (!processed) entry.redelivered = true;
     const cursor = this.#byConsumer.get(consumer);
     if (cursor === undefined) return;
-    if (cursor.settled()) this.#commit(cursor);
+    if (cursor.settled()) this.offsets.commit(cursor);
     if (cursor.detached && cursor.idle) this.#byConsumer.delete(consumer);
   }
 
-  /** Commit a named (or grouped) cursor's offset: in memory now, in SQLite with the next flush. */
-  #commit(cursor: StreamCursor): void {
-    if (cursor.committed < 0) return;
-    if (cursor.name !== null) this.#ctx.streams.commitOffset(this.streamId, cursor.name, cursor.committed);
-    else if (cursor.group !== null && cursor.committed > (this.#groupOffsets.get(cursor.group) ?? -1)) {
-      this.#groupOffsets.set(cursor.group, cursor.committed);
-    }
-  }
-
-  /**
-   * Store an offset for a named consumer explicitly (beyond RabbitMQ's AMQP side; front-ends
-   * and embedders use it, acks do it for consumers that name themselves).
-   */
+  /** Store an offset for a named consumer explicitly (stream-offsets.ts). */
   commitOffset(consumerName: string, offset: number): void {
-    if (!Number.isInteger(offset) || offset < 0) throw preconditionFailed(`invalid offset ${offset}`);
-    this.#ctx.streams.commitOffset(this.streamId, consumerName, offset);
+    this.offsets.commitOffset(consumerName, offset);
   }
 
   storedOffset(consumerName: string): number | undefined {
-    return this.#ctx.streams.storedOffset(this.streamId, consumerName);
+    return this.offsets.storedOffset(consumerName);
   }
 
-  /** consumer name → stored offset, for every named consumer (and Kafka group) of the stream */
   storedOffsets(): Map<string, number> {
-    return this.#ctx.streams.storedOffsets(this.streamId);
+    return this.offsets.storedOffsets();
   }
 
   // ---- what a stream refuses ------------------------------------------------------------------------------
 
-  override take(): QueueEntry | undefined {
+  take(): QueueEntry | undefined {
     throw notImplemented(`basic.get not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
   }
 
-  override purge(): number {
+  purge(): number {
     throw notImplemented(`queue.purge not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
   }
 
-  override trackUnacked(_entry: QueueEntry): void {}
+  trackUnacked(_entry: QueueEntry): void {}
 
-  override readyEntries(): IterableIterator<QueueEntry> {
+  readyEntries(): IterableIterator<QueueEntry> {
     return [][Symbol.iterator]();
   }
 
   // ---- settings and lifecycle --------------------------------------------------------------------------------
 
-  override applySettings(effectiveArgs: FieldTable, policy: string | null): void {
+  applySettings(effectiveArgs: FieldTable, policy: string | null): void {
     this.policy = policy;
     this.#stream = streamSettingsFrom(effectiveArgs);
     this.#ctx.streams.configure(this.streamId, this.#stream.config);
   }
 
-  override touch(): void {}
+  /** no x-expires lease to renew */
+  redeclared(): void {}
 
-  override stopTimers(): void {}
+  stopTimers(): void {}
 
   /** Deleted: the definition goes first (recovery must not bring the stream back), then the files. */
-  override destroy(): void {
+  destroy(): void {
     this.deleted = true;
     for (const c of this.#cursors) c.stop();
     this.#cursors.length = 0;
@@ -370,25 +381,11 @@ export class StreamQueue extends Queue implements StreamCommitListener, CursorOw
   }
 }
 
-/** A compaction key from a header value (strings as UTF-8, numbers in decimal, bytes as they are). */
-function keyBytes(v: unknown): Buffer | null {
-  const key = keyValue(v);
-  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
-}
-
-/** The key a header value stands for, before encoding: null when there is none (absent or empty). */
-function keyValue(v: unknown): Buffer | string | null {
-  if (v === undefined || v === null) return null;
-  if (Buffer.isBuffer(v)) return v.length > 0 ? v : null;
-  const s = typeof v === 'object' && 'value' in (v as object) ? String((v as { value: unknown }).value) : String(v);
-  return s === '' ? null : s;
+/** Whether `q` is a stream (asked by its type, for the callers that use a stream's own API). */
+export function isStreamQueue(q: Queue): q is StreamQueue {
+  return q.type === STREAM_TYPE;
 }
 
 /** Thrown where a stream-only operation meets another queue. */
 export const notAStream = (name: string, vhost: string): BrokerError =>
   preconditionFailed(`queue '${name}' in vhost '${vhost}' is not a stream`);
-
-/** Enqueue a routed message; a stream's append becomes one of the publish's durability points. */
-export function enqueueNoting(q: Queue, message: Message, points: DurabilityPoints): boolean {
-  return q instanceof StreamQueue ? q.appendNoting(message, points) : q.enqueue(message);
-}
