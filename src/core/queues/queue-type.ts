@@ -2,6 +2,17 @@ import type { FieldTable } from '../../codec/types.js';
 import type { VhostStore } from '../vhost.js';
 import type { Queue, QueueLifecycle } from './queue.js';
 
+/** What a classic (or quorum) queue is built with. */
+export interface QueueFlags {
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+  /** 0 for a classic FIFO queue, 1–255 for a priority queue */
+  maxPriority: number;
+  /** id of the connection that owns an exclusive queue, or 0 */
+  ownerId: number;
+}
+
 /** queue.declare's flags as a queue type sees them. */
 export interface QueueDeclareFlags {
   durable: boolean;

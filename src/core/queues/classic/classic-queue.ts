@@ -4,35 +4,28 @@ import type { Consumer } from '../../delivery/consumer.js';
 import type { Message } from '../../message.js';
 import type { DurabilityPoints } from '../../durability.js';
 import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
+import type { QueueFlags } from '../queue-type.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
 import { CLASSIC_TYPE, settingsFrom, type QueueSettings } from '../queue-arguments.js';
 import { QueueEntry } from '../queue-entry.js';
-import { ConsumerRing } from './consumer-ring.js';
-import { BackoffReturn, effectiveTtl, MAX_TIMER_MS, withDeliveryCount } from '../redelivery.js';
-import { encodeProperties } from '../../../codec/basic-properties.js';
-import type { MessageStore, StoredMessage } from '../../../store/message-store.js';
-import { MSG_FLAG_TRANSIENT } from '../../../store/format.js';
+import { ConsumerSelection } from './consumer-selection.js';
+import { effectiveTtl, redeliver } from '../redelivery.js';
+import { ExpiryAndOverflow } from './expiry-and-overflow.js';
+import type { MessageStore } from '../../../store/message-store.js';
+import { StoredEntries } from './stored-entries.js';
 import { QueuePager, type PagedQueue } from './queue-pager.js';
 
-export interface QueueFlags {
-  durable: boolean;
-  autoDelete: boolean;
-  arguments: FieldTable;
-  /** 0 for a classic FIFO queue, 1–255 for a priority queue */
-  maxPriority: number;
-  /** id of the connection that owns an exclusive queue, or 0 */
-  ownerId: number;
-}
-
 /**
- * A classic queue (`x-queue-type: classic`, the default): ready messages in delivery order, its consumers, and the dispatch loop that hands
- * messages to consumers with credit (AMQP 0-9-1 §3.1.5), highest consumer priority first,
- * round-robin among equals; TTL, length limits, delivery limits and dead-lettering as
- * RabbitMQ's classic queues do them.
+ * A classic queue (`x-queue-type: classic`, the default): ready messages in delivery order
+ * (a FIFO or, with x-max-priority, a priority buffer), its consumers, and the dispatch loop
+ * that hands messages to consumers with credit (AMQP 0-9-1 §3.1.5) in the order
+ * consumer-selection.ts picks them; TTL, length limits and overflow (expiry-and-overflow.ts),
+ * delivery limits and dead-lettering as RabbitMQ's classic queues do them; a durable one's
+ * records in the journal (stored-entries.ts) and its backlog paged out (queue-pager.ts).
  *
  * Dispatch is synchronous: an enqueue, an ack freeing credit or a consumer becoming writable
- * delivers right away, with no timer or promise per message.
+ * delivers right away, with no timer or promise per message. (Members are documented on `Queue`.)
  */
 export class ClassicQueue implements Queue, PagedQueue {
   readonly kind = 'queue' as const;
@@ -44,41 +37,30 @@ export class ClassicQueue implements Queue, PagedQueue {
   arguments: FieldTable;
   readonly maxPriority: number;
   readonly ownerId: number;
-  readonly #ring = new ConsumerRing();
-  /** sorted by consumer priority, highest first; registration order within a priority */
-  readonly consumers: Consumer[] = this.#ring.list;
-  /** bindings that lead here */
+  readonly #selection = new ConsumerSelection();
+  readonly consumers: Consumer[] = this.#selection.list;
   readonly inbound = new Set<Binding>();
   settings: QueueSettings;
-  /** name of the policy in effect, if any (for operators) */
   policy: string | null = null;
-  /** routing pass that last reached this queue (see ExchangeRouter.route) */
   routeMark = 0;
   deleted = false;
-  /** deliveries made and not yet settled */
   unackedCount = 0;
   /** body bytes of ready messages (for x-max-length-bytes) */
   readyBytes = 0;
-  /** the vhost's message store and this queue's id in it, when the queue is durable */
-  store: MessageStore | null = null;
   storeId = 0;
-  /** messages the queue keeps until their dead-lettering succeeds (quorum at-least-once), and their bytes */
+  /** kept until dead-lettered: a quorum queue's at-least-once backlog */
   deadLetterBacklog = 0;
   deadLetterBacklogBytes = 0;
-  /** counters for operators */
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
 
   readonly #buffer: MessageBuffer;
   protected readonly lifecycle: QueueLifecycle;
   #seq = 0;
   #dispatching = false;
-  #hadConsumers = false;
-  #expiryTimer: NodeJS.Timeout | null = null;
-  #expiryTimerAt = 0;
-  #idleTimer: NodeJS.Timeout | null = null;
+  /** message TTL, x-expires, length limits and overflow (expiry-and-overflow.ts) */
+  readonly #limits: ExpiryAndOverflow;
   #pager: QueuePager | null = null;
-  /** seqs of stored entries delivered and not yet settled: kept by a purge (AMQP queue.purge) */
-  readonly #unackedStored = new Set<number>();
+  #stored: StoredEntries | null = null;
 
   constructor(name: string, vhost: string, flags: QueueFlags, lifecycle: QueueLifecycle) {
     this.name = name;
@@ -90,6 +72,7 @@ export class ClassicQueue implements Queue, PagedQueue {
     this.ownerId = flags.ownerId;
     this.lifecycle = lifecycle;
     this.#buffer = flags.maxPriority > 0 ? new PriorityBuffer(flags.maxPriority) : new FifoBuffer();
+    this.#limits = new ExpiryAndOverflow(this, this.#buffer);
     this.settings = this.settingsFor(flags.arguments);
     this.touch();
   }
@@ -109,7 +92,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   }
 
   /** Whether redeliveries carry `x-delivery-count` (with a delivery limit; always for quorum queues). */
-  protected get countsDeliveries(): boolean {
+  get countsDeliveries(): boolean {
     return this.settings.deliveryLimit >= 0;
   }
 
@@ -117,7 +100,6 @@ export class ClassicQueue implements Queue, PagedQueue {
     return this.ownerId !== 0;
   }
 
-  /** ready messages (not counting delivered-unacked ones), as AMQP message-count reports */
   get messageCount(): number {
     return this.#buffer.length + (this.#pager?.paged ?? 0);
   }
@@ -141,19 +123,16 @@ export class ClassicQueue implements Queue, PagedQueue {
    * to the store; with `recovered`, what the store holds becomes the queue's backlog.
    */
   attachStore(store: MessageStore, storeId: number, recovered: boolean): void {
-    this.store = store;
+    this.#stored = new StoredEntries(store, storeId);
     this.storeId = storeId;
     this.#seq = Math.max(this.#seq, store.nextSeq(storeId) - 1);
     if (this.maxPriority === 0) this.#pager = new QueuePager(this, store);
     if (recovered && this.#pager) {
-      this.#pager.paged = store.queueLength(storeId);
-      this.#pager.pagedBytes = store.queueBytes(storeId);
-      this.readyBytes += this.#pager.pagedBytes;
+      this.readyBytes += this.#pager.adoptBacklog();
       this.#pager.refillIfLow();
     }
   }
 
-  /** The next seq, for a message the vhost stores before enqueueing it with `push`. */
   reserveSeq(): number {
     return ++this.#seq;
   }
@@ -170,26 +149,23 @@ export class ClassicQueue implements Queue, PagedQueue {
   validateConsumer(_consumer: Consumer): void {}
 
   hasExclusiveConsumer(): boolean {
-    return this.consumers.length > 0 && this.consumers.some((c) => c.exclusive);
+    return this.#selection.hasExclusive();
   }
 
-  /**
-   * Take a routed message. @returns false when the queue refused it (x-overflow
-   * reject-publish: the publisher gets a negative confirm).
-   */
   enqueue(message: Message, points: DurabilityPoints): boolean {
     if (!this.admit(message)) return false;
     this.push(message, ++this.#seq, false, points);
     return true;
   }
 
-  /** x-overflow reject-publish(-dlx): whether the queue takes one more message now. */
+  /** x-overflow reject-publish(-dlx), expiry-and-overflow.ts */
   admit(message: Message): boolean {
-    const s = this.settings;
-    if (s.overflow === 'drop-head' || !this.#full(message.size)) return true;
-    this.stats.dropped++;
-    if (s.overflow === 'reject-publish-dlx') this.lifecycle.deadLetter(this, message, 'maxlen');
-    return false;
+    return this.#limits.admit(message);
+  }
+
+  /** @internal refused by reject-publish-dlx: dead-lettered (reason maxlen) */
+  refused(message: Message): void {
+    this.lifecycle.deadLetter(this, message, 'maxlen');
   }
 
   /** Add an admitted message under `seq` (`stored`: already in the message store; nothing goes to `_points`). */
@@ -204,43 +180,34 @@ export class ClassicQueue implements Queue, PagedQueue {
       // RabbitMQ: a TTL of 0 expires the message at once unless a consumer can take it now.
       // After any dispatch either nothing is ready or no consumer has credit, so only an
       // empty queue can hand it over immediately.
-      const consumer = this.#buffer.length === 0 && this.pagedCount === 0 ? this.#ring.pick(this.settings.singleActiveConsumer) : null;
+      const consumer = this.#buffer.length === 0 && this.pagedCount === 0 ? this.#selection.pick(this.settings.singleActiveConsumer) : null;
       if (consumer) this.#deliver(consumer, entry);
-      else this.#expire(entry);
+      else this.#limits.expire(entry);
       return;
     }
     if (ttl > 0) entry.expiresAt = Date.now() + ttl;
     if (this.#pager?.mustPage()) {
       // beyond the memory window: the store keeps it, the queue only counts it
-      if (!stored) this.#storeTransient(message, seq, entry.expiresAt);
+      if (!stored) this.#stored?.storeTransient(message, seq, entry.expiresAt);
       this.#pager.pageOut(message.size);
       this.readyBytes += message.size;
-      if (s.overflow === 'drop-head') this.#dropHeadOverLimit();
+      if (s.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
       return;
     }
     this.#pager?.noteWindowed(seq);
     this.#buffer.push(entry);
     this.readyBytes += message.size;
     if (this.consumers.length > 0) this.dispatch();
-    if (ttl > 0) this.#scheduleExpiry();
-    if (s.overflow === 'drop-head') this.#dropHeadOverLimit();
+    if (ttl > 0) this.#limits.scheduleExpiry();
+    if (s.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
   }
 
-  /** Put a message read back from the store at the back of the window (QueuePager). */
-  restorePaged(message: Message, sm: StoredMessage): void {
-    const priority = this.maxPriority === 0 ? 0 : Math.min(message.priority, this.maxPriority);
-    const entry = new QueueEntry(message, sm.seq, this, priority);
-    entry.stored = true;
-    entry.redelivered = sm.redelivered;
-    const ttl = this.settings.messageTtl;
-    let expiresAt = sm.expiresAt;
-    if (ttl >= 0 && (expiresAt === 0 || sm.publishedAt + ttl < expiresAt)) expiresAt = sm.publishedAt + ttl;
-    entry.expiresAt = expiresAt;
+  /** Put an entry read back from the store at the back of the window (QueuePager). */
+  windowAppend(entry: QueueEntry): void {
     this.#buffer.push(entry);
-    if (expiresAt !== 0) this.#scheduleExpiry();
+    if (entry.expiresAt !== 0) this.#limits.scheduleExpiry();
   }
 
-  /** Hand ready messages to consumers with credit until one side runs out. */
   dispatch(): void {
     if (this.#dispatching || this.deleted) return;
     this.#dispatching = true;
@@ -248,14 +215,14 @@ export class ClassicQueue implements Queue, PagedQueue {
       const buffer = this.#buffer;
       let now = 0;
       while (buffer.length > 0) {
-        const consumer = this.#ring.pick(this.settings.singleActiveConsumer);
+        const consumer = this.#selection.pick(this.settings.singleActiveConsumer);
         if (!consumer) break;
         const entry = buffer.shift() as QueueEntry;
         this.readyBytes -= entry.message.size;
         if (entry.expiresAt !== 0) {
           if (now === 0) now = Date.now();
           if (entry.expiresAt <= now) {
-            this.#expire(entry);
+            this.#limits.expire(entry);
             continue;
           }
         }
@@ -270,19 +237,18 @@ export class ClassicQueue implements Queue, PagedQueue {
   /** basic.get: the next ready, unexpired message, or undefined */
   take(): QueueEntry | undefined {
     this.touch();
-    this.#expireHead(Date.now());
+    this.#limits.expireHead(Date.now());
     const entry = this.#buffer.shift();
     if (entry) {
       this.readyBytes -= entry.message.size;
       entry.delivered = true;
       this.stats.delivered++;
-      if (entry.stored) this.store?.markDelivered(this.storeId, entry.seq);
+      if (entry.stored) this.#stored?.taken(entry.seq);
     }
     this.#pager?.refillIfLow();
     return entry;
   }
 
-  /** A delivery was acked: it leaves the queue for good. */
   settle(entry: QueueEntry): void {
     this.#release(entry);
     this.forget(entry);
@@ -295,45 +261,22 @@ export class ClassicQueue implements Queue, PagedQueue {
     this.deadLetterEntry(entry, 'rejected');
   }
 
-  /**
-   * A delivery was given back: it returns to its place, flagged redelivered — unless it has
-   * now been delivered more than x-delivery-limit times. An explicit nack/reject with requeue
-   * on a queue with x-redelivery-backoff returns only after the next back-off delay.
-   * Call `dispatch` after.
-   */
+  /** A delivery was given back (delivery limit, back-off: redelivery.ts). Call `dispatch` after. */
   requeue(entry: QueueEntry, explicit = false): void {
     this.#release(entry);
-    if (this.deleted) return;
-    entry.redelivered = true;
-    entry.deliveryCount++;
-    const limit = this.settings.deliveryLimit;
-    if (limit >= 0 && entry.deliveryCount > limit) {
-      this.deadLetterEntry(entry, 'delivery_limit');
-      return;
-    }
-    if (this.countsDeliveries) entry.message = withDeliveryCount(entry.message, entry.deliveryCount);
-    this.stats.redelivered++;
-    const backoff = this.settings.redeliveryBackoff;
-    if (explicit && backoff.length > 0) {
-      const delay = backoff[Math.min(entry.deliveryCount, backoff.length) - 1];
-      this.lifecycle.scheduler.schedule(Date.now() + delay, new BackoffReturn(this, entry));
-      return;
-    }
-    this.restore(entry);
+    if (!this.deleted) redeliver(this, entry, explicit, this.lifecycle.scheduler);
   }
 
-  /** Put an entry back among the ready messages at its original position. */
   restore(entry: QueueEntry): void {
     if (this.deleted) return;
     this.#buffer.requeue(entry);
     this.readyBytes += entry.message.size;
-    this.#scheduleExpiry();
+    this.#limits.scheduleExpiry();
   }
 
-  /** A basic.get made with manual ack: the entry is out and unacked. */
   trackUnacked(entry: QueueEntry): void {
     this.unackedCount++;
-    if (entry.stored) this.#unackedStored.add(entry.seq);
+    if (entry.stored) this.#stored?.keep(entry.seq, true);
   }
 
   /** Drop every ready message (delivered-unacked ones stay, AMQP queue.purge). */
@@ -342,20 +285,18 @@ export class ClassicQueue implements Queue, PagedQueue {
     this.readyBytes = 0;
     this.#buffer.clear();
     this.#pager?.reset();
-    if (this.storeId !== 0 && !this.deleted) this.store?.purge(this.storeId, this.#seq, this.#unackedStored);
+    if (!this.deleted) this.#stored?.purge(this.#seq);
     return n;
   }
 
   addConsumer(consumer: Consumer): void {
-    this.#ring.add(consumer);
-    this.#hadConsumers = true;
-    this.#clearIdleTimer();
+    this.#selection.add(consumer);
+    this.#limits.clearIdleTimer();
     this.dispatch();
   }
 
-  /** @param notify whether the queue may auto-delete now (false while a session is tearing down) */
   removeConsumer(consumer: Consumer, notify = true): void {
-    if (!this.#ring.remove(consumer)) return;
+    if (!this.#selection.remove(consumer)) return;
     if (this.consumers.length === 0) this.touch();
     if (notify) this.checkUnused();
     // with a single active consumer, the next in line takes over now
@@ -364,14 +305,13 @@ export class ClassicQueue implements Queue, PagedQueue {
 
   /** auto-delete: once it had consumers and the last one is gone (AMQP 0-9-1 queue.declare auto-delete) */
   checkUnused(): void {
-    if (this.autoDelete && this.#hadConsumers && this.consumers.length === 0 && !this.deleted) {
+    if (this.autoDelete && this.#selection.hadConsumers && this.consumers.length === 0 && !this.deleted) {
       this.lifecycle.queueUnused(this);
     }
   }
 
-  /** The single active consumer, if the queue has that mode and any consumer. */
   get activeConsumer(): Consumer | undefined {
-    return this.settings.singleActiveConsumer ? this.#ring.earliest() : undefined;
+    return this.#selection.active(this.settings.singleActiveConsumer);
   }
 
   /** queue.declare of the existing queue: it counts as use, renewing the x-expires lease (RabbitMQ docs "Queue TTL") */
@@ -381,21 +321,12 @@ export class ClassicQueue implements Queue, PagedQueue {
 
   /** x-expires: (re)start the idle clock — on declare, basic.get and when the last consumer goes */
   touch(): void {
-    const ms = this.settings.expires;
-    if (ms <= 0 || this.deleted || this.consumers.length > 0) return;
-    this.#clearIdleTimer();
-    this.#armIdleTimer(Date.now() + ms);
+    this.#limits.touch();
   }
 
-  /** setTimeout waits at most ~24.8 days: longer x-expires values re-arm until the deadline. */
-  #armIdleTimer(deadline: number): void {
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = null;
-      if (this.deleted || this.consumers.length > 0) return;
-      if (Date.now() < deadline) this.#armIdleTimer(deadline);
-      else this.lifecycle.queueExpired(this);
-    }, Math.min(Math.max(0, deadline - Date.now()), MAX_TIMER_MS));
-    this.#idleTimer.unref();
+  /** @internal x-expires ran out (ExpiryAndOverflow) */
+  expired(): void {
+    this.lifecycle.queueExpired(this);
   }
 
   /** Called by the vhost when the queue is deleted: stop timers, drop messages. */
@@ -405,11 +336,8 @@ export class ClassicQueue implements Queue, PagedQueue {
     this.purge();
   }
 
-  /** The broker is stopping: no timer of this queue may fire into closed stores. */
   stopTimers(): void {
-    this.#clearIdleTimer();
-    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = null;
+    this.#limits.stop();
   }
 
   /**
@@ -419,33 +347,30 @@ export class ClassicQueue implements Queue, PagedQueue {
   applySettings(effectiveArgs: FieldTable, policy: string | null): void {
     this.settings = this.settingsFor(effectiveArgs);
     this.policy = policy;
-    if (this.settings.overflow === 'drop-head') this.#dropHeadOverLimit();
-    this.#clearIdleTimer();
+    if (this.settings.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
+    this.#limits.clearIdleTimer();
     this.touch();
-    this.#scheduleExpiry();
+    this.#limits.scheduleExpiry();
   }
 
-  /** Everything still ready, for deletion and inspection. */
   readyEntries(): IterableIterator<QueueEntry> {
     return this.#buffer[Symbol.iterator]();
   }
 
   /** The entry leaves the queue for its dead-letter exchange, or is dropped when it has none. */
-  protected deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
+  deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
     this.forget(entry);
     if (!this.deleted) this.lifecycle.deadLetter(this, entry.message, reason);
   }
 
   /** Keep a settled entry's stored record through a purge (it is still the queue's to finish). */
   protected keepStored(entry: QueueEntry, keep: boolean): void {
-    if (!entry.stored) return;
-    if (keep) this.#unackedStored.add(entry.seq);
-    else this.#unackedStored.delete(entry.seq);
+    if (entry.stored) this.#stored?.keep(entry.seq, keep);
   }
 
   /** The entry left the queue for good: the store records it (an ACK record). */
   protected forget(entry: QueueEntry): void {
-    if (entry.stored && !this.deleted) this.store?.ack(this.storeId, entry.seq);
+    if (entry.stored && !this.deleted) this.#stored?.ack(entry.seq);
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -454,76 +379,7 @@ export class ClassicQueue implements Queue, PagedQueue {
     if (entry.consumer) entry.consumer.unacked--;
     entry.consumer = null;
     this.unackedCount--;
-    if (entry.stored) this.#unackedStored.delete(entry.seq);
-  }
-
-  /** A transient message that must be paged out goes to the journal flagged not to be recovered. */
-  #storeTransient(message: Message, seq: number, expiresAt: number): void {
-    const store = this.store as MessageStore;
-    const props = message.encodedProperties ?? encodeProperties(message.properties);
-    store.appendMessage(message, props, expiresAt, [this.storeId], [seq], 1, MSG_FLAG_TRANSIENT);
-  }
-
-  /**
-   * x-overflow reject-publish: would a message of `size` bytes take the queue over a limit?
-   * (RabbitMQ rabbit_amqqueue_process: ready count + 1 > max length, ready bytes + size > max bytes)
-   */
-  #full(size: number): boolean {
-    const s = this.settings;
-    return (
-      (s.maxLength >= 0 && this.messageCount + this.deadLetterBacklog >= s.maxLength) ||
-      (s.maxLengthBytes >= 0 && this.readyBytes + this.deadLetterBacklogBytes + size > s.maxLengthBytes)
-    );
-  }
-
-  /** x-overflow drop-head: drop (dead-letter, reason maxlen) from the head while over a limit */
-  #dropHeadOverLimit(): void {
-    const s = this.settings;
-    while (
-      this.#buffer.length > 0 &&
-      ((s.maxLength >= 0 && this.#buffer.length > s.maxLength) ||
-        (s.maxLengthBytes >= 0 && this.readyBytes > s.maxLengthBytes))
-    ) {
-      const entry = this.#buffer.shift() as QueueEntry;
-      this.readyBytes -= entry.message.size;
-      this.stats.dropped++;
-      this.deadLetterEntry(entry, 'maxlen');
-    }
-  }
-
-  #expire(entry: QueueEntry): void {
-    this.stats.expired++;
-    this.deadLetterEntry(entry, 'expired');
-  }
-
-  /** Remove expired messages from the head (RabbitMQ expires from the head only; deeper ones are skipped at delivery). */
-  #expireHead(now: number): void {
-    const buffer = this.#buffer;
-    for (let head = buffer.peek(); head && head.expiresAt !== 0 && head.expiresAt <= now; head = buffer.peek()) {
-      buffer.shift();
-      this.readyBytes -= head.message.size;
-      this.#expire(head);
-    }
-  }
-
-  /** Keep one timer for the head's expiry, so expired messages are dead-lettered on time. */
-  #scheduleExpiry(): void {
-    const head = this.#buffer.peek();
-    if (!head || head.expiresAt === 0 || this.deleted) return;
-    if (this.#expiryTimer && this.#expiryTimerAt <= head.expiresAt) return;
-    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
-    this.#expiryTimerAt = head.expiresAt;
-    this.#expiryTimer = setTimeout(() => {
-      this.#expiryTimer = null;
-      this.#expireHead(Date.now());
-      this.#scheduleExpiry();
-    }, Math.min(Math.max(0, head.expiresAt - Date.now()), MAX_TIMER_MS));
-    this.#expiryTimer.unref();
-  }
-
-  #clearIdleTimer(): void {
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
+    if (entry.stored) this.#stored?.keep(entry.seq, false);
   }
 
   #deliver(consumer: Consumer, entry: QueueEntry): void {
@@ -533,10 +389,7 @@ export class ClassicQueue implements Queue, PagedQueue {
       entry.consumer = consumer;
       consumer.unacked++;
       this.unackedCount++;
-      if (entry.stored) {
-        this.#unackedStored.add(entry.seq);
-        this.store?.markDelivered(this.storeId, entry.seq);
-      }
+      if (entry.stored) this.#stored?.delivered(entry.seq);
     } else {
       this.forget(entry); // no-ack: delivered means done
     }

@@ -2,6 +2,8 @@ import { decodeProperties } from '../../../codec/basic-properties.js';
 import type { MessageStore, ReadListener, StoredMessage } from '../../../store/message-store.js';
 import { DamagedRecordError } from '../../../store/message-reader.js';
 import { Message } from '../../message.js';
+import type { Queue } from '../queue.js';
+import { QueueEntry } from '../queue-entry.js';
 
 /**
  * Bounded memory for deep durable queues ("lazy" queues in RabbitMQ's terms).
@@ -16,15 +18,10 @@ export const PAGE_WINDOW_COUNT = 4096;
 export const PAGE_WINDOW_BYTES = 16 * 1024 * 1024;
 const READ_BATCH = 1024;
 
-/** What the pager asks of its queue. */
-export interface PagedQueue {
-  readonly storeId: number;
-  readonly windowLength: number;
-  readonly windowBytes: number;
-  /** materialize a stored message at the back of the window */
-  restorePaged(message: Message, stored: StoredMessage): void;
-  /** the window was refilled: deliver */
-  dispatch(): void;
+/** What the pager asks of its queue (a FIFO one: priority queues do not page). */
+export interface PagedQueue extends Queue {
+  /** put an entry read back at the back of the window */
+  windowAppend(entry: QueueEntry): void;
 }
 
 export class QueuePager implements ReadListener {
@@ -50,6 +47,13 @@ export class QueuePager implements ReadListener {
       this.#queue.windowLength >= PAGE_WINDOW_COUNT ||
       this.#queue.windowBytes >= PAGE_WINDOW_BYTES
     );
+  }
+
+  /** After a restart, everything the store holds for the queue is paged out. @returns its bytes */
+  adoptBacklog(): number {
+    this.paged = this.#store.queueLength(this.#queue.storeId);
+    this.pagedBytes = this.#store.queueBytes(this.#queue.storeId);
+    return this.pagedBytes;
   }
 
   pageOut(size: number): void {
@@ -91,7 +95,7 @@ export class QueuePager implements ReadListener {
       this.paged--;
       this.pagedBytes -= sm.body.length;
       this.lastWindowSeq = sm.seq;
-      this.#queue.restorePaged(message, sm);
+      this.#queue.windowAppend(this.#entryOf(message, sm));
     }
     // Nothing came back although entries were counted as paged: they were removed meanwhile
     // (or unreadable). Trust the store rather than loop on reads that return nothing.
@@ -99,6 +103,18 @@ export class QueuePager implements ReadListener {
     if (this.paged < 0) this.reset();
     this.#queue.dispatch();
     this.refillIfLow();
+  }
+
+  /** An entry for a message read back: the queue's TTL (a policy's too) counts from publication. */
+  #entryOf(message: Message, sm: StoredMessage): QueueEntry {
+    const entry = new QueueEntry(message, sm.seq, this.#queue, 0);
+    entry.stored = true;
+    entry.redelivered = sm.redelivered;
+    const ttl = this.#queue.settings.messageTtl;
+    let expiresAt = sm.expiresAt;
+    if (ttl >= 0 && (expiresAt === 0 || sm.publishedAt + ttl < expiresAt)) expiresAt = sm.publishedAt + ttl;
+    entry.expiresAt = expiresAt;
+    return entry;
   }
 
   /**

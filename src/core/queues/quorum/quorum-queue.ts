@@ -52,14 +52,14 @@ export class QuorumQueue extends ClassicQueue {
     return true;
   }
 
-  protected override get countsDeliveries(): boolean {
+  override get countsDeliveries(): boolean {
     return true;
   }
 
   /** The lease is not renewed by a redeclaration (quorum queues' partial queue TTL). */
   override redeclared(): void {}
 
-  protected override deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
+  override deadLetterEntry(entry: QueueEntry, reason: DeadLetterReason): void {
     if (this.settings.deadLetterStrategy !== 'at-least-once' || this.deleted) {
       super.deadLetterEntry(entry, reason);
       return;

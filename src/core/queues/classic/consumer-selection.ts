@@ -1,18 +1,22 @@
 import type { Consumer } from '../../delivery/consumer.js';
 
 /**
- * A queue's consumers in delivery order and the choice of the next one (AMQP 0-9-1 §3.1.5
- * round-robin; RabbitMQ's consumer priorities and single active consumer): sorted by
+ * A classic queue's consumers in delivery order and the choice of the next one (AMQP 0-9-1
+ * §3.1.5 round-robin; RabbitMQ's consumer priorities and single active consumer): sorted by
  * `x-priority`, highest first, registration order within a priority; the highest priority
- * group with credit is served, round-robin inside it.
+ * group with credit is served, round-robin inside it. With `x-single-active-consumer` only
+ * the earliest registered consumer receives, whatever the priorities.
  */
-export class ConsumerRing {
+export class ConsumerSelection {
   /** sorted by consumer priority, highest first; registration order within a priority */
   readonly list: Consumer[] = [];
+  /** whether any consumer ever came (auto-delete applies only after one did) */
+  hadConsumers = false;
   #next = 0;
   #mixedPriorities = false;
 
   add(consumer: Consumer): void {
+    this.hadConsumers = true;
     const list = this.list;
     let i = list.length;
     while (i > 0 && list[i - 1].priority < consumer.priority) i--;
@@ -30,6 +34,15 @@ export class ConsumerRing {
     if (this.#next > i) this.#next--;
     this.#mixedPriorities = list.some((c) => c.priority !== list[0]?.priority);
     return true;
+  }
+
+  /** The single active consumer when the queue has that mode (and any consumer). */
+  active(singleActive: boolean): Consumer | undefined {
+    return singleActive ? this.earliest() : undefined;
+  }
+
+  hasExclusive(): boolean {
+    return this.list.length > 0 && this.list.some((c) => c.exclusive);
   }
 
   /** The single active consumer: the earliest registered still present, whatever the priorities. */
