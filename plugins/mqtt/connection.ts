@@ -11,7 +11,8 @@ import type { Duplex } from 'node:stream';
 import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
 import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log.js';
-import { createParser, encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
+import { encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
+import { parseRead, type PacketSink } from './parsers.js';
 import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
@@ -29,7 +30,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection implements SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
+export class MqttConnection implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
   readonly ctx: MqttContext;
   readonly peerHost: string;
   readonly peerPort: number;
@@ -72,7 +73,8 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
 
   readonly #stream: Duplex;
   readonly #registry: ConnectionRegistry<MqttConnection>;
-  readonly #parser: Parser;
+  /** a parser of its own only while a packet is split across reads (parsers.ts) */
+  #parser: Parser | null = null;
   #corked = false;
   #blocked = false;
   #ended = false;
@@ -98,9 +100,6 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     this.certName = peer.certName;
     this.traffic = new SocketTraffic(peer.socket);
     this.maxPacketSize = ctx.settings.maxPacketSizeUnauthenticated;
-    this.#parser = createParser();
-    this.#parser.on('packet', (packet: Packet) => this.#onPacket(packet));
-    this.#parser.on('error', (e: Error) => this.#onParseError(e));
     listenTo(stream, this);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
     if (ctx.settings.connectTimeoutMs > 0) deadlines.set(this, Date.now() + ctx.settings.connectTimeoutMs);
@@ -127,9 +126,9 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     if (this.phase === 'closed' || this.#refusal !== null) return;
     this.#lastActivity = Date.now();
     try {
-      this.#parser.parse(chunk);
+      this.#parser = parseRead(this, this.#parser, this.version, chunk);
       // refuse an oversized packet from its fixed header, before buffering its body
-      const pending = pendingRemainingLength(this.#parser);
+      const pending = this.#parser === null ? -1 : pendingRemainingLength(this.#parser);
       if (pending >= 0 && !this.closed && packetSize(pending) > this.maxPacketSize) {
         this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${packetSize(pending)} bytes exceeds the maximum of ${this.maxPacketSize}`);
       }
@@ -138,7 +137,8 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     }
   }
 
-  #onPacket(packet: Packet): void {
+  /** PacketSink: a packet of this connection's stream */
+  parsedPacket(packet: Packet): void {
     // a refused login reads nothing more (packets that came with its CONNECT included)
     if (this.phase === 'closed' || this.#refusal !== null) return;
     try {
@@ -157,7 +157,8 @@ export class MqttConnection implements SessionHandler, ClientConnection, Fronten
     }
   }
 
-  #onParseError(e: Error): void {
+  /** PacketSink: its stream does not parse */
+  parseError(e: Error): void {
     if (this.phase === 'closed') return;
     if (this.phase === 'awaiting-connect' && /protocol version/i.test(e.message)) {
       // MQTT-3.1.2-2: CONNACK 0x01 (3.1.1) for a protocol level we do not speak, then close
