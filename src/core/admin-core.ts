@@ -58,19 +58,24 @@ export interface QuorumSnapshot {
   readonly deadLetterBacklogBytes: number;
 }
 
-export interface QueueSnapshot {
-  /** this queue object's identity: a queue deleted and declared again under its name gets another */
+/** What queues and exchanges both are: declared objects of a vhost. */
+export interface DeclaredSnapshot {
+  /** this object's identity: one deleted and declared again under its name gets another */
   readonly id: number;
   readonly name: string;
   readonly vhost: string;
-  /** 'classic', 'quorum' or 'stream' (x-queue-type) */
+  /** a queue's 'classic', 'quorum' or 'stream' (x-queue-type); an exchange's type */
   readonly type: string;
   readonly durable: boolean;
   readonly autoDelete: boolean;
-  readonly exclusive: boolean;
   readonly arguments: FieldTable;
-  /** the policy in effect, and its definition */
+  /** the policy in effect */
   readonly policy: string | null;
+}
+
+export interface QueueSnapshot extends DeclaredSnapshot {
+  readonly exclusive: boolean;
+  /** the definition of the policy in effect */
   readonly policyDefinition: FieldTable | null;
   /** the connection owning an exclusive queue, 0 for none */
   readonly ownerConnectionId: number;
@@ -90,17 +95,8 @@ export interface QueueSnapshot {
   readonly quorum: QuorumSnapshot | null;
 }
 
-export interface ExchangeSnapshot {
-  /** this exchange object's identity (see QueueSnapshot.id) */
-  readonly id: number;
-  readonly name: string;
-  readonly vhost: string;
-  readonly type: string;
-  readonly durable: boolean;
-  readonly autoDelete: boolean;
+export interface ExchangeSnapshot extends DeclaredSnapshot {
   readonly internal: boolean;
-  readonly arguments: FieldTable;
-  readonly policy: string | null;
   /** messages published to it, and copies it routed on (RabbitMQ's publish_in, publish_out) */
   readonly publishIn: number;
   readonly publishOut: number;

@@ -158,7 +158,7 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   }
 
   vhostLimits(vhost: string): Readonly<VhostLimits> {
-    return this.limits.vhost(vhost);
+    return { ...this.limits.vhost(vhost) };
   }
 
   queueCount(vhost: string): number {

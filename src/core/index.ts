@@ -26,6 +26,7 @@ export type {
   AdminCore,
   AdminAlarmState,
   VhostSnapshot,
+  DeclaredSnapshot,
   QueueSnapshot,
   QueueCounters,
   StreamSnapshot,
