@@ -6,8 +6,12 @@ import type { QueueEntry } from '../queues/queue-entry.js';
  * A session's delivered-but-unsettled entries by delivery tag. Tags increase, and a Map
  * iterates in insertion order, so `multiple` settles walk from the oldest up to the tag.
  */
+/** what an Unacked with nothing delivered yet reads from (never written: `add` makes its own) */
+const NONE: ReadonlyMap<number, QueueEntry> = new Map();
+
 export class Unacked {
-  readonly #byTag = new Map<number, QueueEntry>();
+  // made on first delivery: an idle consumer (an MQTT device) should not pay for an empty Map
+  #byTag: Map<number, QueueEntry> | null = null;
   #lastTag = 0;
   /** entries delivered to consumers (not basic.get), for the session-wide prefetch */
   #consumerCount = 0;
@@ -15,7 +19,7 @@ export class Unacked {
   readonly #scratch: QueueEntry[] = [];
 
   get size(): number {
-    return this.#byTag.size;
+    return this.#byTag === null ? 0 : this.#byTag.size;
   }
 
   get consumerCount(): number {
@@ -29,12 +33,12 @@ export class Unacked {
 
   /** Session.deliveryPosition */
   position(tag: number): DeliveryPosition | null {
-    const entry = this.#byTag.get(tag);
+    const entry = this.#byTag?.get(tag);
     return entry === undefined ? null : { queue: entry.queue.name, seq: entry.seq };
   }
 
   add(entry: QueueEntry): void {
-    this.#byTag.set(entry.deliveryTag, entry);
+    (this.#byTag ??= new Map()).set(entry.deliveryTag, entry);
     if (entry.consumer) this.#consumerCount++;
   }
 
@@ -47,14 +51,14 @@ export class Unacked {
     const out = this.#scratch;
     out.length = 0;
     if (multiple && tag === 0) return this.#takeAllInto(out);
-    const entry = this.#byTag.get(tag);
+    const entry = this.#byTag?.get(tag);
     if (!entry) throw preconditionFailed(`unknown delivery tag ${tag}`);
     if (!multiple) {
       this.#remove(tag, entry);
       out.push(entry);
       return out;
     }
-    for (const [t, e] of this.#byTag) {
+    for (const [t, e] of this.#byTag!) {
       if (t > tag) break;
       this.#remove(t, e);
       out.push(e);
@@ -65,8 +69,8 @@ export class Unacked {
   /** Put taken entries back (a rolled-back transaction's acks), keeping tag order. */
   restore(entries: QueueEntry[]): void {
     if (entries.length === 0) return;
-    const all = [...this.#byTag.values(), ...entries].sort((a, b) => a.deliveryTag - b.deliveryTag);
-    this.#byTag.clear();
+    const all = [...(this.#byTag ?? NONE).values(), ...entries].sort((a, b) => a.deliveryTag - b.deliveryTag);
+    this.#byTag?.clear();
     this.#consumerCount = 0;
     for (const e of all) this.add(e);
   }
@@ -78,6 +82,7 @@ export class Unacked {
   }
 
   #takeAllInto(out: QueueEntry[]): QueueEntry[] {
+    if (this.#byTag === null) return out;
     for (const e of this.#byTag.values()) out.push(e);
     this.#byTag.clear();
     this.#consumerCount = 0;
@@ -85,7 +90,7 @@ export class Unacked {
   }
 
   #remove(tag: number, entry: QueueEntry): void {
-    this.#byTag.delete(tag);
+    this.#byTag!.delete(tag);
     if (entry.consumer) this.#consumerCount--;
   }
 }
