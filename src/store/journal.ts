@@ -251,8 +251,10 @@ export class Journal {
         this.#writtenLsn = lsnOf(last.segment, last.start + last.bytes);
         this.#releaseWritten();
       },
-      committed: (_groups, refusal) => {
-        this.#durableLsn = this.#writtenLsn;
+      committed: (groups, refusal) => {
+        // the round's end, not writtenLsn: with replication the next round may be written already
+        const last = groups[groups.length - 1];
+        this.#durableLsn = lsnOf(last.segment, last.start + last.bytes);
         this.#release(refusal ?? null);
       },
       sealed: (_segment, w) => o.hooks.segmentSealed(w.number, w.size),

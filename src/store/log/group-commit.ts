@@ -93,6 +93,8 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
   #writerSegment: K | null = null;
   #flushing = false;
   #flushScheduled = false;
+  /** the last round handed to the durability gate, committed once released (replication only) */
+  #lastCommit: Promise<void> = Promise.resolve();
   #error: Error | null = null;
 
   constructor(user: LogUser<K, G>, options: GroupCommitOptions) {
@@ -124,6 +126,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
    */
   async stop(sync: boolean): Promise<{ segment: K; writer: SegmentFileWriter } | null> {
     while (this.#flushing) await new Promise((r) => setImmediate(r));
+    await this.#lastCommit;
     const writer = this.#writer;
     const segment = this.#writerSegment as K;
     this.#writer = null;
@@ -182,14 +185,11 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
             this.#o.fsyncMicros?.record((performance.now() - t0) * 1000);
           }
           c.flushes++;
-          let refusal: Error | null = null;
           if (observer !== null) {
             for (let i = 0; i < groups.length; i++) observer.durable(this.#o.logId, (numbers as number[])[i], groups[i].start + groups[i].bytes, synced);
-            // replication: the round's confirms wait for the in-sync replicas (append-observer.ts `hold`)
-            if (observer.hold !== undefined) refusal = await new Promise<Error | null>((release) => observer.hold!(this.#o.logId, release));
           }
-          if (refusal === null) u.committed(groups);
-          else u.committed(groups, refusal);
+          if (observer?.hold === undefined) u.committed(groups);
+          else await this.#commitWhenReleased(groups, observer.hold);
         }
         if (this.#sealDue()) await this.#sealWriter();
       }
@@ -198,6 +198,22 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     } finally {
       this.#flushing = false;
     }
+  }
+
+  /**
+   * Replication (append-observer.ts `hold`): the round's confirms wait for the in-sync
+   * replicas. Rounds are committed in order; one round may wait for the replicas while the
+   * next is written and synced (the replicas receive each write as it is issued), so this
+   * returns once the previous round is committed, not this one.
+   */
+  #commitWhenReleased(groups: G[], hold: NonNullable<AppendObserver['hold']>): Promise<void> {
+    const u = this.#user;
+    const release = new Promise<Error | null>((resolve) => hold(this.#o.logId, resolve));
+    const previous = this.#lastCommit;
+    this.#lastCommit = Promise.all([release, previous])
+      .then(([refusal]) => (refusal === null ? u.committed(groups) : u.committed(groups, refusal)))
+      .catch((e: unknown) => this.#fail(e instanceof Error ? e : new Error(String(e))));
+    return previous;
   }
 
   /** the open file is not where appends go and nothing more is waiting for it */

@@ -54,8 +54,6 @@ export class StreamLog {
   readonly #arena = new RecordArena();
   #groups: PendingGroup[] = [];
   #chunkStarted = false;
-  /** the committed end when the round being written began: its first record starts a chunk */
-  #roundChunkStart = 0;
   readonly #engine: GroupCommit<StreamSegment, PendingGroup>;
   #error: Error | null = null;
   #closed = false;
@@ -285,7 +283,6 @@ export class StreamLog {
         const groups = this.#groups;
         this.#groups = [];
         this.#chunkStarted = false;
-        this.#roundChunkStart = this.#committedOffset;
         return groups;
       },
       // the first segment this log creates makes its directory's name durable too
@@ -295,8 +292,10 @@ export class StreamLog {
       },
       committed: (groups, refusal) => {
         for (const g of groups) g.segment.readableEnd = g.start + g.bytes;
+        // the round began where the previous one was committed (with replication the next
+        // round may have been taken already: this is not the committed end at the last take)
+        this.#lastChunk = this.#committedOffset;
         this.#committedOffset = groups[groups.length - 1].lastOffset + 1;
-        this.#lastChunk = this.#roundChunkStart;
         this.#release(refusal ?? null);
         this.#listener?.streamCommitted(this.#committedOffset);
       },

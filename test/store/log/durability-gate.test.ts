@@ -73,6 +73,30 @@ describe('durability gate', () => {
     await closing;
   });
 
+  it('writes the next round while one waits, and commits rounds in order whatever order they are released in', async () => {
+    const root = await tempDir('warren-gate-');
+    const g = gate();
+    const store = await FileStore.open({ dir: join(root, 'j'), journalId: 1, segmentSize: 64 * 1024, appendObserver: g.observer, log: logSink().log });
+    const order: string[] = [];
+    const listener = (name: string) => ({ onDurable: (_t: number, e: Error | null) => void order.push(e ? `${name}:error` : name) });
+    store.whenDurable(store.appendMessage(msg('a'), props(), 0, [1], [1], 1), listener('first'), 0);
+    await g.until(1);
+    // the first round waits for the replicas; the second is written and synced meanwhile
+    store.whenDurable(store.appendMessage(msg('b'), props(), 0, [1], [2], 1), listener('second'), 0);
+    await g.until(2);
+    g.held[1].release(null);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual([]);
+    g.held[0].release(null);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual(['first', 'second']);
+    const closing = store.close();
+    const timer = setInterval(() => {
+      for (const h of g.held.splice(2)) h.release(null);
+    }, 5);
+    await closing.finally(() => clearInterval(timer));
+  });
+
   it('holds stream commits (readers and confirms) until released', async () => {
     const root = await tempDir('warren-gate-');
     const g = gate();
