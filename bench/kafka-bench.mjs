@@ -13,11 +13,14 @@
  *   amqp-consume      amqplib consumer from `first`, prefetch 1000: MB/s
  *
  *   npx tsc -p tsconfig.json --outDir /tmp/warren-build
- *   node bench/kafka-bench.mjs --warren-build /tmp/warren-build [--records 200000] [--rabbitmq]
+ *   node bench/kafka-bench.mjs --warren-build /tmp/warren-build [--records 200000] [--rabbitmq] [--rounds 3] [--label <commit>]
  *
  * Warren runs from the build in its own process (bench/stream-server.mjs --kafka); --rabbitmq
  * starts a private RabbitMQ node (bench/lib/rabbitmq-node.mjs) for the AMQP rows. One JSON line
- * per measurement on stdout and in --out (default bench/results/kafka-<date>.jsonl).
+ * per measurement on stdout and in --out (default bench/results/kafka-<date>.jsonl), with the
+ * broker's CPU time for the row (brokerCpuMs, from /proc/<pid>/stat: Warren's process, RabbitMQ's
+ * Erlang VM) — on a loaded machine CPU per MB says more than MB/s. --rounds repeats every row in
+ * the same sitting (same brokers), so medians and ratios come from one sitting.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '8' },
     window: { type: 'string', default: '1000' },
     rabbitmq: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
+    label: { type: 'string', default: '' },
     out: { type: 'string', default: `bench/results/kafka-${new Date().toISOString().slice(0, 10)}.jsonl` },
   },
 });
@@ -48,7 +53,7 @@ const WINDOW = Number(values.window);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 function emit(row) {
-  const line = JSON.stringify({ time: new Date().toISOString(), load: loadavg().map((l) => Number(l.toFixed(2))), records: N, ...row });
+  const line = JSON.stringify({ time: new Date().toISOString(), load: loadavg().map((l) => Number(l.toFixed(2))), records: N, ...(values.label ? { label: values.label } : {}), ...row });
   process.stdout.write(`${line}\n`);
   appendFileSync(values.out, `${line}\n`);
 }
@@ -217,7 +222,7 @@ if (!build) throw new Error('--warren-build is required (npx tsc -p tsconfig.jso
 const warren = await startWarren(build);
 const rabbit = values.rabbitmq ? await startRabbitmqNode('kafkabench') : null;
 try {
-  for (const size of values.sizes.split(',').map(Number)) {
+  for (let round = 1; round <= Number(values.rounds); round++) for (const size of values.sizes.split(',').map(Number)) {
     const tag = `${size}-${Date.now()}`;
     // the broker's CPU per MB moved beside MB/s: on a shared, loaded machine it says more than the rate
     const row = async (broker, pid, client, test, run) => {
@@ -225,7 +230,7 @@ try {
       const r = await run();
       const brokerCpuMs = cpuMsOf(pid) - cpu0;
       const result = { ...r, brokerCpuMs, brokerCpuMsPerMB: Number((brokerCpuMs / ((N * size) / 1e6)).toFixed(2)) };
-      emit({ broker, client, test, size, ...result });
+      emit({ round, broker, client, test, size, ...result });
       log(`${broker} ${client} ${test} ${size} B: ${JSON.stringify(result)}`);
     };
     const w = warren.child.pid;

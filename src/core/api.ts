@@ -129,6 +129,13 @@ export interface Session {
    * PUBLISH, after the first copy's confirm went to a connection that has ended.
    */
   publish(message: Message, mandatory: boolean, confirmToken?: number, points?: DurabilityPoints): void;
+  /**
+   * Publish `messages` as one (not mandatory): checked and routed once when they share an
+   * exchange and a routing key, appended back to back with one durability point when they go
+   * to one stream queue (a Kafka record batch), else published one by one. With
+   * `confirmToken`, one confirm for the whole batch (negative when any message was refused).
+   */
+  publishBatch(messages: readonly Message[], confirmToken?: number): void;
   /** The checks `publish` makes before routing (permissions, exchange, user-id, CC/BCC), alone: a transaction holding the publish makes them now. */
   checkPublish(message: Message): void;
 

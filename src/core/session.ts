@@ -1,15 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FieldTable } from '../codec/types.js';
-import type {
-  ConsumeOptions,
-  DeliveryPosition,
-  ExchangeDeclareOptions,
-  GetResult,
-  QueueDeclareOptions,
-  QueueDeclareResult,
-  Session,
-  SessionHandler,
-} from './api.js';
+import type { ConsumeOptions, DeliveryPosition, ExchangeDeclareOptions, GetResult, QueueDeclareOptions, QueueDeclareResult, Session, SessionHandler } from './api.js';
 import { checkConsumable, Consumer, type ConsumerSession } from './delivery/consumer.js';
 import { Unacked } from './delivery/unacked.js';
 import { dispatchQueuesOf, requeueEntries, settleEntries } from './delivery/settle.js';
@@ -29,6 +20,7 @@ import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
 import { PublishGuard } from './publish-guard.js';
+import { publishBatch } from './publish-batch.js';
 import { senderSelectedKeys } from './exchanges/sender-selected.js';
 
 let nextSessionId = 1;
@@ -181,6 +173,13 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     // for every durability point (journal record, stream appends), at once when there are none
     if (accepted) whenAllDurable(points, this, confirmToken);
     else this.#handler.confirmed(confirmToken, false, null);
+  }
+
+  publishBatch(messages: readonly Message[], confirmToken?: number): void {
+    const outcome = publishBatch({ stats: this.stats, publisherId: this.connection.id, guard: this.#publishGuard, vhost: this.#vhost }, messages, this.#points);
+    if (confirmToken === undefined) return;
+    if (outcome === 'rejected') this.#handler.confirmed(confirmToken, false, null);
+    else whenAllDurable(this.#points, this, confirmToken);
   }
 
   checkPublish(message: Message): void {

@@ -1,10 +1,9 @@
 /**
- * Produce (acks 0, 1, -1): each record becomes a persistent message published to its
- * partition's stream through the default exchange (so the core checks permissions and the
- * stream appends it synchronously, offsets known at once). With acks ≠ 0 the answer waits
- * for the last record's publisher confirm, which the core gives after the stream's group
- * commit and fdatasync (confirms are released in offset order, so the whole batch is
- * durable then). acks = 0 gets no answer, as in Kafka. One node: acks 1 and -1 are the same.
+ * Produce (acks 0, 1, -1): each record becomes a persistent message to its partition's
+ * stream through the default exchange, a record batch one batch publish (Session.publishBatch:
+ * the core checks permissions and routes once, then appends the records back to back, offsets
+ * known at once). With acks ≠ 0 the answer waits for the batch's confirm, which the core gives
+ * after the stream's group commit and fdatasync covering its last record. acks = 0 gets no answer, as in Kafka. One node: acks 1 and -1 are the same.
  */
 import { decodeProduce, encodeProduce, type ProducePartitionResult } from '../codec/messages/produce.js';
 import { ErrorCode } from '../codec/errors.js';
@@ -14,7 +13,7 @@ import type { RequestHeader } from '../codec/header.js';
 import type { Reader } from '../codec/reader.js';
 import { messageOfRecord } from '../message.js';
 import { producerTag, recoverProducerState } from '../producer-recovery.js';
-import type { StreamView } from '../../../src/core/index.js';
+import type { Message, StreamView } from '../../../src/core/index.js';
 import { topicErrorCode } from './errors.js';
 
 export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, slot: number): void {
@@ -110,20 +109,21 @@ function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBa
       const batchBase = stream.nextOffset;
       if (first) result.baseOffset = batchBase;
       first = false;
+      // the batch as one publish: routed once, appended record by record (an offset each), one confirm
       const records = batch.records;
-      const session = c.session();
+      const messages: Message[] = new Array(records.length);
       for (let i = 0; i < records.length; i++) {
         // the batch's producer state travels with its first record, so a restart can rebuild it from the log
-        const m = i === 0 && idempotent ? messageOfRecord(stream.name, records[i]!, producerTag(batch)) : messageOfRecord(stream.name, records[i]!);
-        if (wantConfirm && i === records.length - 1) {
-          const done = track();
-          const token = c.confirmToken((ok) => {
-            if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-            done();
-          });
-          session.publish(m, false, token);
-        } else session.publish(m, false);
+        messages[i] = i === 0 && idempotent ? messageOfRecord(stream.name, records[i]!, producerTag(batch)) : messageOfRecord(stream.name, records[i]!);
       }
+      if (wantConfirm) {
+        const done = track();
+        const token = c.confirmToken((ok) => {
+          if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          done();
+        });
+        c.session().publishBatch(messages, token);
+      } else c.session().publishBatch(messages);
       if (idempotent) c.broker.producers.appended(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, records.length, batchBase);
     }
   } catch (e) {
