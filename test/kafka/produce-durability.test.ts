@@ -2,7 +2,8 @@
  * A produce with acks=-1 or acks=1 is answered only after the fdatasync covering its records:
  * the store's file syncs are held behind a gate (test/helpers/gated-disk.ts), a kafkajs
  * producer sends with the gate closed, and no answer may come while the sync is held. The
- * records are not fetchable then either (the high watermark is the durable end).
+ * records are not fetchable then either (the high watermark is the durable end). acks=0 is
+ * answered by nothing, as in Kafka.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
@@ -59,4 +60,27 @@ describe('Kafka produce waits for the fdatasync', () => {
       }
     });
   }
+
+  it('acks=0: nothing to wait for (as Kafka), the records are appended and readable once synced', async () => {
+    const topic = uniqueTopic('acks0');
+    await producer.send({ topic, acks: -1, messages: [{ value: 'warm-up' }] });
+    const admin = b.client().admin();
+    await admin.connect();
+    try {
+      disk.closeGate();
+      // resolves while the sync is held: acks=0 asks for no answer
+      await producer.send({ topic, acks: 0, messages: [{ value: 'x' }, { value: 'y' }] });
+      await disk.held(1);
+      disk.openGate();
+      const deadline = Date.now() + 10_000;
+      let high = '';
+      while (high !== '3' && Date.now() < deadline) {
+        high = (await admin.fetchTopicOffsets(topic))[0]!.high;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(high).toBe('3');
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
