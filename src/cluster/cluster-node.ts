@@ -159,6 +159,7 @@ export class ClusterNode {
     }
     if (snap.leader) {
       if (snap.leader.id !== this.#nodeId) this.#follow(snap.leader.epoch, snap.leader.replication, snap.leader.id);
+      this.#proxy?.leaderChanged(snap.leader.epoch);
       return;
     }
     if (!ClusterState.eligible(snap, this.#nodeId) || !this.#lifeline!.leaseValid()) return;
@@ -200,6 +201,8 @@ export class ClusterNode {
       dataDir: this.#o.config.dataDir, nodeId: this.#nodeId, epoch, secret: this.#secret,
       host: c.advertisedAddress, port: c.replicationPort, minIsr: c.minIsr,
       disk: watchedDisk(realDisk, () => this.#lifeline!.syncStarted()), log: this.#log.child({ replication: 'leader' }),
+      // Fencing at the moment of release: no confirm once the lease may have lapsed.
+      mayConfirm: () => this.#lifeline!.leaseValid(),
     });
     this.#leaderRepl = repl;
     repl.on('lagging', (id: string) => this.#changeIsr(id, false));
@@ -243,12 +246,12 @@ export class ClusterNode {
     });
   }
 
-  #leaderTarget(key: string): { host: string; port: number } | null {
+  #leaderTarget(key: string): { host: string; port: number; epoch: number } | null {
     const snap = this.#snapshot;
     if (!snap?.leader || snap.leader.id === this.#nodeId) return null;
     const record = snap.nodes.find((n) => n.id === snap.leader!.id);
     const port = record?.role === 'leader' ? record.clientPorts[key] : undefined;
-    return port === undefined ? null : { host: record!.advertised, port };
+    return port === undefined ? null : { host: record!.advertised, port, epoch: snap.leader.epoch };
   }
 
   /** What operators see (warren ctl cluster_status, /api/cluster, /metrics). */

@@ -36,6 +36,8 @@ export interface ReplicationFactory {
     /** the store's disk (the node's, timed for the watchdog): replication wraps it */
     disk: Disk;
     log: Logger;
+    /** the lease check, evaluated when confirms are about to be released: false holds them */
+    mayConfirm: () => boolean;
   }): LeaderReplication;
   follower(o: {
     dataDir: string; nodeId: string; secret: string; epoch: number; leader: { host: string; port: number };

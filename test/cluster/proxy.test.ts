@@ -57,7 +57,7 @@ describe('a standby forwarding to a leader', () => {
     [ports.amqp, ports.mqttWs, ports.management] = await freePorts(3);
     proxy = new StandbyProxy({
       ports: [{ key: 'amqp.port', host: '127.0.0.1', port: ports.amqp }, { key: 'mqtt.ws_port', host: '127.0.0.1', port: ports.mqttWs }, { key: 'management.port', host: '127.0.0.1', port: ports.management }],
-      target: (key) => ({ host: '127.0.0.1', port: leader[key]! }),
+      target: (key) => ({ host: '127.0.0.1', port: leader[key]!, epoch: 1 }),
       log: silentLogger,
     });
     await proxy.listen();

@@ -22,7 +22,8 @@ export interface ClientPort {
   port: number;
 }
 
-export type LeaderTarget = (key: string) => { host: string; port: number } | null;
+/** Where listener `key` of the current leader is, and the leader's epoch; null while none is known. */
+export type LeaderTarget = (key: string) => { host: string; port: number; epoch: number } | null;
 
 export interface StandbyProxyOptions {
   ports: readonly ClientPort[];
@@ -35,6 +36,8 @@ export class StandbyProxy {
   readonly #o: StandbyProxyOptions;
   readonly #servers: Server[] = [];
   readonly #sockets = new Set<Socket>();
+  /** forwarded pairs by the epoch of the leader they go to */
+  readonly #forwarded = new Map<Socket, number>();
   #closed = false;
 
   constructor(o: StandbyProxyOptions) {
@@ -73,11 +76,13 @@ export class StandbyProxy {
     tryConnect();
   }
 
-  #pipe(client: Socket, target: { host: string; port: number }): void {
+  #pipe(client: Socket, target: { host: string; port: number; epoch: number }): void {
     const upstream = connect({ host: target.host, port: target.port, noDelay: true });
     this.#sockets.add(upstream);
+    this.#forwarded.set(client, target.epoch);
     upstream.on('close', () => {
       this.#sockets.delete(upstream);
+      this.#forwarded.delete(client);
       client.destroy();
     });
     client.on('close', () => upstream.destroy());
@@ -91,6 +96,15 @@ export class StandbyProxy {
       upstream.pipe(client);
       client.resume();
     });
+  }
+
+  /**
+   * A leader of epoch `epoch` is now known: cut the connections still forwarded to an older
+   * one. A paused or partitioned old leader does not close them, and its clients would wait
+   * for their heartbeat timeout; cut, they reconnect (through any node) to the new leader.
+   */
+  leaderChanged(epoch: number): void {
+    for (const [client, e] of this.#forwarded) if (e !== epoch) client.destroy();
   }
 
   /** Stop accepting and cut every forwarded connection (the node is becoming the leader or stopping). */
