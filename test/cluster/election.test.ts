@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EtcdCluster, hasEtcd } from '../helpers/etcd-cluster.js';
 import { until } from '../helpers/free-port.js';
 import { WarrenCluster } from '../helpers/warren-cluster.js';
@@ -43,6 +43,11 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
     rmSync(hookDir, { recursive: true, force: true });
   }, 30_000);
 
+  afterEach((ctx) => {
+    // The nodes' own logs, for a failure on a loaded machine.
+    if (ctx.task.result?.state === 'fail') console.log(cluster?.outputs());
+  });
+
   const isr = async () => JSON.parse((await client.get(`/warren/${cluster.name}/groups/main/isr`).string()) ?? 'null') as { epoch: number; members: string[] } | null;
 
   it('elects exactly one leader, writes the ISR under its epoch, registers every node', async () => {
@@ -54,7 +59,7 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
     const roles = Object.values(nodes).map((v) => (JSON.parse(v) as { role: string }).role).sort();
     expect(roles).toEqual(['leader', 'standby', 'standby']);
     // The followers catch up (replication) and the leader adds them to the ISR, under its epoch.
-    const record = await until('all three nodes in the ISR', async () => ((await isr())?.members.length === 3 ? isr() : undefined), 30_000);
+    const record = await until(() => `all three nodes in the ISR\n${cluster.outputs()}`, async () => ((await isr())?.members.length === 3 ? isr() : undefined), 30_000);
     expect(record?.epoch).toBe(leader.epoch);
     expect(record?.members).toEqual(['n0', 'n1', 'n2']);
   }, 45_000);
@@ -118,7 +123,7 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
 
   it('kill -9 of the leader: another node leads under a higher epoch; a message confirmed before is consumable through any live node', async () => {
     const before = await cluster.waitForLeader();
-    await until('all three nodes in the ISR', async () => (await isr())?.members.length === 3, 30_000);
+    await until(() => `all three nodes in the ISR\n${cluster.outputs()}`, async () => (await isr())?.members.length === 3, 30_000);
     const q = `survives-${Date.now()}`;
     const c = await amqp.connect(cluster.amqpUrl(before.node.index));
     const ch = await c.createConfirmChannel();

@@ -19,8 +19,8 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   return ports;
 }
 
-/** Poll `check` until it returns a value other than undefined/false, or fail after `timeoutMs` with `what`. */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+/** Poll `check` until it returns a value other than undefined/false, or fail after `timeoutMs` with `what` (a function: evaluated at the failure, e.g. to add logs). */
+export async function until<T>(what: string | (() => string), check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -31,7 +31,7 @@ export async function until<T>(what: string, check: () => T | undefined | false 
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ''}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -150,9 +150,15 @@ export class WarrenCluster {
     return node ? { node, epoch: Number(kv.create_revision) } : null;
   }
 
+  /** The in-sync set as etcd holds it (the leader included), or null before the first leader wrote it. */
+  async isr(): Promise<{ epoch: number; members: string[] } | null> {
+    const text = await this.#etcd.get(`/warren/${this.name}/groups/main/isr`).string();
+    return text ? (JSON.parse(text) as { epoch: number; members: string[] }) : null;
+  }
+
   /** Wait until a node leads and has registered as leader (its broker serves), other than `not`. */
   async waitForLeader(timeoutMs = 30_000, not?: { epoch: number }): Promise<{ node: WarrenNode; epoch: number }> {
-    return until(`a cluster leader${not ? ` after epoch ${not.epoch}` : ''}\n${this.outputs()}`, async () => {
+    return until(() => `a cluster leader${not ? ` after epoch ${not.epoch}` : ''}\n${this.outputs()}`, async () => {
       const l = await this.leader();
       if (!l || (not && l.epoch <= not.epoch)) return undefined;
       const reg = await this.#etcd.get(`/warren/${this.name}/nodes/${l.node.id}`).string();
