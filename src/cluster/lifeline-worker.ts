@@ -40,6 +40,7 @@ export interface LifelineWorkerData {
 export function lifelineWorkerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { workerData, parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const fs = require('node:fs') as typeof import('node:fs');
   const data = workerData as LifelineWorkerData;
   const s = new Float64Array(data.shared);
   // The slot numbers again: this function is run from its source text and sees no module scope.
@@ -56,7 +57,8 @@ export function lifelineWorkerMain(): void {
   let stopped = false;
 
   const die = (why: string) => {
-    process.stderr.write(JSON.stringify({ level: 'error', msg: `cluster watchdog: ${why}; killing this process`, time: new Date().toISOString() }) + '\n');
+    // Straight to fd 2: a worker's process.stderr goes through the main thread, which is stuck.
+    fs.writeSync(2, JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: `cluster watchdog: ${why}; killing this process` }) + '\n');
     process.kill(process.pid, 'SIGKILL');
   };
 

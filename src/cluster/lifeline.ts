@@ -62,7 +62,8 @@ export class Lifeline {
       ttlMs: this.#o.ttlMs,
       watchdogMs: this.#o.watchdogMs,
     };
-    const worker = new Worker(`(${lifelineWorkerMain.toString()})()`, { eval: true, workerData });
+    // execArgv []: the source is a CommonJS script even when this process runs with --input-type=module.
+    const worker = new Worker(`(${lifelineWorkerMain.toString()})()`, { eval: true, workerData, execArgv: [] });
     worker.on('message', (m: { type: string }) => {
       if (m.type === 'lease-lost') this.#o.onLeaseLost();
     });
