@@ -142,6 +142,7 @@ export class MessageReader {
       for (const s of spans) {
         if (!s.buf) continue;
         for (const i of s.entries) {
+          this.#metrics.checksummedBytes += plan.length[i];
           const message = decodeAt(s.buf, plan.offset[i] - s.start, plan.length[i], queueId, plan.seq[i], plan.flags[i], view);
           if (message) messages[i] = message;
           else damaged.push(plan.seq[i]);

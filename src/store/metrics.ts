@@ -78,6 +78,8 @@ export class StoreMetrics {
   journalBytesWritten = 0;
   /** properties + body bytes accepted from publishers (copies excluded): write amplification's denominator */
   userPayloadBytes = 0;
+  /** bytes of records checksummed: framed at append and verified when read back (a body should be scanned once, unless it is paged) */
+  checksummedBytes = 0;
   msgRecords = 0;
   ackRecords = 0;
   purgeRecords = 0;
@@ -149,6 +151,7 @@ export interface StoreGauges {
 export interface StoreMetricsSnapshot extends StoreGauges {
   journalBytesWritten: number;
   userPayloadBytes: number;
+  checksummedBytes: number;
   records: { msg: number; ack: number; purge: number; queueDelete: number; other: number };
   flushes: number;
   writevCalls: number;
@@ -184,6 +187,7 @@ export function snapshotMetrics(metrics: StoreMetrics, g: StoreGauges): StoreMet
     ...g,
     journalBytesWritten: metrics.journalBytesWritten,
     userPayloadBytes: metrics.userPayloadBytes,
+    checksummedBytes: metrics.checksummedBytes,
     records: {
       msg: metrics.msgRecords,
       ack: metrics.ackRecords,

@@ -78,6 +78,7 @@ export class PendingBatch {
     const length = a.finish(writeMsgPrefix(buf, a.start, f, queueIds, seqs, count, properties, body), properties, body);
     a.pushTo(this.#place(length).buffers);
     this.#metrics.msgRecords++;
+    this.#metrics.checksummedBytes += length; // sealed by the arena: one CRC pass over the record
   }
 
   /** A record given whole or as parts (header and CRC included). */

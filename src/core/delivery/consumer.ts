@@ -13,8 +13,18 @@ export interface ConsumerSession {
 }
 
 /**
+ * Body bytes a consumer may hold unacked, whatever its prefetch count: past them it gets one
+ * more delivery only once some are settled (a single larger body still goes alone). A prefetch
+ * of 1,000 with 1 MiB bodies would otherwise put a GiB in flight to one consumer. AMQP allows
+ * a broker to send fewer than prefetch_count messages; RabbitMQ has no byte credit
+ * (prefetch_size is not implemented), so this is ours.
+ */
+export const CONSUMER_UNACKED_BYTES = 16 * 1024 * 1024;
+
+/**
  * One subscription of a session to a queue (AMQP basic.consume, an MQTT subscription queue,
- * a STOMP SUBSCRIBE). Credit: at most `prefetch` unacked deliveries (0 = unlimited).
+ * a STOMP SUBSCRIBE). Credit: at most `prefetch` unacked deliveries (0 = unlimited), and at
+ * most CONSUMER_UNACKED_BYTES of their bodies.
  */
 let nextConsumerId = 1;
 
@@ -32,6 +42,8 @@ export class Consumer {
   readonly priority: number;
   /** deliveries not yet acked, rejected or requeued */
   unacked = 0;
+  /** their body bytes (classic and quorum queues count them; a stream consumer's credit is by count) */
+  unackedBytes = 0;
 
   constructor(
     tag: string,
@@ -53,8 +65,24 @@ export class Consumer {
     this.priority = p !== undefined && Number.isInteger(p) ? p : 0;
   }
 
+  /** A delivery of `bodyBytes` awaits its ack. */
+  took(bodyBytes: number): void {
+    this.unacked++;
+    this.unackedBytes += bodyBytes;
+  }
+
+  /** A delivery of `bodyBytes` was acked, rejected or requeued. */
+  settled(bodyBytes: number): void {
+    this.unacked--;
+    this.unackedBytes -= bodyBytes;
+  }
+
   hasCredit(): boolean {
-    return (this.prefetch === 0 || this.unacked < this.prefetch) && this.session.canDeliver();
+    return (
+      (this.prefetch === 0 || this.unacked < this.prefetch) &&
+      (this.unackedBytes < CONSUMER_UNACKED_BYTES || this.unacked === 0) &&
+      this.session.canDeliver()
+    );
   }
 }
 

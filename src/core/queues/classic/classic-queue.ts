@@ -376,7 +376,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   // ---- internals -------------------------------------------------------------------------
 
   #release(entry: QueueEntry): void {
-    if (entry.consumer) entry.consumer.unacked--;
+    entry.consumer?.settled(entry.message.body.length);
     entry.consumer = null;
     this.unackedCount--;
     if (entry.stored) this.#stored?.keep(entry.seq, false);
@@ -387,7 +387,7 @@ export class ClassicQueue implements Queue, PagedQueue {
     entry.delivered = true;
     if (!consumer.noAck) {
       entry.consumer = consumer;
-      consumer.unacked++;
+      consumer.took(entry.message.body.length);
       this.unackedCount++;
       if (entry.stored) this.#stored?.delivered(entry.seq);
     } else {
