@@ -15,7 +15,7 @@ export interface DurableLog {
  * The durability points of one publish: everything it wrote that a confirm, PUBACK, PUBREC or
  * receipt must wait for — its journal record and its appends to stream logs (and, for an MQTT
  * retained publish, the retained store's write). Owned by the caller and reused (no allocation
- * per publish): `VHost.publish` fills the one it is given, so nothing about a publish is left
+ * per publish): `Publisher.publish` fills the one it is given, so nothing about a publish is left
  * on the vhost for a caller to read afterwards, and a publish made inside another (a failure
  * reply, a dead-letter) fills its own, never the outer one's.
  */

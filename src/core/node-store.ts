@@ -15,6 +15,7 @@ import type { VHost } from './vhost.js';
 import { StreamStore, type StreamConfig } from '../store/stream/stream-store.js';
 import { STREAM_TYPE, streamSettingsFrom } from './queues/stream/stream-arguments.js';
 import { isStreamQueue } from './queues/stream/stream-queue.js';
+import { restoreDefinitions } from './recovery.js';
 
 export interface NodeStoreOptions {
   /** 'fsync' (default: confirms after fdatasync) or 'write' (after write(2); survives kill -9, not power loss) */
@@ -108,15 +109,7 @@ export async function openNodeStore(core: Core, dataDir: string, options: NodeSt
       const store = await openStore(vhost, id);
       // policies first, so that queues and exchanges come back with theirs in effect
       for (const p of defs.policies) if (p.vhost === name) restorePolicy(vhost, p, log);
-      for (const x of defs.exchanges) if (x.vhost === name) vhost.restoreExchange(x.name, x.type, x.autoDelete, x.internal, x.arguments);
-      for (const q of defs.queues) {
-        if (q.vhost !== name) continue;
-        if (q.type === 'delayed') vhost.restoreDelayed(q.name.slice('amq.delayed.'.length), q.id);
-        else vhost.restoreQueue(q.id, q.name, q.autoDelete, q.arguments);
-      }
-      for (const b of defs.bindings) {
-        if (b.vhost === name) vhost.restoreBinding(b.source, b.destinationKind, b.destination, b.routingKey, b.arguments);
-      }
+      restoreDefinitions(vhost, defs);
       const r = store.recovery;
       if (firstStart) {
         log?.info('vhost created', { vhost: name, millis: Math.round(performance.now() - t0) });

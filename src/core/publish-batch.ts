@@ -13,7 +13,8 @@ import type { Message } from './message.js';
 import type { PublishGuard } from './publish-guard.js';
 import { isStreamQueue } from './queues/stream/stream-queue.js';
 import type { SessionStats } from './session-stats.js';
-import type { PublishOutcome, VHost } from './vhost.js';
+import type { PublishOutcome } from './publisher.js';
+import type { VHost } from './vhost.js';
 
 /** What of the session a batch publish uses. */
 export interface BatchPublisher {
@@ -34,7 +35,7 @@ export function publishBatch(s: BatchPublisher, messages: readonly Message[], po
   for (let i = 0; i < n; i++) messages[i]!.publisherId = s.publisherId;
   s.stats.publish += n;
   x.publishIn += n;
-  const queues = s.vhost.route(x, first);
+  const queues = s.vhost.publisher.route(x, first);
   const stream = queues.length === 1 ? queues[0]! : null;
   if (stream === null || !isStreamQueue(stream)) return oneByOneRouted(s, x, messages, points);
   x.publishOut += n;
@@ -75,10 +76,10 @@ function oneByOneRouted(s: BatchPublisher, x: Exchange, messages: readonly Messa
 }
 
 function publishOne(s: BatchPublisher, x: Exchange, m: Message, each: DurabilityPoints, all: DurabilityPoints): PublishOutcome {
-  const outcome = s.vhost.publish(x, m, each);
+  const outcome = s.vhost.publisher.publish(x, m, each);
   if (outcome === 'unroutable') {
     s.stats.dropUnroutable++;
-    s.vhost.failureReply(m, 'unroutable', null);
+    s.vhost.publisher.failureReply(m, 'unroutable', null);
   }
   all.add(each);
   return outcome;

@@ -16,6 +16,7 @@ import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
 import type { VHost } from './vhost.js';
+import type { Publisher } from './publisher.js';
 import type { DurableListener } from '../store/message-store.js';
 import type { Connection } from './connection.js';
 import { DurabilityPoints, whenAllDurable } from './durability.js';
@@ -33,6 +34,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly id = nextSessionId++;
   readonly connection: Connection;
   readonly #vhost: VHost;
+  /** the vhost's publish path (publisher.ts) */
+  readonly #publisher: Publisher;
   readonly #handler: SessionHandler;
   readonly #consumers = new Map<string, Consumer>();
   readonly #unacked = new Unacked();
@@ -59,6 +62,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
     this.#vhost = vhost;
+    this.#publisher = vhost.publisher;
     this.#handler = handler;
     this.#access = connection.access;
     this.#publishGuard = new PublishGuard(this.#access, vhost);
@@ -160,10 +164,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       if (!deliverToReplyAddress(this.#vhost.directReplies, message)) this.#unroutable(message, mandatory);
     } else {
       const delay = x.router.delayOf?.(message) ?? 0;
-      const outcome = delay > 0 ? this.#vhost.publishLater(x, message, delay, points) : this.#vhost.publish(x, message, points);
+      const outcome = delay > 0 ? this.#publisher.publishLater(x, message, delay, points) : this.#publisher.publish(x, message, points);
       if (outcome === 'unroutable') {
         this.#unroutable(message, mandatory);
-        this.#vhost.failureReply(message, 'unroutable', null);
+        this.#publisher.failureReply(message, 'unroutable', null);
       } else if (outcome === 'rejected') {
         accepted = false;
       }
