@@ -181,9 +181,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   publishBatch(messages: readonly Message[], confirmToken?: number): void {
     const outcome = publishBatch({ stats: this.stats, publisherId: this.connection.id, guard: this.#publishGuard, vhost: this.#vhost }, messages, this.#points);
-    if (confirmToken === undefined) return;
-    if (outcome === 'rejected') this.#handler.confirmed(confirmToken, false, null);
-    else whenAllDurable(this.#points, this, confirmToken);
+    if (confirmToken !== undefined && outcome !== 'rejected') whenAllDurable(this.#points, this, confirmToken);
+    else if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, false, null);
   }
 
   checkPublish(message: Message): void {
