@@ -34,7 +34,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly id = nextSessionId++;
   readonly connection: Connection;
   readonly #vhost: VHost;
-  /** the vhost's publish path (publisher.ts) */
   readonly #publisher: Publisher;
   readonly #handler: SessionHandler;
   readonly #consumers = new Map<string, Consumer>();
