@@ -20,6 +20,8 @@ export interface SessionHost {
   readonly disk: ReplicatingDisk;
   readonly metadata: MetadataLog;
   readonly gate: ConfirmGate;
+  /** live bytes kept for a follower while it catches up; past it, another pass */
+  readonly catchUpBufferBytes: number;
   /** one full sync at a time: resolves with the function that frees the slot */
   catchUpSlot(): Promise<() => void>;
   authenticated(session: LeaderSession): void;
@@ -30,8 +32,6 @@ export interface SessionHost {
 
 const HANDSHAKE_MS = 5000;
 const CHUNK = 4 * 1024 * 1024;
-/** live frames kept for a follower while it catches up; past it, another pass */
-const CATCH_UP_BUFFER = 64 * 1024 * 1024;
 /** unsent bytes a live follower may have queued before it is dropped (it reconnects and catches up) */
 const MAX_QUEUED = 256 * 1024 * 1024;
 
@@ -49,6 +49,8 @@ export class LeaderSession {
   /** bytes sent by catch-up passes, and how long they took */
   catchUpBytes = 0;
   catchUpMillis = 0;
+  /** catch-up passes run (more than one: the live stream outran the buffer) */
+  catchUpPasses = 0;
   readonly #socket: Socket;
   readonly #host: SessionHost;
   readonly #reader = new FrameReader();
@@ -148,7 +150,7 @@ export class LeaderSession {
   readonly #keep: FrameSink = (frame) => {
     if (this.#overflow) return;
     this.#keptBytes += frame.length;
-    if (this.#keptBytes > CATCH_UP_BUFFER) {
+    if (this.#keptBytes > this.#host.catchUpBufferBytes) {
       this.#overflow = true;
       this.#kept = [];
       this.#keptBytes = 0;
@@ -165,6 +167,7 @@ export class LeaderSession {
   async #catchUp(theirs: FileEntry[]): Promise<void> {
     const free = await this.#host.catchUpSlot();
     const t0 = performance.now();
+    this.catchUpPasses++;
     try {
       if (this.state !== 'catching-up') return;
       const host = this.#host;

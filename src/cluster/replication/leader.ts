@@ -26,6 +26,8 @@ export interface ReplicationLeaderOptions {
   minIsr?: number;
   /** … and are refused after this long (default 10000) */
   refuseAfterMs?: number;
+  /** live bytes kept for a follower while it catches up (default 64 MiB); past it, the pass ends and another begins */
+  catchUpBufferBytes?: number;
   /** fencing: checked right before confirms are released; false holds them (the lease may have lapsed) */
   mayConfirm?: () => boolean;
   /** the disk under the broker's store (default the real one; tests: a gated one) */
@@ -46,6 +48,8 @@ export interface FollowerStatus {
   /** ms since the epoch, 0 when never */
   lastAckAt: number;
   inIsr: boolean;
+  /** catch-up passes of its current connection (more than one: the live stream outran the buffer) */
+  catchUpPasses: number;
 }
 
 /** What `new Broker(options, { ...leader.hooks })` takes: the store's disk, its append gate, meta.db's tap. */
@@ -151,6 +155,7 @@ export class ReplicationLeader extends EventEmitter {
         caughtUp: s?.caughtUp ?? false,
         lastAckAt: s?.lastAckAt ?? 0,
         inIsr: isr.includes(id),
+        catchUpPasses: s?.catchUpPasses ?? 0,
       });
     }
     return out;
@@ -181,6 +186,7 @@ export class ReplicationLeader extends EventEmitter {
       disk: this.#disk,
       metadata: this.#metadata,
       gate: this.#gate,
+      catchUpBufferBytes: o.catchUpBufferBytes ?? 64 * 1024 * 1024,
       catchUpSlot: () => this.#takeSlot(),
       authenticated: (s) => {
         const old = this.#sessions.get(s.id as string);
@@ -190,7 +196,7 @@ export class ReplicationLeader extends EventEmitter {
         this.emit('follower-connected', s.id);
       },
       caughtUp: (s) => {
-        o.log?.info?.('replication follower caught up', { follower: s.id, bytes: s.catchUpBytes, millis: Math.round(s.catchUpMillis) });
+        o.log?.info?.('replication follower caught up', { follower: s.id, bytes: s.catchUpBytes, millis: Math.round(s.catchUpMillis), passes: s.catchUpPasses });
         this.emit('caught-up', s.id);
       },
       closed: (s) => {

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { differingFiles, removeTempDirs, SECRET, shippedFiles, startFollower, startLeader, synced, tempDir, until } from './helpers.js';
+import { differingFiles, newFollower, removeTempDirs, SECRET, shippedFiles, startFollower, startLeader, synced, tempDir, until } from './helpers.js';
 
 afterEach(removeTempDirs);
 
@@ -122,5 +122,31 @@ describe('catch-up', () => {
     await a2.stop();
     await b2.leader.close();
     expect(differingFiles(shippedFiles(bDir), shippedFiles(a.dataDir))).toEqual([]);
+  }, 120_000);
+
+  it('when the live stream outruns the catch-up buffer, another pass follows, and the copy is still byte-identical', async () => {
+    const l = await startLeader({ minIsr: 1, catchUpBufferBytes: 16 * 1024 });
+    const dir = await tempDir('warren-follower-');
+    const pub = publisher(l.amqpUrl);
+    try {
+      await until(() => pub.confirmed >= 3000, 'a backlog');
+      // the follower catches up while publishes go on; they stop a little later
+      const f = newFollower(l.address, dir);
+      const up = new Promise<void>((r) => f.once('caught-up', () => r()));
+      await f.start();
+      setTimeout(() => void pub.stop(), 1500);
+      await up;
+      await pub.stop();
+      const status = l.leader.followers().find((s) => s.id === 'f1')!;
+      expect(status.catchUpPasses).toBeGreaterThan(1);
+      await l.broker.stop();
+      await synced(l.leader);
+      await f.stop();
+      expect(differingFiles(shippedFiles(l.dataDir), shippedFiles(dir))).toEqual([]);
+    } finally {
+      await pub.stop().catch(() => undefined);
+      await l.broker.stop();
+      await l.leader.close();
+    }
   }, 120_000);
 });
