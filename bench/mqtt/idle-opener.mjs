@@ -67,9 +67,9 @@ function open(i) {
     s.on('error', reject);
     s.on('close', () => reject(new Error('connection closed by the broker')));
     // a broker out of file descriptors accepts and then says nothing: do not wait for ever
-    s.setTimeout(30_000, () => {
+    s.setTimeout(120_000, () => {
       s.destroy();
-      reject(new Error('no CONNACK within 30 s'));
+      reject(new Error('no CONNACK within 120 s'));
     });
     const id = `${prefix}-${i}`;
     s.on('connect', () => s.write(subscribe ? Buffer.concat([connectPacket(id), subscribePacket(id)]) : connectPacket(id)));

@@ -46,6 +46,20 @@ function stamp(/** @type {number} */ seq, /** @type {number} */ publisher) {
 }
 
 /**
+ * Wait out the warm-up, then measure for --seconds with `measuring` on (the caller's flag).
+ * @param {number} extraWarmupMs @param {(on: boolean) => void} setMeasuring
+ */
+async function measure(extraWarmupMs, setMeasuring) {
+  await sleep(Number(o.warmup) * 1000 + extraWarmupMs);
+  const cpu = new CpuSampler(o.pid ? Number(o.pid) : null);
+  setMeasuring(true);
+  const started = performance.now();
+  await sleep(Number(o.seconds) * 1000);
+  setMeasuring(false);
+  return { elapsed: (performance.now() - started) / 1000, cpuUse: cpu.finish() };
+}
+
+/**
  * A closed loop: at most `window` messages between publish and receipt by the slowest
  * subscriber. Publishers take turns; receipt tops the window up.
  * @param {{ topics: string[], filter: string, subscribers: number }} p
@@ -93,15 +107,11 @@ async function flow(p) {
     subs.push(c);
   }
   topUp();
-  await sleep(Number(o.warmup) * 1000);
-  const r0 = received.reduce((a, b) => a + b, 0);
-  const cpu = new CpuSampler(o.pid ? Number(o.pid) : null);
-  measuring = true;
-  const started = performance.now();
-  await sleep(Number(o.seconds) * 1000);
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuUse = cpu.finish();
+  let r0 = 0;
+  const { elapsed, cpuUse } = await measure(0, (on) => {
+    if (on) r0 = received.reduce((a, b) => a + b, 0);
+    measuring = on;
+  });
   const measured = received.reduce((a, b) => a + b, 0) - r0;
   running = false;
   const expected = () => published * p.subscribers;
@@ -190,15 +200,11 @@ async function devices() {
       clients[i].publish(`dev/${run}/${i}/telemetry`, stamp(seqs[i]++, i), { qos });
     }
   }, 10);
-  await sleep(Number(o.warmup) * 1000 + 1000);
-  const cpu = new CpuSampler(o.pid ? Number(o.pid) : null);
-  const r0 = received;
-  measuring = true;
-  const started = performance.now();
-  await sleep(Number(o.seconds) * 1000);
-  measuring = false;
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuUse = cpu.finish();
+  let r0 = 0;
+  const { elapsed, cpuUse } = await measure(1000, (on) => {
+    if (on) r0 = received;
+    measuring = on;
+  });
   clearInterval(ticker);
   await until(() => received >= published, 10_000);
   await Promise.all([sub, ...clients].map((c) => c.endAsync()));
