@@ -19,7 +19,7 @@
  *        (`--brokers warren@dirA,warren@dirB` compares two Warren builds, alternating)
  *        [--cpu-prof 65536,1048576 --prof-dir dir] [--label x] [--out bench/results/sizes-<date>.jsonl]
  *
- * With --cpu-prof, the Warren runs of those sizes (persistent only) run with node's
+ * With --cpu-prof, the Warren runs of those sizes run with node's
  * --cpu-prof and write their profile into --prof-dir; `node bench/sizes.mjs --summarize f`
  * prints the functions with the most self time in a .cpuprofile.
  */
@@ -215,7 +215,7 @@ for (const size of sizes) {
         for (const broker of brokers) {
           const persistent = kind === 'persistent';
           const isWarren = broker.startsWith('warren');
-          const profile = isWarren && persistent && profSizes.has(size);
+          const profile = isWarren && profSizes.has(size);
           const target = isWarren ? await startWarren(buildOf(broker), profile) : { url: /** @type {any} */ (rabbit).url, pid: /** @type {any} */ (rabbit).pid, stop: async () => undefined };
           try {
             const cpuBefore = cpuMs(target.pid);
