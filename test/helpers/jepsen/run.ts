@@ -1,6 +1,7 @@
 /**
  * A Jepsen-style run against a real three-node cluster on three real etcd members: AMQP
- * publishers with confirms and unique ids, consumers with manual acks, and one fault every
+ * publishers with confirms and unique ids, consumers with manual acks, MQTT QoS 1 publishers
+ * (PUBACK) and a persistent QoS 1 subscriber, and one fault every
  * `faultEveryMs` — kill -9 of the leader, kill -9 of a follower, SIGSTOP of the leader past
  * its lease then SIGCONT, kill -9 and restart of an etcd member — each undone before the
  * next (the killed node restarted, the paused one exits with code 3 and its supervisor, the
@@ -15,6 +16,7 @@ import { until } from '../free-port.js';
 import { WarrenCluster } from '../warren-cluster.js';
 import { Consumer, Publisher, type Endpoints } from './amqp-clients.js';
 import { History, type Verdict } from './history.js';
+import { MqttPublisher, MqttSubscriber, type MqttEndpoints } from './mqtt-clients.js';
 
 export type FaultKind = 'kill-leader' | 'kill-follower' | 'pause-leader' | 'restart-etcd';
 const ROTATION: FaultKind[] = ['kill-leader', 'kill-follower', 'pause-leader', 'restart-etcd'];
@@ -31,6 +33,8 @@ export interface JepsenOptions {
   queues?: number;
   /** messages per second per publisher */
   rate?: number;
+  /** MQTT QoS 1 publishers (one persistent subscriber receives them all); 0 (the default) for none */
+  mqttPublishers?: number;
   log?: (line: string) => void;
 }
 
@@ -51,15 +55,23 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
   const etcd = await EtcdCluster.start();
   let cluster: WarrenCluster | null = null;
   const history = new History();
-  const publishers: Publisher[] = [];
-  const consumers: Consumer[] = [];
+  const publishers: (Publisher | MqttPublisher)[] = [];
+  const consumers: (Consumer | MqttSubscriber)[] = [];
   try {
     cluster = await WarrenCluster.start({ cliPath: o.cliPath, etcdEndpoints: etcd.endpoints, leaseTtl: `${ttl}ms` });
     const c = cluster;
-    const endpoints: Endpoints = {
-      randomUrl() {
-        const live = c.nodes.filter((n) => c.isRunning(n.index));
-        return live.length === 0 ? null : c.amqpUrl(live[Math.floor(Math.random() * live.length)]!.index);
+    const randomLive = () => {
+      const live = c.nodes.filter((n) => c.isRunning(n.index));
+      return live.length === 0 ? null : live[Math.floor(Math.random() * live.length)]!;
+    };
+    const endpoints: Endpoints & MqttEndpoints = {
+      randomUrl: () => {
+        const n = randomLive();
+        return n && c.amqpUrl(n.index);
+      },
+      randomMqttUrl: () => {
+        const n = randomLive();
+        return n && `mqtt://127.0.0.1:${n.ports.mqtt}`;
       },
     };
     const whole = async (what: string) => {
@@ -75,6 +87,13 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
     await declareQueues(c, queues);
     for (const q of queues) consumers.push(new Consumer(endpoints, q, history));
     for (let i = 0; i < (o.publishers ?? 3); i++) publishers.push(new Publisher(endpoints, `p${i}`, queues[i % queues.length]!, history, o.rate ?? 50));
+    if ((o.mqttPublishers ?? 0) > 0) {
+      const subscriber = new MqttSubscriber(endpoints, 'sub', 'jepsen/mqtt', history);
+      await subscriber.subscribeFirst(endpoints.randomMqttUrl()!);
+      consumers.push(subscriber);
+      queues.push(subscriber.queue);
+      for (let i = 0; i < o.mqttPublishers!; i++) publishers.push(new MqttPublisher(endpoints, `mq${i}`, 'jepsen/mqtt', history, o.rate ?? 50));
+    }
     for (const x of [...consumers, ...publishers]) x.start();
 
     const faultLog: JepsenResult['faultLog'] = [];
@@ -88,9 +107,11 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
       log(`fault ${faultLog.length}: ${kind} ${entry.target}${entry.failoverMs !== undefined ? ` failover ${entry.failoverMs} ms` : ''} (confirmed so far ${history.confirmTimes.length})`);
     }
     await whole('end of faults');
+    log('faults over; stopping publishers');
     await Promise.all(publishers.map((p) => p.stop()));
     log('publishers stopped; draining');
     await drain(c, queues, consumers);
+    log('drained; stopping consumers');
     await Promise.all(consumers.map((x) => x.stop()));
     const failovers = faultLog.map((f) => f.failoverMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     return {
@@ -161,16 +182,17 @@ async function declareQueues(c: WarrenCluster, queues: string[]): Promise<void> 
 }
 
 /** Until every queue is empty on the leader and no delivery came for 3 s (at most 2 minutes). */
-async function drain(c: WarrenCluster, queues: string[], consumers: Consumer[]): Promise<void> {
+async function drain(c: WarrenCluster, queues: string[], consumers: { lastDeliveryAt: number }[]): Promise<void> {
   const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
-  await until('the queues drained', async () => {
+  const depth: Record<string, unknown> = {};
+  await until(() => `the queues drained (last seen: ${JSON.stringify(depth)})`, async () => {
     const l = await c.leader();
     if (!l) return false;
     for (const q of queues) {
-      const res = await fetch(`http://127.0.0.1:${l.node.ports.management}/api/queues/%2F/${q}`, { headers: auth });
-      const body = (await res.json()) as { messages?: number };
-      if (body.messages !== 0) return false;
+      const res = await fetch(`http://127.0.0.1:${l.node.ports.management}/api/queues/%2F/${encodeURIComponent(q)}`, { headers: auth });
+      const body = (await res.json()) as { messages?: number; consumers?: number };
+      depth[q] = { messages: body.messages, consumers: body.consumers };
     }
-    return consumers.every((x) => Date.now() - x.lastDeliveryAt > 3000);
-  }, 120_000, 500);
+    return Object.values(depth).every((d) => (d as { messages?: number }).messages === 0) && consumers.every((x) => Date.now() - x.lastDeliveryAt > 3000);
+  }, 90_000, 500);
 }

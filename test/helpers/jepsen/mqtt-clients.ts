@@ -1,0 +1,127 @@
+/**
+ * The Jepsen-style run's MQTT clients (MQTT.js, QoS 1), reconnecting through a random live
+ * node as the AMQP ones do (amqp-clients.ts): a publisher whose PUBACK is the confirm, and a
+ * subscriber with a persistent session (clean false: its queue and unacknowledged messages
+ * outlive a connection, and a failover) that records every message before MQTT.js acks it.
+ * A new client object per connection: what was in flight on the old one counts as unconfirmed.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { History } from './history.js';
+
+export interface MqttEndpoints {
+  /** an mqtt:// URL through a random running node, or null */
+  randomMqttUrl(): string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+abstract class MqttReconnecting {
+  protected stopped = false;
+  protected client: MqttClient | null = null;
+  #loop: Promise<void> | null = null;
+
+  constructor(protected readonly endpoints: MqttEndpoints, readonly clientId: string, readonly clean: boolean) {}
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.stopped) {
+      const url = this.endpoints.randomMqttUrl();
+      if (!url) {
+        await sleep(200);
+        continue;
+      }
+      const client = mqtt.connect(url, {
+        clientId: this.clientId, clean: this.clean, username: 'guest', password: 'guest',
+        reconnectPeriod: 0, connectTimeout: 3000, keepalive: 5,
+      });
+      this.client = client;
+      client.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      // Connected, or closed (refused, timed out, dropped): a failover is never waited out here.
+      const connected = await Promise.race([
+        new Promise<boolean>((resolve) => client.once('connect', () => resolve(true))),
+        closed.then(() => false),
+        sleep(5000).then(() => false),
+      ]);
+      try {
+        if (connected && !this.stopped) {
+          await Promise.race([this.session(client, closed), closed]);
+          await closed;
+        }
+      } catch {
+        // dropped by a failover: again, through another node
+      }
+      this.client?.end(true);
+      this.client = null;
+      if (!this.stopped) await sleep(200);
+    }
+  }
+
+  protected abstract session(client: MqttClient, closed: Promise<void>): Promise<void>;
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.client?.end(true);
+    await Promise.race([this.#loop, sleep(5000)]);
+  }
+}
+
+export class MqttPublisher extends MqttReconnecting {
+  #seq = 0;
+
+  constructor(endpoints: MqttEndpoints, readonly name: string, readonly topic: string, readonly history: History, readonly rate = 50, readonly window = 20) {
+    super(endpoints, `jepsen-${name}`, true);
+  }
+
+  protected async session(client: MqttClient, closed: Promise<void>): Promise<void> {
+    let open = true;
+    void closed.then(() => (open = false));
+    let inFlight = 0;
+    const session = Date.now();
+    while (open && !this.stopped) {
+      if (inFlight >= this.window) {
+        await sleep(5);
+        continue;
+      }
+      const id = `${this.name}:${this.#seq++}`;
+      this.history.sent(id);
+      inFlight++;
+      client.publish(this.topic, id, { qos: 1 }, (err) => {
+        inFlight--;
+        if (!err) this.history.confirmed(id, session);
+      });
+      await sleep(1000 / this.rate);
+    }
+  }
+}
+
+export class MqttSubscriber extends MqttReconnecting {
+  lastDeliveryAt = 0;
+
+  constructor(endpoints: MqttEndpoints, readonly name: string, readonly topic: string, readonly history: History) {
+    super(endpoints, `jepsen-${name}`, false);
+  }
+
+  /** The queue the broker keeps this persistent QoS 1 subscription in (RabbitMQ's naming). */
+  get queue(): string {
+    return `mqtt-subscription-${this.clientId}qos1`;
+  }
+
+  /** Connect once and subscribe, before any publish, so that the session's queue exists. */
+  async subscribeFirst(url: string): Promise<void> {
+    const client = await mqtt.connectAsync(url, { clientId: this.clientId, clean: false, username: 'guest', password: 'guest', reconnectPeriod: 0 });
+    await client.subscribeAsync(this.topic, { qos: 1 });
+    await client.endAsync();
+  }
+
+  protected async session(client: MqttClient): Promise<void> {
+    client.on('message', (_topic, payload) => {
+      this.history.delivered(this.queue, payload.toString());
+      this.lastDeliveryAt = Date.now();
+    });
+    await client.subscribeAsync(this.topic, { qos: 1 });
+  }
+}
