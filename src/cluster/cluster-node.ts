@@ -113,7 +113,7 @@ export class ClusterNode {
     this.#secret = c.secret !== '' ? c.secret : await this.#state.sharedSecret();
     await this.#state.register(this.#record('standby'), leaseId);
     this.#role = 'standby';
-    this.#proxy = new StandbyProxy({ ports: clientPorts(config, this.#o.manifests), target: (key) => this.#leaderTarget(key), log: this.#log });
+    this.#proxy = new StandbyProxy({ ports: clientPorts(config, this.#o.manifests), target: (key) => this.#leaderTarget(key), log: this.#log, mqttServerReference: c.mqttServerReference });
     await this.#proxy.listen();
     this.#fenceTimer = setInterval(() => this.#checkFence(), FENCE_CHECK_MS);
     this.#log.info('cluster node started as standby', { node: this.#nodeId, lease: leaseId, etcd: c.etcdEndpoints });

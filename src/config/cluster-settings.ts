@@ -19,6 +19,7 @@ export interface ClusterSettings {
   secret: string;
   leaseTtlMs: number;
   watchdogTimeoutMs: number;
+  mqttServerReference: boolean;
   onLeader: string;
   onFollower: string;
 }
@@ -34,6 +35,7 @@ export function clusterSettings(get: (key: string) => ConfigValue): ClusterSetti
     secret: get('cluster.secret') as string,
     leaseTtlMs: get('cluster.lease_ttl') as number,
     watchdogTimeoutMs: get('cluster.watchdog_timeout') as number,
+    mqttServerReference: get('cluster.mqtt_server_reference') as boolean,
     onLeader: get('cluster.on_leader') as string,
     onFollower: get('cluster.on_follower') as string,
   };

@@ -249,6 +249,12 @@ export const BROKER_KEYS = {
     doc: 'Clustering: the process ends (kill -9 of itself) when its event loop or an fdatasync has been stuck this long, so a stalled leader cannot keep its lease.',
     env: 'WARREN_CLUSTER_WATCHDOG_TIMEOUT',
   },
+  'cluster.mqtt_server_reference': {
+    type: 'boolean',
+    default: false,
+    doc: 'Clustering: a standby answers MQTT 5 clients on mqtt.port with CONNACK 0x9C (use another server) and the leader\'s address as Server Reference, instead of forwarding them; MQTT 3.1.1 clients are forwarded either way.',
+    env: 'WARREN_CLUSTER_MQTT_SERVER_REFERENCE',
+  },
   'cluster.on_leader': {
     type: 'string',
     default: '',

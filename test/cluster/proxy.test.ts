@@ -95,6 +95,34 @@ describe('a standby forwarding to a leader', () => {
     await client.endAsync();
   });
 
+  it('MQTT 5 Server Reference (option): a v5 client is told CONNACK 0x9C and the leader\'s address; a 3.1.1 client is forwarded', async () => {
+    const [port] = await freePorts(1);
+    const mqttLeader = broker.address('mqtt');
+    const redirecting = new StandbyProxy({
+      ports: [{ key: 'mqtt.port', host: '127.0.0.1', port: port! }],
+      target: () => ({ host: '127.0.0.1', port: mqttLeader.port, epoch: 1 }),
+      log: silentLogger,
+      mqttServerReference: true,
+    });
+    await redirecting.listen();
+    try {
+      const v5 = mqtt.connect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, clientId: 'v5-redirected', username: 'guest', password: 'guest', reconnectPeriod: 0 });
+      const connack = await new Promise<{ reasonCode?: number; properties?: { serverReference?: string } }>((resolve) => {
+        v5.on('packetreceive', (p) => {
+          if (p.cmd === 'connack') resolve(p as never);
+        });
+      });
+      v5.end(true);
+      expect(connack.reasonCode).toBe(0x9c);
+      expect(connack.properties?.serverReference).toBe(`127.0.0.1:${mqttLeader.port}`);
+      const v311 = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId: 'v311-forwarded', username: 'guest', password: 'guest', reconnectPeriod: 0 });
+      await v311.publishAsync('proxy/v311', 'x', { qos: 1 });
+      await v311.endAsync();
+    } finally {
+      await redirecting.close();
+    }
+  });
+
   it('a PROXY header from an untrusted peer is not believed: the AMQP handshake fails', async () => {
     trusted = false;
     try {

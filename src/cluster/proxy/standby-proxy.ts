@@ -13,6 +13,7 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../log.js';
 import { listenDualStack, closeServer } from '../../util/listen.js';
+import { readMqttConnect, useAnotherServer } from './mqtt-redirect.js';
 import { formatProxyV1 } from './proxy-header.js';
 
 export interface ClientPort {
@@ -30,6 +31,8 @@ export interface StandbyProxyOptions {
   target: LeaderTarget;
   log: Logger;
   waitForLeaderMs?: number;
+  /** answer MQTT 5 clients on 'mqtt.port' with CONNACK 0x9C + Server Reference (mqtt-redirect.ts) */
+  mqttServerReference?: boolean;
 }
 
 export class StandbyProxy {
@@ -63,6 +66,18 @@ export class StandbyProxy {
     this.#sockets.add(client);
     client.on('close', () => this.#sockets.delete(client));
     client.on('error', () => client.destroy());
+    if (this.#o.mqttServerReference && p.key === 'mqtt.port') {
+      readMqttConnect(client, (buffered, version) => this.#whenLeader(client, p, (target) => {
+        if (version === 5) client.end(useAnotherServer(`${target.host}:${target.port}`));
+        else this.#pipe(client, target, buffered);
+      }));
+    } else {
+      this.#whenLeader(client, p, (target) => this.#pipe(client, target));
+    }
+  }
+
+  /** Call `then` once a leader is known (new connections wait through a failover), or close. */
+  #whenLeader(client: Socket, p: ClientPort, then: (target: { host: string; port: number; epoch: number }) => void): void {
     const deadline = Date.now() + (this.#o.waitForLeaderMs ?? 15_000);
     const tryConnect = () => {
       if (this.#closed || client.destroyed) return void client.destroy();
@@ -71,12 +86,13 @@ export class StandbyProxy {
         if (Date.now() > deadline) return void client.destroy();
         return void setTimeout(tryConnect, 100);
       }
-      this.#pipe(client, target);
+      then(target);
     };
     tryConnect();
   }
 
-  #pipe(client: Socket, target: { host: string; port: number; epoch: number }): void {
+  /** @param first bytes already read from the client, sent right after the PROXY header */
+  #pipe(client: Socket, target: { host: string; port: number; epoch: number }, first?: Buffer): void {
     const upstream = connect({ host: target.host, port: target.port, noDelay: true });
     this.#sockets.add(upstream);
     this.#forwarded.set(client, target.epoch);
@@ -92,6 +108,7 @@ export class StandbyProxy {
         { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 },
         { address: client.localAddress ?? '', port: client.localPort ?? 0 },
       ));
+      if (first && first.length > 0) upstream.write(first);
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
