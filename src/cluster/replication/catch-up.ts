@@ -32,24 +32,14 @@ const HEADER = 32;
 /** The shipped files and directories under `dataDir` (real files). */
 export async function listShipped(dataDir: string): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
+  // a directory gone since it was named has nothing left to list
+  const names = (dir: string) => readdir(join(dataDir, dir)).catch(() => [] as string[]);
   for (const top of ['vhosts', 'streams']) {
-    let dirs: string[];
-    try {
-      dirs = await readdir(join(dataDir, top));
-    } catch {
-      continue;
-    }
-    for (const d of dirs) {
+    for (const d of await names(top)) {
       const rel = `${top}/${d}`;
       if (!isShippedDir(rel)) continue;
       out.push({ path: rel, size: -1, fp: 0 });
-      let names: string[];
-      try {
-        names = await readdir(join(dataDir, rel));
-      } catch {
-        continue;
-      }
-      for (const n of names) {
+      for (const n of await names(rel)) {
         const path = `${rel}/${n}`;
         if (!isShippedFile(path)) continue;
         const entry = await describe(join(dataDir, path), path);

@@ -35,12 +35,14 @@ export type Op =
 /** Ops carry at most this many data bytes, so a frame stays far below MAX_FRAME. */
 export const MAX_OP_BYTES = 4 * 1024 * 1024;
 
+/** `bytes` as [offset, piece] pairs of at most MAX_OP_BYTES (one, possibly empty, at least). */
+function* pieces(bytes: Buffer): Generator<[number, Buffer]> {
+  for (let at = 0; at === 0 || at < bytes.length; at += MAX_OP_BYTES) yield [at, bytes.subarray(at, at + MAX_OP_BYTES)];
+}
+
 /** A positional write, in pieces of at most MAX_OP_BYTES. */
 export function writeOps(path: string, at: number, bytes: Buffer): Op[] {
-  if (bytes.length <= MAX_OP_BYTES) return [{ kind: OpKind.WRITE, path, at, bytes }];
-  const ops: Op[] = [];
-  for (let i = 0; i < bytes.length; i += MAX_OP_BYTES) ops.push({ kind: OpKind.WRITE, path, at: at + i, bytes: bytes.subarray(i, i + MAX_OP_BYTES) });
-  return ops;
+  return [...pieces(bytes)].map(([offset, piece]) => ({ kind: OpKind.WRITE, path, at: at + offset, bytes: piece }));
 }
 
 /** A whole file: one FILE op (written aside, renamed in) when small, else emptied and rewritten in pieces. */
@@ -51,11 +53,7 @@ export function fileOps(path: string, bytes: Buffer): Op[] {
 
 /** A database snapshot in pieces (the last one installs it). */
 export function snapshotOps(path: string, seq: number, bytes: Buffer): Op[] {
-  const ops: Op[] = [];
-  for (let at = 0; at === 0 || at < bytes.length; at += MAX_OP_BYTES) {
-    ops.push({ kind: OpKind.SNAPSHOT, path, seq, at, total: bytes.length, bytes: bytes.subarray(at, at + MAX_OP_BYTES) });
-  }
-  return ops;
+  return [...pieces(bytes)].map(([at, piece]) => ({ kind: OpKind.SNAPSHOT, path, seq, at, total: bytes.length, bytes: piece }));
 }
 
 /** Bytes the op takes in a frame. */

@@ -3,24 +3,13 @@
  * temp data dir (the roles are explicit: no etcd here). Real sockets, real files.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, type BrokerOptions } from '../../../src/broker.js';
+import { tempDir } from '../../store/helpers.js';
 import { ReplicationFollower, ReplicationLeader, type ReplicationFollowerOptions, type ReplicationLeaderOptions } from '../../../src/cluster/replication/index.js';
 
 export const SECRET = 'test-cluster-secret';
-const dirs: string[] = [];
-
-export async function tempDir(prefix = 'warren-repl-'): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-export async function removeTempDirs(): Promise<void> {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-}
+export { tempDir, cleanupTempDirs as removeTempDirs } from '../../store/helpers.js';
 
 export const brokerOptions = (dataDir: string, extra: BrokerOptions = {}): BrokerOptions => ({
   dataDir,
