@@ -180,4 +180,29 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
     const again = await cluster.waitForLeader(30_000, { epoch });
     expect(again.epoch).toBeGreaterThan(epoch);
   }, 60_000);
+
+  it('etcd majority lost: the leader stops (exit 3) within about its lease; with etcd back a node leads again, with the data', async () => {
+    const { node: leader, epoch } = await cluster.waitForLeader();
+    const c = await amqp.connect(cluster.amqpUrl(leader.index));
+    const ch = await c.createConfirmChannel();
+    await ch.assertQueue('through-etcd-loss', { durable: true });
+    ch.sendToQueue('through-etcd-loss', Buffer.from('kept'), { persistent: true });
+    await ch.waitForConfirms();
+    c.on('error', () => undefined);
+    const exitsBefore = leader.exits.length;
+    const lostAt = Date.now();
+    await etcd.kill(1);
+    await etcd.kill(2);
+    await until(() => `the leader exits\n${cluster.outputs()}`, () => leader.exits.length > exitsBefore, 20_000);
+    expect(leader.exits[exitsBefore]).toMatchObject({ code: 3 });
+    expect(Date.now() - lostAt).toBeLessThan(4000 + 6000);
+    await etcd.restart(1, false);
+    await etcd.restart(2);
+    const again = await cluster.waitForLeader(60_000, { epoch });
+    const c2 = await amqp.connect(cluster.amqpUrl(again.node.index));
+    const ch2 = await c2.createChannel();
+    const m = await ch2.get('through-etcd-loss', { noAck: true });
+    expect(m && m.content.toString()).toBe('kept');
+    await c2.close();
+  }, 120_000);
 });
