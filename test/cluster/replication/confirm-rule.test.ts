@@ -114,4 +114,40 @@ describe('confirm rule', () => {
       await l.leader.close();
     }
   });
+
+  it("an ISR member silent past the ack deadline is reported 'lagging'; confirms stay held until setIsr drops it", async () => {
+    const l = await startLeader({ minIsr: 1, ackDeadlineMs: 300 });
+    let hold = false;
+    const waiting: (() => void)[] = [];
+    const beforeSync = (): Promise<void> => (hold ? new Promise<void>((r) => waiting.push(r)) : Promise.resolve());
+    const f = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync });
+    l.leader.setIsr(['f1']);
+    const lagging: { id: string; at: number }[] = [];
+    l.leader.on('lagging', (id: string) => lagging.push({ id, at: Date.now() }));
+    const conn = await amqp.connect(l.amqpUrl);
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.assertQueue('laggy', { durable: true });
+      hold = true;
+      let acks = 0;
+      const t0 = Date.now();
+      ch.sendToQueue('laggy', Buffer.from('x'), { persistent: true }, (err) => void (err ? undefined : acks++));
+      await until(() => lagging.length > 0, "'lagging'");
+      expect(lagging[0].id).toBe('f1');
+      expect(lagging[0].at - t0).toBeGreaterThanOrEqual(250);
+      // the node has not removed it from the ISR yet: still held
+      await new Promise((r) => setTimeout(r, EARLY_WINDOW_MS));
+      expect(acks).toBe(0);
+      expect(lagging.length).toBe(1);
+      l.leader.setIsr([]);
+      await until(() => acks === 1, 'the confirm once the ISR no longer names it');
+    } finally {
+      hold = false;
+      for (const go of waiting.splice(0)) go();
+      await conn.close().catch(() => undefined);
+      await l.broker.stop();
+      await f.stop();
+      await l.leader.close();
+    }
+  });
 });
