@@ -2,7 +2,8 @@
 /**
  * Jepsen-style run of a Warren cluster (docs/clustering.md "What is tested"): three etcd
  * members and three Warren nodes on loopback, AMQP publishers with confirms and unique ids,
- * consumers with manual acks (and with --mqtt-publishers N, MQTT QoS 1 publishers and a
+ * consumers with manual acks, a STOMP publisher with receipts and a client-individual consumer
+ * (--stomp-publishers N, default 1), (and with --mqtt-publishers N, MQTT QoS 1 publishers and a
  * persistent QoS 1 subscriber: see docs/clustering.md "Not promised yet"), one fault every --every-min..--every-max seconds (kill -9 of
  * the leader, kill -9 of a follower, SIGSTOP of the leader past its lease then SIGCONT, an
  * etcd member killed and restarted), then a full drain and a verdict on every id.
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     queues: { type: 'string', default: '2' },
     rate: { type: 'string', default: '50' },
     'mqtt-publishers': { type: 'string', default: '0' },
+    'stomp-publishers': { type: 'string', default: '1' },
     loaded: { type: 'boolean', default: false },
   },
 });
@@ -59,6 +61,7 @@ const options = {
   queues: num('queues'),
   rate: num('rate'),
   mqttPublishers: num('mqtt-publishers'),
+  stompPublishers: num('stomp-publishers'),
   log: (line) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`),
 };
 const loadBefore = loadavg()[0];

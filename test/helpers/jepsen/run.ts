@@ -1,7 +1,8 @@
 /**
  * A Jepsen-style run against a real three-node cluster on three real etcd members: AMQP
  * publishers with confirms and unique ids, consumers with manual acks, MQTT QoS 1 publishers
- * (PUBACK) and a persistent QoS 1 subscriber, and one fault every
+ * (PUBACK) and a persistent QoS 1 subscriber, STOMP publishers with receipts and a
+ * client-individual consumer, and one fault every
  * `faultEveryMs` — kill -9 of the leader, kill -9 of a follower, SIGSTOP of the leader past
  * its lease then SIGCONT, kill -9 and restart of an etcd member — each undone before the
  * next (the killed node restarted, the paused one exits with code 3 and its supervisor, the
@@ -17,6 +18,7 @@ import { WarrenCluster } from '../warren-cluster.js';
 import { Consumer, Publisher, type Endpoints } from './amqp-clients.js';
 import { History, type Verdict } from './history.js';
 import { MqttPublisher, MqttSubscriber, type MqttEndpoints } from './mqtt-clients.js';
+import { StompConsumer, StompPublisher, type StompEndpoints } from './stomp-clients.js';
 
 export type FaultKind = 'kill-leader' | 'kill-follower' | 'pause-leader' | 'restart-etcd';
 const ROTATION: FaultKind[] = ['kill-leader', 'kill-follower', 'pause-leader', 'restart-etcd'];
@@ -35,6 +37,8 @@ export interface JepsenOptions {
   rate?: number;
   /** MQTT QoS 1 publishers (one persistent subscriber receives them all); 0 (the default) for none */
   mqttPublishers?: number;
+  /** STOMP publishers with receipts (one client-individual consumer per queue of theirs); 0 (the default) for none */
+  stompPublishers?: number;
   log?: (line: string) => void;
 }
 
@@ -55,8 +59,8 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
   const etcd = await EtcdCluster.start();
   let cluster: WarrenCluster | null = null;
   const history = new History();
-  const publishers: (Publisher | MqttPublisher)[] = [];
-  const consumers: (Consumer | MqttSubscriber)[] = [];
+  const publishers: (Publisher | MqttPublisher | StompPublisher)[] = [];
+  const consumers: (Consumer | MqttSubscriber | StompConsumer)[] = [];
   try {
     cluster = await WarrenCluster.start({ cliPath: o.cliPath, etcdEndpoints: etcd.endpoints, leaseTtl: `${ttl}ms` });
     const c = cluster;
@@ -64,7 +68,11 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
       const live = c.nodes.filter((n) => c.isRunning(n.index));
       return live.length === 0 ? null : live[Math.floor(Math.random() * live.length)]!;
     };
-    const endpoints: Endpoints & MqttEndpoints = {
+    const endpoints: Endpoints & MqttEndpoints & StompEndpoints = {
+      randomStompUrl: () => {
+        const n = randomLive();
+        return n && `ws://127.0.0.1:${n.ports.stompWs}/ws`;
+      },
       randomUrl: () => {
         const n = randomLive();
         return n && c.amqpUrl(n.index);
@@ -93,6 +101,13 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
       consumers.push(subscriber);
       queues.push(subscriber.queue);
       for (let i = 0; i < o.mqttPublishers!; i++) publishers.push(new MqttPublisher(endpoints, `mq${i}`, 'jepsen/mqtt', history, o.rate ?? 50));
+    }
+    if ((o.stompPublishers ?? 0) > 0) {
+      const stompQueue = 'jepsen-stomp';
+      await declareQueues(c, [stompQueue]);
+      queues.push(stompQueue);
+      consumers.push(new StompConsumer(endpoints, stompQueue, history));
+      for (let i = 0; i < o.stompPublishers!; i++) publishers.push(new StompPublisher(endpoints, `st${i}`, stompQueue, history, o.rate ?? 50));
     }
     for (const x of [...consumers, ...publishers]) x.start();
 
