@@ -139,6 +139,21 @@ describe('bad input', () => {
     }
   }, 30_000);
 
+  it("a record header named CC or BCC (AMQP's routing headers) is INVALID_RECORD, nothing appended, the connection carries on", async () => {
+    const topic = uniqueTopic('cc');
+    await createTopic(topic);
+    const producer = b.client({ retry: { retries: 0 } }).producer();
+    await producer.connect();
+    try {
+      await expect(producer.send({ topic, messages: [{ value: 'fine' }, { value: 'routed?', headers: { CC: 'other-queue' } }] })).rejects.toMatchObject({ type: 'INVALID_RECORD' });
+      expect(b.broker.core.stream('/', `${topic}-0`)!.nextOffset).toBe(0);
+      const [ok] = await producer.send({ topic, messages: [{ value: 'after', headers: { cc: 'lower case is any header' } }] });
+      expect(ok).toMatchObject({ errorCode: 0, baseOffset: '0' });
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it('seeded mutations of valid requests: answers or closed connections, never a crash', async () => {
     const rng = new Prng(FUZZ_SEED);
     const topic = uniqueTopic('fuzz');

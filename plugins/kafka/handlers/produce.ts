@@ -86,6 +86,12 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
 function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBatch[], result: ProducePartitionResult, wantConfirm: boolean, track: () => () => void): void {
   result.logStartOffset = stream.firstOffset;
   result.baseOffset = stream.nextOffset;
+  if (batches.some(hasRoutingHeader)) {
+    // CC and BCC are AMQP's sender-selected routing headers (lists of routing keys): a Kafka
+    // header of that name cannot be stored as one, so the partition's data is refused whole
+    result.errorCode = ErrorCode.INVALID_RECORD;
+    return;
+  }
   let first = true;
   try {
     for (const batch of batches) {
@@ -122,13 +128,25 @@ function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBa
           if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
           done();
         });
-        c.session().publishBatch(messages, token);
+        try {
+          c.session().publishBatch(messages, token);
+        } catch (e) {
+          // refused before any confirm could come: the answer must not wait for one
+          c.confirms.delete(token);
+          done();
+          throw e;
+        }
       } else c.session().publishBatch(messages);
       if (idempotent) c.broker.producers.appended(batch.producerId, batch.producerEpoch, stream.name, batch.baseSequence, records.length, batchBase);
     }
   } catch (e) {
     result.errorCode = topicErrorCode(e);
   }
+}
+
+function hasRoutingHeader(batch: RecordBatch): boolean {
+  for (const rec of batch.records) for (const h of rec.headers) if (h.key === 'CC' || h.key === 'BCC') return true;
+  return false;
 }
 
 function failed(index: number, errorCode: number): ProducePartitionResult {
