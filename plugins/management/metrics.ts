@@ -8,7 +8,7 @@
 import { cpuUsage, memoryUsage } from 'node:process';
 import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/core/index.js';
 import { protocolLabel } from './format.js';
-import { RATE_KEYS } from './sampler.js';
+import { countersOf, RATE_KEYS } from './sampler.js';
 import type { ClusterStatus } from '../../src/plugin-host/index.js';
 import type { ManagementServices } from './services.js';
 import { MANAGEMENT_PROTOCOL } from './user-session.js';
@@ -80,9 +80,12 @@ export function renderMetrics(s: ManagementServices): string {
       e.add('warren_queue_messages_ready_bytes', 'gauge', 'Body bytes of ready messages', l, q.readyBytes);
       e.add('warren_queue_messages_paged_out', 'gauge', 'Ready messages held only in the store, not in memory', l, q.pagedCount);
       e.add('warren_queue_consumers', 'gauge', 'Consumers of the queue', l, q.consumerCount);
+      // a counter is read as it is at the scrape (a sample may predate the last burst);
+      // a rate needs two samples, so it is the sampler's
+      const counters = countersOf(q);
       const sample = s.sampler.queue(q);
       for (const k of RATE_KEYS) {
-        e.add(`warren_queue_${k}_total`, 'counter', COUNTER_HELP[k]!, l, sample.counters[k]);
+        e.add(`warren_queue_${k}_total`, 'counter', COUNTER_HELP[k]!, l, counters[k]);
         e.add(`warren_queue_${k}_rate`, 'gauge', `${COUNTER_HELP[k]!} per second, over the last sample interval`, l, sample.rates[k]);
       }
     }

@@ -51,7 +51,8 @@ const HISTORY = 120;
 export const zeroCounters = (): Counters => ({ publish: 0, deliver_get: 0, ack: 0, redeliver: 0, expire: 0, dead_letter: 0, drop: 0 });
 const zeroDepths = (): Record<DepthKey, number> => ({ messages: 0, messages_ready: 0, messages_unacknowledged: 0 });
 
-function countersOf(q: QueueSnapshot): Counters {
+/** A queue's counters as they are now (the core keeps them; reading costs nothing). */
+export function countersOf(q: QueueSnapshot): Counters {
   const s = q.counters;
   return {
     publish: s.published,
