@@ -9,13 +9,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Broker } from './broker.js';
 import { DEFAULT_CONF_FILE } from './config/defaults.js';
 import { ConfigError } from './config/schema.js';
 import { ctl } from './cli/ctl.js';
-import { loadConfig } from './config/load.js';
-import { BUILTIN_PLUGINS } from './plugin-host/builtin.js';
-import { loadManifests } from './plugin-host/host.js';
 
 export const EXIT_CONFIG_ERROR = 2;
 export const EXIT_START_FAILED = 1;
@@ -71,6 +67,14 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, io: 
 }
 
 async function start(flags: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  // Loaded here, not at the top: `warren ctl` (run often, by scripts) needs none of it and
+  // starts about twice as fast without.
+  const [{ Broker }, { loadConfig }, { BUILTIN_PLUGINS }, { loadManifests }] = await Promise.all([
+    import('./broker.js'),
+    import('./config/load.js'),
+    import('./plugin-host/builtin.js'),
+    import('./plugin-host/host.js'),
+  ]);
   const setup = { config: { defaultFile: DEFAULT_CONF_FILE, env, argv: flags }, defaultPorts: true } as const;
   // With cluster.etcd_endpoints set this process is a cluster node (docs/clustering.md).
   try {
