@@ -16,7 +16,9 @@ const cmd = spawnedCommands('warren-cli-');
 /** `node <script> …args` */
 const run = (script: string, args: string[], env?: Record<string, string>) => cmd.run(process.execPath, [script, ...args], env);
 
-describe('warren CLI', () => {
+// A case starts the real broker (every plugin) up to three times, one process after another:
+// a start takes seconds on a loaded 2-core machine, which is not what is tested here.
+describe('warren CLI', { timeout: 60_000 }, () => {
   it('start: listens for AMQP on the port the OS chose, logs it, SIGTERM closes clients with 320 and exits 0', async () => {
     const dataDir = join(cmd.dir, 'data');
     const r = run(cli, ['start'], { WARREN_AMQP_PORT: '0', WARREN_AMQP_HOST: '127.0.0.1', WARREN_DATA_DIR: dataDir });

@@ -28,7 +28,9 @@ function startOnTerminal(args: string[], env: Record<string, string>): Run {
 
 const pidOf = (r: Run) => Number(/pid=(\d+)/.exec(r.output())![1]);
 
-describe('the console of warren start', () => {
+// A case starts the real broker (every plugin) up to three times, one process after another:
+// a start takes seconds on a loaded 2-core machine, which is not what is tested here.
+describe('the console of warren start', { timeout: 60_000 }, () => {
   it('chooseLogFormat: log.format wins when set; otherwise text on a terminal, json elsewhere', () => {
     expect(chooseLogFormat('json', false, true)).toBe('text');
     expect(chooseLogFormat('json', false, false)).toBe('json');

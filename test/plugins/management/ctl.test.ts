@@ -47,7 +47,9 @@ function ctl(args: string[], options: { env?: Record<string, string>; stdin?: st
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-describe('warren ctl', () => {
+// A case runs `warren ctl` up to ten times, one process after another; on a loaded 2-core
+// machine a Node.js process takes a second or two to start, which is not what is tested here.
+describe('warren ctl', { timeout: 60_000 }, () => {
   it('status: version, totals, alarms, listeners', async () => {
     const r = await ctl(['status']);
     expect(r.code).toBe(0);
