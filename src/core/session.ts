@@ -24,6 +24,7 @@ import { PublishGuard } from './publish-guard.js';
 import { publishBatch } from './publish-batch.js';
 import { senderSelectedKeys } from './exchanges/sender-selected.js';
 
+const NO_ARGUMENTS: FieldTable = Object.freeze({}); // a consumer given no arguments shares these (read only)
 let nextSessionId = 1;
 
 /**
@@ -218,7 +219,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#access.check('read', 'queue', this.#queueName(queue));
     const q = this.#queue(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
-    const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? {});
+    const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? NO_ARGUMENTS);
     q.validateConsumer(c);
     this.#consumers.set(tag, c);
     q.addConsumer(c);

@@ -234,10 +234,15 @@ function keepRecord(c: MqttConnection, state: SessionState): void {
  * deletes them when a restart forgot the plugin's own expiry timer.
  */
 function queueOptions(state: SessionState): QueueDeclareOptions {
-  if (!state.durableQueues) return { exclusive: true };
-  if (state.expirySeconds === NEVER_EXPIRES) return { durable: true };
-  return { durable: true, arguments: { 'x-expires': state.expirySeconds * 1000 } };
+  if (!state.durableQueues) return EXCLUSIVE;
+  if (state.expirySeconds === NEVER_EXPIRES) return DURABLE;
+  // devices of one fleet share an expiry: one options object for all of them, not two per session
+  if (lastExpiring.expiry !== state.expirySeconds) lastExpiring = { expiry: state.expirySeconds, options: Object.freeze({ durable: true, arguments: Object.freeze({ 'x-expires': state.expirySeconds * 1000 }) }) };
+  return lastExpiring.options;
 }
+const EXCLUSIVE: QueueDeclareOptions = Object.freeze({ exclusive: true });
+const DURABLE: QueueDeclareOptions = Object.freeze({ durable: true });
+let lastExpiring: { expiry: number; options: QueueDeclareOptions } = { expiry: -1, options: DURABLE };
 
 /**
  * The largest packet accepted after CONNECT: mqtt.max_packet_size_authenticated, and no more
