@@ -203,14 +203,20 @@ describe('flow control and sizes', () => {
     await raw.next('connack');
     raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rm/t', qos: 1 }] }, 5);
     await raw.next('suback');
+    const publishes = () => raw.packets.filter((x) => x.cmd === 'publish') as IPublishPacket[];
+    // waits for what must come (a loaded machine may take long), then a while for what must not
+    const atLeast = async (n: number) => {
+      for (const deadline = Date.now() + 5000; publishes().length < n && Date.now() < deadline; ) await sleep(10);
+      await sleep(150);
+    };
     const p = await v5('recvmax-pub');
     for (let i = 0; i < 10; i++) await p.publishAsync('rm/t', `m${i}`, { qos: 1 });
-    await sleep(150);
-    const first = raw.packets.filter((x) => x.cmd === 'publish') as IPublishPacket[];
+    await atLeast(3);
+    const first = publishes();
     expect(first).toHaveLength(3);
     raw.send({ cmd: 'puback', messageId: first[0].messageId }, 5);
-    await sleep(100);
-    expect(raw.packets.filter((x) => x.cmd === 'publish')).toHaveLength(4);
+    await atLeast(4);
+    expect(publishes()).toHaveLength(4);
     raw.destroy();
   });
 

@@ -128,10 +128,12 @@ async function raw(h: Harness, version: 4 | 5, connect: object): Promise<RawClie
   return r;
 }
 
+// A case starts a broker and restarts it (after kill -9: a new process, which takes seconds on
+// a loaded 2-core machine); how long that takes is not what is tested here.
 describe.each([
   ['a clean stop', inProcess],
   ['kill -9', childProcess],
-] as const)('after %s', (_name, make) => {
+] as const)('after %s', { timeout: 60_000 }, (_name, make) => {
   const persistent5 = (clientId: string) => ({ clientId, protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 3600 } });
 
   it('shared and $stream/ subscriptions come back with the session', async () => {
