@@ -148,7 +148,6 @@ async function run(/** @type {string} */ url, /** @type {number} */ size, /** @t
   let measuredFrom = 0;
   let stopAt = 0;
   let measuring = false;
-  let done = false;
   await sub.consume(queue, (msg) => {
     if (!msg) return;
     const now = performance.now();
@@ -176,7 +175,7 @@ async function run(/** @type {string} */ url, /** @type {number} */ size, /** @t
       w();
     }
   };
-  while (!done) {
+  for (;;) {
     const now = performance.now();
     if (!measuring && now >= measuredFrom) measuring = true;
     if (now >= stopAt) break;
