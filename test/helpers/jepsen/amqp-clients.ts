@@ -11,67 +11,41 @@
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { History } from './history.js';
+import { Reconnecting, sleep, type Link } from './reconnecting.js';
 
 export interface Endpoints {
   /** an AMQP URL through a random node that is running, or null when none is */
   randomUrl(): string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-abstract class Reconnecting {
-  protected stopped = false;
-  /** when the current connection was opened */
-  protected sessionStart = 0;
-  protected conn: ChannelModel | null = null;
-  #loop: Promise<void> | null = null;
-
-  constructor(protected readonly endpoints: Endpoints) {}
-
-  start(): void {
-    this.#loop = this.#run();
+/** amqplib over a random node; cut = close, or destroy the socket when the broker does not answer. */
+abstract class AmqpClient extends Reconnecting {
+  constructor(protected readonly endpoints: Endpoints) {
+    super();
   }
 
-  async #run(): Promise<void> {
-    while (!this.stopped) {
-      const url = this.endpoints.randomUrl();
-      if (!url) {
-        await sleep(200);
-        continue;
-      }
-      try {
-        const conn = await amqp.connect(url, { timeout: 3000 });
-        this.conn = conn;
-        this.sessionStart = Date.now();
-        const closed = new Promise<void>((resolve) => {
-          conn.on('close', () => resolve());
-          conn.on('error', () => undefined);
-        });
-        await this.session(conn, closed);
-        await closed;
-      } catch {
-        // refused, reset, closed by a failover: try again through another node
-      }
-      this.conn = null;
-      if (!this.stopped) await sleep(200);
-    }
+  protected url(): string | null {
+    return this.endpoints.randomUrl();
+  }
+
+  protected async open(url: string): Promise<Link | null> {
+    const conn = await amqp.connect(url, { timeout: 3000 });
+    this.sessionStart = Date.now();
+    conn.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => conn.on('close', () => resolve()));
+    const cut = () => {
+      void Promise.race([conn.close().then(() => true, () => true), sleep(2000).then(() => false)]).then((done) => {
+        if (!done) (conn.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
+      });
+    };
+    this.session(conn, closed).catch(cut); // a session that cannot start: connect again
+    return { closed, cut };
   }
 
   protected abstract session(conn: ChannelModel, closed: Promise<void>): Promise<void>;
-
-  /** Stop; a connection whose broker does not answer (paused, gone) is cut after 2 s. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    const conn = this.conn;
-    if (conn) {
-      const closed = await Promise.race([conn.close().then(() => true, () => true), sleep(2000).then(() => false)]);
-      if (!closed) (conn.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
-    }
-    await this.#loop;
-  }
 }
 
-export class Publisher extends Reconnecting {
+export class Publisher extends AmqpClient {
   #seq = 0;
   #inFlight = 0;
 
@@ -105,7 +79,7 @@ export class Publisher extends Reconnecting {
   }
 }
 
-export class Consumer extends Reconnecting {
+export class Consumer extends AmqpClient {
   constructor(endpoints: Endpoints, readonly queue: string, readonly history: History) {
     super(endpoints);
   }

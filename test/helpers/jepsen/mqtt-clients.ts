@@ -7,66 +7,47 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { History } from './history.js';
+import { Reconnecting, sleep, type Link } from './reconnecting.js';
 
 export interface MqttEndpoints {
   /** an mqtt:// URL through a random running node, or null */
   randomMqttUrl(): string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-abstract class MqttReconnecting {
-  protected stopped = false;
-  protected client: MqttClient | null = null;
-  #loop: Promise<void> | null = null;
-
-  constructor(protected readonly endpoints: MqttEndpoints, readonly clientId: string, readonly clean: boolean) {}
-
-  start(): void {
-    this.#loop = this.#run();
+/** MQTT.js over a random node, a new client object per connection; cut = end(true). */
+abstract class MqttReconnecting extends Reconnecting {
+  constructor(protected readonly endpoints: MqttEndpoints, readonly clientId: string, readonly clean: boolean) {
+    super();
   }
 
-  async #run(): Promise<void> {
-    while (!this.stopped) {
-      const url = this.endpoints.randomMqttUrl();
-      if (!url) {
-        await sleep(200);
-        continue;
-      }
-      const client = mqtt.connect(url, {
-        clientId: this.clientId, clean: this.clean, username: 'guest', password: 'guest',
-        reconnectPeriod: 0, connectTimeout: 3000, keepalive: 5,
-      });
-      this.client = client;
-      client.on('error', () => undefined);
-      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-      // Connected, or closed (refused, timed out, dropped): a failover is never waited out here.
-      const connected = await Promise.race([
-        new Promise<boolean>((resolve) => client.once('connect', () => resolve(true))),
-        closed.then(() => false),
-        sleep(5000).then(() => false),
-      ]);
-      try {
-        if (connected && !this.stopped) {
-          await Promise.race([this.session(client, closed), closed]);
-          await closed;
-        }
-      } catch {
-        // dropped by a failover: again, through another node
-      }
-      this.client?.end(true);
-      this.client = null;
-      if (!this.stopped) await sleep(200);
+  protected url(): string | null {
+    return this.endpoints.randomMqttUrl();
+  }
+
+  protected async open(url: string): Promise<Link | null> {
+    const client = mqtt.connect(url, {
+      clientId: this.clientId, clean: this.clean, username: 'guest', password: 'guest',
+      reconnectPeriod: 0, connectTimeout: 3000, keepalive: 5,
+    });
+    client.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const cut = () => void client.end(true);
+    // Connected, or closed (refused, timed out, dropped): a failover is never waited out here.
+    const connected = await Promise.race([
+      new Promise<boolean>((resolve) => client.once('connect', () => resolve(true))),
+      closed.then(() => false),
+      sleep(5000).then(() => false),
+    ]);
+    if (!connected) {
+      cut();
+      return null;
     }
+    this.sessionStart = Date.now();
+    this.session(client, closed).catch(cut);
+    return { closed, cut };
   }
 
   protected abstract session(client: MqttClient, closed: Promise<void>): Promise<void>;
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.client?.end(true);
-    await Promise.race([this.#loop, sleep(5000)]);
-  }
 }
 
 export class MqttPublisher extends MqttReconnecting {
@@ -80,7 +61,7 @@ export class MqttPublisher extends MqttReconnecting {
     let open = true;
     void closed.then(() => (open = false));
     let inFlight = 0;
-    const session = Date.now();
+    const session = this.sessionStart;
     while (open && !this.stopped) {
       if (inFlight >= this.window) {
         await sleep(5);

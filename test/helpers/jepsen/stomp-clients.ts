@@ -8,68 +8,52 @@
 import { Client, type IMessage } from '@stomp/stompjs';
 import WebSocket from 'ws';
 import type { History } from './history.js';
+import { Reconnecting, sleep, type Link } from './reconnecting.js';
 
 export interface StompEndpoints {
   /** a ws:// URL of a random running node's STOMP WebSocket listener, or null */
   randomStompUrl(): string | null;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-abstract class StompReconnecting {
-  protected stopped = false;
-  protected client: Client | null = null;
-  #loop: Promise<void> | null = null;
-
-  constructor(protected readonly endpoints: StompEndpoints) {}
-
-  start(): void {
-    this.#loop = this.#run();
+/** @stomp/stompjs over a random node's WebSocket listener, a new client per connection. */
+abstract class StompReconnecting extends Reconnecting {
+  constructor(protected readonly endpoints: StompEndpoints) {
+    super();
   }
 
-  async #run(): Promise<void> {
-    while (!this.stopped) {
-      const url = this.endpoints.randomStompUrl();
-      if (!url) {
-        await sleep(200);
-        continue;
-      }
-      let markClosed!: () => void;
-      const closed = new Promise<void>((resolve) => (markClosed = resolve));
-      const client = new Client({
-        webSocketFactory: () => new WebSocket(url, ['v12.stomp']),
-        connectHeaders: { login: 'guest', passcode: 'guest' },
-        reconnectDelay: 0,
-        heartbeatIncoming: 4000,
-        heartbeatOutgoing: 4000,
-        connectionTimeout: 3000,
-      });
-      this.client = client;
-      const connected = new Promise<boolean>((resolve) => {
-        client.onConnect = () => resolve(true);
-        client.onStompError = () => resolve(false);
-      });
-      client.onWebSocketClose = () => markClosed();
-      client.onWebSocketError = () => markClosed();
-      client.activate();
-      const ok = await Promise.race([connected, closed.then(() => false), sleep(5000).then(() => false)]);
-      if (ok && !this.stopped) {
-        this.session(client);
-        await closed;
-      }
-      await client.deactivate({ force: true }).catch(() => undefined);
-      this.client = null;
-      if (!this.stopped) await sleep(200);
+  protected url(): string | null {
+    return this.endpoints.randomStompUrl();
+  }
+
+  protected async open(url: string): Promise<Link | null> {
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const client = new Client({
+      webSocketFactory: () => new WebSocket(url, ['v12.stomp']),
+      connectHeaders: { login: 'guest', passcode: 'guest' },
+      reconnectDelay: 0,
+      heartbeatIncoming: 4000,
+      heartbeatOutgoing: 4000,
+      connectionTimeout: 3000,
+    });
+    const connected = new Promise<boolean>((resolve) => {
+      client.onConnect = () => resolve(true);
+      client.onStompError = () => resolve(false);
+    });
+    client.onWebSocketClose = () => markClosed();
+    client.onWebSocketError = () => markClosed();
+    const cut = () => void client.deactivate({ force: true }).catch(() => undefined).finally(markClosed);
+    client.activate();
+    if (!(await Promise.race([connected, closed.then(() => false), sleep(5000).then(() => false)]))) {
+      cut();
+      return null;
     }
+    this.sessionStart = Date.now();
+    this.session(client);
+    return { closed, cut };
   }
 
   protected abstract session(client: Client): void;
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.client?.deactivate({ force: true }).catch(() => undefined);
-    await Promise.race([this.#loop, sleep(5000)]);
-  }
 }
 
 export class StompPublisher extends StompReconnecting {
@@ -80,7 +64,7 @@ export class StompPublisher extends StompReconnecting {
   }
 
   protected session(client: Client): void {
-    const session = Date.now();
+    const session = this.sessionStart;
     let inFlight = 0;
     const next = async () => {
       while (client.connected && !this.stopped) {
