@@ -193,7 +193,9 @@ async function everyListenerWorks(b: Broker): Promise<void> {
   expect((await httpOverview(b.address('management-https').port, true)).listeners).toHaveLength(LISTENERS.length);
 }
 
-describe('an embedded broker with the default ports taken', () => {
+// A case starts brokers with every plugin (a dozen listeners) and round-trips over each in
+// turn: seconds on a loaded 2-core machine, which is not what is tested here.
+describe('an embedded broker with the default ports taken', { timeout: 60_000 }, () => {
   it('starts twice in one process with every plugin and TLS listener on, each named only by port 0', async () => {
     const first = await embedded(EVERY_PLUGIN);
     const second = await embedded(EVERY_PLUGIN);
