@@ -77,11 +77,6 @@ export class Outbox {
     this.#sinks.delete(sink);
   }
 
-  /** Resolves once everything enqueued so far was handed to the sessions. */
-  async drain(): Promise<void> {
-    while (this.#pending.length > 0 || this.#flushing) await this.#startFlush();
-  }
-
   /** Bytes shipped after `position` and the age of the oldest frame after it (seconds). */
   lagAfter(position: number, now: number): { bytes: number; seconds: number } {
     const h = this.#history;
@@ -115,14 +110,9 @@ export class Outbox {
 
   readonly #onTurn = (): void => {
     this.#scheduled = false;
-    void this.#startFlush();
-  };
-
-  #startFlush(): Promise<void> {
     // assigned before it can finish: #flush may run to its end without awaiting
     this.#flushing ??= this.#flush().finally(() => (this.#flushing = null));
-    return this.#flushing;
-  }
+  };
 
   async #flush(): Promise<void> {
     while (this.#pending.length > 0) {
