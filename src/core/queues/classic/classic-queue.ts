@@ -33,8 +33,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   readonly vhost: string;
   readonly durable: boolean;
   readonly autoDelete: boolean;
-  /** as declared (a stream's may be replaced later: StreamView.setArguments) */
-  arguments: FieldTable;
+  readonly arguments: FieldTable;
   readonly maxPriority: number;
   readonly ownerId: number;
   readonly #selection = new ConsumerSelection();
