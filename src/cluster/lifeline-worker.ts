@@ -70,7 +70,7 @@ export function lifelineWorkerMain(): void {
       const res = await fetch(`${url}/v3/lease/keepalive`, {
         method: 'POST',
         body: JSON.stringify({ ID: data.leaseId }),
-        signal: AbortSignal.timeout(Math.max(1000, data.ttlMs / 3)),
+        signal: AbortSignal.timeout(Math.max(1000, Math.round(data.ttlMs / 3))), // an integer, or it throws
       });
       const body = (await res.json()) as { result?: { TTL?: string } };
       if (!res.ok || !body.result) throw new Error(`HTTP ${res.status}`);

@@ -18,7 +18,7 @@ function runChild(endpoints: string[], body: string): Promise<{ code: number | n
     const { Lifeline } = await import(${JSON.stringify(join(buildDir, 'src', 'cluster', 'lifeline.js'))});
     const endpoints = ${JSON.stringify(endpoints)};
     const etcd = new Etcd3({ hosts: endpoints });
-    const lifeline = new Lifeline({ etcd, endpoints, ttlMs: 3000, watchdogMs: 1500, onLeaseLost: () => console.log('lost') });
+    const lifeline = new Lifeline({ etcd, endpoints, ttlMs: 3100, watchdogMs: 1500, onLeaseLost: () => console.log('lost') });
     await lifeline.start();
     console.log('started');
     ${body}
@@ -44,10 +44,11 @@ describe.skipIf(!hasEtcd('test/cluster/lifeline.test.ts'))('the lifeline thread'
   it('keeps the lease valid for three TTLs while the main loop lives', async () => {
     const r = await runChild(etcd.endpoints, `
       setTimeout(async () => {
+        // 3.1 s: a TTL whose third is not a whole number of ms (the keep-alive timeout must be)
         console.log('valid after 9 s: ' + lifeline.leaseValid());
         await lifeline.stop(true);
         etcd.close();
-      }, 9000);
+      }, 9500);
     `);
     expect(r.out).toContain('started');
     expect(r.out).toContain('valid after 9 s: true');
