@@ -36,7 +36,7 @@ describe.skipIf(!hasEtcd('test/cluster/election.test.ts'))('a three-node cluster
       cliPath, etcdEndpoints: etcd.endpoints, leaseTtl: '6s',
       env: { WARREN_CLUSTER_ON_LEADER: hook, WARREN_CLUSTER_ON_FOLLOWER: hook },
     });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await cluster?.close();

@@ -86,7 +86,7 @@ export class WarrenCluster {
         });
       }
       for (const n of cluster.nodes) cluster.#spawn(n);
-      await cluster.waitForLeader();
+      await cluster.waitForLeader(90_000); // node start-up alone can take tens of seconds on a loaded 2-core machine
     } catch (e) {
       await cluster.close();
       throw e;
