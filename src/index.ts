@@ -19,3 +19,5 @@ export type {
 } from './plugin-host/manifest.js';
 export type { Core } from './core/core.js';
 export type { ProtocolCore, AdminCore } from './core/index.js';
+/** what `Broker.accept` may say about the client on an in-memory (or other) stream */
+export type { PeerInfo } from './frontend/index.js';
