@@ -18,7 +18,7 @@ import { M, decodeMethod, encodeMethodFrame, methodIdOf, type AmqpMethod } from 
 import { channelError, loggedCloseReason, unexpectedFrame } from './errors.js';
 import { FrameWriter, type WriterOwner } from './frame-writer.js';
 import { handleConnectionMethod, notifyBlocked, sendStart } from './handlers/connection.js';
-import { HeartbeatMonitor } from './heartbeat.js';
+import { HeartbeatMonitor, type HeartbeatOwner } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
 import { failHeldPublishes, type HeldPublish } from './held-publishes.js';
 import type { ClientCapabilities, ConnectionState } from './connection-state.js';
@@ -30,7 +30,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring {
+export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring, HeartbeatOwner {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -273,7 +273,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
     this.frameMax = frameMax;
     this.heartbeat = heartbeat;
     this.#reader!.frameMax = frameMax;
-    if (heartbeat > 0) this.#heartbeat = new HeartbeatMonitor(heartbeat, this.writer, () => this.#heartbeatTimedOut());
+    if (heartbeat > 0) this.#heartbeat = new HeartbeatMonitor(heartbeat, this.writer, this);
     this.state = 'opening';
   }
 
@@ -359,7 +359,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
     this.#socket.destroy();
   }
 
-  #heartbeatTimedOut(): void {
+  heartbeatTimedOut(): void {
     this.log.warn('missed heartbeats from client, closing', { timeoutSeconds: this.heartbeat * 2 });
     this.state = 'closing';
     this.#socket.destroy();

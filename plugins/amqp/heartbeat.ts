@@ -1,44 +1,52 @@
 /**
- * Heartbeats both ways (AMQP 0-9-1 §4.2.7), with one timer ticking every half interval:
+ * Heartbeats both ways (AMQP 0-9-1 §4.2.7), ticking every half interval on the front-ends'
+ * shared deadlines (src/frontend/deadlines.ts: no timer or closure of its own per connection):
  * - send: a heartbeat frame on each tick when nothing else was written since the last one;
  * - receive: a peer from which nothing (any frame counts) arrived for two whole intervals is
- *   dead (RabbitMQ's rule): `onTimeout` is called. Four silent half-interval ticks in a row
- *   span at least two intervals, so a live peer is never dropped early.
+ *   dead (RabbitMQ's rule): the connection's `heartbeatTimedOut` is called. Four silent
+ *   half-interval ticks in a row span at least two intervals, so a live peer is never dropped
+ *   early.
  */
+import { deadlines, type Expiring } from '../../src/frontend/index.js';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
 import type { FrameWriter } from './frame-writer.js';
 
 const SILENT_TICKS_BEFORE_TIMEOUT = 4;
 
-export class HeartbeatMonitor {
+/** What the monitor tells of a dead peer. */
+export interface HeartbeatOwner {
+  heartbeatTimedOut(): void;
+}
+
+export class HeartbeatMonitor implements Expiring {
   /** set by the connection on every chunk read from the socket */
   received = true;
+  /** set while the connection deliberately stops reading (a resource alarm): silence is ours, not the peer's */
+  paused = false;
+  deadlineToken = 0;
   readonly #writer: FrameWriter;
-  readonly #onTimeout: () => void;
-  readonly #timer: NodeJS.Timeout;
+  readonly #owner: HeartbeatOwner;
+  readonly #tickMs: number;
   #silentTicks = 0;
 
-  constructor(intervalSeconds: number, writer: FrameWriter, onTimeout: () => void) {
+  constructor(intervalSeconds: number, writer: FrameWriter, owner: HeartbeatOwner) {
     this.#writer = writer;
-    this.#onTimeout = onTimeout;
-    this.#timer = setInterval(() => this.#tick(), (intervalSeconds * 1000) / 2);
-    this.#timer.unref();
+    this.#owner = owner;
+    this.#tickMs = (intervalSeconds * 1000) / 2;
+    deadlines.set(this, Date.now() + this.#tickMs);
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    deadlines.clear(this);
   }
 
-  /** set while the connection deliberately stops reading (a resource alarm): silence is ours, not the peer's */
-  paused = false;
-
-  #tick(): void {
+  /** a tick */
+  deadlinePassed(): void {
     if (this.received || this.paused) {
       this.received = false;
       this.#silentTicks = 0;
     } else if (++this.#silentTicks >= SILENT_TICKS_BEFORE_TIMEOUT) {
-      this.stop();
-      this.#onTimeout();
+      this.#owner.heartbeatTimedOut();
       return;
     }
     if (!this.#writer.wroteSinceTick) {
@@ -46,5 +54,6 @@ export class HeartbeatMonitor {
       this.#writer.flush();
     }
     this.#writer.wroteSinceTick = false;
+    deadlines.set(this, Date.now() + this.#tickMs);
   }
 }

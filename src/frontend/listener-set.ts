@@ -190,6 +190,9 @@ export class ListenerSet<C extends FrontendConnection> implements ConnectionRegi
     const gone = Promise.all([drained, ...closing]);
     if ((await Promise.race([gone, deadline])) === 'late') {
       for (const c of [...this.#connections]) c.destroy();
+      // what is cut is gone, whether or not it says so: only the listeners are waited for now
+      this.#connections.clear();
+      this.#drained?.();
       await gone;
     }
     clearTimeout(timer);
