@@ -21,7 +21,7 @@ import type { MetadataTap } from './store/metadata/tap.js';
 import { Core } from './core/core.js';
 import { importDefinitionsFile } from './definitions/import-definitions.js';
 import { loadConfig, type ConfigSources, type ResolvedConfig } from './config/load.js';
-import { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
+import { chooseLogFormat, createLogger, type LogFormat, type Logger, type LogLevel } from './log/index.js';
 import { BUILTIN_PLUGINS, type PluginTable } from './plugin-host/builtin.js';
 import { loadManifests, PluginHost, startOrder } from './plugin-host/host.js';
 import type { ListenerAddress, PluginConfig, PluginManifest } from './plugin-host/manifest.js';

@@ -6,7 +6,7 @@ export { Broker, type BrokerOptions, type BrokerSetup, type SectionOptions } fro
 export { BrokerError, isBrokerError, type ErrorKind } from './core/errors.js';
 export { ConfigError } from './config/schema.js';
 export type { ResolvedConfig, ConfigSources, PluginSettings } from './config/load.js';
-export { createLogger, silentLogger, type Logger, type LoggerOptions, type LogLevel, type LogFormat, type LogFields, type LogSink } from './log.js';
+export { createLogger, silentLogger, type Logger, type LoggerOptions, type LogLevel, type LogFormat, type LogFields, type LogSink } from './log/index.js';
 export { PluginError } from './plugin-host/host.js';
 export type { PluginTable } from './plugin-host/builtin.js';
 export type {

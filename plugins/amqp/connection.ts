@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { deadlines, destroyStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type Peer, type StreamListener } from '../../src/frontend/index.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';

@@ -5,7 +5,7 @@
  * only. Never match on message text.
  */
 import { BrokerError, isBrokerError } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { methodName } from './codec/methods.js';
 
 export interface CloseReason {

@@ -3,7 +3,7 @@
  * and the group coordinator.
  */
 import type { ProtocolCore } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { KafkaConnection } from './connection.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import type { KafkaSettings } from './settings.js';

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, Session, SessionHandler, ProtocolCore, Message } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { ConnectionRegistry, FrontendConnection, Peer } from '../../src/frontend/index.js';
 import { ApiKey, SUPPORTED } from './codec/api-keys.js';
 import { ErrorCode } from './codec/errors.js';

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type { AdminCore, ProtocolCore } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { ClusterView, KafkaView, ListenerAddress } from '../../src/plugin-host/index.js';
 import type { ManagementSettings } from './settings.js';
 import type { Sampler } from './sampler.js';

@@ -10,7 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
 import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
 import type { ClientConnection, MqttContext } from './context.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { ProtocolCore, SessionHandler } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { MqttSettings } from './config.js';
 import { MemoryRetainedStore, type RetainedStore } from './retained.js';
 import { SqliteRetainedStore } from './retained-sqlite.js';

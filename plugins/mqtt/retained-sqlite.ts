@@ -25,7 +25,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { QoS } from 'mqtt-packet';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { DurabilityPoints, DurableLog, DurableListener } from '../../src/core/index.js';
 import type { PublishProperties } from './message.js';
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';

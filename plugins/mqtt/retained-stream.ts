@@ -18,7 +18,7 @@
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/index.js';
 import { type BrokerStream, type ProtocolCore, type DurabilityPoints, isBrokerError, Message } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { publishedQos, publishPropertiesOf, toCoreMessage, type PublishProperties } from './message.js';
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from './retained.js';
 import { topicToRoutingKey } from './topics.js';

@@ -16,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { SessionRecord } from './session-record.js';
 import { parseRecord, recordOf } from './session-record.js';
 import type { SessionState } from './session-state.js';

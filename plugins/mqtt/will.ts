@@ -10,7 +10,7 @@
  * restart — a clean stop or a killed process — schedules it again for what is left of its delay.
  */
 import type { ProtocolCore, SessionHandler } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { toCoreMessage, type MqttPublish } from './message.js';
 import { retainPublish, type RetainedStore } from './retained.js';
 import { decodeProperties, encodeProperties } from './retained-sqlite.js';

@@ -8,7 +8,7 @@
  * transport is not read until the alarm clears.
  */
 import type { ProtocolCore, CoreConnection, Session, SessionHandler } from '../../src/core/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import { deadlines, PublishGate, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner } from '../../src/frontend/index.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
 import { describeError, StompError } from './errors.js';

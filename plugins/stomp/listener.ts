@@ -9,7 +9,7 @@
  */
 import type { ProtocolCore } from '../../src/core/index.js';
 import { ListenerSet } from '../../src/frontend/index.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log/index.js';
 import type { TlsListeners } from '../../src/tls/index.js';
 import { StompConnection } from './connection.js';
 import type { StompSettings } from './settings.js';

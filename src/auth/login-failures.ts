@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 
 /** What a front-end knows about a refused login: never the password. */
 export interface LoginFailure {

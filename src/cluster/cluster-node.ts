@@ -19,7 +19,7 @@
 import { Etcd3 } from 'etcd3';
 import { Broker, type BrokerSetup } from '../broker.js';
 import type { ResolvedConfig } from '../config/load.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { PluginManifest } from '../plugin-host/manifest.js';
 import { realDisk } from '../store/disk/real-disk.js';
 import { setBeforeListen } from '../util/listen.js';

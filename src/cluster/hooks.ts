@@ -4,7 +4,7 @@
  * runs detached from the broker's work: its exit status is logged, never waited for.
  */
 import { spawn } from 'node:child_process';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 
 export function runHook(command: string, role: 'leader' | 'follower', nodeId: string, epoch: number, log: Logger): void {
   if (command === '') return;

@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { BrokerSetup } from '../broker.js';
 import type { Disk } from '../store/disk/disk.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import { ReplicationFollower, ReplicationLeader } from './replication/index.js';
 import type { FollowerStatus } from '../plugin-host/cluster-view.js';
 

@@ -6,7 +6,7 @@
  */
 import type { BrokerSetup } from '../broker.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { chooseLogFormat, createLogger } from '../log.js';
+import { chooseLogFormat, createLogger } from '../log/index.js';
 import type { PluginManifest } from '../plugin-host/manifest.js';
 import { ClusterNode } from './cluster-node.js';
 import type { ReplicationFactory } from './replication-port.js';

@@ -5,7 +5,7 @@
  * Plugin keys (`amqp.port` …) are declared by each plugin's manifest, not here; whether a
  * plugin starts is `plugins.<name>.enabled`, defaulting to the manifest's `enabledByDefault`.
  */
-import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/index.js';
 import type { KeySpec } from './schema.js';
 
 export const BROKER_KEYS = {

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { LogFormat, LogLevel } from '../log.js';
+import type { LogFormat, LogLevel } from '../log/index.js';
 import type { PluginConfig, PluginManifest } from '../plugin-host/manifest.js';
 import { versionRange, type CertLoginFrom, type PeerVerification, type TlsSettings } from '../tls/settings.js';
 import { clusterSettings, type ClusterSettings } from './cluster-settings.js';

@@ -3,7 +3,7 @@ import type { TopicPermission, VhostPermission } from '../auth/permissions.js';
 import type { ScramMechanism, ScramServerExchange } from '../auth/scram.js';
 import { ConnectionAccess } from '../auth/access.js';
 import { LoginFailures } from '../auth/login-failures.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { ConnectionInfo, CoreConnection } from './api.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
 import { BrokerError, notFound } from './errors.js';

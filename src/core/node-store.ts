@@ -7,7 +7,7 @@ import type { Durability } from '../store/journal.js';
 import type { ReclaimOptions } from '../store/compaction.js';
 import { MetadataStore, type Definitions } from '../store/metadata/metadata-store.js';
 import type { MetadataTap } from '../store/metadata/tap.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { FieldTable } from '../codec/types.js';
 import type { Core } from './core.js';
 import type { Policy } from './policies.js';

@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { TlsListeners } from '../tls/tls-server.js';
 import { socketPeer, type Peer } from './peer.js';
 

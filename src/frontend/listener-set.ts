@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { AlarmKind } from '../core/alarms.js';
 import type { AlarmState } from '../core/protocol-core.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { ListenerAddress } from '../plugin-host/manifest.js';
 import type { TlsListeners } from '../tls/tls-server.js';
 import { closeServer, listenDualStack } from '../util/listen.js';

@@ -8,7 +8,7 @@
 import type { AdminCore } from '../core/admin-core.js';
 import type { Core } from '../core/core.js';
 import type { ProtocolCore } from '../core/protocol-core.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import type { TlsListeners } from '../tls/tls-server.js';
 import type { ClusterView } from './cluster-view.js';
 import type { KafkaView } from './kafka-view.js';

@@ -9,7 +9,7 @@
  * stop and the process can exit.
  */
 import type { Core } from '../core/core.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import { DEFAULT_TLS_SETTINGS } from '../tls/settings.js';
 import { TlsListeners } from '../tls/tls-server.js';
 import { checkKeySpec } from '../config/schema.js';

@@ -10,7 +10,7 @@
 import type { RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { createServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
-import type { Logger } from '../log.js';
+import type { Logger } from '../log/index.js';
 import { verifiedPeerName } from './peer-identity.js';
 import { serverOptions, type TlsSettings } from './settings.js';
 

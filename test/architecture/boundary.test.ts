@@ -1,6 +1,6 @@
 /**
  * The layer boundary (docs/architecture.md, Layers): plugins reach src/ only through entry
- * modules (`src/<layer>/index.ts`, and the single-file modules import-boundary.ts lists) and
+ * modules (`src/<layer>/index.ts`) and
  * never another plugin's files; the core imports nothing from plugins/. Offending imports are
  * printed with file, line and reason.
  */
@@ -23,7 +23,7 @@ describe('the import checker', () => {
   it('finds every form of a forbidden import, and only those', () => {
     const plugin = [
       "import { Message } from '../../src/core/index.js';", // entry module
-      "import type { Logger } from '../../src/log.js';", // an allowed single-file module
+      "import type { Logger } from '../../src/log/index.js';", // the log layer's entry module
       "import { frameWriter } from './frame.js';", // its own files
       "import { sendFrame } from './handlers/send.js';",
       "import { KitListener } from '../../src/frontend/index.js';", // a layer this checker never heard of

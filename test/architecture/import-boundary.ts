@@ -2,9 +2,8 @@
  * The import rules between layers, checked on the source text (parsed with oxc-parser, so
  * comments and strings never count as imports):
  *
- * - a plugin (plugins/<name>/**) imports from src/ only entry modules — `src/<layer>/index.ts`,
- *   or one of the single-file modules listed in SINGLE_FILE_MODULES — and never another
- *   plugin's files;
+ * - a plugin (plugins/<name>/**) imports from src/ only entry modules (`src/<layer>/index.ts`)
+ *   and never another plugin's files;
  * - the core (src/core/**) imports nothing from plugins/.
  *
  * Every form counts: `import`, `import type`, `export … from`, `import()` and the type
@@ -14,9 +13,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseSync } from 'oxc-parser';
-
-/** src/ modules a plugin may import that are a single file rather than a folder with an index.ts */
-export const SINGLE_FILE_MODULES: readonly string[] = ['src/log.ts'];
 
 /** `src/<layer>/index.ts`: any layer, so new layers (src/frontend, src/cluster …) need no change here */
 const ENTRY_MODULE = /^src\/[^/]+\/index\.ts$/;
@@ -69,7 +65,7 @@ export function pluginImportOffence(site: ImportSite): string | null {
   if (!site.specifier.startsWith('.') && !site.specifier.startsWith('/')) return null; // a package or node: builtin
   const target = targetOf(site);
   if (target.startsWith('src/')) {
-    return ENTRY_MODULE.test(target) || SINGLE_FILE_MODULES.includes(target) ? null : `${target} is not an entry module (src/<layer>/index.ts)`;
+    return ENTRY_MODULE.test(target) ? null : `${target} is not an entry module (src/<layer>/index.ts)`;
   }
   const own = site.file.split('/').slice(0, 2).join('/');
   if (target.startsWith(`${own}/`)) return null;

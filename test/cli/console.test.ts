@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { chooseLogFormat } from '../../src/log.js';
+import { chooseLogFormat } from '../../src/log/index.js';
 import { hasExecutable } from '../helpers/require-tool.js';
 import { jsonLines, spawnedCommands, until, type Run } from './spawned.js';
 

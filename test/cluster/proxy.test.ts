@@ -13,7 +13,7 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/log/index.js';
 import { acceptProxyHeaders } from '../../src/cluster/proxy/proxy-accept.js';
 import { formatProxyV1, parseProxyV1 } from '../../src/cluster/proxy/proxy-header.js';
 import { StandbyProxy } from '../../src/cluster/proxy/standby-proxy.js';

@@ -13,7 +13,7 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/log/index.js';
 import { SimMachine } from '../helpers/sim-disk.js';
 import { RawClient } from '../plugins/stomp/helpers.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Broker } from '../../src/index.js';
-import { createLogger, type LogFields } from '../../src/log.js';
+import { createLogger, type LogFields } from '../../src/log/index.js';
 import { RECORD_HEADER_SIZE, RecordType, SEGMENT_FILE_SUFFIX, SEGMENT_HEADER_SIZE } from '../../src/store/format.js';
 
 const made: string[] = [];

@@ -38,7 +38,7 @@ import { StreamQueue } from '../../src/core/queues/stream/stream-queue.js';
 import type { FileStore } from '../../src/store/file-store.js';
 import type { StoredMessage } from '../../src/store/message-store.js';
 import { scanLogSync } from '../../src/store/stream/stream-scan.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/log/index.js';
 import { Prng } from '../helpers/prng.js';
 import { SimMachine } from '../helpers/sim-disk.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, type BrokerOptions } from '../../src/broker.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/log/index.js';
 import { BUILTIN_PLUGINS } from '../../src/plugin-host/builtin.js';
 import type { Disk } from '../../src/store/disk/disk.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LogSink } from '../../src/log.js';
+import { createLogger, type LogSink } from '../../src/log/index.js';
 
 function memorySink(): LogSink & { lines: string[] } {
   const lines: string[] = [];

@@ -11,7 +11,7 @@
  * through any node. Forwarding is plain byte piping with backpressure both ways.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../log/index.js';
 import { listenDualStack, closeServer } from '../../util/listen.js';
 import { readMqttConnect, useAnotherServer } from './mqtt-redirect.js';
 import { formatProxyV1 } from './proxy-header.js';

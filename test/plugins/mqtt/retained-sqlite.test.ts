@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/log/index.js';
 import type { RetainedMessage } from '../../../plugins/mqtt/retained.js';
 import { decodeProperties, encodeProperties, SqliteRetainedStore } from '../../../plugins/mqtt/retained-sqlite.js';
 import { DurabilityPoints, whenAllDurable } from '../../../src/core/durability.js';

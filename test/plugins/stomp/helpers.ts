@@ -13,7 +13,7 @@ import { Client, type IFrame, type IStompSocket, type IStompSocketMessageEvent, 
 import WebSocket from 'ws';
 import { Broker, type BrokerOptions } from '../../../src/broker.js';
 import type { PluginTable } from '../../../src/plugin-host/builtin.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/log/index.js';
 
 export interface StompTestBroker {
   broker: Broker;

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Alarms } from '../../../src/core/alarms.js';
 import { ListenerSet, type ConnectionRegistry, type FrontendConnection, type Peer } from '../../../src/frontend/index.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/log/index.js';
 import { memoryPair } from '../../helpers/memory-pair.js';
 
 /** Echoes what it reads; at shutdown says 'bye' and ends, unless it is told to ignore the stop. */

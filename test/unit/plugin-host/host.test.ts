@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Core } from '../../../src/core/core.js';
-import { createLogger, type LogSink } from '../../../src/log.js';
+import { createLogger, type LogSink } from '../../../src/log/index.js';
 import { loadManifests, PluginError, PluginHost, startOrder, validateManifest } from '../../../src/plugin-host/host.js';
 import type { PluginContext, PluginManifest } from '../../../src/plugin-host/manifest.js';
 import { tableOf, tcpPlugin, type Journal } from './test-plugins.js';
