@@ -66,10 +66,7 @@ describe('Kafka and AMQP on the same streams', () => {
 
   it('an AMQP publish to a partition stream is fetched by kafkajs, key and headers mapped', async () => {
     const topic = uniqueTopic('a2k');
-    const admin = b.client().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-    await admin.disconnect();
+    await b.createTopic(topic, 2);
     const conn = await amqp.connect(b.amqpUrl);
     const ch = await conn.createConfirmChannel();
     ch.sendToQueue(`${topic}-1`, Buffer.from('from amqp'), { headers: { 'x-kafka-key': 'k1', origin: 'amqp', n: 5 } });

@@ -13,6 +13,8 @@ export interface KafkaTestBroker {
   amqpUrl: string;
   brokers: string[];
   client(extra?: Partial<KafkaConfig>): Kafka;
+  /** CreateTopics through a kafkajs admin client that is closed after */
+  createTopic(topic: string, numPartitions: number): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,6 +46,15 @@ export async function startKafkaBroker(
     brokers: [],
     client(extra = {}) {
       return new Kafka({ clientId: 'warren-test', brokers: t.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 }, ...extra });
+    },
+    async createTopic(topic, numPartitions) {
+      const admin = t.client().admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions }] });
+      } finally {
+        await admin.disconnect();
+      }
     },
     async restart() {
       await t.broker.stop();

@@ -25,10 +25,7 @@ describe('x-partition-hash', () => {
 
   it("an AMQP publish to the topic's exchange lands where kafkajs puts the same key", async () => {
     const topic = uniqueTopic('hash');
-    const admin = b.client().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 5 }] });
-    await admin.disconnect();
+    await b.createTopic(topic, 5);
     const keys = Array.from({ length: 40 }, (_v, i) => `key-${i}`);
     const producer = b.client().producer();
     await producer.connect();

@@ -65,10 +65,7 @@ describe('Kafka with STOMP and MQTT', () => {
 
   it("an MQTT publish feeds a topic through its exchange, on the partition of Kafka's partitioner", async () => {
     const topic = uniqueTopic('m2k');
-    const admin = b.client().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] });
-    await admin.disconnect();
+    await b.createTopic(topic, 3);
     const conn = await amqp.connect(b.amqpUrl);
     const ch = await conn.createChannel();
     await ch.bindExchange(topic, 'amq.topic', 'orders.#');
