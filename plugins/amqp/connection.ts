@@ -2,8 +2,9 @@
  * One AMQP 0-9-1 client connection: the socket, the protocol header, the frame stream, the
  * channel slots (channel-slots.ts), heartbeats, batched writes with backpressure, publishes held
  * by a resource alarm (held-publishes.ts), and how the connection ends.
- * Its states are drawn in connection-state.ts. The handshake methods themselves are in handlers/connection.ts; this file routes frames:
- * channel 0 to the handshake/connection handlers, other channels to their `AmqpChannel`.
+ * Its states are drawn in connection-state.ts. Which frame goes where (channel 0 to the
+ * handshake handlers in handlers/connection.ts, other channels to their `AmqpChannel`) is
+ * frame-router.ts.
  */
 import type { Duplex } from 'node:stream';
 import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
@@ -13,11 +14,12 @@ import { deadlines, destroyStream, listenTo, PublishGate, SocketTraffic, type Co
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
-import { FrameReader, type FrameSink } from './codec/frame-reader.js';
-import { M, decodeMethod, encodeMethodFrame, methodIdOf, type AmqpMethod } from './codec/methods.js';
-import { channelError, loggedCloseReason, unexpectedFrame } from './errors.js';
+import { FrameReader } from './codec/frame-reader.js';
+import { M, encodeMethodFrame } from './codec/methods.js';
+import { loggedCloseReason } from './errors.js';
+import { FrameRouter } from './frame-router.js';
 import { FrameWriter, type WriterOwner } from './frame-writer.js';
-import { handleConnectionMethod, notifyBlocked, sendStart } from './handlers/connection.js';
+import { notifyBlocked, sendStart } from './handlers/connection.js';
 import { HeartbeatMonitor, type HeartbeatOwner } from './heartbeat.js';
 import type { AmqpSettings } from './settings.js';
 import { failHeldPublishes, type HeldPublish } from './held-publishes.js';
@@ -30,7 +32,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring, HeartbeatOwner {
+export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring, HeartbeatOwner {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -132,7 +134,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
         // the frame stream cannot be trusted any more: say why, then hang up
         this.#reader = null;
         this.fail(e, 0);
-        this.#endSocket();
+        this.endSocket();
       }
     } else if (this.state === 'awaiting-header') {
       this.#onProtocolHeader(chunk);
@@ -149,101 +151,20 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
       this.log.info('unsupported protocol header, closing', { header: buf.subarray(0, 8).toString('hex') });
       this.#socket.write(PROTOCOL_HEADER);
       this.state = 'closing';
-      this.#endSocket();
+      this.endSocket();
       return;
     }
     this.state = 'starting';
-    this.#reader = new FrameReader(this, this.settings.frameMax);
+    this.#reader = new FrameReader(new FrameRouter(this, this.#channels), this.settings.frameMax);
     sendStart(this);
     if (buf.length > PROTOCOL_HEADER.length) this.#onData(buf.subarray(PROTOCOL_HEADER.length));
   }
 
-  onMethodFrame(channel: number, payload: Buffer): void {
-    if (this.state === 'closing' || this.state === 'closed') {
-      this.#whileClosing(channel, payload);
-      return;
-    }
-    let m: AmqpMethod;
-    try {
-      m = decodeMethod(payload);
-    } catch (e) {
-      this.fail(e, methodIdOf(payload));
-      return;
-    }
-    if (channel === 0) {
-      try {
-        handleConnectionMethod(this, m);
-      } catch (e) {
-        this.fail(e, m.id);
-      }
-      return;
-    }
-    if (this.state !== 'running') {
-      this.fail(channelError(`unexpected method on channel ${channel} in connection state ${this.state}`), m.id);
-      return;
-    }
-    const ch = this.#channels.get(channel);
-    if (ch === undefined) {
-      if (m.id === M.channelOpen) this.#openChannel(channel);
-      else this.fail(channelError("expected 'channel.open'"), m.id);
-      return;
-    }
-    if (m.id === M.channelOpen && ch.state === 'open') {
-      this.fail(channelError("second 'channel.open' seen"), m.id);
-      return;
-    }
-    ch.onMethod(m);
-  }
+  // ---- channels (frame-router.ts opens them and routes their frames) ---------------------------
 
-  onHeaderFrame(channel: number, payload: Buffer): void {
-    const ch = this.#contentChannel(channel);
-    if (ch !== undefined) ch.onHeader(payload);
-  }
-
-  onBodyFrame(channel: number, payload: Buffer): void {
-    const ch = this.#contentChannel(channel);
-    if (ch !== undefined) ch.onBody(payload);
-  }
-
-  bodyTarget(channel: number, size: number): Buffer | null {
-    return this.state === 'running' ? (this.#channels.get(channel)?.content.bodyTarget(size) ?? null) : null;
-  }
-
-  onHeartbeatFrame(channel: number): void {
-    // AMQP 0-9-1 §4.2.7: heartbeats belong to channel 0 (RabbitMQ: 505)
-    if (channel !== 0 && this.state !== 'closing' && this.state !== 'closed') {
-      this.fail(unexpectedFrame(`heartbeat frame on channel ${channel}`), 0);
-    }
-  }
-
-  /** The channel a content frame is for, or undefined after failing the connection. */
-  #contentChannel(channel: number): AmqpChannel | undefined {
-    if (this.state === 'closing' || this.state === 'closed') return undefined;
-    if (channel === 0 || this.state !== 'running') {
-      this.fail(unexpectedFrame(`content frame on channel ${channel} in connection state ${this.state}`), 0);
-      return undefined;
-    }
-    const ch = this.#channels.get(channel);
-    if (ch === undefined) this.fail(channelError("expected 'channel.open'"), 0);
-    return ch;
-  }
-
-  /** After we sent connection.close only close and close-ok count (AMQP 0-9-1 connection.close). */
-  #whileClosing(channel: number, payload: Buffer): void {
-    if (channel !== 0 || this.state === 'closed') return;
-    const id = methodIdOf(payload);
-    if (id === M.connectionClose) this.writer.write(encodeMethodFrame(0, { id: M.connectionCloseOk }));
-    if (id === M.connectionClose || id === M.connectionCloseOk) this.#endSocket();
-  }
-
-  // ---- channels ----------------------------------------------------------------------------
-
-  #openChannel(channel: number): void {
-    try {
-      this.#channels.open(this, channel, this.#core!);
-    } catch (e) {
-      this.fail(e, M.channelOpen);
-    }
+  /** the core side of the connection once connection.open is accepted */
+  get coreConnection(): CoreConnection | null {
+    return this.#core;
   }
 
   /** The channel is closed on both sides: free its number. */
@@ -346,7 +267,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
     this.state = 'closing';
     this.#releaseCore();
     this.writer.write(encodeMethodFrame(0, { id: M.connectionCloseOk }));
-    this.#endSocket();
+    this.endSocket();
   }
 
   /** Broker stop (or management): 320 CONNECTION_FORCED, a short wait for close-ok. */
@@ -373,7 +294,7 @@ export class AmqpConnection implements FrameSink, WriterOwner, GateOwner<HeldPub
   }
 
   /** Flush what is queued, then half-close; destroy if the peer does not finish closing. */
-  #endSocket(): void {
+  endSocket(): void {
     this.writer.flush();
     this.#socket.end();
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
