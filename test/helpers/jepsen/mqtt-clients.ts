@@ -30,6 +30,7 @@ abstract class MqttReconnecting extends Reconnecting {
       reconnectPeriod: 0, connectTimeout: 3000, keepalive: 5,
     });
     client.on('error', () => undefined);
+    this.listen(client);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const cut = () => void client.end(true);
     // Connected, or closed (refused, timed out, dropped): a failover is never waited out here.
@@ -46,6 +47,14 @@ abstract class MqttReconnecting extends Reconnecting {
     this.session(client, closed).catch(cut);
     return { closed, cut };
   }
+
+  /**
+   * Called before the CONNACK can arrive. A kept session's queued messages follow its CONNACK
+   * at once, often in the same TCP segment, and MQTT.js handles those packets on
+   * process.nextTick — before an `await` on 'connect' resumes — PUBACKing each QoS 1 message
+   * whether or not a 'message' listener exists: a listener added after 'connect' loses them.
+   */
+  protected listen(_client: MqttClient): void {}
 
   protected abstract session(client: MqttClient, closed: Promise<void>): Promise<void>;
 }
@@ -98,11 +107,14 @@ export class MqttSubscriber extends MqttReconnecting {
     await client.endAsync();
   }
 
-  protected async session(client: MqttClient): Promise<void> {
+  protected override listen(client: MqttClient): void {
     client.on('message', (_topic, payload) => {
       this.history.delivered(this.queue, payload.toString());
       this.lastDeliveryAt = Date.now();
     });
+  }
+
+  protected async session(client: MqttClient): Promise<void> {
     await client.subscribeAsync(this.topic, { qos: 1 });
   }
 }
