@@ -3,8 +3,8 @@
  * Jepsen-style run of a Warren cluster (docs/clustering.md "What is tested"): three etcd
  * members and three Warren nodes on loopback, AMQP publishers with confirms and unique ids,
  * consumers with manual acks, a STOMP publisher with receipts and a client-individual consumer
- * (--stomp-publishers N, default 1), (and with --mqtt-publishers N, MQTT QoS 1 publishers and a
- * persistent QoS 1 subscriber: see docs/clustering.md "Not promised yet"), one fault every --every-min..--every-max seconds (kill -9 of
+ * (--stomp-publishers N, default 1), an MQTT QoS 1 publisher and a persistent QoS 1 subscriber
+ * (--mqtt-publishers N, default 1), one fault every --every-min..--every-max seconds (kill -9 of
  * the leader, kill -9 of a follower, SIGSTOP of the leader past its lease then SIGCONT, an
  * etcd member killed and restarted), then a full drain and a verdict on every id.
  *
@@ -13,7 +13,8 @@
  *
  * It compiles the project and the harness (tsconfig.bench.json) into
  * node_modules/.cache/warren-jepsen-build first, so it runs exactly the code in the tree.
- * Progress lines go to stderr; a JSON line goes to bench/results/jepsen-<date>[-loaded].jsonl;
+ * Progress lines go to stderr; a JSON line goes to bench/results/jepsen-<date>[-<tag>][-loaded].jsonl
+ * (--tag names a run: --tag all-protocols);
  * the last line on stdout is
  *   lost=L unexpected=U duplicated=D recovered=R faults=F failover_p50_ms=… failover_max_ms=…
  * Exit code 1 when lost or unexpected is not 0.
@@ -35,9 +36,11 @@ const { values } = parseArgs({
     publishers: { type: 'string', default: '3' },
     queues: { type: 'string', default: '2' },
     rate: { type: 'string', default: '50' },
-    'mqtt-publishers': { type: 'string', default: '0' },
+    'mqtt-publishers': { type: 'string', default: '1' },
     'stomp-publishers': { type: 'string', default: '1' },
     loaded: { type: 'boolean', default: false },
+    // a word in the results file's name: jepsen-<date>-<tag>[-loaded].jsonl
+    tag: { type: 'string', default: '' },
   },
 });
 const num = (k) => {
@@ -72,13 +75,13 @@ const date = new Date().toISOString().slice(0, 10);
 const loaded = values.loaded || loadBefore > 1.5;
 const dir = join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `jepsen-${date}${loaded ? '-loaded' : ''}.jsonl`);
+const file = join(dir, `jepsen-${date}${values.tag ? `-${values.tag}` : ''}${loaded ? '-loaded' : ''}.jsonl`);
 const { faultLog, lostIds, ...summary } = r;
 appendFileSync(file, JSON.stringify({
   bench: 'jepsen', at: new Date().toISOString(), command: `npm run jepsen -- ${process.argv.slice(2).join(' ')}`.trim(),
   options: { ...options, log: undefined, cliPath: undefined }, loadavg1Before: loadBefore, loadavg1After: loadavg()[0],
   ...summary, lostIds, faultLog,
 }) + '\n');
-process.stderr.write(`sent=${r.sent} confirmed=${r.confirmed} delivered=${r.delivered} reordered=${r.reordered} duration_s=${Math.round(r.durationMs / 1000)}; written to ${file}\n`);
+process.stderr.write(`sent=${r.sent} confirmed=${r.confirmed} (per publisher ${JSON.stringify(r.confirmedBy)}) delivered=${r.delivered} reordered=${r.reordered} duration_s=${Math.round(r.durationMs / 1000)}; written to ${file}\n`);
 console.log(line);
 process.exit(r.lost === 0 && r.unexpected === 0 ? 0 : 1);

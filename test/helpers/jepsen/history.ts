@@ -19,6 +19,8 @@ export interface Verdict {
   recovered: number;
   reordered: number;
   lostIds: string[];
+  /** confirmed ids per publisher (`p0` AMQP, `mq0` MQTT, `st0` STOMP …) */
+  confirmedBy: Record<string, number>;
 }
 
 export class History {
@@ -77,10 +79,13 @@ export class History {
     let lost = 0;
     let recovered = 0;
     const lostIds: string[] = [];
+    const confirmedBy: Record<string, number> = {};
     for (const [id, ok] of this.#sent) {
       const delivered = this.#deliveries.has(id);
       if (ok) {
         confirmed++;
+        const publisher = id.slice(0, id.lastIndexOf(':'));
+        confirmedBy[publisher] = (confirmedBy[publisher] ?? 0) + 1;
         if (!delivered) {
           lost++;
           if (lostIds.length < 20) lostIds.push(id);
@@ -93,6 +98,6 @@ export class History {
       if (!this.#sent.has(id)) unexpected++;
       if (n > 1) duplicated++;
     }
-    return { sent: this.#sent.size, confirmed, delivered: this.#deliveries.size, lost, unexpected, duplicated, recovered, reordered: this.#reordered, lostIds };
+    return { sent: this.#sent.size, confirmed, delivered: this.#deliveries.size, lost, unexpected, duplicated, recovered, reordered: this.#reordered, lostIds, confirmedBy };
   }
 }
