@@ -3,7 +3,10 @@
  * in one sitting, 100 B and 1 KiB records:
  *
  *   kafkajs-produce   kafkajs producer, acks=all, sends of --batch records, --in-flight sends at
- *                     once: MB/s and p50/p99 latency of a send (a whole produce request)
+ *                     once: MB/s and p50/p99 latency of a send (a whole produce request). The
+ *                     defaults (100 × 10) keep 1,000 records outstanding, as --window does for AMQP
+ *   kafkajs-ceiling   (--ceiling) the same producer against a trivial responder that stores
+ *                     nothing (bench/lib/kafka-trivial-responder.mjs): kafkajs' own ceiling now
  *   kafkajs-fetch     a kafkajs consumer group reads the topic from the beginning: MB/s
  *   kcat-produce      kcat (librdkafka) -P with acks=all, lines on stdin: MB/s (process start
  *                     included; librdkafka batches by itself, no per-request latency here)
@@ -20,9 +23,13 @@
  * per measurement on stdout and in --out (default bench/results/kafka-<date>.jsonl), with the
  * broker's CPU time for the row (brokerCpuMs, from /proc/<pid>/stat: Warren's process, RabbitMQ's
  * Erlang VM) — on a loaded machine CPU per MB says more than MB/s. --rounds repeats every row in
- * the same sitting (same brokers), so medians and ratios come from one sitting.
+ * the same sitting (same brokers), so medians and ratios come from one sitting. Every row also
+ * records the client side's CPU (this process, plus kcat's as a waited-for child) as clientCpuMs
+ * and clientCpuPct / brokerCpuPct of the row's wall time. --only <keys> runs some rows
+ * (kafkajs-produce, kafkajs-ceiling, kafkajs-fetch, kcat-produce, kcat-fetch, amqp-produce,
+ * amqp-consume); --broker-prof <dir> writes a V8 CPU profile of Warren there.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +45,16 @@ const { values } = parseArgs({
     records: { type: 'string', default: '200000' },
     sizes: { type: 'string', default: '100,1024' },
     batch: { type: 'string', default: '100' },
-    'in-flight': { type: 'string', default: '8' },
+    'in-flight': { type: 'string', default: '10' },
+    ceiling: { type: 'boolean', default: false },
     window: { type: 'string', default: '1000' },
     rabbitmq: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     label: { type: 'string', default: '' },
+    // only these rows ('kafkajs-produce,kafkajs-fetch,kcat-produce,kcat-fetch,amqp-produce,amqp-consume')
+    only: { type: 'string', default: '' },
+    // write a V8 CPU profile of the Warren process into this directory (node --cpu-prof)
+    'broker-prof': { type: 'string', default: '' },
     out: { type: 'string', default: `bench/results/kafka-${new Date().toISOString().slice(0, 10)}.jsonl` },
   },
 });
@@ -53,7 +65,7 @@ const WINDOW = Number(values.window);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 function emit(row) {
-  const line = JSON.stringify({ time: new Date().toISOString(), load: loadavg().map((l) => Number(l.toFixed(2))), records: N, ...(values.label ? { label: values.label } : {}), ...row });
+  const line = JSON.stringify({ time: new Date().toISOString(), load: loadavg().map((l) => Number(l.toFixed(2))), records: N, batch: BATCH, inFlight: IN_FLIGHT, window: WINDOW, ...(values.label ? { label: values.label } : {}), ...row });
   process.stdout.write(`${line}\n`);
   appendFileSync(values.out, `${line}\n`);
 }
@@ -67,10 +79,21 @@ function cpuMsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * CPU milliseconds of the client side so far: this process (kafkajs, amqplib) plus its waited-for
+ * children (kcat), from /proc/self/stat (utime, stime, cutime, cstime).
+ */
+function clientCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+}
+
 function startWarren(build) {
   const server = fileURLToPath(new URL('./stream-server.mjs', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server, '--build', build, '--kafka'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const prof = values['broker-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['broker-prof']] : [];
+    const child = spawn(process.execPath, [...prof, server, '--build', build, '--kafka'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -217,23 +240,42 @@ async function amqpConsume(url, queue, size) {
   return { MBps: mbps(N * size, ms) };
 }
 
+const only = new Set(values.only.split(',').filter(Boolean));
 const build = values['warren-build'];
 if (!build) throw new Error('--warren-build is required (npx tsc -p tsconfig.json --outDir /tmp/warren-build)');
 const warren = await startWarren(build);
+const responder = values.ceiling ? fork(fileURLToPath(new URL('./lib/kafka-trivial-responder.mjs', import.meta.url)), [build]) : null;
+const responderPort = responder ? await new Promise((res) => responder.once('message', (m) => res(m.port))) : 0;
 const rabbit = values.rabbitmq ? await startRabbitmqNode('kafkabench') : null;
 try {
   for (let round = 1; round <= Number(values.rounds); round++) for (const size of values.sizes.split(',').map(Number)) {
     const tag = `${size}-${Date.now()}`;
     // the broker's CPU per MB moved beside MB/s: on a shared, loaded machine it says more than the rate
     const row = async (broker, pid, client, test, run) => {
+      const kind = test.includes('trivial') ? 'ceiling' : test.includes('produce') || test.includes('publish') ? 'produce' : test === 'fetch' ? 'fetch' : 'consume';
+      const key = `${client === 'amqplib' ? 'amqp' : client}-${kind}`;
+      if (only.size > 0 && !only.has(key)) return;
       const cpu0 = cpuMsOf(pid);
+      const client0 = clientCpuMs();
+      const t0 = performance.now();
       const r = await run();
+      const wallMs = performance.now() - t0;
       const brokerCpuMs = cpuMsOf(pid) - cpu0;
-      const result = { ...r, brokerCpuMs, brokerCpuMsPerMB: Number((brokerCpuMs / ((N * size) / 1e6)).toFixed(2)) };
+      const clientMs = clientCpuMs() - client0;
+      const result = {
+        ...r,
+        brokerCpuMs,
+        brokerCpuMsPerMB: Number((brokerCpuMs / ((N * size) / 1e6)).toFixed(2)),
+        // the client's CPU over the row's wall time: near 100 % the client is the ceiling
+        clientCpuMs: clientMs,
+        clientCpuPct: Math.round((clientMs / wallMs) * 100),
+        brokerCpuPct: Math.round((brokerCpuMs / wallMs) * 100),
+      };
       emit({ round, broker, client, test, size, ...result });
       log(`${broker} ${client} ${test} ${size} B: ${JSON.stringify(result)}`);
     };
     const w = warren.child.pid;
+    if (responder) await row('trivial-responder', responder.pid, 'kafkajs', 'produce-trivial-responder', () => kafkajsProduce(`127.0.0.1:${responderPort}`, `kjs-${tag}`, size));
     await row('warren', w, 'kafkajs', 'produce-acks-all', () => kafkajsProduce(warren.kafka, `kjs-${tag}`, size));
     await row('warren', w, 'kafkajs', 'fetch', () => kafkajsFetch(warren.kafka, `kjs-${tag}`, size));
     await row('warren', w, 'kcat', 'produce-acks-all', () => kcatProduce(warren.kafka, `kcat-${tag}`, size));
@@ -247,5 +289,6 @@ try {
   }
 } finally {
   warren.child.kill('SIGTERM');
+  responder?.kill('SIGTERM');
   await rabbit?.stop();
 }

@@ -2,13 +2,18 @@
  * A connection's reader of one partition stream: a stream consumer (its own session, so a
  * multiple ack settles only its own deliveries) started at the offset a fetch asked for,
  * whose deliveries wait in a buffer until a fetch takes them. Acks only return credit on a
- * stream, so the credit window (`PREFETCH`) bounds the buffer. A fetch at another offset
- * (a seek, a rewind) starts the consumer again there.
+ * stream: while the buffer holds less than `READ_AHEAD_BYTES` deliveries are acknowledged as
+ * they arrive (every `ACK_EVERY`), so the stream reads ahead of the next fetch instead of
+ * waiting for it; past that the credit window (`PREFETCH`) stops it until a fetch takes some.
+ * A fetch at another offset (a seek, a rewind) starts the consumer again there.
  */
 import type { Session, SessionHandler, Message } from '../../src/core/index.js';
 import type { KafkaConnection } from './connection.js';
 
 const PREFETCH = 2000;
+/** how much a reader buffers ahead of the fetches (Kafka's default max.partition.fetch.bytes is 1 MiB) */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+const ACK_EVERY = 128;
 
 export class PartitionReader implements SessionHandler {
   readonly stream: string;
@@ -19,6 +24,8 @@ export class PartitionReader implements SessionHandler {
   readonly #buffer: { message: Message; tag: number }[] = [];
   #head = 0;
   #bytes = 0;
+  /** the highest delivery tag acknowledged (a multiple ack covers every tag up to it) */
+  #ackedTo = 0;
   /** told when a delivery arrives (a waiting fetch) */
   onData: (() => void) | null = null;
   #cancelled = false;
@@ -50,6 +57,7 @@ export class PartitionReader implements SessionHandler {
     this.#buffer.length = 0;
     this.#head = 0;
     this.#bytes = 0;
+    this.#ackedTo = 0;
     this.#cancelled = false;
     this.expected = offset;
     this.#start(offset);
@@ -79,7 +87,7 @@ export class PartitionReader implements SessionHandler {
       buf.splice(0, this.#head);
       this.#head = 0;
     }
-    if (lastTag >= 0 && this.#session !== null) this.#session.ack(lastTag, true);
+    if (lastTag > this.#ackedTo) this.#ack(lastTag);
     if (out.length > 0) this.expected = offsetOf(out[out.length - 1]!) + 1;
     return out;
   }
@@ -87,7 +95,13 @@ export class PartitionReader implements SessionHandler {
   deliver(_tag: string, deliveryTag: number, _redelivered: boolean, message: Message): void {
     this.#buffer.push({ message, tag: deliveryTag });
     this.#bytes += message.body.length + 64;
+    if (deliveryTag - this.#ackedTo >= ACK_EVERY && this.#bytes < READ_AHEAD_BYTES) this.#ack(deliveryTag);
     this.onData?.();
+  }
+
+  #ack(tag: number): void {
+    this.#ackedTo = tag;
+    this.#session?.ack(tag, true);
   }
 
   consumerCancelled(_tag: string): void {
