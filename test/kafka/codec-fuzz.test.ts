@@ -37,6 +37,7 @@ const decoders: [string, (r: Reader, v: number) => unknown, number][] = [
   ['CreatePartitions', admin.decodeCreatePartitions, 1],
   ['DescribeConfigs', admin.decodeDescribeConfigs, 3],
   ['AlterConfigs', admin.decodeAlterConfigs, 1],
+  ['IncrementalAlterConfigs', admin.decodeIncrementalAlterConfigs, 1],
   ['InitProducerId', admin.decodeInitProducerId, 1],
 ];
 

@@ -38,11 +38,15 @@ export class RawKafka {
     });
   }
 
-  /** A request frame: header v1 (key, version, correlation id, client id) and the body `body` writes. */
-  frame(apiKey: number, version: number, body: (w: Writer) => void): Buffer {
+  /**
+   * A request frame: header v1 (key, version, correlation id, client id) and the body `body`
+   * writes; `flexible`: header v2 (v1 + empty tagged fields), for a flexible version.
+   */
+  frame(apiKey: number, version: number, body: (w: Writer) => void, flexible = false): Buffer {
     const w = new Writer();
     const at = w.reserveInt32();
     w.int16(apiKey).int16(version).int32(this.#correlation++).string('raw-test');
+    if (flexible) w.emptyTaggedFields();
     body(w);
     w.patchInt32(at, w.length - 4);
     return w.toBuffer();

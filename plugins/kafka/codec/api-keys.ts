@@ -3,7 +3,8 @@
  * field lists per version from the message schemas in apache/kafka
  * clients/src/main/resources/common/message). Only what is implemented is advertised in
  * ApiVersions. The ranges stop before each API's first flexible version (compact types and
- * tagged fields) except ApiVersions itself, whose v3 librdkafka sends first: kafkajs 2.2
+ * tagged fields) except ApiVersions itself, whose v3 librdkafka sends first, and
+ * IncrementalAlterConfigs v1 (its clients are all flexible-capable): kafkajs 2.2
  * speaks no flexible version, and librdkafka 2.x takes the highest version both sides have.
  */
 export const ApiKey = {
@@ -29,6 +30,7 @@ export const ApiKey = {
   AlterConfigs: 33,
   SaslAuthenticate: 36,
   CreatePartitions: 37,
+  IncrementalAlterConfigs: 44,
 } as const;
 
 export type ApiKeyNumber = (typeof ApiKey)[keyof typeof ApiKey];
@@ -65,6 +67,8 @@ export const SUPPORTED: ReadonlyMap<number, VersionRange> = new Map<number, Vers
   [ApiKey.AlterConfigs, { min: 0, max: 1, flexibleFrom: 2 }],
   [ApiKey.SaslAuthenticate, { min: 0, max: 1, flexibleFrom: 2 }],
   [ApiKey.CreatePartitions, { min: 0, max: 1, flexibleFrom: 2 }],
+  // v1 is flexible: the clients that send this API at all (Kafka's AdminClient, librdkafka ≥ 2.2) speak it
+  [ApiKey.IncrementalAlterConfigs, { min: 0, max: 1, flexibleFrom: 1 }],
 ]);
 
 export function isSupported(apiKey: number, version: number): boolean {

@@ -9,7 +9,7 @@ import { handleProduce } from './produce.js';
 import { handleFetch } from './fetch.js';
 import { handleListOffsets } from './list-offsets.js';
 import { handleCreateTopics, handleDeleteTopics, handleCreatePartitions } from './topics.js';
-import { handleDescribeConfigs, handleAlterConfigs } from './configs.js';
+import { handleDescribeConfigs, handleAlterConfigs, handleIncrementalAlterConfigs } from './configs.js';
 import { handleFindCoordinator, handleJoinGroup, handleSyncGroup, handleHeartbeat, handleLeaveGroup, handleListGroups, handleDescribeGroups } from './groups.js';
 import { handleOffsetCommit, handleOffsetFetch } from './offsets.js';
 import { handleInitProducerId } from './producer-id.js';
@@ -28,6 +28,7 @@ export const HANDLERS: Record<number, Handler> = {
   [ApiKey.CreatePartitions]: handleCreatePartitions,
   [ApiKey.DescribeConfigs]: handleDescribeConfigs,
   [ApiKey.AlterConfigs]: handleAlterConfigs,
+  [ApiKey.IncrementalAlterConfigs]: handleIncrementalAlterConfigs,
   [ApiKey.FindCoordinator]: handleFindCoordinator,
   [ApiKey.JoinGroup]: handleJoinGroup,
   [ApiKey.SyncGroup]: handleSyncGroup,

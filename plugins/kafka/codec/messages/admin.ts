@@ -1,6 +1,7 @@
 /**
  * Topic administration: CreateTopics (19) v0-4, DeleteTopics (20) v0-3, CreatePartitions (37)
- * v0-1, DescribeConfigs (32) v0-3, AlterConfigs (33) v0-1, InitProducerId (22) v0-1.
+ * v0-1, DescribeConfigs (32) v0-3, AlterConfigs (33) v0-1, IncrementalAlterConfigs (44) v0-1,
+ * InitProducerId (22) v0-1.
  */
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
@@ -127,6 +128,49 @@ export function decodeAlterConfigs(r: Reader, _v: number): { resources: ConfigRe
 export function encodeAlterConfigs(w: Writer, _v: number, results: { errorCode: number; errorMessage: string | null; type: number; name: string }[]): void {
   w.int32(0);
   w.array(results, (w, res) => w.int16(res.errorCode).nullableString(res.errorMessage).int8(res.type).string(res.name));
+}
+
+/** IncrementalAlterConfigs' operations on one setting (KIP-339) */
+export const ConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+
+export interface IncrementalConfigResource {
+  type: number;
+  name: string;
+  configs: { name: string; op: number; value: string | null }[];
+}
+
+/** IncrementalAlterConfigs (44) v0, and v1 in compact form with tagged fields. */
+export function decodeIncrementalAlterConfigs(r: Reader, v: number): { resources: IncrementalConfigResource[]; validateOnly: boolean } {
+  if (v === 0) {
+    const resources = r.array((r) => ({
+      type: r.int8(),
+      name: r.string(),
+      configs: r.array((r) => ({ name: r.string(), op: r.int8(), value: r.nullableString() })),
+    }));
+    return { resources, validateOnly: r.bool() };
+  }
+  const resources = r.compactArray((r) => {
+    const type = r.int8();
+    const name = r.compactString();
+    const configs = r.compactArray((r) => {
+      const c = { name: r.compactString(), op: r.int8(), value: r.compactNullableString() };
+      r.skipTaggedFields();
+      return c;
+    });
+    r.skipTaggedFields();
+    return { type, name, configs };
+  });
+  const validateOnly = r.bool();
+  r.skipTaggedFields();
+  return { resources, validateOnly };
+}
+
+/** AlterConfigs' answer in v0; in compact form with tagged fields in v1. */
+export function encodeIncrementalAlterConfigs(w: Writer, v: number, results: { errorCode: number; errorMessage: string | null; type: number; name: string }[]): void {
+  if (v === 0) return encodeAlterConfigs(w, v, results);
+  w.int32(0);
+  w.compactArray(results, (w, res) => w.int16(res.errorCode).compactNullableString(res.errorMessage).int8(res.type).compactString(res.name).emptyTaggedFields());
+  w.emptyTaggedFields();
 }
 
 export function decodeInitProducerId(r: Reader, _v: number): { transactionalId: string | null; transactionTimeoutMs: number } {
