@@ -7,7 +7,9 @@
  * override (bench/warren-server.mjs --mqtt-prefetch default); Mosquitto with its defaults but
  * for `max_queued_messages 0` (see bench/lib/brokers.mjs); Aedes as its README starts it. The
  * clients are MQTT.js (bench/mqtt/mqttjs.mjs) and paho-mqtt (bench/mqtt/paho_fan_in.py, by
- * /usr/bin/python3, when installed), also at their defaults. The `raw-wire` rows use the
+ * /usr/bin/python3, when installed), also at their defaults. A fourth column, `trivial`
+ * (bench/mqtt/trivial-broker.mjs), is no broker: the same clients against a responder that
+ * only answers and forwards, the ceiling of the client process. The `raw-wire` rows use the
  * project's own minimal client (bench/mqtt/wire.mjs) and are labelled "raw-wire generator".
  * A fresh broker per run; rounds alternate the brokers' order; the table shows medians and
  * Warren ÷ the best other broker. JSON lines to stdout and to --out
@@ -17,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, aedes, mosquitto, warren, warrenBuild } from './lib/brokers.mjs';
+import { REPO, aedes, mosquitto, trivialResponder, warren, warrenBuild } from './lib/brokers.mjs';
 import { median } from './lib/table.mjs';
 
 const PYTHON = '/usr/bin/python3';
@@ -74,7 +76,9 @@ const { values: o } = parseArgs({
 const only = o.only ? new Set(o.only.split(',')) : null;
 const rows = ROWS.filter((r) => (!only || only.has(r.id)) && (r.cmd[0] !== 'python' || existsSync(PYTHON)));
 const wanted = o.brokers ? new Set(o.brokers.split(',')) : null;
-const kinds = [warren(warrenBuild(o.build), { defaults: true }), mosquitto(undefined, { defaults: true }), aedes(o['aedes-dir'], { defaults: true })]
+// `trivial` (bench/mqtt/trivial-broker.mjs) is a reference column, not a broker: what the same
+// clients reach when the other side does next to nothing; never in "best other"
+const kinds = [warren(warrenBuild(o.build), { defaults: true }), mosquitto(undefined, { defaults: true }), aedes(o['aedes-dir'], { defaults: true }), trivialResponder()]
   .filter((k) => k !== null && (!wanted || wanted.has(k.label)));
 const brokers = /** @type {import('./lib/brokers.mjs').BrokerKind[]} */ (kinds);
 const out = o.out ?? join(REPO, 'bench', 'results', `mqtt-clients-${new Date().toISOString().slice(0, 10)}.jsonl`);
@@ -111,7 +115,7 @@ for (let round = 1; round <= repeat; round++) {
 }
 
 const labels = brokers.map((b) => b.label);
-const others = labels.filter((l) => l !== 'warren');
+const others = labels.filter((l) => l !== 'warren' && l !== 'trivial');
 const lines = [`| scenario | metric | ${labels.join(' | ')} | warren ÷ best other |`, `| --- | --- | ${labels.map(() => '---:').join(' | ')} | ---: |`];
 for (const row of rows) {
   const v = new Map(labels.map((l) => {
@@ -123,5 +127,15 @@ for (const row of rows) {
   const w = v.get('warren');
   const cell = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined ? 'FAILED' : lower ? x.toFixed(2) : Math.round(x).toLocaleString('en-US'));
   lines.push(`| ${row.title} | ${row.metric} | ${labels.map((l) => cell(v.get(l))).join(' | ')} | ${w && best ? (w / best).toFixed(2) : ''} |`);
+}
+// CPU µs per message (broker / client process), medians: the clients' share is the same whichever
+// broker serves them, so it bounds every broker's throughput on a machine the two share
+lines.push('', `| scenario | ${labels.map((l) => `${l} µs/msg broker / clients`).join(' | ')} |`, `| --- | ${labels.map(() => '---:').join(' | ')} |`);
+for (const row of rows.filter((r) => r.throughput)) {
+  const cell = (/** @type {string} */ l, /** @type {'broker' | 'clients'} */ k) => {
+    const xs = (results.get(`${row.id}/${l}`) ?? []).filter((r) => r.ok && r.cpu_us_per_msg?.[k] != null).map((r) => r.cpu_us_per_msg[k]);
+    return xs.length ? median(xs).toFixed(1) : '–';
+  };
+  lines.push(`| ${row.id} | ${labels.map((l) => `${cell(l, 'broker')} / ${cell(l, 'clients')}`).join(' | ')} |`);
 }
 process.stdout.write(`\n${lines.join('\n')}\n\n(${repeat} rounds, ${o.seconds} s per throughput run; JSON lines in ${out})\n`);

@@ -275,3 +275,21 @@ export function aedes(given, o = {}) {
     },
   };
 }
+
+/**
+ * The trivial responder (bench/mqtt/trivial-broker.mjs): not a broker, the ceiling a client
+ * process reaches on this machine when the other side costs next to nothing.
+ * @returns {BrokerKind}
+ */
+export function trivialResponder() {
+  return {
+    label: 'trivial',
+    protocols: ['mqtt'],
+    note: 'bench/mqtt/trivial-broker.mjs: answers and forwards, no broker work (the client-side ceiling)',
+    async start() {
+      const child = track(process.execPath, [join(REPO, 'bench', 'mqtt', 'trivial-broker.mjs'), '--port', '0']);
+      const [, port] = await waitForLine(child, /ready (\d+)/, 30_000);
+      return { label: 'trivial', urls: { mqtt: `mqtt://127.0.0.1:${port}` }, pid: child.pid ?? null, gcSignal: false, stop: () => stopChild(child) };
+    },
+  };
+}

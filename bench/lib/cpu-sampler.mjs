@@ -44,11 +44,17 @@ export class CpuSampler {
     this.startHost = readHostTicks();
     this.startBroker = brokerPid ? readProcessTicks(brokerPid) : null;
     this.startedAt = process.hrtime.bigint();
+    this.startSelf = process.cpuUsage();
   }
 
-  /** @returns {{ host_busy_cores: number | null, broker_cores: number | null, cores: number }} */
+  /**
+   * `self_cores`: this process (the load generator when it samples itself): at 1.0 its one
+   * JavaScript thread is the ceiling, whatever the broker does.
+   * @returns {{ host_busy_cores: number | null, broker_cores: number | null, self_cores: number | null, cores: number }}
+   */
   finish() {
     const seconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
+    const self = process.cpuUsage(this.startSelf);
     const endHost = readHostTicks();
     const endBroker = this.brokerPid ? readProcessTicks(this.brokerPid) : null;
     let hostBusy = null;
@@ -59,7 +65,8 @@ export class CpuSampler {
     if (this.startBroker !== null && endBroker !== null && seconds > 0) {
       broker = (endBroker - this.startBroker) / CLOCK_TICKS_PER_SECOND / seconds;
     }
-    return { host_busy_cores: round2(hostBusy), broker_cores: round2(broker), cores: this.cores };
+    const selfCores = seconds > 0 ? round2((self.user + self.system) / 1e6 / seconds) : null;
+    return { host_busy_cores: round2(hostBusy), broker_cores: round2(broker), self_cores: selfCores, cores: this.cores };
   }
 }
 

@@ -60,6 +60,17 @@ async function measure(extraWarmupMs, setMeasuring) {
 }
 
 /**
+ * CPU microseconds per message of the broker and of this client process: unlike msg/s they
+ * hardly depend on what else runs on the machine, and the clients' share shows whether any
+ * broker could go faster (a client at ~1 core per its µs × msg/s is the ceiling).
+ * @param {{ broker_cores: number | null, self_cores: number | null }} cpuUse @param {number} rate msg/s
+ */
+function cpuPerMessage(cpuUse, rate) {
+  const us = (/** @type {number | null} */ cores) => (cores === null || rate <= 0 ? null : Math.round((cores / rate) * 1e7) / 10);
+  return { broker: us(cpuUse.broker_cores), clients: us(cpuUse.self_cores) };
+}
+
+/**
  * A closed loop: at most `window` messages between publish and receipt by the slowest
  * subscriber. Publishers take turns; receipt tops the window up.
  * @param {{ topics: string[], filter: string, subscribers: number }} p
@@ -127,7 +138,8 @@ async function flow(p) {
     published, expected_deliveries: expected(), received: total,
     lost: Math.max(0, expected() - total), out_of_order: outOfOrder,
     puback_missing: qos > 0 ? published - acked : 0,
-    cpu_cores: { broker: cpuUse.broker_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
+    cpu_cores: { broker: cpuUse.broker_cores, clients: cpuUse.self_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
+    cpu_us_per_msg: cpuPerMessage(cpuUse, measured / elapsed),
     ok: total === expected() && outOfOrder === 0 && (qos === 0 || acked === published),
   };
 }
@@ -165,7 +177,7 @@ async function retainedStorm() {
     msgs_per_s: Math.round(received / deliverSeconds),
     deliver_seconds: Math.round(deliverSeconds * 1000) / 1000,
     received, expected_deliveries: n * nSubs, lost: n * nSubs - received,
-    cpu_cores: { broker: cpuUse.broker_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
+    cpu_cores: { broker: cpuUse.broker_cores, clients: cpuUse.self_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
     ok: complete && (qos === 0 || acked === n),
   };
 }
@@ -213,7 +225,7 @@ async function devices() {
     msgs_per_s: Math.round((received - r0) / elapsed),
     latency_ms: histogram.summary(),
     published, received, lost: Math.max(0, published - received),
-    cpu_cores: { broker: cpuUse.broker_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
+    cpu_cores: { broker: cpuUse.broker_cores, clients: cpuUse.self_cores, host_busy: cpuUse.host_busy_cores, of: cpuUse.cores },
     ok: received >= published,
   };
 }
