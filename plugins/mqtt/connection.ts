@@ -204,8 +204,8 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
 
   /**
    * Encode and queue a packet. Writes made in one event-loop turn leave in one batch
-   * (cork/uncork). @returns false when it was not sent (encoding refused, or larger than the
-   * client's Maximum Packet Size, MQTT-3.1.2-25)
+   * (cork, uncork after the turn's reads: `flushCorked`). @returns false when it was not sent
+   * (encoding refused, or larger than the client's Maximum Packet Size, MQTT-3.1.2-25)
    */
   send(packet: Packet): boolean {
     if (this.#ended) return false;
@@ -226,7 +226,8 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
       this.#corked = true;
       this.traffic.writes++;
       this.#stream.cork();
-      process.nextTick(uncork, this);
+      corked.push(this);
+      if (corked.length === 1) setImmediate(flushCorked);
     }
     if (!this.#stream.write(bytes) && !this.#blocked) {
       // backpressure: no more deliveries until the socket drains
@@ -393,6 +394,21 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   }
 }
 
-function uncork(c: MqttConnection): void {
-  c.flush();
+/**
+ * Connections with writes waiting, uncorked together once the event loop's poll phase has run
+ * every read that was ready (setImmediate), not after each read (process.nextTick): a
+ * subscriber fed by many publishers, or a publisher's PUBACKs, leave in one write per turn,
+ * and the client parses them from one read — with MQTT.js (one JavaScript thread per client
+ * process) the client's cost per read, not the broker, is what limits a busy flow. One
+ * Immediate per turn for all connections.
+ */
+let corked: MqttConnection[] = [];
+let spare: MqttConnection[] = [];
+
+function flushCorked(): void {
+  const batch = corked;
+  corked = spare;
+  spare = batch;
+  for (let i = 0; i < batch.length; i++) batch[i]!.flush();
+  batch.length = 0;
 }
