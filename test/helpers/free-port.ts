@@ -1,21 +1,52 @@
 /**
  * Ports for processes that must be told their port before they start (etcd's peer URLs, a
- * cluster node's replication port): the OS picks free ones, which are released at once for
- * the child to take. A port can in principle be taken by someone else in between; the
- * harnesses retry a start that fails on it.
+ * cluster node's ports): free ones, checked by listening, released at once for the child to
+ * take. They are drawn at random from below the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range), not handed out by the OS (port 0): a port from the
+ * ephemeral range can become the local port of any outgoing connection on the machine (another
+ * node's replication or etcd connection) before the child listens, and then its listen fails
+ * with EADDRINUSE for as long as that connection lives. A port can still be taken by someone
+ * else in between; the harnesses retry a start that fails on it.
  */
-import { createServer, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+
+const LOWEST = 10_000;
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > LOWEST + 1000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function tryListen(port: number, host: string): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(null));
+    s.listen(port, host, () => resolve(s));
+  });
+}
 
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, host, () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const high = ephemeralLow();
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > count * 50) throw new Error(`no ${count} free ports below ${high}`);
+      const port = LOWEST + Math.floor(Math.random() * (high - LOWEST));
+      if (ports.includes(port)) continue;
+      const s = await tryListen(port, host);
+      if (s === null) continue;
+      held.push(s);
+      ports.push(port);
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
   return ports;
 }
 

@@ -26,6 +26,8 @@ export interface NodePorts {
   stompWs: number;
   management: number;
   replication: number;
+  /** the Kafka listener's port (listening only with `kafka: true`) */
+  kafka: number;
 }
 
 export interface WarrenNode {
@@ -56,6 +58,8 @@ export interface WarrenClusterOptions {
   restartDelayMs?: number;
   /** cluster.name: unique per harness, so runs never share etcd keys */
   name?: string;
+  /** start the Kafka plugin on every node (off otherwise) */
+  kafka?: boolean;
 }
 
 export class WarrenCluster {
@@ -68,7 +72,7 @@ export class WarrenCluster {
 
   private constructor(o: WarrenClusterOptions) {
     this.name = o.name ?? `test${process.pid}x${Date.now().toString(36)}`;
-    this.#o = { size: 3, leaseTtl: '4s', watchdogTimeout: '6s', minIsr: 2, env: {}, restartDelayMs: 300, ...o, name: this.name };
+    this.#o = { size: 3, leaseTtl: '4s', watchdogTimeout: '6s', minIsr: 2, env: {}, restartDelayMs: 300, kafka: false, ...o, name: this.name };
     this.#root = mkdtempSync(join(tmpdir(), 'warren-cluster-'));
     this.#etcd = new Etcd3({ hosts: o.etcdEndpoints, dialTimeout: 2000 });
   }
@@ -77,11 +81,13 @@ export class WarrenCluster {
   static async start(o: WarrenClusterOptions): Promise<WarrenCluster> {
     const cluster = new WarrenCluster(o);
     try {
+      // every node's ports from one draw, so no two nodes are given the same one
+      const all = await freePorts(8 * cluster.#o.size);
       for (let i = 0; i < cluster.#o.size; i++) {
-        const [amqp, mqtt, mqttWs, stomp, stompWs, management, replication] = await freePorts(7);
+        const [amqp, mqtt, mqttWs, stomp, stompWs, management, replication, kafka] = all.slice(8 * i, 8 * i + 8);
         cluster.nodes.push({
           index: i, id: `n${i}`, dataDir: join(cluster.#root, `n${i}`),
-          ports: { amqp: amqp!, mqtt: mqtt!, mqttWs: mqttWs!, stomp: stomp!, stompWs: stompWs!, management: management!, replication: replication! },
+          ports: { amqp: amqp!, mqtt: mqtt!, mqttWs: mqttWs!, stomp: stomp!, stompWs: stompWs!, management: management!, replication: replication!, kafka: kafka! },
           child: null, output: '', exits: [], held: false, starts: 0,
         });
       }
@@ -106,7 +112,7 @@ export class WarrenCluster {
       WARREN_MQTT_HOST: '127.0.0.1', WARREN_MQTT_PORT: String(p.mqtt), WARREN_MQTT_WS_PORT: String(p.mqttWs),
       WARREN_STOMP_HOST: '127.0.0.1', WARREN_STOMP_PORT: String(p.stomp), WARREN_STOMP_WS_PORT: String(p.stompWs),
       WARREN_MANAGEMENT_HOST: '127.0.0.1', WARREN_MANAGEMENT_PORT: String(p.management),
-      WARREN_PLUGINS_KAFKA_ENABLED: 'false',
+      ...(this.#o.kafka ? { WARREN_KAFKA_HOST: '127.0.0.1', WARREN_KAFKA_PORT: String(p.kafka) } : { WARREN_PLUGINS_KAFKA_ENABLED: 'false' }),
       WARREN_CLUSTER_ETCD_ENDPOINTS: this.#o.etcdEndpoints.join(','),
       WARREN_CLUSTER_NAME: this.name,
       WARREN_CLUSTER_NODE_ID: n.id,
