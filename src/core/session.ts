@@ -6,12 +6,11 @@ import { Unacked } from './delivery/unacked.js';
 import { dispatchQueuesOf, requeueEntries, settleEntries } from './delivery/settle.js';
 import { HeldSettlements } from './delivery/held-settlements.js';
 import { SessionStats } from './session-stats.js';
-import { checkBind, checkExchangeDeclare, checkQueueDeclare } from './declare-checks.js';
+import { SessionTopology } from './session-topology.js';
 import {
-  DIRECT_REPLY_PREFIX, DIRECT_REPLY_TO, SessionReplies, declareReplyPassive, deliverToReplyAddress, isDirectReplyName, type DirectReplyTarget,
+  DIRECT_REPLY_PREFIX, DIRECT_REPLY_TO, SessionReplies, deliverToReplyAddress, type DirectReplyTarget,
 } from './delivery/direct-reply-to.js';
-import { BrokerError, notAllowed } from './errors.js';
-import type { ConnectionAccess } from '../auth/access.js';
+import { notAllowed } from './errors.js';
 import type { Message } from './message.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
@@ -30,6 +29,7 @@ let nextSessionId = 1;
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
+ * Declaring, binding and deleting exchanges and queues is session-topology.ts.
  */
 export class CoreSession implements Session, ConsumerSession, DirectReplyTarget, DurableListener {
   readonly id = nextSessionId++;
@@ -48,11 +48,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   #flowActive = true;
   #writable = true;
   #closed = false;
-  /** AMQP 0-9-1 §1.7.2.1: an empty queue name means the last queue declared on the channel */
-  #lastQueue = '';
+  /** declare, bind, delete; which queue an empty name means */
+  readonly #topology: SessionTopology;
   /** the session's direct reply-to consumer and address, if any */
   readonly #replies: SessionReplies;
-  readonly #access: ConnectionAccess;
   readonly #publishGuard: PublishGuard;
   /** counters for management's channel message_stats */
   readonly stats = new SessionStats();
@@ -64,8 +63,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     this.#vhost = vhost;
     this.#publisher = vhost.publisher;
     this.#handler = handler;
-    this.#access = connection.access;
-    this.#publishGuard = new PublishGuard(this.#access, vhost);
+    this.#publishGuard = new PublishGuard(connection.access, vhost);
+    this.#topology = new SessionTopology(connection.access, vhost, connection.id);
     this.#replies = new SessionReplies(vhost.directReplies, this);
   }
 
@@ -91,63 +90,42 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     return this.#sessionPrefetch;
   }
 
-  // ---- exchanges -------------------------------------------------------------------------
+  // ---- exchanges and queues (session-topology.ts) ---------------------------------------
 
   declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
-    checkExchangeDeclare(this.#access, this.#vhost, name, options);
-    this.#vhost.declareExchange(name, type, options);
+    this.#topology.declareExchange(name, type, options);
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
-    if (name !== '') this.#access.check('configure', 'exchange', name);
-    this.#vhost.deleteExchange(name, ifUnused);
+    this.#topology.deleteExchange(name, ifUnused);
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    checkBind(this.#access, this.#vhost, 'exchange', destination, source, routingKey);
-    const dest = this.#vhost.exchange(destination);
-    this.#vhost.bind(source, dest, routingKey, args);
+    this.#topology.bindExchange(destination, source, routingKey, args);
   }
 
   unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    checkBind(this.#access, this.#vhost, 'exchange', destination, source, routingKey);
-    // RabbitMQ 3.x (rabbit_binding:remove): unbinding from or to something gone is unbind-ok
-    const dest = this.#vhost.exchanges.get(destination);
-    if (dest) this.#vhost.unbind(source, dest, routingKey, args);
+    this.#topology.unbindExchange(destination, source, routingKey, args);
   }
 
-  // ---- queues ----------------------------------------------------------------------------
-
   declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
-    if (options.passive && isDirectReplyName(name)) return declareReplyPassive(name, this.#vhost.directReplies, this.#vhost.name);
-    checkQueueDeclare(this.#access, this.#vhost, name, options);
-    const q = this.#vhost.declareQueue(name, options, this.connection.id);
-    this.#lastQueue = q.name;
-    return { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
+    return this.#topology.declareQueue(name, options);
   }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    checkBind(this.#access, this.#vhost, 'queue', this.#queueName(queue), exchange, routingKey);
-    const q = this.#queue(queue);
-    this.#vhost.bind(exchange, q, routingKey === '' && queue === '' ? q.name : routingKey, args);
+    this.#topology.bindQueue(queue, exchange, routingKey, args);
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    const name = this.#queueName(queue);
-    checkBind(this.#access, this.#vhost, 'queue', name, exchange, routingKey);
-    // RabbitMQ 3.x (rabbit_binding:remove): unbinding a queue that is gone is unbind-ok
-    if (!this.#vhost.queues.has(name)) return;
-    this.#vhost.unbind(exchange, this.#queue(name), routingKey, args);
+    this.#topology.unbindQueue(queue, exchange, routingKey, args);
   }
 
   purgeQueue(queue: string): number {
-    this.#access.check('read', 'queue', this.#queueName(queue));
-    return this.#queue(queue).purge();
+    return this.#topology.purgeQueue(queue);
   }
 
   deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): number {
-    this.#access.check('configure', 'queue', this.#queueName(queue));
-    return this.#vhost.deleteQueue(this.#queueName(queue), this.connection.id, ifUnused, ifEmpty);
+    return this.#topology.deleteQueue(queue, ifUnused, ifEmpty);
   }
 
   // ---- publishing ------------------------------------------------------------------------
@@ -216,8 +194,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
     }
     if (queue === DIRECT_REPLY_TO) return this.#replies.start(tag, !!o.noAck);
-    this.#access.check('read', 'queue', this.#queueName(queue));
-    const q = this.#queue(queue);
+    const q = this.#topology.readable(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? NO_ARGUMENTS);
     q.validateConsumer(c);
@@ -235,8 +212,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   get(queue: string, noAck: boolean): GetResult | null {
-    this.#access.check('read', 'queue', this.#queueName(queue));
-    const q = this.#queue(queue);
+    const q = this.#topology.readable(queue);
     const entry = q.take();
     if (!entry) {
       this.stats.getEmpty++;
@@ -374,16 +350,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   // ---- internals -------------------------------------------------------------------------
-
-  #queueName(name: string): string {
-    if (name !== '') return name;
-    if (this.#lastQueue === '') throw new BrokerError('NOT_FOUND', 'NOT_FOUND - no previously declared queue');
-    return this.#lastQueue;
-  }
-
-  #queue(name: string): Queue {
-    return this.#vhost.queue(this.#queueName(name), this.connection.id);
-  }
 
   /** Settled deliveries free credit: let the queues involved dispatch again. */
   #afterSettle(entries: QueueEntry[]): void {
