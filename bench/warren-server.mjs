@@ -8,6 +8,7 @@
  * idle-connection scenarios ask for one before reading memory).
  *
  *   node --expose-gc bench/warren-server.mjs --build <dir> [--protocols amqp,mqtt,stomp]
+ *        [--data-dir <dir>] [--max-message-size <bytes>] [--large-message-threshold <bytes>]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ const { values } = parseArgs({
     'mqtt-prefetch': { type: 'string', default: '100' },
     // a data directory to use and keep (a restart: bench/mqtt/reconnect-storm.mjs); default a fresh one, removed at stop
     'data-dir': { type: 'string' },
+    // broker-wide max_message_size and large_message_threshold, in bytes (the large-body tests)
+    'max-message-size': { type: 'string' },
+    'large-message-threshold': { type: 'string' },
   },
 });
 const build = resolve(values.build ?? 'dist');
@@ -31,6 +35,8 @@ const { Broker } = await import(pathToFileURL(join(build, 'src', 'broker.js')).h
 const plugins = {};
 /** @type {Record<string, any>} */
 const options = { dataDir: values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'warren-bench-')), log: { level: 'warn' } };
+if (values['max-message-size']) options.maxMessageSize = Number(values['max-message-size']);
+if (values['large-message-threshold']) options.largeMessageThreshold = Number(values['large-message-threshold']);
 for (const p of protocols) {
   plugins[p] = () => import(pathToFileURL(join(build, 'plugins', p, 'index.js')).href);
   options[p] = { port: 0, host: '127.0.0.1' };

@@ -56,6 +56,8 @@ export interface BrokerOptions {
   connectionMax?: number;
   /** largest message body, in bytes, on every protocol */
   maxMessageSize?: number;
+  /** bodies larger than this, in bytes, are streamed through the journal, never held whole */
+  largeMessageThreshold?: number;
   /**
    * TLS files and peer verification shared by every TLS listener (RabbitMQ's `ssl_options`):
    * `{ certfile, keyfile, cacertfile, password, verify: 'verify_peer', failIfNoPeerCert, versions }`
@@ -157,6 +159,7 @@ export class Broker {
     });
     core.limits.maxConnections = config.connectionMax;
     core.maxMessageSize = config.maxMessageSize;
+    core.largeMessageThreshold = config.largeMessageThreshold;
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
     const { disk, appendObserver, metadataTap } = this.#setup;

@@ -19,6 +19,7 @@ import type { AmqpConnection } from './connection.js';
 import { closeReasonOf, commandInvalid, unexpectedFrame } from './errors.js';
 import { HANDLERS } from './handlers/index.js';
 import { ContentAssembler, encodedPropertiesOf } from './message.js';
+import { JOURNAL_BACKLOG, waitForJournal } from './large-content.js';
 
 export type ChannelState = 'open' | 'closing' | 'closed';
 
@@ -78,7 +79,12 @@ export class AmqpChannel implements SessionHandler {
       return;
     }
     try {
-      if (this.content.header(payload, this.conn.core.maxMessageSize)) this.#publish();
+      const core = this.conn.core;
+      if (this.content.header(payload, core.maxMessageSize)) this.#publish();
+      else if (this.content.size > core.largeMessageThreshold) {
+        const writer = core.beginLargeBody(this.conn.vhost, this.content.size);
+        if (writer !== null) this.content.streamTo(writer);
+      }
     } catch (e) {
       this.fail(e, M.basicPublish);
     }
@@ -92,6 +98,7 @@ export class AmqpChannel implements SessionHandler {
     }
     try {
       if (this.content.body(payload)) this.#publish();
+      else if (this.content.writer !== null && this.content.writer.backlog > JOURNAL_BACKLOG) waitForJournal(this.conn, this.content.writer);
     } catch (e) {
       this.fail(e, M.basicPublish);
     }
@@ -166,6 +173,7 @@ export class AmqpChannel implements SessionHandler {
   drop(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.content.reset(); // a body being streamed in is given up
     this.session.close();
   }
 
@@ -179,7 +187,8 @@ export class AmqpChannel implements SessionHandler {
     if (this.state !== 'open') return;
     const w = this.conn.writer;
     try {
-      writeDeliver(w.out, this.id, this.conn.frameMax, consumerTag, deliveryTag, redelivered, message.exchange, message.routingKey, encodedPropertiesOf(message), message.body);
+      writeDeliver(w.out, this.id, this.conn.frameMax, consumerTag, deliveryTag, redelivered, message.exchange, message.routingKey, encodedPropertiesOf(message), message.body, message.size);
+      if (message.bodyRef !== null) w.writeBody(message.bodyRef, this.id, this.conn.frameMax);
     } catch (e) {
       this.conn.failLater(e);
       return;
@@ -197,7 +206,8 @@ export class AmqpChannel implements SessionHandler {
     if (this.state !== 'open') return;
     const w = this.conn.writer;
     try {
-      writeReturn(w.out, this.id, this.conn.frameMax, replyCode, replyText, message.exchange, message.routingKey, encodedPropertiesOf(message), message.body);
+      writeReturn(w.out, this.id, this.conn.frameMax, replyCode, replyText, message.exchange, message.routingKey, encodedPropertiesOf(message), message.body, message.size);
+      if (message.bodyRef !== null) w.writeBody(message.bodyRef, this.id, this.conn.frameMax);
     } catch (e) {
       this.conn.failLater(e);
       return;

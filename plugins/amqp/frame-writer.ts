@@ -7,17 +7,24 @@
  * false), the owner is told, and told again on 'drain' (`drained`): it stops and resumes deliveries.
  */
 import type { Duplex } from 'node:stream';
+import type { LargeBody } from '../../src/core/index.js';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
 import type { SocketTraffic } from '../../src/frontend/index.js';
+import { BodyStream, type BodyStreamOwner } from './body-stream.js';
 
 export interface WriterOwner {
   /** called just before a batch is written: last chance to add coalesced frames (confirms) */
   beforeFlush(): void;
-  /** the socket's buffer filled up (false) or drained (true) */
+  /** the socket's buffer filled up (false) or drained (true); also false while a body streams */
   writableChanged(writable: boolean): void;
 }
 
-export class FrameWriter {
+/**
+ * While a body streams from the journal (body-stream.ts), nothing else is written: frames
+ * queued meanwhile wait in `out` (deliveries stop: the owner is told the socket is not
+ * writable), and go out, up to the next streamed body, once it is done.
+ */
+export class FrameWriter implements BodyStreamOwner {
   /**
    * The frames queued this turn. Encoders append to it directly (`writeDeliver(writer.out, …)`);
    * call `scheduleFlush()` after.
@@ -32,6 +39,9 @@ export class FrameWriter {
   #scheduled = false;
   #blocked = false;
   #answerRead = false;
+  /** bodies to stream, each after the frame at `at` of `out` */
+  #streams: { at: number; stream: BodyStream }[] = [];
+  #active: BodyStream | null = null;
 
   constructor(socket: Duplex, owner: WriterOwner, traffic: SocketTraffic) {
     this.#socket = socket;
@@ -45,6 +55,12 @@ export class FrameWriter {
 
   write(frame: Buffer): void {
     this.out.push(frame);
+    this.scheduleFlush();
+  }
+
+  /** The body frames of the content whose header was just queued come from the journal. */
+  writeBody(body: LargeBody, channel: number, frameMax: number): void {
+    this.#streams.push({ at: this.out.length, stream: new BodyStream(body, channel, frameMax, this.#socket, this) });
     this.scheduleFlush();
   }
 
@@ -75,14 +91,21 @@ export class FrameWriter {
   /** Write everything queued now (also used before ending the socket). */
   flush(): void {
     this.#scheduled = false;
+    if (this.#active !== null) return; // everything waits for the body going out
     this.#owner.beforeFlush();
     if (this.#answerRead) {
       this.#answerRead = false;
       if (this.out.length === 0) this.out.push(HEARTBEAT_FRAME);
     }
-    const out = this.out;
+    let out = this.out;
     if (out.length === 0) return;
-    this.out = [];
+    const next = this.#streams.length > 0 ? this.#streams.shift()! : null;
+    if (next === null) this.out = [];
+    else {
+      this.out = out.slice(next.at);
+      out = out.slice(0, next.at);
+      for (const s of this.#streams) s.at -= next.at;
+    }
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
     this.wroteSinceTick = true;
@@ -95,17 +118,41 @@ export class FrameWriter {
       for (let i = 0; i < out.length; i++) if (out[i].length > 0) ok = socket.write(out[i]);
       socket.uncork();
     }
-    if ((!ok || socket.writableNeedDrain) && !this.#blocked) {
+    if ((!ok || socket.writableNeedDrain || next !== null) && !this.#blocked) {
       this.#blocked = true;
       this.#owner.writableChanged(false);
+    }
+    if (next !== null) {
+      this.#active = next.stream;
+      next.stream.start();
     }
   }
 
   /** The socket's 'drain' (its owner listens): deliveries may go on. */
   drained(): void {
+    if (this.#active !== null) return this.#active.drained();
     if (!this.#blocked) return;
     this.#blocked = false;
     this.#owner.writableChanged(true);
+  }
+
+  // ---- BodyStreamOwner ----------------------------------------------------------------------
+
+  streamDone(): void {
+    this.#active = null;
+    this.flush();
+    if (this.#active === null && !this.#socket.writableNeedDrain) this.drained();
+  }
+
+  /** Half a content is on the wire and the rest cannot be read: no frame can follow it, so the connection ends (its 'error' is logged). */
+  streamFailed(_stream: BodyStream, error: Error): void {
+    this.#active = null;
+    this.#socket.destroy(error);
+  }
+
+  streamWrote(): void {
+    this.wroteSinceTick = true;
+    this.traffic.writes++;
   }
 }
 

@@ -10,7 +10,7 @@
  * encode `message.properties` otherwise (nothing is cached on the shared message).
  */
 import { decodeProperties, encodeProperties, CONTENT_HEADER_PROPERTIES_OFFSET, type MessageProperties } from '../../src/codec/index.js';
-import { Message, validateExpiration } from '../../src/core/index.js';
+import { EMPTY_BODY, Message, validateExpiration, type LargeBodyWriter } from '../../src/core/index.js';
 import { CLASS_BASIC } from './codec/constants.js';
 import { checkContentHeader, contentHeaderBodySize, contentHeaderClassId } from './codec/content.js';
 import { preconditionFailed, unexpectedFrame } from './errors.js';
@@ -33,6 +33,8 @@ export class ContentAssembler {
   #body: Buffer | null = null;
   /** the part of #body last handed to the frame reader to assemble a split body frame in */
   #target: Buffer | null = null;
+  /** a body above the large-message threshold: written to the journal as it arrives, never held whole */
+  writer: LargeBodyWriter | null = null;
 
   /** basic.publish arrived: a content header must follow. */
   begin(exchange: string, routingKey: string, mandatory: boolean): void {
@@ -65,6 +67,16 @@ export class ContentAssembler {
     return size === 0;
   }
 
+  /** the body size the content header announced */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The body goes to the journal as it arrives (`writer`), not into memory. */
+  streamTo(writer: LargeBodyWriter): void {
+    this.writer = writer;
+  }
+
   /**
    * Where the frame reader should assemble a body frame of `size` bytes that arrives in pieces:
    * its place in the body buffer, so the bytes are copied once, from the socket chunks into
@@ -73,6 +85,7 @@ export class ContentAssembler {
    */
   bodyTarget(size: number): Buffer | null {
     if (this.stage !== 'body' || this.#received + size > this.#size) return null;
+    if (this.writer !== null) return this.writer.target(size);
     this.#body ??= Buffer.allocUnsafe(this.#size);
     this.#target = this.#body.subarray(this.#received, this.#received + size);
     return this.#target;
@@ -82,7 +95,9 @@ export class ContentAssembler {
   body(payload: Buffer): boolean {
     const received = this.#received + payload.length;
     if (received > this.#size) throw unexpectedFrame(`content body of ${received} octets exceeds the ${this.#size} announced in its header`);
-    if (payload === this.#target) {
+    if (this.writer !== null) {
+      this.writer.append(payload); // copied into the part being filled, unless assembled there
+    } else if (payload === this.#target) {
       this.#target = null; // assembled in place
     } else if (this.#body === null && received === this.#size) {
       this.#first = payload; // the whole body in one frame: no copy unless it pins a larger chunk
@@ -96,6 +111,13 @@ export class ContentAssembler {
 
   /** The complete message; the assembler is ready for the next publish. */
   take(): Message {
+    if (this.writer !== null) {
+      const bodyRef = this.writer.finish();
+      this.writer = null;
+      const m = new Message(this.exchange, this.routingKey, this.#properties, EMPTY_BODY, this.#encodedProperties, Date.now(), bodyRef);
+      this.reset();
+      return m;
+    }
     let body: Buffer;
     if (this.#body !== null) body = this.#body;
     else if (this.#first !== null) body = ownBody(this.#first);
@@ -106,6 +128,8 @@ export class ContentAssembler {
   }
 
   reset(): void {
+    this.writer?.abort(); // given up mid-body: its parts are garbage
+    this.writer = null;
     this.stage = 'idle';
     this.#first = null;
     this.#body = null;

@@ -7,7 +7,7 @@
  * alarm a publishing frame and all after it wait in the publish gate (src/frontend/), and the
  * transport is not read until the alarm clears.
  */
-import type { ProtocolCore, CoreConnection, Session, SessionHandler } from '../../src/core/index.js';
+import type { ProtocolCore, CoreConnection, Session, SessionHandler, LargeBody } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { deadlines, PublishGate, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner } from '../../src/frontend/index.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
@@ -218,7 +218,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   // ---- frames out -----------------------------------------------------------------------------
 
-  sendFrame(head: string, body: Buffer | null): void {
+  sendFrame(head: string, body: Buffer | LargeBody | null): void {
     this.#heartbeats.sawWrite = true;
     this.transport.sendFrame(head, body);
   }

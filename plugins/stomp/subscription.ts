@@ -7,7 +7,7 @@
  * may still be acknowledged; the session is closed once none is left unsettled (or with the
  * connection, which requeues what is left).
  */
-import type { Session, SessionHandler, Message } from '../../src/core/index.js';
+import type { Session, SessionHandler, Message, LargeBody } from '../../src/core/index.js';
 import { escapeHeader, type StompVersion } from './frame.js';
 import { formatDestination } from './destinations.js';
 import { propertyHeaders } from './message.js';
@@ -18,7 +18,7 @@ export type AckMode = 'auto' | 'client' | 'client-individual';
 /** What a subscription needs from its connection. */
 export interface SubscriptionOwner {
   readonly version: StompVersion;
-  sendFrame(head: string, body: Buffer | null): void;
+  sendFrame(head: string, body: Buffer | LargeBody | null): void;
   /** the queue went away: tell the client (no core calls from here: this runs inside the core) */
   subscriptionCancelled(subscription: Subscription): void;
   /** encoding a delivery threw: fail the connection later, never inside the core */
@@ -104,12 +104,13 @@ export class Subscription implements SessionHandler {
     head += 'message-id:' + ackId + (redelivered ? '\nredelivered:true\n' : '\nredelivered:false\n');
     if (this.#sendsAckHeader) head += 'ack:' + ackId + '\n';
     head += propertyHeaders(message.properties, version);
-    head += 'content-length:' + message.body.length + '\n\n';
+    head += 'content-length:' + message.size + '\n\n';
     if (this.ackMode !== 'auto') {
       this.#unsettled++;
       this.#lastTag = deliveryTag;
     }
-    this.#owner.sendFrame(head, message.body);
+    // a body kept in the journal streams from it (transport.ts)
+    this.#owner.sendFrame(head, message.bodyRef ?? message.body);
   }
 
   consumerCancelled(_consumerTag: string): void {

@@ -11,7 +11,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { listenTo, SocketTraffic, type Peer, type StreamListener } from '../../src/frontend/index.js';
+import { BodyPump, listenTo, SocketTraffic, type Peer, type PumpOwner, type StreamListener } from '../../src/frontend/index.js';
+import type { LargeBody } from '../../src/core/index.js';
 
 export interface TransportEvents {
   onData(chunk: Buffer): void;
@@ -26,8 +27,11 @@ export interface Transport {
   readonly peerPort: number;
   /** bytes, reads and writes on the socket under it, for management */
   readonly traffic: SocketTraffic;
-  /** `head` is the frame up to and including its blank line; body and terminator follow */
-  sendFrame(head: string, body: Buffer | null): void;
+  /**
+   * `head` is the frame up to and including its blank line; body and terminator follow. A
+   * body kept in the journal (`LargeBody`) is streamed from it; frames sent meanwhile follow it.
+   */
+  sendFrame(head: string, body: Buffer | LargeBody | null): void;
   /** an EOL heart-beat */
   sendHeartbeat(): void;
   /** flush what was written, then close */
@@ -48,7 +52,7 @@ const END_GRACE_MS = 5000;
 
 const EOL = Buffer.from('\n');
 
-export class StreamTransport implements Transport, StreamListener {
+export class StreamTransport implements Transport, StreamListener, PumpOwner {
   readonly kind = 'tcp';
   readonly peerHost: string;
   readonly peerPort: number;
@@ -59,6 +63,9 @@ export class StreamTransport implements Transport, StreamListener {
   #corked = false;
   #writable = true;
   #ended = false;
+  /** a body streaming from the journal, and the frames sent meanwhile (they follow it) */
+  #pump: BodyPump | null = null;
+  #held: [string, Buffer | LargeBody | null][] = [];
 
   constructor(socket: Duplex, peer: Peer, events: TransportEvents, terminator: Buffer) {
     this.#socket = socket;
@@ -76,6 +83,7 @@ export class StreamTransport implements Transport, StreamListener {
   }
 
   streamDrained(): void {
+    if (this.#pump !== null) return this.#pump.drained();
     if (this.#writable) return;
     this.#writable = true;
     this.#events.onWritable(true);
@@ -88,10 +96,22 @@ export class StreamTransport implements Transport, StreamListener {
     this.#events.onClose();
   }
 
-  sendFrame(head: string, body: Buffer | null): void {
+  sendFrame(head: string, body: Buffer | LargeBody | null): void {
     const socket = this.#socket;
     if (this.#ended || socket.destroyed) return;
+    if (this.#pump !== null) return void this.#held.push([head, body]);
     this.#cork();
+    if (body !== null && !Buffer.isBuffer(body)) {
+      // the body goes out from the journal a piece at a time; deliveries wait for it
+      socket.write(head);
+      this.#pump = new BodyPump(body, socket, this);
+      if (this.#writable) {
+        this.#writable = false;
+        this.#events.onWritable(false);
+      }
+      this.#pump.start();
+      return;
+    }
     const end = this.#terminator;
     if (body === null || body.length === 0) {
       socket.write(head + (end.length === 2 ? '\0\n' : '\0'));
@@ -111,9 +131,31 @@ export class StreamTransport implements Transport, StreamListener {
   }
 
   sendHeartbeat(): void {
-    if (this.#ended || this.#socket.destroyed) return;
+    // while a body streams, its bytes are what the peer sees
+    if (this.#ended || this.#socket.destroyed || this.#pump !== null) return;
     this.#cork();
     this.#socket.write(EOL);
+  }
+
+  pumpDone(): void {
+    this.#pump = null;
+    this.#socket.write(this.#terminator);
+    const held = this.#held;
+    this.#held = [];
+    for (let i = 0; i < held.length; i++) {
+      if (this.#pump !== null) {
+        this.#held.push(...held.slice(i)); // another streamed body started: the rest follows it
+        return;
+      }
+      this.sendFrame(held[i][0], held[i][1]);
+    }
+    if (this.#pump === null && this.#socket.writableLength <= HIGH_WATER) this.streamDrained();
+  }
+
+  /** Half a frame is on the wire and the rest cannot be read: nothing valid can follow it. */
+  pumpFailed(error: Error): void {
+    this.#pump = null;
+    this.#socket.destroy(error);
   }
 
   end(): void {
@@ -191,8 +233,10 @@ export class WsTransport implements Transport {
     ws.on('close', () => events.onClose());
   }
 
-  sendFrame(head: string, body: Buffer | null): void {
+  sendFrame(head: string, body: Buffer | LargeBody | null): void {
     if (this.#ended || this.#ws.readyState !== 1) return;
+    // STOMP over WebSocket sends a frame as one message: a body kept in the journal is not streamed here (not done)
+    if (body !== null && !Buffer.isBuffer(body)) return this.destroy();
     const headBuf = Buffer.from(head, 'utf8');
     const end = this.#terminator;
     const frame = body === null || body.length === 0 ? Buffer.concat([headBuf, end]) : Buffer.concat([headBuf, body, end]);

@@ -79,9 +79,18 @@ export const BROKER_KEYS = {
     type: 'integer',
     default: 128 * 1024 * 1024,
     min: 1,
-    max: 512 * 1024 * 1024,
+    // RabbitMQ's ceiling is 512 MiB; a body above large_message_threshold is never held whole, so ours is 2 GiB
+    max: 2 * 1024 * 1024 * 1024,
     doc: 'Largest message body accepted, in bytes, on every protocol (RabbitMQ max_message_size): AMQP 406, MQTT packet too large, STOMP ERROR.',
     env: 'WARREN_MAX_MESSAGE_SIZE',
+  },
+  large_message_threshold: {
+    type: 'integer',
+    default: 8 * 1024 * 1024,
+    min: 64 * 1024,
+    max: 2 * 1024 * 1024 * 1024,
+    doc: "A body larger than this is not held in memory: it is written to the vhost's journal as it arrives and read from there piece by piece for each delivery (AMQP; docs/performance.md, Large messages).",
+    env: 'WARREN_LARGE_MESSAGE_THRESHOLD',
   },
   'store.durability': {
     type: 'string',

@@ -55,6 +55,8 @@ export interface ResolvedConfig {
   connectionMax: number;
   /** largest message body on every protocol (max_message_size) */
   maxMessageSize: number;
+  /** bodies above this stream through the journal (large_message_threshold) */
+  largeMessageThreshold: number;
   /** `ssl_options.*` and `ssl_cert_login_from`: shared by every TLS listener */
   tls: TlsSettings;
   /** `cluster.*`: empty etcdEndpoints for a single node */
@@ -236,6 +238,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     authFailureDelayMs: get('auth.failure_delay') as number,
     connectionMax: get('connection_max') as number,
     maxMessageSize: get('max_message_size') as number,
+    largeMessageThreshold: get('large_message_threshold') as number,
     tls: tlsSettings(get, cwd),
     cluster: clusterSettings(get),
     plugins,

@@ -25,6 +25,7 @@ import { importDefinitions, type ImportReport } from '../definitions/import-defi
 import type { RabbitDefinitions } from '../definitions/rabbit-format.js';
 import { brokerStreamOf } from './broker-stream.js';
 import type { Db } from '../store/metadata/db.js';
+import type { LargeBodyWriter } from '../store/large-body.js';
 import { tapDatabase, type MetadataTap } from '../store/metadata/tap.js';
 
 export interface CoreOptions {
@@ -56,6 +57,8 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   readonly loginFailures: LoginFailures;
   /** largest message body accepted on any protocol (max_message_size; RabbitMQ's default, 128 MiB) */
   maxMessageSize = 128 * 1024 * 1024;
+  /** bodies above this are streamed through the vhost's journal (large_message_threshold) */
+  largeMessageThreshold = 8 * 1024 * 1024;
   #store: NodeStore | null = null;
   #dataDir: string | null = null;
   /** replication's tap on SQLite databases (BrokerSetup.metadataTap), for plugins' own */
@@ -205,6 +208,11 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   /** The data directory while the store is open (null: everything in memory); plugins keep their own files under it. */
   get dataDir(): string | null {
     return this.#dataDir;
+  }
+
+  beginLargeBody(vhost: string, size: number): LargeBodyWriter | null {
+    const messages = this.vhosts.get(vhost)?.store?.messages;
+    return messages?.beginBody !== undefined && messages.failure === null ? messages.beginBody(size) : null;
   }
 
   // ---- definitions changed by operators (management, definitions files): live and saved ----

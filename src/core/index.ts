@@ -52,7 +52,8 @@ export type { LoginResult, UserRecord } from '../auth/users.js';
 export { userWithPassword } from '../auth/users.js';
 export { SCRAM_MECHANISMS, isScramMechanism, type ScramMechanism, type ScramServerExchange, type ScramCredentials } from '../auth/scram.js';
 export type { LoginFailure } from '../auth/login-failures.js';
-export { Message, parseExpiration, validateExpiration } from './message.js';
+export { Message, EMPTY_BODY, parseExpiration, validateExpiration } from './message.js';
+export type { LargeBody, LargeBodyWriter } from '../store/large-body.js';
 export {
   BrokerError,
   isBrokerError,

@@ -8,8 +8,12 @@
  * makes a new message with `withProperties`.
  */
 import type { MessageProperties } from '../codec/types.js';
+import type { LargeBody } from '../store/large-body.js';
 
 let nextMessageId = 1;
+
+/** the body of a message whose bytes are elsewhere (`bodyRef`), or of an empty one */
+export const EMPTY_BODY: Buffer = Buffer.alloc(0);
 
 export class Message {
   /** broker-wide unique id, used by the store and for tracing */
@@ -18,6 +22,12 @@ export class Message {
   readonly routingKey: string;
   readonly properties: MessageProperties;
   readonly body: Buffer;
+  /**
+   * A body larger than memory, kept in the journal (src/store/large-body.ts) and read from
+   * there a piece at a time; `body` is then empty and `size` is the real size. A copy made with
+   * `withProperties` (dead-lettering, BCC) names the same stored bytes.
+   */
+  readonly bodyRef: LargeBody | null;
   /**
    * The properties as encoded bytes (AMQP content-header property flags + fields) when the
    * message arrived in that form, so that AMQP deliveries and the store write them as they
@@ -44,12 +54,14 @@ export class Message {
     body: Buffer,
     encodedProperties: Buffer | null = null,
     publishedAt = Date.now(),
+    bodyRef: LargeBody | null = null,
   ) {
     this.id = nextMessageId++;
     this.exchange = exchange;
     this.routingKey = routingKey;
     this.properties = properties;
     this.body = body;
+    this.bodyRef = bodyRef;
     this.encodedProperties = encodedProperties;
     const p = properties.priority;
     this.priority = typeof p === 'number' && p > 0 ? p : 0;
@@ -59,12 +71,12 @@ export class Message {
   }
 
   get size(): number {
-    return this.body.length;
+    return this.bodyRef === null ? this.body.length : this.bodyRef.size;
   }
 
   /** A copy with other properties (and optionally another exchange/routing key), re-encoded on demand. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
-    const copy = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt);
+    const copy = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt, this.bodyRef);
     copy.publisherId = this.publisherId;
     return copy;
   }

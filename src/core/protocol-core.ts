@@ -18,6 +18,7 @@ import type { DurabilityPoints } from './durability.js';
 import type { BrokerError } from './errors.js';
 import type { VhostLimits } from './limits.js';
 import type { Message } from './message.js';
+import type { LargeBodyWriter } from '../store/large-body.js';
 import type { Db as SqliteDatabase } from '../store/metadata/db.js';
 import type { StreamView } from './stream-view.js';
 
@@ -81,6 +82,15 @@ export interface ProtocolCore {
   readonly loginFailures: LoginRefusals;
   /** largest message body accepted on any protocol (max_message_size) */
   readonly maxMessageSize: number;
+  /** a body larger than this is not held in memory: the front-end streams it to `beginLargeBody` */
+  readonly largeMessageThreshold: number;
+  /**
+   * A writer for a body of `size` bytes, streamed into the vhost's journal as it arrives; its
+   * `finish()` is the `bodyRef` of the message then published. Null when the vhost keeps
+   * nothing on disk (the body is then assembled in memory). The caller stops reading its
+   * socket while the writer's `backlog` is high, until `whenWritten`.
+   */
+  beginLargeBody(vhost: string, size: number): LargeBodyWriter | null;
   /** the data directory while the store is open (null: everything in memory); plugins keep their own files under it */
   readonly dataDir: string | null;
   /**

@@ -3,7 +3,7 @@ import { decodeProperties } from '../codec/basic-properties.js';
 import type { Definitions } from '../store/metadata/metadata-store.js';
 import { Exchange } from './exchange.js';
 import { DelayedPublish } from './exchanges/delayed-publish.js';
-import { Message } from './message.js';
+import { EMPTY_BODY, Message } from './message.js';
 import type { VHost } from './vhost.js';
 
 /**
@@ -59,7 +59,7 @@ export function restoreDelayed(vhost: VHost, exchange: string, storeId: number):
   store.read({ queueId: storeId, afterSeq: 0, maxCount: count }, {
     onMessages: (_token, messages) => {
       for (const sm of messages) {
-        const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
+        const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.bodyRef ? EMPTY_BODY : sm.body, sm.properties, sm.publishedAt, sm.bodyRef ?? null);
         vhost.scheduler.schedule(sm.expiresAt, new DelayedPublish(vhost.publisher, x, message, sm.seq));
       }
     },

@@ -10,4 +10,5 @@ export { socketPeer, streamPeer, type Peer, type PeerInfo } from './peer.js';
 export { PublishGate, type GateOwner } from './publish-gate.js';
 export { destroyStream, endStream, listenTo, type StreamListener } from './stream-events.js';
 export { deadlines, type Expiring } from './deadlines.js';
+export { BodyPump, type PumpOwner } from './body-pump.js';
 export { SocketTraffic } from '../util/socket-traffic.js';

@@ -193,7 +193,8 @@ export class Reclaimer {
     let bestRatio = o.compactBelowLiveRatio;
     for (const s of h.segments.list()) {
       if (s.number > limit) break;
-      if (!s.sealed || s.deleted || s.deleting || s.compacting || s.size < o.compactMinBytes || s.sealedAt > sealedBefore) continue;
+      // parts of a live body stay where its part list says they are: such a segment is never copied
+      if (!s.sealed || s.deleted || s.deleting || s.compacting || s.partRefs > 0 || s.size < o.compactMinBytes || s.sealedAt > sealedBefore) continue;
       const ratio = s.liveBytes / s.size;
       if (ratio < bestRatio) {
         best = s;
@@ -209,7 +210,7 @@ export class Reclaimer {
     const limit = h.activeSegment() - this.#o.compactLagSegments;
     let debt = 0;
     for (const s of h.segments.list()) {
-      if (s.number > limit || !s.sealed || s.size < this.#o.compactMinBytes) continue;
+      if (s.number > limit || !s.sealed || s.partRefs > 0 || s.size < this.#o.compactMinBytes) continue;
       if (s.liveBytes / s.size < this.#o.compactBelowLiveRatio) debt += s.size - s.liveBytes;
     }
     return debt;

@@ -3,13 +3,15 @@ import { writeCleanMarker } from './clean-shutdown.js';
 import { loadStoreState } from './load-state.js';
 import { copyCancelForward, copyMessageForward, type CopyContext } from './copy-forward.js';
 import { Reclaimer, type ReclaimHost } from './compaction.js';
-import { MSG_FLAG_TRANSIENT, RecordType, countRuns, encodePurgeRecord, encodeQueueDeleteRecord, encodeRunsRecord, type MsgFields, type MsgView } from './format.js';
+import { MSG_FLAG_BODY_PARTS, MSG_FLAG_TRANSIENT, RecordType, countRuns, encodePurgeRecord, encodeQueueDeleteRecord, encodeRunsRecord, type MsgFields, type MsgView } from './format.js';
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
 import { Journal, type DurableListener } from './journal.js';
 import { isNotReplicated } from './log/append-observer.js';
+import { LargeBodies } from './large-bodies.js';
+import type { LargeBodyWriter } from './large-body.js';
 import { MessageReader, type ReadContext } from './message-reader.js';
 import type { MessageStore, MessageToStore, ReadListener, ReadRequest } from './message-store.js';
-import { StoreMetrics, snapshotMetrics, type StoreMetricsSnapshot } from './metrics.js';
+import { StoreMetrics, snapshotMetrics, storeGauges, type StoreMetricsSnapshot } from './metrics.js';
 import { ReadPlan, type QueueIndex } from './queue-index.js';
 import type { RecoveryReport, StoreLog } from './recovery.js';
 import { writeSnapshotOrNot } from './snapshot.js';
@@ -39,6 +41,7 @@ export class FileStore implements MessageStore, ReclaimHost {
   readonly #journal: Journal;
   readonly #reader: MessageReader;
   readonly #reclaimer: Reclaimer;
+  readonly #large: LargeBodies;
   readonly #state: StoreState;
   readonly #indexes: Map<number, QueueIndex>;
   readonly #deletedQueues = new Set<number>();
@@ -105,7 +108,10 @@ export class FileStore implements MessageStore, ReclaimHost {
       afterRead: () => {
         if (this.segments.dirty) this.#reclaimer.kick();
       },
+      bodyOf: (queueId, seq, partList) => this.#large.bodyOf(queueId, seq, partList),
     };
+    this.#large = new LargeBodies(this.segments, this.#journal, this.#reader, this.counters);
+    this.#large.adopt(state.bodyEntries);
     this.#copyContext = {
       journal: this.#journal,
       segments: this.segments,
@@ -142,6 +148,12 @@ export class FileStore implements MessageStore, ReclaimHost {
 
   // ---- writes -----------------------------------------------------------------------------------
 
+  /** A body written to the journal as it arrives (large-body.ts), for a later appendMessage to name. */
+  beginBody(size: number): LargeBodyWriter {
+    if (!this.#writable()) throw this.#failure ?? new RangeError('store closed');
+    return this.#large.begin(++this.#msgId, size, () => this.#noteAppend());
+  }
+
   appendMessage(
     message: MessageToStore,
     properties: Buffer,
@@ -152,19 +164,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     flags = 0,
   ): number {
     if (count < 1 || count > 0xffff) throw new RangeError(`a message needs 1 to 65535 target queues, not ${count}`);
-    const indexes = this.#scratchIndexes;
-    // validate everything before writing anything
-    for (let i = 0; i < count; i++) {
-      const q = queueIds[i];
-      if (this.#deletedQueues.has(q)) throw new RangeError(`queue ${q} was deleted`);
-      for (let j = 0; j < i; j++) if (queueIds[j] === q) throw new RangeError(`queue ${q} named twice`);
-      const idx = this.#state.indexFor(q);
-      const floor = this.#state.nextSeq(q) - 1;
-      if (!(seqs[i] > floor) || !Number.isSafeInteger(seqs[i])) {
-        throw new RangeError(`queue ${q}: seq ${seqs[i]} must be an integer above ${floor}`);
-      }
-      indexes[i] = idx;
-    }
+    const indexes = this.#state.targetIndexes(queueIds, seqs, count, this.#deletedQueues, this.#scratchIndexes);
     const f = this.#fields;
     f.msgId = ++this.#msgId;
     f.publishedAt = message.publishedAt;
@@ -173,16 +173,21 @@ export class FileStore implements MessageStore, ReclaimHost {
     f.flags = flags;
     f.exchange = message.exchange;
     f.routingKey = message.routingKey;
-    const body = message.body;
+    // a body in parts: the record holds its part list, the index its real size
+    const bodyRef = message.bodyRef ?? null;
+    const body = bodyRef === null ? message.body : bodyRef.encodeParts();
+    const bodySize = bodyRef === null ? body.length : bodyRef.size;
+    if (bodyRef !== null) f.flags |= MSG_FLAG_BODY_PARTS;
     const j = this.#journal;
     const lsn = j.appendMessage(f, queueIds, seqs, count, properties, body);
     const seg = j.lastSegment;
     const off = j.lastOffset;
     const len = j.lastLength;
     for (let i = 0; i < count; i++) {
-      indexes[i].append(seqs[i], seg, off, len, body.length, count, message.priority, expiresAt, 0);
+      indexes[i].append(seqs[i], seg, off, len, bodySize, count, message.priority, expiresAt, 0);
     }
-    if ((flags & MSG_FLAG_TRANSIENT) === 0) this.counters.userPayloadBytes += properties.length + body.length;
+    if (bodyRef !== null) this.#large.named(bodyRef, queueIds, seqs, count);
+    if ((flags & MSG_FLAG_TRANSIENT) === 0) this.counters.userPayloadBytes += properties.length + bodySize;
     this.#noteAppend();
     return lsn;
   }
@@ -192,6 +197,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     if (!idx) return false;
     const segment = idx.remove(seq);
     if (segment < 0) return false;
+    this.#large.left(queueId, seq);
     // an entry that left memory must leave the log too; after a write failure the log keeps
     // it and it comes back after a restart (at-least-once)
     if (this.#writable()) {
@@ -210,12 +216,11 @@ export class FileStore implements MessageStore, ReclaimHost {
     this.#state.collecting = new Set();
     try {
       const removed = idx.purge(upTo, keptSet);
+      if (removed > 0) this.#large.sweep(queueId, (seq) => idx.isLive(seq));
       if (removed > 0 && this.#writable()) {
         // invariant 3 of replay.ts: the record names every entry ≤ upTo still live
         const keptLive = [...keptSet].filter((s) => s <= upTo && idx.isLive(s)).sort((a, b) => a - b);
-        this.#journal.appendRecord(encodePurgeRecord(queueId, upTo, keptLive));
-        this.segments.addCancelTargets(this.#journal.lastSegment, this.#state.collecting);
-        this.#noteAppend();
+        this.#appendCancel(encodePurgeRecord(queueId, upTo, keptLive));
       }
       return removed;
     } finally {
@@ -231,11 +236,8 @@ export class FileStore implements MessageStore, ReclaimHost {
     this.#state.collecting = new Set();
     try {
       const removed = idx.clear();
-      if (removed > 0 && this.#writable()) {
-        this.#journal.appendRecord(encodeQueueDeleteRecord(queueId));
-        this.segments.addCancelTargets(this.#journal.lastSegment, this.#state.collecting);
-        this.#noteAppend();
-      }
+      this.#large.sweep(queueId, () => false);
+      if (removed > 0 && this.#writable()) this.#appendCancel(encodeQueueDeleteRecord(queueId));
       return removed;
     } finally {
       this.#state.collecting = null;
@@ -290,25 +292,8 @@ export class FileStore implements MessageStore, ReclaimHost {
   // ---- operations -----------------------------------------------------------------------------------
 
   metrics(): StoreMetricsSnapshot {
-    const index = this.#state.indexTotals();
-    const diskBytes = this.segments.diskBytes();
-    const liveBytes = Math.min(diskBytes, this.segments.liveBytes());
-    return snapshotMetrics(this.counters, {
-      segments: this.segments.size,
-      diskBytes,
-      liveBytes,
-      garbageBytes: diskBytes - liveBytes,
-      liveRatio: diskBytes === 0 ? 1 : liveBytes / diskBytes,
-      compactionDebtBytes: this.#reclaimer.debtBytes(),
-      messagesOnDisk: index.entries,
-      indexEntriesResident: index.resident,
-      indexEntriesSpilled: index.spilled,
-      indexBytesResident: index.bytes,
-      pendingAppendBytes: this.#journal.pendingBytes,
-      durableLsn: this.#journal.durableLsn,
-      openReadFiles: this.#reader.openFiles,
-      readOnly: this.#failure !== null,
-    });
+    const j = this.#journal;
+    return snapshotMetrics(this.counters, storeGauges(this.segments, this.#state.indexTotals(), this.#reclaimer.debtBytes(), j.pendingBytes, j.durableLsn, this.#reader.openFiles, this.#failure !== null));
   }
 
   /** Run reclaim (deletion and compaction) until nothing more can be done now. */
@@ -341,7 +326,8 @@ export class FileStore implements MessageStore, ReclaimHost {
     }
     this.#reader.closeAll();
     clean &&= this.#failure === null;
-    if (clean) {
+    // the snapshot does not record which entries name a body in parts: the next start scans
+    if (clean && !this.#large.held) {
       this.#state.lastSegment = Math.max(this.#state.lastSegment, this.#journal.activeSegment);
       this.#state.maxMsgId = this.#msgId;
       await writeSnapshotOrNot(this.disk, this.dir, this.#journalId, this.#state, this.log);
@@ -385,6 +371,13 @@ export class FileStore implements MessageStore, ReclaimHost {
 
   #writable(): boolean {
     return this.#failure === null && !this.#closed;
+  }
+
+  /** A PURGE or QUEUE_DELETE: it kills the entries just removed, whose segments were collected. */
+  #appendCancel(record: Buffer): void {
+    this.#journal.appendRecord(record);
+    this.segments.addCancelTargets(this.#journal.lastSegment, this.#state.collecting as Set<number>);
+    this.#noteAppend();
   }
 
   /** keep the active segment's size current (disk-use gauges) */

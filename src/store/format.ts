@@ -65,13 +65,15 @@ export const RecordType = {
   ACK: 0x02,
   PURGE: 0x03,
   QUEUE_DELETE: 0x04,
+  /** part of a body streamed in before its MSG (large-body.ts); 0x05 stays reserved for BATCH */
+  BODY_PART: 0x06,
   DELIVERED: 0x81,
 } as const;
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 
 /** Types a reader must understand; optional types (≥ 0x80) may be skipped. */
 export function isKnownType(type: number): boolean {
-  return type >= 0x01 && type <= 0x04 ? true : type === RecordType.DELIVERED;
+  return type >= 0x01 && type <= 0x04 ? true : type === RecordType.BODY_PART || type === RecordType.DELIVERED;
 }
 export const isOptionalType = (type: number): boolean => type >= 0x80;
 
@@ -209,6 +211,8 @@ export interface MsgFields {
  * restart), never waited on for durability.
  */
 export const MSG_FLAG_TRANSIENT = 1;
+/** The body field holds a part list (large-body.ts): the body is in BODY_PART records before it. */
+export const MSG_FLAG_BODY_PARTS = 2;
 
 /** Upper bound of the MSG prefix size (everything but properties and body bytes). */
 export function msgPrefixBound(exchange: string, routingKey: string, targetCount: number): number {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, segmentFileName } from './format.js';
+import { MSG_FLAG_BODY_PARTS, MsgView, RECORD_HEADER_SIZE, RecordType, lsnOf, readMsg, segmentFileName } from './format.js';
+import type { LargeBody } from './large-body.js';
 import { checkFrame } from './log/frame-check.js';
 import type { Journal } from './journal.js';
 import type { Disk } from './disk/disk.js';
@@ -20,6 +21,8 @@ export interface ReadContext {
   isLive(queueId: number, seq: number): boolean;
   /** the pins are gone: reclaim may have work */
   afterRead(): void;
+  /** the body a MSG's part list names (large-bodies.ts) */
+  bodyOf(queueId: number, seq: number, partList: Buffer): LargeBody | null;
 }
 
 /** Records closer than this are read in one positional read (the gap is read and dropped). */
@@ -103,7 +106,12 @@ export class MessageReader {
       this.readPlan(queueId, plan, (messages, readError) => {
         unpin();
         const live: StoredMessage[] = [];
-        for (const message of messages) if (ctx.isLive(queueId, message.seq)) live.push(message);
+        for (const message of messages) {
+          if (!ctx.isLive(queueId, message.seq)) continue;
+          // a body in parts: the message names it, its bytes stay in the journal
+          if (message.bodyRef === undefined) message.bodyRef = ctx.bodyOf(queueId, message.seq, message.body);
+          live.push(message);
+        }
         listener.onMessages(token, live, readError);
       });
     };
@@ -170,6 +178,11 @@ export class MessageReader {
         if (--pending === 0) finish();
       });
     }
+  }
+
+  /** One positional read of `length` bytes of a segment (a large body's parts). */
+  readRange(segment: number, position: number, length: number, cb: (error: Error | null, buf: Buffer | null) => void): void {
+    this.#readSpan(segment, position, length, cb);
   }
 
   /** Close the read handle of a segment about to be deleted (no reads may be in flight). */
@@ -256,7 +269,7 @@ function decodeAt(
   seq: number,
   flags: number,
   view: MsgView,
-): StoredMessage | null {
+): (StoredMessage & { bodyRef?: LargeBody | null }) | null {
   // the log engine's framing check, bounded by the length the index gave
   if (at < 0 || at + length > buf.length || checkFrame(buf, at, at + length, length) !== null) return null;
   const payloadLength = buf.readUInt32LE(at + 4);
@@ -274,5 +287,7 @@ function decodeAt(
     expiresAt: view.expiresAt,
     priority: view.priority,
     redelivered: (flags & FLAG_REDELIVERED) !== 0,
+    // a body in parts is looked up by readEntries (body then holds the part list)
+    bodyRef: (view.flags & MSG_FLAG_BODY_PARTS) !== 0 ? undefined : null,
   };
 }

@@ -13,6 +13,7 @@
  */
 import type { DurableListener } from './journal.js';
 import type { StoreMetricsSnapshot } from './metrics.js';
+import type { LargeBody, LargeBodyWriter } from './large-body.js';
 
 export type { DurableListener };
 export { MSG_FLAG_TRANSIENT as TRANSIENT_MESSAGE } from './format.js';
@@ -22,6 +23,8 @@ export interface MessageToStore {
   readonly exchange: string;
   readonly routingKey: string;
   readonly body: Buffer;
+  /** a body kept in the journal (large-body.ts); `body` is then empty */
+  readonly bodyRef?: LargeBody | null;
   /** ms since the epoch */
   readonly publishedAt: number;
   readonly priority: number;
@@ -38,6 +41,8 @@ export interface StoredMessage {
   /** AMQP basic-properties bytes, as given to `appendMessage` */
   readonly properties: Buffer;
   readonly body: Buffer;
+  /** set when the body stayed in the journal (large-body.ts): read it from there */
+  bodyRef?: LargeBody | null;
   readonly publishedAt: number;
   /** ms since the epoch, 0 = never */
   readonly expiresAt: number;
@@ -116,6 +121,13 @@ export interface MessageStore {
   queueBytes(queueId: number): number;
   /** the seq to continue from: 1 + the highest seq the store knows for this queue */
   nextSeq(queueId: number): number;
+
+  /**
+   * Start a body of `size` bytes that is written to the journal as it arrives, to be named by
+   * a later `appendMessage` of a message with that `bodyRef` (`finish()`); absent on a store
+   * without files.
+   */
+  beginBody?(size: number): LargeBodyWriter;
 
   metrics(): StoreMetricsSnapshot;
   /** Flush, sync and release everything; a file store marks a clean shutdown. */

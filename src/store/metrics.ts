@@ -182,6 +182,36 @@ export interface StoreMetricsSnapshot extends StoreGauges {
   };
 }
 
+/** A file store's gauges from its segment table and index totals. */
+export function storeGauges(
+  segments: { readonly size: number; diskBytes(): number; liveBytes(): number },
+  index: { entries: number; resident: number; spilled: number; bytes: number },
+  compactionDebtBytes: number,
+  pendingAppendBytes: number,
+  durableLsn: number,
+  openReadFiles: number,
+  readOnly: boolean,
+): StoreGauges {
+  const diskBytes = segments.diskBytes();
+  const liveBytes = Math.min(diskBytes, segments.liveBytes());
+  return {
+    segments: segments.size,
+    diskBytes,
+    liveBytes,
+    garbageBytes: diskBytes - liveBytes,
+    liveRatio: diskBytes === 0 ? 1 : liveBytes / diskBytes,
+    compactionDebtBytes,
+    messagesOnDisk: index.entries,
+    indexEntriesResident: index.resident,
+    indexEntriesSpilled: index.spilled,
+    indexBytesResident: index.bytes,
+    pendingAppendBytes,
+    durableLsn,
+    openReadFiles,
+    readOnly,
+  };
+}
+
 export function snapshotMetrics(metrics: StoreMetrics, g: StoreGauges): StoreMetricsSnapshot {
   return {
     ...g,

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import {
+  LSN_SEGMENT_FACTOR,
+  MSG_FLAG_BODY_PARTS,
   MSG_FLAG_TRANSIENT,
   MsgView,
   RecordType,
@@ -17,6 +19,7 @@ import { QueueReplay, resolveQueue, type RecoveredQueue } from './replay.js';
 import { SegmentFileReader } from './log/segment-file.js';
 import type { Disk } from './disk/disk.js';
 import { scanSegment, type ScannedRecord } from './segment-scanner.js';
+import type { RecoveredBodyEntry } from './large-bodies.js';
 
 export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
 
@@ -78,6 +81,8 @@ export interface RecoveryResult {
   lastSegment: number;
   maxMsgId: number;
   report: RecoveryReport;
+  /** live entries whose MSG names a body in parts (large-body.ts) */
+  bodyEntries: RecoveredBodyEntry[];
 }
 
 /**
@@ -126,6 +131,8 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
   let dirChanged = false;
   const view = new MsgView();
   const reader = new SegmentFileReader(o.disk);
+  /** part lists of MSGs whose body is in parts, by the MSG's location (few: only large bodies) */
+  const partLists = new Map<number, Buffer>();
 
   for (let k = 0; k < numbers.length; k++) {
     const number = numbers[k];
@@ -164,6 +171,9 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
 
     const result = scanSegment(buf, { maxRecordSize: o.maxRecordSize, salvage: !last }, (b, rec) => {
       const ok = replayRecord(b, rec, number, view, replayOf);
+      if (ok && rec.type === RecordType.MSG && (view.flags & MSG_FLAG_BODY_PARTS) !== 0) {
+        partLists.set(number * LSN_SEGMENT_FACTOR + rec.offset, Buffer.from(b.subarray(view.bodyAt, view.bodyAt + view.bodyLength)));
+      }
       if (ok && rec.type === RecordType.MSG && view.msgId > maxMsgId) maxMsgId = view.msgId;
       return ok;
     });
@@ -218,6 +228,16 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
   }
   report.queues = queues.length;
   report.millis = performance.now() - t0;
+  const bodyEntries: RecoveredBodyEntry[] = [];
+  if (partLists.size > 0) {
+    for (const q of queues) {
+      for (let i = 0; i < q.count; i++) {
+        const key = q.segment[i] * LSN_SEGMENT_FACTOR + q.offset[i];
+        const partList = partLists.get(key);
+        if (partList !== undefined) bodyEntries.push({ queueId: q.queueId, seq: q.seq[i], partList, key });
+      }
+    }
+  }
   return {
     queues,
     nextSeqs,
@@ -226,6 +246,7 @@ export async function recoverJournal(o: RecoveryOptions): Promise<RecoveryResult
     lastSegment: numbers.length > 0 ? numbers[numbers.length - 1] : 0,
     maxMsgId,
     report,
+    bodyEntries,
   };
 }
 

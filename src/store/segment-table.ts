@@ -25,6 +25,8 @@ export class SegmentInfo {
   liveRefs = 0;
   /** bytes of MSG records attributed to live targets (record size / target count each) */
   liveBytes = 0;
+  /** bodies with parts here that are still alive (large-body.ts): kept, and never compacted (parts do not move) */
+  partRefs = 0;
   /** segments holding MSGs that cancel records here kill */
   cancelTargets: Set<number> | null = null;
   /** positional reads in flight: the file must stay until they finish */
@@ -82,6 +84,17 @@ export class SegmentTable {
     }
   }
 
+  /** A live body has parts in `segment`. */
+  retainParts(segment: number): void {
+    this.ensure(segment).partRefs++;
+  }
+
+  releaseParts(segment: number): void {
+    const s = this.#segments.get(segment);
+    if (!s) return;
+    if (--s.partRefs <= 0) this.dirty = true;
+  }
+
   /** A cancel record in `segment` kills a MSG held in `target`. */
   addCancelTarget(segment: number, target: number): void {
     if (segment === target) return;
@@ -118,7 +131,7 @@ export class SegmentTable {
     this.dirty = false;
     const out: SegmentInfo[] = [];
     for (const s of this.#segments.values()) {
-      if (!s.sealed || s.deleted || s.deleting || s.compacting || s.readers > 0 || s.liveRefs > 0) continue;
+      if (!s.sealed || s.deleted || s.deleting || s.compacting || s.readers > 0 || s.liveRefs > 0 || s.partRefs > 0) continue;
       if (this.cancelsNeeded(s)) continue;
       out.push(s);
     }
@@ -141,7 +154,8 @@ export class SegmentTable {
 
   liveBytes(): number {
     let n = 0;
-    for (const s of this.#segments.values()) n += s.liveBytes;
+    // a segment holding parts of a live body is counted whole: its parts are not accounted one by one
+    for (const s of this.#segments.values()) n += s.partRefs > 0 ? s.size : s.liveBytes;
     return n;
   }
 }

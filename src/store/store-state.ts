@@ -3,6 +3,7 @@ import type { Disk } from './disk/disk.js';
 import type { StoreMetrics } from './metrics.js';
 import { QueueIndex, type LivenessSink } from './queue-index.js';
 import type { RecoveryResult } from './recovery.js';
+import type { RecoveredBodyEntry } from './large-bodies.js';
 import { SegmentTable } from './segment-table.js';
 
 export const SPILL_DIR = 'index-spill';
@@ -18,6 +19,8 @@ export class StoreState implements LivenessSink {
   /** 1 + the highest seq known per queue, from the journal (seqs are never reused) */
   readonly nextSeqs = new Map<number, number>();
   maxMsgId = 0;
+  /** entries whose MSG names a body in parts (a scan finds them; a snapshot is never written with any) */
+  bodyEntries: RecoveredBodyEntry[] = [];
   /** highest segment number on disk: new segments continue above it */
   lastSegment = 0;
   /** during purge/delete: the segments of the entries removed (their cancel targets) */
@@ -39,6 +42,7 @@ export class StoreState implements LivenessSink {
     const st = new StoreState(disk, dir, residentChunks, metrics);
     st.maxMsgId = r.maxMsgId;
     st.lastSegment = r.lastSegment;
+    st.bodyEntries = r.bodyEntries;
     for (const [q, next] of r.nextSeqs) st.nextSeqs.set(q, next);
     for (const s of r.segments) st.segments.sealed(s.number, s.size);
     for (const [segment, targets] of r.cancelTargets) st.segments.addCancelTargets(segment, targets);
@@ -60,6 +64,25 @@ export class StoreState implements LivenessSink {
       this.indexes.set(queueId, idx);
     }
     return idx;
+  }
+
+  /**
+   * The indexes of a message's targets, into `out`, after checking every target before
+   * anything is written: not deleted, named once, its seq above every seq the queue had.
+   */
+  targetIndexes(queueIds: ArrayLike<number>, seqs: ArrayLike<number>, count: number, deleted: ReadonlySet<number>, out: QueueIndex[]): QueueIndex[] {
+    for (let i = 0; i < count; i++) {
+      const q = queueIds[i];
+      if (deleted.has(q)) throw new RangeError(`queue ${q} was deleted`);
+      for (let j = 0; j < i; j++) if (queueIds[j] === q) throw new RangeError(`queue ${q} named twice`);
+      const idx = this.indexFor(q);
+      const floor = this.nextSeq(q) - 1;
+      if (!(seqs[i] > floor) || !Number.isSafeInteger(seqs[i])) {
+        throw new RangeError(`queue ${q}: seq ${seqs[i]} must be an integer above ${floor}`);
+      }
+      out[i] = idx;
+    }
+    return out;
   }
 
   /** index entries held in memory / spilled, bytes of resident chunk arrays, and live entries in all */

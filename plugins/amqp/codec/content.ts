@@ -54,6 +54,7 @@ export function writeDeliver(
   routingKey: string,
   properties: Buffer,
   body: Buffer,
+  bodySize = body.length,
 ): number {
   const methodSize = 4 + 1 + shortstrLength(consumerTag) + 8 + 1 + 1 + shortstrLength(exchange) + 1 + shortstrLength(routingKey);
   const buf = startContent(channel, M.basicDeliver, methodSize, properties.length, body.length, frameMax);
@@ -62,7 +63,7 @@ export function writeDeliver(
   buf[o++] = redelivered ? 1 : 0;
   o = writeShortstr(buf, o, exchange);
   writeShortstr(buf, o, routingKey);
-  return finishContent(out, buf, channel, methodSize, properties, body, frameMax);
+  return finishContent(out, buf, channel, methodSize, properties, body, frameMax, bodySize);
 }
 
 /** basic.get-ok + content. */
@@ -77,6 +78,7 @@ export function writeGetOk(
   messageCount: number,
   properties: Buffer,
   body: Buffer,
+  bodySize = body.length,
 ): number {
   const methodSize = 4 + 8 + 1 + 1 + shortstrLength(exchange) + 1 + shortstrLength(routingKey) + 4;
   const buf = startContent(channel, M.basicGetOk, methodSize, properties.length, body.length, frameMax);
@@ -85,7 +87,7 @@ export function writeGetOk(
   o = writeShortstr(buf, o, exchange);
   o = writeShortstr(buf, o, routingKey);
   buf.writeUInt32BE(messageCount, o);
-  return finishContent(out, buf, channel, methodSize, properties, body, frameMax);
+  return finishContent(out, buf, channel, methodSize, properties, body, frameMax, bodySize);
 }
 
 /** basic.return + content (an unroutable mandatory message going back to its publisher). */
@@ -99,6 +101,7 @@ export function writeReturn(
   routingKey: string,
   properties: Buffer,
   body: Buffer,
+  bodySize = body.length,
 ): number {
   const methodSize = 4 + 2 + 1 + shortstrLength(replyText) + 1 + shortstrLength(exchange) + 1 + shortstrLength(routingKey);
   const buf = startContent(channel, M.basicReturn, methodSize, properties.length, body.length, frameMax);
@@ -106,11 +109,11 @@ export function writeReturn(
   let o = writeShortstr(buf, FRAME_HEADER_SIZE + 6, replyText);
   o = writeShortstr(buf, o, exchange);
   writeShortstr(buf, o, routingKey);
-  return finishContent(out, buf, channel, methodSize, properties, body, frameMax);
+  return finishContent(out, buf, channel, methodSize, properties, body, frameMax, bodySize);
 }
 
 /** Largest body payload per frame (frame-max counts the 8 octets of framing). */
-function bodyChunk(frameMax: number): number {
+export function bodyChunk(frameMax: number): number {
   return frameMax > 0 ? frameMax - FRAME_OVERHEAD : 0x7fff_ffff;
 }
 
@@ -132,7 +135,8 @@ function startContent(channel: number, methodId: number, methodSize: number, pro
   return buf;
 }
 
-function finishContent(out: Buffer[], buf: Buffer, channel: number, methodSize: number, properties: Buffer, body: Buffer, frameMax: number): number {
+/** `bodySize` is the size the header announces: larger than `body` when the body follows from elsewhere (body-stream.ts). */
+function finishContent(out: Buffer[], buf: Buffer, channel: number, methodSize: number, properties: Buffer, body: Buffer, frameMax: number, bodySize: number): number {
   let o = FRAME_HEADER_SIZE + methodSize;
   buf[o++] = FRAME_END;
   // content header frame
@@ -140,7 +144,7 @@ function finishContent(out: Buffer[], buf: Buffer, channel: number, methodSize: 
   o = writeFrameHeader(buf, o, FRAME_HEADER, channel, headerSize);
   buf.writeUInt16BE(CLASS_BASIC, o);
   buf.writeUInt16BE(0, o + 2); // weight: unused, always 0 (§4.2.6.1)
-  writeU64(buf, o + 4, body.length);
+  writeU64(buf, o + 4, bodySize);
   o += CONTENT_HEADER_PROPERTIES_OFFSET;
   o += properties.copy(buf, o);
   buf[o++] = FRAME_END;
@@ -179,7 +183,7 @@ function finishContent(out: Buffer[], buf: Buffer, channel: number, methodSize: 
   return buf.length + body.length + s + 1;
 }
 
-function writeFrameHeader(buf: Buffer, o: number, type: number, channel: number, size: number): number {
+export function writeFrameHeader(buf: Buffer, o: number, type: number, channel: number, size: number): number {
   buf[o] = type;
   buf.writeUInt16BE(channel, o + 1);
   buf.writeUInt32BE(size, o + 3);

@@ -49,7 +49,8 @@ export const basicHandlers: MethodHandlers = {
     }
     const w = ch.conn.writer;
     const msg = r.message;
-    writeGetOk(w.out, ch.id, ch.conn.frameMax, r.deliveryTag, r.redelivered, msg.exchange, msg.routingKey, r.messageCount, encodedPropertiesOf(msg), msg.body);
+    writeGetOk(w.out, ch.id, ch.conn.frameMax, r.deliveryTag, r.redelivered, msg.exchange, msg.routingKey, r.messageCount, encodedPropertiesOf(msg), msg.body, msg.size);
+    if (msg.bodyRef !== null) w.writeBody(msg.bodyRef, ch.id, ch.conn.frameMax);
     w.scheduleFlush();
   },
 

@@ -375,7 +375,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   // ---- internals -------------------------------------------------------------------------
 
   #release(entry: QueueEntry): void {
-    entry.consumer?.settled(entry.message.body.length);
+    entry.consumer?.settled(entry.message.size);
     entry.consumer = null;
     this.unackedCount--;
     if (entry.stored) this.#stored?.keep(entry.seq, false);
@@ -386,7 +386,7 @@ export class ClassicQueue implements Queue, PagedQueue {
     entry.delivered = true;
     if (!consumer.noAck) {
       entry.consumer = consumer;
-      consumer.took(entry.message.body.length);
+      consumer.took(entry.message.size);
       this.unackedCount++;
       if (entry.stored) this.#stored?.delivered(entry.seq);
     } else {

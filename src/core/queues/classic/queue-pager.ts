@@ -1,7 +1,7 @@
 import { decodeProperties } from '../../../codec/basic-properties.js';
 import type { MessageStore, ReadListener, StoredMessage } from '../../../store/message-store.js';
 import { DamagedRecordError } from '../../../store/message-reader.js';
-import { Message } from '../../message.js';
+import { EMPTY_BODY, Message } from '../../message.js';
 import type { Queue } from '../queue.js';
 import { QueueEntry } from '../queue-entry.js';
 
@@ -91,9 +91,9 @@ export class QueuePager implements ReadListener {
     if (error instanceof DamagedRecordError) this.#dropDamaged(error.seqs);
     for (const sm of messages) {
       if (sm.seq <= this.lastWindowSeq) continue;
-      const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.body, sm.properties, sm.publishedAt);
+      const message = new Message(sm.exchange, sm.routingKey, decodeProperties(sm.properties), sm.bodyRef ? EMPTY_BODY : sm.body, sm.properties, sm.publishedAt, sm.bodyRef ?? null);
       this.paged--;
-      this.pagedBytes -= sm.body.length;
+      this.pagedBytes -= message.size;
       this.lastWindowSeq = sm.seq;
       this.#queue.windowAppend(this.#entryOf(message, sm));
     }

@@ -119,7 +119,8 @@ export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
   // ---- appends -------------------------------------------------------------------------------
 
   admit(message: Message): boolean {
-    return this.log.error === null && !this.log.closed && !keyTooLong(this.#stream, message);
+    // a body kept in the vhost's journal is not copied into a stream's log (it would be held whole): refused as by reject-publish
+    return this.log.error === null && !this.log.closed && message.bodyRef === null && !keyTooLong(this.#stream, message);
   }
 
   /** Append if the stream admits it, noting the offset among the publish's durability points. */

@@ -1,0 +1,54 @@
+/**
+ * A body above `large_message_threshold`, published over AMQP (so it is written to the
+ * journal as its frames arrive), consumed over STOMP: the MESSAGE frame's body is streamed from
+ * the journal, its content-length is the real size, and frames sent meanwhile (the next
+ * delivery, a receipt) follow it whole.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import amqp, { type ChannelModel } from 'amqplib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawClient, startStompBroker, type StompTestBroker } from './helpers.js';
+
+const MiB = 1024 * 1024;
+let b: StompTestBroker | null = null;
+let conn: ChannelModel | null = null;
+let client: RawClient | null = null;
+
+afterEach(async () => {
+  client?.socket.destroy();
+  await conn?.close().catch(() => undefined);
+  await b?.stop();
+  b = null;
+  conn = null;
+  client = null;
+});
+
+const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
+
+describe('STOMP delivery of a body streamed through the journal', () => {
+  it('published on AMQP, consumed on STOMP intact, and the frames after it follow it', async () => {
+    b = await startStompBroker({}, { plugins: ['amqp'], broker: { largeMessageThreshold: MiB } });
+    conn = await amqp.connect(b.amqpUrl!);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('big-x', { durable: true });
+    const big = randomBytes(3 * MiB + 5);
+    const small = Buffer.from('after the big one');
+    ch.sendToQueue('big-x', big, { persistent: true, contentType: 'application/octet-stream' });
+    ch.sendToQueue('big-x', small, { persistent: true });
+    await ch.waitForConfirms();
+    const [c] = await RawClient.login(b.tcpPort);
+    client = c;
+    c.send('SUBSCRIBE', { id: 's1', destination: '/amq/queue/big-x', ack: 'client-individual', receipt: 'r1' });
+    const frames = await c.until('MESSAGE', 30_000);
+    const first = frames.find((f) => f.command === 'MESSAGE')!;
+    expect(Number(first.headers['content-length'])).toBe(big.length);
+    expect(first.headers['content-type']).toBe('application/octet-stream');
+    expect(first.body.length).toBe(big.length);
+    expect(sha(first.body)).toBe(sha(big));
+    // the subscription's RECEIPT, held while the body streamed, comes whole after it
+    let second = await c.next(30_000);
+    if (second.command === 'RECEIPT') second = await c.next(30_000);
+    expect(second.command).toBe('MESSAGE');
+    expect(second.body.equals(small)).toBe(true);
+  });
+});
