@@ -32,6 +32,14 @@ interface MicrosHistogram {
 }
 
 /**
+ * Rounds that may wait for the replicas at once (replication's gate): while they wait, the
+ * next round is written and synced. One was too few: a follower's ack (its own write, sync
+ * and a network hop, on a busy machine a few scheduler wake-ups) then held the leader's disk
+ * idle, and a message arriving meanwhile waited for up to three rounds.
+ */
+const GATE_DEPTH = 4;
+
+/**
  * A log built on the engine: the journal (segments keyed by number) and a stream log (keyed by
  * its segment objects). It places and frames records its own way; the engine writes them.
  */
@@ -95,6 +103,8 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
   #flushScheduled = false;
   /** the last round handed to the durability gate, committed once released (replication only) */
   #lastCommit: Promise<void> = Promise.resolve();
+  /** the commits of the rounds handed to the gate, oldest first (at most GATE_DEPTH + 1 kept) */
+  readonly #gated: Promise<void>[] = [];
   #error: Error | null = null;
 
   constructor(user: LogUser<K, G>, options: GroupCommitOptions) {
@@ -202,18 +212,19 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
 
   /**
    * Replication (append-observer.ts `hold`): the round's confirms wait for the in-sync
-   * replicas. Rounds are committed in order; one round may wait for the replicas while the
-   * next is written and synced (the replicas receive each write as it is issued), so this
-   * returns once the previous round is committed, not this one.
+   * replicas. Rounds are committed in order; up to GATE_DEPTH rounds may wait for the
+   * replicas while the next is written and synced (the replicas receive each write as it is
+   * issued), so this returns once the round GATE_DEPTH before this one is committed.
    */
-  #commitWhenReleased(groups: G[], hold: NonNullable<AppendObserver['hold']>): Promise<void> {
+  #commitWhenReleased(groups: G[], hold: NonNullable<AppendObserver['hold']>): Promise<void> | undefined {
     const u = this.#user;
     const release = new Promise<Error | null>((resolve) => hold(this.#o.logId, resolve));
     const previous = this.#lastCommit;
     this.#lastCommit = Promise.all([release, previous])
       .then(([refusal]) => (refusal === null ? u.committed(groups) : u.committed(groups, refusal)))
       .catch((e: unknown) => this.#fail(e instanceof Error ? e : new Error(String(e))));
-    return previous;
+    this.#gated.push(this.#lastCommit);
+    return this.#gated.length > GATE_DEPTH ? this.#gated.shift() : undefined;
   }
 
   /** the open file is not where appends go and nothing more is waiting for it */
