@@ -66,6 +66,8 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
   #closeTimer: NodeJS.Timeout | null = null;
   /** publishes held while a resource alarm blocks publishing (held-publishes.ts) */
   readonly gate = new PublishGate<HeldPublish>(this);
+  /** where frames go once the protocol header was accepted; it also keeps them while a reply waits for the replicas */
+  router: FrameRouter | null = null;
 
   /** @param registry told when the connection has ended (the listener set) */
   constructor(socket: Duplex, peer: Peer, core: ProtocolCore, settings: AmqpSettings, log: Logger, registry: ConnectionRegistry<AmqpConnection>) {
@@ -155,7 +157,8 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
       return;
     }
     this.state = 'starting';
-    this.#reader = new FrameReader(new FrameRouter(this, this.#channels), this.settings.frameMax);
+    this.router = new FrameRouter(this, this.#channels);
+    this.#reader = new FrameReader(this.router, this.settings.frameMax);
     sendStart(this);
     if (buf.length > PROTOCOL_HEADER.length) this.#onData(buf.subarray(PROTOCOL_HEADER.length));
   }

@@ -4,6 +4,11 @@
  * `AmqpChannel` (opened here on channel.open), and what a frame that does not belong in the
  * current state costs (AMQP 0-9-1 §4.2: channel or connection errors). The socket, writes and
  * how the connection ends stay in connection.ts.
+ *
+ * While a reply waits for the cluster's replicas (definition-replies.ts: a declare-ok is sent
+ * only once the definition is on every in-sync node) the router keeps the frames that follow,
+ * in order, and reading stops: the connection acts as if the method were still running, so
+ * no later reply on any channel can overtake it. `resume` hands them on.
  */
 import type { AmqpChannel } from './channel.js';
 import type { ChannelSlots } from './channel-slots.js';
@@ -13,16 +18,56 @@ import type { AmqpConnection } from './connection.js';
 import { channelError, unexpectedFrame } from './errors.js';
 import { handleConnectionMethod } from './handlers/connection.js';
 
+/** a frame kept while a reply waits: its type (1 method, 2 header, 3 body), channel and a copy of its payload */
+interface KeptFrame {
+  type: 1 | 2 | 3;
+  channel: number;
+  payload: Buffer;
+}
+
 export class FrameRouter implements FrameSink {
   readonly #conn: AmqpConnection;
   readonly #channels: ChannelSlots;
+  /** frames read while a reply waits for the replicas, made by `pause`; null: route at once */
+  #kept: KeptFrame[] | null = null;
 
   constructor(conn: AmqpConnection, channels: ChannelSlots) {
     this.#conn = conn;
     this.#channels = channels;
   }
 
+  /** Keep every frame from now on, and stop reading, until `resume`. */
+  pause(): void {
+    if (this.#kept !== null) return;
+    this.#kept = [];
+    this.#conn.setReading(false);
+  }
+
+  /** Route the kept frames in order (one of them may pause again: the rest stays kept), then read again. */
+  resume(): void {
+    const kept = this.#kept;
+    if (kept === null) return;
+    this.#kept = null;
+    for (let i = 0; i < kept.length; i++) {
+      if (this.#kept !== null) {
+        this.#kept = kept.slice(i);
+        return;
+      }
+      const f = kept[i]!;
+      if (f.type === 1) this.onMethodFrame(f.channel, f.payload);
+      else if (f.type === 2) this.onHeaderFrame(f.channel, f.payload);
+      else this.onBodyFrame(f.channel, f.payload);
+    }
+    if (this.#kept === null && !this.#conn.gate.paused) this.#conn.setReading(true);
+  }
+
+  #keep(type: 1 | 2 | 3, channel: number, payload: Buffer): void {
+    // a copy: the payload may be a view of a read buffer
+    this.#kept!.push({ type, channel, payload: Buffer.from(payload) });
+  }
+
   onMethodFrame(channel: number, payload: Buffer): void {
+    if (this.#kept !== null) return this.#keep(1, channel, payload);
     const conn = this.#conn;
     if (conn.state === 'closing' || conn.state === 'closed') {
       this.#whileClosing(channel, payload);
@@ -61,17 +106,19 @@ export class FrameRouter implements FrameSink {
   }
 
   onHeaderFrame(channel: number, payload: Buffer): void {
+    if (this.#kept !== null) return this.#keep(2, channel, payload);
     const ch = this.#contentChannel(channel);
     if (ch !== undefined) ch.onHeader(payload);
   }
 
   onBodyFrame(channel: number, payload: Buffer): void {
+    if (this.#kept !== null) return this.#keep(3, channel, payload);
     const ch = this.#contentChannel(channel);
     if (ch !== undefined) ch.onBody(payload);
   }
 
   bodyTarget(channel: number, size: number): Buffer | null {
-    return this.#conn.state === 'running' ? (this.#channels.get(channel)?.content.bodyTarget(size) ?? null) : null;
+    return this.#conn.state === 'running' && this.#kept === null ? (this.#channels.get(channel)?.content.bodyTarget(size) ?? null) : null;
   }
 
   onHeartbeatFrame(channel: number): void {

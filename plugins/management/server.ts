@@ -100,7 +100,14 @@ export class ManagementServer {
       services: s,
       body: () => readJsonBody(req, s.settings.maxBodySize),
     };
-    return match.route.handler(request);
+    const response = await match.route.handler(request);
+    if (request.method === 'GET') return response;
+    // a change answered 2xx is a promise, as a declare-ok is: in a cluster it waits for the
+    // in-sync replicas to hold it (at once on a single node); too few in sync past the deadline: 503
+    await new Promise<void>((resolve, reject) =>
+      s.core.afterMetadataReplicated((refusal) => (refusal === null ? resolve() : reject(new HttpError(503, 'not_replicated', refusal.message)))),
+    );
+    return response;
   }
 
   #metrics(req: IncomingMessage, res: ServerResponse): void {

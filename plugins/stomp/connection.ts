@@ -152,10 +152,21 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
       if (!handler) throw new StompError('Bad command', `Could not interpret command ${command}`);
       handler(this, frame);
       const receipt = frame.headers['receipt'];
-      if (receipt !== undefined && !OWN_RECEIPT.has(command)) this.sendReceipt(receipt);
+      if (receipt === undefined || OWN_RECEIPT.has(command)) return;
+      if (command === 'SUBSCRIBE' || command === 'UNSUBSCRIBE') this.#receiptWhenReplicated(receipt);
+      else this.sendReceipt(receipt);
     } catch (e) {
       this.fail(e, frame.headers['receipt']);
     }
+  }
+
+  /** A (UN)SUBSCRIBE's receipt promises the queue or binding it made or removed: in a cluster it waits for the in-sync replicas, as a SEND's waits for its confirm. */
+  #receiptWhenReplicated(receipt: string): void {
+    this.core.afterMetadataReplicated((refusal) => {
+      if (this.#state === 'closed') return;
+      if (refusal === null) this.sendReceipt(receipt);
+      else this.fail(new StompError('Not replicated', `the subscription could not be replicated: ${refusal.message}`), receipt);
+    });
   }
 
   // ---- resource alarms -----------------------------------------------------------------------

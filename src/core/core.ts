@@ -205,6 +205,12 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
     if (this.#databaseTap !== null) tapDatabase(db, name, this.#databaseTap);
   }
 
+  afterMetadataReplicated(done: (refusal: Error | null) => void): void {
+    const hold = this.#databaseTap?.hold;
+    if (hold === undefined) done(null);
+    else hold.call(this.#databaseTap, done);
+  }
+
   /** The data directory while the store is open (null: everything in memory); plugins keep their own files under it. */
   get dataDir(): string | null {
     return this.#dataDir;

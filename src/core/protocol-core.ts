@@ -99,6 +99,15 @@ export interface ProtocolCore {
    * place, before preparing statements. Nothing happens on a single node.
    */
   replicateDatabase(db: SqliteDatabase, name: string): void;
+  /**
+   * Call `done` once every definition change committed so far (meta.db and the replicated
+   * plugin databases) is held by the cluster's in-sync replicas — synchronously when none is
+   * waiting, as always on a single node — or with an error when too few replicas are in sync
+   * past the deadline (the change stays on this node). A reply that promises durable
+   * definitions (declare-ok, bind-ok, delete-ok, a persistent session's SUBACK, a receipt)
+   * goes out from `done`, as a publish's confirm waits for the same replicas.
+   */
+  afterMetadataReplicated(done: (refusal: Error | null) => void): void;
 
   login(user: string, password: string, peerHost: string): LoginResult;
   /** login of an identity TLS verified (the client certificate's name): no password */

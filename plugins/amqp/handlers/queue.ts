@@ -1,5 +1,6 @@
 /** queue.* (AMQP 0-9-1 class 50). */
 import { M } from '../codec/methods.js';
+import { replyWhenReplicated } from '../definition-replies.js';
 import type { MethodHandlers } from './index.js';
 
 export const queueHandlers: MethodHandlers = {
@@ -11,18 +12,18 @@ export const queueHandlers: MethodHandlers = {
       autoDelete: m.autoDelete,
       arguments: m.arguments,
     });
-    if (!m.noWait) ch.send({ id: M.queueDeclareOk, queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount });
+    if (!m.noWait) replyWhenReplicated(ch, { id: M.queueDeclareOk, queue: r.queue, messageCount: r.messageCount, consumerCount: r.consumerCount }, M.queueDeclare);
   },
 
   queueBind(ch, m) {
     ch.session.bindQueue(m.queue, m.exchange, m.routingKey, m.arguments);
-    if (!m.noWait) ch.send({ id: M.queueBindOk });
+    if (!m.noWait) replyWhenReplicated(ch, { id: M.queueBindOk }, M.queueBind);
   },
 
   // queue.unbind has no no-wait flag: always answered
   queueUnbind(ch, m) {
     ch.session.unbindQueue(m.queue, m.exchange, m.routingKey, m.arguments);
-    ch.send({ id: M.queueUnbindOk });
+    replyWhenReplicated(ch, { id: M.queueUnbindOk }, M.queueUnbind);
   },
 
   queuePurge(ch, m) {
@@ -32,6 +33,6 @@ export const queueHandlers: MethodHandlers = {
 
   queueDelete(ch, m) {
     const messageCount = ch.session.deleteQueue(m.queue, m.ifUnused, m.ifEmpty);
-    if (!m.noWait) ch.send({ id: M.queueDeleteOk, messageCount });
+    if (!m.noWait) replyWhenReplicated(ch, { id: M.queueDeleteOk, messageCount }, M.queueDelete);
   },
 };

@@ -2,7 +2,10 @@
  * SUBSCRIBE (MQTT 3.1.1 §3.8, MQTT 5 §3.8): each filter is checked, bound through
  * `Subscriptions`, and answered in one SUBACK with a code per filter (MQTT-3.8.4-6);
  * retained messages matching new subscriptions follow the SUBACK (MQTT-3.3.1-6), as the
- * MQTT 5 Retain Handling option allows (§3.8.3.1).
+ * MQTT 5 Retain Handling option allows (§3.8.3.1). A persistent session's subscriptions are
+ * durable bindings: in a cluster its SUBACK waits until they are on every in-sync node, as a
+ * PUBACK waits for the message (and with too few in sync past the deadline, every filter is
+ * answered 0x80); the server may deliver matching messages before the SUBACK (MQTT 3.1.1 §3.8.4).
  */
 import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
 import { isBrokerError } from '../../../src/core/index.js';
@@ -37,9 +40,18 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
       if (messages.length > 0) retained.push([result.sub, messages]);
     }
   }
-  c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
-  for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
-  for (const [sub, sendCurrent] of sys) c.ctx.sys?.subscribed(c, sub, sendCurrent);
+  const answer = (): void => {
+    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
+    for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
+    for (const [sub, sendCurrent] of sys) c.ctx.sys?.subscribed(c, sub, sendCurrent);
+  };
+  if (c.sessionState?.durableQueues !== true) return answer();
+  c.ctx.core.afterMetadataReplicated((refusal) => {
+    if (!c.open) return;
+    if (refusal === null) return answer();
+    c.log.warn('SUBACK refused: subscriptions not replicated', { error: refusal.message });
+    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted: granted.map(() => SUBACK_FAILURE) });
+  });
 }
 
 /** @returns the subscription and whether retained messages are due, or a failure reason code */

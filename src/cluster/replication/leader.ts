@@ -87,7 +87,6 @@ export class ReplicationLeader extends EventEmitter {
     const inner = o.disk ?? realDisk;
     this.#outbox = new Outbox(inner);
     this.#disk = new ReplicatingDisk(inner, o.dataDir, this.#outbox);
-    this.#metadata = new MetadataLog(this.#outbox);
     this.#gate = new ConfirmGate({
       minIsr: o.minIsr ?? 2,
       refuseAfterMs: o.refuseAfterMs ?? 10_000,
@@ -97,6 +96,8 @@ export class ReplicationLeader extends EventEmitter {
     });
     const gate = this.#gate;
     const outbox = this.#outbox;
+    // definitions wait for the same replicas as publishes (declare-ok, SUBACK, receipts)
+    this.#metadata = new MetadataLog(outbox, (target, release) => gate.hold(target, release));
     this.hooks = {
       disk: this.#disk,
       metadataTap: this.#metadata,

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NotReplicatedError } from '../../store/log/append-observer.js';
 import type { Db } from '../../store/metadata/db.js';
 import type { MetadataTap, TappedStatement } from '../../store/metadata/tap.js';
 import { OpKind, snapshotOps } from './ops.js';
@@ -15,14 +16,31 @@ import type { Outbox } from './outbox.js';
  * `snapshots()` (VACUUM INTO) and skips the units a snapshot already holds (seq ≤ its seq). A
  * database opened while followers are attached is sent as a snapshot at once, so its first
  * changes have a base.
+ *
+ * `hold` is the confirm rule for definitions: a reply promising a change (declare-ok, SUBACK,
+ * a receipt) waits, through the confirm gate, for the in-sync set to ack the stream up to now;
+ * once a unit is known held, later holds with nothing newer release at once.
  */
 export class MetadataLog implements MetadataTap {
   readonly #outbox: Outbox;
+  readonly #gateHold: (target: number, release: (refusal: NotReplicatedError | null) => void) => void;
   readonly #dbs = new Map<string, Db>();
   #seq = 0;
+  /** the last unit every in-sync replica is known to hold */
+  #heldSeq = 0;
 
-  constructor(outbox: Outbox) {
+  constructor(outbox: Outbox, gateHold: (target: number, release: (refusal: NotReplicatedError | null) => void) => void = (_t, release) => release(null)) {
     this.#outbox = outbox;
+    this.#gateHold = gateHold;
+  }
+
+  hold(release: (refusal: NotReplicatedError | null) => void): void {
+    const seq = this.#seq;
+    if (seq <= this.#heldSeq) return release(null);
+    this.#gateHold(this.#outbox.position, (refusal) => {
+      if (refusal === null && seq > this.#heldSeq) this.#heldSeq = seq;
+      release(refusal);
+    });
   }
 
   get seq(): number {

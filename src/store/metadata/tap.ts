@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import type { NotReplicatedError } from '../log/append-observer.js';
 
 /** One write statement as it ran: its SQL text and positional parameters. */
 export interface TappedStatement {
@@ -20,6 +21,13 @@ export interface MetadataTap {
   changed(name: string, statements: TappedStatement[]): void;
   /** `db` is about to close */
   closing?(name: string): void;
+  /**
+   * Optional gate (replication): `release` is called once every change reported so far is
+   * held by the in-sync replicas — with null, or with a `NotReplicatedError` when too few
+   * are in sync past the deadline (the change stays here). What a declare-ok, a SUBACK or a
+   * receipt for a definition waits for. Absent (single node): nothing waits.
+   */
+  hold?(release: (refusal: NotReplicatedError | null) => void): void;
 }
 
 type RunResult = { changes: number };

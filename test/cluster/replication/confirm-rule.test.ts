@@ -60,10 +60,15 @@ describe('confirm rule', () => {
 
   it('below minIsr confirms are held, then refused; the broker carries on', async () => {
     const l = await startLeader({ minIsr: 2, refuseAfterMs: 1500 });
+    // the queue is declared while a follower is in sync (a declare-ok waits for the ISR too), then it leaves
+    const first = await startFollower(l.address, await tempDir('warren-follower-'), 'f0');
+    l.leader.setIsr(['f0']);
     const conn = await amqp.connect(l.amqpUrl);
     try {
       const ch = await conn.createConfirmChannel();
       await ch.assertQueue('lonely', { durable: true });
+      l.leader.setIsr([]);
+      await first.stop();
       const outcome: string[] = [];
       const t0 = Date.now();
       let at = 0;
