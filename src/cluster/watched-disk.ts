@@ -3,27 +3,53 @@
  * in flight longer than `cluster.watchdog_timeout` ends the process, so a leader whose disk
  * hangs does not keep its lease while its confirms wait forever (LavinMQ #2151).
  */
-import type { Disk, DiskFile } from '../store/disk/disk.js';
+import type { Disk, DiskFile, OpenFlags } from '../store/disk/disk.js';
+import { ForwardingDisk, ForwardingFile } from '../store/disk/forwarding-disk.js';
 
-export function watchedDisk(disk: Disk, syncStarted: () => () => void): Disk {
-  const timed = async (op: () => Promise<void>) => {
-    const done = syncStarted();
-    try {
-      await op();
-    } finally {
-      done();
-    }
-  };
-  const wrapFile = (f: DiskFile): DiskFile => ({
-    writev: (b, p) => f.writev(b, p),
-    read: (b, o, l, p) => f.read(b, o, l, p),
-    datasync: () => timed(() => f.datasync()),
-    sync: () => timed(() => f.sync()),
-    size: () => f.size(),
-    close: () => f.close(),
-  });
-  return Object.assign(Object.create(disk) as Disk, {
-    openFile: async (path: string, flags: Parameters<Disk['openFile']>[1]) => wrapFile(await disk.openFile(path, flags)),
-    syncDirectory: (dir: string) => timed(() => disk.syncDirectory(dir)),
-  });
+/** `syncStarted` is called as a sync begins; the function it returns, as it ends (either way). */
+type SyncTimer = () => () => void;
+
+async function timed(syncStarted: SyncTimer, op: () => Promise<void>): Promise<void> {
+  const done = syncStarted();
+  try {
+    await op();
+  } finally {
+    done();
+  }
+}
+
+class WatchedFile extends ForwardingFile {
+  readonly #syncStarted: SyncTimer;
+
+  constructor(file: DiskFile, syncStarted: SyncTimer) {
+    super(file);
+    this.#syncStarted = syncStarted;
+  }
+
+  override datasync(): Promise<void> {
+    return timed(this.#syncStarted, () => this.file.datasync());
+  }
+  override sync(): Promise<void> {
+    return timed(this.#syncStarted, () => this.file.sync());
+  }
+}
+
+class WatchedDisk extends ForwardingDisk {
+  readonly #syncStarted: SyncTimer;
+
+  constructor(inner: Disk, syncStarted: SyncTimer) {
+    super(inner);
+    this.#syncStarted = syncStarted;
+  }
+
+  override async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
+    return new WatchedFile(await this.inner.openFile(path, flags), this.#syncStarted);
+  }
+  override syncDirectory(dir: string): Promise<void> {
+    return timed(this.#syncStarted, () => this.inner.syncDirectory(dir));
+  }
+}
+
+export function watchedDisk(disk: Disk, syncStarted: SyncTimer): Disk {
+  return new WatchedDisk(disk, syncStarted);
 }

@@ -15,11 +15,10 @@
  * Writes are not held either, so a test can tell "written" from "durable".
  */
 import type { Disk, DiskFile, OpenFlags } from '../../src/store/disk/disk.js';
+import { ForwardingDisk, ForwardingFile } from '../../src/store/disk/forwarding-disk.js';
 import { realDisk } from '../../src/store/disk/real-disk.js';
 
-export class GatedDisk implements Disk {
-  readonly workerThreads: boolean;
-  readonly #inner: Disk;
+export class GatedDisk extends ForwardingDisk {
   #closed = false;
   #held: (() => void)[] = [];
   #heldWaiters: { n: number; resolve: () => void }[] = [];
@@ -30,8 +29,7 @@ export class GatedDisk implements Disk {
 
   /** @param gates which files' syncs the gate holds (default every file) */
   constructor(inner: Disk = realDisk, gates: (path: string) => boolean = () => true) {
-    this.#inner = inner;
-    this.workerThreads = inner.workerThreads;
+    super(inner);
     this.#gates = gates;
   }
 
@@ -77,40 +75,25 @@ export class GatedDisk implements Disk {
     this.syncs++;
   }
 
-  async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
-    const f = await this.#inner.openFile(path, flags);
-    if (!this.#gates(path)) return f;
-    return {
-      writev: (buffers, position) => f.writev(buffers, position),
-      read: (buffer, offset, length, position) => f.read(buffer, offset, length, position),
-      datasync: () => this.gate(() => f.datasync()),
-      sync: () => this.gate(() => f.sync()),
-      size: () => f.size(),
-      close: () => f.close(),
-    };
+  override async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
+    const f = await this.inner.openFile(path, flags);
+    return this.#gates(path) ? new GatedFile(f, this) : f;
+  }
+}
+
+/** A file whose fdatasync and fsync wait at its disk's gate. */
+class GatedFile extends ForwardingFile {
+  readonly #disk: GatedDisk;
+
+  constructor(file: DiskFile, disk: GatedDisk) {
+    super(file);
+    this.#disk = disk;
   }
 
-  readFile = (path: string): Promise<Buffer> => this.#inner.readFile(path);
-  writeFile = (path: string, data: Buffer | string): Promise<void> => this.#inner.writeFile(path, data);
-  readdir = (dir: string): Promise<string[]> => this.#inner.readdir(dir);
-  size = (path: string): Promise<number> => this.#inner.size(path);
-  exists = (path: string): Promise<boolean> => this.#inner.exists(path);
-  rename = (from: string, to: string): Promise<void> => this.#inner.rename(from, to);
-  unlink = (path: string): Promise<void> => this.#inner.unlink(path);
-  truncate = (path: string, length: number): Promise<void> => this.#inner.truncate(path, length);
-  mkdir = (dir: string): Promise<string | undefined> => this.#inner.mkdir(dir);
-  rm = (path: string): Promise<void> => this.#inner.rm(path);
-  syncDirectory = (dir: string): Promise<void> => this.#inner.syncDirectory(dir);
-  fdOpen: Disk['fdOpen'] = (path, flags, cb) => this.#inner.fdOpen(path, flags, cb);
-  fdRead: Disk['fdRead'] = (fd, buffer, offset, length, position, cb) => this.#inner.fdRead(fd, buffer, offset, length, position, cb);
-  fdClose: Disk['fdClose'] = (fd, cb) => this.#inner.fdClose(fd, cb);
-  openSync: Disk['openSync'] = (path, flags) => this.#inner.openSync(path, flags);
-  readSync: Disk['readSync'] = (fd, buffer, offset, length, position) => this.#inner.readSync(fd, buffer, offset, length, position);
-  writeSync: Disk['writeSync'] = (fd, buffer, offset, length, position) => this.#inner.writeSync(fd, buffer, offset, length, position);
-  fdatasyncSync: Disk['fdatasyncSync'] = (fd) => this.#inner.fdatasyncSync(fd);
-  fsyncSync: Disk['fsyncSync'] = (fd) => this.#inner.fsyncSync(fd);
-  closeSync: Disk['closeSync'] = (fd) => this.#inner.closeSync(fd);
-  renameSync: Disk['renameSync'] = (from, to) => this.#inner.renameSync(from, to);
-  unlinkSync: Disk['unlinkSync'] = (path) => this.#inner.unlinkSync(path);
-  mkdirSync: Disk['mkdirSync'] = (dir) => this.#inner.mkdirSync(dir);
+  override datasync(): Promise<void> {
+    return this.#disk.gate(() => this.file.datasync());
+  }
+  override sync(): Promise<void> {
+    return this.#disk.gate(() => this.file.sync());
+  }
 }
