@@ -29,14 +29,16 @@ describe.skipIf(isExternalBroker)('x-delayed-message exchange', () => {
     await ch.bindQueue(queue, exchange, 'jobs');
     const inbox = await consumeInto(ch, queue, { noAck: true });
     const t0 = Date.now();
-    ch.publish(exchange, 'jobs', Buffer.from('late'), { headers: { 'x-delay': 150 } });
-    ch.publish(exchange, 'jobs', Buffer.from('soon'), { headers: { 'x-delay': 50 } });
+    // 'soon' is due 250 ms after it is read: room for 'now' and 'zero' to reach the broker
+    // first on a loaded machine (at 50 ms a slow client write reordered them)
+    ch.publish(exchange, 'jobs', Buffer.from('late'), { headers: { 'x-delay': 500 } });
+    ch.publish(exchange, 'jobs', Buffer.from('soon'), { headers: { 'x-delay': 250 } });
     ch.publish(exchange, 'jobs', Buffer.from('now'));
     ch.publish(exchange, 'jobs', Buffer.from('zero'), { headers: { 'x-delay': 0 } });
     await inbox.atLeast(4);
     expect(inbox.bodies).toEqual(['now', 'zero', 'soon', 'late']);
-    expect(inbox.arrivalOf('soon') - t0).toBeGreaterThanOrEqual(50 - CLOCK_SLACK_MS);
-    expect(inbox.arrivalOf('late') - t0).toBeGreaterThanOrEqual(150 - CLOCK_SLACK_MS);
+    expect(inbox.arrivalOf('soon') - t0).toBeGreaterThanOrEqual(250 - CLOCK_SLACK_MS);
+    expect(inbox.arrivalOf('late') - t0).toBeGreaterThanOrEqual(500 - CLOCK_SLACK_MS);
     expect(inbox.arrivalOf('late') - t0).toBeLessThan(1500);
   });
 
