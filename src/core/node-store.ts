@@ -28,6 +28,8 @@ export interface NodeStoreOptions {
    * or one whose fdatasync is held by a gate. SQLite (meta.db) always uses the real one.
    */
   disk?: Disk;
+  /** journal records at least this long may be left out when consumed before their write (src/store/elision.ts; default 4 KiB) */
+  elideMinBytes?: number;
   /** reclaim settings of every journal (tests: a simulation runs reclaim at chosen points, not on a timer) */
   reclaim?: Partial<ReclaimOptions>;
   /**
@@ -78,6 +80,7 @@ export async function openNodeStore(core: Core, dataDir: string, options: NodeSt
       journalId: id,
       durability: options.durability,
       segmentSize: options.segmentSize,
+      elideMinBytes: options.elideMinBytes,
       disk,
       appendObserver: options.appendObserver,
       reclaim: options.reclaim,

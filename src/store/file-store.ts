@@ -78,6 +78,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       firstSegment: state.lastSegment + 1,
       segmentSize: o.segmentSize,
       roundBytes: o.roundBytes,
+      elideMinBytes: o.elideMinBytes,
       durability: o.durability,
       metrics: this.counters,
       appendObserver: o.appendObserver,
@@ -192,11 +193,12 @@ export class FileStore implements MessageStore, ReclaimHost {
     return lsn;
   }
 
-  ack(queueId: number, seq: number): boolean {
+  ack(queueId: number, seq: number, consumed = false): boolean {
     const idx = this.#indexes.get(queueId);
     if (!idx) return false;
     const segment = idx.remove(seq);
     if (segment < 0) return false;
+    this.#journal.settle(segment, idx.removedOffset, consumed);
     this.#large.left(queueId, seq);
     // an entry that left memory must leave the log too; after a write failure the log keeps
     // it and it comes back after a restart (at-least-once)

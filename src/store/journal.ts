@@ -34,6 +34,8 @@ export interface JournalOptions {
   segmentSize: number;
   /** bytes a group-commit round writes at most (store-options.ts `roundBytes`) */
   roundBytes: number;
+  /** MSG records at least this long may be left out when consumed before their round (elision.ts) */
+  elideMinBytes?: number;
   durability: Durability;
   metrics: StoreMetrics;
   hooks: JournalHooks;
@@ -82,7 +84,7 @@ export class Journal {
     this.#o = options;
     this.#metrics = options.metrics;
     this.#waiters = new DurableWaiters(options.metrics.commitMicros);
-    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.roundBytes, options.metrics);
+    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.roundBytes, options.metrics, options.elideMinBytes);
     const { disk, durability, appendObserver } = options;
     const log = { disk, durability, counters: options.metrics, fsyncMicros: options.metrics.fsyncMicros, logId: journalLogId(options.journalId), observer: appendObserver };
     this.#engine = new GroupCommit(this.#logUser(), log);
@@ -155,6 +157,14 @@ export class Journal {
     this.#checkWritable();
     this.#batch.addAck(queueId, seq);
     this.#schedule();
+  }
+
+  /**
+   * A queue copy of the MSG record at (`segment`, `offset`) left its queue — acknowledged by a
+   * consumer when `consumed`: a record not yet written whose every copy was is left out (elision.ts).
+   */
+  settle(segment: number, offset: number, consumed: boolean): void {
+    this.#batch.elision.settle(segment, offset, consumed);
   }
 
   /** Start a new segment for the next record (idle rollover: the current one can be reclaimed). */
@@ -233,19 +243,23 @@ export class Journal {
       firstPendingSegment: () => (batch.firstSegment < 0 ? null : batch.firstSegment),
       take: () => {
         this.#encodeAcks();
-        return batch.take();
+        const groups = batch.take();
+        batch.elision.decide(groups);
+        return groups;
       },
       fileFor: (segment) => ({ path: join(o.dir, segmentFileName(segment)), number: segment, ownerId: o.journalId, magic: SEGMENT_MAGIC, syncDirs: [o.dir] }),
       written: (groups) => {
         let records = 0;
         let bytes = 0;
+        let elided = 0;
         for (const g of groups) {
           records += g.records;
           bytes += g.bytes;
+          elided += g.elidedBytes;
         }
         const last = groups[groups.length - 1];
         batch.bytes -= bytes;
-        metrics.journalBytesWritten += bytes;
+        metrics.journalBytesWritten += bytes - elided;
         metrics.batchRecords.record(records);
         metrics.batchBytes.record(bytes);
         this.#writtenLsn = lsnOf(last.segment, last.start + last.bytes);

@@ -103,17 +103,22 @@ export class MessageReader {
         listener.onMessages(token, [], error);
         return;
       }
-      this.readPlan(queueId, plan, (messages, readError) => {
-        unpin();
-        const live: StoredMessage[] = [];
-        for (const message of messages) {
-          if (!ctx.isLive(queueId, message.seq)) continue;
-          // a body in parts: the message names it, its bytes stay in the journal
-          if (message.bodyRef === undefined) message.bodyRef = ctx.bodyOf(queueId, message.seq, message.body);
-          live.push(message);
-        }
-        listener.onMessages(token, live, readError);
-      });
+      this.readPlan(
+        queueId,
+        plan,
+        (messages, readError) => {
+          unpin();
+          const live: StoredMessage[] = [];
+          for (const message of messages) {
+            if (!ctx.isLive(queueId, message.seq)) continue;
+            // a body in parts: the message names it, its bytes stay in the journal
+            if (message.bodyRef === undefined) message.bodyRef = ctx.bodyOf(queueId, message.seq, message.body);
+            live.push(message);
+          }
+          listener.onMessages(token, live, readError);
+        },
+        ctx.isLive,
+      );
     };
     if (maxLsn > ctx.journal.writtenLsn) ctx.journal.whenWritten(maxLsn, go);
     else go(null);
@@ -121,9 +126,11 @@ export class MessageReader {
 
   /**
    * Read the records of `plan` (entries of queue `queueId`) and decode them, in plan order.
-   * `done` gets the messages read and an error naming entries that could not be read.
+   * `done` gets the messages read and an error naming entries that could not be read; with
+   * `isLive`, entries removed meanwhile are not decoded (a record consumed before its round
+   * was never written: elision.ts).
    */
-  readPlan(queueId: number, plan: ReadPlan, done: (messages: StoredMessage[], error: Error | null) => void): void {
+  readPlan(queueId: number, plan: ReadPlan, done: (messages: StoredMessage[], error: Error | null) => void, isLive?: (queueId: number, seq: number) => boolean): void {
     const n = plan.n;
     if (n === 0) return void setImmediate(done, [], null);
     // spans over entries sorted by location
@@ -150,6 +157,7 @@ export class MessageReader {
       for (const s of spans) {
         if (!s.buf) continue;
         for (const i of s.entries) {
+          if (isLive !== undefined && !isLive(queueId, plan.seq[i])) continue;
           this.#metrics.checksummedBytes += plan.length[i];
           const message = decodeAt(s.buf, plan.offset[i] - s.start, plan.length[i], queueId, plan.seq[i], plan.flags[i], view);
           if (message) messages[i] = message;

@@ -95,8 +95,13 @@ export interface MessageStore {
     count: number,
     flags?: number,
   ): number;
-  /** An entry left its queue (acked, expired, dropped, dead-lettered). @returns false if it was not live */
-  ack(queueId: number, seq: number): boolean;
+  /**
+   * An entry left its queue (acked, expired, dropped, dead-lettered). `consumed`: a consumer
+   * acknowledged it — a record not yet written whose every copy was consumed need never be
+   * (the confirm rule: durable, or consumed and acknowledged on every queue it reached).
+   * @returns false if it was not live
+   */
+  ack(queueId: number, seq: number, consumed?: boolean): boolean;
   /** Remove every live entry with seq ≤ `upToSeq` except `kept`. @returns how many */
   purge(queueId: number, upToSeq: number, kept?: Iterable<number>): number;
   /** Remove the queue and all its entries. @returns how many entries it held */

@@ -81,6 +81,9 @@ export class StoreMetrics {
   /** bytes of records checksummed: framed at append and verified when read back (a body should be scanned once, unless it is paged) */
   checksummedBytes = 0;
   msgRecords = 0;
+  /** MSG records left out: consumed on every queue before their round was written (elision.ts) */
+  elidedRecords = 0;
+  elidedBytes = 0;
   ackRecords = 0;
   purgeRecords = 0;
   queueDeleteRecords = 0;
@@ -153,6 +156,8 @@ export interface StoreMetricsSnapshot extends StoreGauges {
   userPayloadBytes: number;
   checksummedBytes: number;
   records: { msg: number; ack: number; purge: number; queueDelete: number; other: number };
+  /** MSG records (and their bytes) never written: consumed on every queue first */
+  elided: { records: number; bytes: number };
   flushes: number;
   writevCalls: number;
   fsyncs: number;
@@ -225,6 +230,7 @@ export function snapshotMetrics(metrics: StoreMetrics, g: StoreGauges): StoreMet
       queueDelete: metrics.queueDeleteRecords,
       other: metrics.otherRecords,
     },
+    elided: { records: metrics.elidedRecords, bytes: metrics.elidedBytes },
     flushes: metrics.flushes,
     writevCalls: metrics.writevCalls,
     fsyncs: metrics.fsyncs,

@@ -10,16 +10,21 @@ import {
   writeMsgPrefix,
   type MsgFields,
 } from './format.js';
+import { Elision, type ElidableRecord, type ElisionGroup } from './elision.js';
 import { RecordArena } from './log/record-arena.js';
+import type { WritePiece } from './log/group-commit.js';
 import type { StoreMetrics } from './metrics.js';
 
-/** Records of one segment waiting to be written: one gather write. */
-export interface PendingGroup {
+/** Records of one segment waiting to be written: one gather write (or `pieces`: elision.ts). */
+export interface PendingGroup extends ElisionGroup {
   segment: number;
   start: number;
   bytes: number;
   records: number;
   buffers: Buffer[];
+  elidable: ElidableRecord[] | null;
+  pieces: WritePiece[] | null;
+  elidedBytes: number;
 }
 
 /**
@@ -34,6 +39,8 @@ export class PendingBatch {
   readonly #roundBytes: number;
   readonly #metrics: StoreMetrics;
   readonly #arena = new RecordArena();
+  /** records consumed before their round are left out (elision.ts) */
+  readonly elision: Elision;
   #segment: number;
   #offset = SEGMENT_HEADER_SIZE;
   #groups: PendingGroup[] = [];
@@ -50,7 +57,8 @@ export class PendingBatch {
   /** records and acks so far: an idle journal is one where this does not move */
   appendCount = 0;
 
-  constructor(firstSegment: number, segmentSize: number, roundBytes: number, metrics: StoreMetrics) {
+  constructor(firstSegment: number, segmentSize: number, roundBytes: number, metrics: StoreMetrics, elideMinBytes = Infinity) {
+    this.elision = new Elision(elideMinBytes, metrics);
     this.#segment = firstSegment;
     this.#segmentSize = segmentSize;
     this.#roundBytes = roundBytes;
@@ -75,10 +83,16 @@ export class PendingBatch {
   addMessage(f: MsgFields, queueIds: ArrayLike<number>, seqs: ArrayLike<number>, count: number, properties: Buffer, body: Buffer): void {
     const a = this.#arena;
     const buf = a.begin(RECORD_HEADER_SIZE + msgPrefixBound(f.exchange, f.routingKey, count), properties, body);
-    const length = a.finish(writeMsgPrefix(buf, a.start, f, queueIds, seqs, count, properties, body), properties, body);
-    a.pushTo(this.#place(length).buffers);
+    const end = writeMsgPrefix(buf, a.start, f, queueIds, seqs, count, properties, body);
+    // a record that may be left out is sealed when its round is taken, if it is written
+    const elidable = end - a.start + properties.length + body.length >= this.elision.minBytes;
+    const length = a.finish(end, properties, body, !elidable);
+    const group = this.#place(length);
+    const first = group.buffers.length;
+    a.pushTo(group.buffers);
     this.#metrics.msgRecords++;
-    this.#metrics.checksummedBytes += length; // sealed by the arena: one CRC pass over the record
+    if (elidable) this.elision.track(group, this.lastOffset, length, first, group.buffers.length - first, a.head, a.tail1, a.tail2, count);
+    else this.#metrics.checksummedBytes += length; // sealed by the arena: one CRC pass over the record
   }
 
   /** A record given whole or as parts (header and CRC included). */
@@ -148,7 +162,7 @@ export class PendingBatch {
     let group = this.#current;
     // a group is one round's gather write: a new one past the round's bytes
     if (group === null || group.segment !== this.#segment || (group.bytes > 0 && group.bytes + total > this.#roundBytes)) {
-      group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [] };
+      group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [], elidable: null, pieces: null, elidedBytes: 0 };
       this.#groups.push(group);
       this.#current = group;
     }

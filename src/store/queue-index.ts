@@ -109,9 +109,12 @@ export class QueueIndex {
     for (let i = 0; i < n; i++) this.append(seq[i], segment[i], offset[i], length[i], bodySize[i], targets[i], priority[i], expiresAt[i], flags[i]);
   }
 
+  /** the offset of the MSG record of the entry `remove` removed last */
+  removedOffset = 0;
+
   /**
    * Remove a live entry (acked, expired, dropped…).
-   * @returns the segment that held its MSG record, or -1 when it was not live
+   * @returns the segment that held its MSG record (`removedOffset`: where), or -1 when it was not live
    */
   remove(seq: number): number {
     const k = this.#findIndex(seq);
@@ -120,6 +123,7 @@ export class QueueIndex {
     const i = c.position(seq);
     if (i < 0 || (c.flags[i] & FLAG_LIVE) === 0) return -1;
     const segment = c.segment[i];
+    this.removedOffset = c.offset[i];
     this.#kill(c, i);
     this.#afterRemoval(c, k);
     return segment;

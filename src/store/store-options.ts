@@ -22,6 +22,12 @@ export interface FileStoreOptions {
    * confirms of a burst wait for a few MiB, not for everything appended meanwhile.
    */
   roundBytes?: number;
+  /**
+   * A MSG record at least this long (header included) whose every queue copy a consumer
+   * acknowledged before its group-commit round was taken is not written (elision.ts); default
+   * 4 KiB (a gap smaller than a page saves no disk write). 0: any record; Infinity: none.
+   */
+  elideMinBytes?: number;
   /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
   indexResidentChunks?: number;
   /** recovery drops references to queues this returns false for (gone from the metadata) */
@@ -44,6 +50,7 @@ export interface ResolvedStoreOptions {
   segmentSize: number;
   maxRecordSize: number;
   roundBytes: number;
+  elideMinBytes: number;
   indexResidentChunks: number;
   isKnownQueue: ((queueId: number) => boolean) | undefined;
   reclaim: ReclaimOptions;
@@ -60,6 +67,7 @@ export const STORE_DEFAULTS = {
   segmentSize: 16 * 1024 * 1024,
   maxRecordSize: 128 * 1024 * 1024 + 64 * 1024,
   roundBytes: 4 * 1024 * 1024,
+  elideMinBytes: 4096,
   indexResidentChunks: 8,
 };
 
@@ -76,6 +84,7 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     segmentSize,
     maxRecordSize: o.maxRecordSize ?? STORE_DEFAULTS.maxRecordSize,
     roundBytes: o.roundBytes ?? STORE_DEFAULTS.roundBytes,
+    elideMinBytes: o.elideMinBytes ?? STORE_DEFAULTS.elideMinBytes,
     indexResidentChunks: o.indexResidentChunks ?? STORE_DEFAULTS.indexResidentChunks,
     isKnownQueue: o.isKnownQueue,
     // small segments (tests) would never reach the default minimum compaction size

@@ -58,6 +58,8 @@ export interface SimResult {
   lost: number;
   duplicated: number;
   reordered: number;
+  /** records left out of the journal: consumed before their round was written */
+  elided: number;
   /** failures, with enough to debug them */
   problems: string[];
   millis: number;
@@ -113,7 +115,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
   // SQLite (out of the simulation) on tmpfs when there is one: its real fsyncs would dominate the run
   const dataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'warren-sim-'));
   const machine = new SimMachine([dataDir]);
-  const result: SimResult = { seed: o.seed, cuts: 0, confirmed: 0, lost: 0, duplicated: 0, reordered: 0, problems: [], millis: 0 };
+  const result: SimResult = { seed: o.seed, cuts: 0, confirmed: 0, lost: 0, duplicated: 0, reordered: 0, elided: 0, problems: [], millis: 0 };
   const maxSteps = o.maxSteps ?? 24;
   const paths = ALL_PATHS.filter((p) => !(o.skip ?? []).includes(p));
   let sent: Sent[] = [];
@@ -171,6 +173,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
       const pendingAcks = new Set(ackedPending);
       machine.powerCut(rng);
       result.cuts++;
+      result.elided += store(life).metrics().elided.records;
       await kill(life);
       life = await open(machine, dataDir, false);
       // ---- the ledger ----
@@ -197,7 +200,8 @@ function store(l: Life): FileStore {
 
 async function open(machine: SimMachine, dataDir: string, declare: boolean): Promise<Life> {
   const core = new Core({ log: quiet });
-  await core.openStore(dataDir, { disk: machine.mount(), segmentSize: 64 * 1024, reclaim: { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 } });
+  // elideMinBytes 0: any record consumed before its round is left out (src/store/elision.ts)
+  await core.openStore(dataDir, { disk: machine.mount(), segmentSize: 64 * 1024, elideMinBytes: 0, reclaim: { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 } });
   const l = new Life(core);
   const conn = core.connect({ protocol: 'sim', vhost: '/', user: 'guest', peerHost: '127.0.0.1', peerPort: 1 });
   for (let i = 0; i < PUBLISHERS; i++) l.publishers.push(conn.openSession(l));

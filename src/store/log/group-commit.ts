@@ -15,6 +15,19 @@ export interface PendingWrite<K> {
   start: number;
   bytes: number;
   buffers: Buffer[];
+  /**
+   * When set, the group is written as these positional writes instead (in order, within
+   * `start`…`start + bytes`): the gaps between them are records left unwritten (the
+   * journal's elision, ../elision.ts). A stream log never sets it.
+   */
+  pieces?: WritePiece[] | null;
+}
+
+/** One positional gather write of a group written in pieces. */
+export interface WritePiece {
+  position: number;
+  buffers: Buffer[];
+  bytes: number;
 }
 
 /** The counters the engine keeps (the journal's and the streams' metrics both have them). */
@@ -178,12 +191,10 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
         const numbers: number[] | null = observer === null ? null : [];
         for (const g of groups) {
           const w = await this.#writerFor(g.segment);
-          await w.writeAt(g.buffers, g.start, g.bytes);
-          c.writevCalls++;
-          if (observer !== null) {
-            observer.written(this.#o.logId, w.number, g.start, g.buffers, g.bytes);
-            (numbers as number[]).push(w.number);
-          }
+          const pieces = g.pieces;
+          if (pieces == null) await this.#write(w, g.buffers, g.start, g.bytes);
+          else for (const p of pieces) await this.#write(w, p.buffers, p.position, p.bytes);
+          if (observer !== null) (numbers as number[]).push(w.number);
         }
         if (groups.length > 0) {
           u.written(groups);
@@ -208,6 +219,12 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     } finally {
       this.#flushing = false;
     }
+  }
+
+  async #write(w: SegmentFileWriter, buffers: Buffer[], position: number, bytes: number): Promise<void> {
+    await w.writeAt(buffers, position, bytes);
+    this.#o.counters.writevCalls++;
+    this.#observer?.written(this.#o.logId, w.number, position, buffers, bytes);
   }
 
   /**

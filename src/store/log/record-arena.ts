@@ -47,8 +47,12 @@ export class RecordArena {
     return this.#arena;
   }
 
-  /** The fixed fields end at `end`: add properties and body, seal the CRC. @returns the record's length */
-  finish(end: number, properties: Buffer, body: Buffer): number {
+  /**
+   * The fixed fields end at `end`: add properties and body, seal the CRC — unless `seal` is
+   * false (the journal seals a record it may never write when its round is taken).
+   * @returns the record's length
+   */
+  finish(end: number, properties: Buffer, body: Buffer, seal = true): number {
     const arena = this.#arena;
     if (this.#inlineProps) end += properties.copy(arena, end);
     if (this.#inlineBody) end += body.copy(arena, end);
@@ -56,7 +60,7 @@ export class RecordArena {
     const head = (this.head = arena.subarray(this.start, end));
     const tail1 = (this.tail1 = this.#inlineProps ? undefined : properties);
     const tail2 = (this.tail2 = this.#inlineBody ? undefined : body);
-    sealRecord(head, tail1, tail2);
+    if (seal) sealRecord(head, tail1, tail2);
     return head.length + (tail1 ? tail1.length : 0) + (tail2 ? tail2.length : 0);
   }
 

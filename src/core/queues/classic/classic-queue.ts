@@ -248,9 +248,12 @@ export class ClassicQueue implements Queue, PagedQueue {
     return entry;
   }
 
+  /** a consumer's ack lets the store leave out a record not yet written (src/store/elision.ts) */
+  protected readonly consumedSkipsJournal: boolean = true;
+
   settle(entry: QueueEntry): void {
     this.#release(entry);
-    this.forget(entry);
+    this.forget(entry, this.consumedSkipsJournal);
     this.stats.acked++;
   }
 
@@ -367,9 +370,9 @@ export class ClassicQueue implements Queue, PagedQueue {
     if (entry.stored) this.#stored?.keep(entry.seq, keep);
   }
 
-  /** The entry left the queue for good: the store records it (an ACK record). */
-  protected forget(entry: QueueEntry): void {
-    if (entry.stored && !this.deleted) this.#stored?.ack(entry.seq);
+  /** The entry left the queue for good: the store records it (an ACK record); `consumed` by a consumer's ack. */
+  protected forget(entry: QueueEntry, consumed = false): void {
+    if (entry.stored && !this.deleted) this.#stored?.ack(entry.seq, consumed);
   }
 
   // ---- internals -------------------------------------------------------------------------

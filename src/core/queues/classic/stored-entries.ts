@@ -35,9 +35,9 @@ export class StoredEntries {
     else this.#unacked.delete(seq);
   }
 
-  /** the entry left the queue for good: an ACK record */
-  ack(seq: number): void {
-    this.store.ack(this.storeId, seq);
+  /** the entry left the queue for good: an ACK record (`consumed`: acknowledged by a consumer) */
+  ack(seq: number, consumed = false): void {
+    this.store.ack(this.storeId, seq, consumed);
   }
 
   /** A transient message that must be paged out goes to the journal flagged not to be recovered. */

@@ -35,6 +35,13 @@ export class QuorumQueue extends ClassicQueue {
     if (store) this.attachStore(store, storeId, recovered);
   }
 
+  /**
+   * Never: every message a quorum queue takes is written before its confirm, consumed or not
+   * (RabbitMQ's quorum queues append every message to their Raft log), so its log — and a
+   * cluster's replicas — hold each one.
+   */
+  protected override readonly consumedSkipsJournal = false;
+
   protected override settingsFor(args: FieldTable): QuorumSettings {
     return quorumSettingsFrom(args);
   }

@@ -1,0 +1,138 @@
+import { RECORD_HEADER_SIZE, lsnOf, sealRecord } from './format.js';
+import { encodeHoleHeader } from './log/hole.js';
+import type { WritePiece } from './log/group-commit.js';
+import type { StoreMetrics } from './metrics.js';
+
+/** What elision needs of a pending group (pending-batch.ts `PendingGroup`). */
+export interface ElisionGroup {
+  segment: number;
+  start: number;
+  bytes: number;
+  buffers: Buffer[];
+  /** its MSG records that may still be left out, in placement order; null when none */
+  elidable: ElidableRecord[] | null;
+  /** set when some were left out: the group is written as these positional writes */
+  pieces: WritePiece[] | null;
+  /** bytes of the group left unwritten (holes after their headers) */
+  elidedBytes: number;
+}
+
+/** A MSG record placed and not yet taken by a group-commit round. */
+export interface ElidableRecord {
+  offset: number;
+  length: number;
+  /** its buffers in the group: `parts` of them from `first` */
+  first: number;
+  parts: number;
+  /** its framed parts, sealed (CRC) only if it is written */
+  head: Buffer;
+  tail1: Buffer | undefined;
+  tail2: Buffer | undefined;
+  /** queue copies not yet acknowledged by a consumer */
+  unsettled: number;
+  /** a copy left its queue some other way (expired, dead-lettered, dropped, rejected) */
+  mustWrite: boolean;
+}
+
+const ZERO_BYTE = Buffer.alloc(1);
+
+/**
+ * The journal's elision of records nobody will read. RabbitMQ confirms a persistent message
+ * "as soon as it is persisted to disk, or when it is consumed (acknowledged) on every queue"
+ * (rabbitmq.com, "Introducing Publisher Confirms"), and its message store does not write a
+ * message acknowledged before its write. Here: a MSG record whose every queue copy was
+ * acknowledged by a consumer before its group-commit round is taken is written as a HOLE
+ * frame (log/hole.ts): its header only, the body neither written, synced nor replicated, and
+ * its CRC never computed. Its LSN still falls in the round, so its confirm goes out when the
+ * round is durable — the message was consumed by then on every queue it reached.
+ *
+ * A copy that left its queue any other way (expiry, dead-lettering, a reject or drop) makes
+ * the record one that is written, and so does a copy that stays (requeued, purged, deleted
+ * queue: never counted as settled). Which acks count is the core's to say
+ * (`MessageStore.ack(…, consumed)`): a classic queue's consumer ack; never a quorum queue's.
+ */
+export class Elision {
+  /** tracked records not yet taken, by the LSN of their start */
+  readonly #pending = new Map<number, ElidableRecord>();
+  readonly #metrics: StoreMetrics;
+  /** records at least this long are tracked */
+  readonly minBytes: number;
+
+  constructor(minBytes: number, metrics: StoreMetrics) {
+    this.minBytes = minBytes;
+    this.#metrics = metrics;
+  }
+
+  /** Track the record just placed in `group` (its CRC is left for `decide`). */
+  track(group: ElisionGroup, offset: number, length: number, first: number, parts: number, head: Buffer, tail1: Buffer | undefined, tail2: Buffer | undefined, copies: number): void {
+    const rec: ElidableRecord = { offset, length, first, parts, head, tail1, tail2, unsettled: copies, mustWrite: false };
+    (group.elidable ??= []).push(rec);
+    this.#pending.set(lsnOf(group.segment, offset), rec);
+  }
+
+  /** A queue copy of the record at (`segment`, `offset`) left its queue: by a consumer's ack when `consumed`. */
+  settle(segment: number, offset: number, consumed: boolean): void {
+    if (this.#pending.size === 0) return;
+    const rec = this.#pending.get(lsnOf(segment, offset));
+    if (rec === undefined) return;
+    if (consumed) rec.unsettled--;
+    else rec.mustWrite = true;
+  }
+
+  /** A round took `groups`: leave out the records nobody will read, seal the others. */
+  decide(groups: readonly ElisionGroup[]): void {
+    const m = this.#metrics;
+    for (const g of groups) {
+      const recs = g.elidable;
+      if (recs === null) continue;
+      let elided: ElidableRecord[] | null = null;
+      for (const rec of recs) {
+        this.#pending.delete(lsnOf(g.segment, rec.offset));
+        if (rec.unsettled <= 0 && !rec.mustWrite) {
+          (elided ??= []).push(rec);
+          m.elidedRecords++;
+          m.elidedBytes += rec.length;
+        } else {
+          sealRecord(rec.head, rec.tail1, rec.tail2);
+          m.checksummedBytes += rec.length;
+        }
+      }
+      g.elidable = null;
+      if (elided !== null) writeAround(g, elided);
+    }
+  }
+}
+
+/** The group's positional writes around the `elided` records: each becomes a HOLE header and a gap. */
+function writeAround(g: ElisionGroup, elided: ElidableRecord[]): void {
+  const pieces: WritePiece[] = [];
+  let position = g.start;
+  let buffers: Buffer[] = [];
+  let bytes = 0;
+  let next = 0; // the group's next buffer to write
+  for (const rec of elided) {
+    for (; next < rec.first; next++) {
+      buffers.push(g.buffers[next]);
+      bytes += g.buffers[next].length;
+    }
+    buffers.push(encodeHoleHeader(rec.length));
+    pieces.push({ position, buffers, bytes: bytes + RECORD_HEADER_SIZE });
+    g.elidedBytes += rec.length - RECORD_HEADER_SIZE;
+    next = rec.first + rec.parts;
+    position = rec.offset + rec.length;
+    buffers = [];
+    bytes = 0;
+  }
+  for (; next < g.buffers.length; next++) {
+    buffers.push(g.buffers[next]);
+    bytes += g.buffers[next].length;
+  }
+  if (bytes > 0) pieces.push({ position, buffers, bytes });
+  else {
+    // the group ends in a gap: its last byte is written, so the file is as long as the log
+    // says (a scan finds the HOLE whole, not a torn tail)
+    pieces.push({ position: position - 1, buffers: [ZERO_BYTE], bytes: 1 });
+    g.elidedBytes--;
+  }
+  g.pieces = pieces;
+}

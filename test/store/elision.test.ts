@@ -1,0 +1,171 @@
+/**
+ * The journal's elision (src/store/elision.ts): a MSG record whose every queue copy a consumer
+ * acknowledged before its group-commit round was taken is written as a HOLE header only — no
+ * body bytes, no CRC — and its confirm goes out with the round. Everything else is written:
+ * a copy that is not acked, acked some other way (expiry, dead-letter: `consumed` false), or
+ * one of two queues still holding it. On the simulated disk behind a gate on fdatasync
+ * (test/helpers/gated-disk.ts), so a test tells a write from a sync and cuts the power
+ * exactly where it wants.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/store/file-store.js';
+import { GatedDisk } from '../helpers/gated-disk.js';
+import { Prng } from '../helpers/prng.js';
+import { SimMachine } from '../helpers/sim-disk.js';
+import { cleanupTempDirs, logSink, msg, props, readAll, tempDir } from './helpers.js';
+
+afterEach(cleanupTempDirs);
+
+const KIB64 = 64 * 1024;
+const body = (tag: number): Buffer => Buffer.alloc(KIB64, tag);
+const quiet = { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 };
+
+/** Confirms as they come: token → error (null = positive). */
+function confirms(s: FileStore, lsns: Record<string, number>): Map<string, Error | null> {
+  const got = new Map<string, Error | null>();
+  for (const [name, lsn] of Object.entries(lsns)) s.whenDurable(lsn, { onDurable: (_t, e) => got.set(name, e) }, 0);
+  return got;
+}
+
+const turns = async (n = 5): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+async function setup(roundBytes?: number): Promise<{ machine: SimMachine; dir: string; disk: GatedDisk; s: FileStore }> {
+  const root = await tempDir('warren-elision-');
+  const machine = new SimMachine([root]);
+  const disk = new GatedDisk(machine.mount());
+  const dir = `${root}/j`;
+  const s = await FileStore.open({ dir, disk, roundBytes, log: logSink().log, reclaim: quiet });
+  return { machine, dir, disk, s };
+}
+
+describe('elision of records consumed before their write', () => {
+  it('leaves out only a record consumed on every queue; nothing is confirmed before the sync of its round; a power cut keeps the rest', async () => {
+    const { machine, dir, disk, s } = await setup();
+    disk.closeGate();
+    const a = s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1); // round 1 (A) is written, its fdatasync held
+    // appended while round 1 syncs: the next round
+    const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+    const c = s.appendMessage(msg(body(3)), props('c'), 0, [1, 2], [3, 1], 2);
+    const d = s.appendMessage(msg(body(4)), props('d'), 0, [1], [4], 1);
+    const e = s.appendMessage(msg(body(5)), props('e'), 0, [2], [2], 1);
+    const small = s.appendMessage(msg('small'), props('f'), 0, [1], [5], 1);
+    expect(s.ack(1, 2, true)).toBe(true); // B: consumed on its one queue
+    expect(s.ack(1, 3, true)).toBe(true); // C: consumed on queue 1, still on queue 2
+    expect(s.ack(1, 4, false)).toBe(true); // D: left its queue otherwise (expired)
+    s.ack(1, 5, true); // a small record is never tracked: written
+    const got = confirms(s, { a, b, c, d, e, small });
+    await turns();
+    expect([...got.keys()]).toEqual([]); // round 1 not synced: nothing confirmed
+
+    const before = s.metrics();
+    disk.openGate();
+    disk.closeGate();
+    await disk.held(1); // round 1 synced, round 2 written, its fdatasync held
+    await turns();
+    // A is durable; B, C, D, E, small are written (B as a HOLE) but not synced: none confirmed
+    expect([...got.keys()]).toEqual(['a']);
+    const m = s.metrics();
+    expect(m.elided.records - before.elided.records).toBe(1);
+    expect(m.elided.bytes - before.elided.bytes).toBeGreaterThan(KIB64);
+    // round 2 wrote C, D, E (and the small one, the HOLE header, the ACK records): not B's body
+    const written = m.journalBytesWritten - before.journalBytesWritten;
+    expect(written).toBeGreaterThan(3 * KIB64);
+    expect(written).toBeLessThan(4 * KIB64);
+
+    disk.openGate();
+    await s.flush();
+    expect([...got.entries()].map(([k, v]) => [k, v])).toEqual(['a', 'b', 'c', 'd', 'e', 'small'].map((k) => [k, null]));
+
+    // power cut with everything durable: the HOLE is skipped, every other record is whole
+    machine.powerCut(new Prng(1));
+    const r = await FileStore.open({ dir, disk: machine.mount(), log: logSink().log, reclaim: quiet });
+    expect(r.recovery.damaged).toEqual([]);
+    expect(r.recovery.truncated).toEqual([]);
+    expect((await readAll(r, 1)).map((x) => [x.seq, x.body.equals(body(1))])).toEqual([[1, true]]);
+    expect((await readAll(r, 2)).map((x) => [x.seq, x.body[0], x.body.length])).toEqual([
+      [1, 3, KIB64],
+      [2, 5, KIB64],
+    ]);
+    // seqs are not reused: the ACK records name the left-out one
+    expect(r.nextSeq(1)).toBe(6);
+    await r.close();
+  });
+
+  it('a round ending in a HOLE writes its last byte: recovery finds the HOLE whole, not a torn tail', async () => {
+    // rounds of at most 70 KiB: B (consumed) is a round of its own, F and the ACK the next
+    const { machine, dir, disk, s } = await setup(70 * 1024);
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+    const f = s.appendMessage(msg(body(6)), props('f'), 0, [1], [3], 1);
+    s.ack(1, 2, true);
+    const got = confirms(s, { b, f });
+    disk.openGate();
+    disk.closeGate();
+    await disk.held(1); // round 2 (B's HOLE) written, held
+    disk.openGate();
+    disk.closeGate();
+    await disk.held(1); // round 2 synced (B confirmed), round 3 (F) written and held
+    await turns();
+    expect([...got.keys()]).toEqual(['b']);
+    expect(s.metrics().elided.records).toBe(1);
+    // the cut: round 3 is lost, whole or torn, as the simulated disk decides
+    machine.powerCut(new Prng(7));
+    disk.openGate();
+    const r = await FileStore.open({ dir, disk: machine.mount(), log: logSink().log, reclaim: quiet });
+    expect(r.recovery.damaged).toEqual([]);
+    // anything cut is after B's HOLE (round 3's records), never at it
+    const holeEnd = (b % 2 ** 32) >>> 0;
+    for (const t of r.recovery.truncated) expect(t.offset).toBeGreaterThanOrEqual(holeEnd);
+    const left = await readAll(r, 1);
+    expect(left[0].seq).toBe(1);
+    expect(left.map((x) => x.seq).filter((q) => q === 2)).toEqual([]);
+    await r.close();
+  });
+
+  it('a record requeued (never acked) or dead-lettered before its round is written and survives a power cut', async () => {
+    const { machine, dir, disk, s } = await setup();
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    // delivered and requeued: no ack at all; rejected to a dead-letter exchange: acked not consumed,
+    // its copy appended for the target queue in the same turn
+    const requeued = s.appendMessage(msg(body(2)), props('r'), 0, [1], [2], 1);
+    const rejected = s.appendMessage(msg(body(3)), props('x'), 0, [1], [3], 1);
+    s.ack(1, 3, false);
+    const deadLettered = s.appendMessage(msg(body(3)), props('x'), 0, [9], [1], 1);
+    disk.openGate();
+    await s.flush();
+    expect(s.metrics().elided.records).toBe(0);
+    for (const lsn of [requeued, rejected, deadLettered]) expect(lsn).toBeLessThanOrEqual(s.durableLsn);
+    machine.powerCut(new Prng(3));
+    const r = await FileStore.open({ dir, disk: machine.mount(), log: logSink().log, reclaim: quiet });
+    expect((await readAll(r, 1)).map((x) => x.seq)).toEqual([1, 2]);
+    expect((await readAll(r, 9)).map((x) => x.body.equals(body(3)))).toEqual([true]);
+    await r.close();
+  });
+
+  it('a consumed record being read when it is left out is not reported damaged', async () => {
+    const { disk, s } = await setup();
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+    // a read planned while B is live waits for B's write; B is consumed before its round
+    const read = new Promise<{ seqs: number[]; error: Error | null }>((resolve) =>
+      s.read({ queueId: 1, afterSeq: 0, maxCount: 10 }, { onMessages: (_t, ms, error) => resolve({ seqs: ms.map((x) => x.seq), error }) }, 0),
+    );
+    s.ack(1, 2, true);
+    disk.openGate();
+    const { seqs, error } = await read;
+    expect(error).toBeNull();
+    expect(seqs).toEqual([1]);
+    expect(s.metrics().elided.records).toBe(1);
+    expect(s.metrics().reads.errors).toBe(0);
+    await s.close();
+  });
+});
