@@ -105,6 +105,15 @@ function cpuMs(/** @type {number} */ pid) {
   }
 }
 
+/** Bytes a process (all its threads) sent to the storage layer so far, from /proc/<pid>/io `write_bytes`. */
+function diskWriteBytes(/** @type {number} */ pid) {
+  try {
+    return Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Peak VmRSS (KiB) of `pid` while `during` runs. */
 async function peakRss(/** @type {number} */ pid, /** @type {() => Promise<any>} */ during) {
   let peak = 0;
@@ -218,8 +227,10 @@ for (const size of sizes) {
           const target = isWarren ? await startWarren(buildOf(broker), profile) : { url: /** @type {any} */ (rabbit).url, pid: /** @type {any} */ (rabbit).pid, stop: async () => undefined };
           try {
             const cpuBefore = cpuMs(target.pid);
+            const diskBefore = diskWriteBytes(target.pid);
             const { result, peakKiB } = await peakRss(target.pid, () => run(target.url, size, persistent));
             const cpuUsed = cpuMs(target.pid) - cpuBefore;
+            const diskWritten = diskWriteBytes(target.pid) - diskBefore;
             const row = {
               bench: 'sizes',
               sitting,
@@ -235,6 +246,8 @@ for (const size of sizes) {
               peak_rss_mib: Math.round(peakKiB / 102.4) / 10,
               // broker CPU per message over the whole run (warm-up included): steadier than msg/s on a shared machine
               cpu_us_per_msg: Math.round((cpuUsed * 1000) / Math.max(1, result.consumed_total)),
+              // bytes the broker process sent to the disk per message (journal, message store; warm-up included)
+              disk_bytes_per_msg: Math.round(diskWritten / Math.max(1, result.consumed_total)),
               profiled: profile,
             };
             process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -174,6 +174,8 @@ function storeMetrics(e: Exposition, vhost: string, m: StoreMetricsSnapshot): vo
   e.add('warren_store_journal_bytes_written_total', 'counter', 'Bytes appended to the message journal (copy-forward included)', l, m.journalBytesWritten);
   e.add('warren_store_user_payload_bytes_total', 'counter', 'Properties and body bytes accepted from publishers', l, m.userPayloadBytes);
   for (const [kind, n] of Object.entries(m.records)) e.add('warren_store_records_total', 'counter', 'Journal records written, by kind', { ...l, kind }, n);
+  e.add('warren_store_elided_records_total', 'counter', 'Persistent messages never written: consumed and acked on every queue before their group commit', l, m.elided.records);
+  e.add('warren_store_elided_bytes_total', 'counter', 'Journal bytes of the records never written', l, m.elided.bytes);
   e.add('warren_store_flushes_total', 'counter', 'Group commits (one gather write and one sync each)', l, m.flushes);
   e.add('warren_store_fsyncs_total', 'counter', 'fdatasync calls', l, m.fsyncs);
   e.summary('warren_store_fsync_seconds', 'Latency of fdatasync', l, m.fsyncMicros, 1e-6);
