@@ -6,18 +6,21 @@ import { compile, expandTopicPattern } from './permissions.js';
  * What one connection's user may do in its vhost, checked by the core on every operation
  * (so AMQP, MQTT and STOMP are all held to the same rules). Error texts are RabbitMQ's.
  */
+const NO_TOPIC_PERMISSIONS: readonly { exchange: string; write: RegExp | null; read: RegExp | null }[] = Object.freeze([]);
+
 export class ConnectionAccess {
   readonly user: string;
   readonly vhost: string;
   readonly #permission: CompiledPermission;
-  readonly #topic: { exchange: string; write: RegExp | null; read: RegExp | null }[];
+  readonly #topic: readonly { exchange: string; write: RegExp | null; read: RegExp | null }[];
 
   constructor(user: string, vhost: string, permission: CompiledPermission, topic: TopicPermission[], clientId?: string) {
     this.user = user;
     this.vhost = vhost;
     this.#permission = permission;
     const vars = { username: user, vhost, client_id: clientId };
-    this.#topic = topic.map((t) => ({
+    // most users have no topic permissions: one shared empty list, not one per connection
+    this.#topic = topic.length === 0 ? NO_TOPIC_PERMISSIONS : topic.map((t) => ({
       exchange: t.exchange,
       write: compile(expandTopicPattern(t.write, vars)),
       read: compile(expandTopicPattern(t.read, vars)),

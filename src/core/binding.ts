@@ -1,6 +1,7 @@
 import type { FieldTable } from '../codec/types.js';
 import type { Exchange } from './exchange.js';
 import type { Queue } from './queues/queue.js';
+import { flatString } from '../util/flat-string.js';
 
 /** Where a binding leads: a queue, or another exchange (exchange-to-exchange bindings). */
 export type Destination = Queue | Exchange;
@@ -14,8 +15,9 @@ export interface Binding {
   readonly key: string;
 }
 
+/** (flat: it is kept as long as the binding, src/util/flat-string.ts) */
 export function bindingKey(destination: Destination, routingKey: string, args: FieldTable | undefined): string {
-  return `${destination.kind}\u0000${destination.name}\u0000${routingKey}\u0000${tableKey(args)}`;
+  return flatString(`${destination.kind}\u0000${destination.name}\u0000${routingKey}\u0000${tableKey(args)}`);
 }
 
 /** A stable text form of a field table: binding identity includes its arguments (as in RabbitMQ). */

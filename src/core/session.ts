@@ -39,8 +39,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly #handler: SessionHandler;
   readonly #consumers = new Map<string, Consumer>();
   readonly #unacked = new Unacked();
-  /** deliveries an open AMQP transaction acked, nacked or rejected */
-  readonly #held = new HeldSettlements();
+  /** deliveries an open AMQP transaction acked, nacked or rejected; made by the first such */
+  #held: HeldSettlements | null = null;
   /** prefetch given to consumers created from now on (basic.qos global=false) */
   #consumerPrefetch = 0;
   /** limit on unacked consumer deliveries across the session (basic.qos global=true) */
@@ -50,22 +50,37 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   #closed = false;
   /** declare, bind, delete; which queue an empty name means */
   readonly #topology: SessionTopology;
-  /** the session's direct reply-to consumer and address, if any */
-  readonly #replies: SessionReplies;
-  readonly #publishGuard: PublishGuard;
+  /** the session's direct reply-to consumer and address; made when first needed */
+  #replies: SessionReplies | null = null;
+  /** made by the first publish (a device that only subscribes never needs it) */
+  #publishGuard: PublishGuard | null = null;
   /** counters for management's channel message_stats */
   readonly stats = new SessionStats();
-  /** the durability points of the publish being made, unless the caller keeps its own (reused: publishes on a session do not nest) */
-  readonly #points = new DurabilityPoints();
+  /**
+   * the durability points of the publish being made, unless the caller keeps its own (reused:
+   * publishes on a session do not nest); made by the first publish. What an idle session does
+   * not use is not made: thousands of idle MQTT devices each hold one session.
+   */
+  #points: DurabilityPoints | null = null;
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;
     this.#vhost = vhost;
     this.#publisher = vhost.publisher;
     this.#handler = handler;
-    this.#publishGuard = new PublishGuard(connection.access, vhost);
     this.#topology = new SessionTopology(connection.access, vhost, connection.id);
-    this.#replies = new SessionReplies(vhost.directReplies, this);
+  }
+
+  get #guard(): PublishGuard {
+    return (this.#publishGuard ??= new PublishGuard(this.connection.access, this.#vhost));
+  }
+
+  get #ownPoints(): DurabilityPoints {
+    return (this.#points ??= new DurabilityPoints());
+  }
+
+  get #replyConsumer(): SessionReplies {
+    return (this.#replies ??= new SessionReplies(this.#vhost.directReplies, this));
   }
 
   get closed(): boolean {
@@ -130,12 +145,12 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   // ---- publishing ------------------------------------------------------------------------
 
-  publish(message: Message, mandatory: boolean, confirmToken?: number, points: DurabilityPoints = this.#points): void {
-    const x = this.#publishGuard.check(message);
+  publish(message: Message, mandatory: boolean, confirmToken?: number, points: DurabilityPoints = this.#ownPoints): void {
+    const x = this.#guard.check(message);
     message.publisherId = this.connection.id;
     this.stats.publish++;
     x.publishIn++;
-    if (message.properties.replyTo === DIRECT_REPLY_TO) message = this.#replies.rewriteRequest(message);
+    if (message.properties.replyTo === DIRECT_REPLY_TO) message = this.#replyConsumer.rewriteRequest(message);
     let accepted = true;
     points.clear();
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
@@ -158,13 +173,14 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   publishBatch(messages: readonly Message[], confirmToken?: number): void {
-    const outcome = publishBatch({ stats: this.stats, publisherId: this.connection.id, guard: this.#publishGuard, vhost: this.#vhost }, messages, this.#points);
-    if (confirmToken !== undefined && outcome !== 'rejected') whenAllDurable(this.#points, this, confirmToken);
+    const points = this.#ownPoints;
+    const outcome = publishBatch({ stats: this.stats, publisherId: this.connection.id, guard: this.#guard, vhost: this.#vhost }, messages, points);
+    if (confirmToken !== undefined && outcome !== 'rejected') whenAllDurable(points, this, confirmToken);
     else if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, false, null);
   }
 
   checkPublish(message: Message): void {
-    this.#publishGuard.check(message);
+    this.#guard.check(message);
     const h = message.properties.headers;
     if (h !== undefined && (h.CC !== undefined || h.BCC !== undefined)) senderSelectedKeys(h);
   }
@@ -190,10 +206,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   consume(queue: string, o: ConsumeOptions): string {
     let tag = o.consumerTag ?? '';
     if (tag === '') tag = `amq.ctag-${randomBytes(16).toString('base64url')}`;
-    else if (this.#consumers.has(tag) || this.#replies.tag === tag) {
+    else if (this.#consumers.has(tag) || this.#replies?.tag === tag) {
       throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
     }
-    if (queue === DIRECT_REPLY_TO) return this.#replies.start(tag, !!o.noAck);
+    if (queue === DIRECT_REPLY_TO) return this.#replyConsumer.start(tag, !!o.noAck);
     const q = this.#topology.readable(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? NO_ARGUMENTS);
@@ -204,7 +220,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   cancel(consumerTag: string): void {
-    if (this.#replies.tag === consumerTag) return this.#replies.stop();
+    if (this.#replies !== null && this.#replies.tag === consumerTag) return this.#replies.stop();
     const c = this.#consumers.get(consumerTag);
     if (!c) return; // unknown tags are not an error (AMQP 0-9-1 basic.cancel)
     this.#consumers.delete(consumerTag);
@@ -241,15 +257,16 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   holdSettlement(deliveryTag: number, multiple: boolean, requeue: boolean | null): void {
-    this.#held.hold(this.#unacked.take(deliveryTag, multiple), requeue);
+    (this.#held ??= new HeldSettlements()).hold(this.#unacked.take(deliveryTag, multiple), requeue);
   }
 
   commitSettlements(): void {
+    if (this.#held === null) return;
     for (const h of this.#held.takeAll()) this.#settle(h.entries, h.requeue);
   }
 
   rollbackSettlements(): void {
-    this.#unacked.restore(this.#held.takeEntries());
+    if (this.#held !== null) this.#unacked.restore(this.#held.takeEntries());
   }
 
   /** requeue null: an ack */
@@ -298,11 +315,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       queues.push(c.queue);
     }
     this.#consumers.clear();
-    const entries = [...this.#unacked.takeAll(), ...this.#held.takeEntries()];
+    const entries = [...this.#unacked.takeAll(), ...(this.#held?.takeEntries() ?? [])];
     requeueEntries(entries);
     this.#afterSettle(entries);
     for (const q of queues) q.checkUnused();
-    this.#replies.stop();
+    this.#replies?.stop();
     this.connection.sessionClosed(this);
   }
 
@@ -313,7 +330,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       this.#writable &&
       this.#flowActive &&
       !this.#closed &&
-      (this.#sessionPrefetch === 0 || this.#unacked.consumerCount + this.#held.consumerCount < this.#sessionPrefetch)
+      (this.#sessionPrefetch === 0 || this.#unacked.consumerCount + (this.#held?.consumerCount ?? 0) < this.#sessionPrefetch)
     );
   }
 
@@ -337,7 +354,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   deliverReply(message: Message): void {
-    const tag = this.#replies.tag;
+    const tag = this.#replies?.tag;
     if (this.#closed || tag === undefined) return;
     this.stats.deliverNoAck++;
     this.#handler.deliver(tag, this.#unacked.nextTag(), false, message);

@@ -13,7 +13,13 @@ export interface StreamListener {
   streamError(error: Error): void;
   /** the stream is gone, both ways */
   streamClosed(): void;
-  /** the client ended its side; without this method 'close' alone tells (a TCP socket closes at once) */
+  /**
+   * the client ended its side; without this method 'close' alone tells. Heard only on a stream
+   * that stays half open (a WebSocket stream): one that does not (`allowHalfOpen` false: the TCP
+   * and TLS sockets of the listeners, `ListenerSet.accept`'s streams) ends its own side and
+   * closes right after, and a second 'end' listener would cost each idle connection ~130 bytes
+   * (Node listens to 'end' itself, so the event's listeners become an array).
+   */
   streamEnded?(): void;
   /** what was buffered for the client has been written: deliveries may go on */
   streamDrained?(): void;
@@ -30,7 +36,7 @@ export function listenTo(stream: Duplex, listener: StreamListener): void {
   stream.on('data', onData);
   stream.on('error', onError);
   stream.on('close', onClose);
-  if (listener.streamEnded !== undefined) stream.on('end', onEnd);
+  if (listener.streamEnded !== undefined && stream.allowHalfOpen !== false) stream.on('end', onEnd);
   if (listener.streamDrained !== undefined) stream.on('drain', onDrain);
 }
 

@@ -4,3 +4,4 @@ export { MinHeap } from './min-heap.js';
 export { listenDualStack, closeServer } from './listen.js';
 export { murmur2, partitionForKey } from './murmur2.js';
 export { SocketTraffic } from './socket-traffic.js';
+export { flatString } from './flat-string.js';

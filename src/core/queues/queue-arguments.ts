@@ -1,6 +1,7 @@
 import type { FieldTable, FieldValue } from '../../codec/types.js';
 import { TypedValue } from '../../codec/types.js';
 import { preconditionFailed } from '../errors.js';
+import { tableKey } from '../binding.js';
 
 /** `x-queue-type` of a classic queue, the default when none is given. */
 export const CLASSIC_TYPE = 'classic';
@@ -130,6 +131,26 @@ export function settingsFrom(args: FieldTable): QueueSettings {
     singleActiveConsumer: unwrap(args['x-single-active-consumer']) === true,
     redeliveryBackoff: parseBackoff(String(unwrap(args['x-redelivery-backoff']) ?? '')) ?? [],
   };
+}
+
+/**
+ * The settings of queues declared with the same arguments are one frozen object: a fleet of
+ * MQTT sessions declares thousands of queues alike (the same x-expires), and a settings object
+ * with its backoff list is ~150 bytes a queue. Keyed by the arguments' text form, so queues
+ * restored from the store (each its own parsed table) share too; a bounded number of distinct
+ * argument sets is kept, the rest get their own object as before.
+ */
+const sharedSettings = new Map<string, QueueSettings>();
+const SHARED_SETTINGS_MAX = 256;
+
+/** `settingsFrom`, shared between queues with equal arguments (read only: frozen). */
+export function sharedSettingsFrom(args: FieldTable): QueueSettings {
+  const key = tableKey(args);
+  let settings = sharedSettings.get(key);
+  if (settings !== undefined) return settings;
+  settings = Object.freeze(settingsFrom(args));
+  if (sharedSettings.size < SHARED_SETTINGS_MAX) sharedSettings.set(key, settings);
+  return settings;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -7,7 +7,7 @@ import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
 import type { QueueFlags } from '../queue-type.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
-import { CLASSIC_TYPE, settingsFrom, type QueueSettings } from '../queue-arguments.js';
+import { CLASSIC_TYPE, sharedSettingsFrom, type QueueSettings } from '../queue-arguments.js';
 import { QueueEntry } from '../queue-entry.js';
 import { ConsumerSelection } from './consumer-selection.js';
 import { effectiveTtl, redeliver } from '../redelivery.js';
@@ -37,7 +37,9 @@ export class ClassicQueue implements Queue, PagedQueue {
   readonly maxPriority: number;
   readonly ownerId: number;
   readonly #selection = new ConsumerSelection();
-  readonly consumers: Consumer[] = this.#selection.list;
+  get consumers(): Consumer[] {
+    return this.#selection.list;
+  }
   readonly inbound = new Set<Binding>();
   settings: QueueSettings;
   policy: string | null = null;
@@ -76,9 +78,9 @@ export class ClassicQueue implements Queue, PagedQueue {
     this.touch();
   }
 
-  /** Settings from effective arguments; a queue kind with other defaults overrides this. */
+  /** Settings from effective arguments (read only, shared by queues with equal ones); a queue kind with other defaults overrides this. */
   protected settingsFor(args: FieldTable): QueueSettings {
-    return settingsFrom(args);
+    return sharedSettingsFrom(args);
   }
 
   get type(): string {

@@ -8,8 +8,12 @@ import type { Consumer } from '../../delivery/consumer.js';
  * the earliest registered consumer receives, whatever the priorities.
  */
 export class ConsumerSelection {
-  /** sorted by consumer priority, highest first; registration order within a priority */
-  readonly list: Consumer[] = [];
+  /**
+   * sorted by consumer priority, highest first; registration order within a priority. A list
+   * of one is made as `[consumer]` (one slot), not pushed into an empty array (which reserves
+   * 16, ~150 bytes): most queues of a broker full of devices have exactly one consumer.
+   */
+  list: Consumer[] = [];
   /** whether any consumer ever came (auto-delete applies only after one did) */
   hadConsumers = false;
   #next = 0;
@@ -17,6 +21,12 @@ export class ConsumerSelection {
 
   add(consumer: Consumer): void {
     this.hadConsumers = true;
+    if (this.list.length === 0) {
+      this.list = [consumer];
+      this.#next = 0;
+      this.#mixedPriorities = false;
+      return;
+    }
     const list = this.list;
     let i = list.length;
     while (i > 0 && list[i - 1].priority < consumer.priority) i--;

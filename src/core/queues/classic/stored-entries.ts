@@ -10,8 +10,8 @@ import type { Message } from '../../message.js';
  * which are still the queue's to finish (AMQP queue.purge).
  */
 export class StoredEntries {
-  /** seqs of stored entries delivered and not yet settled */
-  readonly #unacked = new Set<number>();
+  /** seqs of stored entries delivered and not yet settled; made on the first delivery (an idle queue has none) */
+  #unacked: Set<number> | null = null;
 
   constructor(
     readonly store: MessageStore,
@@ -20,7 +20,7 @@ export class StoredEntries {
 
   /** delivered to a consumer that acks: kept through a purge until settled */
   delivered(seq: number): void {
-    this.#unacked.add(seq);
+    (this.#unacked ??= new Set()).add(seq);
     this.store.markDelivered(this.storeId, seq);
   }
 
@@ -31,8 +31,8 @@ export class StoredEntries {
 
   /** keep (or stop keeping) a settled entry's record through a purge */
   keep(seq: number, keep: boolean): void {
-    if (keep) this.#unacked.add(seq);
-    else this.#unacked.delete(seq);
+    if (keep) (this.#unacked ??= new Set()).add(seq);
+    else this.#unacked?.delete(seq);
   }
 
   /** the entry left the queue for good: an ACK record (`consumed`: acknowledged by a consumer) */
@@ -48,6 +48,6 @@ export class StoredEntries {
 
   /** Drop every ready record up to `lastSeq`, the delivered-unacked ones kept. */
   purge(lastSeq: number): void {
-    this.store.purge(this.storeId, lastSeq, this.#unacked);
+    this.store.purge(this.storeId, lastSeq, this.#unacked ?? undefined);
   }
 }
