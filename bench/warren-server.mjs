@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gcOnSignal } from './lib/memory-split.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     // broker-wide max_message_size and large_message_threshold, in bytes (the large-body tests)
     'max-message-size': { type: 'string' },
     'large-message-threshold': { type: 'string' },
+    // append where the memory sits after each SIGUSR2 GC (bench/lib/memory-split.mjs)
+    'memory-log': { type: 'string' },
   },
 });
 const build = resolve(values.build ?? 'dist');
@@ -58,4 +61,4 @@ const stop = async () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-process.on('SIGUSR2', () => globalThis.gc?.());
+gcOnSignal(values['memory-log']);

@@ -10,6 +10,7 @@
  *   node bench/mqtt/idle-connections.mjs --url mqtt://127.0.0.1:1883 --pid 1234 --connections 10000
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryFields, rssKiB as brokerRss } from '../lib/broker-memory.mjs';
 import { options, report, sleep } from './lib.mjs';
@@ -19,12 +20,17 @@ const o = options({
   // a persistent session (clean session 0): a device that keeps its subscription while offline
   persistent: { type: 'boolean', default: false },
   generators: { type: 'string', default: '4' },
+  // connections each generator opens at once (idle-opener.mjs)
+  batch: { type: 'string', default: '200' },
   // open this many connections of the same kind first (ids warm-*) and keep them open, so that
   // code compiled and heap spaces grown on first use are in the baseline: the figure is then
   // the marginal cost of one more idle connection (nothing was freed for the measured ones to reuse)
   'warmup-connections': { type: 'string', default: '0' },
   // the broker runs with --heapsnapshot-signal=SIGUSR1: a heap snapshot after each reading (where the KiB go)
   'heap-snapshots': { type: 'boolean', default: false },
+  // the file the broker appends its memory split to after each SIGUSR2 GC (its --memory-log):
+  // the result then says per connection where the RSS delta sits (V8 spaces, outside the heap)
+  'memory-log': { type: 'string' },
 });
 const url = new URL(o.url);
 const pid = Number(o.pid);
@@ -33,9 +39,20 @@ const n = Number(o.connections);
 const subscribe = o.subscriptions !== '0';
 if (!pid) throw new Error('--pid is required');
 
+/** the broker's memory split logged by its last GC (bench/lib/memory-split.mjs), or null */
+const lastSplit = () => {
+  if (!o['memory-log']) return null;
+  const lines = readFileSync(o['memory-log'], 'utf8').trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+};
+/** @type {Record<string, number>[]} the split at each reading */
+const splits = [];
+
 /** resident memory in KiB, after a collection when the broker takes the signal */
 const rssKiB = async () => {
   const kib = await brokerRss(pid, o['gc-signal']);
+  const split = lastSplit();
+  if (split) splits.push(split);
   if (o['heap-snapshots']) {
     process.kill(pid, 'SIGUSR1');
     await sleep(8000); // the broker is frozen while it writes the snapshot
@@ -55,7 +72,7 @@ async function openAll(count, persistent, prefix) {
     const mine = Math.min(share, count - g * share);
     if (mine <= 0) break;
     const local = url.hostname === '127.0.0.1' ? `127.0.0.${2 + g}` : '';
-    const args = [o.url, String(g * share), String(mine), subscribe ? '1' : '0', persistent ? '1' : '0', local, prefix];
+    const args = [o.url, String(g * share), String(mine), subscribe ? '1' : '0', persistent ? '1' : '0', local, prefix, o.batch];
     children.push(fork(join(import.meta.dirname, 'idle-opener.mjs'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
   const results = await Promise.all(children.map((c) => new Promise((resolve, reject) => {
@@ -92,5 +109,15 @@ report({
   ...memoryFields(n, connectSeconds, before, after, released),
   generators: children.length,
   warmup_connections: warm,
+  // bytes per connection of each part of the broker's memory, after minus before (KiB → bytes)
+  ...(splits.length >= 2 ? { split_bytes_per_connection: perConnection(splits[0], splits[1]) } : {}),
   ok: opened === n,
 });
+
+/** @param {Record<string, number>} a @param {Record<string, number>} b */
+function perConnection(a, b) {
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const [k, v] of Object.entries(b)) if (typeof v === 'number' && typeof a[k] === 'number') out[k] = Math.round(((v - a[k]) * 1024) / n);
+  return out;
+}

@@ -9,11 +9,16 @@
  * and the report counts the CONNACKs with session present; on `count` it reports how many
  * connections received anything after their CONNACK (a message for their subscription).
  *
- *   (forked) idle-opener.mjs <url> <first id> <count> <subscribe 0|1> <persistent 0|1> <local address> [id prefix]
+ *   (forked) idle-opener.mjs <url> <first id> <count> <subscribe 0|1> <persistent 0|1> <local address> [id prefix] [batch]
  */
 import { connect as netConnect } from 'node:net';
 
-const [urlText, firstText, countText, subscribeText, persistentText, localAddress, prefix = 'idle'] = process.argv.slice(2);
+const [urlText, firstText, countText, subscribeText, persistentText, localAddress, prefix = 'idle', batchText = '200'] = process.argv.slice(2);
+// connections opened at once: a broker that writes each new persistent session to disk
+// serves them one by one, and one that waits too long for a CONNECT closes the socket
+const batchSize = Math.max(1, Number(batchText));
+// the parent is gone (it failed): do not keep the connections open for ever
+process.on('disconnect', () => process.exit(0));
 const url = new URL(urlText);
 const first = Number(firstText);
 const count = Number(countText);
@@ -86,9 +91,9 @@ process.on('message', (m) => {
   }
 });
 const started = performance.now();
-for (let i = 0; i < count; i += 200) {
+for (let i = 0; i < count; i += batchSize) {
   const batch = [];
-  for (let k = i; k < Math.min(count, i + 200); k++) batch.push(open(first + k));
+  for (let k = i; k < Math.min(count, i + batchSize); k++) batch.push(open(first + k));
   sockets.push(.../** @type {import('node:net').Socket[]} */ (await Promise.all(batch)));
 }
 process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000, sessionPresent });
