@@ -51,7 +51,7 @@ export class KafkaConnection implements SessionHandler, FrontendConnection {
   /** a produce waits for a resource alarm to clear: nothing more is read meanwhile (requests stay in order) */
   #holding = false;
   /** produce confirms: token → its waiter (the last record of each partition's batches carries one) */
-  readonly confirms = new Map<number, (ok: boolean) => void>();
+  readonly confirms = new Map<number, (ok: boolean, error: Error | null) => void>();
   #nextToken = 1;
   readonly #cleanups: (() => void)[] = [];
   readonly #registry: ConnectionRegistry<KafkaConnection>;
@@ -106,8 +106,8 @@ export class KafkaConnection implements SessionHandler, FrontendConnection {
     return this.#session;
   }
 
-  /** A confirm token whose outcome `done` is told. */
-  confirmToken(done: (ok: boolean) => void): number {
+  /** A confirm token whose outcome `done` is told (with the core's reason when refused). */
+  confirmToken(done: (ok: boolean, error: Error | null) => void): number {
     const t = this.#nextToken++;
     this.confirms.set(t, done);
     return t;
@@ -121,11 +121,11 @@ export class KafkaConnection implements SessionHandler, FrontendConnection {
   deliver(_tag: string, _deliveryTag: number, _redelivered: boolean, _m: Message): void {}
   consumerCancelled(_tag: string): void {}
   returned(_m: Message, _code: number, _text: string): void {}
-  confirmed(token: number, ack: boolean): void {
+  confirmed(token: number, ack: boolean, error: Error | null): void {
     const done = this.confirms.get(token);
     if (done === undefined) return;
     this.confirms.delete(token);
-    done(ack);
+    done(ack, error);
   }
 
   // ---- frames in ----------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ export class KafkaConnection implements SessionHandler, FrontendConnection {
         this.log.warn('Kafka: cleanup failed', { error: String(e) });
       }
     }
-    for (const done of this.confirms.values()) done(false);
+    for (const done of this.confirms.values()) done(false, null);
     this.confirms.clear();
     const core = this.#core;
     this.#core = null;

@@ -11,10 +11,11 @@
  * the kill kafkajs goes back to its bootstrap list, reaching a live node that forwards to the
  * new leader. A produce is answered only after the stream's commit, which in a cluster waits for
  * every in-sync replica's fdatasync (the replication gate), so an acknowledged record is on the
- * node that takes over.
+ * node that takes over. With both followers killed, the in-sync set falls below
+ * cluster.min_isr (2): the produce is held, then refused NOT_ENOUGH_REPLICAS_AFTER_APPEND.
  */
 import { join } from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EtcdCluster, hasEtcd } from '../helpers/etcd-cluster.js';
 import { until } from '../helpers/free-port.js';
@@ -53,7 +54,7 @@ describe.skipIf(!hasEtcd('test/cluster/kafka-failover.test.ts'))('Kafka clients 
     }, 90_000, 200);
 
   /** a kafkajs client whose bootstrap list names the given nodes' Kafka ports */
-  const client = (nodes: number[], clientId: string) =>
+  const client = (nodes: number[], clientId: string, extra: Partial<KafkaConfig> = {}) =>
     new Kafka({
       clientId,
       brokers: nodes.map((i) => `127.0.0.1:${cluster.nodes[i]!.ports.kafka}`),
@@ -62,6 +63,7 @@ describe.skipIf(!hasEtcd('test/cluster/kafka-failover.test.ts'))('Kafka clients 
       retry: { retries: 12, initialRetryTime: 200, maxRetryTime: 3000 },
       connectionTimeout: 3000,
       requestTimeout: 15_000,
+      ...extra,
     });
 
   it('an idempotent producer goes on across kill -9 of the leader; every acknowledged record is read back once', async () => {
@@ -135,4 +137,27 @@ describe.skipIf(!hasEtcd('test/cluster/kafka-failover.test.ts'))('Kafka clients 
     expect(lost).toEqual([]);
     expect(twice).toEqual([]);
   }, 300_000);
+
+  it('with the followers gone the produce is refused NOT_ENOUGH_REPLICAS_AFTER_APPEND, not acknowledged', async () => {
+    await whole('before the followers are killed');
+    const leader = (await cluster.leader())!;
+    const followers = cluster.nodes.map((n) => n.index).filter((i) => i !== leader.node.index);
+    // the refusal comes after the ack deadline (3 s) and the gate's wait below min_isr (10 s)
+    const producer = client([leader.node.index], 'kafka-min-isr', { retry: { retries: 0 }, requestTimeout: 60_000 }).producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: TOPIC, acks: -1, messages: [{ value: 'warm-up' }] });
+      for (const i of followers) await cluster.kill(i);
+      const started = Date.now();
+      const outcome = await producer.send({ topic: TOPIC, acks: -1, messages: [{ value: 'alone' }] }).then(
+        () => 'acknowledged',
+        (e: Error & { type?: string; originalError?: { type?: string }; cause?: { type?: string } }) => `${e.type ?? ''} ${e.originalError?.type ?? ''} ${e.cause?.type ?? ''} ${e.message}`,
+      );
+      expect(outcome).toMatch(/NOT_ENOUGH_REPLICAS_AFTER_APPEND|fewer in-sync replicas/);
+      expect(Date.now() - started).toBeGreaterThan(2000);
+    } finally {
+      await producer.disconnect();
+      for (const i of followers) if (!cluster.isRunning(i)) cluster.restart(i);
+    }
+  }, 120_000);
 });

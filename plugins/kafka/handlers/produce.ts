@@ -3,7 +3,9 @@
  * stream through the default exchange, a record batch one batch publish (Session.publishBatch:
  * the core checks permissions and routes once, then appends the records back to back, offsets
  * known at once). With acks ≠ 0 the answer waits for the batch's confirm, which the core gives
- * after the stream's group commit and fdatasync covering its last record. acks = 0 gets no answer, as in Kafka. One node: acks 1 and -1 are the same.
+ * after the stream's group commit and fdatasync covering its last record — in a cluster also
+ * after every in-sync node's fdatasync (the replication gate holds the commit). acks = 0 gets
+ * no answer, as in Kafka. acks 1 and -1 are the same (Warren never answers before the commit).
  */
 import { decodeProduce, encodeProduce, type ProducePartitionResult } from '../codec/messages/produce.js';
 import { ErrorCode } from '../codec/errors.js';
@@ -124,8 +126,8 @@ function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBa
       }
       if (wantConfirm) {
         const done = track();
-        const token = c.confirmToken((ok) => {
-          if (!ok && result.errorCode === 0) result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+        const token = c.confirmToken((ok, error) => {
+          if (!ok && result.errorCode === 0) result.errorCode = refusalCode(error);
           done();
         });
         try {
@@ -142,6 +144,16 @@ function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBa
   } catch (e) {
     result.errorCode = topicErrorCode(e);
   }
+}
+
+/**
+ * A refused confirm: in a cluster, the replication gate refuses a round that too few in-sync
+ * nodes hold within its deadline (marked `notReplicated`, the store's NotReplicatedError): the
+ * records are in the leader's log but not promised, which is Kafka's
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND (retriable). Anything else is a write failure.
+ */
+function refusalCode(error: Error | null): number {
+  return (error as { notReplicated?: boolean } | null)?.notReplicated === true ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.KAFKA_STORAGE_ERROR;
 }
 
 function hasRoutingHeader(batch: RecordBatch): boolean {
