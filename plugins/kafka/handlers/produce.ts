@@ -59,8 +59,7 @@ export function handleProduce(c: KafkaConnection, h: RequestHeader, r: Reader, s
       }
       let batches: RecordBatch[];
       try {
-        // one copy of the partition's records (the request buffer is not kept): the messages are views into it
-        batches = p.records === null ? [] : decodeBatches(Buffer.from(p.records), inflateBudget);
+        batches = p.records === null ? [] : decodeBatches(ownRecords(p.records), inflateBudget);
       } catch (e) {
         if (!(e instanceof BatchError)) throw e;
         result.errorCode = e.code;
@@ -144,6 +143,17 @@ function appendBatches(c: KafkaConnection, stream: StreamView, batches: RecordBa
   } catch (e) {
     result.errorCode = topicErrorCode(e);
   }
+}
+
+/**
+ * The partition's records as the messages will hold them (their bodies are views into it, kept
+ * by the stream's tail cache): the request's own bytes when they are most of the memory they
+ * sit in (a frame joined for this request alone), so a large produce is not copied again; a
+ * copy when they are a small part of a larger buffer (a socket read holding other requests),
+ * which the views would otherwise keep alive whole.
+ */
+function ownRecords(records: Buffer): Buffer {
+  return records.buffer.byteLength <= 2 * records.length ? records : Buffer.from(records);
 }
 
 /**
