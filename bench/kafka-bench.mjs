@@ -5,6 +5,9 @@
  *   kafkajs-produce   kafkajs producer, acks=all, sends of --batch records, --in-flight sends at
  *                     once: MB/s and p50/p99 latency of a send (a whole produce request). The
  *                     defaults (100 × 10) keep 1,000 records outstanding, as --window does for AMQP
+ *   kafkajs-produce-nodelay (--kafkajs-nodelay) the same with TCP_NODELAY on kafkajs' sockets (its
+ *                     `socketFactory`): kafkajs leaves Nagle on, so a request's last segment can wait
+ *                     for the broker's delayed ACK while the broker has nothing to answer yet
  *   kafkajs-ceiling   (--ceiling) the same producer against a trivial responder that stores
  *                     nothing (bench/lib/kafka-trivial-responder.mjs): kafkajs' own ceiling now
  *   kafkajs-fetch     a kafkajs consumer group reads the topic from the beginning: MB/s
@@ -26,11 +29,12 @@
  * the same sitting (same brokers), so medians and ratios come from one sitting. Every row also
  * records the client side's CPU (this process, plus kcat's as a waited-for child) as clientCpuMs
  * and clientCpuPct / brokerCpuPct of the row's wall time. --only <keys> runs some rows
- * (kafkajs-produce, kafkajs-ceiling, kafkajs-fetch, kcat-produce, kcat-fetch, amqp-produce,
+ * (kafkajs-produce, kafkajs-produce-nodelay, kafkajs-ceiling, kafkajs-fetch, kcat-produce, kcat-fetch, amqp-produce,
  * amqp-consume); --broker-prof <dir> writes a V8 CPU profile of Warren there.
  */
 import { fork, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +51,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
     ceiling: { type: 'boolean', default: false },
+    // one more kafkajs produce row whose sockets set TCP_NODELAY (kafkajs leaves Nagle on)
+    'kafkajs-nodelay': { type: 'boolean', default: false },
     window: { type: 'string', default: '1000' },
     rabbitmq: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
@@ -105,8 +111,20 @@ function startWarren(build) {
   });
 }
 
-async function kafkajsProduce(brokers, topic, size) {
-  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+/** kafkajs' own socket factory plus setNoDelay: what a user passes as `socketFactory` to turn Nagle off */
+function noDelaySockets({ host, port, onConnect }) {
+  const socket = connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+}
+
+function kafkajsClient(brokers, noDelay = false) {
+  return new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING, ...(noDelay ? { socketFactory: noDelaySockets } : {}) });
+}
+
+async function kafkajsProduce(brokers, topic, size, noDelay = false) {
+  const kafka = kafkajsClient(brokers, noDelay);
   const producer = kafka.producer();
   await producer.connect();
   const value = Buffer.alloc(size, 'x');
@@ -129,7 +147,7 @@ async function kafkajsProduce(brokers, topic, size) {
 }
 
 async function kafkajsFetch(brokers, topic, size) {
-  const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const kafka = kafkajsClient(brokers);
   const consumer = kafka.consumer({ groupId: `bench-${topic}-${Date.now()}`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -252,7 +270,7 @@ try {
     const tag = `${size}-${Date.now()}`;
     // the broker's CPU per MB moved beside MB/s: on a shared, loaded machine it says more than the rate
     const row = async (broker, pid, client, test, run) => {
-      const kind = test.includes('trivial') ? 'ceiling' : test.includes('produce') || test.includes('publish') ? 'produce' : test === 'fetch' ? 'fetch' : 'consume';
+      const kind = test.includes('trivial') ? 'ceiling' : test.includes('nodelay') ? 'produce-nodelay' : test.includes('produce') || test.includes('publish') ? 'produce' : test === 'fetch' ? 'fetch' : 'consume';
       const key = `${client === 'amqplib' ? 'amqp' : client}-${kind}`;
       if (only.size > 0 && !only.has(key)) return;
       const cpu0 = cpuMsOf(pid);
@@ -278,6 +296,7 @@ try {
     if (responder) await row('trivial-responder', responder.pid, 'kafkajs', 'produce-trivial-responder', () => kafkajsProduce(`127.0.0.1:${responderPort}`, `kjs-${tag}`, size));
     await row('warren', w, 'kafkajs', 'produce-acks-all', () => kafkajsProduce(warren.kafka, `kjs-${tag}`, size));
     await row('warren', w, 'kafkajs', 'fetch', () => kafkajsFetch(warren.kafka, `kjs-${tag}`, size));
+    if (values['kafkajs-nodelay']) await row('warren', w, 'kafkajs', 'produce-acks-all-nodelay', () => kafkajsProduce(warren.kafka, `kjsnd-${tag}`, size, true));
     await row('warren', w, 'kcat', 'produce-acks-all', () => kcatProduce(warren.kafka, `kcat-${tag}`, size));
     await row('warren', w, 'kcat', 'fetch', () => kcatFetch(warren.kafka, `kcat-${tag}`, size));
     await row('warren', w, 'amqplib', 'stream-publish-confirm', () => amqpProduce(warren.amqp, `amqp-${tag}`, size));
