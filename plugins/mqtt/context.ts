@@ -45,7 +45,7 @@ export class MqttContext {
     this.retained =
       settings.retainedStore === 'stream'
         ? new StreamRetainedStore(core, log, settings.exchange, settings.sparkplug) // a compacted stream (retained-stream.ts)
-        : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost), (db) => core.replicateDatabase(db, 'mqtt/retained.db'));
+        : createRetainedStore(settings.retainedStore, core.dataDir, log, (vhost) => core.hasVhost(vhost), (db) => core.replicateDatabase(db, 'mqtt/retained.db'), (done) => core.afterMetadataReplicated(done));
     this.sessions = new MemorySessionStore((state) => this.sessionExpired(state));
     this.wills = new WillPublisher(core, this.retained, settings.exchange, settings.sparkplug, log);
     this.records = core.dataDir !== null ? new SessionRecords(join(core.dataDir, 'mqtt'), log, (db) => core.replicateDatabase(db, 'mqtt/sessions.db')) : null;
@@ -92,10 +92,11 @@ export function createRetainedStore(
   log: Logger,
   keepVhost: (vhost: string) => boolean,
   replicate?: (db: Parameters<ProtocolCore['replicateDatabase']>[0]) => void,
+  afterReplicated?: (done: (refusal: Error | null) => void) => void,
 ): RetainedStore {
   if (kind === 'memory') return new MemoryRetainedStore();
   if (kind === 'sqlite') {
-    if (dataDir !== null) return new SqliteRetainedStore(join(dataDir, 'mqtt'), log, keepVhost, replicate);
+    if (dataDir !== null) return new SqliteRetainedStore(join(dataDir, 'mqtt'), log, keepVhost, replicate, afterReplicated);
     log.warn('no data directory: retained messages are kept in memory only');
     return new MemoryRetainedStore();
   }

@@ -78,14 +78,23 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
   /** acks waiting for the batch being gathered (all waiters are for that one batch) */
   #waiters: DurableListener[] = [];
   #tokens: number[] = [];
+  /** in a cluster, a committed write is durable for an ack once the in-sync replicas hold it (ProtocolCore.afterMetadataReplicated) */
+  readonly #afterReplicated: (done: (refusal: Error | null) => void) => void;
 
   /**
    * Open (or create) the file in `dir` and load what it holds.
    * @param keepVhost whether a vhost still exists: retained messages of deleted vhosts are dropped at load
    */
-  constructor(dir: string, log: Logger, keepVhost: (vhost: string) => boolean = () => true, replicate: (db: Database.Database) => void = () => undefined) {
+  constructor(
+    dir: string,
+    log: Logger,
+    keepVhost: (vhost: string) => boolean = () => true,
+    replicate: (db: Database.Database) => void = () => undefined,
+    afterReplicated: (done: (refusal: Error | null) => void) => void = (done) => done(null),
+  ) {
     mkdirSync(dir, { recursive: true });
     this.#log = log;
+    this.#afterReplicated = afterReplicated;
     const db = new Database(join(dir, 'retained.db'));
     this.#db = db;
     try {
@@ -133,7 +142,7 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
   }
 
   whenCommitted(batch: number, listener: DurableListener, token: number): void {
-    if (batch < this.#batch) queueMicrotask(() => listener.onDurable(token, null));
+    if (batch < this.#batch) this.#afterReplicated((refusal) => queueMicrotask(() => listener.onDurable(token, refusal)));
     else {
       this.#waiters.push(listener);
       this.#tokens.push(token);
@@ -174,7 +183,13 @@ export class SqliteRetainedStore implements RetainedStore, DurableLog {
     if (waiters.length === 0) return;
     this.#waiters = [];
     this.#tokens = [];
-    for (let i = 0; i < waiters.length; i++) waiters[i].onDurable(tokens[i], error);
+    if (error !== null) {
+      for (let i = 0; i < waiters.length; i++) waiters[i].onDurable(tokens[i], error);
+      return;
+    }
+    this.#afterReplicated((refusal) => {
+      for (let i = 0; i < waiters.length; i++) waiters[i].onDurable(tokens[i], refusal);
+    });
   }
 
   close(): void {

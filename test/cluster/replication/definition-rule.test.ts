@@ -3,7 +3,8 @@
  * declare-ok/bind-ok, a persistent MQTT session's SUBACK, a STOMP SUBSCRIBE's RECEIPT, a
  * management API PUT — goes out only once every in-sync follower has the change (after its
  * own fdatasync: the follower's syncs are held here, so a reply given on the leader's disk
- * alone is caught), and no later reply on the AMQP connection overtakes it. With fewer than
+ * alone is caught) — and so does a retained QoS 1 PUBACK with the sqlite retained store —
+ * and no later reply on the AMQP connection overtakes it. With fewer than
  * minIsr nodes in sync a declare waits, then is refused (541, the connection closed), as a
  * publish's confirm is; the definition stays on the leader and the broker carries on.
  */
@@ -115,6 +116,41 @@ describe('confirm rule for definitions', () => {
       await device.endAsync().catch(() => undefined);
       await cleanDevice.endAsync().catch(() => undefined);
       await conn.close().catch(() => undefined);
+      await l.broker.stop();
+      await g.stop();
+      await l.leader.close();
+    }
+  }, 60_000);
+
+  it('a retained QoS 1 PUBACK with the sqlite retained store waits for the in-sync follower', async () => {
+    const l = await startLeader({ minIsr: 2 }, { mqtt: { ...local, retained_message_store: 'sqlite' } });
+    let closed = false;
+    let heldSyncs = 0;
+    const waiting: (() => void)[] = [];
+    const beforeSync = (): Promise<void> => {
+      if (!closed) return Promise.resolve();
+      heldSyncs++;
+      return new Promise<void>((r) => waiting.push(r));
+    };
+    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync });
+    l.leader.setIsr(['f1']);
+    const a = l.broker.address('mqtt');
+    const publisher = await mqtt.connectAsync(`mqtt://${a.host}:${a.port}`, { clientId: 'def-retainer', username: 'guest', password: 'guest', protocolVersion: 4 });
+    try {
+      closed = true;
+      let acked = false;
+      // no subscriber: the message goes to no queue, only the retained store waits
+      const puback = publisher.publishAsync('def/retained', 'kept', { qos: 1, retain: true }).then(() => void (acked = true));
+      await until(() => heldSyncs > 0, 'the follower to hold a sync');
+      await sleep(EARLY_WINDOW_MS);
+      expect(acked, 'PUBACK seen while the follower had not synced').toBe(false);
+      closed = false;
+      for (const go of waiting.splice(0)) go();
+      await puback;
+    } finally {
+      closed = false;
+      for (const go of waiting.splice(0)) go();
+      await publisher.endAsync().catch(() => undefined);
       await l.broker.stop();
       await g.stop();
       await l.leader.close();
