@@ -6,7 +6,7 @@
  * MQTT.js, a raw MQTT client for the packet-level flows, amqplib for the stream queue.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -14,11 +14,13 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker } from './helpers.js';
 import { freePortsEnv } from '../../helpers/free-ports-env.js';
+import { until } from '../../helpers/free-port.js';
 
 /** A broker on a data directory that a test restarts. */
 interface Harness {
   mqttPort: number;
   amqpUrl: string;
+  dataDir: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -29,6 +31,7 @@ async function inProcess(): Promise<Harness> {
   const h: Harness = {
     mqttPort: b.tcpPort,
     amqpUrl: b.amqpUrl!,
+    dataDir: b.broker.core.dataDir!,
     restart: async () => {
       await b.restart();
       h.mqttPort = b.tcpPort;
@@ -89,9 +92,11 @@ async function childProcess(): Promise<Harness> {
   const h: Harness = {
     mqttPort: ports.mqtt,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`,
+    dataDir,
     restart: async () => {
-      // what the broker wrote behind (session records: one batch per event-loop turn) is committed by now
-      await sleep(100);
+      // what the broker wrote behind (session records: one batch at the end of each event-loop
+      // turn) is committed once it has answered two more round trips
+      await roundTrips(h.mqttPort);
       await kill();
       const p = await start();
       h.mqttPort = p.mqtt;
@@ -103,6 +108,30 @@ async function childProcess(): Promise<Harness> {
     },
   };
   return h;
+}
+
+/** A CONNECT and a PINGREQ answered: the broker has finished the event-loop turns before them. */
+async function roundTrips(port: number): Promise<void> {
+  const r = await RawClient.open(port, 4);
+  try {
+    r.send({ ...CONNECT_V4, clientId: 'sr-round-trip' });
+    await r.next('connack', 10_000);
+    r.send({ cmd: 'pingreq' });
+    await r.next('pingresp', 10_000);
+  } finally {
+    r.destroy();
+  }
+}
+
+/** Rows of a table in one of the broker's SQLite files (read only, beside the running broker). */
+function rowsOf(file: string, sql: string): unknown[] {
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all();
+  } finally {
+    db.close();
+  }
 }
 
 let harness: Harness | null = null;
@@ -152,9 +181,10 @@ describe.each([
     const pub = await before.connect({ clientId: 'sr-pub', protocolVersion: 5 });
     await pub.publishAsync('srs/a', 'stream before', { qos: 1 });
     await first.waitFor(1);
-    // its ack is the consumer's stored offset, saved once a second (docs/streams.md): a kill
-    // sooner would replay it, which streams allow (at-least-once)
-    await sleep(1200);
+    // its ack is the consumer's stored offset, saved about once a second (docs/streams.md): a
+    // kill sooner would replay it, which streams allow (at-least-once). The only named consumer
+    // here is this subscription, and a row is written only for an acknowledged offset.
+    await until('the stream offset saved in meta.db', () => rowsOf(join(h.dataDir, 'meta.db'), 'SELECT committed FROM stream_offsets').length > 0, 10_000, 50);
 
     await h.restart();
     const after = mqttClients(h);
@@ -163,13 +193,17 @@ describe.each([
     const pub2 = await after.connect({ clientId: 'sr-pub2', protocolVersion: 5 });
     await pub2.publishAsync('sr/x', 'shared after', { qos: 1 });
     await pub2.publishAsync('srs/b', 'stream after', { qos: 1 });
-    await inbox.waitFor(2);
-    await sleep(150);
+    // a last message on each subscription: whatever else either delivers comes before it
+    await pub2.publishAsync('sr/end', 'shared end', { qos: 1 });
+    await pub2.publishAsync('srs/end', 'stream end', { qos: 1 });
+    await inbox.waitFor(4);
     const got = inbox.messages.map((m) => [m.payload, m.packet.properties?.subscriptionIdentifier]).sort();
     // the stream subscription resumes after what it had acknowledged
     expect(got).toEqual([
       ['shared after', 5],
+      ['shared end', 5],
       ['stream after', 6],
+      ['stream end', 6],
     ]);
   });
 
@@ -219,7 +253,9 @@ describe.each([
     expect((await again.next('connack', 5000)).sessionPresent).toBe(true);
     expect((await again.next('pubrel', 5000)).messageId).toBe(p.messageId);
     again.send({ cmd: 'pubcomp', messageId: p.messageId }, 5);
-    await sleep(200);
+    // a resent PUBLISH would go out with the session's resumption, before this answer
+    again.send({ cmd: 'pingreq' }, 5);
+    await again.next('pingresp');
     expect(again.packets.filter((x) => x.cmd === 'publish')).toEqual([]);
   });
 
@@ -245,9 +281,11 @@ describe.each([
     again.send({ cmd: 'pubrel', messageId: 9 }, 5);
     const comp = await again.next('pubcomp');
     expect([comp.messageId, comp.reasonCode ?? 0]).toEqual([9, 0]);
-    await sleep(300);
+    // a message published after the PUBREL: anything the PUBREL routed reaches the subscriber before it
+    again.send({ cmd: 'publish', topic: 'sr/in2', payload: Buffer.from('later'), qos: 0, dup: false, retain: false }, 5);
+    await until('the later message', () => inbox.payloads.includes('later'), 10_000, 20);
     // routed once, on the first PUBLISH (MQTT 5 §4.3.3 method A), delivered before the restart
-    expect([...before.payloads, ...inbox.payloads]).toEqual(['once']);
+    expect([...before.payloads, ...inbox.payloads]).toEqual(['once', 'later']);
   });
 
   it('a will waiting out its delay is published when the delay ends, not lost and not early', async () => {
@@ -265,7 +303,10 @@ describe.each([
     await r.next('connack');
     const droppedAt = Date.now();
     r.destroy(); // no DISCONNECT: the will is due after its delay
-    await sleep(200);
+    // the broker has seen the connection drop and stored the will (saved at once, sessions.db;
+    // on a machine slow enough for the delay to pass first, the will is published before the restart)
+    const willStored = () => rowsOf(join(h.dataDir, 'mqtt', 'sessions.db'), "SELECT 1 FROM wills WHERE client_id = 'sr-will'").length > 0;
+    await until('the delayed will stored', () => willStored() || Date.now() - droppedAt >= 3000, 10_000, 20);
     await h.restart();
 
     const [, connack, inbox] = await mqttClients(h).connectWithConnack(persistent5('sr-will-watcher'));
@@ -280,7 +321,7 @@ describe.each([
 describe('a damaged sessions.db', () => {
   it('rows that do not parse are dropped at start; the broker starts and the good sessions come back', async () => {
     const b = await startMqttBroker();
-    harness = { mqttPort: b.tcpPort, amqpUrl: '', restart: () => b.restart(), stop: () => b.stop() };
+    harness = { mqttPort: b.tcpPort, amqpUrl: '', dataDir: b.broker.core.dataDir!, restart: () => b.restart(), stop: () => b.stop() };
     const h = harness;
     const c = await mqttClients(h).connect({ clientId: 'sr-good', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
     await c.subscribeAsync('$share/g/sr-good/+', { qos: 1 });
