@@ -1,7 +1,6 @@
 /**
- * One MQTT network connection, over TCP or WebSocket (both arrive as a byte `Duplex`):
- * parsing, dispatch to the packet handlers, batched writes with backpressure, keep-alive,
- * and the end of the connection (will, session parking, client-id registry).
+ * One MQTT network connection, over TCP or WebSocket (both a byte `Duplex`): parsing, dispatch
+ * to the handlers, batched writes (write-batch.ts) with backpressure, keep-alive, the end (will, session parking, client ids).
  *
  * Nothing thrown while handling input escapes: a protocol fault ends this connection
  * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
@@ -21,6 +20,7 @@ import { failHeldPackets, handleHeldPacket } from './held-packets.js';
 import { endSession } from './session-end.js';
 import { PublishAcks } from './publish-acks.js';
 import { PacketIds } from './packet-ids.js';
+import { flushAfterReads } from './write-batch.js';
 import type { SessionState } from './session-state.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { InboundAliases, OutboundAliases } from './topic-aliases.js';
@@ -76,6 +76,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   /** a parser of its own only while a packet is split across reads (parsers.ts) */
   #parser: Parser | null = null;
   #corked = false;
+  metadataHold = false; // writes held until deferred definitions are durable (write-batch.ts)
   #blocked = false;
   #ended = false;
   #keepAliveMs = 0;
@@ -202,11 +203,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
 
   // ---- output ----
 
-  /**
-   * Encode and queue a packet. Writes made in one event-loop turn leave in one batch
-   * (cork, uncork after the turn's reads: `flushCorked`). @returns false when it was not sent
-   * (encoding refused, or larger than the client's Maximum Packet Size, MQTT-3.1.2-25)
-   */
+  /** Encode and queue a packet (corked: it leaves after the turn's reads, write-batch.ts). @returns false when not sent: not encodable, or over the client's Maximum Packet Size (MQTT-3.1.2-25) */
   send(packet: Packet): boolean {
     if (this.#ended) return false;
     const bytes = encode(packet, this.version);
@@ -226,8 +223,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
       this.#corked = true;
       this.traffic.writes++;
       this.#stream.cork();
-      corked.push(this);
-      if (corked.length === 1) setImmediate(flushCorked);
+      flushAfterReads(this);
     }
     if (!this.#stream.write(bytes) && !this.#blocked) {
       // backpressure: no more deliveries until the socket drains
@@ -237,10 +233,18 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
     return true;
   }
 
+  /** Uncork, unless held for deferred definitions; session records are committed first, so a CONNACK's session survives a killed broker. */
   flush(): void {
-    if (!this.#corked) return;
+    if (!this.#corked || this.metadataHold) return;
     this.#corked = false;
+    this.ctx.records?.flush();
     this.#stream.uncork();
+  }
+
+  /** Send what was held for deferred definitions (write-batch.ts), and end the stream if it was ended meanwhile. */
+  releaseHeld(): void {
+    this.flush();
+    if (this.#ended) endStream(this.#stream, 2000);
   }
 
   streamDrained(): void {
@@ -352,8 +356,9 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
 
   #endStream(): void {
     if (this.#ended) return;
-    this.flush();
     this.#ended = true;
+    if (this.metadataHold) return; // ended once what is held has left (holdForMetadata)
+    this.flush();
     endStream(this.#stream, 2000);
   }
 
@@ -392,23 +397,4 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
     this.log.warn('subscription queue deleted by someone else', { consumer: consumerTag });
     this.subscriptions?.dropGroup(consumerTag);
   }
-}
-
-/**
- * Connections with writes waiting, uncorked together once the event loop's poll phase has run
- * every read that was ready (setImmediate), not after each read (process.nextTick): a
- * subscriber fed by many publishers, or a publisher's PUBACKs, leave in one write per turn,
- * and the client parses them from one read — with MQTT.js (one JavaScript thread per client
- * process) the client's cost per read, not the broker, is what limits a busy flow. One
- * Immediate per turn for all connections.
- */
-let corked: MqttConnection[] = [];
-let spare: MqttConnection[] = [];
-
-function flushCorked(): void {
-  const batch = corked;
-  corked = spare;
-  spare = batch;
-  for (let i = 0; i < batch.length; i++) batch[i]!.flush();
-  batch.length = 0;
 }

@@ -211,6 +211,15 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
     else hold.call(this.#databaseTap, done);
   }
 
+  deferMetadataSync<T>(fn: () => T): T {
+    return this.#store ? this.#store.meta.deferredSync.run(fn) : fn();
+  }
+
+  whenMetadataDurable(done: (error: Error | null) => void): void {
+    if (this.#store) this.#store.meta.deferredSync.whenDurable(done);
+    else done(null);
+  }
+
   /** The data directory while the store is open (null: everything in memory); plugins keep their own files under it. */
   get dataDir(): string | null {
     return this.#dataDir;

@@ -108,6 +108,14 @@ export interface ProtocolCore {
    * goes out from `done`, as a publish's confirm waits for the same replicas.
    */
   afterMetadataReplicated(done: (refusal: Error | null) => void): void;
+  /**
+   * Run `fn` with the definitions it saves (queues, bindings …) made durable together with
+   * others' by one fdatasync rather than each at its own commit: the caller sends no reply that
+   * vouches for them before `whenMetadataDurable` called back (src/store/metadata/deferred-sync.ts).
+   */
+  deferMetadataSync<T>(fn: () => T): T;
+  /** `done` once every write made in `deferMetadataSync` so far is durable, or with the error of its fdatasync */
+  whenMetadataDurable(done: (error: Error | null) => void): void;
 
   login(user: string, password: string, peerHost: string): LoginResult;
   /** login of an identity TLS verified (the client certificate's name): no password */

@@ -15,6 +15,7 @@ import { inFlightPositions } from '../session-end.js';
 import { InboundAliases, OutboundAliases } from '../topic-aliases.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { AWAITING_PUBCOMP } from '../packet-ids.js';
+import { holdForMetadata } from '../write-batch.js';
 
 type ConnackProperties = NonNullable<IConnackPacket['properties']>;
 
@@ -137,7 +138,10 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   if (state && cleanStart) {
     // the old session ends: its queues go with it, and its record
-    new Subscriptions(state, session, settings.exchange, {}).deleteSessionQueues();
+    // made durable before the CONNACK leaves, with the other sessions' writes meanwhile
+    const old = new Subscriptions(state, session, settings.exchange, {});
+    ctx.core.deferMetadataSync(() => old.deleteSessionQueues());
+    holdForMetadata(c);
     ctx.records?.forget(vhost, clientId);
     state = undefined;
   }

@@ -3,7 +3,8 @@
  * `Subscriptions`, and answered in one SUBACK with a code per filter (MQTT-3.8.4-6);
  * retained messages matching new subscriptions follow the SUBACK (MQTT-3.3.1-6), as the
  * MQTT 5 Retain Handling option allows (§3.8.3.1). A persistent session's subscriptions are
- * durable bindings: in a cluster its SUBACK waits until they are on every in-sync node, as a
+ * durable bindings, made durable by an fdatasync shared with the other sessions subscribing
+ * meanwhile (write-batch.ts); in a cluster its SUBACK waits until they are on every in-sync node, as a
  * PUBACK waits for the message (and with too few in sync past the deadline, every filter is
  * answered 0x80); the server may deliver matching messages before the SUBACK (MQTT 3.1.1 §3.8.4).
  */
@@ -11,6 +12,7 @@ import type { ISubscribePacket, ISubscription } from 'mqtt-packet';
 import { isBrokerError } from '../../../src/core/index.js';
 import type { MqttConnection } from '../connection.js';
 import { sendRetained } from '../delivery.js';
+import { holdForMetadata } from '../write-batch.js';
 import { MqttProtocolError, RC, reasonCodeOf, SUBACK_FAILURE } from '../errors.js';
 import type { RetainedMessage } from '../retained.js';
 import { Subscription } from '../session-state.js';
@@ -27,8 +29,42 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
   const retained: [Subscription, RetainedMessage[]][] = [];
   const sys: [Subscription, boolean][] = [];
   const now = Date.now();
+  const subscribeAll = (): void => subscribeEach(c, p, identifier ?? 0, v5, now, granted, retained, sys);
+  const durable = c.sessionState?.durableQueues === true;
+  // a persistent session's queues and bindings are saved without an fdatasync each; one shared
+  // with the other sessions created meanwhile makes them durable before its writes leave
+  if (durable) {
+    c.ctx.core.deferMetadataSync(subscribeAll);
+    holdForMetadata(c);
+  } else {
+    subscribeAll();
+  }
+  const answer = (): void => {
+    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
+    for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
+    for (const [sub, sendCurrent] of sys) c.ctx.sys?.subscribed(c, sub, sendCurrent);
+  };
+  if (!durable) return answer();
+  c.ctx.core.afterMetadataReplicated((refusal) => {
+    if (!c.open) return;
+    if (refusal === null) return answer();
+    c.log.warn('SUBACK refused: subscriptions not replicated', { error: refusal.message });
+    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted: granted.map(() => SUBACK_FAILURE) });
+  });
+}
+
+function subscribeEach(
+  c: MqttConnection,
+  p: ISubscribePacket,
+  identifier: number,
+  v5: boolean,
+  now: number,
+  granted: number[],
+  retained: [Subscription, RetainedMessage[]][],
+  sys: [Subscription, boolean][],
+): void {
   for (const s of p.subscriptions) {
-    const result = subscribeOne(c, s, identifier ?? 0, v5, v5 ? p.properties?.userProperties : undefined);
+    const result = subscribeOne(c, s, identifier, v5, v5 ? p.properties?.userProperties : undefined);
     if (typeof result === 'number') {
       granted.push(result);
       continue;
@@ -40,18 +76,6 @@ export function handleSubscribe(c: MqttConnection, p: ISubscribePacket): void {
       if (messages.length > 0) retained.push([result.sub, messages]);
     }
   }
-  const answer = (): void => {
-    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted });
-    for (const [sub, messages] of retained) sendRetained(c, sub, messages, now);
-    for (const [sub, sendCurrent] of sys) c.ctx.sys?.subscribed(c, sub, sendCurrent);
-  };
-  if (c.sessionState?.durableQueues !== true) return answer();
-  c.ctx.core.afterMetadataReplicated((refusal) => {
-    if (!c.open) return;
-    if (refusal === null) return answer();
-    c.log.warn('SUBACK refused: subscriptions not replicated', { error: refusal.message });
-    c.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted: granted.map(() => SUBACK_FAILURE) });
-  });
 }
 
 /** @returns the subscription and whether retained messages are due, or a failure reason code */

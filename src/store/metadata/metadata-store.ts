@@ -5,6 +5,7 @@ import { decodeFieldTable, encodeFieldTable } from './field-codec.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { StreamOffsetStore } from '../stream/offset-store.js';
+import { DeferredSync } from './deferred-sync.js';
 
 export interface VhostDefinition {
   id: number;
@@ -110,16 +111,19 @@ export class MetadataStore {
   readonly schemaVersion = SCHEMA_VERSION;
   /** stored offsets of named stream consumers, on this same connection */
   readonly streamOffsets: StreamOffsetStore;
+  /** writes made durable together, by one fdatasync (deferred-sync.ts) */
+  readonly deferredSync: DeferredSync;
 
-  private constructor(db: Db) {
+  private constructor(db: Db, path: string) {
     this.#db = db;
     this.#st = prepareStatements(db);
     this.streamOffsets = new StreamOffsetStore(db);
+    this.deferredSync = new DeferredSync(db, path);
   }
 
   /** Open (creating and migrating) the database at `path` (':memory:' for tests); `tap` sees every change (replication). */
   static open(path: string, tap?: MetadataTap): MetadataStore {
-    return new MetadataStore(openDatabase(path, tap));
+    return new MetadataStore(openDatabase(path, tap), path);
   }
 
   // ---- vhosts ------------------------------------------------------------------------------------
