@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryFields, rssKiB as brokerRss } from '../lib/broker-memory.mjs';
-import { options, report, sleep } from './lib.mjs';
+import { CpuSampler, options, report, sleep } from './lib.mjs';
 
 const o = options({
   connections: { type: 'string', default: '10000' }, subscriptions: { type: 'string', default: '1' }, 'gc-signal': { type: 'boolean', default: false },
@@ -91,7 +91,11 @@ const warm = Number(o['warmup-connections']);
 const warmed = warm > 0 ? (await openAll(warm, o.persistent, 'warm')).children : [];
 await sleep(500);
 const before = await rssKiB();
+const cpu = new CpuSampler(pid);
 const { children, results } = await openAll(n, o.persistent, 'idle');
+// the broker's CPU per connection: what its connect rate would be with a core of its own,
+// whatever the generators and the rest of a shared machine take
+const cpuUse = cpu.finish();
 const opened = results.reduce((a, r) => a + r.opened, 0);
 const connectSeconds = Math.max(...results.map((r) => r.seconds));
 await sleep(3000);
@@ -107,6 +111,9 @@ report({
   persistent: o.persistent,
   gc_before_reading: o['gc-signal'],
   ...memoryFields(n, connectSeconds, before, after, released),
+  broker_cores: cpuUse.broker_cores,
+  host_busy_cores: cpuUse.host_busy_cores,
+  broker_cpu_us_per_connect: cpuUse.broker_cores === null ? null : Math.round((cpuUse.broker_cores * connectSeconds * 1e6) / n),
   generators: children.length,
   warmup_connections: warm,
   // bytes per connection of each part of the broker's memory, after minus before (KiB → bytes)
