@@ -45,13 +45,7 @@ describe.skipIf(!hasEtcd('test/cluster/kafka-failover.test.ts'))('Kafka clients 
     if (ctx.task.result?.state === 'fail') console.log(cluster?.outputs());
   });
 
-  const whole = (what: string) =>
-    until(() => `${what}: every node running, a leader, all in the ISR\n${cluster.outputs()}`, async () => {
-      if (cluster.nodes.some((n) => !cluster.isRunning(n.index))) return false;
-      const l = await cluster.leader();
-      const isr = await cluster.isr();
-      return l !== null && isr?.epoch === l.epoch && isr.members.length === 3;
-    }, 90_000, 200);
+  const whole = (what: string) => cluster.waitWhole(what);
 
   /** a kafkajs client whose bootstrap list names the given nodes' Kafka ports */
   const client = (nodes: number[], clientId: string, extra: Partial<KafkaConfig> = {}) =>

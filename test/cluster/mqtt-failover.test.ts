@@ -35,14 +35,7 @@ describe.skipIf(!hasEtcd('test/cluster/mqtt-failover.test.ts'))('MQTT QoS 1 to a
     if (ctx.task.result?.state === 'fail') console.log(cluster?.outputs());
   });
 
-  /** every node running, a leader, all three in its ISR */
-  const whole = (what: string) =>
-    until(() => `${what}: every node running, a leader, all in the ISR\n${cluster.outputs()}`, async () => {
-      if (cluster.nodes.some((n) => !cluster.isRunning(n.index))) return false;
-      const l = await cluster.leader();
-      const isr = await cluster.isr();
-      return l !== null && isr?.epoch === l.epoch && isr.members.length === 3;
-    }, 90_000, 200);
+  const whole = (what: string) => cluster.waitWhole(what);
 
   it('every PUBACKed id reaches the subscriber after three kill -9 of the leader', async () => {
     await whole('start');

@@ -162,6 +162,16 @@ export class WarrenCluster {
     return text ? (JSON.parse(text) as { epoch: number; members: string[] }) : null;
   }
 
+  /** Wait until every node runs, one leads, and all of them are in its ISR (under its epoch). */
+  async waitWhole(what: string, timeoutMs = 90_000): Promise<void> {
+    await until(() => `${what}: every node running, a leader, all in the ISR\n${this.outputs()}`, async () => {
+      if (this.nodes.some((n) => !this.isRunning(n.index))) return false;
+      const l = await this.leader();
+      const isr = await this.isr();
+      return l !== null && isr?.epoch === l.epoch && isr.members.length === this.nodes.length;
+    }, timeoutMs, 200);
+  }
+
   /** Wait until a node leads and has registered as leader (its broker serves), other than `not`. */
   async waitForLeader(timeoutMs = 30_000, not?: { epoch: number }): Promise<{ node: WarrenNode; epoch: number }> {
     return until(() => `a cluster leader${not ? ` after epoch ${not.epoch}` : ''}\n${this.outputs()}`, async () => {

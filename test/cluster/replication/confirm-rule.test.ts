@@ -6,7 +6,7 @@
  */
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newFollower, removeTempDirs, startFollower, startLeader, tempDir, until } from './helpers.js';
+import { newFollower, removeTempDirs, startFollower, startLeader, syncGate, tempDir, until } from './helpers.js';
 
 afterEach(removeTempDirs);
 
@@ -16,16 +16,9 @@ const EARLY_WINDOW_MS = 400;
 describe('confirm rule', () => {
   it('no confirm before the in-sync follower has synced and acked', async () => {
     const l = await startLeader({ minIsr: 2 });
-    // the follower's sync waits while `closed`
-    let closed = false;
-    let heldSyncs = 0;
-    const waiting: (() => void)[] = [];
-    const beforeSync = (): Promise<void> => {
-      if (!closed) return Promise.resolve();
-      heldSyncs++;
-      return new Promise<void>((r) => waiting.push(r));
-    };
-    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync });
+    // the follower's sync waits while the gate is closed
+    const sync = syncGate();
+    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync: sync.beforeSync });
     l.leader.setIsr(['f1']);
     const conn = await amqp.connect(l.amqpUrl);
     try {
@@ -33,7 +26,7 @@ describe('confirm rule', () => {
       await ch.assertQueue('gated', { durable: true });
       await ch.assertQueue('gated-stream', { durable: true, arguments: { 'x-queue-type': 'stream' } });
       let acks = 0;
-      closed = true;
+      sync.close();
       for (let i = 0; i < 5; i++) {
         ch.sendToQueue('gated', Buffer.from(`m${i}`), { persistent: true }, (err) => {
           if (!err) acks++;
@@ -42,15 +35,13 @@ describe('confirm rule', () => {
           if (!err) acks++;
         });
       }
-      await until(() => heldSyncs > 0, 'the follower to hold a sync');
+      await until(() => sync.held > 0, 'the follower to hold a sync');
       await new Promise((r) => setTimeout(r, EARLY_WINDOW_MS));
       expect(acks, 'confirms seen while the follower had not synced').toBe(0);
-      closed = false;
-      for (const go of waiting.splice(0)) go();
+      sync.open();
       await until(() => acks === 10, 'every confirm');
     } finally {
-      closed = false;
-      for (const go of waiting.splice(0)) go();
+      sync.open();
       await conn.close().catch(() => undefined);
       await l.broker.stop();
       await g.stop();

@@ -13,7 +13,7 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../../src/broker.js';
-import { removeTempDirs, startFollower, startLeader, tempDir, until } from './helpers.js';
+import { removeTempDirs, startFollower, startLeader, syncGate, tempDir, until } from './helpers.js';
 
 afterEach(removeTempDirs);
 
@@ -56,19 +56,8 @@ function management(b: Broker, method: string, path: string, body: unknown): Pro
 describe('confirm rule for definitions', () => {
   it('declare-ok, bind-ok, SUBACK, RECEIPT and API PUT wait for the in-sync follower; later replies do not overtake', async () => {
     const l = await startLeader({ minIsr: 2 }, plugins);
-    let closed = false;
-    let heldSyncs = 0;
-    const waiting: (() => void)[] = [];
-    const beforeSync = (): Promise<void> => {
-      if (!closed) return Promise.resolve();
-      heldSyncs++;
-      return new Promise<void>((r) => waiting.push(r));
-    };
-    const open = () => {
-      closed = false;
-      for (const go of waiting.splice(0)) go();
-    };
-    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync });
+    const sync = syncGate();
+    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync: sync.beforeSync });
     l.leader.setIsr(['f1']);
     const conn = await amqp.connect(l.amqpUrl);
     const mqttUrl = `mqtt://${l.broker.address('mqtt').host}:${l.broker.address('mqtt').port}`;
@@ -80,7 +69,7 @@ describe('confirm rule for definitions', () => {
       const other = await conn.createChannel();
       const events: string[] = [];
       const seen = (what: string) => () => void events.push(what);
-      closed = true;
+      sync.close();
       const declared = ch.assertQueue('def-held', { durable: true }).then(seen('declare-ok'));
       const qos = other.prefetch(5).then(seen('qos-ok on another channel'));
       const subscribed = device.subscribeAsync('def/t', { qos: 1 }).then(seen('suback'));
@@ -90,11 +79,11 @@ describe('confirm rule for definitions', () => {
       const put = management(l.broker, 'PUT', '/api/queues/%2F/def-api', { durable: true }).then((r) => {
         events.push(`api ${r.status}`);
       });
-      await until(() => heldSyncs > 0, 'the follower to hold a sync');
+      await until(() => sync.held > 0, 'the follower to hold a sync');
       await sleep(EARLY_WINDOW_MS);
       // a clean session's subscription is not durable: its SUBACK needs no replica
       expect(events, 'replies seen while the follower had not synced').toEqual(['suback of a clean session']);
-      open();
+      sync.open();
       await Promise.all([declared, qos, subscribed, cleanSubscribed, receipt, put]);
       expect(events.indexOf('declare-ok')).toBeLessThan(events.indexOf('qos-ok on another channel'));
       expect(events).toContain('suback');
@@ -102,16 +91,16 @@ describe('confirm rule for definitions', () => {
       expect(events).toContain('api 201');
 
       // a bind waits likewise
-      closed = true;
+      sync.close();
       let bound = false;
       const bind = ch.bindQueue('def-held', 'amq.direct', 'k').then(() => void (bound = true));
-      await until(() => heldSyncs > 1, 'the follower to hold another sync');
+      await until(() => sync.held > 1, 'the follower to hold another sync');
       await sleep(EARLY_WINDOW_MS);
       expect(bound, 'bind-ok seen while the follower had not synced').toBe(false);
-      open();
+      sync.open();
       await bind;
     } finally {
-      open();
+      sync.open();
       stomp?.close();
       await device.endAsync().catch(() => undefined);
       await cleanDevice.endAsync().catch(() => undefined);
@@ -124,32 +113,23 @@ describe('confirm rule for definitions', () => {
 
   it('a retained QoS 1 PUBACK with the sqlite retained store waits for the in-sync follower', async () => {
     const l = await startLeader({ minIsr: 2 }, { mqtt: { ...local, retained_message_store: 'sqlite' } });
-    let closed = false;
-    let heldSyncs = 0;
-    const waiting: (() => void)[] = [];
-    const beforeSync = (): Promise<void> => {
-      if (!closed) return Promise.resolve();
-      heldSyncs++;
-      return new Promise<void>((r) => waiting.push(r));
-    };
-    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync });
+    const sync = syncGate();
+    const g = await startFollower(l.address, await tempDir('warren-follower-'), 'f1', { beforeSync: sync.beforeSync });
     l.leader.setIsr(['f1']);
     const a = l.broker.address('mqtt');
     const publisher = await mqtt.connectAsync(`mqtt://${a.host}:${a.port}`, { clientId: 'def-retainer', username: 'guest', password: 'guest', protocolVersion: 4 });
     try {
-      closed = true;
+      sync.close();
       let acked = false;
       // no subscriber: the message goes to no queue, only the retained store waits
       const puback = publisher.publishAsync('def/retained', 'kept', { qos: 1, retain: true }).then(() => void (acked = true));
-      await until(() => heldSyncs > 0, 'the follower to hold a sync');
+      await until(() => sync.held > 0, 'the follower to hold a sync');
       await sleep(EARLY_WINDOW_MS);
       expect(acked, 'PUBACK seen while the follower had not synced').toBe(false);
-      closed = false;
-      for (const go of waiting.splice(0)) go();
+      sync.open();
       await puback;
     } finally {
-      closed = false;
-      for (const go of waiting.splice(0)) go();
+      sync.open();
       await publisher.endAsync().catch(() => undefined);
       await l.broker.stop();
       await g.stop();

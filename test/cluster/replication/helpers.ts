@@ -50,6 +50,32 @@ export async function startFollower(leader: { host: string; port: number }, data
   return f;
 }
 
+/**
+ * A follower's syncs held on demand (pass `beforeSync` to the follower): while closed, each
+ * batch it received waits before its fdatasync, so it acks nothing — a reply or confirm that
+ * goes out meanwhile was given on the leader's disk alone.
+ */
+export function syncGate(): { beforeSync: () => Promise<void>; close(): void; open(): void; readonly held: number } {
+  let closed = false;
+  let held = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    beforeSync: () => {
+      if (!closed) return Promise.resolve();
+      held++;
+      return new Promise<void>((r) => waiting.push(r));
+    },
+    close: () => void (closed = true),
+    open: () => {
+      closed = false;
+      for (const go of waiting.splice(0)) go();
+    },
+    get held() {
+      return held;
+    },
+  };
+}
+
 export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {

@@ -82,14 +82,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
         return n && `mqtt://127.0.0.1:${n.ports.mqtt}`;
       },
     };
-    const whole = async (what: string) => {
-      await until(() => `${what}: every node running, a leader, all in the ISR\n${c.outputs()}`, async () => {
-        if (c.nodes.some((n) => !c.isRunning(n.index))) return false;
-        const l = await c.leader();
-        const isr = await c.isr();
-        return l !== null && isr?.epoch === l.epoch && isr.members.length === c.nodes.length;
-      }, 60_000, 200);
-    };
+    const whole = (what: string) => c.waitWhole(what, 60_000);
     await whole('start');
     const queues = Array.from({ length: o.queues ?? 2 }, (_, i) => `jepsen-${i}`);
     await declareQueues(c, queues);
