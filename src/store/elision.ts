@@ -57,10 +57,18 @@ export class Elision {
   readonly #metrics: StoreMetrics;
   /** records at least this long are tracked */
   readonly minBytes: number;
+  /** one HOLE spans consecutive left-out records up to this length (a reader's record bound) */
+  readonly #maxHole: number;
 
-  constructor(minBytes: number, metrics: StoreMetrics) {
+  constructor(minBytes: number, maxHole: number, metrics: StoreMetrics) {
     this.minBytes = minBytes;
+    this.#maxHole = maxHole;
     this.#metrics = metrics;
+  }
+
+  /** records placed and not yet taken that may still be left out */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   /** Track the record just placed in `group` (its CRC is left for `decide`). */
@@ -98,30 +106,41 @@ export class Elision {
         }
       }
       g.elidable = null;
-      if (elided !== null) writeAround(g, elided);
+      if (elided !== null) writeAround(g, elided, this.#maxHole);
     }
   }
 }
 
-/** The group's positional writes around the `elided` records: each becomes a HOLE header and a gap. */
-function writeAround(g: ElisionGroup, elided: ElidableRecord[]): void {
+/**
+ * The group's positional writes around the `elided` records: consecutive ones (up to `maxHole`
+ * bytes) become one HOLE header and one gap, so a round of mostly consumed records is a few
+ * writes, not one per record.
+ */
+function writeAround(g: ElisionGroup, elided: ElidableRecord[], maxHole: number): void {
   const pieces: WritePiece[] = [];
   let position = g.start;
   let buffers: Buffer[] = [];
   let bytes = 0;
   let next = 0; // the group's next buffer to write
-  for (const rec of elided) {
-    for (; next < rec.first; next++) {
+  for (let i = 0; i < elided.length; ) {
+    const first = elided[i];
+    // the run of left-out records that follow each other in the file
+    let length = first.length;
+    let j = i + 1;
+    while (j < elided.length && elided[j].first === elided[j - 1].first + elided[j - 1].parts && length + elided[j].length <= maxHole) length += elided[j++].length;
+    const last = elided[j - 1];
+    for (; next < first.first; next++) {
       buffers.push(g.buffers[next]);
       bytes += g.buffers[next].length;
     }
-    buffers.push(encodeHoleHeader(rec.length));
+    buffers.push(encodeHoleHeader(length));
     pieces.push({ position, buffers, bytes: bytes + RECORD_HEADER_SIZE });
-    g.elidedBytes += rec.length - RECORD_HEADER_SIZE;
-    next = rec.first + rec.parts;
-    position = rec.offset + rec.length;
+    g.elidedBytes += length - RECORD_HEADER_SIZE;
+    next = last.first + last.parts;
+    position = first.offset + length;
     buffers = [];
     bytes = 0;
+    i = j;
   }
   for (; next < g.buffers.length; next++) {
     buffers.push(g.buffers[next]);

@@ -79,6 +79,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       segmentSize: o.segmentSize,
       roundBytes: o.roundBytes,
       elideMinBytes: o.elideMinBytes,
+      maxRecordSize: o.maxRecordSize,
       durability: o.durability,
       metrics: this.counters,
       appendObserver: o.appendObserver,

@@ -36,6 +36,8 @@ export interface JournalOptions {
   roundBytes: number;
   /** MSG records at least this long may be left out when consumed before their round (elision.ts) */
   elideMinBytes?: number;
+  /** the longest record a reader accepts (a HOLE spanning several left-out records stays below it) */
+  maxRecordSize?: number;
   durability: Durability;
   metrics: StoreMetrics;
   hooks: JournalHooks;
@@ -84,7 +86,7 @@ export class Journal {
     this.#o = options;
     this.#metrics = options.metrics;
     this.#waiters = new DurableWaiters(options.metrics.commitMicros);
-    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.roundBytes, options.metrics, options.elideMinBytes);
+    this.#batch = new PendingBatch(options.firstSegment, options.segmentSize, options.roundBytes, options.metrics, options.elideMinBytes, options.maxRecordSize);
     const { disk, durability, appendObserver } = options;
     const log = { disk, durability, counters: options.metrics, fsyncMicros: options.metrics.fsyncMicros, logId: journalLogId(options.journalId), observer: appendObserver };
     this.#engine = new GroupCommit(this.#logUser(), log);
@@ -239,6 +241,8 @@ export class Journal {
     return {
       writable: () => true,
       hasPending: () => !batch.empty,
+      // acks that arrived with the last round's sync are read before the next round is taken
+      yieldBeforeTake: () => batch.elision.pending > 0,
       appendSegment: () => batch.segment,
       firstPendingSegment: () => (batch.firstSegment < 0 ? null : batch.firstSegment),
       take: () => {

@@ -57,8 +57,8 @@ export class PendingBatch {
   /** records and acks so far: an idle journal is one where this does not move */
   appendCount = 0;
 
-  constructor(firstSegment: number, segmentSize: number, roundBytes: number, metrics: StoreMetrics, elideMinBytes = Infinity) {
-    this.elision = new Elision(elideMinBytes, metrics);
+  constructor(firstSegment: number, segmentSize: number, roundBytes: number, metrics: StoreMetrics, elideMinBytes = Infinity, maxRecordSize = segmentSize) {
+    this.elision = new Elision(elideMinBytes, maxRecordSize, metrics);
     this.#segment = firstSegment;
     this.#segmentSize = segmentSize;
     this.#roundBytes = roundBytes;

@@ -31,12 +31,12 @@ const turns = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-async function setup(roundBytes?: number): Promise<{ machine: SimMachine; dir: string; disk: GatedDisk; s: FileStore }> {
+async function setup(roundBytes?: number, maxRecordSize?: number): Promise<{ machine: SimMachine; dir: string; disk: GatedDisk; s: FileStore }> {
   const root = await tempDir('warren-elision-');
   const machine = new SimMachine([root]);
   const disk = new GatedDisk(machine.mount());
   const dir = `${root}/j`;
-  const s = await FileStore.open({ dir, disk, roundBytes, log: logSink().log, reclaim: quiet });
+  const s = await FileStore.open({ dir, disk, roundBytes, maxRecordSize, log: logSink().log, reclaim: quiet });
   return { machine, dir, disk, s };
 }
 
@@ -124,6 +124,32 @@ describe('elision of records consumed before their write', () => {
     const left = await readAll(r, 1);
     expect(left[0].seq).toBe(1);
     expect(left.map((x) => x.seq).filter((q) => q === 2)).toEqual([]);
+    await r.close();
+  });
+
+  it('consecutive consumed records are one HOLE, no longer than the longest record a reader accepts', async () => {
+    // records of 64 KiB and a bound of 140 KiB: B1+B2 are one HOLE, B3 another, C is written
+    const { machine, dir, disk, s } = await setup(undefined, 140 * 1024);
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    for (let seq = 2; seq <= 4; seq++) s.appendMessage(msg(body(seq)), props('b'), 0, [1], [seq], 1);
+    s.appendMessage(msg(body(5)), props('c'), 0, [1], [5], 1);
+    for (let seq = 2; seq <= 4; seq++) s.ack(1, seq, true);
+    const before = s.metrics().writevCalls;
+    disk.openGate();
+    await s.flush();
+    // round 2: [HOLE B1+B2] [HOLE B3] [C, ACK record] — three positional writes, not five
+    expect(s.metrics().writevCalls - before).toBe(3);
+    expect(s.metrics().elided.records).toBe(3);
+    machine.powerCut(new Prng(5));
+    const r = await FileStore.open({ dir, disk: machine.mount(), maxRecordSize: 140 * 1024, log: logSink().log, reclaim: quiet });
+    expect(r.recovery.damaged).toEqual([]);
+    expect(r.recovery.truncated).toEqual([]);
+    expect((await readAll(r, 1)).map((x) => [x.seq, x.body[0]])).toEqual([
+      [1, 1],
+      [5, 5],
+    ]);
     await r.close();
   });
 

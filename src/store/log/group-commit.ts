@@ -61,6 +61,11 @@ export interface LogUser<K, G extends PendingWrite<K>> {
   writable(): boolean;
   /** writes are waiting for the next round */
   hasPending(): boolean;
+  /**
+   * Whether the next round should wait for the event loop's pending I/O first (the journal:
+   * records a consumer's ack could still leave out, elision.ts). Optional: never.
+   */
+  yieldBeforeTake?(): boolean;
   /** the segment appends go to now */
   appendSegment(): K;
   /** the segment of the first write waiting, or null */
@@ -185,7 +190,12 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     const c = this.#o.counters;
     const observer = this.#observer;
     try {
+      let first = true;
       while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue())) {
+        // the first round already started from setImmediate
+        if (!first && u.yieldBeforeTake?.() === true) await new Promise((r) => setImmediate(r));
+        first = false;
+        if (this.#error !== null || !u.writable()) break;
         const groups = u.take();
         // segment numbers of the round's writes, for the observer only
         const numbers: number[] | null = observer === null ? null : [];
