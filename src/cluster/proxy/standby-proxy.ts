@@ -1,8 +1,10 @@
 /**
- * A standby's client ports: every plain client listener the node is configured with (AMQP,
- * MQTT and STOMP over TCP and WebSocket, HTTP management, Kafka) accepts connections and
- * forwards their bytes to the same listener of the current leader, behind a PROXY v1 header
- * naming the client (proxy-header.ts), so the leader sees the client's address. AMQP has no
+ * A standby's client ports: every client listener the node is configured with (AMQP, MQTT
+ * and STOMP over TCP and WebSocket, HTTP management, Kafka, and the TLS ones of each) accepts
+ * connections and forwards their bytes to the same listener of the current leader, behind a
+ * PROXY v1 header naming the client (proxy-header.ts), so the leader sees the client's
+ * address. TLS bytes are forwarded unopened: the leader terminates TLS, so a client
+ * certificate is verified where it is used and the standby holds no key. AMQP has no
  * redirect (RabbitMQ's `insist` is obsolete), so forwarding is the one way that works for
  * every client unchanged.
  *
