@@ -22,7 +22,9 @@ async function until(cond: () => boolean, ms = 30_000): Promise<void> {
 }
 
 function member(kafka: Kafka, groupId: string, topic: string, seen: Map<string, number>, assigned: { n: number }): { consumer: Consumer; started: Promise<void> } {
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 6000 });
+  // maxWaitTimeInMs: kafkajs heartbeats between fetches, so an idle member's long poll (5 s by
+  // default) is how late it hears of a rebalance; 500 ms keeps each rebalance short
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 6000, maxWaitTimeInMs: 500 });
   consumer.on(consumer.events.GROUP_JOIN, () => assigned.n++);
   const started = (async () => {
     await consumer.connect();
