@@ -43,12 +43,22 @@ export class Deadlines {
   #arm(at: number): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#tick, Math.max(1, at - Date.now()));
+    this.#timer = setTimeout(this.#due, Math.max(1, at - Date.now()));
     this.#timer.unref();
   }
 
-  readonly #tick = (): void => {
+  /**
+   * The timer fired: the deadlines are judged after the event loop's next poll phase, so that
+   * bytes already waiting in a socket are read first and count — a CONNECT that sat unread
+   * while the loop was behind (10,000 devices reconnecting at once) does not get its
+   * connection closed as silent.
+   */
+  readonly #due = (): void => {
     this.#timer = null;
+    setImmediate(this.#tick);
+  };
+
+  readonly #tick = (): void => {
     const heap = this.#heap;
     const now = Date.now();
     while (heap.size > 0 && heap.peekKey()! <= now) {
@@ -57,7 +67,7 @@ export class Deadlines {
       owner.deadlineToken = 0;
       owner.deadlinePassed();
     }
-    if (heap.size > 0) this.#arm(heap.peekKey()!);
+    if (heap.size > 0 && (this.#timer === null || heap.peekKey()! < this.#timerAt)) this.#arm(heap.peekKey()!);
   };
 }
 

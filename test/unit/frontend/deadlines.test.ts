@@ -1,7 +1,9 @@
 /**
  * The connections' shared deadlines: each fires once at its time, in time order, a new
- * deadline replaces the connection's previous one, and a cleared one never fires.
+ * deadline replaces the connection's previous one, a cleared one never fires, and bytes that
+ * were already waiting in a socket when the deadline passed are read before it is judged.
  */
+import { createServer, connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { deadlines, type Expiring } from '../../../src/frontend/index.js';
 
@@ -60,5 +62,31 @@ describe('deadlines', () => {
     for (let i = 0; i < 50 && log.length < 3; i++) await sleep(20);
     await sleep(30);
     expect(log).toEqual(['k', 'k', 'k']);
+  });
+
+  it('are judged after the reads that were waiting when they passed (a CONNECT unread while the loop was behind)', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    const conn = await accepted;
+    try {
+      const log: string[] = [];
+      const w = new Waiter('silent', log);
+      // the client's first bytes answer the deadline, as a CONNECT answers the connect timeout
+      conn.on('data', () => deadlines.set(w, Date.now() + 60_000));
+      deadlines.set(w, Date.now() + 30);
+      client.write('CONNECT');
+      // the event loop is behind: the bytes arrive and the deadline passes while it is busy
+      const until = Date.now() + 150;
+      while (Date.now() < until);
+      await sleep(100);
+      expect(log).toEqual([]);
+      deadlines.clear(w);
+    } finally {
+      client.destroy();
+      conn.destroy();
+      server.close();
+    }
   });
 });
