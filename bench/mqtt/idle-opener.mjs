@@ -14,7 +14,7 @@
 import { connect as netConnect } from 'node:net';
 
 const [urlText, firstText, countText, subscribeText, persistentText, localAddress, prefix = 'idle', batchText = '200'] = process.argv.slice(2);
-// connections opened at once: a broker that writes each new persistent session to disk
+// connections in flight at once: a broker that writes each new persistent session to disk
 // serves them one by one, and one that waits too long for a CONNECT closes the socket
 const batchSize = Math.max(1, Number(batchText));
 // the parent is gone (it failed): do not keep the connections open for ever
@@ -90,10 +90,11 @@ process.on('message', (m) => {
     setTimeout(() => process.exit(0), 200);
   }
 });
+// `batchSize` connects in flight, a new one as each is answered (not batches that each wait for
+// their slowest): the broker always has CONNECTs to answer
 const started = performance.now();
-for (let i = 0; i < count; i += batchSize) {
-  const batch = [];
-  for (let k = i; k < Math.min(count, i + batchSize); k++) batch.push(open(first + k));
-  sockets.push(.../** @type {import('node:net').Socket[]} */ (await Promise.all(batch)));
-}
+let next = 0;
+await Promise.all(Array.from({ length: Math.min(batchSize, count) }, async () => {
+  while (next < count) sockets.push(/** @type {import('node:net').Socket} */ (await open(first + next++)));
+}));
 process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000, sessionPresent });

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { CpuSampler } from '../lib/cpu-sampler.mjs';
 
 const { values: o } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ async function openAll(port, mode) {
   /** @type {{ opened: number, seconds: number, sessionPresent: number }[]} */
   const results = await Promise.all(children.map((c) => new Promise((res, rej) => {
     c.once('message', res);
-    c.once('exit', (code) => rej(new Error(`a generator exited (${code})`)));
+    c.once('exit', (code) => rej(new Error(`a generator exited (${code}); the broker said: ${log.slice(-1500)}`)));
   })));
   return { children, results };
 }
@@ -76,14 +77,20 @@ async function closeAll(children) {
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
 }
 
+/** @param {{ broker_cores: number | null }} use @param {number} seconds @param {number} count */
+const usPer = (use, seconds, count) => (use.broker_cores === null ? null : Math.round((use.broker_cores * seconds * 1e6) / count));
 let broker = await startBroker();
+const firstCpu = new CpuSampler(broker.child.pid ?? null);
 const first = await openAll(broker.port, '1');
+const firstCpuUse = firstCpu.finish();
 await closeAll(first.children);
 await sleep(1000);
 await stopBroker(broker.child);
 broker = await startBroker();
 const restartSeconds = broker.seconds;
+const stormCpu = new CpuSampler(broker.child.pid ?? null);
 const storm = await openAll(broker.port, 'resume');
+const stormCpuUse = stormCpu.finish();
 const opened = storm.results.reduce((a, r) => a + r.opened, 0);
 const present = storm.results.reduce((a, r) => a + r.sessionPresent, 0);
 const stormSeconds = Math.max(...storm.results.map((r) => r.seconds));
@@ -107,6 +114,9 @@ process.stdout.write(`${JSON.stringify({
   first_connect_per_s: Math.round(n / Math.max(...first.results.map((r) => r.seconds))),
   restart_seconds: Math.round(restartSeconds * 100) / 100,
   storm_connect_per_s: Math.round(opened / stormSeconds), storm_seconds: Math.round(stormSeconds * 100) / 100,
+  // the broker's CPU per session: its rate with a core of its own, whatever a shared machine leaves it
+  broker_cpu_us_per_new_session: usPer(firstCpuUse, Math.max(...first.results.map((r) => r.seconds)), n),
+  broker_cpu_us_per_reconnect: usPer(stormCpuUse, stormSeconds, opened),
   reconnected: opened, session_present: present, checked: check, delivered_after_storm: delivered,
   alarm_lines: alarms.length,
   ok: opened === n && present === n && delivered === check && alarms.length === 0,
