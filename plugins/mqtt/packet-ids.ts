@@ -4,8 +4,8 @@
  * delivery the core does not track (a retained message sent on subscribe), or
  * `AWAITING_PUBCOMP` once a QoS 2 delivery has been PUBRECed and acked.
  *
- * A persistent session's record (session-records.ts) follows these flows: `onChange` is
- * called whenever an identifier is taken or freed (a property read, no closure per delivery
+ * A persistent session's record (session-records.ts) follows these flows: `changes` is
+ * told whenever an identifier is taken or freed (a property read, no closure per delivery
  * when unset).
  */
 export const UNTRACKED = 0;
@@ -17,8 +17,8 @@ export class PacketIds {
   // made on first use: a connection that never gets a QoS ≥ 1 delivery costs nothing here
   #tagMap: Map<number, number> | null = null;
   #next = 1;
-  /** called after every change (a persistent session's record is due for a write) */
-  onChange: (() => void) | null = null;
+  /** told after every change (a persistent session's record is due for a write): its session */
+  changes: { changed(): void } | null = null;
 
   get #tags(): Map<number, number> {
     return (this.#tagMap ??= new Map());
@@ -38,7 +38,7 @@ export class PacketIds {
       this.#next = id === MAX_ID ? 1 : id + 1;
     }
     this.#tags.set(id, tag);
-    if (this.onChange !== null && tag !== UNTRACKED) this.onChange();
+    if (this.changes !== null && tag !== UNTRACKED) this.changes.changed();
     return id;
   }
 
@@ -54,7 +54,7 @@ export class PacketIds {
 
   set(id: number, tag: number): void {
     this.#tags.set(id, tag);
-    if (this.onChange !== null) this.onChange();
+    if (this.changes !== null) this.changes.changed();
   }
 
   /** Free an identifier. @returns what it was bound to, or undefined when it was not in flight */
@@ -62,7 +62,7 @@ export class PacketIds {
     const tag = this.#tagMap?.get(id);
     if (tag === undefined) return undefined;
     this.#tags.delete(id);
-    if (this.onChange !== null && tag !== UNTRACKED) this.onChange();
+    if (this.changes !== null && tag !== UNTRACKED) this.changes.changed();
     return tag;
   }
 

@@ -85,7 +85,7 @@ export class PublishAcks {
     if (qos2) {
       const state = c.sessionState!;
       if (reasonCode >= 0x80) state.pendingInboundQos2.delete(id);
-      else if (state.onChange !== null) {
+      else if (state.recorder !== null) {
         // in the queues now: a persistent session keeps the flow across a restart
         state.acceptedInboundQos2.add(id);
         state.changed();

@@ -13,9 +13,9 @@ export function endSession(c: MqttConnection, abnormal: boolean): void {
   try {
     if (state) {
       state.resendIds = inFlightPositions(c);
-      state.liveInFlight = null;
-      state.onChange = null;
-      c.packetIds.onChange = null;
+      state.live = null;
+      state.recorder = null;
+      c.packetIds.changes = null;
       if (state.expirySeconds === 0 && state.durableQueues) c.subscriptions?.deleteSessionQueues();
     }
     if (abnormal && c.will) c.ctx.wills.schedule(c.key, c.will, state?.expirySeconds ?? 0);

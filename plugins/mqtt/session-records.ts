@@ -20,6 +20,7 @@ import type { Logger } from '../../src/log/index.js';
 import type { SessionRecord } from './session-record.js';
 import { parseRecord, recordOf } from './session-record.js';
 import type { SessionState } from './session-state.js';
+import { inFlightPositions } from './session-end.js';
 
 const FORMAT_VERSION = 1;
 
@@ -109,7 +110,7 @@ export class SessionRecords {
       this.#write = db.transaction((states: SessionState[], gone: [string, string][]) => {
         for (const [vhost, clientId] of gone) this.#delete.run(vhost, clientId);
         for (const s of states) {
-          const inFlight = s.liveInFlight !== null ? s.liveInFlight() : s.resendIds;
+          const inFlight = s.live !== null ? inFlightPositions(s.live) : s.resendIds;
           this.#put.run(s.vhost, s.clientId, JSON.stringify(recordOf(s, inFlight)));
         }
       });

@@ -5,13 +5,14 @@
  *
  * Parked sessions live in a `SessionStore` (memory); what a persistent session needs after a
  * restart beyond its queues and bindings is written behind to its record (session-records.ts),
- * which `onChange` tells about every change.
+ * which `changed()` tells (through `recorder`) about every change.
  */
 import type { DurabilityPoints } from '../../src/core/index.js';
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/index.js';
 import { BindingMatcher } from './topics.js';
 import type { StreamSubscription } from './stream-filters.js';
+import type { MqttConnection } from './connection.js';
 
 /** The queue of a session's subscriptions of one QoS class: qos0 (no acks) or qos1 (QoS 1 and 2), as RabbitMQ names them. */
 export const sessionQueueName = (clientId: string, qos: number): string =>
@@ -71,14 +72,17 @@ export class SessionState {
    * identifier (MQTT-4.4.0-1), also after a restart (a stored message keeps its place).
    */
   resendIds: Map<string, number> | null = null;
-  /** while connected: the in-flight deliveries as `resendIds` would hold them (session-end.ts) */
-  liveInFlight: (() => Map<string, number> | null) | null = null;
+  /** while connected: its connection, whose in-flight deliveries are what `resendIds` will hold (session-end.ts inFlightPositions) */
+  live: MqttConnection | null = null;
   /** ms since the epoch when its last connection ended; 0 while connected */
   disconnectedAt = 0;
   /** whether it has a record in session-records.ts (written once, or read at start) */
   recorded = false;
-  /** called after a change a persistent session's record keeps (session-records.ts); null = none */
-  onChange: (() => void) | null = null;
+  /**
+   * told after a change a persistent session's record keeps (session-records.ts); null = none.
+   * An object with a method, not a closure per session (an idle device costs less).
+   */
+  recorder: { touch(state: SessionState): void } | null = null;
   /** seconds the session outlives its connection; 0 = it ends with the connection */
   expirySeconds: number;
   /** whether its subscription queues were declared durable (a persistent session) */
@@ -106,7 +110,7 @@ export class SessionState {
   }
 
   changed(): void {
-    if (this.onChange !== null) this.onChange();
+    if (this.recorder !== null) this.recorder.touch(this);
   }
 
   /** whether any QoS 2 flow of the session is open (without making the sets) */

@@ -5,6 +5,7 @@ import type { Limits } from './limits.js';
 import type { ConnectionAccess } from '../auth/access.js';
 
 let nextConnectionId = 1;
+const NO_SESSIONS: readonly CoreSession[] = Object.freeze([]);
 
 /** Called when a connection ends, so the core forgets it. */
 export interface ConnectionRegistry {
@@ -20,7 +21,11 @@ export class Connection implements CoreConnection {
   readonly info: ConnectionInfo;
   readonly vhost: VHost;
   readonly connectedAt = Date.now();
-  readonly sessions = new Set<CoreSession>();
+  /**
+   * its open sessions, replaced (not grown) when one opens or closes: an MQTT or STOMP
+   * connection has one, kept in a one-slot array rather than a Set (~150 bytes)
+   */
+  sessions: readonly CoreSession[] = NO_SESSIONS;
   readonly #registry: ConnectionRegistry;
   #closed = false;
   onServerClose: ((reason: string) => void) | null = null;
@@ -44,9 +49,9 @@ export class Connection implements CoreConnection {
 
   /** @throws BrokerError NOT_ALLOWED past the user's channel limit */
   openSession(handler: SessionHandler): Session {
-    this.#limits.checkChannel(this.info.user, this.sessions.size);
+    this.#limits.checkChannel(this.info.user, this.sessions.length);
     const s = new CoreSession(this, this.vhost, handler);
-    this.sessions.add(s);
+    this.sessions = this.sessions.length === 0 ? [s] : [...this.sessions, s];
     return s;
   }
 
@@ -55,13 +60,13 @@ export class Connection implements CoreConnection {
   }
 
   sessionClosed(s: CoreSession): void {
-    this.sessions.delete(s);
+    if (this.sessions.includes(s)) this.sessions = this.sessions.length === 1 ? NO_SESSIONS : this.sessions.filter((other) => other !== s);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of [...this.sessions]) s.close();
+    for (const s of this.sessions) s.close();
     for (const q of [...this.vhost.queues.values()]) if (q.ownerId === this.id) this.vhost.removeQueue(q);
     this.#registry.connectionClosed(this);
   }

@@ -3,6 +3,7 @@ import type { FieldTable } from '../codec/types.js';
 import type { ConsumeOptions, DeliveryPosition, ExchangeDeclareOptions, GetResult, QueueDeclareOptions, QueueDeclareResult, Session, SessionHandler } from './api.js';
 import { checkConsumable, Consumer, type ConsumerSession } from './delivery/consumer.js';
 import { Unacked } from './delivery/unacked.js';
+import { ConsumersByTag } from './delivery/consumers-by-tag.js';
 import { dispatchQueuesOf, requeueEntries, settleEntries } from './delivery/settle.js';
 import { HeldSettlements } from './delivery/held-settlements.js';
 import { SessionStats } from './session-stats.js';
@@ -37,7 +38,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   readonly #vhost: VHost;
   readonly #publisher: Publisher;
   readonly #handler: SessionHandler;
-  readonly #consumers = new Map<string, Consumer>();
+  readonly #consumers = new ConsumersByTag();
   readonly #unacked = new Unacked();
   /** deliveries an open AMQP transaction acked, nacked or rejected; made by the first such */
   #held: HeldSettlements | null = null;
@@ -214,7 +215,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? NO_ARGUMENTS);
     q.validateConsumer(c);
-    this.#consumers.set(tag, c);
+    this.#consumers.set(c);
     q.addConsumer(c);
     return tag;
   }

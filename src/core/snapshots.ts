@@ -135,7 +135,7 @@ export function connectionSnapshotOf(c: Connection): ConnectionSnapshot {
     name: i.name ?? null,
     clientProperties: i.clientProperties ?? null,
     connectedAt: c.connectedAt,
-    sessions: c.sessions.size,
+    sessions: c.sessions.length,
     traffic: t ? { bytesRead: t.bytesRead, bytesWritten: t.bytesWritten, reads: t.reads, writes: t.writes, pendingBytes: t.pendingBytes } : null,
   };
 }

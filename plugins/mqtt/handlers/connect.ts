@@ -11,7 +11,6 @@ import type { MqttPublish } from '../message.js';
 import { recoverSession } from '../session-recovery.js';
 import { NEVER_EXPIRES, SessionState, sessionKey } from '../session-state.js';
 import { Subscriptions } from '../subscriptions.js';
-import { inFlightPositions } from '../session-end.js';
 import { InboundAliases, OutboundAliases } from '../topic-aliases.js';
 import { topicNameProblem, topicToRoutingKey } from '../topics.js';
 import { AWAITING_PUBCOMP } from '../packet-ids.js';
@@ -225,11 +224,10 @@ function keepRecord(c: MqttConnection, state: SessionState): void {
     return;
   }
   state.disconnectedAt = 0;
-  const touch = (): void => records.touch(state);
-  state.onChange = touch;
-  c.packetIds.onChange = touch;
-  state.liveInFlight = () => inFlightPositions(c);
-  touch();
+  state.recorder = records;
+  c.packetIds.changes = state;
+  state.live = c;
+  records.touch(state);
 }
 
 /**
