@@ -10,7 +10,7 @@
  *   node bench/mqtt/idle-connections.mjs --url mqtt://127.0.0.1:1883 --pid 1234 --connections 10000
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryFields, rssKiB as brokerRss } from '../lib/broker-memory.mjs';
 import { CpuSampler, options, report, sleep } from './lib.mjs';
@@ -48,11 +48,19 @@ const lastSplit = () => {
 /** @type {Record<string, number>[]} the split at each reading */
 const splits = [];
 
+const loggedLines = () => (o['memory-log'] && existsSync(o['memory-log']) ? readFileSync(o['memory-log'], 'utf8').trim().split('\n').length : 0);
+
 /** resident memory in KiB, after a collection when the broker takes the signal */
 const rssKiB = async () => {
-  const kib = await brokerRss(pid, o['gc-signal']);
-  const split = lastSplit();
-  if (split) splits.push(split);
+  const seen = loggedLines();
+  let kib = await brokerRss(pid, o['gc-signal']);
+  if (o['memory-log'] && o['gc-signal']) {
+    // a loaded broker may take seconds to collect: its log line says it has, then RSS is read again
+    for (let waited = 0; loggedLines() <= seen && waited < 60_000; waited += 100) await sleep(100);
+    kib = await brokerRss(pid, false);
+    const split = lastSplit();
+    if (split) splits.push(split);
+  }
   if (o['heap-snapshots']) {
     process.kill(pid, 'SIGUSR1');
     await sleep(8000); // the broker is frozen while it writes the snapshot
