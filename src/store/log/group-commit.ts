@@ -278,8 +278,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     this.#writerSegment = null;
     // Synced in both modes: everything appended to it is written by now (later appends go to
     // the newer segment), and reclaim, retention, the cleaner and recovery trust sealed files.
-    await w.seal(true);
-    this.#o.counters.fsyncs++;
+    if (await w.seal(true)) this.#o.counters.fsyncs++;
     this.#observer?.sealed(this.#o.logId, w.number, w.size);
     await this.#user.sealed(segment, w);
   }

@@ -27,6 +27,8 @@ export class SegmentFileWriter {
   /** bytes in the file (header included) */
   size = SEGMENT_HEADER_SIZE;
   #fh: DiskFile | null;
+  /** written since its last fdatasync (the header, until the first) */
+  #unsynced = true;
 
   private constructor(number: number, path: string, fh: DiskFile) {
     this.number = number;
@@ -53,24 +55,32 @@ export class SegmentFileWriter {
 
   /** Write `buffers` (`bytes` in all) back to back at `position` (looping over IOV_MAX and partial writes). */
   async writeAt(buffers: Buffer[], position: number, bytes: number): Promise<void> {
+    this.#unsynced = true;
     await writeFully(this.#handle(), buffers, position);
     const end = position + bytes;
     if (end > this.size) this.size = end;
   }
 
   async datasync(): Promise<void> {
+    this.#unsynced = false;
     await this.#handle().datasync();
   }
 
-  /** Close the file, after an fdatasync when `sync` (a sealed segment is complete on disk). */
-  async seal(sync: boolean): Promise<void> {
+  /**
+   * Close the file, after an fdatasync when `sync` (a sealed segment is complete on disk) —
+   * none when nothing was written since the last one returned (the round that filled it was
+   * synced already: a second fdatasync would cover nothing). @returns whether it synced
+   */
+  async seal(sync: boolean): Promise<boolean> {
     const fh = this.#handle();
     this.#fh = null;
+    const syncing = sync && this.#unsynced;
     try {
-      if (sync) await fh.datasync();
+      if (syncing) await fh.datasync();
     } finally {
       await fh.close();
     }
+    return syncing;
   }
 
   get open(): boolean {
