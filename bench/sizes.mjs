@@ -18,6 +18,7 @@
  *        [--seconds 5] [--rounds 2] [--kinds persistent,transient] [--brokers warren,rabbitmq]
  *        (`--brokers warren@dirA,warren@dirB` compares two Warren builds, alternating)
  *        [--cpu-prof 65536,1048576 --prof-dir dir] [--label x] [--out bench/results/sizes-<date>.jsonl]
+ *        [--warren-node-args '--max-semi-space-size=32'] (node flags for the Warren processes)
  *
  * With --cpu-prof, the Warren runs of those sizes run with node's
  * --cpu-prof and write their profile into --prof-dir; `node bench/sizes.mjs --summarize f`
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string', default: '' },
     'prof-dir': { type: 'string', default: join(tmpdir(), 'warren-sizes-prof') },
     label: { type: 'string', default: '' },
+    'warren-node-args': { type: 'string', default: '' },
     out: { type: 'string' },
     summarize: { type: 'string' },
   },
@@ -71,7 +73,7 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
 
 /** Warren in its own process (bench/warren-server.mjs), optionally profiled. */
 async function startWarren(/** @type {string} */ dir, /** @type {boolean} */ profile) {
-  const nodeArgs = ['--expose-gc'];
+  const nodeArgs = ['--expose-gc', ...String(args['warren-node-args']).split(' ').filter(Boolean)];
   if (profile) {
     mkdirSync(String(args['prof-dir']), { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', String(args['prof-dir']));
