@@ -24,7 +24,7 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
 }
 
 async function consumeAll(topic: string, n: number, groupId = uniqueTopic('x')): Promise<{ key: string | null; value: string | null; offset: string; headers: Record<string, string> }[]> {
-  const consumer = b.client().consumer({ groupId });
+  const consumer = b.client().consumer({ groupId, maxWaitTimeInMs: 500 }); // disconnect waits out a fetch in flight
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const out: { key: string | null; value: string | null; offset: string; headers: Record<string, string> }[] = [];

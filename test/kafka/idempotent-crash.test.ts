@@ -90,7 +90,7 @@ describe('idempotent producer across kill -9', () => {
       await admin.connect();
       const [end] = await admin.fetchTopicOffsets(topic);
       // every restart starts a new segment, so offsets after it may skip; what counts is no duplicate
-      const consumer = kafka.consumer({ groupId: 'idem-crash-check' });
+      const consumer = kafka.consumer({ groupId: 'idem-crash-check', maxWaitTimeInMs: 500 });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       const values: string[] = [];

@@ -58,7 +58,7 @@ describe('management API: Kafka topics and groups', () => {
     });
 
     let received = 0;
-    consumer = kafka.consumer({ groupId: group });
+    consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({

@@ -41,7 +41,7 @@ describe('x-partition-hash', () => {
     for (const key of keys) ch.publish(topic, key, Buffer.from('amqp'));
     await ch.waitForConfirms();
     await conn.close();
-    const consumer = b.client().consumer({ groupId: uniqueTopic('hash-g') });
+    const consumer = b.client().consumer({ groupId: uniqueTopic('hash-g'), maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: { key: string; value: string; partition: number }[] = [];

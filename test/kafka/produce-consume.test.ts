@@ -31,7 +31,7 @@ describe('kafkajs producer and consumer', () => {
     const offsets = await admin.fetchTopicOffsets(topic);
     expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(30);
 
-    const consumer = kafka.consumer({ groupId: uniqueTopic('g') });
+    const consumer = kafka.consumer({ groupId: uniqueTopic('g'), maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: { key: string; value: string; h: string; partition: number }[] = [];

@@ -66,7 +66,7 @@ describe('SASL and permissions', () => {
     const refused = await admin.createTopics({ topics: [{ topic: uniqueTopic('nope') }] }).catch((e: { errors?: { type: string }[] }) => e);
     expect((refused as { errors: { type: string }[] }).errors.map((e) => e.type)).toEqual(['TOPIC_AUTHORIZATION_FAILED']);
     await admin.disconnect();
-    const consumer = reader.consumer({ groupId: uniqueTopic('ro-group') });
+    const consumer = reader.consumer({ groupId: uniqueTopic('ro-group'), maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const got = await new Promise<string>((resolve, reject) => {

@@ -75,7 +75,7 @@ describe('Kafka with STOMP and MQTT', () => {
     await client.publishAsync('orders/eu/42', 'an order', { qos: 1 });
     await client.endAsync();
 
-    const consumer = b.client().consumer({ groupId: uniqueTopic('g') });
+    const consumer = b.client().consumer({ groupId: uniqueTopic('g'), maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const got: { partition: number; key: string | undefined; value: string | undefined }[] = [];

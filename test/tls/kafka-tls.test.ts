@@ -43,7 +43,7 @@ describe('Kafka over TLS', () => {
       sasl: { mechanism: 'plain', username: 'guest', password: 'guest' },
       logLevel: logLevel.NOTHING,
     });
-    const consumer = sasl.consumer({ groupId: 'tls-group' });
+    const consumer = sasl.consumer({ groupId: 'tls-group', maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic: 'tls-topic', fromBeginning: true });
     const got = await new Promise<string>((resolve, reject) => {

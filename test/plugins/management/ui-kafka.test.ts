@@ -44,7 +44,7 @@ describe.skipIf(!hasChromium)('management web UI: the Kafka tab', { timeout: 40_
     await producer.connect();
     await producer.send({ topic: 'ui-orders', messages: Array.from({ length: 6 }, (_v, i) => ({ value: `o${i}`, partition: i % 3 })) });
     let received = 0;
-    consumer = kafka.consumer({ groupId: 'ui-billing' });
+    consumer = kafka.consumer({ groupId: 'ui-billing', maxWaitTimeInMs: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic: 'ui-orders', fromBeginning: true });
     await consumer.run({
