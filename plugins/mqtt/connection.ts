@@ -6,9 +6,10 @@
  * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
  * broker carries on. During a resource alarm packets wait in the publish gate (held-packets.ts).
  */
+import { OutboundBody } from './streamed-publish.js';
 import type { Duplex } from 'node:stream';
 import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
-import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
+import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type LargeBody, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
@@ -60,6 +61,8 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   outboundAliases: OutboundAliases | null = null;
   /** the client's Maximum Packet Size (MQTT 5 §3.1.2.11.4): larger packets are not sent to it; 0 = no limit */
   clientMaxPacketSize = 0;
+  /** a PUBLISH payload streaming from the journal (streamed-publish.ts): what is sent meanwhile waits */
+  streaming: OutboundBody | null = null;
   /** the largest packet accepted from the client */
   maxPacketSize: number;
 
@@ -218,6 +221,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   sendBytes(bytes: Buffer): boolean {
     if (this.#ended) return false;
     if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
+    if (this.streaming !== null) return this.streaming.held.push(bytes) > 0;
     this.ctx.stats.packetsSent++;
     if (!this.#corked) {
       this.#corked = true;
@@ -231,6 +235,16 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
       this.session?.setWritable(false);
     }
     return true;
+  }
+
+  /** A PUBLISH whose payload streams from the journal (streamed-publish.ts); packets sent meanwhile follow it. */
+  sendStreamed(head: Buffer, body: LargeBody): void {
+    if (this.streaming !== null) return void this.streaming.held.push([head, body]);
+    if (!this.sendBytes(head)) return;
+    this.flush(); // the header leaves before the payload (written uncorked)
+    this.#blocked = true;
+    this.session?.setWritable(false);
+    this.streaming = new OutboundBody(this, this.#stream, body);
   }
 
   /** Uncork, unless held for deferred definitions; session records are committed first, so a CONNACK's session survives a killed broker. */
@@ -248,6 +262,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   }
 
   streamDrained(): void {
+    if (this.streaming !== null) return this.streaming.drained();
     if (!this.#blocked) return;
     this.#blocked = false;
     this.session?.setWritable(true);

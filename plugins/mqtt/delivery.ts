@@ -7,8 +7,8 @@
  * The dup flag follows the core's `redelivered` (MQTT-3.3.1-1).
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
-import type { Message } from '../../src/core/index.js';
-import { encodePublish } from './codec.js';
+import type { LargeBody, Message } from '../../src/core/index.js';
+import { encode, encodePublish } from './codec.js';
 import type { MqttConnection } from './connection.js';
 import { publishedQos, publishedRetained, publishPropertiesOf, remainingExpirySeconds, type PublishProperties } from './message.js';
 
@@ -17,6 +17,7 @@ import { UNTRACKED } from './packet-ids.js';
 import type { RetainedMessage } from './retained.js';
 import { deliveryKey, type SessionState, type Subscription } from './session-state.js';
 import { routingKeyToTopic } from './topics.js';
+import { streamedHead } from './streamed-publish.js';
 
 export function deliverToClient(c: MqttConnection, consumerTag: string, tag: number, redelivered: boolean, message: Message): void {
   const subs = c.subscriptions;
@@ -59,7 +60,7 @@ export function deliverToClient(c: MqttConnection, consumerTag: string, tag: num
       return;
     }
   }
-  const sent = sendPublish(c, topic, message.body, qos, redelivered && qos > 0, retain, id, properties);
+  const sent = sendPublish(c, topic, message.body, qos, redelivered && qos > 0, retain, id, properties, message.bodyRef);
   if (!sent) {
     c.ctx.stats.publishDropped++;
     if (id !== 0) c.packetIds.release(id);
@@ -110,10 +111,12 @@ function sendPublish(
   retain: boolean,
   messageId: number,
   properties: PublishProperties | undefined,
+  bodyRef: LargeBody | null = null,
 ): boolean {
   if (properties === undefined && c.outboundAliases === null) {
     // the common case, encoded without a packet object
-    if (!c.sendBytes(encodePublish(topic, payload, qos, dup, retain, messageId, c.version))) return false;
+    const bytes = encodePublish(topic, payload, qos, dup, retain, messageId, c.version);
+    if (!(bodyRef === null ? c.sendBytes(bytes) : sendStreamed(c, bytes, bodyRef))) return false;
     c.ctx.stats.publishSent++;
     return true;
   }
@@ -132,10 +135,23 @@ function sendPublish(
     }
   }
   if (properties !== undefined) packet.properties = properties;
-  const sent = c.send(packet);
+  let sent: boolean;
+  if (bodyRef === null) sent = c.send(packet);
+  else {
+    const bytes = encode(packet, c.version);
+    sent = bytes !== null && sendStreamed(c, bytes, bodyRef);
+  }
   if (sent) c.ctx.stats.publishSent++;
   else if (newAlias) c.outboundAliases!.forget(topic);
   return sent;
+}
+
+/** A PUBLISH encoded with an empty payload, sent with its payload streamed from the journal (streamed-publish.ts). */
+function sendStreamed(c: MqttConnection, encoded: Buffer, body: LargeBody): boolean {
+  const head = streamedHead(encoded, body.size, c.clientMaxPacketSize);
+  if (head === null) return false; // larger than the client's Maximum Packet Size (MQTT-3.1.2-25)
+  c.sendStreamed(head, body);
+  return true;
 }
 
 /** A QoS 0 PUBLISH of the broker's own ($SYS topics): not tracked, properties for MQTT 5 only. */

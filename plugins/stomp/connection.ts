@@ -18,6 +18,7 @@ import type { StompSettings } from './settings.js';
 import type { Transport, TransportEvents } from './transport.js';
 import { COMMANDS } from './handlers/index.js';
 import { PublishReceipts, type ReceiptSink } from './publish-receipts.js';
+import { streamedSend } from './streamed-send.js';
 
 let nextConnectionNumber = 1;
 
@@ -84,7 +85,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.log = log;
     this.#registry = registry;
     this.certName = certName;
-    this.#parser = new FrameParser({ onFrame: (f) => this.#onFrame(f) }, settings.limits);
+    this.#parser = new FrameParser({ onFrame: (f) => this.#onFrame(f), bodySink: (f, n) => streamedSend(this, f, n) }, settings.limits);
   }
 
   /** Attach the transport (created with this connection as its event sink). */

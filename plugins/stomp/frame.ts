@@ -10,6 +10,8 @@
  * RabbitMQ accepts it). EOLs between frames are heart-beats.
  */
 
+import type { LargeBody } from '../../src/core/index.js';
+
 export type StompVersion = '1.0' | '1.1' | '1.2';
 
 export const SUPPORTED_VERSIONS: readonly StompVersion[] = ['1.0', '1.1', '1.2'];
@@ -19,6 +21,8 @@ export interface StompFrame {
   /** null-prototype object; on repeated headers the first one wins (STOMP 1.2 "Repeated Header Entries") */
   headers: Record<string, string>;
   body: Buffer;
+  /** a body streamed to the journal as it arrived (FrameSink.bodySink); `body` is then empty */
+  bodyRef?: LargeBody;
 }
 
 export interface FrameLimits {
@@ -44,6 +48,20 @@ export class FrameError extends Error {
 
 export interface FrameSink {
   onFrame(frame: StompFrame): void;
+  /**
+   * A frame with a content-length of `length` bytes may have its body streamed instead of
+   * buffered: a sink taking the bytes as they arrive (views of the socket's chunks), or null to
+   * buffer it as usual (within maxFrameSize). `onFrame` follows the last byte and the NUL, with
+   * an empty `body`; a streamed body is not counted against maxFrameSize (the sink has its limit).
+   */
+  bodySink?(frame: StompFrame, length: number): StreamedBody | null;
+}
+
+/** Where a streamed body's bytes go (the connection: the journal, src/store/large-body.ts). */
+export interface StreamedBody {
+  write(bytes: Buffer): void;
+  /** the frame will not complete (bad input, connection gone) */
+  abort(): void;
 }
 
 const LF = 0x0a;
@@ -86,6 +104,9 @@ export class FrameParser {
   #contentLength = -1;
   /** bytes of the parsed head, counted against maxFrameSize */
   #headSize = 0;
+  /** the body being streamed to the sink, and how many of its bytes are still to come */
+  #streamed: StreamedBody | null = null;
+  #streamLeft = 0;
 
   constructor(sink: FrameSink, limits: FrameLimits = DEFAULT_LIMITS) {
     this.#sink = sink;
@@ -102,6 +123,12 @@ export class FrameParser {
     this.#dead = true;
     this.#pending = [];
     this.#pendingLength = 0;
+    this.#abortStream();
+  }
+
+  #abortStream(): void {
+    this.#streamed?.abort();
+    this.#streamed = null;
   }
 
   push(chunk: Buffer): void {
@@ -112,6 +139,7 @@ export class FrameParser {
       this.#dead = true;
       this.#pending = [];
       this.#pendingLength = 0;
+      this.#abortStream();
       throw e;
     }
   }
@@ -143,6 +171,10 @@ export class FrameParser {
         const headEnd = this.#parseHead(buf, pos);
         if (headEnd < 0) break; // incomplete head: keep it from its first byte
         pos = headEnd;
+      }
+      if (this.#streamed !== null) {
+        pos = this.#feed(buf, pos);
+        continue; // everything of buf up to pos went to the sink: nothing to keep
       }
       const next = this.#takeBody(buf, pos);
       if (next < 0) break;
@@ -238,11 +270,34 @@ export class FrameParser {
       const t = cl.trim();
       if (!/^\d{1,15}$/.test(t)) throw new FrameError('Invalid content-length', `content-length '${cl}' is not a byte count`);
       contentLength = Number(t);
-      if (headSize + contentLength + 1 > this.#limits.maxFrameSize) throw tooLarge(this.#limits.maxFrameSize);
     }
-    this.#frame = { command, headers, body: EMPTY };
+    const frame: StompFrame = { command, headers, body: EMPTY };
+    const streamed = contentLength > 0 && this.#sink.bodySink !== undefined ? this.#sink.bodySink(frame, contentLength) : null;
+    if (streamed !== null) {
+      this.#streamed = streamed;
+      this.#streamLeft = contentLength;
+    } else if (contentLength >= 0 && headSize + contentLength + 1 > this.#limits.maxFrameSize) throw tooLarge(this.#limits.maxFrameSize);
+    this.#frame = frame;
     this.#contentLength = contentLength;
     this.#headSize = headSize;
+  }
+
+  /** Bytes of a streamed body to its sink; at its end, its NUL and the frame. @returns where parsing goes on */
+  #feed(buf: Buffer, pos: number): number {
+    const n = Math.min(this.#streamLeft, buf.length - pos);
+    if (n > 0) {
+      this.#streamed!.write(buf.subarray(pos, pos + n));
+      this.#streamLeft -= n;
+      pos += n;
+    }
+    if (this.#streamLeft > 0 || pos === buf.length) return buf.length; // the rest, or the NUL, comes later
+    if (buf[pos] !== NUL) throw new FrameError('Bad frame', `no NUL after the ${this.#contentLength} body bytes given by content-length`);
+    const frame = this.#frame!;
+    this.#frame = null;
+    this.#contentLength = -1;
+    this.#streamed = null;
+    this.#sink.onFrame(frame);
+    return pos + 1;
   }
 
   /** @returns the offset after the frame's NUL, or -1 when the body is incomplete */
@@ -320,78 +375,4 @@ export function unescapeHeader(s: string, version: StompVersion): string {
   return out;
 }
 
-const NEEDS_ESCAPE_12 = /[\\\r\n:]/;
-const NEEDS_ESCAPE_11 = /[\\\n:]/;
-const LINE_BREAKS = /[\r\n]/g;
-
-/**
- * Escape a header name or value for `version`. 1.0 has no escaping: a line break cannot be
- * represented, so it becomes a space rather than breaking the frame.
- */
-export function escapeHeader(s: string, version: StompVersion): string {
-  if (version === '1.2') {
-    if (!NEEDS_ESCAPE_12.test(s)) return s;
-    return s.replace(/[\\\r\n:]/g, escapeChar);
-  }
-  if (version === '1.1') {
-    if (!NEEDS_ESCAPE_11.test(s)) return s;
-    return s.replace(/[\\\n:]/g, escapeChar);
-  }
-  return s.replace(LINE_BREAKS, ' ');
-}
-
-function escapeChar(c: string): string {
-  switch (c) {
-    case '\\':
-      return '\\\\';
-    case '\r':
-      return '\\r';
-    case '\n':
-      return '\\n';
-    default:
-      return '\\c';
-  }
-}
-
-// ---- serializing ----------------------------------------------------------------------------
-
-export type HeaderList = readonly (readonly [string, string])[];
-
-const NUL_LF = Buffer.from([NUL, LF]);
-const NUL_ONLY = Buffer.from([NUL]);
-
-/**
- * Encode a frame's command and headers, up to and including the blank line. Headers are
- * escaped for `version` except on CONNECTED (STOMP 1.2 "Value Encoding"). A `content-length`
- * header is added whenever there is a body, so bodies may hold NULs.
- */
-export function encodeHead(command: string, headers: HeaderList, bodyLength: number, version: StompVersion): string {
-  const escape = command !== 'CONNECTED';
-  let head = command + '\n';
-  for (const [name, value] of headers) {
-    head += escape ? escapeHeader(name, version) + ':' + escapeHeader(value, version) + '\n' : name + ':' + value + '\n';
-  }
-  if (bodyLength > 0) head += 'content-length:' + bodyLength + '\n';
-  return head + '\n';
-}
-
-/**
- * Encode one whole frame.
- * @param trailingLf add an EOL after the NUL (allowed by the grammar; RabbitMQ's default)
- */
-export function encodeFrame(
-  command: string,
-  headers: HeaderList,
-  body: Buffer | string | null,
-  version: StompVersion,
-  trailingLf = false,
-): Buffer {
-  const bodyBuf = body === null ? EMPTY : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const head = encodeHead(command, headers, bodyBuf.length, version);
-  return Buffer.concat([Buffer.from(head, 'utf8'), bodyBuf, trailingLf ? NUL_LF : NUL_ONLY]);
-}
-
-/** The frame terminator, with or without the trailing EOL. */
-export function frameEnd(trailingLf: boolean): Buffer {
-  return trailingLf ? NUL_LF : NUL_ONLY;
-}
+export { encodeFrame, encodeHead, escapeHeader, frameEnd, type HeaderList } from './frame-encode.js';

@@ -18,8 +18,9 @@ export function handleSend(c: StompConnection, frame: StompFrame): void {
   const destination = requireHeader(frame, 'destination');
   // the broker-wide max_message_size holds on every protocol (AMQP answers 406 with this text)
   const max = c.core.maxMessageSize;
-  if (frame.body.length > max) {
-    throw new StompError('Message too large', `message size ${frame.body.length} is larger than configured max size ${max}`);
+  const size = frame.bodyRef?.size ?? frame.body.length;
+  if (size > max) {
+    throw new StompError('Message too large', `message size ${size} is larger than configured max size ${max}`);
   }
   const receipt = frame.headers['receipt'];
   const tx = frame.headers['transaction'];
@@ -51,7 +52,8 @@ export function publishFrame(c: StompConnection, frame: StompFrame, confirm: boo
   const properties = propertiesFromHeaders(h, resolveReplyTo(c, h['reply-to']));
   const invalid = validateExpiration(properties.expiration);
   if (invalid !== null) throw preconditionFailed(invalid);
-  const message = new Message(exchange, routingKey, properties, frame.body);
+  // a body streamed to the journal as it arrived (streamed-send.ts) is named, not held
+  const message = new Message(exchange, routingKey, properties, frame.body, null, Date.now(), frame.bodyRef ?? null);
   if (!confirm) {
     publisher.publish(message, false);
     return 0;

@@ -1,12 +1,15 @@
 /**
- * A body above `large_message_threshold`, published over AMQP (so it is written to the
- * journal as its frames arrive), consumed over STOMP: the MESSAGE frame's body is streamed from
- * the journal, its content-length is the real size, and frames sent meanwhile (the next
- * delivery, a receipt) follow it whole.
+ * Bodies above `large_message_threshold` over STOMP. Published over AMQP (so written to the
+ * journal as its frames arrive) and consumed over STOMP: the MESSAGE frame's body is streamed
+ * from the journal, its content-length is the real size, and frames sent meanwhile (the next
+ * delivery, a receipt) follow it whole. Sent over STOMP with a content-length: the parser
+ * hands the body to the journal as it arrives instead of buffering it (so it is not bound by
+ * the frame size limit, only by max_message_size), and an AMQP consumer gets it intact.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FileStore } from '../../../src/store/file-store.js';
 import { RawClient, startStompBroker, type StompTestBroker } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -50,5 +53,26 @@ describe('STOMP delivery of a body streamed through the journal', () => {
     if (second.command === 'RECEIPT') second = await c.next(30_000);
     expect(second.command).toBe('MESSAGE');
     expect(second.body.equals(small)).toBe(true);
+  });
+
+  it('a SEND with a content-length above the threshold is streamed to the journal, past the frame size limit, and delivered intact over AMQP', async () => {
+    b = await startStompBroker({ max_frame_size: 2 * MiB }, { plugins: ['amqp'], broker: { largeMessageThreshold: MiB } });
+    const [c] = await RawClient.login(b.tcpPort);
+    client = c;
+    const big = randomBytes(5 * MiB + 7);
+    big[100] = 0; // a NUL inside: the content-length, not the first NUL, ends the body
+    const journal = b.broker.core.vhosts.get('/')!.store!.messages as FileStore;
+    const partsBefore = journal.metrics().records.other;
+    c.send('SEND', { destination: '/queue/big-in', persistent: 'true', 'content-length': String(big.length), receipt: 'sent' }, big);
+    const receipt = await c.next(30_000);
+    expect(receipt.command).toBe('RECEIPT');
+    expect(receipt.headers['receipt-id']).toBe('sent');
+    // written as 256 KiB parts while it arrived
+    expect(journal.metrics().records.other - partsBefore).toBe(Math.ceil(big.length / (256 * 1024)));
+    conn = await amqp.connect(b.amqpUrl!);
+    const ch = await conn.createChannel();
+    const got = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume('big-in', (m) => m && resolve(m), { noAck: true }));
+    expect(got.content.length).toBe(big.length);
+    expect(sha(got.content)).toBe(sha(big));
   });
 });
