@@ -7,6 +7,7 @@
  * broker carries on. During a resource alarm packets wait in the publish gate (held-packets.ts).
  */
 import { OutboundBody } from './streamed-publish.js';
+import { takeOverPublish, type InboundPublish } from './inbound-body.js';
 import type { Duplex } from 'node:stream';
 import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
 import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type LargeBody, type Message } from '../../src/core/index.js';
@@ -78,6 +79,8 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   readonly #registry: ConnectionRegistry<MqttConnection>;
   /** a parser of its own only while a packet is split across reads (parsers.ts) */
   #parser: Parser | null = null;
+  /** a PUBLISH whose payload streams to the journal as it arrives (inbound-body.ts) */
+  #inbound: InboundPublish | null = null;
   #corked = false;
   metadataHold = false; // writes held until deferred definitions are durable (write-batch.ts)
   #blocked = false;
@@ -130,11 +133,21 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
     if (this.phase === 'closed' || this.#refusal !== null) return;
     this.#lastActivity = Date.now();
     try {
+      if (this.#inbound !== null) {
+        const rest = this.#inbound.push(chunk);
+        if (rest === null) return;
+        this.#inbound = null;
+        if (rest.length === 0 || this.closed) return;
+        chunk = rest;
+      }
       this.#parser = parseRead(this, this.#parser, this.version, chunk);
       // refuse an oversized packet from its fixed header, before buffering its body
       const pending = this.#parser === null ? -1 : pendingRemainingLength(this.#parser);
       if (pending >= 0 && !this.closed && packetSize(pending) > this.maxPacketSize) {
         this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${packetSize(pending)} bytes exceeds the maximum of ${this.maxPacketSize}`);
+      } else if (pending > this.ctx.core.largeMessageThreshold && this.phase === 'open') {
+        this.#inbound = takeOverPublish(this, this.ctx.core, this.#parser!);
+        if (this.#inbound !== null) this.#parser = null; // the rest of the packet is read there
       }
     } catch (e) {
       this.handlerFailed(e);
@@ -385,6 +398,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
     if (this.phase === 'closed') return;
     const wasOpen = this.phase === 'open';
     this.phase = 'closed';
+    this.#inbound?.abort(); // a payload cut off mid-way: its parts are garbage
     deadlines.clear(this);
     if (this.#refusal) clearTimeout(this.#refusal);
     this.#refusal = null;

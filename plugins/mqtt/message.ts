@@ -22,7 +22,7 @@
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import { type FieldTable, type FieldValue, type MessageProperties, encodeProperties, numericValue, TypedValue } from '../../src/codec/index.js';
-import { Message } from '../../src/core/index.js';
+import { Message, type LargeBody } from '../../src/core/index.js';
 import { routingKeyToTopic, topicToRoutingKey } from './topics.js';
 
 export type PublishProperties = NonNullable<IPublishPacket['properties']>;
@@ -57,6 +57,8 @@ export interface MqttPublish {
   /** the PUBLISH's DUP flag (false for wills and retained messages) */
   dup: boolean;
   payload: Buffer;
+  /** a payload kept in the journal (plugins/mqtt/inbound-body.ts); `payload` is then empty */
+  bodyRef?: LargeBody | null;
   /** MQTT 5 properties (topic alias already resolved and removed) */
   properties: PublishProperties | undefined;
 }
@@ -66,7 +68,7 @@ export function toCoreMessage(exchange: string, p: MqttPublish, sparkplug: boole
   const props = p.properties;
   if (!props && !p.retain) {
     const i = p.qos * 2 + (p.dup ? 1 : 0);
-    return new Message(exchange, p.routingKey, PLAIN[i], p.payload, PLAIN_ENCODED[i]);
+    return new Message(exchange, p.routingKey, PLAIN[i], p.payload, PLAIN_ENCODED[i], Date.now(), p.bodyRef ?? null);
   }
   const out: MessageProperties = { deliveryMode: p.qos > 0 ? 2 : 1 };
   const headers: FieldTable = { [HEADER_QOS]: qosHeader(p.qos), [HEADER_DUP]: p.dup };
@@ -95,7 +97,7 @@ export function toCoreMessage(exchange: string, p: MqttPublish, sparkplug: boole
     if (props.payloadFormatIndicator) header(HEADER_PAYLOAD_FORMAT, 1);
   }
   out.headers = headers;
-  return new Message(exchange, p.routingKey, out, p.payload);
+  return new Message(exchange, p.routingKey, out, p.payload, null, Date.now(), p.bodyRef ?? null);
 }
 
 /**

@@ -137,7 +137,7 @@ export interface PartSink {
  */
 export class LargeBodyWriter {
   readonly id: number;
-  readonly size: number;
+  size: number;
   received = 0;
   readonly #sink: PartSink;
   readonly #source: BodySource;
@@ -158,6 +158,12 @@ export class LargeBodyWriter {
     this.#retention.hold(); // the writer's own, until finish or abort (or until nothing holds the writer)
     unreachable.register(this, this.#retention, this);
     this.#onAppend = onAppend;
+  }
+
+  /** The exact size, when only a bound was known at the start (an MQTT payload: its packet's remaining length). */
+  setSize(size: number): void {
+    if (this.received > 0 || this.#fill !== null || size > this.size) throw new RangeError(`cannot resize a body to ${size} bytes`);
+    this.size = size;
   }
 
   /** bytes appended to the journal (this body's and others') not written yet: the source pauses past a bound */

@@ -7,6 +7,7 @@
  */
 import type { IPublishPacket } from 'mqtt-packet';
 import type { MqttConnection } from '../connection.js';
+import type { StreamedPublish } from '../inbound-body.js';
 import { MqttProtocolError, RC, reasonCodeOf } from '../errors.js';
 import { toCoreMessage, type MqttPublish, type PublishProperties } from '../message.js';
 import { retainPublish } from '../retained.js';
@@ -39,6 +40,8 @@ export function handlePublish(c: MqttConnection, p: IPublishPacket): void {
     dup: p.dup,
     payload: typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload,
     properties: v5 ? properties : undefined,
+    // a payload streamed to the journal as it arrived (inbound-body.ts)
+    bodyRef: (p as StreamedPublish).bodyRef ?? null,
   };
   const message = toCoreMessage(c.ctx.settings.exchange, publish, c.ctx.settings.sparkplug);
 

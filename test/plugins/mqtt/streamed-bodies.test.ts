@@ -1,6 +1,8 @@
 /**
- * A body above `large_message_threshold` published over AMQP (written to the journal as its
- * frames arrive) and delivered to MQTT subscribers (MQTT.js, 3.1.1 and 5.0): the PUBLISH
+ * MQTT bodies above `large_message_threshold`. A PUBLISH's payload is written to the journal
+ * as it arrives (not buffered whole by the packet parser) and reaches AMQP and MQTT consumers
+ * intact. A body published over AMQP (written to the journal as its frames arrive) and
+ * delivered to MQTT subscribers (MQTT.js, 3.1.1 and 5.0): the PUBLISH
  * header carries the real size and the payload is streamed from the journal; the packets sent
  * meanwhile (a second, ordinary delivery) follow it whole. A client whose Maximum Packet Size
  * is smaller does not get it (MQTT-3.1.2-25) and goes on with the next message.
@@ -9,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import amqp, { type ChannelModel } from 'amqplib';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FileStore } from '../../../src/store/file-store.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../../helpers/three-protocols.js';
 
 const MiB = 1024 * 1024;
@@ -57,5 +60,33 @@ describe('MQTT delivery of a body streamed through the journal', () => {
     }
     // too large for this client: left out, the next one still comes
     expect(small.got.map((p) => p.toString())).toEqual(['two']);
+  });
+});
+
+describe('MQTT PUBLISH of a payload above the threshold', () => {
+  it.each([4, 5] as const)('MQTT %s: the payload streams to the journal as it arrives and reaches an AMQP consumer and an MQTT subscriber intact', async (version) => {
+    b = await startThreeProtocols({ largeMessageThreshold: MiB });
+    const sub = await subscriber(b.mqttPort, 5);
+    conn = await amqp.connect(b.amqpUrl());
+    const ch = await conn.createChannel();
+    const q = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(q.queue, 'amq.topic', 'big.#');
+    const pub = await mqtt.connectAsync({ host: '127.0.0.1', port: b.mqttPort, protocolVersion: version, clientId: `big-pub-${version}`, reconnectPeriod: 0 });
+    clients.push(pub);
+    const journal = b.broker.core.vhosts.get('/')!.store!.messages as FileStore;
+    const partsBefore = journal.metrics().records.other;
+    const big = randomBytes(5 * MiB + 3);
+    const options = version === 5 ? { qos: 1 as const, properties: { contentType: 'application/x-big', userProperties: { kind: 'scan' } } } : { qos: 1 as const };
+    await pub.publishAsync('big/in', big, options); // PUBACK: stored
+    await pub.publishAsync('big/after', 'after', { qos: 1 });
+    expect(journal.metrics().records.other - partsBefore).toBe(Math.ceil(big.length / (256 * 1024)));
+    const got = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume(q.queue, (m) => m && resolve(m), { noAck: true }));
+    expect(got.fields.routingKey).toBe('big.in');
+    expect(sha(got.content)).toBe(sha(big));
+    if (version === 5) expect(got.properties.contentType).toBe('application/x-big');
+    const until = Date.now() + 30_000;
+    while (sub.got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(sha(sub.got[0])).toBe(sha(big));
+    expect(sub.got[1].toString()).toBe('after');
   });
 });
