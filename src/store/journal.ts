@@ -251,6 +251,7 @@ export class Journal {
         batch.elision.decide(groups);
         return groups;
       },
+      mustSync: (groups) => groups.some((g) => g.mustSync),
       fileFor: (segment) => ({ path: join(o.dir, segmentFileName(segment)), number: segment, ownerId: o.journalId, magic: SEGMENT_MAGIC, syncDirs: [o.dir] }),
       written: (groups) => {
         let records = 0;

@@ -25,6 +25,8 @@ export interface PendingGroup extends ElisionGroup {
   elidable: ElidableRecord[] | null;
   pieces: WritePiece[] | null;
   elidedBytes: number;
+  /** a record here must be durable for someone (false while it holds only BODY_PART records, which no confirm waits for) */
+  mustSync: boolean;
 }
 
 /**
@@ -88,6 +90,7 @@ export class PendingBatch {
     const elidable = end - a.start + properties.length + body.length >= this.elision.minBytes;
     const length = a.finish(end, properties, body, !elidable);
     const group = this.#place(length);
+    group.mustSync = true;
     const first = group.buffers.length;
     a.pushTo(group.buffers);
     this.#metrics.msgRecords++;
@@ -98,6 +101,7 @@ export class PendingBatch {
   /** A record given whole or as parts (header and CRC included). */
   addRecord(parts: Buffer[], length: number, type: number): void {
     const group = this.#place(length);
+    if (type !== RecordType.BODY_PART) group.mustSync = true;
     for (const p of parts) group.buffers.push(p);
     const metrics = this.#metrics;
     if (type === RecordType.MSG) metrics.msgRecords++;
@@ -162,7 +166,7 @@ export class PendingBatch {
     let group = this.#current;
     // a group is one round's gather write: a new one past the round's bytes
     if (group === null || group.segment !== this.#segment || (group.bytes > 0 && group.bytes + total > this.#roundBytes)) {
-      group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [], elidable: null, pieces: null, elidedBytes: 0 };
+      group = { segment: this.#segment, start: this.#offset, bytes: 0, records: 0, buffers: [], elidable: null, pieces: null, elidedBytes: 0, mustSync: false };
       this.#groups.push(group);
       this.#current = group;
     }

@@ -72,6 +72,12 @@ export interface LogUser<K, G extends PendingWrite<K>> {
   firstPendingSegment(): K | null;
   /** Hand the waiting writes to a round, in log order. */
   take(): G[];
+  /**
+   * Whether the round needs its fdatasync (default: always). A round no confirm waits for (the
+   * journal: parts of a large body) is only written; the fdatasync of a later round of the same
+   * file, or the segment's seal, covers it.
+   */
+  mustSync?(groups: G[]): boolean;
   /** The file to create for `segment` (its first write). */
   fileFor(segment: K): SegmentFileSpec;
   /** A round's writes returned (not yet synced): readers may read them. */
@@ -208,7 +214,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
         }
         if (groups.length > 0) {
           u.written(groups);
-          const synced = this.#o.durability === 'fsync' && this.#writer !== null;
+          const synced = this.#o.durability === 'fsync' && this.#writer !== null && (u.mustSync === undefined || u.mustSync(groups));
           if (synced) {
             const t0 = performance.now();
             await (this.#writer as SegmentFileWriter).datasync();
