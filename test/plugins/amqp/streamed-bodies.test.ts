@@ -56,7 +56,7 @@ function next(ch: amqp.Channel, queue: string, options: amqp.Options.Consume = {
   });
 }
 
-describe('AMQP bodies streamed through the journal', () => {
+describe('AMQP bodies streamed through the journal', { timeout: 60_000 }, () => {
   it('round trip with confirms: the body is not in memory, the delivery is intact, the store names it by its parts', async () => {
     const { broker, conn } = await start();
     const ch = await conn.createConfirmChannel();

@@ -38,7 +38,7 @@ async function subscriber(port: number, version: 4 | 5, properties?: { maximumPa
   return { client, got };
 }
 
-describe('MQTT delivery of a body streamed through the journal', () => {
+describe('MQTT delivery of a body streamed through the journal', { timeout: 60_000 }, () => {
   it('published on AMQP, received whole by MQTT 3.1.1 and 5.0 subscribers, the next message after it', async () => {
     b = await startThreeProtocols({ largeMessageThreshold: MiB });
     const v4 = await subscriber(b.mqttPort, 4);
@@ -63,7 +63,7 @@ describe('MQTT delivery of a body streamed through the journal', () => {
   });
 });
 
-describe('MQTT PUBLISH of a payload above the threshold', () => {
+describe('MQTT PUBLISH of a payload above the threshold', { timeout: 60_000 }, () => {
   it.each([4, 5] as const)('MQTT %s: the payload streams to the journal as it arrives and reaches an AMQP consumer and an MQTT subscriber intact', async (version) => {
     b = await startThreeProtocols({ largeMessageThreshold: MiB });
     const sub = await subscriber(b.mqttPort, 5);

@@ -28,7 +28,7 @@ afterEach(async () => {
 
 const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
 
-describe('STOMP delivery of a body streamed through the journal', () => {
+describe('STOMP delivery of a body streamed through the journal', { timeout: 60_000 }, () => {
   it('published on AMQP, consumed on STOMP intact, and the frames after it follow it', async () => {
     b = await startStompBroker({}, { plugins: ['amqp'], broker: { largeMessageThreshold: MiB } });
     conn = await amqp.connect(b.amqpUrl!);
