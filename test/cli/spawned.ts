@@ -61,8 +61,12 @@ export function spawnedCommands(dirPrefix: string): SpawnedCommands {
   };
 }
 
-/** Polls `probe` until it gives a value (not undefined, not false); fails early, with the child's output, if the child exits. */
-export async function until<T>(what: string, probe: () => T | undefined | false, r: Run, timeoutMs = 15_000): Promise<T> {
+/**
+ * Polls `probe` until it gives a value (not undefined, not false); fails early, with the child's
+ * output, if the child exits. 25 s by default: a CLI start on a 2-core machine at load average
+ * 40 printed nothing within 15 s (Node's start and the broker's module loading, not the broker).
+ */
+export async function until<T>(what: string, probe: () => T | undefined | false, r: Run, timeoutMs = 25_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = probe();
