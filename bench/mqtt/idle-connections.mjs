@@ -123,6 +123,7 @@ report({
   host_busy_cores: cpuUse.host_busy_cores,
   broker_cpu_us_per_connect: cpuUse.broker_cores === null ? null : Math.round((cpuUse.broker_cores * connectSeconds * 1e6) / n),
   generators: children.length,
+  retried: results.reduce((a, r) => a + (r.retried ?? 0), 0),
   warmup_connections: warm,
   // bytes per connection of each part of the broker's memory, after minus before (KiB → bytes)
   ...(splits.length >= 2 ? { split_bytes_per_connection: perConnection(splits[0], splits[1]) } : {}),

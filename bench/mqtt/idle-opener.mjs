@@ -52,8 +52,28 @@ function packet(type, body) {
 const connectPacket = (/** @type {string} */ id) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, persistent || resume ? 0x00 : 0x02, 0, 60]), str(id)]));
 const subscribePacket = (/** @type {string} */ id) => packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(`idle/${id}`), Buffer.from([1])]));
 
-/** Open one connection; resolves once CONNACK (and SUBACK) arrived. @param {number} i */
-function open(i) {
+/** connections closed by the broker before their answer and opened again, as a device would */
+let retried = 0;
+
+/**
+ * Open one connection; resolves once CONNACK (and SUBACK) arrived. A connection the broker
+ * closes first is opened again (up to 3 times; counted in `retried`): on a machine so loaded
+ * that this process did not write its CONNECT within the broker's connect timeout, a real
+ * device would reconnect too. @param {number} i
+ */
+async function open(i) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openOnce(i);
+    } catch (e) {
+      if (attempt >= 3 || !/closed by the broker|ECONNRESET/.test(/** @type {Error} */ (e).message)) throw e;
+      retried++;
+    }
+  }
+}
+
+/** @param {number} i @returns {Promise<import('node:net').Socket>} */
+function openOnce(i) {
   return new Promise((resolve, reject) => {
     const s = netConnect({ host: url.hostname, port: Number(url.port || 1883), localAddress: localAddress || undefined });
     // CONNACK is 4 bytes, SUBACK (one filter) 5
@@ -97,4 +117,4 @@ let next = 0;
 await Promise.all(Array.from({ length: Math.min(batchSize, count) }, async () => {
   while (next < count) sockets.push(/** @type {import('node:net').Socket} */ (await open(first + next++)));
 }));
-process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000, sessionPresent });
+process.send?.({ opened: sockets.length, seconds: (performance.now() - started) / 1000, sessionPresent, retried });

@@ -64,7 +64,7 @@ async function openAll(port, mode) {
     const args = [`mqtt://127.0.0.1:${port}`, String(g * share), String(Math.min(share, n - g * share)), mode, '1', `127.0.0.${2 + g}`, 'dev'];
     children.push(fork(join(import.meta.dirname, 'idle-opener.mjs'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
-  /** @type {{ opened: number, seconds: number, sessionPresent: number }[]} */
+  /** @type {{ opened: number, seconds: number, sessionPresent: number, retried?: number }[]} */
   const results = await Promise.all(children.map((c) => new Promise((res, rej) => {
     c.once('message', res);
     c.once('exit', (code) => rej(new Error(`a generator exited (${code}); the broker said: ${log.slice(-1500)}`)));
@@ -118,6 +118,8 @@ process.stdout.write(`${JSON.stringify({
   broker_cpu_us_per_new_session: usPer(firstCpuUse, Math.max(...first.results.map((r) => r.seconds)), n),
   broker_cpu_us_per_reconnect: usPer(stormCpuUse, stormSeconds, opened),
   reconnected: opened, session_present: present, checked: check, delivered_after_storm: delivered,
+  // connections the broker closed before their answer (no CONNECT within its connect timeout: a starved generator), opened again
+  retried_first: first.results.reduce((a, r) => a + (r.retried ?? 0), 0), retried_storm: storm.results.reduce((a, r) => a + (r.retried ?? 0), 0),
   alarm_lines: alarms.length,
   ok: opened === n && present === n && delivered === check && alarms.length === 0,
 })}\n`);
