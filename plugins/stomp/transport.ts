@@ -219,6 +219,8 @@ export class WsTransport implements Transport {
   #ended = false;
   /** messages handed to ws and not yet written to its socket */
   #inFlight = 0;
+  /** frames sent while a body kept in the journal is read for its frame (`#readWhole`) */
+  #reading: [string, Buffer | LargeBody | null][] | null = null;
 
   /** `peer.socket`: the HTTP connection the WebSocket was upgraded from */
   constructor(ws: WebSocket, peer: Peer, events: TransportEvents, terminator: Buffer) {
@@ -235,8 +237,8 @@ export class WsTransport implements Transport {
 
   sendFrame(head: string, body: Buffer | LargeBody | null): void {
     if (this.#ended || this.#ws.readyState !== 1) return;
-    // STOMP over WebSocket sends a frame as one message: a body kept in the journal is not streamed here (not done)
-    if (body !== null && !Buffer.isBuffer(body)) return this.destroy();
+    if (this.#reading !== null) return void this.#reading.push([head, body]);
+    if (body !== null && !Buffer.isBuffer(body)) return this.#readWhole(head, body);
     const headBuf = Buffer.from(head, 'utf8');
     const end = this.#terminator;
     const frame = body === null || body.length === 0 ? Buffer.concat([headBuf, end]) : Buffer.concat([headBuf, body, end]);
@@ -247,6 +249,30 @@ export class WsTransport implements Transport {
   sendHeartbeat(): void {
     if (this.#ended || this.#ws.readyState !== 1) return;
     this.#send(EOL, false);
+  }
+
+  /**
+   * STOMP over WebSocket carries a frame as one message, which the client receives whole: a
+   * body kept in the journal is read whole for it (up to max_message_size), and the frames
+   * sent meanwhile follow it.
+   */
+  #readWhole(head: string, body: LargeBody): void {
+    const held: [string, Buffer | LargeBody | null][] = [];
+    this.#reading = held;
+    const chunks: Buffer[] = [];
+    const next = (from: number): void =>
+      body.read(from, 4 * 1024 * 1024, (error, got, after) => {
+        if (error !== null) return this.destroy();
+        for (const c of got) chunks.push(c);
+        if (after < body.partCount) return next(after);
+        this.#reading = null;
+        this.sendFrame(head, Buffer.concat(chunks, body.size));
+        for (let i = 0; i < held.length; i++) {
+          if (this.#reading !== null) return void (this.#reading as [string, Buffer | LargeBody | null][]).push(...held.slice(i));
+          this.sendFrame(held[i][0], held[i][1]);
+        }
+      });
+    next(0);
   }
 
   end(): void {

@@ -119,7 +119,8 @@ function messageJson(r: GetResult, encoding: string, truncate: number) {
     }
   }
   return {
-    payload_bytes: m.body.length,
+    // a body kept in the journal (above large_message_threshold) is not read here: its size, no payload
+    payload_bytes: m.size,
     redelivered: r.redelivered,
     exchange: m.exchange,
     routing_key: m.routingKey,

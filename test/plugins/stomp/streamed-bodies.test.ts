@@ -10,15 +10,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileStore } from '../../../src/store/file-store.js';
-import { RawClient, startStompBroker, type StompTestBroker } from './helpers.js';
+import type { Client, IMessage } from '@stomp/stompjs';
+import { RawClient, startStompBroker, stompjsClient, type StompTestBroker } from './helpers.js';
 
 const MiB = 1024 * 1024;
 let b: StompTestBroker | null = null;
 let conn: ChannelModel | null = null;
 let client: RawClient | null = null;
+let stompjs: Client | null = null;
 
 afterEach(async () => {
   client?.socket.destroy();
+  await stompjs?.deactivate();
+  stompjs = null;
   await conn?.close().catch(() => undefined);
   await b?.stop();
   b = null;
@@ -74,5 +78,24 @@ describe('STOMP delivery of a body streamed through the journal', { timeout: 60_
     const got = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume('big-in', (m) => m && resolve(m), { noAck: true }));
     expect(got.content.length).toBe(big.length);
     expect(sha(got.content)).toBe(sha(big));
+  });
+
+  it('over WebSocket (one frame per message) a streamed body is read whole for its MESSAGE, and the next one follows it', async () => {
+    b = await startStompBroker({}, { plugins: ['amqp'], broker: { largeMessageThreshold: MiB } });
+    conn = await amqp.connect(b.amqpUrl!);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('big-ws', { durable: true });
+    const big = randomBytes(2 * MiB + 1);
+    ch.sendToQueue('big-ws', big, { persistent: true });
+    ch.sendToQueue('big-ws', Buffer.from('next'), { persistent: true });
+    await ch.waitForConfirms();
+    stompjs = await stompjsClient(b.wsPort);
+    const got: IMessage[] = [];
+    stompjs.subscribe('/amq/queue/big-ws', (m) => got.push(m));
+    const until = Date.now() + 30_000;
+    while (got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(got.length).toBe(2);
+    expect(sha(Buffer.from(got[0].binaryBody))).toBe(sha(big));
+    expect(got[1].body).toBe('next');
   });
 });
