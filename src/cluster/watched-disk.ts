@@ -4,7 +4,7 @@
  * hangs does not keep its lease while its confirms wait forever (LavinMQ #2151).
  */
 import type { Disk, DiskFile, OpenFlags } from '../store/disk/disk.js';
-import { ForwardingDisk, ForwardingFile } from '../store/disk/forwarding-disk.js';
+import { ForwardingDisk, SyncWrappedFile } from '../store/disk/forwarding-disk.js';
 
 /** `syncStarted` is called as a sync begins; the function it returns, as it ends (either way). */
 type SyncTimer = () => () => void;
@@ -18,22 +18,6 @@ async function timed(syncStarted: SyncTimer, op: () => Promise<void>): Promise<v
   }
 }
 
-class WatchedFile extends ForwardingFile {
-  readonly #syncStarted: SyncTimer;
-
-  constructor(file: DiskFile, syncStarted: SyncTimer) {
-    super(file);
-    this.#syncStarted = syncStarted;
-  }
-
-  override datasync(): Promise<void> {
-    return timed(this.#syncStarted, () => this.file.datasync());
-  }
-  override sync(): Promise<void> {
-    return timed(this.#syncStarted, () => this.file.sync());
-  }
-}
-
 class WatchedDisk extends ForwardingDisk {
   readonly #syncStarted: SyncTimer;
 
@@ -43,7 +27,7 @@ class WatchedDisk extends ForwardingDisk {
   }
 
   override async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
-    return new WatchedFile(await this.inner.openFile(path, flags), this.#syncStarted);
+    return new SyncWrappedFile(await this.inner.openFile(path, flags), (sync) => timed(this.#syncStarted, sync));
   }
   override syncDirectory(dir: string): Promise<void> {
     return timed(this.#syncStarted, () => this.inner.syncDirectory(dir));

@@ -15,7 +15,7 @@
  * Writes are not held either, so a test can tell "written" from "durable".
  */
 import type { Disk, DiskFile, OpenFlags } from '../../src/store/disk/disk.js';
-import { ForwardingDisk, ForwardingFile } from '../../src/store/disk/forwarding-disk.js';
+import { ForwardingDisk, SyncWrappedFile } from '../../src/store/disk/forwarding-disk.js';
 import { realDisk } from '../../src/store/disk/real-disk.js';
 
 export class GatedDisk extends ForwardingDisk {
@@ -77,23 +77,6 @@ export class GatedDisk extends ForwardingDisk {
 
   override async openFile(path: string, flags: OpenFlags): Promise<DiskFile> {
     const f = await this.inner.openFile(path, flags);
-    return this.#gates(path) ? new GatedFile(f, this) : f;
-  }
-}
-
-/** A file whose fdatasync and fsync wait at its disk's gate. */
-class GatedFile extends ForwardingFile {
-  readonly #disk: GatedDisk;
-
-  constructor(file: DiskFile, disk: GatedDisk) {
-    super(file);
-    this.#disk = disk;
-  }
-
-  override datasync(): Promise<void> {
-    return this.#disk.gate(() => this.file.datasync());
-  }
-  override sync(): Promise<void> {
-    return this.#disk.gate(() => this.file.sync());
+    return this.#gates(path) ? new SyncWrappedFile(f, (sync) => this.gate(sync)) : f;
   }
 }

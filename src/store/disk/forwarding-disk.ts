@@ -117,3 +117,20 @@ export class ForwardingFile implements DiskFile {
     return this.file.close();
   }
 }
+
+/** A file whose `datasync` and `sync` run inside `around` (timed, held at a gate …); the rest is forwarded. */
+export class SyncWrappedFile extends ForwardingFile {
+  readonly #around: (sync: () => Promise<void>) => Promise<void>;
+
+  constructor(file: DiskFile, around: (sync: () => Promise<void>) => Promise<void>) {
+    super(file);
+    this.#around = around;
+  }
+
+  override datasync(): Promise<void> {
+    return this.#around(() => this.file.datasync());
+  }
+  override sync(): Promise<void> {
+    return this.#around(() => this.file.sync());
+  }
+}
