@@ -19,7 +19,7 @@ import type { AmqpConnection } from './connection.js';
 import { closeReasonOf, commandInvalid, unexpectedFrame } from './errors.js';
 import { HANDLERS } from './handlers/index.js';
 import { ContentAssembler, encodedPropertiesOf } from './message.js';
-import { JOURNAL_BACKLOG, waitForJournal } from './large-content.js';
+import { keepUpWithJournal } from '../../src/frontend/index.js';
 
 export type ChannelState = 'open' | 'closing' | 'closed';
 
@@ -98,7 +98,7 @@ export class AmqpChannel implements SessionHandler {
     }
     try {
       if (this.content.body(payload)) this.#publish();
-      else if (this.content.writer !== null && this.content.writer.backlog > JOURNAL_BACKLOG) waitForJournal(this.conn, this.content.writer);
+      else if (this.content.writer !== null) keepUpWithJournal(this.conn, this.content.writer, this.conn.core.alarms);
     } catch (e) {
       this.fail(e, M.basicPublish);
     }

@@ -104,6 +104,11 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
     return failHeldPublishes(this, held);
   }
 
+  /** publishes wait for a resource alarm to clear (the gate resumes reading) */
+  get holding(): boolean {
+    return this.gate.holding;
+  }
+
   /** Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. */
   setReading(reading: boolean): void {
     if (this.#heartbeat !== null) this.#heartbeat.paused = !reading;

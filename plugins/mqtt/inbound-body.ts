@@ -5,15 +5,14 @@
  * rest of the packet is read here. The variable header (topic, packet id, MQTT 5 properties)
  * is gathered and handed to a parser of its own as a PUBLISH with an empty payload; the payload
  * goes to the vhost's journal as it arrives (src/store/large-body.ts), the socket paused while
- * the journal is 8 MiB behind; the packet then reaches the PUBLISH handler with the payload as
+ * the journal is behind (src/frontend/journal-backpressure.ts); the packet then reaches the PUBLISH handler with the payload as
  * `bodyRef`. A retained PUBLISH, or one on a vhost without a journal, is parsed as before.
  */
 import type { IPublishPacket } from 'mqtt-packet';
 import type { LargeBody, LargeBodyWriter, ProtocolCore } from '../../src/core/index.js';
+import { keepUpWithJournal } from '../../src/frontend/index.js';
 import { createParser, type Packet, type Parser, type ProtocolVersion } from './codec.js';
 
-/** Unwritten journal bytes past which the publisher is not read until the journal caught up. */
-const JOURNAL_BACKLOG = 8 * 1024 * 1024;
 /** A variable header (topic, properties) larger than this is not a publish worth streaming. */
 const MAX_VARIABLE_HEADER = 1024 * 1024;
 
@@ -67,7 +66,6 @@ export class InboundPublish {
   #head: Buffer[] = [];
   #headLength = 0;
   #packet: StreamedPublish | null = null;
-  #waiting = false;
 
   constructor(c: InboundConnection, core: ProtocolCore, writer: LargeBodyWriter, first: number, qos: number, remaining: number) {
     this.#c = c;
@@ -104,7 +102,7 @@ export class InboundPublish {
     this.#left -= n;
     at += n;
     if (this.#left > 0) {
-      this.#backpressure();
+      keepUpWithJournal(this.#c, this.#writer, this.#core.alarms);
       return null;
     }
     const packet = this.#packet!;
@@ -147,19 +145,6 @@ export class InboundPublish {
     this.#writer.setSize(this.#left);
     (packet as StreamedPublish).length = head.length + this.#left;
     return true;
-  }
-
-  #backpressure(): void {
-    const w = this.#writer;
-    if (w.backlog <= JOURNAL_BACKLOG) return;
-    this.#c.setReading(false);
-    if (this.#waiting) return;
-    this.#waiting = true;
-    w.whenWritten(() => {
-      this.#waiting = false;
-      // a resource alarm holding packets keeps the socket paused: its gate resumes it
-      if (!this.#c.holding && !this.#core.alarms.blocked) this.#c.setReading(true);
-    });
   }
 
   #fail(error: Error): void {

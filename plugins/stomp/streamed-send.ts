@@ -2,15 +2,13 @@
  * A SEND whose content-length is above `large_message_threshold`: its body is not buffered by
  * the frame parser but written to the vhost's journal as it arrives (src/store/large-body.ts),
  * and the frame reaches the SEND handler with the body as `bodyRef`. The transport is not read
- * while the journal is more than 8 MiB behind, so memory stays bounded whatever the body's size.
+ * while the journal is behind (src/frontend/journal-backpressure.ts).
  * A body above max_message_size is left to the parser, which refuses it as too large.
  */
 import type { LargeBodyWriter } from '../../src/core/index.js';
+import { keepUpWithJournal } from '../../src/frontend/index.js';
 import type { StompConnection } from './connection.js';
 import type { StompFrame, StreamedBody } from './frame.js';
-
-/** Unwritten journal bytes past which the publisher is not read until the journal caught up. */
-const JOURNAL_BACKLOG = 8 * 1024 * 1024;
 
 export function streamedSend(c: StompConnection, frame: StompFrame, length: number): StreamedBody | null {
   const core = c.core;
@@ -24,7 +22,6 @@ class JournalBody implements StreamedBody {
   readonly #c: StompConnection;
   readonly #frame: StompFrame;
   readonly #writer: LargeBodyWriter;
-  #waiting = false;
 
   constructor(c: StompConnection, frame: StompFrame, writer: LargeBodyWriter) {
     this.#c = c;
@@ -35,20 +32,8 @@ class JournalBody implements StreamedBody {
   write(bytes: Buffer): void {
     const w = this.#writer;
     w.append(bytes); // copied into the part being filled
-    if (w.received === w.size) {
-      this.#frame.bodyRef = w.finish();
-      return;
-    }
-    if (w.backlog > JOURNAL_BACKLOG) {
-      this.#c.setReading(false);
-      if (this.#waiting) return;
-      this.#waiting = true;
-      w.whenWritten(() => {
-        this.#waiting = false;
-        // a resource alarm holding frames keeps the transport paused: its gate resumes it
-        if (!this.#c.holding && !this.#c.core.alarms.blocked) this.#c.setReading(true);
-      });
-    }
+    if (w.received === w.size) this.#frame.bodyRef = w.finish();
+    else keepUpWithJournal(this.#c, w, this.#c.core.alarms);
   }
 
   abort(): void {

@@ -11,4 +11,5 @@ export { PublishGate, type GateOwner } from './publish-gate.js';
 export { destroyStream, endStream, listenTo, type StreamListener } from './stream-events.js';
 export { deadlines, type Expiring } from './deadlines.js';
 export { BodyPump, type PumpOwner } from './body-pump.js';
+export { keepUpWithJournal, type BodySource } from './journal-backpressure.js';
 export { SocketTraffic } from '../util/socket-traffic.js';

@@ -1,0 +1,31 @@
+/**
+ * A body above `large_message_threshold` is written to the journal as it arrives (AMQP content
+ * frames, a STOMP SEND with a content-length, an MQTT PUBLISH payload): its connection is read
+ * no faster than the journal writes, so the bytes between the socket and the disk stay bounded
+ * whatever the body's size.
+ */
+import type { LargeBodyWriter } from '../store/large-body.js';
+
+/** Unwritten journal bytes past which a large body's publisher is not read until the journal caught up. */
+export const JOURNAL_BACKLOG = 8 * 1024 * 1024;
+
+/** The connection a large body arrives on. */
+export interface BodySource {
+  setReading(reading: boolean): void;
+  /** a resource alarm holds its publishes: its gate, not the journal, resumes reading */
+  readonly holding: boolean;
+}
+
+const waiting = new WeakSet<BodySource>();
+
+/** After bytes were appended to `writer`: stop reading `source` while the journal is behind. */
+export function keepUpWithJournal(source: BodySource, writer: LargeBodyWriter, alarms: { readonly blocked: boolean }): void {
+  if (writer.backlog <= JOURNAL_BACKLOG) return;
+  source.setReading(false);
+  if (waiting.has(source)) return;
+  waiting.add(source);
+  writer.whenWritten(() => {
+    waiting.delete(source);
+    if (!source.holding && !alarms.blocked) source.setReading(true);
+  });
+}
