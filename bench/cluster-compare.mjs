@@ -8,6 +8,7 @@
  *   node bench/cluster-compare.mjs [--seconds 10] [--rounds 2] [--queues 1,10] [--inflight 1,100]
  *        [--size 512] [--systems warren3,warren1,rabbitmq3] [--loaded] [--no-build]
  *        [--cpu-prof DIR]   (Warren processes write V8 CPU profiles there; stopped by SIGTERM)
+ *        [--build DIR]      (an existing tsconfig.bench.json build, not compiled again: A/B of two trees)
  *
  * Each round starts every system fresh, measures every (queues, in-flight) pair on it, stops
  * it, and goes on to the next system (the order rotates each round), so no idle broker sits on
@@ -44,11 +45,12 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    build: { type: 'string' },
   },
 });
 const log = (line) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`);
-const buildDir = join(root, 'node_modules', '.cache', 'warren-jepsen-build');
-if (!args['no-build']) {
+const buildDir = args.build ? resolve(args.build) : join(root, 'node_modules', '.cache', 'warren-jepsen-build');
+if (!args['no-build'] && !args.build) {
   log(`building into ${buildDir} …`);
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.bench.json')], { cwd: root, stdio: 'inherit' });
 }
@@ -237,7 +239,7 @@ for (const queues of queueCounts) {
       const rs = of(s);
       if (!rs.length) continue;
       const m = rate(s);
-      process.stderr.write(`${String(queues).padStart(6)}${String(inflight).padStart(11)}  ${s.padEnd(10)}${String(Math.round(m)).padStart(8)}${String(median(rs.map((r) => r.p50Ms))).padStart(10)}${String(median(rs.map((r) => r.p99Ms))).padStart(9)}${(m / rate('rabbitmq3')).toFixed(2).padStart(14)}${(m / rate('warren1')).toFixed(2).padStart(12)}\n`);
+      process.stderr.write(`${String(queues).padStart(6)}${String(inflight).padStart(11)}  ${s.padEnd(10)}${String(Math.round(m)).padStart(8)}${median(rs.map((r) => r.p50Ms)).toFixed(2).padStart(10)}${median(rs.map((r) => r.p99Ms)).toFixed(1).padStart(9)}${(m / rate('rabbitmq3')).toFixed(2).padStart(14)}${(m / rate('warren1')).toFixed(2).padStart(12)}\n`);
     }
   }
 }
