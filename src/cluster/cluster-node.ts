@@ -279,7 +279,14 @@ export class ClusterNode {
     if (this.#tickTimer) clearTimeout(this.#tickTimer);
     if (this.#fenceTimer) clearInterval(this.#fenceTimer);
     await this.#proxy?.close();
-    if (wasLeader) await this.#broker?.stop();
+    if (wasLeader && this.#broker) {
+      // Rounds held for followers that are gone (stopped first, or down) would hold the
+      // store's close forever: nobody drops them from the ISR while stopping. Past the ack
+      // deadline they are refused (a nack: the client never got a promise), then it closes.
+      const refuse = setTimeout(() => void this.#leaderRepl?.close(), 3000);
+      await this.#broker.stop();
+      clearTimeout(refuse);
+    }
     await this.#leaderRepl?.close();
     await this.#follower?.repl.stop();
     await this.#lifeline?.stop(true);
