@@ -11,6 +11,7 @@ import type { DurabilityPoints } from '../../src/core/index.js';
 import type { QoS } from 'mqtt-packet';
 import type { FieldTable } from '../../src/codec/index.js';
 import { BindingMatcher } from './topics.js';
+import { SmallMap } from '../../src/util/index.js';
 import type { StreamSubscription } from './stream-filters.js';
 import type { MqttConnection } from './connection.js';
 
@@ -61,7 +62,8 @@ export class SessionState {
   readonly clientId: string;
   /** the user the session belongs to (operations after the connection is gone use its rights) */
   user: string;
-  readonly subscriptions = new Map<string, Subscription>();
+  /** by filter; most devices have one subscription, held without a Map (src/util SmallMap) */
+  readonly subscriptions = new SmallMap<string, Subscription>();
   // QoS 2 state and resend ids are made on first use: most sessions never need them
   #pendingPubrel: Set<number> | null = null;
   #pendingInboundQos2: Map<number, DurabilityPoints> | null = null;

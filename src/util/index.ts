@@ -5,3 +5,4 @@ export { listenDualStack, closeServer } from './listen.js';
 export { murmur2, partitionForKey } from './murmur2.js';
 export { SocketTraffic } from './socket-traffic.js';
 export { flatString } from './flat-string.js';
+export { SmallMap, SmallSet } from './small-collections.js';

@@ -6,6 +6,7 @@ import type { DurabilityPoints } from '../durability.js';
 import type { Message } from '../message.js';
 import type { QueueSettings } from './queue-arguments.js';
 import type { QueueEntry } from './queue-entry.js';
+import type { SmallSet } from '../../util/small-collections.js';
 
 /** Why a message left a queue for its dead-letter exchange (the `reason` of RabbitMQ's x-death). */
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
@@ -62,7 +63,8 @@ export interface Queue {
   /** the declared arguments (a policy's are merged into `settings`) */
   readonly arguments: FieldTable;
   /** bindings that lead here */
-  readonly inbound: Set<Binding>;
+  /** the bindings leading to it (most queues have one: a SmallSet holds it in a field) */
+  readonly inbound: SmallSet<Binding>;
   /** routing pass that last reached this queue (see ExchangeRouter.route) */
   routeMark: number;
   deleted: boolean;

@@ -15,6 +15,7 @@ import { ExpiryAndOverflow } from './expiry-and-overflow.js';
 import type { MessageStore } from '../../../store/message-store.js';
 import { StoredEntries } from './stored-entries.js';
 import { QueuePager, type PagedQueue } from './queue-pager.js';
+import { SmallSet } from '../../../util/small-collections.js';
 
 /**
  * A classic queue (`x-queue-type: classic`, the default): ready messages in delivery order
@@ -40,7 +41,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   get consumers(): Consumer[] {
     return this.#selection.list;
   }
-  readonly inbound = new Set<Binding>();
+  readonly inbound = new SmallSet<Binding>();
   settings: QueueSettings;
   policy: string | null = null;
   routeMark = 0;

@@ -16,6 +16,7 @@ import { StreamTailCache } from './stream-tail-cache.js';
 import { StreamOffsets } from './stream-offsets.js';
 import { compactionFlagsOf, compactionKeyOf, keyTooLong } from './compaction-key.js';
 import type { DurabilityPoints } from '../../durability.js';
+import { SmallSet } from '../../../util/small-collections.js';
 
 /** What a stream queue needs besides what every queue gets. */
 export interface StreamQueueContext {
@@ -49,7 +50,7 @@ export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
   readonly autoDelete = false;
   readonly exclusive = false;
   readonly ownerId = 0;
-  readonly inbound = new Set<Binding>();
+  readonly inbound = new SmallSet<Binding>();
   routeMark = 0;
   deleted = false;
   policy: string | null = null;
