@@ -30,7 +30,9 @@ describe('crash test (SIGKILL, short form)', () => {
   it(
     'recovers every confirmed message through 6 kills',
     async () => {
-      const { code, summary, stderr } = await runCrash(['--cycles', '6', '--min-ms', '50', '--max-ms', '500']);
+      // kills 0.2-1 s after each start: a clean-clone run at load 35 killed six children within
+      // 0.5 s of their start before any consumer had acked (acked 0)
+      const { code, summary, stderr } = await runCrash(['--cycles', '6', '--min-ms', '200', '--max-ms', '1000']);
       expect(summary.failures, stderr).toEqual([]);
       expect(code).toBe(0);
       expect(summary.cycles).toBe(6);

@@ -200,10 +200,12 @@ describe('queue expiry (x-expires)', () => {
 
   it('keeps a queue with a consumer alive, and deletes it after the consumer leaves', async () => {
     const { ch } = await clients.open();
-    const queue = await sharedQueue(ch, 'q-expires-consumed', { expires: 100 });
     const consumer = await clients.channel();
+    // a lease long against a loaded machine's round trips: at 100 ms the queue expired between
+    // its declare and the consume in a clean-clone run at load 35
+    const queue = await sharedQueue(ch, 'q-expires-consumed', { expires: 600 });
     const { consumerTag } = await consumer.consume(queue, () => {});
-    await sleep(250);
+    await sleep(900);
     expect(await queueExists(queue)).toBe(true);
     await consumer.cancel(consumerTag);
     await waitFor(async () => !(await queueExists(queue)), 'the queue to expire once unused');
