@@ -105,5 +105,5 @@ describe('durability across a restart', () => {
     } finally {
       await b.stop();
     }
-  });
+  }, 60_000); // CPU-heavy: the 15 s default was not enough at load average 35 on 2 cores
 });

@@ -89,7 +89,7 @@ describe('stream log files', () => {
       await reopened.close();
     }
     await log.close();
-  });
+  }, 60_000); // CPU-heavy: the 15 s default was not enough at load average 35 on 2 cores
 
   it('a flipped byte in the last record is a torn tail; in an older segment it is reported and the rest of that segment skipped', async () => {
     const dir = dataDir();

@@ -66,7 +66,7 @@ describe.skipIf(!present)('rabbitmqadmin against Warren', () => {
     expect((await admin('purge', 'queue', 'name=adm.q')).out).toBe('queue purged\n');
     expect((await admin('delete', 'queue', 'name=adm.q')).out).toBe('queue deleted\n');
     expect((await admin('delete', 'vhost', 'name=adm-vh')).out).toBe('vhost deleted\n');
-  });
+  }, 60_000); // CPU-heavy: the 15 s default was not enough at load average 35 on 2 cores
 
   it('reports the API errors as RabbitMQ would', async () => {
     const r = await admin('declare', 'queue', 'name=adm.bad', 'arguments={"x-max-length":"many"}');
