@@ -27,7 +27,7 @@ describe('Jepsen MQTT subscriber', () => {
     const url = `mqtt://127.0.0.1:${b.tcpPort}`;
     const history = new History();
     const subscriber = new MqttSubscriber({ randomMqttUrl: () => url }, 'backlog', 'backlog/t', history);
-    await subscriber.subscribeFirst(url);
+    await subscriber.subscribeFirst();
     const pub = await mqtt.connectAsync(url, { clientId: 'backlog-pub', username: 'guest', password: 'guest' });
     for (let i = 0; i < 200; i++) {
       history.sent(`p:${i}`);

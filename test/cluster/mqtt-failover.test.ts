@@ -48,7 +48,7 @@ describe.skipIf(!hasEtcd('test/cluster/mqtt-failover.test.ts'))('MQTT QoS 1 to a
     };
     const history = new History();
     const subscriber = new MqttSubscriber(endpoints, 'failover-sub', 'failover/t', history);
-    await subscriber.subscribeFirst(endpoints.randomMqttUrl()!);
+    await subscriber.subscribeFirst();
     const publisher = new MqttPublisher(endpoints, 'mq', 'failover/t', history, 40);
     subscriber.start();
     publisher.start();

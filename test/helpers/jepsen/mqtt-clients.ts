@@ -100,11 +100,28 @@ export class MqttSubscriber extends MqttReconnecting {
     return `mqtt-subscription-${this.clientId}qos1`;
   }
 
-  /** Connect once and subscribe, before any publish, so that the session's queue exists. */
-  async subscribeFirst(url: string): Promise<void> {
-    const client = await mqtt.connectAsync(url, { clientId: this.clientId, clean: false, username: 'guest', password: 'guest', reconnectPeriod: 0 });
-    await client.subscribeAsync(this.topic, { qos: 1 });
-    await client.endAsync();
+  /**
+   * Subscribe once, before any publish, so that the session's queue exists; through any live
+   * node, again until it works (on a loaded machine a node may be restarting: refused, or cut).
+   */
+  async subscribeFirst(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const url = this.endpoints.randomMqttUrl();
+      try {
+        if (url === null) throw new Error('no node runs');
+        const client = await mqtt.connectAsync(url, { clientId: this.clientId, clean: false, username: 'guest', password: 'guest', reconnectPeriod: 0, connectTimeout: 5000 });
+        try {
+          await client.subscribeAsync(this.topic, { qos: 1 });
+        } finally {
+          await client.endAsync(true).catch(() => undefined);
+        }
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await sleep(500);
+      }
+    }
   }
 
   protected override listen(client: MqttClient): void {

@@ -90,7 +90,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenResult> {
     for (let i = 0; i < (o.publishers ?? 3); i++) publishers.push(new Publisher(endpoints, `p${i}`, queues[i % queues.length]!, history, o.rate ?? 50));
     if ((o.mqttPublishers ?? 0) > 0) {
       const subscriber = new MqttSubscriber(endpoints, 'sub', 'jepsen/mqtt', history);
-      await subscriber.subscribeFirst(endpoints.randomMqttUrl()!);
+      await subscriber.subscribeFirst();
       consumers.push(subscriber);
       queues.push(subscriber.queue);
       for (let i = 0; i < o.mqttPublishers!; i++) publishers.push(new MqttPublisher(endpoints, `mq${i}`, 'jepsen/mqtt', history, o.rate ?? 50));
@@ -180,13 +180,21 @@ async function failover(c: WarrenCluster, history: History, epoch: number, at: n
   return first - at;
 }
 
+/** Declare `queues` on the leader; again until it works (on a loaded machine the leader may change meanwhile). */
 async function declareQueues(c: WarrenCluster, queues: string[]): Promise<void> {
   const amqp = (await import('amqplib')).default;
-  const l = (await c.leader())!;
-  const conn = await amqp.connect(c.amqpUrl(l.node.index));
-  const ch = await conn.createChannel();
-  for (const q of queues) await ch.assertQueue(q, { durable: true });
-  await conn.close();
+  await until(() => `queues ${queues.join(', ')} declared`, async () => {
+    const l = await c.leader();
+    if (!l) return false;
+    const conn = await amqp.connect(c.amqpUrl(l.node.index), { timeout: 5000 });
+    try {
+      const ch = await conn.createChannel();
+      for (const q of queues) await ch.assertQueue(q, { durable: true });
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    return true;
+  }, 60_000, 500);
 }
 
 /** Until every queue is empty on the leader and no delivery came for 3 s (at most 2 minutes). */
