@@ -60,6 +60,8 @@ describe.skipIf(!hasEtcd('test/cluster/readme-quickstart.test.ts'))('the README\
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'warren-readme-qs-'));
     offset = await freeOffset();
+    // a port added to the block must be added to BASES, or the test would run it unshifted
+    expect([...readmeBlock().matchAll(/\b\d{4,5}\b/g)].map((m) => Number(m[0])).filter((n) => !BASES.includes(n))).toEqual([]);
     let script = readmeBlock().replaceAll('/tmp/warren-qs', dir).replaceAll('dist/src/cli.js', cliPath);
     // every literal port, shifted (the block's arithmetic adds the per-node steps to these)
     script = script.replace(/\b(\d{4,5})\b/g, (n) => (BASES.includes(Number(n)) ? String(Number(n) + offset) : n));
