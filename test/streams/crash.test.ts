@@ -98,7 +98,8 @@ async function readAll(url: string): Promise<{ bodies: string[]; offsets: number
 }
 
 describe('a stream under SIGKILL', () => {
-  it('keeps every confirmed message, once, in order, across 3 kills', { timeout: 60_000 }, async () => {
+  // 120 s: three child starts and full reads; at load average 40 on 2 cores 60 s ran out
+  it('keeps every confirmed message, once, in order, across 3 kills', { timeout: 120_000 }, async () => {
     const dir = dataDir();
     let s = await startServer(dir);
     const c = await amqp.connect(s.url);
