@@ -129,6 +129,10 @@ const summary = {
   slack_mb: mib(slack),
   near_empty_seconds: Number.isNaN(nearEmpty) ? null : nearEmpty,
   write_amplification: Math.round(m.writeAmplification * 1000) / 1000,
+  // bytes of records consumed before their round was written, left out of the journal (HOLEs):
+  // written + left out is what the journal would have written without elision
+  elided_mb: mib(m.elided.bytes),
+  write_amplification_with_elided: Math.round(((m.journalBytesWritten + m.elided.bytes) / m.userPayloadBytes) * 1000) / 1000,
   journal_mb: mib(m.journalBytesWritten),
   compaction_mb_written: mib(m.compaction.bytesWritten),
   compaction_runs: m.compaction.runs,

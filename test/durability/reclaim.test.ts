@@ -19,8 +19,9 @@ describe('reclaim after publish and consume', () => {
       // the slow queue kept segments alive: the directory really grew before it shrank
       expect(summary.peak_disk_mb as number).toBeGreaterThan(100);
       expect(summary.final_mb as number).toBeLessThan(4);
-      // every byte is written once, plus framing and acks; compaction may copy a little
-      expect(summary.write_amplification as number).toBeGreaterThan(1);
+      // every byte is written once or, consumed before its round was written, left out (the
+      // journal's elision: how much depends on timing), plus framing and acks; compaction may copy a little
+      expect(summary.write_amplification_with_elided as number).toBeGreaterThan(1);
       expect(summary.write_amplification as number).toBeLessThan(1.3);
       expect(summary.segments_deleted as number).toBeGreaterThan(150);
     },
