@@ -32,6 +32,8 @@ export interface ElidableRecord {
   unsettled: number;
   /** a copy left its queue some other way (expired, dead-lettered, dropped, rejected) */
   mustWrite: boolean;
+  /** performance.now() at its append */
+  appendedAt: number;
 }
 
 const ZERO_BYTE = Buffer.alloc(1);
@@ -66,14 +68,30 @@ export class Elision {
     this.#metrics = metrics;
   }
 
+  /** the last round left a record out: consumers are acking within a round */
+  #consumersKeepUp = false;
+
   /** records placed and not yet taken that may still be left out */
   get pending(): number {
     return this.#pending.size;
   }
 
+  /**
+   * How long the next round should wait before it is taken: -1 not at all (nothing tracked);
+   * 0 one turn of the event loop (the acks that came with the last round's sync are read
+   * first); else the ms until the oldest tracked record has waited `windowMs` — only while
+   * the last round left something out, so a publisher nobody consumes from never waits.
+   */
+  delayBeforeTake(windowMs: number): number {
+    if (this.#pending.size === 0) return -1;
+    if (!this.#consumersKeepUp || windowMs <= 0) return 0;
+    const oldest = (this.#pending.values().next().value as ElidableRecord).appendedAt;
+    return Math.max(0, oldest + windowMs - performance.now());
+  }
+
   /** Track the record just placed in `group` (its CRC is left for `decide`). */
   track(group: ElisionGroup, offset: number, length: number, first: number, parts: number, head: Buffer, tail1: Buffer | undefined, tail2: Buffer | undefined, copies: number): void {
-    const rec: ElidableRecord = { offset, length, first, parts, head, tail1, tail2, unsettled: copies, mustWrite: false };
+    const rec: ElidableRecord = { offset, length, first, parts, head, tail1, tail2, unsettled: copies, mustWrite: false, appendedAt: performance.now() };
     (group.elidable ??= []).push(rec);
     this.#pending.set(lsnOf(group.segment, offset), rec);
   }
@@ -90,13 +108,17 @@ export class Elision {
   /** A round took `groups`: leave out the records nobody will read, seal the others. */
   decide(groups: readonly ElisionGroup[]): void {
     const m = this.#metrics;
+    let tracked = false;
+    let left = false;
     for (const g of groups) {
       const recs = g.elidable;
       if (recs === null) continue;
       let elided: ElidableRecord[] | null = null;
+      tracked = true;
       for (const rec of recs) {
         this.#pending.delete(lsnOf(g.segment, rec.offset));
         if (rec.unsettled <= 0 && !rec.mustWrite) {
+          left = true;
           (elided ??= []).push(rec);
           m.elidedRecords++;
           m.elidedBytes += rec.length;
@@ -108,6 +130,7 @@ export class Elision {
       g.elidable = null;
       if (elided !== null) writeAround(g, elided, this.#maxHole);
     }
+    if (tracked) this.#consumersKeepUp = left;
   }
 }
 

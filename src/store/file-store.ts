@@ -80,6 +80,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       roundBytes: o.roundBytes,
       elideMinBytes: o.elideMinBytes,
       maxRecordSize: o.maxRecordSize,
+      elideWindowMs: o.elideWindowMs,
       durability: o.durability,
       metrics: this.counters,
       appendObserver: o.appendObserver,

@@ -38,6 +38,8 @@ export interface JournalOptions {
   elideMinBytes?: number;
   /** the longest record a reader accepts (a HOLE spanning several left-out records stays below it) */
   maxRecordSize?: number;
+  /** how long a round may wait for consumers' acks while they keep up (elision.ts; default 0) */
+  elideWindowMs?: number;
   durability: Durability;
   metrics: StoreMetrics;
   hooks: JournalHooks;
@@ -241,8 +243,9 @@ export class Journal {
     return {
       writable: () => true,
       hasPending: () => !batch.empty,
-      // acks that arrived with the last round's sync are read before the next round is taken
-      yieldBeforeTake: () => batch.elision.pending > 0,
+      // acks that arrived meanwhile are read before the next round is taken; while consumers
+      // keep up, a round of less than roundBytes waits for them a little (elision.ts)
+      delayBeforeTake: () => (batch.bytes >= o.roundBytes ? (batch.elision.pending > 0 ? 0 : -1) : batch.elision.delayBeforeTake(o.elideWindowMs ?? 0)),
       appendSegment: () => batch.segment,
       firstPendingSegment: () => (batch.firstSegment < 0 ? null : batch.firstSegment),
       take: () => {

@@ -10,21 +10,13 @@ import {
   writeMsgPrefix,
   type MsgFields,
 } from './format.js';
-import { Elision, type ElidableRecord, type ElisionGroup } from './elision.js';
+import { Elision, type ElisionGroup } from './elision.js';
 import { RecordArena } from './log/record-arena.js';
-import type { WritePiece } from './log/group-commit.js';
 import type { StoreMetrics } from './metrics.js';
 
 /** Records of one segment waiting to be written: one gather write (or `pieces`: elision.ts). */
 export interface PendingGroup extends ElisionGroup {
-  segment: number;
-  start: number;
-  bytes: number;
   records: number;
-  buffers: Buffer[];
-  elidable: ElidableRecord[] | null;
-  pieces: WritePiece[] | null;
-  elidedBytes: number;
   /** a record here must be durable for someone (false while it holds only BODY_PART records, which no confirm waits for) */
   mustSync: boolean;
 }

@@ -28,6 +28,12 @@ export interface FileStoreOptions {
    * 4 KiB (a gap smaller than a page saves no disk write). 0: any record; Infinity: none.
    */
   elideMinBytes?: number;
+  /**
+   * While the last round left a record out (consumers keep up), the next round is taken once
+   * its oldest such record has waited this long, or once `roundBytes` wait: time for its
+   * consumer's ack to arrive. Default 4 ms; 0: only the round before it (its write and sync).
+   */
+  elideWindowMs?: number;
   /** index chunks (4,096 entries, 144 KiB each) kept in memory per queue; default 8 */
   indexResidentChunks?: number;
   /** recovery drops references to queues this returns false for (gone from the metadata) */
@@ -51,6 +57,7 @@ export interface ResolvedStoreOptions {
   maxRecordSize: number;
   roundBytes: number;
   elideMinBytes: number;
+  elideWindowMs: number;
   indexResidentChunks: number;
   isKnownQueue: ((queueId: number) => boolean) | undefined;
   reclaim: ReclaimOptions;
@@ -68,6 +75,7 @@ export const STORE_DEFAULTS = {
   maxRecordSize: 128 * 1024 * 1024 + 64 * 1024,
   roundBytes: 4 * 1024 * 1024,
   elideMinBytes: 4096,
+  elideWindowMs: 4,
   indexResidentChunks: 8,
 };
 
@@ -85,6 +93,7 @@ export function resolveStoreOptions(o: FileStoreOptions): ResolvedStoreOptions {
     maxRecordSize: o.maxRecordSize ?? STORE_DEFAULTS.maxRecordSize,
     roundBytes: o.roundBytes ?? STORE_DEFAULTS.roundBytes,
     elideMinBytes: o.elideMinBytes ?? STORE_DEFAULTS.elideMinBytes,
+    elideWindowMs: o.elideWindowMs ?? STORE_DEFAULTS.elideWindowMs,
     indexResidentChunks: o.indexResidentChunks ?? STORE_DEFAULTS.indexResidentChunks,
     isKnownQueue: o.isKnownQueue,
     // small segments (tests) would never reach the default minimum compaction size

@@ -12,7 +12,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { GatedDisk } from '../helpers/gated-disk.js';
 import { Prng } from '../helpers/prng.js';
 import { SimMachine } from '../helpers/sim-disk.js';
-import { cleanupTempDirs, logSink, msg, props, readAll, tempDir } from './helpers.js';
+import { cleanupTempDirs, durable, logSink, msg, props, readAll, tempDir } from './helpers.js';
 
 afterEach(cleanupTempDirs);
 
@@ -31,12 +31,12 @@ const turns = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-async function setup(roundBytes?: number, maxRecordSize?: number): Promise<{ machine: SimMachine; dir: string; disk: GatedDisk; s: FileStore }> {
+async function setup(roundBytes?: number, maxRecordSize?: number, elideWindowMs = 0): Promise<{ machine: SimMachine; dir: string; disk: GatedDisk; s: FileStore }> {
   const root = await tempDir('warren-elision-');
   const machine = new SimMachine([root]);
   const disk = new GatedDisk(machine.mount());
   const dir = `${root}/j`;
-  const s = await FileStore.open({ dir, disk, roundBytes, maxRecordSize, log: logSink().log, reclaim: quiet });
+  const s = await FileStore.open({ dir, disk, roundBytes, maxRecordSize, elideWindowMs, log: logSink().log, reclaim: quiet });
   return { machine, dir, disk, s };
 }
 
@@ -173,6 +173,41 @@ describe('elision of records consumed before their write', () => {
     expect((await readAll(r, 1)).map((x) => x.seq)).toEqual([1, 2]);
     expect((await readAll(r, 9)).map((x) => x.body.equals(body(3)))).toEqual([true]);
     await r.close();
+  });
+
+  it('while consumers keep up, a round waits up to elideWindowMs for their acks; with nothing left out it does not wait', async () => {
+    for (const windowMs of [400, 0]) {
+      const { disk, s } = await setup(undefined, undefined, windowMs);
+      // round 1 held at its sync; B, consumed meanwhile, is left out by round 2: consumers keep up
+      disk.closeGate();
+      s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+      await disk.held(1);
+      s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+      s.ack(1, 2, true);
+      disk.openGate();
+      disk.closeGate();
+      await disk.held(1); // round 2 (B's HOLE) written, its sync held
+      // C comes while round 2 syncs; its consumer acks it 100 ms later
+      const c = s.appendMessage(msg(body(3)), props('c'), 0, [1], [3], 1);
+      setTimeout(() => s.ack(1, 3, true), 100);
+      disk.openGate();
+      expect(await durable(s, c)).toBeNull();
+      // with a window C waited for its ack and was left out; without, it was written at once
+      expect([windowMs, s.metrics().elided.records]).toEqual([windowMs, windowMs > 0 ? 2 : 1]);
+      await s.close();
+    }
+    // nothing left out by the last round (nobody consumes): the next one is taken at once
+    const { disk, s } = await setup(undefined, undefined, 5_000);
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+    const t0 = performance.now();
+    disk.openGate();
+    expect(await durable(s, b)).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(2_500);
+    expect(s.metrics().elided.records).toBe(0);
+    await s.close();
   });
 
   it('a consumed record being read when it is left out is not reported damaged', async () => {

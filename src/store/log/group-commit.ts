@@ -62,10 +62,11 @@ export interface LogUser<K, G extends PendingWrite<K>> {
   /** writes are waiting for the next round */
   hasPending(): boolean;
   /**
-   * Whether the next round should wait for the event loop's pending I/O first (the journal:
-   * records a consumer's ack could still leave out, elision.ts). Optional: never.
+   * How long the next round waits before it is taken (the journal: for acks that could leave
+   * records out, elision.ts): -1 not at all, 0 one turn of the event loop, else ms. Optional:
+   * never. The first round of a burst is not delayed.
    */
-  yieldBeforeTake?(): boolean;
+  delayBeforeTake?(): number;
   /** the segment appends go to now */
   appendSegment(): K;
   /** the segment of the first write waiting, or null */
@@ -199,7 +200,9 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
       let first = true;
       while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue())) {
         // the first round already started from setImmediate
-        if (!first && u.yieldBeforeTake?.() === true) await new Promise((r) => setImmediate(r));
+        const delay = first ? -1 : (u.delayBeforeTake?.() ?? -1);
+        if (delay === 0) await new Promise((r) => setImmediate(r));
+        else if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         first = false;
         if (this.#error !== null || !u.writable()) break;
         const groups = u.take();
