@@ -4,7 +4,8 @@
  * round it belongs to. The other side of that rule, with amqplib against a broker whose
  * fdatasyncs wait behind a gate (test/helpers/gated-disk.ts): a message delivered but not
  * acked, acked on one of its two queues only, requeued or dead-lettered is written, is not
- * confirmed while its sync is held, and comes back after a restart.
+ * confirmed while its sync is held, and comes back after a restart; a quorum queue's messages
+ * are always written.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,6 +105,23 @@ describe('messages consumed before their write', () => {
     await r.broker.stop();
     const again = await start(r.dataDir);
     expect(await drain(again.sub, 'q')).toEqual([]);
+  });
+
+  it('consumed and acked on a quorum queue: written all the same (a quorum queue logs every message)', async () => {
+    const r = await start();
+    await r.pub.assertQueue('qq', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    const first = await holdRound(r, 'qq');
+    let acked = 0;
+    await r.sub.consume('qq', (m) => {
+      if (!m) return;
+      r.sub.ack(m);
+      acked++;
+    });
+    const later = [1, 2, 3].map((i) => publish(r.pub, '', 'qq', body(i)));
+    await waitFor(() => acked === 4, 'four deliveries, acked', 10_000);
+    r.disk.openGate();
+    await Promise.all([first.done, ...later.map((p) => p.done)]);
+    expect(elided(r.broker)).toBe(0);
   });
 
   it('delivered and not acked: written, and not confirmed while its sync is held', async () => {
