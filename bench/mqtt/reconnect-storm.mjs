@@ -80,6 +80,8 @@ async function closeAll(children) {
 /** @param {{ broker_cores: number | null }} use @param {number} seconds @param {number} count */
 const usPer = (use, seconds, count) => (use.broker_cores === null ? null : Math.round((use.broker_cores * seconds * 1e6) / count));
 let broker = await startBroker();
+// a failed run (a generator gave up) does not leave its broker behind
+process.on('exit', () => broker.child.kill('SIGKILL'));
 const firstCpu = new CpuSampler(broker.child.pid ?? null);
 const first = await openAll(broker.port, '1');
 const firstCpuUse = firstCpu.finish();
