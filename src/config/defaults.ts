@@ -89,7 +89,7 @@ export const BROKER_KEYS = {
     default: 8 * 1024 * 1024,
     min: 64 * 1024,
     max: 2 * 1024 * 1024 * 1024,
-    doc: "A body larger than this is not held in memory: it is written to the vhost's journal as it arrives and read from there piece by piece for each delivery (AMQP; docs/performance.md, Large messages).",
+    doc: "A body larger than this is not held in memory: it is written to the vhost's journal as it arrives (AMQP content, STOMP SEND with content-length, MQTT PUBLISH) and read from there piece by piece for each delivery (docs/performance.md, Bodies larger than memory).",
     env: 'WARREN_LARGE_MESSAGE_THRESHOLD',
   },
   'store.durability': {
