@@ -5,7 +5,8 @@
  * is written to the journal as its frames arrive and streamed back from it, so the broker's
  * peak RSS (VmHWM, and VmRSS sampled every 20 ms) stays under 150 MiB although the body alone
  * is 256 MiB. Then the broker is killed (SIGKILL) half way through a second such body: after a
- * restart the queue holds nothing, and the parts written before the kill are reclaimed.
+ * restart the queue holds nothing, and the parts written before the kill are reclaimed. And
+ * an MQTT PUBLISH of 200 MiB (under the 256 MiB packet limit) is streamed in the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
