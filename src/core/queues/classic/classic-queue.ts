@@ -352,10 +352,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   applySettings(effectiveArgs: FieldTable, policy: string | null): void {
     this.settings = this.settingsFor(effectiveArgs);
     this.policy = policy;
-    if (this.settings.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
-    this.#limits.clearIdleTimer();
-    this.touch();
-    this.#limits.scheduleExpiry();
+    this.#limits.settingsChanged();
   }
 
   readyEntries(): IterableIterator<QueueEntry> {

@@ -137,6 +137,14 @@ export class ExpiryAndOverflow {
     this.#idleTimer = null;
   }
 
+  /** The queue's settings changed (a policy): limits take effect now, the idle clock and the expiry timer restart. */
+  settingsChanged(): void {
+    if (this.queue.settings.overflow === 'drop-head') this.dropHeadOverLimit();
+    this.clearIdleTimer();
+    this.touch();
+    this.scheduleExpiry();
+  }
+
   /** No timer may fire any more (the queue is deleted or the broker stops). */
   stop(): void {
     this.clearIdleTimer();
