@@ -1,18 +1,18 @@
 /**
  * One MQTT network connection, over TCP or WebSocket (both a byte `Duplex`): parsing, dispatch
- * to the handlers, batched writes (write-batch.ts) with backpressure, keep-alive, the end (will, session parking, client ids).
+ * to the handlers, keep-alive, the end (will, session parking, client ids). Writes (batched,
+ * with backpressure, streamed payloads) are its base class, packet-output.ts.
  *
  * Nothing thrown while handling input escapes: a protocol fault ends this connection
  * (DISCONNECT with a reason code in MQTT 5, a plain close in 3.1.1, MQTT-4.13.1-1) and the
  * broker carries on. During a resource alarm packets wait in the publish gate (held-packets.ts).
  */
-import { OutboundBody } from './streamed-publish.js';
 import { takeOverPublish, type InboundPublish } from './inbound-body.js';
 import type { Duplex } from 'node:stream';
-import { deadlines, endStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
-import { type CoreConnection, type Session, type SessionHandler, isBrokerError, type LargeBody, type Message } from '../../src/core/index.js';
+import { deadlines, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
+import { type CoreConnection, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
-import { encode, packetSize, pendingRemainingLength, type Packet, type Parser, type ProtocolVersion } from './codec.js';
+import { packetSize, pendingRemainingLength, type Packet, type Parser } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
 import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
@@ -22,7 +22,7 @@ import { failHeldPackets, handleHeldPacket } from './held-packets.js';
 import { endSession } from './session-end.js';
 import { PublishAcks } from './publish-acks.js';
 import { PacketIds } from './packet-ids.js';
-import { flushAfterReads } from './write-batch.js';
+import { PacketOutput } from './packet-output.js';
 import type { SessionState } from './session-state.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { InboundAliases, OutboundAliases } from './topic-aliases.js';
@@ -32,8 +32,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
-  readonly ctx: MqttContext;
+export class MqttConnection extends PacketOutput implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
@@ -42,10 +41,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
    * no certificate, or verify_none. Used by mqtt.ssl_cert_login.
    */
   readonly certName: string | null;
-  /** bytes, reads and writes on the socket under it, for management */
-  readonly traffic: SocketTraffic;
   phase: ConnectionPhase = 'awaiting-connect';
-  version: ProtocolVersion = 4;
 
   // ---- set by CONNECT ----
   clientId = '';
@@ -54,16 +50,11 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   /** session key: vhost + client id */
   key = '';
   core: CoreConnection | null = null;
-  session: Session | null = null;
   sessionState: SessionState | null = null;
   subscriptions: Subscriptions | null = null;
   will: Will | null = null;
   inboundAliases: InboundAliases | null = null;
   outboundAliases: OutboundAliases | null = null;
-  /** the client's Maximum Packet Size (MQTT 5 §3.1.2.11.4): larger packets are not sent to it; 0 = no limit */
-  clientMaxPacketSize = 0;
-  /** a PUBLISH payload streaming from the journal (streamed-publish.ts): what is sent meanwhile waits */
-  streaming: OutboundBody | null = null;
   /** the largest packet accepted from the client */
   maxPacketSize: number;
 
@@ -75,16 +66,11 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   lastRoutingKey = '\u0000';
   lastTopic = '';
 
-  readonly #stream: Duplex;
   readonly #registry: ConnectionRegistry<MqttConnection>;
   /** a parser of its own only while a packet is split across reads (parsers.ts) */
   #parser: Parser | null = null;
   /** a PUBLISH whose payload streams to the journal as it arrives (inbound-body.ts) */
   #inbound: InboundPublish | null = null;
-  #corked = false;
-  metadataHold = false; // writes held until deferred definitions are durable (write-batch.ts)
-  #blocked = false;
-  #ended = false;
   #keepAliveMs = 0;
   #lastActivity = Date.now();
   /** the connect timeout, then the keep-alive check (src/frontend/deadlines.ts) */
@@ -98,14 +84,12 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
 
   /** @param registry told when the stream has closed (the listener set) */
   constructor(ctx: MqttContext, stream: Duplex, peer: Peer, registry: ConnectionRegistry<MqttConnection>) {
-    this.ctx = ctx;
-    this.#stream = stream;
+    super(ctx, stream, new SocketTraffic(peer.socket));
     this.#registry = registry;
     this.peerHost = peer.host;
     this.peerPort = peer.port;
     this.transport = peer.transport;
     this.certName = peer.certName;
-    this.traffic = new SocketTraffic(peer.socket);
     this.maxPacketSize = ctx.settings.maxPacketSizeUnauthenticated;
     listenTo(stream, this);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
@@ -204,9 +188,9 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   }
 
   setReading(reading: boolean): void {
-    if (!reading) return void this.#stream.pause();
+    if (!reading) return void this.stream.pause();
     this.#lastActivity = Date.now();
-    this.#stream.resume();
+    this.stream.resume();
   }
 
   handleHeld(packet: Packet): boolean {
@@ -215,70 +199,6 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
 
   heldTooLong(packets: Packet[]): boolean {
     return failHeldPackets(this, packets);
-  }
-
-  // ---- output ----
-
-  /** Encode and queue a packet (corked: it leaves after the turn's reads, write-batch.ts). @returns false when not sent: not encodable, or over the client's Maximum Packet Size (MQTT-3.1.2-25) */
-  send(packet: Packet): boolean {
-    if (this.#ended) return false;
-    const bytes = encode(packet, this.version);
-    if (!bytes) {
-      this.log.warn('packet could not be encoded', { cmd: packet.cmd });
-      return false;
-    }
-    return this.sendBytes(bytes);
-  }
-
-  /** Queue an encoded packet (see `send`). */
-  sendBytes(bytes: Buffer): boolean {
-    if (this.#ended) return false;
-    if (this.clientMaxPacketSize > 0 && bytes.length > this.clientMaxPacketSize) return false;
-    if (this.streaming !== null) return this.streaming.held.push(bytes) > 0;
-    this.ctx.stats.packetsSent++;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.traffic.writes++;
-      this.#stream.cork();
-      flushAfterReads(this);
-    }
-    if (!this.#stream.write(bytes) && !this.#blocked) {
-      // backpressure: no more deliveries until the socket drains
-      this.#blocked = true;
-      this.session?.setWritable(false);
-    }
-    return true;
-  }
-
-  /** A PUBLISH whose payload streams from the journal (streamed-publish.ts); packets sent meanwhile follow it. */
-  sendStreamed(head: Buffer, body: LargeBody): void {
-    if (this.streaming !== null) return void this.streaming.held.push([head, body]);
-    if (!this.sendBytes(head)) return;
-    this.flush(); // the header leaves before the payload (written uncorked)
-    this.#blocked = true;
-    this.session?.setWritable(false);
-    this.streaming = new OutboundBody(this, this.#stream, body);
-  }
-
-  /** Uncork, unless held for deferred definitions; session records are committed first, so a CONNACK's session survives a killed broker. */
-  flush(): void {
-    if (!this.#corked || this.metadataHold) return;
-    this.#corked = false;
-    this.ctx.records?.flush();
-    this.#stream.uncork();
-  }
-
-  /** Send what was held for deferred definitions (write-batch.ts), and end the stream if it was ended meanwhile. */
-  releaseHeld(): void {
-    this.flush();
-    if (this.#ended) endStream(this.#stream, 2000);
-  }
-
-  streamDrained(): void {
-    if (this.streaming !== null) return this.streaming.drained();
-    if (!this.#blocked) return;
-    this.#blocked = false;
-    this.session?.setWritable(true);
   }
 
   streamError(e: Error): void {
@@ -325,12 +245,12 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
    */
   refuseLogin(user: string, reason: string, answer: () => void): void {
     deadlines.clear(this);
-    this.#stream.pause();
+    this.stream.pause();
     const protocol = this.version === 5 ? 'mqtt-5' : this.version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1';
     this.#refusal = this.ctx.core.loginFailures.refuse({ protocol, peerHost: this.peerHost, peerPort: this.peerPort, user, reason }, () => {
       this.#refusal = null;
       if (this.phase === 'closed') return;
-      this.#stream.resume();
+      this.stream.resume();
       answer();
     });
   }
@@ -350,7 +270,7 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
   clientDisconnected(publishWill: boolean): void {
     if (!publishWill) this.will = null;
     this.teardown(publishWill);
-    this.#endStream();
+    this.endStream();
   }
 
   /** Another connection with the same client id arrived (MQTT-3.1.4-3). */
@@ -364,30 +284,18 @@ export class MqttConnection implements PacketSink, SessionHandler, ClientConnect
     if (reason === null) this.#gate?.release();
   }
 
-  destroy(): void {
-    this.#stream.destroy();
-  }
-
   /** The plugin stops: tell MQTT 5 clients why (0x8B Server shutting down); wills are not published. */
   shutdown(): void {
     if (this.version === 5 && this.phase === 'open') this.send({ cmd: 'disconnect', reasonCode: RC.SERVER_SHUTTING_DOWN });
     this.will = null;
     this.teardown(false);
-    this.#endStream();
+    this.endStream();
   }
 
   #close(why: string): void {
     this.log.debug('connection closed by the server', { reason: why });
     this.teardown(true);
-    this.#endStream();
-  }
-
-  #endStream(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (this.metadataHold) return; // ended once what is held has left (holdForMetadata)
-    this.flush();
-    endStream(this.#stream, 2000);
+    this.endStream();
   }
 
   /**

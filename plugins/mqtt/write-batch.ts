@@ -12,12 +12,13 @@
  * one fdatasync shared with every session created meanwhile has made them durable.
  */
 import type { MqttConnection } from './connection.js';
+import type { PacketOutput } from './packet-output.js';
 
-let corked: MqttConnection[] = [];
-let spare: MqttConnection[] = [];
+let corked: PacketOutput[] = [];
+let spare: PacketOutput[] = [];
 
 /** `c` has corked writes: uncorked after this turn's reads. */
-export function flushAfterReads(c: MqttConnection): void {
+export function flushAfterReads(c: PacketOutput): void {
   corked.push(c);
   if (corked.length === 1) setImmediate(flushCorked);
 }
