@@ -94,7 +94,8 @@ export async function reader(conn: ChannelModel, queue: string, args: Record<str
     got,
     offsets: () => got.map((m) => m.properties.headers?.['x-stream-offset'] as number),
     texts: () => got.map((m) => m.content.toString()),
-    waitFor: (n, timeoutMs = 5000) => waitFor(() => got.length >= n, `${n} deliveries from ${queue} (got ${got.length})`, timeoutMs),
+    // 10 s: a clean-clone run at load 35 waited more than 5 s for a stream reader's first deliveries
+    waitFor: (n, timeoutMs = 10_000) => waitFor(() => got.length >= n, `${n} deliveries from ${queue} (got ${got.length})`, timeoutMs),
   };
 }
 
