@@ -2,17 +2,19 @@
  * The body frames of a content whose body stays in the journal (a `LargeBody`): read a
  * piece at a time (about a MiB), cut into frames of the connection's frame-max, written to the
  * socket, and the next piece read only once the socket has taken the last one ('drain'), so a
- * body of any size costs a MiB or two of memory while it goes out. The method and header
+ * body of any size costs a MiB or two of memory while it goes out (the reading and the waiting
+ * are the front-end kit's BodyPump; this class cuts what it reads into frames). The method and header
  * frames went out before it (content.ts with the body's size); AMQP 0-9-1 §4.2.6 wants the
  * body frames of one content to follow them with nothing else on that channel, so the frame
  * writer holds every other frame of the connection until `done` (frame-writer.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { LargeBody } from '../../src/core/index.js';
+import { BodyPump, type PumpOwner } from '../../src/frontend/index.js';
 import { FRAME_BODY, FRAME_END, FRAME_OVERHEAD } from './codec/constants.js';
 import { bodyChunk, writeFrameHeader } from './codec/content.js';
 
-/** Bytes read from the journal per step. */
+/** Bytes the pump reads from the journal per step (src/frontend/body-pump.ts). */
 const READ_BYTES = 1024 * 1024;
 
 export interface BodyStreamOwner {
@@ -24,19 +26,17 @@ export interface BodyStreamOwner {
   streamWrote(): void;
 }
 
-export class BodyStream {
+export class BodyStream implements PumpOwner {
   readonly body: LargeBody;
   readonly channel: number;
   readonly #chunk: number;
   readonly #socket: Duplex;
   readonly #owner: BodyStreamOwner;
-  #part = 0;
+  readonly #pump: BodyPump;
   /** body bytes not yet written */
   #left: number;
   /** bytes left in the frame being written (its header went out) */
   #frameLeft = 0;
-  #waitingDrain = false;
-  #stopped = false;
 
   constructor(body: LargeBody, channel: number, frameMax: number, socket: Duplex, owner: BodyStreamOwner) {
     this.body = body;
@@ -45,39 +45,28 @@ export class BodyStream {
     this.#socket = socket;
     this.#owner = owner;
     this.#left = body.size;
+    this.#pump = new BodyPump(body, socket, this);
   }
 
   start(): void {
-    this.#readNext();
+    this.#pump.start();
   }
 
   /** The socket's 'drain': the next piece may be read. */
   drained(): void {
-    if (!this.#waitingDrain) return;
-    this.#waitingDrain = false;
-    this.#readNext();
+    this.#pump.drained();
   }
 
   /** The connection is going away: read nothing more. */
   stop(): void {
-    this.#stopped = true;
+    this.#pump.stop();
   }
 
-  #readNext(): void {
-    if (this.#stopped) return;
-    this.body.read(this.#part, READ_BYTES, (error, chunks, next) => this.#onRead(error, chunks, next));
-  }
+  // ---- PumpOwner --------------------------------------------------------------------------
 
-  #onRead(error: Error | null, chunks: Buffer[], next: number): void {
-    if (this.#stopped) return;
+  /** One piece read from the journal, cut into body frames of the connection's frame-max. */
+  pumpWrite(chunks: Buffer[]): boolean {
     const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return this.stop();
-    if (error !== null) {
-      this.stop();
-      this.#owner.streamFailed(this, error);
-      return;
-    }
-    this.#part = next;
     // one buffer for every frame separator of this piece: frame-end + next frame's header
     const separators = Buffer.allocUnsafe((Math.ceil(READ_BYTES / this.#chunk) + 2 * chunks.length + 2) * FRAME_OVERHEAD);
     let s = 0;
@@ -101,15 +90,18 @@ export class BodyStream {
         this.#left -= take;
       }
     }
-    const finished = this.#left === 0;
-    if (finished) ok = socket.write(FRAME_END_ONLY);
+    if (this.#left === 0) ok = socket.write(FRAME_END_ONLY);
     socket.uncork();
     this.#owner.streamWrote();
-    if (finished) {
-      this.#stopped = true;
-      this.#owner.streamDone(this);
-    } else if (!ok || socket.writableNeedDrain) this.#waitingDrain = true;
-    else this.#readNext();
+    return ok;
+  }
+
+  pumpDone(): void {
+    this.#owner.streamDone(this);
+  }
+
+  pumpFailed(error: Error): void {
+    this.#owner.streamFailed(this, error);
   }
 }
 

@@ -5,7 +5,8 @@
  * so a delivery of any size holds a MiB or two. The front-end writes what precedes the body
  * (frame head, packet header) before `start`, what follows it on `pumpDone`, and holds every
  * other write of the connection meanwhile (the body's bytes must be contiguous on the wire).
- * AMQP, whose body is cut into frames, has its own (plugins/amqp/body-stream.ts).
+ * AMQP, whose body is cut into frames, writes each piece itself (`pumpWrite`,
+ * plugins/amqp/body-stream.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { LargeBody } from '../store/large-body.js';
@@ -18,6 +19,11 @@ export interface PumpOwner {
   pumpDone(): void;
   /** the body could not be read mid-way: the connection cannot go on (nothing valid can follow) */
   pumpFailed(error: Error): void;
+  /**
+   * Write one piece read from the journal (in body order) instead of the raw bytes, and say
+   * whether the stream takes more now (false: the pump waits for `drained`).
+   */
+  pumpWrite?(chunks: Buffer[]): boolean;
 }
 
 export class BodyPump {
@@ -38,6 +44,11 @@ export class BodyPump {
     this.#readNext();
   }
 
+  /** The connection is going away: read nothing more. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   /** The stream's 'drain': the next piece may be read. */
   drained(): void {
     if (!this.#waitingDrain) return;
@@ -56,6 +67,7 @@ export class BodyPump {
   }
 
   #onRead(error: Error | null, chunks: Buffer[], next: number): void {
+    if (this.#stopped) return;
     const stream = this.#stream;
     if (stream.destroyed || !stream.writable) {
       this.#stopped = true;
@@ -68,7 +80,8 @@ export class BodyPump {
     }
     this.#part = next;
     let ok = true;
-    for (const c of chunks) ok = stream.write(c);
+    if (this.#owner.pumpWrite !== undefined) ok = this.#owner.pumpWrite(chunks);
+    else for (const c of chunks) ok = stream.write(c);
     if (!ok || stream.writableNeedDrain) this.#waitingDrain = true;
     else this.#readNext();
   }
