@@ -229,9 +229,11 @@ for (const size of sizes) {
           const target = isWarren ? await startWarren(buildOf(broker), profile) : { url: /** @type {any} */ (rabbit).url, pid: /** @type {any} */ (rabbit).pid, stop: async () => undefined };
           try {
             const cpuBefore = cpuMs(target.pid);
+            const clientBefore = process.cpuUsage();
             const diskBefore = diskWriteBytes(target.pid);
             const { result, peakKiB } = await peakRss(target.pid, () => run(target.url, size, persistent));
             const cpuUsed = cpuMs(target.pid) - cpuBefore;
+            const clientUsed = process.cpuUsage(clientBefore);
             const diskWritten = diskWriteBytes(target.pid) - diskBefore;
             const row = {
               bench: 'sizes',
@@ -248,6 +250,9 @@ for (const size of sizes) {
               peak_rss_mib: Math.round(peakKiB / 102.4) / 10,
               // broker CPU per message over the whole run (warm-up included): steadier than msg/s on a shared machine
               cpu_us_per_msg: Math.round((cpuUsed * 1000) / Math.max(1, result.consumed_total)),
+              // the bench's own CPU (amqplib publisher and consumer, one process) per message: the
+              // two cores are shared, so what the clients take the broker cannot have
+              client_cpu_us_per_msg: Math.round((clientUsed.user + clientUsed.system) / Math.max(1, result.consumed_total)),
               // bytes the broker process sent to the disk per message (journal, message store; warm-up included)
               disk_bytes_per_msg: Math.round(diskWritten / Math.max(1, result.consumed_total)),
               profiled: profile,
