@@ -121,6 +121,14 @@ export const BROKER_KEYS = {
     doc: 'Memory alarm as an absolute RSS in bytes instead of a share; 0 uses the percentage.',
     env: 'WARREN_ALARMS_MEMORY_HIGH_WATERMARK_BYTES',
   },
+  'alarms.memory_paging_percent': {
+    type: 'integer',
+    default: 50,
+    min: 1,
+    max: 100,
+    doc: 'Above this share of the memory high watermark, durable queues keep new messages only on disk (read back as consumers drain) instead of in their in-memory window of up to 64 MiB (RabbitMQ vm_memory_high_watermark_paging_ratio).',
+    env: 'WARREN_ALARMS_MEMORY_PAGING_PERCENT',
+  },
   'alarms.disk_free_limit': {
     type: 'integer',
     default: 50 * 1024 * 1024,

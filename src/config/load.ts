@@ -48,7 +48,7 @@ export interface ResolvedConfig {
   /** definitions file imported at start (absolute), or '' */
   loadDefinitions: string;
   store: { durability: 'fsync' | 'write'; segmentSize: number };
-  alarms: { memoryHighWatermark: number; diskFreeLimit: number; publishDeadlineMs: number };
+  alarms: { memoryHighWatermark: number; memoryPagingRatio: number; diskFreeLimit: number; publishDeadlineMs: number };
   /** pause before a failed login is answered (auth.failure_delay), ms */
   authFailureDelayMs: number;
   /** node-wide connection limit (connection_max), -1 for none */
@@ -232,6 +232,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     store: { durability: get('store.durability') as 'fsync' | 'write', segmentSize: get('store.segment_size') as number },
     alarms: {
       memoryHighWatermark: (get('alarms.memory_high_watermark_bytes') as number) || (get('alarms.memory_high_watermark_percent') as number) / 100,
+      memoryPagingRatio: (get('alarms.memory_paging_percent') as number) / 100,
       diskFreeLimit: get('alarms.disk_free_limit') as number,
       publishDeadlineMs: get('alarms.publish_deadline') as number,
     },

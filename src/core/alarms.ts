@@ -24,6 +24,11 @@ export interface AlarmSettings {
   memoryHighWatermark: number;
   /** free bytes the data directory's file system must keep */
   diskFreeLimit: number;
+  /**
+   * durable queues page everything new to the store above this share of the memory high
+   * watermark (RabbitMQ's vm_memory_high_watermark_paging_ratio)
+   */
+  memoryPagingRatio: number;
   /** how long front-ends hold a blocked publish before failing it (0: hold until the alarm clears) */
   publishDeadlineMs: number;
   checkIntervalMs: number;
@@ -31,6 +36,7 @@ export interface AlarmSettings {
 
 export const DEFAULT_ALARM_SETTINGS: AlarmSettings = {
   memoryHighWatermark: 0.4,
+  memoryPagingRatio: 0.5,
   diskFreeLimit: 50 * 1024 * 1024,
   publishDeadlineMs: 60_000,
   checkIntervalMs: 1000,
@@ -45,6 +51,8 @@ export class Alarms {
   #timer: NodeJS.Timeout | null = null;
   #dataDir: string | null = null;
   #diskFailure: string | null = null;
+  /** above the paging threshold at the last check (MemoryPaging, queue-pager.ts) */
+  memoryPaging = false;
 
   get blocked(): boolean {
     return this.#active.size > 0;
@@ -107,7 +115,10 @@ export class Alarms {
   }
 
   check(): void {
-    this.#set('memory', process.memoryUsage.rss() > this.memoryLimitBytes);
+    const rss = process.memoryUsage.rss();
+    const limit = this.memoryLimitBytes;
+    this.memoryPaging = rss > limit * this.settings.memoryPagingRatio;
+    this.#set('memory', rss > limit);
     if (this.#dataDir !== null) {
       try {
         const fs = statfsSync(this.#dataDir);

@@ -89,7 +89,7 @@ export async function openNodeStore(core: Core, dataDir: string, options: NodeSt
       log: (level, message, data) => log?.[level](message, { vhost: vhost.name, ...data }),
     });
     stores.set(vhost, { store, dir });
-    vhost.store = { meta, messages: store, streams };
+    vhost.store = { meta, messages: store, streams, memory: core.alarms };
     return store;
   };
 

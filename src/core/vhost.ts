@@ -21,6 +21,7 @@ import type { MessageStore } from '../store/message-store.js';
 import type { MetadataStore } from '../store/metadata/metadata-store.js';
 import type { StreamStore } from '../store/stream/stream-store.js';
 import type { DurabilityPoints } from './durability.js';
+import type { MemoryPaging } from './queues/classic/queue-pager.js';
 import { Publisher } from './publisher.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
@@ -30,6 +31,8 @@ export interface VhostStore {
   messages: MessageStore;
   /** the node's stream logs (docs/streams.md) */
   streams?: StreamStore;
+  /** the node's memory pressure: durable queues page everything new above it (queue-pager.ts) */
+  memory?: MemoryPaging;
 }
 
 /** The exchanges every vhost starts with (AMQP 0-9-1 §3.1.3, plus RabbitMQ's amq.match alias). */

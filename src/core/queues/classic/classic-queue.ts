@@ -14,7 +14,7 @@ import { effectiveTtl, redeliver } from '../redelivery.js';
 import { ExpiryAndOverflow } from './expiry-and-overflow.js';
 import type { MessageStore } from '../../../store/message-store.js';
 import { StoredEntries } from './stored-entries.js';
-import { QueuePager, type PagedQueue } from './queue-pager.js';
+import { QueuePager, type MemoryPaging, type PagedQueue } from './queue-pager.js';
 import { SmallSet } from '../../../util/small-collections.js';
 
 /**
@@ -124,11 +124,11 @@ export class ClassicQueue implements Queue, PagedQueue {
    * seqs above the store's. A FIFO queue then pages its backlog beyond a memory window out
    * to the store; with `recovered`, what the store holds becomes the queue's backlog.
    */
-  attachStore(store: MessageStore, storeId: number, recovered: boolean): void {
+  attachStore(store: MessageStore, storeId: number, recovered: boolean, memory?: MemoryPaging): void {
     this.#stored = new StoredEntries(store, storeId);
     this.storeId = storeId;
     this.#seq = Math.max(this.#seq, store.nextSeq(storeId) - 1);
-    if (this.maxPriority === 0) this.#pager = new QueuePager(this, store);
+    if (this.maxPriority === 0) this.#pager = new QueuePager(this, store, memory);
     if (recovered && this.#pager) {
       this.readyBytes += this.#pager.adoptBacklog();
       this.#pager.refillIfLow();

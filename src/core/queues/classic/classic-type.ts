@@ -21,7 +21,7 @@ export const classicQueue: QueueType = {
     const s = host.store;
     if (s && q.durable && !q.exclusive) {
       const id = s.meta.saveQueue({ vhost: host.name, name, type: maxPriority > 0 ? 'priority' : CLASSIC_TYPE, autoDelete: q.autoDelete, arguments: args });
-      q.attachStore(s.messages, id, false);
+      q.attachStore(s.messages, id, false, s.memory);
     }
     return q;
   },
@@ -32,7 +32,7 @@ export const classicQueue: QueueType = {
     const q = new ClassicQueue(name, host.name, { durable: true, autoDelete, arguments: args, maxPriority: maxPriorityOf(args), ownerId: 0 }, host);
     // its policy first: a policy's message TTL applies to the backlog read back
     host.adoptQueue(q);
-    q.attachStore(s.messages, id, true);
+    q.attachStore(s.messages, id, true, s.memory);
     return q;
   },
 };

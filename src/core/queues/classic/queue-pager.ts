@@ -13,9 +13,26 @@ import { QueueEntry } from '../queue-entry.js';
  * seq order, when the window drains below half. Once anything is paged out, everything after
  * it is paged too, so order is kept: the paged region is exactly the seqs above the last one
  * that entered the window.
+ *
+ * The window is 64 MiB of bodies (or 4,096 messages): a publisher's window of unconfirmed
+ * messages (amqplib users and benchmarks commonly keep 32 MiB in flight) must fit, because a
+ * paged entry costs its record's write (it cannot be consumed before its round, so the
+ * journal never leaves it out: src/store/elision.ts), a read back and a second CRC pass —
+ * with 1 MiB bodies and a 16 MiB window that made a consumer that kept up fall behind for
+ * good (docs/performance.md, "Large messages"). Memory stays bounded twice: per queue by the
+ * window, and for the node by `MemoryPaging`: above half of the memory high watermark
+ * (RabbitMQ's vm_memory_high_watermark_paging_ratio, 0.5) every queue pages what arrives.
  */
 export const PAGE_WINDOW_COUNT = 4096;
-export const PAGE_WINDOW_BYTES = 16 * 1024 * 1024;
+export const PAGE_WINDOW_BYTES = 64 * 1024 * 1024;
+
+/** The node's memory pressure, as the pager reads it (core/alarms.ts). */
+export interface MemoryPaging {
+  /** the broker's memory is above the paging threshold: queues page everything new */
+  readonly memoryPaging: boolean;
+}
+
+const NO_PRESSURE: MemoryPaging = { memoryPaging: false };
 const READ_BATCH = 1024;
 
 /** What the pager asks of its queue (a FIFO one: priority queues do not page). */
@@ -27,6 +44,7 @@ export interface PagedQueue extends Queue {
 export class QueuePager implements ReadListener {
   readonly #queue: PagedQueue;
   readonly #store: MessageStore;
+  readonly #memory: MemoryPaging;
   /** entries that exist only in the store */
   paged = 0;
   pagedBytes = 0;
@@ -35,9 +53,10 @@ export class QueuePager implements ReadListener {
   #reading = false;
   #generation = 0;
 
-  constructor(queue: PagedQueue, store: MessageStore) {
+  constructor(queue: PagedQueue, store: MessageStore, memory: MemoryPaging = NO_PRESSURE) {
     this.#queue = queue;
     this.#store = store;
+    this.#memory = memory;
   }
 
   /** Whether an entry arriving now must stay in the store only (keeps seq order). */
@@ -45,7 +64,8 @@ export class QueuePager implements ReadListener {
     return (
       this.paged > 0 ||
       this.#queue.windowLength >= PAGE_WINDOW_COUNT ||
-      this.#queue.windowBytes >= PAGE_WINDOW_BYTES
+      this.#queue.windowBytes >= PAGE_WINDOW_BYTES ||
+      this.#memory.memoryPaging
     );
   }
 
@@ -68,7 +88,8 @@ export class QueuePager implements ReadListener {
   /** Start a read when the window is low and the store holds more. */
   refillIfLow(): void {
     if (this.paged === 0 || this.#reading) return;
-    if (this.#queue.windowLength >= PAGE_WINDOW_COUNT / 2) return;
+    // below half the window by count and by bytes: a read adds at most the other half
+    if (this.#queue.windowLength >= PAGE_WINDOW_COUNT / 2 || this.#queue.windowBytes >= PAGE_WINDOW_BYTES / 2) return;
     this.#reading = true;
     this.#store.read(
       { queueId: this.#queue.storeId, afterSeq: this.lastWindowSeq, maxCount: READ_BATCH, maxBytes: PAGE_WINDOW_BYTES / 2 },

@@ -5,6 +5,7 @@ import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
 import type { QueueEntry } from '../queue-entry.js';
 import { QUORUM_TYPE, quorumSettingsFrom, type QuorumSettings } from './quorum-arguments.js';
 import { DurabilityPoints, whenAllDurable } from '../../durability.js';
+import type { MemoryPaging } from '../classic/queue-pager.js';
 import type { DurableListener } from '../../../store/durable-waiters.js';
 
 /** How often a quorum queue retries dead-letters no target took yet (at-least-once). */
@@ -30,9 +31,9 @@ export class QuorumQueue extends ClassicQueue {
   readonly #pendingDeadLetters: PendingDeadLetter[] = [];
   #retryTimer: NodeJS.Timeout | null = null;
 
-  constructor(name: string, vhost: string, args: FieldTable, lifecycle: QueueLifecycle, store: MessageStore | null, storeId: number, recovered: boolean) {
+  constructor(name: string, vhost: string, args: FieldTable, lifecycle: QueueLifecycle, store: MessageStore | null, storeId: number, recovered: boolean, memory?: MemoryPaging) {
     super(name, vhost, { durable: true, autoDelete: false, arguments: args, maxPriority: 0, ownerId: 0 }, lifecycle);
-    if (store) this.attachStore(store, storeId, recovered);
+    if (store) this.attachStore(store, storeId, recovered, memory);
   }
 
   /**

@@ -20,7 +20,7 @@ export const quorumQueue: QueueType = {
     validateQueueArguments(args, name, host.name, ['x-delivery-limit']);
     const s = host.store;
     const id = s ? s.meta.saveQueue({ vhost: host.name, name, type: QUORUM_TYPE, autoDelete: false, arguments: args }) : 0;
-    const q = new QuorumQueue(name, host.name, args, host, s?.messages ?? null, id, false);
+    const q = new QuorumQueue(name, host.name, args, host, s?.messages ?? null, id, false, s?.memory);
     host.adoptQueue(q);
     return q;
   },
@@ -29,7 +29,7 @@ export const quorumQueue: QueueType = {
   restore(host, id, name, _autoDelete, args) {
     const s = host.store;
     if (!s) return null;
-    const q = new QuorumQueue(name, host.name, args, host, s.messages, id, true);
+    const q = new QuorumQueue(name, host.name, args, host, s.messages, id, true, s.memory);
     host.adoptQueue(q);
     return q;
   },
