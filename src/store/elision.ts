@@ -105,6 +105,15 @@ export class Elision {
     else rec.mustWrite = true;
   }
 
+  /** the bytes of `group` a round taken now would write: its records less those to be left out */
+  bytesToWrite(group: ElisionGroup): number {
+    const recs = group.elidable;
+    if (recs === null) return group.bytes;
+    let bytes = group.bytes;
+    for (const rec of recs) if (rec.unsettled <= 0 && !rec.mustWrite) bytes -= rec.length;
+    return bytes;
+  }
+
   /** A round took `groups`: leave out the records nobody will read, seal the others. */
   decide(groups: readonly ElisionGroup[]): void {
     const m = this.#metrics;

@@ -134,14 +134,23 @@ export class PendingBatch {
   }
 
   /**
-   * Hand the flush the groups of its round: the oldest ones, up to `roundBytes` (at least
-   * one); the rest wait for the next round, so one fdatasync covers a few MiB at most.
+   * Hand the flush the groups of its round: the oldest ones, up to `roundBytes` of what will
+   * be written (at least one group); the rest wait for the next round, so one fdatasync covers
+   * a few MiB at most. Records already consumed on every queue are left out of the write
+   * (elision.ts) and do not count: with 1 MiB bodies a round of logical bytes held three
+   * messages, and a consumer that kept up turned every three into a round of its own.
    */
   take(): PendingGroup[] {
     const all = this.#groups;
+    const elision = this.elision;
     let n = 1;
-    let bytes = all.length > 0 ? all[0].bytes : 0;
-    while (n < all.length && bytes + all[n].bytes <= this.#roundBytes) bytes += all[n++].bytes;
+    let bytes = all.length > 0 ? elision.bytesToWrite(all[0]) : 0;
+    while (n < all.length) {
+      const next = elision.bytesToWrite(all[n]);
+      if (bytes + next > this.#roundBytes) break;
+      bytes += next;
+      n++;
+    }
     if (n === all.length) {
       this.#groups = [];
       this.#current = null;

@@ -95,8 +95,9 @@ describe('elision of records consumed before their write', () => {
   });
 
   it('a round ending in a HOLE writes its last byte: recovery finds the HOLE whole, not a torn tail', async () => {
-    // rounds of at most 70 KiB: B (consumed) is a round of its own, F and the ACK the next
-    const { machine, dir, disk, s } = await setup(70 * 1024);
+    // rounds of at most 40 KiB written: every 64 KiB record is a group of its own; B (consumed:
+    // nothing of it to write) is a round of its own only because F alone is past the bound
+    const { machine, dir, disk, s } = await setup(40 * 1024);
     disk.closeGate();
     s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
     await disk.held(1);
@@ -125,6 +126,27 @@ describe('elision of records consumed before their write', () => {
     expect(left[0].seq).toBe(1);
     expect(left.map((x) => x.seq).filter((q) => q === 2)).toEqual([]);
     await r.close();
+  });
+
+  it('a round is bounded by what it writes: consumed records do not count, so they do not make rounds (and fdatasyncs) of their own', async () => {
+    // rounds of at most 70 KiB: one 64 KiB record each when every record is written
+    const { disk, s } = await setup(70 * 1024);
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    // six consumed before their round, then one that is not
+    for (let seq = 2; seq <= 7; seq++) s.appendMessage(msg(body(seq)), props('b'), 0, [1], [seq], 1);
+    const c = s.appendMessage(msg(body(8)), props('c'), 0, [1], [8], 1);
+    for (let seq = 2; seq <= 7; seq++) s.ack(1, seq, true);
+    const before = s.metrics();
+    disk.openGate();
+    await s.flush();
+    const after = s.metrics();
+    expect(after.elided.records - before.elided.records).toBe(6);
+    // round 1 (held above), then one round for the six HOLEs, C and the ACK record (was seven)
+    expect(after.flushes - before.flushes).toBe(2);
+    expect(c).toBeLessThanOrEqual(s.durableLsn);
+    await s.close();
   });
 
   it('consecutive consumed records are one HOLE, no longer than the longest record a reader accepts', async () => {
