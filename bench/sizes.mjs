@@ -1,6 +1,9 @@
 /**
  * Message-size sweep, Warren beside RabbitMQ in one sitting: one amqplib publisher with
- * publisher confirms and one amqplib consumer (manual acks) on a durable queue, persistent
+ * publisher confirms and one amqplib consumer (manual acks), each in a process of its own
+ * (`--clients split`; `--clients one` runs both in the bench's process, as before
+ * 2026-12-07 14:00: one JavaScript thread then capped 256 KiB runs near 2,000 msg/s whatever
+ * the broker), on a durable queue, persistent
  * messages (delivery mode 2) and, for comparison, transient ones to a non-durable queue.
  * Bodies of 16 B … 1 MiB. Per run: consumed msg/s, p50/p99 publish→deliver latency, peak
  * RSS of the broker process (VmRSS sampled every 50 ms during the run).
@@ -12,10 +15,10 @@
  *
  * The publisher keeps at most `--window` unconfirmed messages and at most `--window-bytes`
  * of unconfirmed body bytes (the smaller); the consumer's prefetch is the same count. Time
- * stamps are in the body (same process, same clock).
+ * stamps are in the body (epoch ms from performance.timeOrigin: one clock for both processes).
  *
  *   node bench/sizes.mjs [--build dir] [--sizes 16,1024,16384,65536,262144,1048576]
- *        [--seconds 5] [--rounds 2] [--kinds persistent,transient] [--brokers warren,rabbitmq]
+ *        [--seconds 5] [--rounds 2] [--kinds persistent,transient] [--brokers warren,rabbitmq] [--clients split|one]
  *        (`--brokers warren@dirA,warren@dirB` compares two Warren builds, alternating)
  *        [--cpu-prof 65536,1048576 --prof-dir dir] [--label x] [--out bench/results/sizes-<date>.jsonl]
  *        [--warren-node-args '--max-semi-space-size=32'] (node flags for the Warren processes)
@@ -24,7 +27,7 @@
  * --cpu-prof and write their profile into --prof-dir; `node bench/sizes.mjs --summarize f`
  * prints the functions with the most self time in a .cpuprofile.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +35,7 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { REPO, stopChild, warrenBuild } from './lib/brokers.mjs';
 import { rabbitmqInstalled, startRabbitmqNode } from './lib/rabbitmq-node.mjs';
+import { epochNow, startConsumer } from './lib/sizes-consumer.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string', default: '' },
     'prof-dir': { type: 'string', default: join(tmpdir(), 'warren-sizes-prof') },
     label: { type: 'string', default: '' },
+    clients: { type: 'string', default: 'split' },
     'warren-node-args': { type: 'string', default: '' },
     out: { type: 'string' },
     summarize: { type: 'string' },
@@ -139,44 +144,54 @@ async function peakRss(/** @type {number} */ pid, /** @type {() => Promise<any>}
 }
 
 /**
+ * The consumer of a run: in a process of its own (`--clients split`) or in this one (`one`).
+ * @returns {Promise<{ window(from: number, to: number): void, drain(expected: number): Promise<{ consumed: number, consumedTotal: number, p50: number | null, p99: number | null, cpuMicros: number }> }>}
+ */
+async function consumerFor(/** @type {string} */ url, /** @type {string} */ queue, /** @type {number} */ prefetch) {
+  if (args.clients === 'one') return startConsumer(url, queue, prefetch);
+  const child = fork(join(REPO, 'bench', 'lib', 'sizes-consumer.mjs'), [url, queue, String(prefetch)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** @type {((m: any) => void) | null} */
+  let onStats = null;
+  await new Promise((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`the consumer exited with ${code}`)));
+    child.on('message', (/** @type {any} */ m) => {
+      if (m.ready) res(undefined);
+      if (m.stats) onStats?.(m.stats);
+    });
+  });
+  return {
+    window: (from, to) => child.send({ window: [from, to] }),
+    drain: (expected) =>
+      new Promise((res) => {
+        onStats = res;
+        child.send({ drain: expected });
+      }),
+  };
+}
+
+/**
  * One run: publish with confirms for `seconds`, consume and ack, measure what was consumed
- * after a one-second warm-up.
+ * after a one-second warm-up. @returns the figures and the clients' CPU (µs, both processes)
  */
 async function run(/** @type {string} */ url, /** @type {number} */ size, /** @type {boolean} */ persistent) {
   const queue = `sizes-${size}-${persistent ? 'p' : 't'}-${process.pid}`;
   const pubConn = await amqp.connect(url);
-  const subConn = await amqp.connect(url);
   const pub = await pubConn.createConfirmChannel();
-  const sub = await subConn.createChannel();
   await pub.assertQueue(queue, { durable: persistent, autoDelete: false });
   await pub.purgeQueue(queue);
   const windowCount = Math.max(2, Math.min(Number(args.window), Math.floor(Number(args['window-bytes']) / size)));
-  await sub.prefetch(windowCount);
+  const consumer = await consumerFor(url, queue, windowCount);
+  const cpuBefore = process.cpuUsage();
   const template = Buffer.alloc(size, 0x61);
-  const latencies = [];
-  let consumed = 0;
-  let consumedTotal = 0;
-  let measuredFrom = 0;
-  let stopAt = 0;
-  let measuring = false;
-  await sub.consume(queue, (msg) => {
-    if (!msg) return;
-    const now = performance.now();
-    consumedTotal++;
-    if (msg.content.length >= 8 && measuring) {
-      latencies.push(now - msg.content.readDoubleLE(0));
-      consumed++;
-    }
-    sub.ack(msg);
-  });
   let inFlight = 0;
   let published = 0;
   let failed = 0;
   /** @type {(() => void) | null} */
   let wake = null;
-  const started = performance.now();
-  measuredFrom = started + 1000;
-  stopAt = measuredFrom + seconds * 1000;
+  const started = epochNow();
+  const measuredFrom = started + 1000;
+  const stopAt = measuredFrom + seconds * 1000;
+  consumer.window(measuredFrom, stopAt);
   const confirmed = (/** @type {any} */ err) => {
     if (err) failed++;
     inFlight--;
@@ -187,33 +202,32 @@ async function run(/** @type {string} */ url, /** @type {number} */ size, /** @t
     }
   };
   for (;;) {
-    const now = performance.now();
-    if (!measuring && now >= measuredFrom) measuring = true;
-    if (now >= stopAt) break;
+    if (epochNow() >= stopAt) break;
     if (inFlight >= windowCount) {
       await new Promise((r) => (wake = /** @type {() => void} */ (r)));
       continue;
     }
     const body = size >= 8 ? Buffer.from(template) : Buffer.alloc(8);
-    body.writeDoubleLE(performance.now(), 0);
+    body.writeDoubleLE(epochNow(), 0);
     inFlight++;
     published++;
     const ok = pub.publish('', queue, body, { persistent }, confirmed);
     if (!ok) await new Promise((r) => pub.once('drain', r));
   }
-  measuring = false;
   const elapsed = (stopAt - measuredFrom) / 1000;
   while (inFlight > 0) await new Promise((r) => (wake = /** @type {() => void} */ (r)));
   // what was published is consumed before the queue goes (the CPU figure covers all of it)
-  for (let waited = 0; consumedTotal < published - failed && waited < 30_000; waited += 20) await sleep(20);
-  await sub.close().catch(() => undefined);
+  const stats = await consumer.drain(published - failed);
+  const pubCpu = process.cpuUsage(cpuBefore);
   await pub.deleteQueue(queue).catch(() => undefined);
   await pub.close().catch(() => undefined);
   await pubConn.close().catch(() => undefined);
-  await subConn.close().catch(() => undefined);
-  latencies.sort((a, b) => a - b);
-  const q = (/** @type {number} */ p) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 10) / 10 : null);
-  return { consumed_total: consumedTotal, msg_per_s: Math.round(consumed / elapsed), mib_per_s: Math.round(((consumed * size) / elapsed / 1048576) * 10) / 10, p50_ms: q(0.5), p99_ms: q(0.99), published, nacked: failed, window: windowCount };
+  // one process: the publisher's figure already holds the consumer's CPU
+  const clientMicros = pubCpu.user + pubCpu.system + (args.clients === 'one' ? 0 : stats.cpuMicros);
+  return {
+    result: { consumed_total: stats.consumedTotal, msg_per_s: Math.round(stats.consumed / elapsed), mib_per_s: Math.round(((stats.consumed * size) / elapsed / 1048576) * 10) / 10, p50_ms: stats.p50, p99_ms: stats.p99, published, nacked: failed, window: windowCount, clients: String(args.clients) },
+    clientMicros,
+  };
 }
 
 const sitting = new Date().toISOString();
@@ -229,11 +243,10 @@ for (const size of sizes) {
           const target = isWarren ? await startWarren(buildOf(broker), profile) : { url: /** @type {any} */ (rabbit).url, pid: /** @type {any} */ (rabbit).pid, stop: async () => undefined };
           try {
             const cpuBefore = cpuMs(target.pid);
-            const clientBefore = process.cpuUsage();
             const diskBefore = diskWriteBytes(target.pid);
-            const { result, peakKiB } = await peakRss(target.pid, () => run(target.url, size, persistent));
+            const { result: ran, peakKiB } = await peakRss(target.pid, () => run(target.url, size, persistent));
+            const result = ran.result;
             const cpuUsed = cpuMs(target.pid) - cpuBefore;
-            const clientUsed = process.cpuUsage(clientBefore);
             const diskWritten = diskWriteBytes(target.pid) - diskBefore;
             const row = {
               bench: 'sizes',
@@ -250,9 +263,9 @@ for (const size of sizes) {
               peak_rss_mib: Math.round(peakKiB / 102.4) / 10,
               // broker CPU per message over the whole run (warm-up included): steadier than msg/s on a shared machine
               cpu_us_per_msg: Math.round((cpuUsed * 1000) / Math.max(1, result.consumed_total)),
-              // the bench's own CPU (amqplib publisher and consumer, one process) per message: the
-              // two cores are shared, so what the clients take the broker cannot have
-              client_cpu_us_per_msg: Math.round((clientUsed.user + clientUsed.system) / Math.max(1, result.consumed_total)),
+              // the clients' CPU (amqplib publisher and consumer) per message: the cores are
+              // shared, so what the clients take the broker cannot have
+              client_cpu_us_per_msg: Math.round(ran.clientMicros / Math.max(1, result.consumed_total)),
               // bytes the broker process sent to the disk per message (journal, message store; warm-up included)
               disk_bytes_per_msg: Math.round(diskWritten / Math.max(1, result.consumed_total)),
               profiled: profile,
