@@ -16,16 +16,33 @@ export interface BodySource {
   readonly holding: boolean;
 }
 
+/** The core's resource alarms, as far as a paused body needs them. */
+export interface BodyAlarms {
+  readonly blocked: boolean;
+  onChange(listener: () => void): () => void;
+}
+
 const waiting = new WeakSet<BodySource>();
 
 /** After bytes were appended to `writer`: stop reading `source` while the journal is behind. */
-export function keepUpWithJournal(source: BodySource, writer: LargeBodyWriter, alarms: { readonly blocked: boolean }): void {
+export function keepUpWithJournal(source: BodySource, writer: LargeBodyWriter, alarms: BodyAlarms): void {
   if (writer.backlog <= JOURNAL_BACKLOG) return;
   source.setReading(false);
   if (waiting.has(source)) return;
   waiting.add(source);
   writer.whenWritten(() => {
-    waiting.delete(source);
-    if (!source.holding && !alarms.blocked) source.setReading(true);
+    if (!alarms.blocked) return resume(source);
+    // The journal caught up during an alarm: reading stays off until it clears. The publish
+    // gate holds only whole publishes, so it has nothing to resume for a body half read.
+    const stop = alarms.onChange(() => {
+      if (alarms.blocked) return;
+      stop();
+      resume(source);
+    });
   });
+}
+
+function resume(source: BodySource): void {
+  waiting.delete(source);
+  if (!source.holding) source.setReading(true);
 }

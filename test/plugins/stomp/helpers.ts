@@ -271,6 +271,10 @@ class TcpStompSocket implements IStompSocket {
   binaryType = 'arraybuffer';
   readyState = 0;
   readonly #socket: Socket;
+  /** the TCP socket under the client (a test reads its writableLength) */
+  get socket(): Socket {
+    return this.#socket;
+  }
 
   constructor(port: number) {
     this.url = `tcp://127.0.0.1:${port}`;
