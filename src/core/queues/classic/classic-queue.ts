@@ -7,7 +7,7 @@ import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
 import type { QueueFlags } from '../queue-type.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
-import { CLASSIC_TYPE, sharedSettingsFrom, type QueueSettings } from '../queue-arguments.js';
+import { DeclaredQueue } from './declared-queue.js';
 import { QueueEntry } from '../queue-entry.js';
 import { ConsumerSelection } from './consumer-selection.js';
 import { effectiveTtl, redeliver } from '../redelivery.js';
@@ -28,24 +28,12 @@ import { SmallSet } from '../../../util/small-collections.js';
  * Dispatch is synchronous: an enqueue, an ack freeing credit or a consumer becoming writable
  * delivers right away, with no timer or promise per message. (Members are documented on `Queue`.)
  */
-export class ClassicQueue implements Queue, PagedQueue {
-  readonly kind = 'queue' as const;
-  readonly name: string;
-  readonly vhost: string;
-  readonly durable: boolean;
-  readonly autoDelete: boolean;
-  readonly arguments: FieldTable;
-  readonly maxPriority: number;
-  readonly ownerId: number;
+export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
   readonly #selection = new ConsumerSelection();
   get consumers(): Consumer[] {
     return this.#selection.list;
   }
   readonly inbound = new SmallSet<Binding>();
-  settings: QueueSettings;
-  policy: string | null = null;
-  routeMark = 0;
-  deleted = false;
   unackedCount = 0;
   /** body bytes of ready messages (for x-max-length-bytes) */
   readyBytes = 0;
@@ -59,47 +47,22 @@ export class ClassicQueue implements Queue, PagedQueue {
   protected readonly lifecycle: QueueLifecycle;
   #seq = 0;
   #dispatching = false;
-  /** message TTL, x-expires, length limits and overflow (expiry-and-overflow.ts) */
-  readonly #limits: ExpiryAndOverflow;
+  /**
+   * Made on first use, as an idle queue (most of a broker's with many idle devices) needs none
+   * of them: TTL, x-expires, length limits and overflow (expiry-and-overflow.ts; dropped again
+   * while it holds no timer), the backlog paged to the store, the records in it (a durable queue's)
+   */
+  #limitsOrNull: ExpiryAndOverflow | null = null;
   #pager: QueuePager | null = null;
-  #stored: StoredEntries | null = null;
+  #storedOrNull: StoredEntries | null = null;
+  #store: MessageStore | null = null;
+  #memory: MemoryPaging | undefined = undefined;
 
   constructor(name: string, vhost: string, flags: QueueFlags, lifecycle: QueueLifecycle) {
-    this.name = name;
-    this.vhost = vhost;
-    this.durable = flags.durable;
-    this.autoDelete = flags.autoDelete;
-    this.arguments = flags.arguments;
-    this.maxPriority = flags.maxPriority;
-    this.ownerId = flags.ownerId;
+    super(name, vhost, flags);
     this.lifecycle = lifecycle;
     this.#buffer = flags.maxPriority > 0 ? new PriorityBuffer(flags.maxPriority) : new FifoBuffer();
-    this.#limits = new ExpiryAndOverflow(this, this.#buffer);
-    this.settings = this.settingsFor(flags.arguments);
     this.touch();
-  }
-
-  /** Settings from effective arguments (read only, shared by queues with equal ones); a queue kind with other defaults overrides this. */
-  protected settingsFor(args: FieldTable): QueueSettings {
-    return sharedSettingsFrom(args);
-  }
-
-  get type(): string {
-    return CLASSIC_TYPE;
-  }
-
-  /** Whether every message is stored, whatever its delivery mode (quorum queues). */
-  get storesEveryMessage(): boolean {
-    return false;
-  }
-
-  /** Whether redeliveries carry `x-delivery-count` (with a delivery limit; always for quorum queues). */
-  get countsDeliveries(): boolean {
-    return this.settings.deliveryLimit >= 0;
-  }
-
-  get exclusive(): boolean {
-    return this.ownerId !== 0;
   }
 
   get messageCount(): number {
@@ -125,14 +88,27 @@ export class ClassicQueue implements Queue, PagedQueue {
    * to the store; with `recovered`, what the store holds becomes the queue's backlog.
    */
   attachStore(store: MessageStore, storeId: number, recovered: boolean, memory?: MemoryPaging): void {
-    this.#stored = new StoredEntries(store, storeId);
+    this.#store = store;
+    this.#memory = memory;
     this.storeId = storeId;
     this.#seq = Math.max(this.#seq, store.nextSeq(storeId) - 1);
-    if (this.maxPriority === 0) this.#pager = new QueuePager(this, store, memory);
-    if (recovered && this.#pager) {
-      this.readyBytes += this.#pager.adoptBacklog();
-      this.#pager.refillIfLow();
+    if (recovered && this.maxPriority === 0 && store.queueLength(storeId) > 0) {
+      this.readyBytes += this.#ownPager!.adoptBacklog();
+      this.#pager!.refillIfLow();
     }
+  }
+
+  get #limits(): ExpiryAndOverflow {
+    return (this.#limitsOrNull ??= new ExpiryAndOverflow(this, this.#buffer));
+  }
+
+  /** a FIFO durable queue's pager (priority queues do not page), made on the first message */
+  get #ownPager(): QueuePager | null {
+    return this.#store === null || this.maxPriority !== 0 ? null : (this.#pager ??= new QueuePager(this, this.#store, this.#memory));
+  }
+
+  get #stored(): StoredEntries | null {
+    return this.#store === null ? null : (this.#storedOrNull ??= new StoredEntries(this.#store, this.storeId));
   }
 
   reserveSeq(): number {
@@ -142,13 +118,6 @@ export class ClassicQueue implements Queue, PagedQueue {
   get consumerCount(): number {
     return this.consumers.length;
   }
-
-  get globalQosAllowed(): boolean {
-    return true;
-  }
-
-  /** A classic queue takes any consumer the session allows. */
-  validateConsumer(_consumer: Consumer): void {}
 
   hasExclusiveConsumer(): boolean {
     return this.#selection.hasExclusive();
@@ -162,7 +131,8 @@ export class ClassicQueue implements Queue, PagedQueue {
 
   /** x-overflow reject-publish(-dlx), expiry-and-overflow.ts */
   admit(message: Message): boolean {
-    return this.#limits.admit(message);
+    const s = this.settings;
+    return (s.maxLength < 0 && s.maxLengthBytes < 0) || this.#limits.admit(message);
   }
 
   /** @internal refused by reject-publish-dlx: dead-lettered (reason maxlen) */
@@ -188,15 +158,16 @@ export class ClassicQueue implements Queue, PagedQueue {
       return;
     }
     if (ttl > 0) entry.expiresAt = Date.now() + ttl;
-    if (this.#pager?.mustPage()) {
+    const pager = this.#ownPager;
+    if (pager?.mustPage()) {
       // beyond the memory window: the store keeps it, the queue only counts it
       if (!stored) this.#stored?.storeTransient(message, seq, entry.expiresAt);
-      this.#pager.pageOut(message.size);
+      pager.pageOut(message.size);
       this.readyBytes += message.size;
       if (s.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
       return;
     }
-    this.#pager?.noteWindowed(seq);
+    pager?.noteWindowed(seq);
     this.#buffer.push(entry);
     this.readyBytes += message.size;
     if (this.consumers.length > 0) this.dispatch();
@@ -276,7 +247,7 @@ export class ClassicQueue implements Queue, PagedQueue {
     if (this.deleted) return;
     this.#buffer.requeue(entry);
     this.readyBytes += entry.message.size;
-    this.#limits.scheduleExpiry();
+    if (entry.expiresAt !== 0) this.#limits.scheduleExpiry();
   }
 
   trackUnacked(entry: QueueEntry): void {
@@ -296,7 +267,7 @@ export class ClassicQueue implements Queue, PagedQueue {
 
   addConsumer(consumer: Consumer): void {
     this.#selection.add(consumer);
-    this.#limits.clearIdleTimer();
+    if (this.#limitsOrNull?.clearIdleTimer()) this.#limitsOrNull = null;
     this.dispatch();
   }
 
@@ -326,7 +297,7 @@ export class ClassicQueue implements Queue, PagedQueue {
 
   /** x-expires: (re)start the idle clock — on declare, basic.get and when the last consumer goes */
   touch(): void {
-    this.#limits.touch();
+    if (this.settings.expires > 0) this.#limits.touch();
   }
 
   /** @internal x-expires ran out (ExpiryAndOverflow) */
@@ -342,7 +313,7 @@ export class ClassicQueue implements Queue, PagedQueue {
   }
 
   stopTimers(): void {
-    this.#limits.stop();
+    this.#limitsOrNull?.stop();
   }
 
   /**

@@ -132,9 +132,11 @@ export class ExpiryAndOverflow {
     this.#idleTimer.unref();
   }
 
-  clearIdleTimer(): void {
+  /** @returns whether no timer is left (the queue may then drop this object until it needs one again) */
+  clearIdleTimer(): boolean {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
+    return this.#expiryTimer === null;
   }
 
   /** The queue's settings changed (a policy): limits take effect now, the idle clock and the expiry timer restart. */

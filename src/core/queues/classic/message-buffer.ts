@@ -26,30 +26,14 @@ export function insertBySeq(deque: Deque<QueueEntry>, entry: QueueEntry): void {
   deque.insertAt(i, entry);
 }
 
-export class FifoBuffer implements MessageBuffer {
-  readonly #deque = new Deque<QueueEntry>();
-
-  get length(): number {
-    return this.#deque.length;
-  }
-  push(entry: QueueEntry): void {
-    this.#deque.push(entry);
-  }
-  shift(): QueueEntry | undefined {
-    return this.#deque.shift();
-  }
-  peek(): QueueEntry | undefined {
-    return this.#deque.peek();
-  }
+/** A FIFO: the deque itself (one object per queue, not a wrapper around one). */
+export class FifoBuffer extends Deque<QueueEntry> implements MessageBuffer {
   requeue(entry: QueueEntry): void {
-    insertBySeq(this.#deque, entry);
+    insertBySeq(this, entry);
   }
-  clear(): number {
-    const n = this.#deque.length;
-    this.#deque.clear();
+  override clear(): number {
+    const n = this.length;
+    super.clear();
     return n;
-  }
-  [Symbol.iterator](): IterableIterator<QueueEntry> {
-    return this.#deque[Symbol.iterator]();
   }
 }
