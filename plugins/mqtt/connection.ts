@@ -10,7 +10,7 @@
 import { takeOverPublish, type InboundPublish } from './inbound-body.js';
 import type { Duplex } from 'node:stream';
 import { deadlines, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
-import { type CoreConnection, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
+import { type ConnectionInfo, type CoreConnection, type ServerCloser, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { packetSize, pendingRemainingLength, type Packet, type Parser } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
@@ -32,7 +32,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection extends PacketOutput implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring {
+export class MqttConnection extends PacketOutput implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring, ServerCloser, ConnectionInfo {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
@@ -58,10 +58,9 @@ export class MqttConnection extends PacketOutput implements PacketSink, SessionH
   /** the largest packet accepted from the client */
   maxPacketSize: number;
 
-  // ---- flows ----
-  readonly packetIds = new PacketIds();
-  /** PUBACK / PUBREC waiting for the core's confirms (and retained writes) */
-  readonly acks = new PublishAcks(this);
+  // ---- flows (made on first use: an idle device has none) ----
+  #packetIds: PacketIds | null = null;
+  #acks: PublishAcks | null = null;
   /** one-entry cache of the last routing key → topic translation */
   lastRoutingKey = '\u0000';
   lastTopic = '';
@@ -94,6 +93,42 @@ export class MqttConnection extends PacketOutput implements PacketSink, SessionH
     listenTo(stream, this);
     // MQTT-3.1.4: a connection that never sends CONNECT does not hold resources for ever
     if (ctx.settings.connectTimeoutMs > 0) deadlines.set(this, Date.now() + ctx.settings.connectTimeoutMs);
+  }
+
+  /** packet identifiers of outbound QoS ≥ 1 PUBLISHes in flight */
+  get packetIds(): PacketIds {
+    if (this.#packetIds === null) {
+      this.#packetIds = new PacketIds();
+      // a persistent session's record follows them while this is its connection (connect.ts keepRecord)
+      const state = this.sessionState;
+      if (state !== null && state.live === this) this.#packetIds.changes = state;
+    }
+    return this.#packetIds;
+  }
+
+  /** the identifiers in flight, or null when none was ever taken (nothing to read, nothing made) */
+  get packetIdsInUse(): PacketIds | null {
+    return this.#packetIds;
+  }
+
+  /** PUBACK / PUBREC waiting for the core's confirms (and retained writes) */
+  get acks(): PublishAcks {
+    return (this.#acks ??= new PublishAcks(this));
+  }
+
+  /** ConnectionInfo.protocol, for operators */
+  get protocol(): string {
+    return this.version === 5 ? 'mqtt-5' : this.version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1';
+  }
+
+  /** ConnectionInfo.name: the client id */
+  get name(): string {
+    return this.clientId;
+  }
+
+  /** The core ends this connection (an operator, through management): MQTT 5 §3.14.2.1 0x98 Administrative action. */
+  serverClose(reason: string): void {
+    this.protocolError(0x98, reason);
   }
 
   /** a child logger, made when first needed (an idle connection should cost as little as possible) */

@@ -15,7 +15,8 @@ export function endSession(c: MqttConnection, abnormal: boolean): void {
       state.resendIds = inFlightPositions(c);
       state.live = null;
       state.recorder = null;
-      c.packetIds.changes = null;
+      const ids = c.packetIdsInUse;
+      if (ids !== null) ids.changes = null;
       if (state.expirySeconds === 0 && state.durableQueues) c.subscriptions?.deleteSessionQueues();
     }
     if (abnormal && c.will) c.ctx.wills.schedule(c.key, c.will, state?.expirySeconds ?? 0);
@@ -41,7 +42,7 @@ export function inFlightPositions(c: MqttConnection): Map<string, number> | null
   const session = c.session;
   if (session === null) return null;
   let out: Map<string, number> | null = null;
-  c.packetIds.forEachTracked((id, tag) => {
+  c.packetIdsInUse?.forEachTracked((id, tag) => {
     const p = session.deliveryPosition(tag);
     if (p !== null) (out ??= new Map()).set(deliveryKey(p.queue, p.seq), id);
   });

@@ -192,9 +192,16 @@ export interface CoreConnection {
   /**
    * Set by the front-end: how the core asks it to end this connection from the server side
    * (an operator closed it through management). The front-end tells its client `reason` in
-   * its protocol's way (AMQP connection.close 320 CONNECTION_FORCED …), then closes.
+   * its protocol's way (AMQP connection.close 320 CONNECTION_FORCED …), then closes. A
+   * function, or an object whose `serverClose` is called (the front-end's connection itself:
+   * no closure per connection).
    */
-  onServerClose: ((reason: string) => void) | null;
+  onServerClose: ((reason: string) => void) | ServerCloser | null;
+}
+
+/** A front-end connection the core can ask to end (`CoreConnection.onServerClose`). */
+export interface ServerCloser {
+  serverClose(reason: string): void;
 }
 
 /** What a publish carries before it becomes a `Message`; helpers for front-ends. */

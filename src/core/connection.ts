@@ -1,4 +1,4 @@
-import type { ConnectionInfo, CoreConnection, Session, SessionHandler } from './api.js';
+import type { ConnectionInfo, CoreConnection, ServerCloser, Session, SessionHandler } from './api.js';
 import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
 import type { Limits } from './limits.js';
@@ -28,7 +28,7 @@ export class Connection implements CoreConnection {
   sessions: readonly CoreSession[] = NO_SESSIONS;
   readonly #registry: ConnectionRegistry;
   #closed = false;
-  onServerClose: ((reason: string) => void) | null = null;
+  onServerClose: ((reason: string) => void) | ServerCloser | null = null;
 
   /** what the connection's user may do in its vhost */
   readonly access: ConnectionAccess;

@@ -185,7 +185,9 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   closeConnection(id: number, reason: string): boolean {
     const c = this.connections.get(id);
     if (!c) return false;
-    if (c.onServerClose) c.onServerClose(reason);
+    const closer = c.onServerClose;
+    if (typeof closer === 'function') closer(reason);
+    else if (closer !== null) closer.serverClose(reason);
     else c.close();
     return true;
   }

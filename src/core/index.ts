@@ -18,6 +18,7 @@ export type {
   DeliveryPosition,
   Session,
   CoreConnection,
+  ServerCloser,
   PublishInput,
 } from './api.js';
 export type { StreamView } from './stream-view.js';

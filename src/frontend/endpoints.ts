@@ -123,6 +123,9 @@ export class Endpoints {
   #acceptSocket(socket: Socket, certName: string | null): void {
     socket.on('error', ignoreError);
     this.#to.acceptStream(socket, socketPeer(socket, 'tcp', certName));
+    // a connection that took the socket hears its errors itself: two listeners would make the
+    // event's listeners an array (~64 bytes an idle connection)
+    if (socket.listenerCount('error') > 1) socket.removeListener('error', ignoreError);
   }
 
   #upgrading<S extends Server>(http: S): S {

@@ -89,16 +89,12 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   let core: CoreConnection;
   let session: Session;
+  c.clientId = clientId;
+  c.vhost = vhost;
+  c.user = login.user;
   try {
-    core = ctx.core.connect({
-      protocol: version === 5 ? 'mqtt-5' : version === 4 ? 'mqtt-3.1.1' : 'mqtt-3.1',
-      vhost,
-      user: login.user,
-      peerHost: c.peerHost,
-      peerPort: c.peerPort,
-      name: clientId,
-      traffic: c.traffic ?? undefined,
-    });
+    // the connection is its own ConnectionInfo (protocol, vhost, user, peer, name, traffic): no object of its own per device
+    core = ctx.core.connect(c);
   } catch (e) {
     return refuseLimit(c, e);
   }
@@ -128,11 +124,8 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   else ctx.wills.cancel(key);
 
   c.core = core;
-  core.onServerClose = (reason) => c.protocolError(0x98, reason); // MQTT 5 §3.14.2.1: 0x98 Administrative action
+  core.onServerClose = c; // serverClose: MQTT 5 §3.14.2.1 0x98 Administrative action
   c.session = session;
-  c.clientId = clientId;
-  c.vhost = vhost;
-  c.user = login.user;
   c.key = key;
 
   if (state && cleanStart) {
@@ -225,7 +218,8 @@ function keepRecord(c: MqttConnection, state: SessionState): void {
   }
   state.disconnectedAt = 0;
   state.recorder = records;
-  c.packetIds.changes = state;
+  const ids = c.packetIdsInUse; // made later, it takes its session from `state.live`
+  if (ids !== null) ids.changes = state;
   state.live = c;
   records.touch(state);
 }
