@@ -21,14 +21,14 @@
  *
  *   node bench/mqtt/connect-rate.mjs [--brokers warren,mosquitto] [--sessions clean,persistent]
  *     [--connections 10000] [--rounds 4] [--generators 4] [--window 100] [--repeat 1]
- *     [--build <dir>] [--out bench/results/mqtt-connect-<date>-rate.jsonl]
+ *     [--build <dir>] [--out bench/results/mqtt-connect-<date>-rate.jsonl] [--cpu-prof <dir>]
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mosquitto, warren, warrenBuild } from '../lib/brokers.mjs';
+import { mosquitto, stopChild, warren, warrenBuild } from '../lib/brokers.mjs';
 import { CpuSampler } from '../lib/cpu-sampler.mjs';
 
 const { values: o } = parseArgs({
@@ -43,6 +43,11 @@ const { values: o } = parseArgs({
     build: { type: 'string' },
     out: { type: 'string' },
     label: { type: 'string', default: '' },
+    // `--brokers url`: a broker already running at --url, its pid --pid (e.g. under perf or strace)
+    url: { type: 'string' },
+    pid: { type: 'string' },
+    // a V8 CPU profile of the Warren broker into this directory (bench/lib/cpu-profile-preload.cjs)
+    'cpu-prof': { type: 'string' },
   },
 });
 const n = Number(o.connections);
@@ -65,9 +70,9 @@ async function brokerCores(pid, ms) {
   return (b.user + b.system - a.user - a.system) / (ms / 1000);
 }
 
-/** wait (up to 15 s) until the broker has finished with the last round's closes */
+/** wait (up to 5 s) until the broker has finished with the last round's closes */
 async function brokerSettled(pid) {
-  for (let waited = 0; waited < 15_000; waited += 300) if ((await brokerCores(pid, 300)) < 0.05) return;
+  for (let waited = 0; waited < 5_000; waited += 300) if ((await brokerCores(pid, 300)) < 0.1) return;
 }
 
 /** @param {import('node:child_process').ChildProcess} child @param {(m: any) => boolean} want */
@@ -126,7 +131,10 @@ async function round(r) {
 
 /** @param {import('../lib/brokers.mjs').BrokerKind} kind @param {'clean' | 'persistent'} sessions */
 async function run(kind, sessions) {
+  const profile = o['cpu-prof'] && kind.label === 'warren';
+  if (profile) Object.assign(process.env, { NODE_OPTIONS: `--require ${join(import.meta.dirname, '..', 'lib', 'cpu-profile-preload.cjs')}`, BENCH_CPU_PROFILE_DIR: o['cpu-prof'] });
   const broker = await kind.start('mqtt');
+  if (profile) delete process.env.NODE_OPTIONS;
   const port = Number(new URL(/** @type {string} */ (broker.urls.mqtt)).port);
   const pid = /** @type {number} */ (broker.pid);
   const children = Array.from({ length: generatorCount }, () => fork(join(import.meta.dirname, 'connect-rate-generator.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -166,7 +174,38 @@ async function run(kind, sessions) {
 let runNumber = 0;
 const build = o.brokers.includes('warren') ? warrenBuild(o.build) : '';
 /** @type {Record<string, () => import('../lib/brokers.mjs').BrokerKind | null>} */
-const kinds = { warren: () => warren(build, { defaults: true }), mosquitto: () => mosquitto(undefined, { defaults: true }) };
+const kinds = { warren: () => warren(build, { defaults: true }), mosquitto: () => mosquitto(undefined, { defaults: true }), floor: nodeFloor, url: running };
+
+/** @returns {import('../lib/brokers.mjs').BrokerKind} the broker at --url (pid --pid), not started or stopped here */
+function running() {
+  const broker = { label: 'at-url', urls: { mqtt: o.url }, pid: Number(o.pid), gcSignal: false, stop: async () => undefined };
+  return { label: 'at-url', protocols: ['mqtt'], note: `${o.url}, pid ${o.pid}`, start: async () => broker };
+}
+
+/**
+ * `floor`: not a broker, a bare net.Server answering each connection's first read with a canned
+ * CONNACK (bench/mqtt/floor-server.mjs): what accepting a socket and writing once costs any
+ * Node.js broker, the part of Warren's CPU per connect that is not its own.
+ * @returns {import('../lib/brokers.mjs').BrokerKind}
+ */
+function nodeFloor() {
+  return {
+    label: 'node-floor',
+    protocols: ['mqtt'],
+    note: 'bench/mqtt/floor-server.mjs',
+    async start() {
+      const child = spawn(process.execPath, [join(import.meta.dirname, 'floor-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const port = await new Promise((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          const m = /ready \{"mqtt":(\d+)\}/.exec(String(d));
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', () => reject(new Error('floor-server exited')));
+      });
+      return { label: 'node-floor', urls: { mqtt: `mqtt://127.0.0.1:${port}` }, pid: child.pid ?? null, gcSignal: false, stop: () => stopChild(child) };
+    },
+  };
+}
 for (let rep = 0; rep < Number(o.repeat); rep++) {
   for (const sessions of /** @type {('clean' | 'persistent')[]} */ (o.sessions.split(','))) {
     for (const name of o.brokers.split(',')) {

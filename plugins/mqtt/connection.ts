@@ -14,6 +14,7 @@ import { type ConnectionInfo, type CoreConnection, type ServerCloser, type Sessi
 import type { Logger } from '../../src/log/index.js';
 import { packetSize, pendingRemainingLength, type Packet, type Parser } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
+import { decodeWholeConnect } from './connect-decoder.js';
 import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
 import { CONNACK_V3, MqttProtocolError, RC, reasonCodeOf } from './errors.js';
@@ -158,6 +159,15 @@ export class MqttConnection extends PacketOutput implements PacketSink, SessionH
         this.#inbound = null;
         if (rest.length === 0 || this.closed) return;
         chunk = rest;
+      }
+      if (this.phase === 'awaiting-connect' && this.#parser === null) {
+        // a whole CONNECT in the first read, as nearly every client sends it (connect-decoder.ts)
+        const connect = decodeWholeConnect(chunk);
+        if (connect !== null) {
+          this.parsedPacket(connect.packet);
+          if (connect.end === chunk.length || this.closed) return;
+          chunk = chunk.subarray(connect.end);
+        }
       }
       this.#parser = parseRead(this, this.#parser, this.version, chunk);
       // refuse an oversized packet from its fixed header, before buffering its body

@@ -18,6 +18,10 @@ import { holdForMetadata } from '../write-batch.js';
 
 type ConnackProperties = NonNullable<IConnackPacket['properties']>;
 
+/** MQTT 3.1.1 §3.2: CONNACK accepted, session present or not; the same four bytes for every client (never written to) */
+const CONNACK_ACCEPTED_NEW = Buffer.from([0x20, 2, 0, CONNACK_V3.ACCEPTED]);
+const CONNACK_ACCEPTED_RESUMED = Buffer.from([0x20, 2, 1, CONNACK_V3.ACCEPTED]);
+
 export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   const ctx = c.ctx;
   const settings = ctx.settings;
@@ -173,19 +177,16 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   ctx.stats.connectsAccepted++;
   if (ctx.clients.size > ctx.stats.clientsMaximum) ctx.stats.clientsMaximum = ctx.clients.size;
 
-  const connack: IConnackPacket = { cmd: 'connack', sessionPresent };
+  // CONNACK before anything the resumed session delivers
   if (v5) {
-    connack.reasonCode = RC.SUCCESS;
     const props: ConnackProperties = { topicAliasMaximum: settings.topicAliasMaximum };
     if (assigned) props.assignedClientIdentifier = clientId;
     if (requested > expiry) props.sessionExpiryInterval = expiry; // MQTT 5 §3.2.2.3.2: the server's value wins
     if (c.maxPacketSize < 268435455) props.maximumPacketSize = c.maxPacketSize;
-    connack.properties = props;
+    c.send({ cmd: 'connack', sessionPresent, reasonCode: RC.SUCCESS, properties: props });
   } else {
-    connack.returnCode = CONNACK_V3.ACCEPTED;
+    c.sendBytes(sessionPresent ? CONNACK_ACCEPTED_RESUMED : CONNACK_ACCEPTED_NEW);
   }
-  // CONNACK before anything the resumed session delivers
-  c.send(connack);
 
   if (sessionPresent) {
     c.subscriptions.resume();
