@@ -112,6 +112,16 @@ function cpuMs(/** @type {number} */ pid) {
   }
 }
 
+/** User and system CPU time (ms) and minor page faults of a process so far, from /proc/<pid>/stat. */
+function cpuSplit(/** @type {number} */ pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10, minflt: Number(fields[7]) };
+  } catch {
+    return { user: NaN, system: NaN, minflt: NaN };
+  }
+}
+
 /** Bytes a process (all its threads) sent to the storage layer so far, from /proc/<pid>/io `write_bytes`. */
 function diskWriteBytes(/** @type {number} */ pid) {
   try {
@@ -243,10 +253,12 @@ for (const size of sizes) {
           const target = isWarren ? await startWarren(buildOf(broker), profile) : { url: /** @type {any} */ (rabbit).url, pid: /** @type {any} */ (rabbit).pid, stop: async () => undefined };
           try {
             const cpuBefore = cpuMs(target.pid);
+            const splitBefore = cpuSplit(target.pid);
             const diskBefore = diskWriteBytes(target.pid);
             const { result: ran, peakKiB } = await peakRss(target.pid, () => run(target.url, size, persistent));
             const result = ran.result;
             const cpuUsed = cpuMs(target.pid) - cpuBefore;
+            const splitAfter = cpuSplit(target.pid);
             const diskWritten = diskWriteBytes(target.pid) - diskBefore;
             const row = {
               bench: 'sizes',
@@ -266,6 +278,11 @@ for (const size of sizes) {
               // the clients' CPU (amqplib publisher and consumer) per message: the cores are
               // shared, so what the clients take the broker cannot have
               client_cpu_us_per_msg: Math.round(ran.clientMicros / Math.max(1, result.consumed_total)),
+              // the broker's CPU split into user and kernel time, and its minor page faults per message
+              // (fresh memory the kernel maps and zeroes: body and read buffers malloc'd anew)
+              cpu_user_us_per_msg: Math.round(((splitAfter.user - splitBefore.user) * 1000) / Math.max(1, result.consumed_total)),
+              cpu_sys_us_per_msg: Math.round(((splitAfter.system - splitBefore.system) * 1000) / Math.max(1, result.consumed_total)),
+              minflt_per_msg: Math.round(((splitAfter.minflt - splitBefore.minflt) * 10) / Math.max(1, result.consumed_total)) / 10,
               // bytes the broker process sent to the disk per message (journal, message store; warm-up included)
               disk_bytes_per_msg: Math.round(diskWritten / Math.max(1, result.consumed_total)),
               profiled: profile,

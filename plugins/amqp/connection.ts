@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log/index.js';
-import { deadlines, destroyStream, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type Peer, type StreamListener } from '../../src/frontend/index.js';
+import { deadlines, destroyStream, listenTo, readIntoOwnedBuffers, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type OwnedReader, type Peer, type StreamListener } from '../../src/frontend/index.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
@@ -32,7 +32,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, Expiring, HeartbeatOwner {
+export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, OwnedReader, Expiring, HeartbeatOwner {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -83,6 +83,7 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
     this.frameMax = settings.frameMax;
     this.writer = new FrameWriter(socket, this, new SocketTraffic(peer.socket));
     listenTo(socket, this);
+    readIntoOwnedBuffers(socket, this); // a TCP socket: no buffer allocated per read (src/frontend/owned-reads.ts)
     deadlines.set(this, Date.now() + settings.handshakeTimeoutMs);
     this.log.debug('accepting AMQP connection');
   }
@@ -119,8 +120,18 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
   // ---- input -------------------------------------------------------------------------------
 
   streamData(chunk: Buffer): void {
+    this.ownedRead(chunk, chunk.length);
+  }
+
+  /** A body frame being assembled in place takes the next read itself: no copy of its bytes. */
+  readInto(): Buffer | null {
+    return this.#reader?.readRoom() ?? null;
+  }
+
+  /** `n` bytes read into `buf` (a shared read buffer: nothing may keep a view of it) */
+  ownedRead(buf: Buffer, n: number): void {
     this.writer.traffic.reads++;
-    this.#onData(chunk);
+    this.#onData(buf, n);
   }
 
   streamError(e: Error): void {
@@ -131,11 +142,11 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
     this.writer.drained();
   }
 
-  #onData(chunk: Buffer): void {
+  #onData(chunk: Buffer, n: number): void {
     if (this.#heartbeat !== null) this.#heartbeat.received = true;
     if (this.#reader !== null) {
       try {
-        this.#reader.push(chunk);
+        this.#reader.pushRead(chunk, n);
         if (this.#heartbeat !== null && this.#channels.awaitingAcks()) this.writer.answerRead();
       } catch (e) {
         // the frame stream cannot be trusted any more: say why, then hang up
@@ -144,7 +155,7 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
         this.endSocket();
       }
     } else if (this.state === 'awaiting-header') {
-      this.#onProtocolHeader(chunk);
+      this.#onProtocolHeader(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
   }
 
@@ -165,7 +176,7 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
     this.router = new FrameRouter(this, this.#channels);
     this.#reader = new FrameReader(this.router, this.settings.frameMax);
     sendStart(this);
-    if (buf.length > PROTOCOL_HEADER.length) this.#onData(buf.subarray(PROTOCOL_HEADER.length));
+    if (buf.length > PROTOCOL_HEADER.length) this.#onData(buf.subarray(PROTOCOL_HEADER.length), buf.length - PROTOCOL_HEADER.length);
   }
 
   // ---- channels (frame-router.ts opens them and routes their frames) ---------------------------

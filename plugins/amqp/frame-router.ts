@@ -121,6 +121,10 @@ export class FrameRouter implements FrameSink {
     return this.#conn.state === 'running' && this.#kept === null ? (this.#channels.get(channel)?.content.bodyTarget(size) ?? null) : null;
   }
 
+  bodyFollows(channel: number): boolean {
+    return this.#channels.get(channel)?.content.bodyFollowsTarget ?? false;
+  }
+
   onHeartbeatFrame(channel: number): void {
     // AMQP 0-9-1 §4.2.7: heartbeats belong to channel 0 (RabbitMQ: 505)
     const state = this.#conn.state;

@@ -14,6 +14,7 @@ import { EMPTY_BODY, Message, validateExpiration, type LargeBodyWriter } from '.
 import { CLASS_BASIC } from './codec/constants.js';
 import { checkContentHeader, contentHeaderBodySize, contentHeaderClassId } from './codec/content.js';
 import { preconditionFailed, unexpectedFrame } from './errors.js';
+import { isSharedReadBuffer } from '../../src/frontend/index.js';
 
 export type ContentStage = 'idle' | 'header' | 'body';
 
@@ -33,6 +34,8 @@ export class ContentAssembler {
   #body: Buffer | null = null;
   /** the part of #body last handed to the frame reader to assemble a split body frame in */
   #target: Buffer | null = null;
+  /** more body frames are due after the one last given a `bodyTarget` */
+  bodyFollowsTarget = false;
   /** a body above the large-message threshold: written to the journal as it arrives, never held whole */
   writer: LargeBodyWriter | null = null;
 
@@ -85,6 +88,7 @@ export class ContentAssembler {
    */
   bodyTarget(size: number): Buffer | null {
     if (this.stage !== 'body' || this.#received + size > this.#size) return null;
+    this.bodyFollowsTarget = this.#received + size < this.#size;
     if (this.writer !== null) return this.writer.target(size);
     this.#body ??= Buffer.allocUnsafe(this.#size);
     this.#target = this.#body.subarray(this.#received, this.#received + size);
@@ -144,10 +148,11 @@ const EMPTY = Buffer.alloc(0);
 /**
  * A body that arrived in one frame is a view of a socket chunk (or of the frame reader's
  * assembly buffer). Keep the view when the body is most of that memory; copy it when the
- * view would pin a much larger chunk (a 100-byte message in a 64 KiB read).
+ * view would pin a much larger chunk (a 100-byte message in a 64 KiB read), and always when
+ * the chunk is the read buffer every socket shares (the next read overwrites it).
  */
 function ownBody(payload: Buffer): Buffer {
-  return payload.length * 2 < payload.buffer.byteLength ? Buffer.from(payload) : payload;
+  return payload.length * 2 < payload.buffer.byteLength || isSharedReadBuffer(payload) ? Buffer.from(payload) : payload;
 }
 
 /** The property bytes of a delivery: as received over AMQP, or encoded from the canonical form. */

@@ -7,8 +7,12 @@
  * size is known from its header), so a large body is copied once, not re-concatenated per
  * chunk. A body frame split across chunks goes straight to where the sink wants its payload
  * (`bodyTarget`: the message's body buffer, at the frame's place in it), so a body of many
- * frames is copied once from the socket chunks into one buffer. No object is allocated per
- * frame: the sink gets positional arguments.
+ * frames is copied once from the socket chunks into one buffer. Where the socket reads into
+ * buffers of the broker's (src/frontend/owned-reads.ts), `readRoom` offers the unfilled part of
+ * that frame to the next read, and between two body frames of one message an 8-byte room for
+ * the frame-end octet and the next header, so the kernel writes the payloads in place and
+ * they are not copied at all. No object is allocated per frame: the sink gets positional
+ * arguments.
  *
  * Errors are BrokerError FRAME_ERROR (501): an unknown frame type, a frame larger than the
  * negotiated frame-max, a heartbeat with a payload, a missing frame-end octet. After one, the
@@ -28,6 +32,8 @@ export interface FrameSink {
    * null for a buffer of the frame's own.
    */
   bodyTarget?(channel: number, size: number): Buffer | null;
+  /** after the body frame last given a `bodyTarget`, more body frames are due on its channel */
+  bodyFollows?(channel: number): boolean;
 }
 
 export class FrameReader {
@@ -44,6 +50,10 @@ export class FrameReader {
   #direct: Buffer | null = null;
   #directFilled = 0;
   #directChannel = 0;
+  /** more body frames follow the one assembled in place: the next read is for the frame's end and the next header only */
+  #directMore = false;
+  /** where that read goes: a frame-end octet and a frame header */
+  #gap: Buffer | null = null;
 
   constructor(sink: FrameSink, frameMax: number) {
     this.#sink = sink;
@@ -55,9 +65,33 @@ export class FrameReader {
     return this.#headFilled > 0 || this.#partial !== null || this.#direct !== null;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Where the next bytes from the socket may be read to: the unfilled part of the body frame
+   * being assembled in place, or null (read them anywhere and `push` them). Reading there and
+   * calling `pushRead` saves copying them.
+   */
+  readRoom(): Buffer | null {
+    const target = this.#direct;
+    if (target === null) return null;
+    if (this.#directFilled < target.length) return target.subarray(this.#directFilled);
+    // between two body frames of one message: read just the end octet and the next header, so
+    // that the next payload is read in place too rather than copied out of a larger read
+    return this.#directMore ? (this.#gap ??= Buffer.allocUnsafeSlow(1 + FRAME_HEADER_SIZE)) : null;
+  }
+
+  /** `n` bytes were read into the start of `buf`: a room `readRoom` gave (taken as they are), or any other chunk (`push`). */
+  pushRead(buf: Buffer, n: number): void {
+    const target = this.#direct;
+    if (target !== null && buf.buffer === target.buffer && buf.byteOffset === target.byteOffset + this.#directFilled && this.#directFilled + n <= target.length) {
+      this.#directFilled += n; // the frame-end octet comes with the next read
+      return;
+    }
+    this.push(buf, n);
+  }
+
+  /** The next `len` bytes of the stream (all of `chunk` unless told). */
+  push(chunk: Buffer, len = chunk.length): void {
     let pos = 0;
-    const len = chunk.length;
 
     if (this.#headFilled > 0) {
       const take = Math.min(FRAME_HEADER_SIZE - this.#headFilled, len);
@@ -70,7 +104,7 @@ export class FrameReader {
     }
 
     if (this.#direct !== null) {
-      pos = this.#fillDirect(chunk, pos);
+      pos = this.#fillDirect(chunk, pos, len);
       if (this.#direct !== null) return;
     }
 
@@ -95,7 +129,7 @@ export class FrameReader {
     const rest = len - pos;
     if (rest === 0) return;
     if (rest < FRAME_HEADER_SIZE) {
-      chunk.copy(this.#head, 0, pos);
+      chunk.copy(this.#head, 0, pos, len);
       this.#headFilled = rest;
     } else {
       this.#startPartial(chunk, pos, rest);
@@ -131,6 +165,7 @@ export class FrameReader {
         this.#directFilled = buf.copy(target, 0, pos + FRAME_HEADER_SIZE, pos + n);
         this.#direct = target;
         this.#directChannel = channel;
+        this.#directMore = this.#sink.bodyFollows?.(channel) ?? false;
         return;
       }
     }
@@ -141,16 +176,16 @@ export class FrameReader {
   }
 
   /** Copy the next payload bytes of the body frame being assembled in place; dispatch it at its frame-end octet. @returns the position after what was used */
-  #fillDirect(chunk: Buffer, pos: number): number {
+  #fillDirect(chunk: Buffer, pos: number, len: number): number {
     const target = this.#direct as Buffer;
     if (this.#directFilled < target.length) {
-      const take = Math.min(target.length - this.#directFilled, chunk.length - pos);
+      const take = Math.min(target.length - this.#directFilled, len - pos);
       chunk.copy(target, this.#directFilled, pos, pos + take);
       this.#directFilled += take;
       pos += take;
       if (this.#directFilled < target.length) return pos;
     }
-    if (pos === chunk.length) return pos; // the frame-end octet comes with the next chunk
+    if (pos === len) return pos; // the frame-end octet comes with the next chunk
     if (chunk[pos] !== FRAME_END) {
       throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - frame-end octet 0x${chunk[pos].toString(16)} instead of 0xce`);
     }
