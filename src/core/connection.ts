@@ -67,7 +67,7 @@ export class Connection implements CoreConnection {
     if (this.#closed) return;
     this.#closed = true;
     for (const s of this.sessions) s.close();
-    for (const q of [...this.vhost.queues.values()]) if (q.ownerId === this.id) this.vhost.removeQueue(q);
+    this.vhost.removeExclusiveQueues(this.id);
     this.#registry.connectionClosed(this);
   }
 }

@@ -57,6 +57,8 @@ export class VHost implements QueueHost {
   readonly name: string;
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** exclusive queues by owning connection id: what a closing connection deletes, found without a walk over every queue */
+  readonly #exclusive = new Map<number, Queue[]>();
   /** sessions consuming from the direct reply-to pseudo-queue, by their reply address */
   readonly directReplies = new Map<string, DirectReplyTarget>();
   readonly policies = new Map<string, Policy>();
@@ -188,6 +190,11 @@ export class VHost implements QueueHost {
   /** QueueHost: a queue its type created joins the vhost, under the policy that matches it. */
   adoptQueue(q: Queue): void {
     this.queues.set(q.name, q);
+    if (q.ownerId !== 0) {
+      const owned = this.#exclusive.get(q.ownerId);
+      if (owned === undefined) this.#exclusive.set(q.ownerId, [q]);
+      else owned.push(q);
+    }
     this.#applyQueuePolicy(q);
   }
 
@@ -208,6 +215,7 @@ export class VHost implements QueueHost {
     if (q.deleted) return;
     q.deleted = true;
     this.queues.delete(q.name);
+    if (q.ownerId !== 0) this.#forgetExclusive(q);
     if (q.storeId !== 0 && this.store) {
       // the definition first: recovery drops journal records of queue ids SQLite no longer has
       this.store.meta.deleteQueue(this.name, q.name);
@@ -220,6 +228,22 @@ export class VHost implements QueueHost {
 
   queueUnused(q: Queue): void {
     this.removeQueue(q);
+  }
+
+  /** Delete the exclusive queues of connection `connId`, which has closed (AMQP 0-9-1 queue.declare "exclusive"). */
+  removeExclusiveQueues(connId: number): void {
+    const owned = this.#exclusive.get(connId);
+    if (owned === undefined) return;
+    this.#exclusive.delete(connId);
+    for (const q of owned) this.removeQueue(q);
+  }
+
+  #forgetExclusive(q: Queue): void {
+    const owned = this.#exclusive.get(q.ownerId);
+    const at = owned?.indexOf(q) ?? -1;
+    if (at < 0) return;
+    if (owned!.length === 1) this.#exclusive.delete(q.ownerId);
+    else owned!.splice(at, 1);
   }
 
   // ---- bindings --------------------------------------------------------------------------
