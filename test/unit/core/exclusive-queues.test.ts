@@ -14,7 +14,7 @@ describe('exclusive queues end with their connection', () => {
     s.declareQueue('mine-2', { exclusive: true });
     s2.declareQueue('theirs', { exclusive: true });
     s.declareQueue('shared', {});
-    s.deleteQueue('mine-1', {});
+    s.deleteQueue('mine-1', false, false);
     s.declareQueue('mine-3', { exclusive: true });
     conn.close();
     expect([...vhost.queues.keys()].sort()).toEqual(['shared', 'theirs']);
