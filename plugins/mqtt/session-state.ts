@@ -19,16 +19,17 @@ import type { MqttConnection } from './connection.js';
 export const sessionQueueName = (clientId: string, qos: number): string =>
   `mqtt-subscription-${clientId}qos${qos > 0 ? 1 : 0}`;
 
-/** One subscription of a session, as granted. */
-export class Subscription {
+/**
+ * One subscription of a session, as granted; it is its own matcher (one object per
+ * subscription, not two: thousands of idle devices each hold one).
+ */
+export class Subscription extends BindingMatcher {
   /** the filter as the client sent it (with any `$share/group/` prefix): the subscription's identity */
   readonly filter: string;
   /** the filter without the share prefix */
   readonly topicFilter: string;
   /** share name of a shared subscription (MQTT 5 §4.8.2), else null */
   readonly shareGroup: string | null;
-  readonly bindingKey: string;
-  readonly matcher: BindingMatcher;
   qos: QoS;
   noLocal: boolean;
   retainAsPublished: boolean;
@@ -42,11 +43,10 @@ export class Subscription {
   stream: StreamSubscription | null;
 
   constructor(filter: string, topicFilter: string, shareGroup: string | null, bindingKey: string, qos: QoS, queue: string) {
+    super(bindingKey);
     this.filter = filter;
     this.topicFilter = topicFilter;
     this.shareGroup = shareGroup;
-    this.bindingKey = bindingKey;
-    this.matcher = new BindingMatcher(bindingKey);
     this.qos = qos;
     this.noLocal = false;
     this.retainAsPublished = false;
@@ -55,15 +55,27 @@ export class Subscription {
     this.bindingArgs = undefined;
     this.stream = null;
   }
+
+  /** which topics it matches (BindingMatcher: the subscription itself) */
+  get matcher(): BindingMatcher {
+    return this;
+  }
 }
 
-export class SessionState {
+/**
+ * A session's subscriptions by filter are the state object itself (it extends SmallMap: one
+ * object less per device; most have one subscription, held without a Map), read and written
+ * through `subscriptions`.
+ */
+export class SessionState extends SmallMap<string, Subscription> {
   readonly vhost: string;
   readonly clientId: string;
   /** the user the session belongs to (operations after the connection is gone use its rights) */
   user: string;
-  /** by filter; most devices have one subscription, held without a Map (src/util SmallMap) */
-  readonly subscriptions = new SmallMap<string, Subscription>();
+  /** by filter (this object: see the class comment) */
+  get subscriptions(): SmallMap<string, Subscription> {
+    return this;
+  }
   // QoS 2 state and resend ids are made on first use: most sessions never need them
   #pendingPubrel: Set<number> | null = null;
   #pendingInboundQos2: Map<number, DurabilityPoints> | null = null;
@@ -141,6 +153,7 @@ export class SessionState {
   }
 
   constructor(vhost: string, clientId: string, user: string, expirySeconds: number) {
+    super();
     this.vhost = vhost;
     this.clientId = clientId;
     this.user = user;

@@ -118,7 +118,7 @@ export function topicMatchesFilter(filter: string, topic: string): boolean {
  * of its subscriptions did (for their QoS, no-local, subscription identifiers).
  */
 export class BindingMatcher {
-  readonly #bindingKey: string;
+  readonly bindingKey: string;
   /** the key's words, split at the first match: a device that is never sent anything never needs them (~110 bytes) */
   #words: string[] | null = null;
   readonly #hasHash: boolean;
@@ -126,14 +126,14 @@ export class BindingMatcher {
   readonly wildcardRoot: boolean;
 
   constructor(bindingKey: string) {
-    this.#bindingKey = bindingKey;
+    this.bindingKey = bindingKey;
     this.#hasHash = bindingKey === '#' || bindingKey.startsWith('#.') || bindingKey.endsWith('.#') || bindingKey.includes('.#.');
     this.wildcardRoot = bindingKey.startsWith('*') || bindingKey.startsWith('#');
   }
 
   /** @param words the routing key split on '.' (an empty key has no words) */
   matches(words: readonly string[]): boolean {
-    const p = (this.#words ??= routingKeyWords(this.#bindingKey));
+    const p = (this.#words ??= routingKeyWords(this.bindingKey));
     if (!this.#hasHash) {
       if (p.length !== words.length) return false;
       for (let i = 0; i < p.length; i++) if (p[i] !== '*' && p[i] !== words[i]) return false;

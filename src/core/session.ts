@@ -26,7 +26,7 @@ import { senderSelectedKeys } from './exchanges/sender-selected.js';
 
 const NO_ARGUMENTS: FieldTable = Object.freeze({}); // a consumer given no arguments shares these (read only)
 let nextSessionId = 1;
-
+const NO_COUNTS: Readonly<SessionStats> = Object.freeze(new SessionStats());
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
@@ -55,14 +55,24 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   #replies: SessionReplies | null = null;
   /** made by the first publish (a device that only subscribes never needs it) */
   #publishGuard: PublishGuard | null = null;
-  /** counters for management's channel message_stats */
-  readonly stats = new SessionStats();
+  /** counters for management's channel message_stats, made by the first thing counted */
+  #stats: SessionStats | null = null;
   /**
    * the durability points of the publish being made, unless the caller keeps its own (reused:
    * publishes on a session do not nest); made by the first publish. What an idle session does
    * not use is not made: thousands of idle MQTT devices each hold one session.
    */
   #points: DurabilityPoints | null = null;
+
+  /** the counters, to count into */
+  get stats(): SessionStats {
+    return (this.#stats ??= new SessionStats());
+  }
+
+  /** the counters, to read (an idle session's are the shared zeros) */
+  get counters(): Readonly<SessionStats> {
+    return this.#stats ?? NO_COUNTS;
+  }
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
     this.connection = connection;

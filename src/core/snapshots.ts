@@ -148,7 +148,7 @@ export function sessionSnapshotOf(s: CoreSession): SessionSnapshot {
     unackedCount: s.unackedCount,
     prefetchCount: s.prefetchCount,
     globalPrefetchCount: s.globalPrefetchCount,
-    counters: { ...s.stats },
+    counters: { ...s.counters },
   };
 }
 
