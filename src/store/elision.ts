@@ -105,6 +105,27 @@ export class Elision {
     else rec.mustWrite = true;
   }
 
+  /**
+   * While consumers keep up, records appended after this moment (performance.now()) are too
+   * young for a round to take: their acks are likely still on the way. -Infinity otherwise.
+   */
+  youngAfter(windowMs: number): number {
+    if (!this.#consumersKeepUp || windowMs <= 0 || this.#pending.size === 0) return -Infinity;
+    return performance.now() - windowMs;
+  }
+
+  /** the index in `group.elidable` of its first record appended after `after` and not yet settled, or -1 */
+  firstYoung(group: ElisionGroup, after: number): number {
+    const recs = group.elidable;
+    if (recs === null || after === -Infinity) return -1;
+    let young = -1;
+    // placement order is append order: walk back from the youngest while records are young
+    for (let i = recs.length - 1; i >= 0 && recs[i].appendedAt > after; i--) {
+      if (recs[i].unsettled > 0 && !recs[i].mustWrite) young = i;
+    }
+    return young;
+  }
+
   /** the bytes of `group` a round taken now would write: its records less those to be left out */
   bytesToWrite(group: ElisionGroup): number {
     const recs = group.elidable;

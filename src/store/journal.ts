@@ -244,13 +244,14 @@ export class Journal {
       writable: () => true,
       hasPending: () => !batch.empty,
       // acks that arrived meanwhile are read before the next round is taken; while consumers
-      // keep up, a round of less than roundBytes waits for them a little (elision.ts)
-      delayBeforeTake: () => (batch.bytes >= o.roundBytes ? (batch.elision.pending > 0 ? 0 : -1) : batch.elision.delayBeforeTake(o.elideWindowMs ?? 0)),
+      // keep up, a round waits until its oldest record is elideWindowMs old and leaves younger
+      // ones for the next (elision.ts, pending-batch.ts take)
+      delayBeforeTake: () => batch.elision.delayBeforeTake(o.elideWindowMs ?? 0),
       appendSegment: () => batch.segment,
       firstPendingSegment: () => (batch.firstSegment < 0 ? null : batch.firstSegment),
       take: () => {
         this.#encodeAcks();
-        const groups = batch.take();
+        const groups = batch.take(o.elideWindowMs ?? 0);
         batch.elision.decide(groups);
         return groups;
       },

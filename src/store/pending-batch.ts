@@ -10,7 +10,7 @@ import {
   writeMsgPrefix,
   type MsgFields,
 } from './format.js';
-import { Elision, type ElisionGroup } from './elision.js';
+import { Elision, type ElidableRecord, type ElisionGroup } from './elision.js';
 import { RecordArena } from './log/record-arena.js';
 import type { StoreMetrics } from './metrics.js';
 
@@ -139,15 +139,30 @@ export class PendingBatch {
    * a few MiB at most. Records already consumed on every queue are left out of the write
    * (elision.ts) and do not count: with 1 MiB bodies a round of logical bytes held three
    * messages, and a consumer that kept up turned every three into a round of its own.
+   * While consumers keep up, the round also stops before a group holding a record younger than
+   * `windowMs` whose ack has not come (elision.ts `youngAfter`): the next round takes it,
+   * likely left out by then, instead of this one writing it.
    */
-  take(): PendingGroup[] {
+  take(windowMs = 0): PendingGroup[] {
     const all = this.#groups;
     const elision = this.elision;
-    let n = 1;
-    let bytes = all.length > 0 ? elision.bytesToWrite(all[0]) : 0;
-    while (n < all.length) {
-      const next = elision.bytesToWrite(all[n]);
-      if (bytes + next > this.#roundBytes) break;
+    const youngAfter = elision.youngAfter(windowMs);
+    let n = 0;
+    let bytes = 0;
+    let stop = false;
+    while (n < all.length && !stop) {
+      let g = all[n];
+      const k = elision.firstYoung(g, youngAfter);
+      if (k >= 0) {
+        // the young record and what follows it wait; a group starting with it waits whole,
+        // unless it is the first (a round takes something)
+        if ((g.elidable as ElidableRecord[])[k].offset > g.start) {
+          g = this.#splitBefore(n, k);
+          stop = true;
+        } else if (n > 0) break;
+      }
+      const next = elision.bytesToWrite(g);
+      if (n > 0 && bytes + next > this.#roundBytes) break;
       bytes += next;
       n++;
     }
@@ -158,6 +173,30 @@ export class PendingBatch {
     }
     this.#groups = all.slice(n);
     return all.slice(0, n);
+  }
+
+  /**
+   * Cut group `n` before its tracked record `k` (records own whole buffers: record-arena.ts):
+   * the group keeps what comes before, a new group after it in the list takes the rest and,
+   * if the group was the one being appended to, the appends. @returns the group, cut
+   */
+  #splitBefore(n: number, k: number): PendingGroup {
+    const g = this.#groups[n];
+    const recs = g.elidable as ElidableRecord[];
+    const at = recs[k];
+    const cut = at.first;
+    const moved = recs.slice(k);
+    for (const r of moved) r.first -= cut;
+    const headBytes = at.offset - g.start;
+    // records counts feed a metric only: untracked records moved along are not counted
+    const tail: PendingGroup = { segment: g.segment, start: at.offset, bytes: g.bytes - headBytes, records: moved.length, buffers: g.buffers.slice(cut), elidable: moved, pieces: null, elidedBytes: 0, mustSync: g.mustSync };
+    g.bytes = headBytes;
+    g.records = Math.max(1, g.records - moved.length);
+    g.buffers = g.buffers.slice(0, cut);
+    g.elidable = k > 0 ? recs.slice(0, k) : null;
+    this.#groups.splice(n + 1, 0, tail);
+    if (this.#current === g) this.#current = tail;
+    return g;
   }
 
   /** Reserve `total` bytes at the append position (rolling over when the segment is full). */
