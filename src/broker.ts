@@ -58,6 +58,8 @@ export interface BrokerOptions {
   maxMessageSize?: number;
   /** bodies larger than this, in bytes, are streamed through the journal, never held whole */
   largeMessageThreshold?: number;
+  /** a memory-only queue with consumers holds its publishers above this many ready bytes, until it drained to half; 0: never */
+  queueFlowBytes?: number;
   /**
    * TLS files and peer verification shared by every TLS listener (RabbitMQ's `ssl_options`):
    * `{ certfile, keyfile, cacertfile, password, verify: 'verify_peer', failIfNoPeerCert, versions }`
@@ -160,6 +162,7 @@ export class Broker {
     core.limits.maxConnections = config.connectionMax;
     core.maxMessageSize = config.maxMessageSize;
     core.largeMessageThreshold = config.largeMessageThreshold;
+    core.publisherFlow.setHighBytes(config.queueFlowBytes);
     core.loginFailures.delayMs = config.authFailureDelayMs;
     this.#core = core;
     const { disk, appendObserver, metadataTap } = this.#setup;

@@ -7,7 +7,7 @@
  * frame-router.ts.
  */
 import type { Duplex } from 'node:stream';
-import type { CoreConnection, ProtocolCore } from '../../src/core/index.js';
+import type { CoreConnection, FlowListener, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { deadlines, destroyStream, listenTo, readIntoOwnedBuffers, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type OwnedReader, type Peer, type StreamListener } from '../../src/frontend/index.js';
@@ -32,7 +32,7 @@ const STOP_CLOSE_OK_TIMEOUT_MS = 1000;
 
 let nextConnectionId = 1;
 
-export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, OwnedReader, Expiring, HeartbeatOwner {
+export class AmqpConnection implements FlowListener, WriterOwner, GateOwner<HeldPublish>, FrontendConnection, StreamListener, OwnedReader, Expiring, HeartbeatOwner {
   readonly id = nextConnectionId++;
   readonly core: ProtocolCore;
   readonly settings: AmqpSettings;
@@ -110,11 +110,21 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
     return this.gate.holding;
   }
 
-  /** Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. */
+  /**
+   * Stop or resume reading the socket; the heartbeat monitor knows the silence is ours. While
+   * a queue holds the connection (publisher flow) it stays paused until `queueFlow(true)`.
+   */
   setReading(reading: boolean): void {
+    if (reading && this.#core !== null && this.#core.flowHeld) return;
     if (this.#heartbeat !== null) this.#heartbeat.paused = !reading;
     if (!reading) this.#socket.pause();
     else if (this.state === 'running') this.#socket.resume();
+  }
+
+  /** A queue this published to holds it (false) or let it go (true): src/core/publisher-flow.ts. */
+  queueFlow(flowing: boolean): void {
+    if (!flowing) this.setReading(false);
+    else if (!this.gate.paused && this.router?.keeping !== true) this.setReading(true);
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -221,6 +231,7 @@ export class AmqpConnection implements WriterOwner, GateOwner<HeldPublish>, Fron
   opened(core: CoreConnection): void {
     this.#core = core;
     core.onServerClose = (reason) => this.shutdown(reason);
+    core.flow = this;
     this.state = 'running';
     deadlines.clear(this);
   }

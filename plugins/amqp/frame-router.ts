@@ -36,6 +36,11 @@ export class FrameRouter implements FrameSink {
     this.#channels = channels;
   }
 
+  /** whether frames are kept (and reading stopped) until `resume` */
+  get keeping(): boolean {
+    return this.#kept !== null;
+  }
+
   /** Keep every frame from now on, and stop reading, until `resume`. */
   pause(): void {
     if (this.#kept !== null) return;

@@ -170,7 +170,8 @@ export function connectionJson(s: ManagementServices, c: ConnectionSnapshot): Ob
     name: connectionName(c),
     node: s.nodeName,
     type: 'network',
-    state: 'running',
+    // RabbitMQ's `flow`: publishing is held back by a queue's credit (publisher-flow.ts)
+    state: c.flow ? 'flow' : 'running',
     protocol: protocolLabel(c.protocol),
     vhost: c.vhost,
     user: c.user,

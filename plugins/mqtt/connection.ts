@@ -10,7 +10,7 @@
 import { takeOverPublish, type InboundPublish } from './inbound-body.js';
 import type { Duplex } from 'node:stream';
 import { deadlines, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
-import { type ConnectionInfo, type CoreConnection, type ServerCloser, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
+import { type ConnectionInfo, type CoreConnection, type FlowListener, type ServerCloser, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { packetSize, pendingRemainingLength, type Packet, type Parser } from './codec.js';
 import { parseRead, type PacketSink } from './parsers.js';
@@ -33,7 +33,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection extends PacketOutput implements PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring, ServerCloser, ConnectionInfo {
+export class MqttConnection extends PacketOutput implements FlowListener, PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring, ServerCloser, ConnectionInfo {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
@@ -235,7 +235,14 @@ export class MqttConnection extends PacketOutput implements PacketSink, SessionH
   setReading(reading: boolean): void {
     if (!reading) return void this.stream.pause();
     this.#lastActivity = Date.now();
+    if (this.core?.flowHeld === true) return; // a queue holds it: src/core/publisher-flow.ts
     this.stream.resume();
+  }
+
+  /** A queue this published to holds it (false) or let it go (true): src/core/publisher-flow.ts. */
+  queueFlow(flowing: boolean): void {
+    if (!flowing) this.stream.pause();
+    else if (!this.holding) this.setReading(true);
   }
 
   handleHeld(packet: Packet): boolean {
@@ -274,8 +281,8 @@ export class MqttConnection extends PacketOutput implements PacketSink, SessionH
   deadlinePassed(): void {
     if (this.phase === 'awaiting-connect') return this.#close('no CONNECT in time');
     if (this.phase !== 'open' || this.#keepAliveMs === 0) return;
-    // not reading during a resource alarm is our doing, not the client's silence
-    if (this.holding) this.#lastActivity = Date.now();
+    // not reading during a resource alarm or publisher flow is our doing, not the client's silence
+    if (this.holding || this.core?.flowHeld === true) this.#lastActivity = Date.now();
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
     else deadlines.set(this, Date.now() + this.#keepAliveMs - idle);

@@ -7,7 +7,7 @@
  * alarm a publishing frame and all after it wait in the publish gate (src/frontend/), and the
  * transport is not read until the alarm clears.
  */
-import type { ProtocolCore, CoreConnection, Session, SessionHandler, LargeBody } from '../../src/core/index.js';
+import type { ProtocolCore, CoreConnection, FlowListener, Session, SessionHandler, LargeBody } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
 import { deadlines, PublishGate, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner } from '../../src/frontend/index.js';
 import { FrameParser, encodeHead, frameEnd, type HeaderList, type StompFrame, type StompVersion } from './frame.js';
@@ -35,7 +35,7 @@ function publishes(frame: StompFrame): boolean {
   return (frame.command === 'SEND' && frame.headers['transaction'] === undefined) || frame.command === 'COMMIT';
 }
 
-export class StompConnection implements TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink, FrontendConnection, GateOwner<StompFrame>, Expiring {
+export class StompConnection implements FlowListener, TransportEvents, SubscriptionOwner, SessionHandler, HeartbeatTarget, ReceiptSink, FrontendConnection, GateOwner<StompFrame>, Expiring {
   /** broker-wide number of this STOMP connection, part of ack ids and of the session header */
   readonly number = nextConnectionNumber++;
   readonly core: ProtocolCore;
@@ -184,9 +184,15 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
 
   setReading(reading: boolean): void {
     if (!reading) return this.transport.pause();
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.coreConnection?.flowHeld === true) return;
     this.#heartbeats.sawRead = true;
     this.transport.resume();
+  }
+
+  /** A queue this published to holds it (false) or let it go (true): src/core/publisher-flow.ts. */
+  queueFlow(flowing: boolean): void {
+    if (!flowing) this.transport.pause();
+    else if (!this.holding) this.setReading(true);
   }
 
   /** The alarm cleared: handle a held frame as if it had just arrived. */
@@ -222,6 +228,7 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
     this.coreConnection = coreConnection;
     // how the core (management) closes this connection from the server side: ERROR, then close
     coreConnection.onServerClose = (reason) => this.shutdown(reason);
+    coreConnection.flow = this;
     this.publisher = coreConnection.openSession(this);
     this.#state = 'open';
     deadlines.clear(this);
@@ -249,7 +256,8 @@ export class StompConnection implements TransportEvents, SubscriptionOwner, Sess
   }
 
   heartbeatTimeout(): void {
-    if (this.holding) return; // not reading during a resource alarm is our doing, not the client's silence
+    // not reading during a resource alarm or publisher flow is our doing, not the client's silence
+    if (this.holding || this.coreConnection?.flowHeld === true) return;
     this.log.info('STOMP heart-beat timeout: closing', { conn: this.number, peer: this.transport.peerHost });
     this.transport.destroy();
     this.#cleanup();

@@ -92,6 +92,13 @@ export const BROKER_KEYS = {
     doc: "A body larger than this is not held in memory: it is written to the vhost's journal as it arrives (AMQP content, STOMP SEND with content-length, MQTT PUBLISH) and read from there piece by piece for each delivery (docs/performance.md, Bodies larger than memory).",
     env: 'WARREN_LARGE_MESSAGE_THRESHOLD',
   },
+  queue_flow_bytes: {
+    type: 'integer',
+    default: 8 * 1024 * 1024,
+    min: 0,
+    doc: 'Publisher flow by bytes: a queue that holds its messages in memory only (non-durable, or with x-max-priority) and has consumers stops reading the connections that publish to it while its ready bytes are above this, until it drained to half (TCP backpressure, management state flow; docs/security.md, Publisher flow by bytes). 0 turns it off.',
+    env: 'WARREN_QUEUE_FLOW_BYTES',
+  },
   'store.durability': {
     type: 'string',
     default: 'fsync',

@@ -57,6 +57,8 @@ export interface ResolvedConfig {
   maxMessageSize: number;
   /** bodies above this stream through the journal (large_message_threshold) */
   largeMessageThreshold: number;
+  /** a memory-only queue holds its publishers above this many ready bytes (queue_flow_bytes; 0: never) */
+  queueFlowBytes: number;
   /** `ssl_options.*` and `ssl_cert_login_from`: shared by every TLS listener */
   tls: TlsSettings;
   /** `cluster.*`: empty etcdEndpoints for a single node */
@@ -240,6 +242,7 @@ function resolved(table: KeyTable, settings: ResolvedConfig['settings'], cwd: st
     connectionMax: get('connection_max') as number,
     maxMessageSize: get('max_message_size') as number,
     largeMessageThreshold: get('large_message_threshold') as number,
+    queueFlowBytes: get('queue_flow_bytes') as number,
     tls: tlsSettings(get, cwd),
     cluster: clusterSettings(get),
     plugins,

@@ -125,6 +125,8 @@ export interface ConnectionSnapshot {
   readonly sessions: number;
   /** null for connections without a socket (management's own, MQTT wills and expiry) */
   readonly traffic: TrafficSnapshot | null;
+  /** a queue it publishes to holds it: its socket is not read (publisher-flow.ts; management state `flow`) */
+  readonly flow: boolean;
 }
 
 export type SessionCounters = Readonly<SessionStats>;

@@ -11,6 +11,7 @@
 import type { FieldTable, MessageProperties } from '../codec/types.js';
 import type { Message } from './message.js';
 import type { DurabilityPoints } from './durability.js';
+import type { FlowListener } from './publisher-flow.js';
 
 export interface ConnectionInfo {
   /** protocol name shown to operators: 'amqp-0-9-1', 'mqtt-5', 'stomp-1.2' … */
@@ -197,6 +198,13 @@ export interface CoreConnection {
    * no closure per connection).
    */
   onServerClose: ((reason: string) => void) | ServerCloser | null;
+  /**
+   * Set by a front-end that publishes: told to stop reading its client while a queue it
+   * published to holds it (src/core/publisher-flow.ts), and to read again when let go.
+   */
+  flow: FlowListener | null;
+  /** whether a queue holds it now: a front-end that resumes reading for its own reasons stays paused while so */
+  readonly flowHeld: boolean;
 }
 
 /** A front-end connection the core can ask to end (`CoreConnection.onServerClose`). */

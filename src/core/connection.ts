@@ -3,6 +3,7 @@ import { CoreSession } from './session.js';
 import type { VHost } from './vhost.js';
 import type { Limits } from './limits.js';
 import type { ConnectionAccess } from '../auth/access.js';
+import type { FlowConnection, FlowListener, FlowQueue } from './publisher-flow.js';
 
 let nextConnectionId = 1;
 const NO_SESSIONS: readonly CoreSession[] = Object.freeze([]);
@@ -16,7 +17,7 @@ export interface ConnectionRegistry {
  * The core side of one client connection: its sessions, and the exclusive queues it owns
  * (deleted when it closes, AMQP 0-9-1 queue.declare "exclusive").
  */
-export class Connection implements CoreConnection {
+export class Connection implements CoreConnection, FlowConnection {
   readonly id = nextConnectionId++;
   readonly info: ConnectionInfo;
   readonly vhost: VHost;
@@ -29,6 +30,10 @@ export class Connection implements CoreConnection {
   readonly #registry: ConnectionRegistry;
   #closed = false;
   onServerClose: ((reason: string) => void) | ServerCloser | null = null;
+  /** the front-end connection, which stops reading while a queue holds this one (publisher-flow.ts) */
+  flow: FlowListener | null = null;
+  /** the queues holding it now (publisher-flow.ts); null while none */
+  flowHolds: Set<FlowQueue> | null = null;
 
   /** what the connection's user may do in its vhost */
   readonly access: ConnectionAccess;
@@ -63,9 +68,20 @@ export class Connection implements CoreConnection {
     if (this.sessions.includes(s)) this.sessions = this.sessions.length === 1 ? NO_SESSIONS : this.sessions.filter((other) => other !== s);
   }
 
+  /** whether a queue holds its publishes now (management shows `flow`) */
+  get flowHeld(): boolean {
+    return this.flowHolds !== null;
+  }
+
+  hasAckingConsumer(): boolean {
+    for (const s of this.sessions) if (s.hasAckingConsumer()) return true;
+    return false;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.vhost.flow.exempt(this);
     for (const s of this.sessions) s.close();
     this.vhost.removeExclusiveQueues(this.id);
     this.#registry.connectionClosed(this);

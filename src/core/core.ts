@@ -12,6 +12,7 @@ import { VHost } from './vhost.js';
 import { QueueTypeRegistry } from './queues/registry.js';
 import { Limits, type VhostLimits } from './limits.js';
 import { Alarms } from './alarms.js';
+import { PublisherFlow } from './publisher-flow.js';
 import { openNodeStore, type NodeStoreOptions, type NodeStore } from './node-store.js';
 import type { Policy } from './policies.js';
 import { streamViewOf, streamViewsOf, type StreamView } from './stream-view.js';
@@ -48,6 +49,8 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   readonly queueTypes = new QueueTypeRegistry();
   readonly limits = new Limits();
   readonly alarms = new Alarms();
+  /** publisher flow by bytes (publisher-flow.ts), one for every vhost */
+  readonly publisherFlow = new PublisherFlow();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Map<number, Connection>();
   readonly users: UserStore;
@@ -81,7 +84,7 @@ export class Core extends CoreSnapshots implements ConnectionRegistry, ProtocolC
   addVhost(name: string): VHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      v = new VHost(name, this.exchangeTypes, this.queueTypes, this.limits);
+      v = new VHost(name, this.exchangeTypes, this.queueTypes, this.limits, this.publisherFlow);
       this.vhosts.set(name, v);
     }
     return v;

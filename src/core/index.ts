@@ -48,6 +48,8 @@ export type { StoreMetricsSnapshot, HistogramSummary } from '../store/metrics.js
 export type { ImportReport } from '../definitions/import-definitions.js';
 export type { RabbitDefinitions } from '../definitions/rabbit-format.js';
 export type { AlarmKind, AlarmSettings, AlarmListener } from './alarms.js';
+export type { FlowListener } from './publisher-flow.js';
+export { FLOW_HIGH_BYTES, FLOW_LOW_BYTES } from './publisher-flow.js';
 export type { VhostLimits, UserLimits } from './limits.js';
 export type { LoginResult, UserRecord } from '../auth/users.js';
 export { userWithPassword } from '../auth/users.js';

@@ -106,6 +106,12 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     return this.#unacked.size;
   }
 
+  /** whether a consumer of this session waits for acks (publisher-flow.ts never holds its connection) */
+  hasAckingConsumer(): boolean {
+    for (const c of this.#consumers.values()) if (!c.noAck) return true;
+    return false;
+  }
+
   /** prefetch given to new consumers (basic.qos global=false), for operators */
   get prefetchCount(): number {
     return this.#consumerPrefetch;
@@ -164,6 +170,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     if (message.properties.replyTo === DIRECT_REPLY_TO) message = this.#replyConsumer.rewriteRequest(message);
     let accepted = true;
     points.clear();
+    const flow = this.#vhost.flow;
+    flow.pressed = null;
     if (message.exchange === '' && message.routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
       if (!deliverToReplyAddress(this.#vhost.directReplies, message)) this.#unroutable(message, mandatory);
     } else {
@@ -176,6 +184,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
         accepted = false;
       }
     }
+    // a queue this filled past its flow mark holds the connection (publisher-flow.ts)
+    if (flow.pressed !== null) flow.afterPublish(this.connection);
     if (confirmToken === undefined) return;
     // a confirm is a promise that everything this publish wrote survives a power cut: it waits
     // for every durability point (journal record, stream appends), at once when there are none
@@ -185,7 +195,10 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
 
   publishBatch(messages: readonly Message[], confirmToken?: number): void {
     const points = this.#ownPoints;
+    const flow = this.#vhost.flow;
+    flow.pressed = null;
     const outcome = publishBatch({ stats: this.stats, publisherId: this.connection.id, guard: this.#guard, vhost: this.#vhost }, messages, points);
+    if (flow.pressed !== null) flow.afterPublish(this.connection);
     if (confirmToken !== undefined && outcome !== 'rejected') whenAllDurable(points, this, confirmToken);
     else if (confirmToken !== undefined) this.#handler.confirmed(confirmToken, false, null);
   }
@@ -227,6 +240,8 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
     q.validateConsumer(c);
     this.#consumers.set(c);
     q.addConsumer(c);
+    // its acks come in on this connection's socket: flow must not stop reading it (publisher-flow.ts)
+    if (!c.noAck && this.connection.flowHeld) this.#vhost.flow.exempt(this.connection);
     return tag;
   }
 

@@ -137,6 +137,7 @@ export function connectionSnapshotOf(c: Connection): ConnectionSnapshot {
     connectedAt: c.connectedAt,
     sessions: c.sessions.length,
     traffic: t ? { bytesRead: t.bytesRead, bytesWritten: t.bytesWritten, reads: t.reads, writes: t.writes, pendingBytes: t.pendingBytes } : null,
+    flow: c.flowHeld,
   };
 }
 

@@ -23,6 +23,7 @@ import type { StreamStore } from '../store/stream/stream-store.js';
 import type { DurabilityPoints } from './durability.js';
 import type { MemoryPaging } from './queues/classic/queue-pager.js';
 import { Publisher } from './publisher.js';
+import { PublisherFlow } from './publisher-flow.js';
 
 /** Where a vhost keeps its durable definitions and persistent messages. */
 export interface VhostStore {
@@ -72,10 +73,13 @@ export class VHost implements QueueHost {
   readonly queueTypes: QueueTypeRegistry;
   /** routes and enqueues what is published in this vhost */
   readonly publisher: Publisher;
+  /** holds publishers of queues that fill memory faster than they drain (shared by the core's vhosts) */
+  readonly flow: PublisherFlow;
   readonly #limits: Limits | null;
 
-  constructor(name: string, types: ExchangeTypeRegistry, queueTypes: QueueTypeRegistry, limits: Limits | null = null) {
+  constructor(name: string, types: ExchangeTypeRegistry, queueTypes: QueueTypeRegistry, limits: Limits | null = null, flow = new PublisherFlow()) {
     this.name = name;
+    this.flow = flow;
     this.exchangeTypes = types;
     this.queueTypes = queueTypes;
     this.#limits = limits;

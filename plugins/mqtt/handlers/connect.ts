@@ -129,6 +129,7 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 
   c.core = core;
   core.onServerClose = c; // serverClose: MQTT 5 §3.14.2.1 0x98 Administrative action
+  core.flow = c;
   c.session = session;
   c.key = key;
 

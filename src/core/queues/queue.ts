@@ -2,6 +2,7 @@ import type { FieldTable } from '../../codec/types.js';
 import type { Binding } from '../binding.js';
 import type { Consumer } from '../delivery/consumer.js';
 import type { Scheduler } from '../delivery/scheduler.js';
+import type { PublisherFlow } from '../publisher-flow.js';
 import type { DurabilityPoints } from '../durability.js';
 import type { Message } from '../message.js';
 import type { QueueSettings } from './queue-arguments.js';
@@ -27,6 +28,8 @@ export interface QueueLifecycle {
   deadLetter(queue: Queue, message: Message, reason: DeadLetterReason, points?: DurabilityPoints): boolean;
   /** timers shared by the vhost's queues (redelivery back-off) */
   readonly scheduler: Scheduler;
+  /** holds the publishers of a queue whose memory fills faster than it drains */
+  readonly flow: PublisherFlow;
 }
 
 /** Counters for operators (RabbitMQ's message_stats of a queue). */

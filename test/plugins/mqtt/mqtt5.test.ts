@@ -351,12 +351,14 @@ describe('backpressure', () => {
     const p = await v5('bp-pub');
     const big = Buffer.alloc(64 * 1024, 0x62);
     for (let i = 0; i < 200; i++) p.publish('bp/t', big, { qos: 0 });
-    await p.publishAsync('bp/t', 'last', { qos: 1 });
+    // its PUBACK waits while the queue holds the publisher (publisher flow: 12.8 MiB is past the 8 MiB bound)
+    const last = p.publishAsync('bp/t', 'last', { qos: 1 });
     await sleep(300);
     const queue = b.broker.core.vhosts.get('/')!.queues.get('mqtt-subscription-slow-readerqos0')!;
     // deliveries stopped with messages still waiting in the queue (12.8 MiB cannot all be in socket buffers)
     expect(queue.messageCount).toBeGreaterThan(0);
     raw.socket.resume();
+    await last;
     for (let i = 0; i < 200 && raw.packets.filter((x) => x.cmd === 'publish').length < 201; i++) await sleep(20);
     expect(raw.packets.filter((x) => x.cmd === 'publish')).toHaveLength(201);
     expect(queue.messageCount).toBe(0);

@@ -99,7 +99,7 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
   }
 
   get #limits(): ExpiryAndOverflow {
-    return (this.#limitsOrNull ??= new ExpiryAndOverflow(this, this.#buffer));
+    return (this.#limitsOrNull ??= new ExpiryAndOverflow(this, this.#buffer, this.lifecycle.flow));
   }
 
   /** a FIFO durable queue's pager (priority queues do not page), made on the first message */
@@ -173,6 +173,8 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
     if (this.consumers.length > 0) this.dispatch();
     if (ttl > 0) this.#limits.scheduleExpiry();
     if (s.overflow === 'drop-head') this.#limits.dropHeadOverLimit();
+    // held in memory only (nothing pages it out): past the flow mark its publisher is held (publisher-flow.ts)
+    if (pager === null) this.lifecycle.flow.pushed(this);
   }
 
   /** Put an entry read back from the store at the back of the window (QueuePager). */
@@ -205,6 +207,7 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
       this.#dispatching = false;
     }
     this.#pager?.refillIfLow();
+    this.lifecycle.flow.check(this);
   }
 
   /** basic.get: the next ready, unexpired message, or undefined */
@@ -219,6 +222,7 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
       if (entry.stored) this.#stored?.taken(entry.seq);
     }
     this.#pager?.refillIfLow();
+    this.lifecycle.flow.check(this);
     return entry;
   }
 
@@ -262,6 +266,7 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
     this.#buffer.clear();
     this.#pager?.reset();
     if (!this.deleted) this.#stored?.purge(this.#seq);
+    this.lifecycle.flow.check(this);
     return n;
   }
 
@@ -274,6 +279,7 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
   removeConsumer(consumer: Consumer, notify = true): void {
     if (!this.#selection.remove(consumer)) return;
     if (this.consumers.length === 0) this.touch();
+    this.lifecycle.flow.check(this);
     if (notify) this.checkUnused();
     // with a single active consumer, the next in line takes over now
     if (!this.deleted && this.consumers.length > 0) this.dispatch();

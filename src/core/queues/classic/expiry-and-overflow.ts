@@ -5,12 +5,14 @@ import type { QueueSettings } from '../queue-arguments.js';
 import type { QueueEntry } from '../queue-entry.js';
 import { MAX_TIMER_MS } from '../redelivery.js';
 import type { MessageBuffer } from './message-buffer.js';
+import type { PublisherFlow } from '../../publisher-flow.js';
 
 /** The side of a classic queue the expiry and length rules work on. */
 export interface LimitedQueue {
   readonly settings: QueueSettings;
   readonly deleted: boolean;
   readonly consumers: readonly Consumer[];
+  readonly consumerCount: number;
   readonly messageCount: number;
   readonly deadLetterBacklog: number;
   readonly deadLetterBacklogBytes: number;
@@ -41,6 +43,7 @@ export class ExpiryAndOverflow {
   constructor(
     readonly queue: LimitedQueue,
     readonly buffer: MessageBuffer,
+    readonly flow: PublisherFlow,
   ) {}
 
   /** x-overflow reject-publish(-dlx): whether the queue takes one more message now. */
@@ -108,6 +111,7 @@ export class ExpiryAndOverflow {
     this.#expiryTimer = setTimeout(() => {
       this.#expiryTimer = null;
       this.expireHead(Date.now());
+      this.flow.check(this.queue); // held publishers may go now (publisher-flow.ts)
       this.scheduleExpiry();
     }, Math.min(Math.max(0, head.expiresAt - Date.now()), MAX_TIMER_MS));
     this.#expiryTimer.unref();
