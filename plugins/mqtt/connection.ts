@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 import { deadlines, listenTo, PublishGate, SocketTraffic, type ConnectionRegistry, type FrontendConnection, type GateOwner, type Peer, type StreamListener, type Expiring } from '../../src/frontend/index.js';
 import { type ConnectionInfo, type CoreConnection, type FlowListener, type ServerCloser, type SessionHandler, isBrokerError, type Message } from '../../src/core/index.js';
 import type { Logger } from '../../src/log/index.js';
-import { packetSize, pendingRemainingLength, type Packet, type Parser } from './codec.js';
-import { parseRead, type PacketSink } from './parsers.js';
+import { packetSize, type Packet } from './codec.js';
+import type { PacketSink } from './parsers.js';
+import { frameRead, type FramedConnection, type SplitPacket } from './read-framing.js';
 import { decodeWholeConnect } from './connect-decoder.js';
 import type { ClientConnection, MqttContext } from './context.js';
 import { deliverToClient } from './delivery.js';
@@ -33,7 +34,7 @@ export type ConnectionPhase = 'awaiting-connect' | 'open' | 'closed';
 
 let nextConnectionNumber = 1;
 
-export class MqttConnection extends PacketOutput implements FlowListener, PacketSink, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring, ServerCloser, ConnectionInfo {
+export class MqttConnection extends PacketOutput implements FlowListener, PacketSink, FramedConnection, SessionHandler, ClientConnection, FrontendConnection, GateOwner<Packet>, StreamListener, Expiring, ServerCloser, ConnectionInfo {
   readonly peerHost: string;
   readonly peerPort: number;
   readonly transport: 'tcp' | 'ws';
@@ -67,8 +68,8 @@ export class MqttConnection extends PacketOutput implements FlowListener, Packet
   lastTopic = '';
 
   readonly #registry: ConnectionRegistry<MqttConnection>;
-  /** a parser of its own only while a packet is split across reads (parsers.ts) */
-  #parser: Parser | null = null;
+  /** only while a packet is split across reads: the parser holding it (parsers.ts, read-framing.ts) */
+  #split: SplitPacket | null = null;
   /** a PUBLISH whose payload streams to the journal as it arrives (inbound-body.ts) */
   #inbound: InboundPublish | null = null;
   #keepAliveMs = 0;
@@ -160,7 +161,7 @@ export class MqttConnection extends PacketOutput implements FlowListener, Packet
         if (rest.length === 0 || this.closed) return;
         chunk = rest;
       }
-      if (this.phase === 'awaiting-connect' && this.#parser === null) {
+      if (this.phase === 'awaiting-connect' && this.#split === null) {
         // a whole CONNECT in the first read, as nearly every client sends it (connect-decoder.ts)
         const connect = decodeWholeConnect(chunk);
         if (connect !== null) {
@@ -169,18 +170,24 @@ export class MqttConnection extends PacketOutput implements FlowListener, Packet
           chunk = chunk.subarray(connect.end);
         }
       }
-      this.#parser = parseRead(this, this.#parser, this.version, chunk);
-      // refuse an oversized packet from its fixed header, before buffering its body
-      const pending = this.#parser === null ? -1 : pendingRemainingLength(this.#parser);
-      if (pending >= 0 && !this.closed && packetSize(pending) > this.maxPacketSize) {
-        this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${packetSize(pending)} bytes exceeds the maximum of ${this.maxPacketSize}`);
-      } else if (pending > this.ctx.core.largeMessageThreshold && this.phase === 'open') {
-        this.#inbound = takeOverPublish(this, this.ctx.core, this.#parser!);
-        if (this.#inbound !== null) this.#parser = null; // the rest of the packet is read there
-      }
+      this.#split = frameRead(this, this.#split, chunk);
     } catch (e) {
       this.handlerFailed(e);
     }
+  }
+
+  /** FramedConnection: refuse an oversized packet from its fixed header, before buffering its body */
+  packetTooLarge(size: number): void {
+    this.protocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${this.maxPacketSize}`);
+  }
+
+  /** FramedConnection: a PUBLISH above large_message_threshold is read into the journal (inbound-body.ts) */
+  streamPublish(first: number, remaining: number, rest: Buffer): boolean {
+    if (this.phase !== 'open') return false;
+    this.#inbound = takeOverPublish(this, this.ctx.core, first, remaining);
+    if (this.#inbound === null) return false;
+    if (this.#inbound.push(rest) !== null) throw new Error('a streamed PUBLISH ended inside the read that began it');
+    return true;
   }
 
   /** PacketSink: a packet of this connection's stream */

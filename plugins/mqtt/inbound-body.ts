@@ -1,17 +1,18 @@
 /**
  * An inbound PUBLISH whose payload is above `large_message_threshold` is not buffered whole
- * by the packet parser: once mqtt-packet has read its fixed header (the packet is the one it
- * is still assembling, `pendingRemainingLength`), the bytes it holds are taken from it and the
- * rest of the packet is read here. The variable header (topic, packet id, MQTT 5 properties)
- * is gathered and handed to a parser of its own as a PUBLISH with an empty payload; the payload
- * goes to the vhost's journal as it arrives (src/store/large-body.ts), the socket paused while
- * the journal is behind (src/frontend/journal-backpressure.ts); the packet then reaches the PUBLISH handler with the payload as
- * `bodyRef`. A retained PUBLISH, or one on a vhost without a journal, is parsed as before.
+ * by the packet parser: the connection's framing (read-framing.ts) finds its fixed header and
+ * hands the bytes after it here, before any parser saw them, and the rest of the packet is
+ * read here too. The variable header (topic, packet id, MQTT 5 properties) is gathered and
+ * handed to a parser of its own as a PUBLISH with an empty payload; the payload goes to the
+ * vhost's journal as it arrives (src/store/large-body.ts), the socket paused while the journal
+ * is behind (src/frontend/journal-backpressure.ts); the packet then reaches the PUBLISH
+ * handler with the payload as `bodyRef`. A retained PUBLISH, or one on a vhost without a
+ * journal, is parsed as before.
  */
 import type { IPublishPacket } from 'mqtt-packet';
 import type { LargeBody, LargeBodyWriter, ProtocolCore } from '../../src/core/index.js';
 import { keepUpWithJournal } from '../../src/frontend/index.js';
-import { createParser, type Packet, type Parser, type ProtocolVersion } from './codec.js';
+import { createParser, type Packet, type ProtocolVersion } from './codec.js';
 
 /** A variable header (topic, properties) larger than this is not a publish worth streaming. */
 const MAX_VARIABLE_HEADER = 1024 * 1024;
@@ -30,29 +31,18 @@ export interface InboundConnection {
   parseError(error: Error): void;
 }
 
-/** mqtt-packet's parser state while it waits for a packet's remaining bytes (not in its typings) */
-interface Assembling {
-  packet: { cmd: string; qos: number; retain: boolean; dup: boolean; length: number };
-  _list: { length: number; slice(): Buffer };
-  _stateCounter: number;
-}
-
 /**
- * Take over the packet `parser` is assembling when it is a PUBLISH to stream; null to leave it
- * to the parser. The caller then drops the parser and feeds `push` every later read.
+ * Start streaming a PUBLISH from its fixed header (`first`: type and flags, `remaining`: the
+ * remaining length) when it is one to stream; null to leave it to the parser. The caller then
+ * feeds `push` the bytes after the fixed header.
  */
-export function takeOverPublish(c: InboundConnection, core: ProtocolCore, parser: Parser): InboundPublish | null {
-  const s = parser as unknown as Assembling;
-  const p = s.packet;
-  if (p.cmd !== 'publish' || p.retain || s._stateCounter !== 2 || p.length <= core.largeMessageThreshold) return null;
+export function takeOverPublish(c: InboundConnection, core: ProtocolCore, first: number, remaining: number): InboundPublish | null {
+  const qos = (first >> 1) & 3;
+  // a PUBLISH (type 3), not retained, with a valid QoS; anything else the parser reads (and refuses)
+  if (first >> 4 !== 3 || (first & 1) !== 0 || qos === 3 || remaining <= core.largeMessageThreshold) return null;
   // the payload is at most the remaining length; its exact size is known once the variable header is read
-  const writer = core.beginLargeBody(c.vhost, p.length);
-  if (writer === null) return null;
-  const first = 0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1);
-  const inbound = new InboundPublish(c, core, writer, first, p.qos, p.length);
-  const rest = inbound.push(s._list.slice());
-  if (rest !== null) throw new Error('bytes past the packet the parser was assembling');
-  return inbound;
+  const writer = core.beginLargeBody(c.vhost, remaining);
+  return writer === null ? null : new InboundPublish(c, core, writer, first, qos, remaining);
 }
 
 export class InboundPublish {
@@ -131,8 +121,7 @@ export class InboundPublish {
     o += head.copy(synthetic, o);
     let packet: StreamedPublish | null = null;
     let error: Error | null = null;
-    const parser = createParser();
-    (parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: this.#c.version };
+    const parser = createParser(this.#c.version);
     parser.on('packet', (p: Packet) => (packet = p as StreamedPublish));
     parser.on('error', (e: Error) => (error = e));
     parser.parse(synthetic.subarray(0, o));

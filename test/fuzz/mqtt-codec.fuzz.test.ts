@@ -6,18 +6,40 @@
  * Properties:
  *  - valid 3.1.1 and 5.0 packets, generated and cut at arbitrary boundaries, parse back to the
  *    same packets (and encodePublish, the hot-path encoder, agrees with the parser);
+ *  - the connection's framing (plugins/mqtt/read-framing.ts `readFixedHeader`) finds every
+ *    generated packet's boundary, as mqtt-packet wrote it;
  *  - mutated streams (bit flips, truncations, splices, remaining-length bytes at extremes):
- *    the parser emits packets or an 'error' event, never throws, and
- *    `pendingRemainingLength` reports a declared length before its body is buffered (the
- *    connection refuses an oversized packet from it, see connection.ts).
+ *    the parser emits packets or an 'error' event, never throws, and the framing reads a
+ *    declared length from a fixed header before its body arrives (the connection refuses an
+ *    oversized packet from it, see read-framing.ts), never one past the 4-byte maximum.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createParser, encode, encodePublish, packetSize, pendingRemainingLength, type Packet } from '../../plugins/mqtt/codec.js';
+import { createParser, encode, encodePublish, packetSize, type Packet } from '../../plugins/mqtt/codec.js';
+import { readFixedHeader, type FixedHeader } from '../../plugins/mqtt/read-framing.js';
 import { id, payload, qos, remainingLengthFields, streamArb, topic, version } from './mqtt-arbitraries.js';
 import { chunked, mutated, params } from './fuzz-config.js';
 
-/** Parse chunks; returns the packets, the parser errors, and the largest declared length seen while mid-packet. */
+/**
+ * Walk the fixed headers of a byte stream as the connection's framing does: the packets'
+ * total sizes, the largest remaining length declared, and how the walk ended.
+ */
+function frames(bytes: Buffer): { sizes: number[]; declared: number; end: 'boundary' | 'cut' | 'malformed' } {
+  const h: FixedHeader = { first: 0, remaining: 0, size: 0 };
+  const sizes: number[] = [];
+  let declared = -1;
+  for (let at = 0; at < bytes.length; ) {
+    const r = readFixedHeader(bytes, at, h);
+    if (r !== 1) return { sizes, declared, end: r === 0 ? 'cut' : 'malformed' };
+    declared = Math.max(declared, h.remaining);
+    sizes.push(h.size + h.remaining);
+    at += h.size + h.remaining;
+    if (at > bytes.length) return { sizes, declared, end: 'cut' };
+  }
+  return { sizes, declared, end: 'boundary' };
+}
+
+/** Parse chunks; returns the packets, the parser errors, and the largest length a fixed header declared (read-framing.ts) before the parse error, if any. */
 function parse(chunks: Buffer[]): { packets: Packet[]; errors: Error[]; declared: number } {
   const parser = createParser();
   const packets: Packet[] = [];
@@ -28,13 +50,13 @@ function parse(chunks: Buffer[]): { packets: Packet[]; errors: Error[]; declared
     if (p.cmd === 'connect') (parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = p.protocolVersion ?? 4;
   });
   parser.on('error', (e: Error) => errors.push(e));
-  let declared = -1;
+  let seen = 0;
   for (const c of chunks) {
     parser.parse(c);
-    declared = Math.max(declared, pendingRemainingLength(parser));
+    seen += c.length;
     if (errors.length > 0) break; // the connection closes on the first parse error
   }
-  return { packets, errors, declared };
+  return { packets, errors, declared: frames(Buffer.concat(chunks).subarray(0, seen)).declared };
 }
 
 describe('MQTT codec (property-based)', () => {
@@ -54,6 +76,17 @@ describe('MQTT codec (property-based)', () => {
         });
       }),
       params('mqtt valid stream round trip'),
+    );
+  });
+
+  it("the framing's fixed-header walk ends on every generated packet's boundary", () => {
+    fc.assert(
+      fc.property(streamArb, ({ version: v, packets, bytes }) => {
+        const f = frames(bytes);
+        expect(f.end).toBe('boundary');
+        expect(f.sizes).toEqual(packets.map((p) => encode(p, v)!.length));
+      }),
+      params('mqtt framing of valid streams'),
     );
   });
 
@@ -98,5 +131,8 @@ describe('MQTT codec (property-based)', () => {
     const { declared, errors } = parse([Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f])]);
     expect(errors).toEqual([]);
     expect(declared).toBe(268_435_455);
+    // a fifth length byte is malformed (§1.5.5), a cut one is waited for
+    expect(frames(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])).end).toBe('malformed');
+    expect(frames(Buffer.from([0x30, 0xff, 0xff])).end).toBe('cut');
   });
 });
