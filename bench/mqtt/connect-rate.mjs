@@ -14,6 +14,8 @@
  *   persistent  round 1: CONNECT with clean session 0 and SUBSCRIBE idle/<id> at QoS 1 in the
  *               same write, answered by CONNACK and SUBACK (phase `new-session`); later rounds:
  *               the same devices back, CONNECT only, answered with session present (`resume`)
+ *   resume      every round `resume` (a running broker, `--brokers url`, whose sessions an
+ *               earlier `persistent` run made: profiling the reconnect alone)
  *
  * Brokers alternate in one sitting (`--brokers warren,mosquitto`, `--repeat`), each started
  * fresh for every sessions kind (bench/lib/brokers.mjs: Warren from a compiled build with its
@@ -129,7 +131,7 @@ async function round(r) {
   };
 }
 
-/** @param {import('../lib/brokers.mjs').BrokerKind} kind @param {'clean' | 'persistent'} sessions */
+/** @param {import('../lib/brokers.mjs').BrokerKind} kind @param {'clean' | 'persistent' | 'resume'} sessions */
 async function run(kind, sessions) {
   const profile = o['cpu-prof'] && kind.label === 'warren';
   if (profile) Object.assign(process.env, { NODE_OPTIONS: `--require ${join(import.meta.dirname, '..', 'lib', 'cpu-profile-preload.cjs')}`, BENCH_CPU_PROFILE_DIR: o['cpu-prof'] });
@@ -142,7 +144,7 @@ async function run(kind, sessions) {
     await Promise.all(children.map((c) => reply(c, (m) => m.ready)));
     await brokerSettled(pid);
     for (let i = 0; i < rounds; i++) {
-      const phase = sessions === 'clean' ? 'clean' : i === 0 ? 'new-session' : 'resume';
+      const phase = sessions === 'clean' ? 'clean' : i === 0 && sessions === 'persistent' ? 'new-session' : 'resume';
       const r = await round({ children, pid, port, round: i + rounds * runNumber, clean: sessions === 'clean', subscribe: phase === 'new-session' });
       const line = {
         scenario: 'connect-rate',
@@ -207,7 +209,7 @@ function nodeFloor() {
   };
 }
 for (let rep = 0; rep < Number(o.repeat); rep++) {
-  for (const sessions of /** @type {('clean' | 'persistent')[]} */ (o.sessions.split(','))) {
+  for (const sessions of /** @type {('clean' | 'persistent' | 'resume')[]} */ (o.sessions.split(','))) {
     for (const name of o.brokers.split(',')) {
       const kind = kinds[name]?.();
       if (!kind) throw new Error(`no broker ${name}`);

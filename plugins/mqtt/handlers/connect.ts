@@ -144,10 +144,12 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
   }
   const sessionPresent = state !== undefined;
   if (!state) state = new SessionState(vhost, clientId, login.user, expiry);
+  // a session that never expires, back with the same user: its stored record still holds (keepRecord)
+  const recordHolds = sessionPresent && state.recorded && state.user === login.user && state.expirySeconds === NEVER_EXPIRES && expiry === NEVER_EXPIRES;
   state.user = login.user;
   state.expirySeconds = expiry;
   c.sessionState = state;
-  keepRecord(c, state);
+  keepRecord(c, state, recordHolds);
   c.subscriptions = new Subscriptions(state, session, settings.exchange, queueOptions(state));
 
   // flow control: at most `prefetch` unacknowledged QoS ≥ 1 deliveries, and no more than
@@ -206,9 +208,12 @@ export function handleConnect(c: MqttConnection, p: IConnectPacket): void {
 /**
  * A persistent session's record (session-records.ts) follows it while connected: every change
  * of its subscriptions, QoS 2 flows and packet identifiers in flight marks it for the next
- * write. A session that is no longer persistent loses its record.
+ * write. A session that is no longer persistent loses its record. `holds`: the stored record
+ * needs no write for this CONNECT (a 3.1.1 device back in a reconnect storm): only its
+ * disconnectedAt would change, which dates nothing for a session that never expires, and its
+ * deliveries in flight are rewritten when they change, as ever.
  */
-function keepRecord(c: MqttConnection, state: SessionState): void {
+function keepRecord(c: MqttConnection, state: SessionState, holds: boolean): void {
   const records = c.ctx.records;
   if (records === null) return;
   if (state.expirySeconds === 0) {
@@ -223,7 +228,7 @@ function keepRecord(c: MqttConnection, state: SessionState): void {
   const ids = c.packetIdsInUse; // made later, it takes its session from `state.live`
   if (ids !== null) ids.changes = state;
   state.live = c;
-  records.touch(state);
+  if (!holds) records.touch(state);
 }
 
 /**

@@ -236,6 +236,39 @@ describe.each([
     expect([q2.payload.toString(), q2.messageId, q2.dup]).toEqual(['two', p2.messageId, true]);
   });
 
+  // a 3.1.1 session that never expires is not written again when its device comes back (only
+  // its disconnect time would change): what it had in flight, and what the resumed connection
+  // gets in flight, must still come back after the restart
+  it('a device back on a new connection before the restart: its deliveries in flight, old and new, are sent again', async () => {
+    const h = (harness = await make());
+    const first = await raw(h, 4, { clientId: 'sr-back', clean: false });
+    await first.next('connack');
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'sr/back', qos: 1 }] });
+    await first.next('suback');
+    const pub = await mqttClients(h).connect({ clientId: 'sr-back-pub' });
+    await pub.publishAsync('sr/back', 'one', { qos: 1 });
+    const p1 = await first.next('publish');
+    first.destroy(); // gone without DISCONNECT, 'one' unacknowledged
+    await sleep(200);
+
+    const back = await raw(h, 4, { clientId: 'sr-back', clean: false });
+    expect((await back.next('connack')).sessionPresent).toBe(true);
+    const resent = await back.next('publish', 5000);
+    expect([resent.payload.toString(), resent.messageId, resent.dup]).toEqual(['one', p1.messageId, true]);
+    await pub.publishAsync('sr/back', 'two', { qos: 1 });
+    const p2 = await back.next('publish');
+    // neither acknowledged: both in flight at the restart
+    await h.restart();
+
+    const again = await raw(h, 4, { clientId: 'sr-back', clean: false });
+    expect((await again.next('connack', 5000)).sessionPresent).toBe(true);
+    const got = [await again.next('publish', 5000), await again.next('publish', 5000)].map((p) => [p.payload.toString(), p.messageId, p.dup]);
+    expect(got).toEqual([
+      ['one', p1.messageId, true],
+      ['two', p2.messageId, true],
+    ]);
+  });
+
   it('an outbound QoS 2 flow waiting for PUBCOMP gets its PUBREL again, and the message is not sent again', async () => {
     const h = (harness = await make());
     const r = await raw(h, 5, { clientId: 'sr-pubrel', clean: false, properties: { sessionExpiryInterval: 600 } });
