@@ -15,8 +15,8 @@ export class Unacked {
   #lastTag = 0;
   /** entries delivered to consumers (not basic.get), for the session-wide prefetch */
   #consumerCount = 0;
-  /** returned by take(): valid until the next call (no array per ack) */
-  readonly #scratch: QueueEntry[] = [];
+  /** returned by take(): valid until the next call (no array per ack); made by the first settle */
+  #scratchList: QueueEntry[] | null = null;
 
   get size(): number {
     return this.#byTag === null ? 0 : this.#byTag.size;
@@ -48,7 +48,7 @@ export class Unacked {
    * channel error 406, and then nothing is taken (RabbitMQ's collect_acks).
    */
   take(tag: number, multiple: boolean): QueueEntry[] {
-    const out = this.#scratch;
+    const out = (this.#scratchList ??= []);
     out.length = 0;
     if (multiple && tag === 0) return this.#takeAllInto(out);
     const entry = this.#byTag?.get(tag);
@@ -76,7 +76,7 @@ export class Unacked {
   }
 
   takeAll(): QueueEntry[] {
-    const out = this.#scratch;
+    const out = (this.#scratchList ??= []);
     out.length = 0;
     return this.#takeAllInto(out);
   }

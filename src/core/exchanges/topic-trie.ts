@@ -13,7 +13,9 @@ class TrieNode<T> {
   children: Map<string, TrieNode<T>> | null = null;
   star: TrieNode<T> | null = null;
   hash: TrieNode<T> | null = null;
-  values: T[] | null = null;
+  /** the first value bound here, then the rest (a device's own topic has one: no array for it) */
+  first: T | null = null;
+  more: T[] | null = null;
   /** values in this subtree, to prune empty branches on removal */
   count = 0;
 }
@@ -32,8 +34,9 @@ export class TopicTrie<T> {
       node = this.#child(node, word, true) as TrieNode<T>;
       node.count++;
     }
-    if (node.values === null) node.values = [value];
-    else node.values.push(value);
+    if (node.first === null) node.first = value;
+    else if (node.more === null) node.more = [value];
+    else node.more.push(value);
   }
 
   /** @returns whether the value was found and removed */
@@ -46,10 +49,16 @@ export class TopicTrie<T> {
       if (!node) return false;
       path.push(node);
     }
-    const i = node.values === null ? -1 : node.values.indexOf(value);
-    if (i < 0) return false;
-    if (node.values!.length === 1) node.values = null;
-    else node.values!.splice(i, 1);
+    if (node.first === value) {
+      // the next in insertion order takes its place
+      node.first = node.more === null ? null : (node.more.shift() as T);
+      if (node.more !== null && node.more.length === 0) node.more = null;
+    } else {
+      const i = node.more === null ? -1 : node.more.indexOf(value);
+      if (i < 0) return false;
+      if (node.more!.length === 1) node.more = null;
+      else node.more!.splice(i, 1);
+    }
     for (const n of path) n.count--;
     // prune branches that no longer hold values
     for (let d = words.length; d > 0; d--) {
@@ -74,8 +83,9 @@ export class TopicTrie<T> {
       for (let j = i; j <= words.length; j++) this.#walk(node.hash, words, j, visit);
     }
     if (i === words.length) {
-      const values = node.values;
-      if (values !== null) for (let k = 0; k < values.length; k++) visit(values[k]);
+      if (node.first !== null) visit(node.first);
+      const more = node.more;
+      if (more !== null) for (let k = 0; k < more.length; k++) visit(more[k]);
       return;
     }
     const child = node.children?.get(words[i]);
