@@ -24,6 +24,7 @@
  *   node bench/mqtt/connect-rate.mjs [--brokers warren,mosquitto] [--sessions clean,persistent]
  *     [--connections 10000] [--rounds 4] [--generators 4] [--window 100] [--repeat 1]
  *     [--build <dir>] [--out bench/results/mqtt-connect-<date>-rate.jsonl] [--cpu-prof <dir>]
+ *     [--brokers warren-before,warren,mosquitto --before-build <dir of an earlier commit's build>]
  */
 import { fork, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ const { values: o } = parseArgs({
     window: { type: 'string', default: '100' },
     repeat: { type: 'string', default: '1' },
     build: { type: 'string' },
+    // `--brokers warren-before,…`: Warren from this other build (an earlier commit), in the same sitting
+    'before-build': { type: 'string' },
     out: { type: 'string' },
     label: { type: 'string', default: '' },
     // `--brokers url`: a broker already running at --url, its pid --pid (e.g. under perf or strace)
@@ -176,7 +179,9 @@ async function run(kind, sessions) {
 let runNumber = 0;
 const build = o.brokers.includes('warren') ? warrenBuild(o.build) : '';
 /** @type {Record<string, () => import('../lib/brokers.mjs').BrokerKind | null>} */
-const kinds = { warren: () => warren(build, { defaults: true }), mosquitto: () => mosquitto(undefined, { defaults: true }), floor: nodeFloor, url: running };
+const kinds = {
+  warren: () => warren(build, { defaults: true }),
+  'warren-before': () => ({ ...warren(/** @type {string} */ (o['before-build']), { defaults: true }), label: 'warren-before' }), mosquitto: () => mosquitto(undefined, { defaults: true }), floor: nodeFloor, url: running };
 
 /** @returns {import('../lib/brokers.mjs').BrokerKind} the broker at --url (pid --pid), not started or stopped here */
 function running() {
