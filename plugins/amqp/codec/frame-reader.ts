@@ -76,7 +76,7 @@ export class FrameReader {
     if (this.#directFilled < target.length) return target.subarray(this.#directFilled);
     // between two body frames of one message: read just the end octet and the next header, so
     // that the next payload is read in place too rather than copied out of a larger read
-    return this.#directMore ? (this.#gap ??= Buffer.allocUnsafeSlow(1 + FRAME_HEADER_SIZE)) : null;
+    return this.#directMore ? (this.#gap ??= Buffer.allocUnsafe(1 + FRAME_HEADER_SIZE)) : null;
   }
 
   /** `n` bytes were read into the start of `buf`: a room `readRoom` gave (taken as they are), or any other chunk (`push`). */
