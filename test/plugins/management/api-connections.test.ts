@@ -138,4 +138,36 @@ describe('connections of every protocol', () => {
     await st.closed;
     expect(st.received()).toMatch(/ERROR\n(?:.*\n)*message:connection_forced\n[\s\S]*bye now/);
   });
+
+  it('a publisher held by a non-durable queue whose consumer stalled shows state flow, then running again', async () => {
+    const pub = await amqp.connect(m.amqpUrl, { clientProperties: { connection_name: 'fast-publisher' } });
+    const sub = await amqp.connect(m.amqpUrl);
+    try {
+      const sch = await sub.createChannel();
+      await sch.assertQueue('flow-state', { durable: false });
+      await sch.prefetch(1);
+      const held: amqp.ConsumeMessage[] = [];
+      let draining = false;
+      let got = 0;
+      await sch.consume('flow-state', (msg) => {
+        if (msg === null) return;
+        got++;
+        if (draining) sch.ack(msg);
+        else held.push(msg);
+      });
+      const pch = await pub.createConfirmChannel();
+      const total = 200; // 12.5 MiB of 64 KiB bodies: past the default queue_flow_bytes (8 MiB)
+      for (let i = 0; i < total; i++) pch.sendToQueue('flow-state', Buffer.alloc(64 * 1024));
+      const state = async () => (await connections()).find((c) => c.user_provided_name === 'fast-publisher') as (Conn & { state: string }) | undefined;
+      await eventually(async () => ((await state())?.state === 'flow' ? true : undefined));
+      draining = true;
+      for (const msg of held.splice(0)) sch.ack(msg);
+      await pch.waitForConfirms();
+      await eventually(() => (got === total ? true : undefined), 20_000);
+      expect((await state())?.state).toBe('running');
+    } finally {
+      await pub.close().catch(() => undefined);
+      await sub.close().catch(() => undefined);
+    }
+  });
 });
