@@ -154,6 +154,15 @@ export class Inbox {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once `cond` holds, polled every few ms (rejects after `ms`, naming `what`): for a state the broker reaches after an event the client cannot see. */
+export async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
 /** Resolves when the client's connection closes (or after `ms`, with false). */
 export function closed(client: MqttClient, ms = 3000): Promise<boolean> {
   if (!client.connected && client.disconnected) return Promise.resolve(true);

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IConnackPacket, IPublishPacket, IPubcompPacket, IPubrecPacket } from 'mqtt-packet';
-import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker, type MqttTestBroker } from './helpers.js';
+import { Clients, CONNECT_V4, CONNECT_V5, Inbox, RawClient, sleep, startMqttBroker, until, type MqttTestBroker } from './helpers.js';
 
 let b: MqttTestBroker;
 let clients: Clients;
@@ -34,8 +34,8 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     const pub = await clients.connect({ clientId: `${id}-pub`, protocolVersion: version });
     for (let i = 0; i < 5; i++) await pub.publishAsync(`${id}/t`, `m${i}`, { qos: 1 });
     await pub.publishAsync(`${id}/t`, 'qos0 is kept too', { qos: 0 });
-    await sleep(50);
-    expect(queue(`mqtt-subscription-${id}qos1`)?.messageCount).toBe(6);
+    // a QoS 0 publish has no acknowledgement: the queue shows when it was routed
+    await until('the QoS 0 message queued', () => queue(`mqtt-subscription-${id}qos1`)?.messageCount === 6);
 
     const [, connack, inbox] = await clients.connectWithConnack({ clientId: id, protocolVersion: version, ...persistent });
     expect(connack.sessionPresent).toBe(true);
@@ -49,8 +49,8 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     await first.subscribeAsync(`${id}/t`, { qos: 1 });
     expect(queue(`mqtt-subscription-${id}qos1`)?.exclusive).toBe(true);
     await first.endAsync();
-    await sleep(50);
-    expect(queue(`mqtt-subscription-${id}qos1`)).toBeUndefined();
+    // the client's end does not wait for the broker's: its queue goes when the broker closes the connection
+    await until('the clean session queue deleted', () => queue(`mqtt-subscription-${id}qos1`) === undefined);
   });
 
   it('clean start discards an existing persistent session', async () => {
@@ -60,13 +60,16 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     await first.endAsync();
     const again = await clients.connect({ clientId: id, protocolVersion: version, clean: true });
     expect(again.connected).toBe(true);
-    await sleep(50);
+    // the old session's queue is deleted before the CONNACK of the clean start
     expect(queue(`mqtt-subscription-${id}qos1`)).toBeUndefined();
     const inbox = new Inbox(again);
+    await again.subscribeAsync(`${id}/marker`, { qos: 1 });
     const pub = await clients.connect({ clientId: `${id}-pub`, protocolVersion: version });
     await pub.publishAsync(`${id}/t`, 'nobody', { qos: 1 });
-    await sleep(100);
-    expect(inbox.messages).toHaveLength(0);
+    // routed after it on the same connection: had the old subscription survived, 'nobody' would come first
+    await pub.publishAsync(`${id}/marker`, 'marker', { qos: 1 });
+    await inbox.waitFor(1);
+    expect(inbox.payloads).toEqual(['marker']);
   });
 
   it('resends an unacknowledged QoS 1 delivery with dup set and the same packet identifier (MQTT-4.4.0-1)', async () => {
@@ -92,8 +95,9 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     expect(resent.dup).toBe(true);
     expect(resent.messageId).toBe(first.messageId);
     again.send({ cmd: 'puback', messageId: resent.messageId }, version);
-    await sleep(50);
-    expect(queue(`mqtt-subscription-${id}qos1`)?.unackedCount).toBe(0);
+    // the PUBACK has no answer: the queue shows when it was read
+    await until('the PUBACK settled', () => queue(`mqtt-subscription-${id}qos1`)?.unackedCount === 0);
+    expect(queue(`mqtt-subscription-${id}qos1`)?.messageCount).toBe(0);
     again.destroy();
   });
 
@@ -119,7 +123,10 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     const pubrel = await again.next('pubrel');
     expect(pubrel.messageId).toBe(p.messageId);
     again.send({ cmd: 'pubcomp', messageId: p.messageId }, version);
-    await sleep(100);
+    // a message published after the PUBCOMP comes after anything resent: only it may arrive
+    await pub.publishAsync(`${id}/t`, 'next', { qos: 2 });
+    const next = (await again.next('publish')) as IPublishPacket;
+    expect(next.payload.toString()).toBe('next');
     expect(again.packets.filter((x) => x.cmd === 'publish')).toHaveLength(0);
     again.destroy();
   });
@@ -140,9 +147,12 @@ describe.each([4, 5] as const)('MQTT %s', (version) => {
     raw.send({ cmd: 'pubrel', messageId: 7 }, version);
     const pubcomp = (await raw.next('pubcomp')) as IPubcompPacket;
     expect(pubcomp.messageId).toBe(7);
-    await inbox.waitFor(1);
-    await sleep(100);
-    expect(inbox.payloads).toEqual(['once']);
+    // a later publish of the same connection is routed after any second copy would have been
+    raw.send({ ...publish, messageId: 8, payload: Buffer.from('after') }, version);
+    raw.send({ cmd: 'pubrel', messageId: 8 }, version);
+    await raw.next('pubcomp');
+    await inbox.waitFor(2);
+    expect(inbox.payloads).toEqual(['once', 'after']);
     raw.destroy();
   });
 });
@@ -153,8 +163,7 @@ describe('MQTT 5 session expiry', () => {
     const c = await clients.connect({ clientId: id, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 0 } });
     await c.subscribeAsync(`${id}/t`, { qos: 1 });
     await c.endAsync();
-    await sleep(50);
-    expect(queue(`mqtt-subscription-${id}qos1`)).toBeUndefined();
+    await until('the session ended with its connection', () => queue(`mqtt-subscription-${id}qos1`) === undefined);
     const [, connack] = await clients.connectWithConnack({ clientId: id, protocolVersion: 5, clean: false });
     expect(connack.sessionPresent).toBe(false);
   });
