@@ -36,22 +36,22 @@ export async function probeAmqp(port: number): Promise<number> {
   }
 }
 
-export async function probeMqtt(port: number): Promise<number> {
+export async function probeMqtt(port: number, timeoutMs = 10_000): Promise<number> {
   const t0 = performance.now();
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: unique('probe'), reconnectPeriod: 0, connectTimeout: 10_000 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: unique('probe'), reconnectPeriod: 0, connectTimeout: timeoutMs });
   try {
     const topic = `probe/${unique('t')}`;
     const got = new Promise<void>((resolve) => client.on('message', (t) => t === topic && resolve()));
     await client.subscribeAsync(topic, { qos: 1 });
     await client.publishAsync(topic, 'ping', { qos: 1 });
-    await withTimeout(got, 10_000, 'MQTT probe: message not received');
+    await withTimeout(got, timeoutMs, 'MQTT probe: message not received');
     return performance.now() - t0;
   } finally {
     await client.endAsync(true).catch(() => {});
   }
 }
 
-export function probeStomp(port: number): Promise<number> {
+export function probeStomp(port: number, timeoutMs = 10_000): Promise<number> {
   const t0 = performance.now();
   const dest = `/queue/${unique('probe')}`;
   return withTimeout(
@@ -75,13 +75,14 @@ export function probeStomp(port: number): Promise<number> {
         if (text.startsWith('ERROR')) reject(new Error(`STOMP probe: ${text}`));
       });
     }),
-    10_000,
+    timeoutMs,
     'STOMP probe: no MESSAGE',
   );
 }
 
-export async function probeAll(p: Ports): Promise<{ amqp: number; mqtt: number; stomp: number }> {
-  const [amqp, mq, stomp] = await Promise.all([probeAmqp(p.amqp), probeMqtt(p.mqtt), probeStomp(p.stomp)]);
+/** One probe of each protocol at once; `timeoutMs`: how long the MQTT and STOMP probes wait before they fail. */
+export async function probeAll(p: Ports, timeoutMs = 10_000): Promise<{ amqp: number; mqtt: number; stomp: number }> {
+  const [amqp, mq, stomp] = await Promise.all([probeAmqp(p.amqp), probeMqtt(p.mqtt, timeoutMs), probeStomp(p.stomp, timeoutMs)]);
   return { amqp, mqtt: mq, stomp };
 }
 

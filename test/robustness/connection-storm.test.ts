@@ -95,7 +95,8 @@ describe('connection storm', () => {
     const rtts: number[] = [];
     const prober = (async () => {
       while (probing) {
-        const r = await probeAll(ports);
+        // no probe timeout of its own: its round trip is measured and judged below
+        const r = await probeAll(ports, 120_000);
         rtts.push(Math.max(r.amqp, r.mqtt, r.stomp));
       }
     })();
@@ -122,8 +123,12 @@ describe('connection storm', () => {
     await prober;
 
     expect(rtts.length).toBeGreaterThan(0);
-    // a probe round trip (three protocols, connect to close) during the storm: generous on a loaded 2-core machine
-    expect(Math.max(...rtts)).toBeLessThan(10_000);
+    // A probe round trip (three protocols, connect to close: four exchanges, each waiting for a
+    // turn of an event loop busy with every stormer's handshake, client and broker sharing this
+    // process) during the storm: it is served in turn with the stormers, not behind all of them
+    // or starved. 20 runs at load 9-35 measured 0.5-0.75 x the storm's own opening time (1.7-15 s):
+    // an absolute 10 s bound failed on a loaded machine only because the storm itself took longer.
+    expect(Math.max(...rtts)).toBeLessThan(Math.max(10_000, openMs));
     // memory comes back (the sockets and sessions are freed); the heap may keep some of its growth
     global.gc?.();
     await until(() => rssMb() < rss0 + Math.max(150, (peakRss - rss0) * 0.75), 30_000, `RSS to come back near ${rss0.toFixed(0)} MB (peak ${peakRss.toFixed(0)} MB, now ${rssMb().toFixed(0)} MB)`);

@@ -102,8 +102,11 @@ describe('slowloris', () => {
           // not before the timeout (less a timer's slack), and not long after it on a loaded machine
           expect(s.closedAfter).toBeGreaterThan(TIMEOUT_MS * 0.8);
           expect(s.closedAfter).toBeLessThan(TIMEOUT_MS + 10_000);
-          // it was still trickling when it was cut
-          expect(s.sent).toBeGreaterThan(3);
+          // it was still trickling when it was cut: it had begun, and had not run out of bytes
+          // (had each byte restarted the clock, the close would have come only after the last
+          // one). How many went out before the timeout depends on this process's timers, which a
+          // loaded machine delays: 3 in the first second were seen at load 30.
+          expect(s.sent).toBeGreaterThan(0);
           expect(s.sent).toBeLessThan(HANDSHAKES[protocol].length - 1);
         }
         expect(latencies.length).toBeGreaterThan(0);
