@@ -62,6 +62,13 @@ async function publishMany(publisher: MqttClient, topic: string, n: number): Pro
   await Promise.all(Array.from({ length: n }, (_, i) => publisher.publishAsync(topic, `m${i}`, { qos: 1 })));
 }
 
+/**
+ * Deliveries the broker has sent to `clientId`'s QoS 1 subscription and not had acknowledged:
+ * once every publish was acknowledged (routed) and the subscriber has the window's worth, this
+ * says whether the broker sent more, without waiting to see whether more arrive.
+ */
+const unacked = (broker: MqttTestBroker, clientId: string) => broker.broker.core.vhosts.get('/')!.queues.get(`mqtt-subscription-${clientId}qos1`)!.unackedCount;
+
 /** wait until `cond` holds (or `ms` pass); the caller asserts */
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -74,14 +81,15 @@ describe('outbound QoS 1 window', () => {
     const pub = await clients.connect({ clientId: 'fc-rm5-pub' });
     await publishMany(pub, 'fc/rm5', 60);
     await until(() => sub.state.received >= 5);
-    await sleep(100);
+    expect(unacked(b, 'fc-rm5')).toBe(5);
     expect(sub.state.received).toBe(5);
     // acks in uneven chunks: each frees exactly that many places
     for (const chunk of [1, 3, 5, 2, 5, 4]) {
       const before = sub.state.received;
       sub.release(chunk);
       await until(() => sub.state.received >= before + chunk);
-      await sleep(20);
+      // the acks were read (each let one more out): the broker holds the window again, no more
+      expect(unacked(b, 'fc-rm5')).toBe(5);
       expect(sub.state.outstanding).toBeLessThanOrEqual(5);
     }
     // then ack as they come
@@ -102,11 +110,11 @@ describe('outbound QoS 1 window', () => {
     const pub = await clients.connect({ clientId: 'fc-v4-pub' });
     await publishMany(pub, 'fc/v4', window + 40);
     await until(() => sub.state.received >= window);
-    await sleep(150);
+    expect(unacked(b, 'fc-v4')).toBe(window);
     expect(sub.state.received).toBe(window);
     sub.release(10);
     await until(() => sub.state.received >= window + 10);
-    await sleep(50);
+    expect(unacked(b, 'fc-v4')).toBe(window);
     expect(sub.state.received).toBe(window + 10);
     expect(sub.state.maxOutstanding).toBe(window);
   });
@@ -119,7 +127,7 @@ describe('outbound QoS 1 window', () => {
       const pub = await local.connect({ clientId: 'fc-cap-pub' });
       await publishMany(pub, 'fc/cap', 50);
       await until(() => sub.state.received >= 20);
-      await sleep(150);
+      expect(unacked(small, 'fc-cap')).toBe(20);
       expect(sub.state.received).toBe(20);
       sub.release(20);
       await until(() => sub.state.received >= 40);
