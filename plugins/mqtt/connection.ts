@@ -288,8 +288,8 @@ export class MqttConnection extends PacketOutput implements FlowListener, Packet
   deadlinePassed(): void {
     if (this.phase === 'awaiting-connect') return this.#close('no CONNECT in time');
     if (this.phase !== 'open' || this.#keepAliveMs === 0) return;
-    // not reading during a resource alarm or publisher flow is our doing, not the client's silence
-    if (this.holding || this.core?.flowHeld === true) this.#lastActivity = Date.now();
+    // not reading (a resource alarm, publisher flow, a large body's journal behind) is our doing, not the client's silence
+    if (this.holding || this.core?.flowHeld === true || this.stream.isPaused()) this.#lastActivity = Date.now();
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.#keepAliveMs) this.protocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
     else deadlines.set(this, Date.now() + this.#keepAliveMs - idle);

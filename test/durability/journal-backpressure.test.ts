@@ -15,6 +15,7 @@
  * - A resource alarm raised while reading was paused for the journal, the journal catching up
  *   during the alarm: when the alarm clears, reading resumes and the body finishes (the
  *   publish gate holds only whole publishes, so it had nothing to resume).
+ * - MQTT keep-alive: a connection the journal keeps from being read is not closed as silent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -28,6 +29,8 @@ import { STORE_DEFAULTS } from '../../src/store/store-options.js';
 import { SlowDisk } from '../helpers/slow-disk.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../helpers/three-protocols.js';
 import { stompjsClient } from '../plugins/stomp/helpers.js';
+import { CONNECT_V4, RawClient as RawMqttClient } from '../plugins/mqtt/helpers.js';
+import mqttPacket from 'mqtt-packet';
 
 const MiB = 1024 * 1024;
 const BODY = 64 * MiB;
@@ -110,6 +113,7 @@ async function publisher(protocol: Protocol, broker: ThreeProtocolBroker, ch: Co
 
 async function setUp(protocol: Protocol): Promise<{ broker: ThreeProtocolBroker; disk: SlowDisk; journal: FileStore; pub: Publisher; conn: ChannelModel }> {
   const disk = new SlowDisk((path) => path.endsWith('.wj'));
+  cleanups.push(() => disk.releaseWrites()); // a test that failed with writes held: the broker's stop needs them
   const broker = (b = await startThreeProtocols({ largeMessageThreshold: MiB, maxMessageSize: 256 * MiB }, { disk }));
   const conn = await amqp.connect(broker.amqpUrl());
   cleanups.push(() => conn.close());
@@ -195,6 +199,25 @@ describe.each(['STOMP', 'MQTT', 'AMQP'] as const)('a %s body of 64 MiB faster th
     expect(alarms.blocked).toBe(false);
     await sending; // without the resume: the test's timeout
     expect(sent).toBe(true);
+    expect(sha(await consumeOne(conn))).toBe(sha(big));
+  });
+});
+
+describe('MQTT keep-alive while the journal holds a streamed body', { timeout: 60_000 }, () => {
+  it('a connection not read because the journal is behind is not timed out by its keep-alive (the silence is ours)', async () => {
+    const { disk, journal, conn } = await setUp('AMQP');
+    const raw = await RawMqttClient.open(b!.mqttPort, 4);
+    cleanups.push(() => raw.destroy());
+    raw.send({ ...CONNECT_V4, clientId: 'bp-keepalive', keepalive: 1 }, 4);
+    await raw.next('connack');
+    const big = bigBody().subarray(0, 32 * MiB);
+    disk.holdWrites();
+    raw.write(mqttPacket.generate({ cmd: 'publish', topic: 'bp/in', payload: big, qos: 1, messageId: 1, dup: false, retain: false }));
+    await until('the journal behind by the backlog bound', () => journal.pendingBytes > JOURNAL_BACKLOG);
+    // beyond 1.5 x the keep-alive of 1 s: the broker reads nothing, so the client cannot be heard
+    expect(await raw.waitClosed(2500)).toBe(false);
+    disk.releaseWrites();
+    expect((await raw.next('puback', 30_000)).messageId).toBe(1);
     expect(sha(await consumeOne(conn))).toBe(sha(big));
   });
 });
