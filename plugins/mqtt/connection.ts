@@ -63,9 +63,6 @@ export class MqttConnection extends PacketOutput implements FlowListener, Packet
   // ---- flows (made on first use: an idle device has none) ----
   #packetIds: PacketIds | null = null;
   #acks: PublishAcks | null = null;
-  /** one-entry cache of the last routing key → topic translation */
-  lastRoutingKey = '\u0000';
-  lastTopic = '';
 
   readonly #registry: ConnectionRegistry<MqttConnection>;
   /** only while a packet is split across reads: the parser holding it (parsers.ts, read-framing.ts) */

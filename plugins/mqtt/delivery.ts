@@ -19,17 +19,25 @@ import { deliveryKey, type SessionState, type Subscription } from './session-sta
 import { routingKeyToTopic } from './topics.js';
 import { streamedHead } from './streamed-publish.js';
 
+/**
+ * The last routing key → topic translation, shared by every connection (not two fields each):
+ * a message fanned out to many devices is translated once.
+ */
+const lastTopic = { key: '\u0000', sparkplug: false, topic: '' };
+
 export function deliverToClient(c: MqttConnection, consumerTag: string, tag: number, redelivered: boolean, message: Message): void {
   const subs = c.subscriptions;
   const group = subs?.group(consumerTag);
   if (!subs || !group || !c.open) return; // the core requeues what a closing session held
   subs.match(group, message, c.core!.id);
+  const sparkplug = c.ctx.settings.sparkplug;
   let topic: string;
-  if (message.routingKey === c.lastRoutingKey) topic = c.lastTopic;
+  if (message.routingKey === lastTopic.key && sparkplug === lastTopic.sparkplug) topic = lastTopic.topic;
   else {
-    topic = routingKeyToTopic(message.routingKey, c.ctx.settings.sparkplug);
-    c.lastRoutingKey = message.routingKey;
-    c.lastTopic = topic;
+    topic = routingKeyToTopic(message.routingKey, sparkplug);
+    lastTopic.key = message.routingKey;
+    lastTopic.sparkplug = sparkplug;
+    lastTopic.topic = topic;
   }
   // not for this client (no-local, '$' topic under a root wildcard), or no valid topic name
   if (subs.matchQos < 0 || topic === '') {

@@ -67,7 +67,7 @@ export function queueSnapshotOf(v: VHost, q: Queue): QueueSnapshot {
   const policy = q.policy ? v.policies.get(q.policy) : undefined;
   const sac = q.activeConsumer;
   const exclusiveConsumer = q.consumers.find((c) => c.exclusive);
-  const s = q.stats;
+  const s = q.counters;
   return {
     id: identityOf(q),
     name: q.name,

@@ -43,6 +43,9 @@ export interface QueueStats {
   dropped: number;
 }
 
+/** the counters of a queue that has counted nothing yet (read only) */
+export const NO_COUNTS: Readonly<QueueStats> = Object.freeze({ published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 });
+
 /**
  * What every queue kind offers the vhost (routing, publishing, declaring, policies), the
  * sessions and consumers (consume, get, settle) and management (counts, settings): RabbitMQ's
@@ -75,7 +78,10 @@ export interface Queue {
   readonly policy: string | null;
   /** effective settings: arguments merged with the policy in effect */
   readonly settings: QueueSettings;
+  /** the counters, to count into (a classic queue makes them on first use) */
   readonly stats: QueueStats;
+  /** the counters, to read (an idle classic queue's are NO_COUNTS: nothing is made) */
+  readonly counters: Readonly<QueueStats>;
 
   // ---- counts (AMQP declare-ok, management) ----
   /** ready messages (not counting delivered-unacked ones), as AMQP message-count reports */

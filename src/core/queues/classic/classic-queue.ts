@@ -3,7 +3,7 @@ import type { Binding } from '../../binding.js';
 import type { Consumer } from '../../delivery/consumer.js';
 import type { Message } from '../../message.js';
 import type { DurabilityPoints } from '../../durability.js';
-import type { DeadLetterReason, Queue, QueueLifecycle } from '../queue.js';
+import { NO_COUNTS, type DeadLetterReason, type Queue, type QueueLifecycle, type QueueStats } from '../queue.js';
 import type { QueueFlags } from '../queue-type.js';
 import { FifoBuffer, type MessageBuffer } from './message-buffer.js';
 import { PriorityBuffer } from './priority-buffer.js';
@@ -41,7 +41,14 @@ export class ClassicQueue extends DeclaredQueue implements Queue, PagedQueue {
   /** kept until dead-lettered: a quorum queue's at-least-once backlog */
   deadLetterBacklog = 0;
   deadLetterBacklogBytes = 0;
-  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
+  /** made by the first thing counted: an idle queue reads the shared zeros (`counters`) */
+  #stats: QueueStats | null = null;
+  get stats(): QueueStats {
+    return (this.#stats ??= { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 });
+  }
+  get counters(): Readonly<QueueStats> {
+    return this.#stats ?? NO_COUNTS;
+  }
 
   readonly #buffer: MessageBuffer;
   protected readonly lifecycle: QueueLifecycle;

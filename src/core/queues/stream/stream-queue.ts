@@ -57,6 +57,9 @@ export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
   /** the classic settings of its arguments (a stream dead-letters nothing; read by operators) */
   readonly settings: QueueSettings;
   readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0, expired: 0, deadLettered: 0, dropped: 0 };
+  get counters(): Readonly<QueueStats> {
+    return this.stats;
+  }
   /** consumers in registration order (their cursors pick what each reads) */
   readonly consumers: Consumer[] = [];
   unackedCount = 0;
