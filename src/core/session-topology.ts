@@ -2,8 +2,8 @@
  * What one session (channel) does to a vhost's topology: declare, bind, unbind, purge and
  * delete exchanges and queues, each checked against the connection's permissions first, and
  * which queue an empty name means (AMQP 0-9-1 §1.7.2.1: the last queue declared on the
- * channel). Consuming and getting from a queue are the session's own (session.ts); they name
- * their queue through `readable`.
+ * channel). The base class of CoreSession (session.ts), whose consuming and getting from a
+ * queue name their queue through `readable`.
  */
 import type { ConnectionAccess } from '../auth/access.js';
 import type { FieldTable } from '../codec/types.js';

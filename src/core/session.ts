@@ -30,9 +30,10 @@ const NO_COUNTS: Readonly<SessionStats> = Object.freeze(new SessionStats());
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
- * Declaring, binding and deleting exchanges and queues is session-topology.ts.
+ * Declaring, binding and deleting exchanges and queues is its base class's (session-topology.ts:
+ * one object per session, not two).
  */
-export class CoreSession implements Session, ConsumerSession, DirectReplyTarget, DurableListener {
+export class CoreSession extends SessionTopology implements Session, ConsumerSession, DirectReplyTarget, DurableListener {
   readonly id = nextSessionId++;
   readonly connection: Connection;
   readonly #vhost: VHost;
@@ -49,8 +50,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   #flowActive = true;
   #writable = true;
   #closed = false;
-  /** declare, bind, delete; which queue an empty name means */
-  readonly #topology: SessionTopology;
   /** the session's direct reply-to consumer and address; made when first needed */
   #replies: SessionReplies | null = null;
   /** made by the first publish (a device that only subscribes never needs it) */
@@ -75,11 +74,11 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   constructor(connection: Connection, vhost: VHost, handler: SessionHandler) {
+    super(connection.access, vhost, connection.id);
     this.connection = connection;
     this.#vhost = vhost;
     this.#publisher = vhost.publisher;
     this.#handler = handler;
-    this.#topology = new SessionTopology(connection.access, vhost, connection.id);
   }
 
   get #guard(): PublishGuard {
@@ -120,44 +119,6 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   /** session-wide prefetch (basic.qos global=true), for operators */
   get globalPrefetchCount(): number {
     return this.#sessionPrefetch;
-  }
-
-  // ---- exchanges and queues (session-topology.ts) ---------------------------------------
-
-  declareExchange(name: string, type: string, options: ExchangeDeclareOptions): void {
-    this.#topology.declareExchange(name, type, options);
-  }
-
-  deleteExchange(name: string, ifUnused: boolean): void {
-    this.#topology.deleteExchange(name, ifUnused);
-  }
-
-  bindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#topology.bindExchange(destination, source, routingKey, args);
-  }
-
-  unbindExchange(destination: string, source: string, routingKey: string, args?: FieldTable): void {
-    this.#topology.unbindExchange(destination, source, routingKey, args);
-  }
-
-  declareQueue(name: string, options: QueueDeclareOptions): QueueDeclareResult {
-    return this.#topology.declareQueue(name, options);
-  }
-
-  bindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#topology.bindQueue(queue, exchange, routingKey, args);
-  }
-
-  unbindQueue(queue: string, exchange: string, routingKey: string, args?: FieldTable): void {
-    this.#topology.unbindQueue(queue, exchange, routingKey, args);
-  }
-
-  purgeQueue(queue: string): number {
-    return this.#topology.purgeQueue(queue);
-  }
-
-  deleteQueue(queue: string, ifUnused: boolean, ifEmpty: boolean): number {
-    return this.#topology.deleteQueue(queue, ifUnused, ifEmpty);
   }
 
   // ---- publishing ------------------------------------------------------------------------
@@ -234,7 +195,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
       throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
     }
     if (queue === DIRECT_REPLY_TO) return this.#replyConsumer.start(tag, !!o.noAck);
-    const q = this.#topology.readable(queue);
+    const q = this.readable(queue);
     checkConsumable(q, !!o.exclusive, this.#sessionPrefetch);
     const c = new Consumer(tag, q, this, !!o.noAck, !!o.exclusive, this.#consumerPrefetch, o.arguments ?? NO_ARGUMENTS);
     q.validateConsumer(c);
@@ -254,7 +215,7 @@ export class CoreSession implements Session, ConsumerSession, DirectReplyTarget,
   }
 
   get(queue: string, noAck: boolean): GetResult | null {
-    const q = this.#topology.readable(queue);
+    const q = this.readable(queue);
     const entry = q.take();
     if (!entry) {
       this.stats.getEmpty++;
