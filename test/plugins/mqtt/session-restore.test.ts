@@ -26,8 +26,8 @@ interface Harness {
 }
 
 /** In-process, restarted by a clean stop (Broker.stop, then a new Broker on the same directory). */
-async function inProcess(): Promise<Harness> {
-  const b = await startMqttBroker({}, { amqp: true });
+async function inProcess(mqtt: Record<string, number> = {}): Promise<Harness> {
+  const b = await startMqttBroker(mqtt, { amqp: true });
   const h: Harness = {
     mqttPort: b.tcpPort,
     amqpUrl: b.amqpUrl!,
@@ -51,13 +51,13 @@ beforeAll(async () => {
 });
 
 /** The compiled CLI as a child process, restarted by SIGKILL and a new process on the same directory. */
-async function childProcess(): Promise<Harness> {
+async function childProcess(mqtt: Record<string, number> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-mqtt-kill-'));
   let child: ChildProcess | null = null;
   const start = async (): Promise<{ mqtt: number; amqp: number }> => {
     const c = spawn(
       process.execPath,
-      [cli, 'start', '--data-dir', dataDir, '--log.format', 'json'],
+      [cli, 'start', '--data-dir', dataDir, '--log.format', 'json', ...Object.entries(mqtt).flatMap(([k, v]) => [`--mqtt.${k}`, String(v)])],
       {
         env: { PATH: process.env.PATH ?? '', ...freePorts },
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -238,9 +238,9 @@ describe.each([
 
   // a 3.1.1 session that never expires is not written again when its device comes back (only
   // its disconnect time would change): what it had in flight, and what the resumed connection
-  // gets in flight, must still come back after the restart
-  it('a device back on a new connection before the restart: its deliveries in flight, old and new, are sent again', async () => {
-    const h = (harness = await make());
+  // gets in flight, must still come back after the restart; the default expiry (a day) too
+  it.each([4294967295, 86400])('a device back on a new connection before the restart: its deliveries in flight, old and new, are sent again (session expiry %s s)', async (expiry) => {
+    const h = (harness = await make({ max_session_expiry_interval_seconds: expiry }));
     const first = await raw(h, 4, { clientId: 'sr-back', clean: false });
     await first.next('connack');
     first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'sr/back', qos: 1 }] });
