@@ -108,9 +108,7 @@ export class PublisherFlow {
     if (holds === null) return;
     for (const q of [...holds]) {
       const held = this.#held.get(q);
-      if (held === undefined) continue;
-      held.delete(c);
-      if (held.size === 0) {
+      if (held !== undefined && held.delete(c) && held.size === 0) {
         this.#held.delete(q);
         this.holding--;
       }
