@@ -256,8 +256,8 @@ export class StompConnection implements FlowListener, TransportEvents, Subscript
   }
 
   heartbeatTimeout(): void {
-    // not reading during a resource alarm or publisher flow is our doing, not the client's silence
-    if (this.holding || this.coreConnection?.flowHeld === true) return;
+    // not reading (a resource alarm, publisher flow, a large body's journal behind) is our doing, not the client's silence
+    if (this.holding || this.coreConnection?.flowHeld === true || this.transport.paused) return;
     this.log.info('STOMP heart-beat timeout: closing', { conn: this.number, peer: this.transport.peerHost });
     this.transport.destroy();
     this.#cleanup();

@@ -41,6 +41,8 @@ export interface Transport {
   /** stop reading from the peer (a resource alarm holds a publisher), and start again */
   pause(): void;
   resume(): void;
+  /** whether reading is stopped now (by `pause`) */
+  readonly paused: boolean;
 }
 
 /** Bytes buffered for the peer beyond which deliveries pause until it catches up. */
@@ -183,6 +185,10 @@ export class StreamTransport implements Transport, StreamListener, PumpOwner {
     this.#socket.resume();
   }
 
+  get paused(): boolean {
+    return this.#socket.isPaused();
+  }
+
   #cork(): void {
     if (this.#corked) return;
     this.#corked = true;
@@ -296,6 +302,10 @@ export class WsTransport implements Transport {
 
   resume(): void {
     this.#ws.resume();
+  }
+
+  get paused(): boolean {
+    return this.#ws.isPaused;
   }
 
   #send(data: Buffer, binary: boolean): void {

@@ -15,7 +15,8 @@
  * - A resource alarm raised while reading was paused for the journal, the journal catching up
  *   during the alarm: when the alarm clears, reading resumes and the body finishes (the
  *   publish gate holds only whole publishes, so it had nothing to resume).
- * - MQTT keep-alive: a connection the journal keeps from being read is not closed as silent.
+ * - MQTT keep-alive, STOMP heart-beats: a connection the journal keeps from being read is not
+ *   closed as silent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -28,7 +29,7 @@ import type { FileStore } from '../../src/store/file-store.js';
 import { STORE_DEFAULTS } from '../../src/store/store-options.js';
 import { SlowDisk } from '../helpers/slow-disk.js';
 import { startThreeProtocols, type ThreeProtocolBroker } from '../helpers/three-protocols.js';
-import { stompjsClient } from '../plugins/stomp/helpers.js';
+import { RawClient as RawStompClient, stompjsClient } from '../plugins/stomp/helpers.js';
 import { CONNECT_V4, RawClient as RawMqttClient } from '../plugins/mqtt/helpers.js';
 import mqttPacket from 'mqtt-packet';
 
@@ -111,10 +112,10 @@ async function publisher(protocol: Protocol, broker: ThreeProtocolBroker, ch: Co
   };
 }
 
-async function setUp(protocol: Protocol): Promise<{ broker: ThreeProtocolBroker; disk: SlowDisk; journal: FileStore; pub: Publisher; conn: ChannelModel }> {
+async function setUp(protocol: Protocol, stomp: Record<string, number> = {}): Promise<{ broker: ThreeProtocolBroker; disk: SlowDisk; journal: FileStore; pub: Publisher; conn: ChannelModel }> {
   const disk = new SlowDisk((path) => path.endsWith('.wj'));
   cleanups.push(() => disk.releaseWrites()); // a test that failed with writes held: the broker's stop needs them
-  const broker = (b = await startThreeProtocols({ largeMessageThreshold: MiB, maxMessageSize: 256 * MiB }, { disk }));
+  const broker = (b = await startThreeProtocols({ largeMessageThreshold: MiB, maxMessageSize: 256 * MiB, stomp }, { disk }));
   const conn = await amqp.connect(broker.amqpUrl());
   cleanups.push(() => conn.close());
   const ch = await conn.createConfirmChannel();
@@ -218,6 +219,26 @@ describe('MQTT keep-alive while the journal holds a streamed body', { timeout: 6
     expect(await raw.waitClosed(2500)).toBe(false);
     disk.releaseWrites();
     expect((await raw.next('puback', 30_000)).messageId).toBe(1);
+    expect(sha(await consumeOne(conn))).toBe(sha(big));
+  });
+});
+
+describe('STOMP heart-beats while the journal holds a streamed body', { timeout: 60_000 }, () => {
+  it('a connection not read because the journal is behind is not timed out by heart-beats it cannot read (the silence is ours)', async () => {
+    const { disk, journal, conn } = await setUp('AMQP', { min_heartbeat: 50 });
+    const [c] = await RawStompClient.login(b!.stompPort, '1.2', { 'heart-beat': '50,0' });
+    cleanups.push(() => c.socket.destroy());
+    const beat = setInterval(() => c.write('\n'), 25); // queued behind the SEND on the socket
+    cleanups.push(() => clearInterval(beat));
+    const big = bigBody().subarray(0, 32 * MiB);
+    disk.holdWrites();
+    c.send('SEND', { destination: '/amq/queue/bp', persistent: 'true', 'content-length': String(big.length), receipt: 'sent' }, big);
+    await until('the journal behind by the backlog bound', () => journal.pendingBytes > JOURNAL_BACKLOG);
+    await new Promise((r) => setTimeout(r, 500)); // several times the 2 x 50 ms the server tolerates
+    expect(c.closed).toBe(false);
+    disk.releaseWrites();
+    const f = await c.next(30_000);
+    expect([f.command, f.headers['receipt-id']]).toEqual(['RECEIPT', 'sent']);
     expect(sha(await consumeOne(conn))).toBe(sha(big));
   });
 });
