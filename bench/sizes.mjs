@@ -21,7 +21,11 @@
  *        [--seconds 5] [--rounds 2] [--kinds persistent,transient] [--brokers warren,rabbitmq] [--clients split|one]
  *        (`--brokers warren@dirA,warren@dirB` compares two Warren builds, alternating)
  *        [--cpu-prof 65536,1048576 --prof-dir dir] [--label x] [--out bench/results/sizes-<date>.jsonl]
- *        [--warren-node-args '--max-semi-space-size=32'] (node flags for the Warren processes)
+ *        [--warren-node-args='--max-semi-space-size=32'] (node flags for the Warren processes; with
+ *        the `=`: a separate value starting with `--` is refused)
+ *
+ * `--warren-node-args=--require=<abs path>/bench/lib/gc-count-preload.cjs` with BENCH_GC_COUNT_OUT
+ * set counts each Warren process's garbage collections by kind (scavenge or mark-compact).
  *
  * With --cpu-prof, the Warren runs of those sizes run with node's
  * --cpu-prof and write their profile into --prof-dir; `node bench/sizes.mjs --summarize f`
