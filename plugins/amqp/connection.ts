@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { CoreConnection, FlowListener, ProtocolCore } from '../../src/core/index.js';
 import type { FieldTable } from '../../src/codec/index.js';
 import type { Logger } from '../../src/log/index.js';
-import { deadlines, destroyStream, listenTo, readIntoOwnedBuffers, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type OwnedReader, type Peer, type StreamListener } from '../../src/frontend/index.js';
+import { deadlines, destroyStream, listenTo, readIntoOwnedBuffers, sharedShortRead, PublishGate, SocketTraffic, type ConnectionRegistry, type Expiring, type FrontendConnection, type GateOwner, type OwnedReader, type Peer, type StreamListener } from '../../src/frontend/index.js';
 import type { AmqpChannel } from './channel.js';
 import { ChannelSlots } from './channel-slots.js';
 import { PROTOCOL_HEADER, checkProtocolHeader } from './codec/constants.js';
@@ -133,9 +133,15 @@ export class AmqpConnection implements FlowListener, WriterOwner, GateOwner<Held
     this.ownedRead(chunk, chunk.length);
   }
 
-  /** A body frame being assembled in place takes the next read itself: no copy of its bytes. */
+  /**
+   * A body frame being assembled in place takes the next read itself: no copy of its bytes.
+   * After a large one, a short read (the frame end, the next method and header, the start of
+   * the next body): the rest of that body is then read in place too.
+   */
   readInto(): Buffer | null {
-    return this.#reader?.readRoom() ?? null;
+    const reader = this.#reader;
+    if (reader === null) return null;
+    return reader.readRoom() ?? (reader.shortReadDue ? sharedShortRead() : null);
   }
 
   /** `n` bytes read into `buf` (a shared read buffer: nothing may keep a view of it) */

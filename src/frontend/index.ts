@@ -12,5 +12,5 @@ export { destroyStream, endStream, listenTo, type StreamListener } from './strea
 export { deadlines, type Expiring } from './deadlines.js';
 export { BodyPump, type PumpOwner } from './body-pump.js';
 export { keepUpWithJournal, type BodySource } from './journal-backpressure.js';
-export { isSharedReadBuffer, readIntoOwnedBuffers, type OwnedReader } from './owned-reads.js';
+export { isSharedReadBuffer, readIntoOwnedBuffers, sharedShortRead, type OwnedReader } from './owned-reads.js';
 export { SocketTraffic } from '../util/socket-traffic.js';

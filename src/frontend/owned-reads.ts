@@ -35,6 +35,20 @@ export interface OwnedReader {
 export const SHARED_READ_BYTES = 64 * 1024;
 const scratch = Buffer.allocUnsafeSlow(SHARED_READ_BYTES);
 
+/**
+ * The first bytes of the shared read buffer, for a read meant to stop early: after a large body
+ * read in place, the next read takes its frame end, the next message's method and header and
+ * only the start of its body, whose rest is then read in place (../../plugins/amqp), instead of
+ * up to 64 KiB of that body that would be copied out of the shared buffer.
+ */
+export const SHORT_READ_BYTES = 4 * 1024;
+const shortRoom = scratch.subarray(0, SHORT_READ_BYTES);
+
+/** where a short read goes: part of the shared read buffer (`isSharedReadBuffer` is true of it) */
+export function sharedShortRead(): Buffer {
+  return shortRoom;
+}
+
 /** true when `b` lies in the shared read buffer: its bytes are overwritten by the next read of any socket */
 export function isSharedReadBuffer(b: Uint8Array): boolean {
   return b.buffer === scratch.buffer;

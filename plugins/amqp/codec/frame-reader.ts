@@ -21,6 +21,14 @@
 import { BrokerError } from '../../../src/core/index.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEADER_SIZE, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_OVERHEAD } from './constants.js';
 
+/**
+ * A body frame at least this large, read in place, makes the next read a short one
+ * (`shortReadDue`): such a frame never fits one 64 KiB read, so the reads per message stay
+ * two, and the next body's bytes are read in place rather than copied out of a 64 KiB read.
+ * Below it a full read may hold whole messages, and short reads would only add syscalls.
+ */
+const SHORT_READ_AFTER = 60 * 1024;
+
 export interface FrameSink {
   onMethodFrame(channel: number, payload: Buffer): void;
   onHeaderFrame(channel: number, payload: Buffer): void;
@@ -54,6 +62,8 @@ export class FrameReader {
   #directMore = false;
   /** where that read goes: a frame-end octet and a frame header */
   #gap: Buffer | null = null;
+  /** the last body frame was a large one read in place (SHORT_READ_AFTER) */
+  #afterLargeBody = false;
 
   constructor(sink: FrameSink, frameMax: number) {
     this.#sink = sink;
@@ -77,6 +87,17 @@ export class FrameReader {
     // between two body frames of one message: read just the end octet and the next header, so
     // that the next payload is read in place too rather than copied out of a larger read
     return this.#directMore ? (this.#gap ??= Buffer.allocUnsafe(1 + FRAME_HEADER_SIZE)) : null;
+  }
+
+  /**
+   * When `readRoom` offers nothing: whether the next read should be a short one (a few KiB),
+   * because the last body frame was large and read in place — the next message is likely
+   * alike, and what a short read leaves of its body is then read in place.
+   */
+  get shortReadDue(): boolean {
+    const target = this.#direct;
+    if (target !== null) return !this.#directMore && this.#directFilled === target.length && target.length >= SHORT_READ_AFTER;
+    return this.#afterLargeBody && this.#partial === null;
   }
 
   /** `n` bytes were read into the start of `buf`: a room `readRoom` gave (taken as they are), or any other chunk (`push`). */
@@ -190,6 +211,7 @@ export class FrameReader {
       throw new BrokerError('FRAME_ERROR', `FRAME_ERROR - frame-end octet 0x${chunk[pos].toString(16)} instead of 0xce`);
     }
     this.#direct = null;
+    this.#afterLargeBody = target.length >= SHORT_READ_AFTER;
     this.#sink.onBodyFrame(this.#directChannel, target);
     return pos + 1;
   }
@@ -209,6 +231,7 @@ export class FrameReader {
         this.#sink.onHeaderFrame(channel, buf.subarray(payloadStart, endAt));
         break;
       case FRAME_BODY:
+        this.#afterLargeBody = false;
         this.#sink.onBodyFrame(channel, buf.subarray(payloadStart, endAt));
         break;
       default:
