@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     'prof-dir': { type: 'string', default: join(tmpdir(), 'warren-sizes-prof') },
     label: { type: 'string', default: '' },
     clients: { type: 'string', default: 'split' },
+    'no-launcher-flags': { type: 'boolean', default: false },
     'warren-node-args': { type: 'string', default: '' },
     out: { type: 'string' },
     summarize: { type: 'string' },
@@ -82,7 +83,9 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
 
 /** Warren in its own process (bench/warren-server.mjs), optionally profiled. */
 async function startWarren(/** @type {string} */ dir, /** @type {boolean} */ profile) {
-  const nodeArgs = ['--expose-gc', ...String(args['warren-node-args']).split(' ').filter(Boolean)];
+  // as `npm start` and bin/warren run it (--no-launcher-flags: without)
+  const launcher = args['no-launcher-flags'] ? [] : ['--initial-old-space-size=128'];
+  const nodeArgs = ['--expose-gc', ...launcher, ...String(args['warren-node-args']).split(' ').filter(Boolean)];
   if (profile) {
     mkdirSync(String(args['prof-dir']), { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', String(args['prof-dir']));
