@@ -40,6 +40,21 @@ async function setup(roundBytes?: number, maxRecordSize?: number, elideWindowMs 
   return { machine, dir, disk, s };
 }
 
+/**
+ * Round 1 (A) held at its sync; B, consumed meanwhile, is left out by round 2, whose sync is
+ * then held: the journal has seen consumers keep up.
+ */
+async function consumersKeepingUp(disk: GatedDisk, s: FileStore): Promise<void> {
+  disk.closeGate();
+  s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+  await disk.held(1);
+  s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+  s.ack(1, 2, true);
+  disk.openGate();
+  disk.closeGate();
+  await disk.held(1);
+}
+
 describe('elision of records consumed before their write', () => {
   it('leaves out only a record consumed on every queue; nothing is confirmed before the sync of its round; a power cut keeps the rest', async () => {
     const { machine, dir, disk, s } = await setup();
@@ -200,15 +215,7 @@ describe('elision of records consumed before their write', () => {
   it('while consumers keep up, a round waits up to elideWindowMs for their acks; with nothing left out it does not wait', async () => {
     for (const windowMs of [400, 0]) {
       const { disk, s } = await setup(undefined, undefined, windowMs);
-      // round 1 held at its sync; B, consumed meanwhile, is left out by round 2: consumers keep up
-      disk.closeGate();
-      s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
-      await disk.held(1);
-      s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
-      s.ack(1, 2, true);
-      disk.openGate();
-      disk.closeGate();
-      await disk.held(1); // round 2 (B's HOLE) written, its sync held
+      await consumersKeepingUp(disk, s);
       // C comes while round 2 syncs; its consumer acks it 100 ms later
       const c = s.appendMessage(msg(body(3)), props('c'), 0, [1], [3], 1);
       setTimeout(() => s.ack(1, 3, true), 100);
@@ -235,14 +242,7 @@ describe('elision of records consumed before their write', () => {
   it('while consumers keep up, a round leaves a record younger than elideWindowMs to the next one, which finds it consumed', async () => {
     // 64 KiB records, 4 MiB rounds (C and D share a group, which the round cuts), a window of 1 s
     const { disk, s } = await setup(undefined, undefined, 1_000);
-    disk.closeGate();
-    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
-    await disk.held(1);
-    s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
-    s.ack(1, 2, true);
-    disk.openGate();
-    disk.closeGate();
-    await disk.held(1); // round 2 left B out (consumers keep up); its sync held
+    await consumersKeepingUp(disk, s);
     // C is old by the time round 3 is taken, D is young and not consumed yet
     s.appendMessage(msg(body(3)), props('c'), 0, [1], [3], 1);
     await new Promise((r) => setTimeout(r, 1_100));

@@ -20,21 +20,14 @@ import { isSharedReadBuffer, readIntoOwnedBuffers, sharedShortRead } from '../..
 import { Broker } from '../../../src/index.js';
 import { amqplibDefs } from '../../unit/amqp/amqplib-reference.js';
 import { waitFor } from '../../helpers/amqp-clients.js';
+import { frame } from '../../helpers/amqp-frames.js';
+import { contentSink } from '../../unit/amqp/content-sink.js';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
 });
 
-function frame(type: number, channel: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length);
-  b[0] = type;
-  b.writeUInt16BE(channel, 1);
-  b.writeUInt32BE(payload.length, 3);
-  payload.copy(b, 7);
-  b[7 + payload.length] = 0xce;
-  return b;
-}
 
 /** The frames of one basic.publish of `body`, its body in frames of `frameMax`. */
 function publishBytes(body: Buffer, frameMax: number): Buffer[] {
@@ -46,21 +39,6 @@ function publishBytes(body: Buffer, frameMax: number): Buffer[] {
   return parts;
 }
 
-/** A channel's content path, as the AMQP connection drives it. */
-function contentSink(assembler: ContentAssembler, done: (m: Message) => void): FrameSink {
-  return {
-    onMethodFrame: () => assembler.begin('', 'q', false),
-    onHeaderFrame: (_ch, payload) => {
-      if (assembler.header(payload, 1 << 30)) done(assembler.take());
-    },
-    onBodyFrame: (_ch, payload) => {
-      if (assembler.body(payload)) done(assembler.take());
-    },
-    onHeartbeatFrame: () => undefined,
-    bodyTarget: (_ch, size) => assembler.bodyTarget(size),
-    bodyFollows: () => assembler.bodyFollowsTarget,
-  };
-}
 
 /** A server whose accepted socket feeds a frame reader the way AmqpConnection does. */
 async function frameServer(frameMax: number, done: (m: Message) => void): Promise<{ server: Server; port: number; switched: Promise<boolean>; dataEvents: () => number }> {

@@ -11,18 +11,11 @@ import { ContentAssembler } from '../../../plugins/amqp/message.js';
 import { M, encodeMethodFrame } from '../../../plugins/amqp/codec/methods.js';
 import type { Message } from '../../../src/core/index.js';
 import { amqplibDefs } from './amqplib-reference.js';
+import { frame } from '../../helpers/amqp-frames.js';
+import { contentSink } from './content-sink.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-function frame(type: number, channel: number, payload: Buffer): Buffer {
-  const b = Buffer.alloc(8 + payload.length);
-  b[0] = type;
-  b.writeUInt16BE(channel, 1);
-  b.writeUInt32BE(payload.length, 3);
-  payload.copy(b, 7);
-  b[7 + payload.length] = 0xce;
-  return b;
-}
 
 /** The bytes of one basic.publish of `body`, its body in frames of `frameMax`. */
 function publishBytes(body: Buffer, frameMax: number): Buffer {
@@ -34,25 +27,11 @@ function publishBytes(body: Buffer, frameMax: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A channel's content path, as the AMQP connection drives it. */
-function channelSink(assembler: ContentAssembler, done: (m: Message) => void): FrameSink {
-  return {
-    onMethodFrame: () => assembler.begin('', 'q', false),
-    onHeaderFrame: (_ch, payload) => {
-      if (assembler.header(payload, 1 << 30)) done(assembler.take());
-    },
-    onBodyFrame: (_ch, payload) => {
-      if (assembler.body(payload)) done(assembler.take());
-    },
-    onHeartbeatFrame: () => undefined,
-    bodyTarget: (_ch, size) => assembler.bodyTarget(size),
-  };
-}
 
 /** Push `bytes` in socket-sized chunks; @returns the message and the bytes allocated meanwhile. */
 function receive(bytes: Buffer, frameMax: number, chunk: number): { message: Message; allocated: number } {
   let message: Message | null = null;
-  const reader = new FrameReader(channelSink(new ContentAssembler(), (m) => (message = m)), frameMax);
+  const reader = new FrameReader(contentSink(new ContentAssembler(), (m) => (message = m)), frameMax);
   const chunks: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
   let allocated = 0;
@@ -100,7 +79,7 @@ describe('AMQP body assembly', () => {
   it('a wrong frame-end octet after a body assembled in place is a frame error', () => {
     const bytes = Buffer.from(publishBytes(body.subarray(0, 100_000), 131072));
     bytes[bytes.length - 1] = 0x00;
-    const reader = new FrameReader(channelSink(new ContentAssembler(), () => undefined), 131072);
+    const reader = new FrameReader(contentSink(new ContentAssembler(), () => undefined), 131072);
     expect(() => {
       for (let at = 0; at < bytes.length; at += 65536) reader.push(bytes.subarray(at, at + 65536));
     }).toThrow(/frame-end octet/);
