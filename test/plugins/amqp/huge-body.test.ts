@@ -88,6 +88,19 @@ function bigBody(): Buffer {
   return body;
 }
 
+/** The largest VmRSS of `pid` sampled every 20 ms until `stop`. */
+function sampleRss(pid: number): { peak: number; stop(): void } {
+  const sampled = { peak: 0, stop: () => clearInterval(timer) };
+  const timer = setInterval(() => {
+    try {
+      sampled.peak = Math.max(sampled.peak, memoryOf(pid).rss);
+    } catch {
+      // the process is gone
+    }
+  }, 20);
+  return sampled;
+}
+
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
@@ -96,14 +109,7 @@ describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
     dirs.push(dataDir);
     const broker = await startBroker(dataDir);
     const pid = broker.child.pid!;
-    let peak = 0;
-    const sampler = setInterval(() => {
-      try {
-        peak = Math.max(peak, memoryOf(pid).rss);
-      } catch {
-        // the process is gone
-      }
-    }, 20);
+    const rss = sampleRss(pid);
     try {
       const body = bigBody();
       const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
@@ -122,9 +128,9 @@ describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
       expect(sha(got.content)).toBe(sha(body));
       consumer.ack(got);
       const { hwm } = memoryOf(pid);
-      process.stdout.write(`256 MiB: published and confirmed in ${published.toFixed(0)} ms, round trip ${roundTrip.toFixed(0)} ms; broker peak RSS ${(Math.max(peak, hwm) / MiB).toFixed(1)} MiB (VmHWM ${(hwm / MiB).toFixed(1)}, sampled VmRSS ${(peak / MiB).toFixed(1)})\n`);
+      process.stdout.write(`256 MiB: published and confirmed in ${published.toFixed(0)} ms, round trip ${roundTrip.toFixed(0)} ms; broker peak RSS ${(Math.max(rss.peak, hwm) / MiB).toFixed(1)} MiB (VmHWM ${(hwm / MiB).toFixed(1)}, sampled VmRSS ${(rss.peak / MiB).toFixed(1)})\n`);
       expect(hwm).toBeLessThan(RSS_LIMIT);
-      expect(peak).toBeLessThan(RSS_LIMIT);
+      expect(rss.peak).toBeLessThan(RSS_LIMIT);
 
       // a second one, and the broker killed when about half of it is in the journal
       const before = journalBytes(dataDir);
@@ -133,7 +139,7 @@ describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
       broker.child.kill('SIGKILL');
       await broker.exited;
     } finally {
-      clearInterval(sampler);
+      rss.stop();
     }
     connections.splice(0).forEach((c) => c.close().catch(() => undefined));
     const leftover = journalBytes(dataDir);
@@ -154,14 +160,7 @@ describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
     dirs.push(dataDir);
     const broker = await startBroker(dataDir, 'amqp,mqtt');
     const pid = broker.child.pid!;
-    let peak = 0;
-    const sampler = setInterval(() => {
-      try {
-        peak = Math.max(peak, memoryOf(pid).rss);
-      } catch {
-        // the process is gone
-      }
-    }, 20);
+    const rss = sampleRss(pid);
     try {
       const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.port}`);
       connections.push(conn);
@@ -178,11 +177,11 @@ describe('bodies of hundreds of MiB', { timeout: 240_000 }, () => {
       expect(got.content.length).toBe(body.length);
       expect(sha(got.content)).toBe(sha(body));
       const { hwm } = memoryOf(pid);
-      process.stdout.write(`200 MiB over MQTT: PUBACK after ${acked.toFixed(0)} ms; broker peak RSS ${(Math.max(peak, hwm) / MiB).toFixed(1)} MiB\n`);
+      process.stdout.write(`200 MiB over MQTT: PUBACK after ${acked.toFixed(0)} ms; broker peak RSS ${(Math.max(rss.peak, hwm) / MiB).toFixed(1)} MiB\n`);
       expect(hwm).toBeLessThan(RSS_LIMIT);
-      expect(peak).toBeLessThan(RSS_LIMIT);
+      expect(rss.peak).toBeLessThan(RSS_LIMIT);
     } finally {
-      clearInterval(sampler);
+      rss.stop();
     }
   });
 });
