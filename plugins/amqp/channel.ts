@@ -9,7 +9,7 @@
  *            channel is dropped except channel.close and channel.close-ok, which free it.
  *   closed   the slot is free; a late confirm or delivery for it is dropped.
  */
-import type { CoreConnection, Session, SessionHandler, Message } from '../../src/core/index.js';
+import type { BodyFence, CoreConnection, Session, SessionHandler, Message } from '../../src/core/index.js';
 import { writeDeliver, writeReturn } from './codec/content.js';
 import { CLASS_CONNECTION } from './codec/constants.js';
 import { M, encodeMethodFrame, methodName, type AmqpMethod } from './codec/methods.js';
@@ -212,6 +212,14 @@ export class AmqpChannel implements SessionHandler {
       this.conn.failLater(e);
       return;
     }
+    w.scheduleFlush();
+  }
+
+  /** the ack ended a pooled body's message: back to the pool once its delivery is written (src/core/body-pool.ts) */
+  bodyDone(body: Buffer, fence: BodyFence): void {
+    const w = this.conn.writer;
+    if (!w.bodies.recycles) return;
+    w.bodies.add(body, fence);
     w.scheduleFlush();
   }
 

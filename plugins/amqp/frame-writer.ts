@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream';
 import type { LargeBody } from '../../src/core/index.js';
 import { HEARTBEAT_FRAME } from './codec/constants.js';
-import type { SocketTraffic } from '../../src/frontend/index.js';
+import { BodiesAfterWrites, type SocketTraffic } from '../../src/frontend/index.js';
 import { BodyStream, type BodyStreamOwner } from './body-stream.js';
 
 export interface WriterOwner {
@@ -34,6 +34,8 @@ export class FrameWriter implements BodyStreamOwner {
   wroteSinceTick = false;
   /** the connection's socket traffic, for management */
   readonly traffic: SocketTraffic;
+  /** pooled bodies of acked deliveries, given back once their frames are written */
+  readonly bodies: BodiesAfterWrites;
   readonly #socket: Duplex;
   readonly #owner: WriterOwner;
   #scheduled = false;
@@ -47,6 +49,7 @@ export class FrameWriter implements BodyStreamOwner {
     this.#socket = socket;
     this.#owner = owner;
     this.traffic = traffic;
+    this.bodies = new BodiesAfterWrites(socket);
   }
 
   get blocked(): boolean {
@@ -98,7 +101,10 @@ export class FrameWriter implements BodyStreamOwner {
       if (this.out.length === 0) this.out.push(HEARTBEAT_FRAME);
     }
     let out = this.out;
-    if (out.length === 0) return;
+    if (out.length === 0) {
+      if (this.#streams.length === 0) this.bodies.handed(); // everything queued went out before
+      return;
+    }
     const next = this.#streams.length > 0 ? this.#streams.shift()! : null;
     if (next === null) this.out = [];
     else {
@@ -125,11 +131,14 @@ export class FrameWriter implements BodyStreamOwner {
     if (next !== null) {
       this.#active = next.stream;
       next.stream.start();
+    } else if (this.#streams.length === 0) {
+      this.bodies.handed();
     }
   }
 
   /** The socket's 'drain' (its owner listens): deliveries may go on. */
   drained(): void {
+    this.bodies.drained();
     if (this.#active !== null) return this.#active.drained();
     if (!this.#blocked) return;
     this.#blocked = false;

@@ -10,7 +10,7 @@
  * encode `message.properties` otherwise (nothing is cached on the shared message).
  */
 import { decodeProperties, encodeProperties, CONTENT_HEADER_PROPERTIES_OFFSET, type MessageProperties } from '../../src/codec/index.js';
-import { EMPTY_BODY, Message, validateExpiration, type LargeBodyWriter } from '../../src/core/index.js';
+import { BodyPool, EMPTY_BODY, Message, bodyPool, validateExpiration, type LargeBodyWriter } from '../../src/core/index.js';
 import { CLASS_BASIC } from './codec/constants.js';
 import { checkContentHeader, contentHeaderBodySize, contentHeaderClassId } from './codec/content.js';
 import { preconditionFailed, unexpectedFrame } from './errors.js';
@@ -38,6 +38,8 @@ export class ContentAssembler {
   bodyFollowsTarget = false;
   /** a body above the large-message threshold: written to the journal as it arrives, never held whole */
   writer: LargeBodyWriter | null = null;
+  /** the body's buffer came from the body pool (src/core/body-pool.ts): the message may give it back */
+  #pooled = false;
 
   /** basic.publish arrived: a content header must follow. */
   begin(exchange: string, routingKey: string, mandatory: boolean): void {
@@ -90,7 +92,7 @@ export class ContentAssembler {
     if (this.stage !== 'body' || this.#received + size > this.#size) return null;
     this.bodyFollowsTarget = this.#received + size < this.#size;
     if (this.writer !== null) return this.writer.target(size);
-    this.#body ??= Buffer.allocUnsafe(this.#size);
+    this.#body ??= this.#newBody(this.#size);
     this.#target = this.#body.subarray(this.#received, this.#received + size);
     return this.#target;
   }
@@ -106,7 +108,7 @@ export class ContentAssembler {
     } else if (this.#body === null && received === this.#size) {
       this.#first = payload; // the whole body in one frame: no copy unless it pins a larger chunk
     } else {
-      this.#body ??= Buffer.allocUnsafe(this.#size);
+      this.#body ??= this.#newBody(this.#size);
       payload.copy(this.#body, this.#received);
     }
     this.#received = received;
@@ -124,9 +126,10 @@ export class ContentAssembler {
     }
     let body: Buffer;
     if (this.#body !== null) body = this.#body;
-    else if (this.#first !== null) body = ownBody(this.#first);
+    else if (this.#first !== null) body = this.#ownBody(this.#first);
     else body = EMPTY;
     const m = new Message(this.exchange, this.routingKey, this.#properties, body, this.#encodedProperties);
+    m.pooled = this.#pooled;
     this.reset();
     return m;
   }
@@ -138,22 +141,33 @@ export class ContentAssembler {
     this.#first = null;
     this.#body = null;
     this.#target = null;
+    this.#pooled = false; // a body given up mid-way is left to the GC: a socket read may still target it
     this.#encodedProperties = null;
     this.#properties = {};
+  }
+
+  /** A body's buffer: from the body pool when large, else fresh. */
+  #newBody(size: number): Buffer {
+    if (!BodyPool.pools(size)) return Buffer.allocUnsafe(size);
+    this.#pooled = true;
+    return bodyPool.take(size);
+  }
+
+  /**
+   * A body that arrived in one frame is a view of a socket chunk (or of the frame reader's
+   * assembly buffer). Keep the view when the body is most of that memory; copy it when the
+   * view would pin a much larger chunk (a 100-byte message in a 64 KiB read), and always when
+   * the chunk is the read buffer every socket shares (the next read overwrites it).
+   */
+  #ownBody(payload: Buffer): Buffer {
+    if (payload.length * 2 >= payload.buffer.byteLength && !isSharedReadBuffer(payload)) return payload;
+    const copy = this.#newBody(payload.length);
+    payload.copy(copy);
+    return copy;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * A body that arrived in one frame is a view of a socket chunk (or of the frame reader's
- * assembly buffer). Keep the view when the body is most of that memory; copy it when the
- * view would pin a much larger chunk (a 100-byte message in a 64 KiB read), and always when
- * the chunk is the read buffer every socket shares (the next read overwrites it).
- */
-function ownBody(payload: Buffer): Buffer {
-  return payload.length * 2 < payload.buffer.byteLength || isSharedReadBuffer(payload) ? Buffer.from(payload) : payload;
-}
 
 /** The property bytes of a delivery: as received over AMQP, or encoded from the canonical form. */
 export function encodedPropertiesOf(message: Message): Buffer {

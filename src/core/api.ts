@@ -12,6 +12,7 @@ import type { FieldTable, MessageProperties } from '../codec/types.js';
 import type { Message } from './message.js';
 import type { DurabilityPoints } from './durability.js';
 import type { FlowListener } from './publisher-flow.js';
+import type { BodyFence } from './body-pool.js';
 
 export interface ConnectionInfo {
   /** protocol name shown to operators: 'amqp-0-9-1', 'mqtt-5', 'stomp-1.2' … */
@@ -94,6 +95,13 @@ export interface SessionHandler {
    * (`error`: the store's failure).
    */
   confirmed(token: number, ack: boolean, error: Error | null): void;
+  /**
+   * Optional: an ack ended a message whose body came from the body pool (body-pool.ts). The
+   * front-end gives it back (`bodyPool.release(body, fence)`) once every byte it queued for
+   * the socket before this call has left the process, or drops it; a front-end without this
+   * never recycles.
+   */
+  bodyDone?(body: Buffer, fence: BodyFence): void;
 }
 
 /** An unacked delivery's place: `Session.deliveryPosition`. */

@@ -56,6 +56,7 @@ export { userWithPassword } from '../auth/users.js';
 export { SCRAM_MECHANISMS, isScramMechanism, type ScramMechanism, type ScramServerExchange, type ScramCredentials } from '../auth/scram.js';
 export type { LoginFailure } from '../auth/login-failures.js';
 export { Message, EMPTY_BODY, parseExpiration, validateExpiration } from './message.js';
+export { BodyPool, bodyPool, type BodyFence } from './body-pool.js';
 export type { LargeBody, LargeBodyWriter } from '../store/large-body.js';
 export {
   BrokerError,

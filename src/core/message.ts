@@ -46,6 +46,12 @@ export class Message {
    * made it): lets front-ends honour "no local" subscriptions (MQTT 5 no-local option).
    */
   publisherId = 0;
+  /**
+   * The body came from the body pool (../core/body-pool.ts) and nothing but this message is
+   * known to hold it: it may be reused after its one queue's first delivery is acked.
+   * Cleared (`pin`) by anything that shares the body or cannot tell when it is done with it.
+   */
+  pooled = false;
 
   constructor(
     exchange: string,
@@ -76,6 +82,7 @@ export class Message {
 
   /** A copy with other properties (and optionally another exchange/routing key), re-encoded on demand. */
   withProperties(properties: MessageProperties, exchange = this.exchange, routingKey = this.routingKey): Message {
+    this.pooled = false; // the copy shares the body and may outlive this message's ack
     const copy = new Message(exchange, routingKey, properties, this.body, null, this.publishedAt, this.bodyRef);
     copy.publisherId = this.publisherId;
     return copy;

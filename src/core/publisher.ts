@@ -79,6 +79,8 @@ export class Publisher {
     const queues = this.route(x, message);
     const n = queues.length;
     if (n === 0) return 'unroutable';
+    // a pooled body is reused after an ack only where that ack ends the message (body-pool.ts)
+    if (message.pooled && (n !== 1 || !queues[0].recyclesBodies)) message.pooled = false;
     x.publishOut += n;
     // BCC keys route but are never shown to consumers (RabbitMQ sender-selected distribution)
     if (message.properties.headers?.BCC !== undefined) message = withoutBcc(message);

@@ -13,6 +13,7 @@ import {
 } from './delivery/direct-reply-to.js';
 import { notAllowed } from './errors.js';
 import type { Message } from './message.js';
+import type { BodyFence } from './body-pool.js';
 import type { Queue } from './queues/queue.js';
 import type { QueueEntry } from './queues/queue-entry.js';
 import type { VHost } from './vhost.js';
@@ -27,6 +28,8 @@ import { senderSelectedKeys } from './exchanges/sender-selected.js';
 const NO_ARGUMENTS: FieldTable = Object.freeze({}); // a consumer given no arguments shares these (read only)
 let nextSessionId = 1;
 const NO_COUNTS: Readonly<SessionStats> = Object.freeze(new SessionStats());
+/** the fence of a vhost without a message store: nothing of ours writes its bodies */
+const NO_STORE: BodyFence = Object.freeze({ durableLsn: 0, appendedLsn: 0 });
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
@@ -260,7 +263,24 @@ export class CoreSession extends SessionTopology implements Session, ConsumerSes
   #settle(entries: QueueEntry[], requeue: boolean | null): void {
     if (requeue === null) this.stats.ack += entries.length;
     settleEntries(entries, requeue);
+    if (requeue === null && this.#handler.bodyDone !== undefined) this.#offerBodies(entries);
     this.#afterSettle(entries);
+  }
+
+  /**
+   * Acked entries whose message ended with this ack: a pooled body (the publisher pinned it
+   * unless its one queue recycles bodies), delivered once and never given back, goes to the
+   * front-end to release after its writes (body-pool.ts, rules 2-4).
+   */
+  #offerBodies(entries: QueueEntry[]): void {
+    const fence = this.#vhost.store?.messages ?? NO_STORE;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const m = e.message;
+      if (!m.pooled || e.redelivered || e.deliveryCount !== 0) continue;
+      m.pooled = false; // offered once
+      this.#handler.bodyDone!(m.body, fence);
+    }
   }
 
   reject(deliveryTag: number, requeue: boolean): void {

@@ -14,3 +14,4 @@ export { BodyPump, type PumpOwner } from './body-pump.js';
 export { keepUpWithJournal, type BodySource } from './journal-backpressure.js';
 export { isSharedReadBuffer, readIntoOwnedBuffers, sharedShortRead, type OwnedReader } from './owned-reads.js';
 export { SocketTraffic } from '../util/socket-traffic.js';
+export { BodiesAfterWrites } from './bodies-after-writes.js';

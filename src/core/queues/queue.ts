@@ -104,6 +104,11 @@ export interface Queue {
   readonly storeId: number;
   /** whether every message is stored in the journal, whatever its delivery mode (quorum) */
   readonly storesEveryMessage: boolean;
+  /**
+   * whether a message routed here alone may have its body reused after its first delivery is
+   * acked (../body-pool.ts): true only where an ack ends the message (classic queues)
+   */
+  readonly recyclesBodies: boolean;
   /** whether the queue takes one more message now (x-overflow reject-publish; a stream's log state) */
   admit(message: Message): boolean;
   /**

@@ -48,6 +48,11 @@ export abstract class DeclaredQueue {
     return false;
   }
 
+  /** Queue.recyclesBodies: an acked first delivery is the end of the message here */
+  get recyclesBodies(): boolean {
+    return true;
+  }
+
   /** Whether redeliveries carry `x-delivery-count` (with a delivery limit; always for quorum queues). */
   get countsDeliveries(): boolean {
     return this.settings.deliveryLimit >= 0;

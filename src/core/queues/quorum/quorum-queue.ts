@@ -60,6 +60,11 @@ export class QuorumQueue extends ClassicQueue {
     return true;
   }
 
+  /** kept whole: at-least-once dead-lettering holds messages past their settle */
+  override get recyclesBodies(): boolean {
+    return false;
+  }
+
   override get countsDeliveries(): boolean {
     return true;
   }

@@ -72,6 +72,8 @@ export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
   readonly deadLetterBacklog = 0;
   readonly deadLetterBacklogBytes = 0;
   readonly storesEveryMessage = false;
+  /** a stream keeps what it appends (its tail cache): a consumer's ack ends nothing */
+  readonly recyclesBodies = false;
   readonly globalQosAllowed = true;
   readonly log: StreamLog;
   readonly streamId: number;
