@@ -155,6 +155,7 @@ export class StreamQueue implements Queue, StreamCommitListener, CursorOwner {
   }
 
   #write(message: Message): number {
+    message.pooled = false; // the log's write and the tail cache keep the body (src/core/body-pool.ts)
     const log = this.log;
     const offset = log.nextOffset;
     // each stored copy carries its offset, so every delivery of it does (RabbitMQ's x-stream-offset header)
