@@ -97,11 +97,11 @@ export interface SessionHandler {
   confirmed(token: number, ack: boolean, error: Error | null): void;
   /**
    * Optional: an ack ended a message whose body came from the body pool (body-pool.ts). The
-   * front-end gives it back (`bodyPool.release(body, fence)`) once every byte it queued for
+   * front-end gives it back (`bodyPool.release(body, fence, lsn)`) once every byte it queued for
    * the socket before this call has left the process, or drops it; a front-end without this
    * never recycles.
    */
-  bodyDone?(body: Buffer, fence: BodyFence): void;
+  bodyDone?(body: Buffer, fence: BodyFence, lsn: number): void;
 }
 
 /** An unacked delivery's place: `Session.deliveryPosition`. */

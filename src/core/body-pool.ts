@@ -18,9 +18,10 @@
  * 3. The front-end that wrote the delivery holds it until every byte queued before the ack
  *    is in the kernel (plugins/amqp frame-writer.ts), so an ack for a delivery still being
  *    written (a client may ack a tag it has not read) cannot free memory a write reads.
- * 4. `release` quarantines it until the message store has written every record appended so
- *    far (`durableLsn` ≥ the store's `appendedLsn` at release): a group-commit round may
- *    still reference the body in its gather write (src/store/pending-batch.ts).
+ * 4. `release` quarantines it until its store is durable past the last journal record written
+ *    with it (`Message.journalLsn`): until that round is done, its gather write may still
+ *    reference the body (src/store/pending-batch.ts). Replication copies what it ships at
+ *    write time (src/cluster/replication/replicating-disk.ts), so it holds nothing after.
  * Only then does it go back to a free list. A body that misses any step is simply garbage.
  *
  * `poison` (tests; WARREN_BODY_POOL_POISON=1) overwrites a body with 0xDB when it is released,
@@ -38,10 +39,9 @@ const DEFAULT_FREE_BYTES = 64 * 1024 * 1024;
 const QUARANTINE_BYTES = 128 * 1024 * 1024;
 const POISON_BYTE = 0xdb;
 
-/** The store position a released body waits for (src/store/message-store.ts MessageStore). */
+/** The store a released body waits for (src/store/message-store.ts MessageStore). */
 export interface BodyFence {
   readonly durableLsn: number;
-  readonly appendedLsn: number;
 }
 
 /** Capacity classes: four per power of two, so a body wastes at most a quarter of its buffer. */
@@ -98,16 +98,16 @@ export class BodyPool {
   }
 
   /**
-   * A body `take` gave, no longer read by anything but what `fence`'s store may still be
-   * writing (rules 1-3 above hold): reused once that store has written past its current end.
+   * A body `take` gave, no longer read by anything but the journal record of `fence`'s store
+   * that becomes durable at `lsn` (rules 1-3 above hold; 0: none): reused once it is durable.
    */
-  release(body: Buffer, fence: BodyFence): void {
+  release(body: Buffer, fence: BodyFence, lsn: number): void {
     const ab = body.buffer as ArrayBuffer;
     if (this.poison) new Uint8Array(ab).fill(POISON_BYTE);
-    if (fence.durableLsn >= fence.appendedLsn) return this.#putBack(ab);
+    if (fence.durableLsn >= lsn) return this.#putBack(ab);
     this.#qBuffers.push(ab);
     this.#qFences.push(fence);
-    this.#qLsns.push(fence.appendedLsn);
+    this.#qLsns.push(lsn);
     this.#qBytes += ab.byteLength;
     while (this.#qBytes > QUARANTINE_BYTES) {
       this.stats.dropped++;

@@ -52,6 +52,11 @@ export class Message {
    * Cleared (`pin`) by anything that shares the body or cannot tell when it is done with it.
    */
   pooled = false;
+  /**
+   * The durability point (LSN) of the last journal record written with this body, 0 when none:
+   * a pooled body is reused only once its store is durable past it (no gather write still reads it).
+   */
+  journalLsn = 0;
 
   constructor(
     exchange: string,

@@ -109,7 +109,7 @@ export class Publisher {
       // held durably: the journal keeps it (due time as its expiry) until it is routed
       seq = ++x.delaySeq;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
-      points.noteJournal(journal, journal.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1));
+      points.noteJournal(journal, (message.journalLsn = journal.appendMessage(message, props, dueAt, [x.delayStoreId], [seq], 1)));
     }
     this.vhost.scheduler.schedule(dueAt, new DelayedPublish(this, x, message, seq));
     return 'routed';
@@ -184,7 +184,7 @@ export class Publisher {
       const store = vhostStore.messages;
       const props = message.encodedProperties ?? encodeProperties(message.properties);
       const expiresAt = message.ttl >= 0 ? message.publishedAt + message.ttl : 0;
-      points.noteJournal(store, store.appendMessage(message, props, expiresAt, ids, seqs, ids.length));
+      points.noteJournal(store, (message.journalLsn = store.appendMessage(message, props, expiresAt, ids, seqs, ids.length)));
     }
     // admitted once above: a push appends without asking again
     let k = 0;

@@ -29,7 +29,7 @@ const NO_ARGUMENTS: FieldTable = Object.freeze({}); // a consumer given no argum
 let nextSessionId = 1;
 const NO_COUNTS: Readonly<SessionStats> = Object.freeze(new SessionStats());
 /** the fence of a vhost without a message store: nothing of ours writes its bodies */
-const NO_STORE: BodyFence = Object.freeze({ durableLsn: 0, appendedLsn: 0 });
+const NO_STORE: BodyFence = Object.freeze({ durableLsn: 0 });
 /**
  * The core side of one channel: the protocol-neutral operations of `Session`, the session's
  * consumers and its unacked deliveries. Checks and error texts follow RabbitMQ's channel.
@@ -279,7 +279,7 @@ export class CoreSession extends SessionTopology implements Session, ConsumerSes
       const m = e.message;
       if (!m.pooled || e.redelivered || e.deliveryCount !== 0) continue;
       m.pooled = false; // offered once
-      this.#handler.bodyDone!(m.body, fence);
+      this.#handler.bodyDone!(m.body, fence, m.journalLsn);
     }
   }
 

@@ -25,9 +25,11 @@ export class BodiesAfterWrites {
   // acked, frames possibly not handed to the socket yet (parallel arrays: no object per body)
   #acked: Buffer[] = [];
   #ackedFences: BodyFence[] = [];
+  #ackedLsns: number[] = [];
   // frames handed to the socket, maybe not all written
   #handed: Buffer[] = [];
   #handedFences: BodyFence[] = [];
+  #handedLsns: number[] = [];
 
   constructor(socket: Duplex) {
     this.#socket = socket;
@@ -40,10 +42,11 @@ export class BodiesAfterWrites {
   }
 
   /** A body whose message just ended (SessionHandler.bodyDone). */
-  add(body: Buffer, fence: BodyFence): void {
+  add(body: Buffer, fence: BodyFence, lsn: number): void {
     if (!this.recycles) return;
     this.#acked.push(body);
     this.#ackedFences.push(fence);
+    this.#ackedLsns.push(lsn);
   }
 
   /** Everything queued so far is with the socket: then, if it has written it all, release. */
@@ -52,16 +55,20 @@ export class BodiesAfterWrites {
       if (this.#handed.length === 0) {
         const b = this.#handed;
         const f = this.#handedFences;
+        const l = this.#handedLsns;
         this.#handed = this.#acked;
         this.#handedFences = this.#ackedFences;
+        this.#handedLsns = this.#ackedLsns;
         this.#acked = b;
         this.#ackedFences = f;
+        this.#ackedLsns = l;
       } else {
         for (let i = 0; i < this.#acked.length; i++) {
           this.#handed.push(this.#acked[i]);
           this.#handedFences.push(this.#ackedFences[i]);
+          this.#handedLsns.push(this.#ackedLsns[i]);
         }
-        this.#acked.length = this.#ackedFences.length = 0;
+        this.#acked.length = this.#ackedFences.length = this.#ackedLsns.length = 0;
       }
     }
     this.drained();
@@ -72,7 +79,8 @@ export class BodiesAfterWrites {
     const handed = this.#handed;
     if (handed.length === 0 || this.#socket.writableLength !== 0 || this.#socket.destroyed) return;
     const fences = this.#handedFences;
-    for (let i = 0; i < handed.length; i++) bodyPool.release(handed[i], fences[i]);
-    handed.length = fences.length = 0;
+    const lsns = this.#handedLsns;
+    for (let i = 0; i < handed.length; i++) bodyPool.release(handed[i], fences[i], lsns[i]);
+    handed.length = fences.length = lsns.length = 0;
   }
 }

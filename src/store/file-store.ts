@@ -142,9 +142,6 @@ export class FileStore implements MessageStore, ReclaimHost {
   get durableLsn(): number {
     return this.#journal.durableLsn;
   }
-  get appendedLsn(): number {
-    return this.#journal.appendedLsn;
-  }
   get failure(): Error | null {
     return this.#failure;
   }

@@ -43,9 +43,6 @@ export class MemoryStore implements MessageStore {
   get durableLsn(): number {
     return this.#durableLsn;
   }
-  get appendedLsn(): number {
-    return this.#lsn;
-  }
   get failure(): Error | null {
     return null;
   }

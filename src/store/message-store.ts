@@ -76,8 +76,6 @@ export interface MessageStore {
   readonly durable: boolean;
   /** LSN up to which appends are durable */
   readonly durableLsn: number;
-  /** LSN of the end of the last append: once `durableLsn` reaches it, no write reads anything appended so far */
-  readonly appendedLsn: number;
   /** set once a write failed: the store is read-only, appends throw */
   readonly failure: Error | null;
 

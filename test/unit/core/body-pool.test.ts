@@ -8,7 +8,7 @@ import { BODY_POOL_MAX_BYTES, BODY_POOL_MIN_BYTES, BodyPool, type BodyFence } fr
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const passed: BodyFence = { durableLsn: 10, appendedLsn: 10 };
+const store: BodyFence = { durableLsn: 10 };
 
 describe('body pool', () => {
   it('pools bodies from 32 KiB to 16 MiB only', () => {
@@ -26,7 +26,7 @@ describe('body pool', () => {
     expect(pool.take(MiB + 1).buffer.byteLength).toBe(MiB + 256 * KiB);
     expect(pool.take(1.5 * MiB).buffer.byteLength).toBe(1.5 * MiB);
     expect(pool.take(100 * KiB).buffer.byteLength).toBe(112 * KiB);
-    pool.release(a, passed);
+    pool.release(a, store, 10);
     const b = pool.take(MiB - 1000); // same class
     expect(b.buffer).toBe(a.buffer);
     expect(b.length).toBe(MiB - 1000);
@@ -34,13 +34,12 @@ describe('body pool', () => {
     expect(pool.stats).toMatchObject({ taken: 6, allocated: 5, recycled: 1, dropped: 0 });
   });
 
-  it('keeps a released body until its store has written everything appended when it was released', () => {
+  it('keeps a released body until its store is durable past the last record written with it', () => {
     const pool = new BodyPool();
-    const store = { durableLsn: 100, appendedLsn: 250 };
+    const store = { durableLsn: 100 };
     const a = pool.take(64 * KiB);
-    pool.release(a, store);
+    pool.release(a, store, 250);
     expect(pool.take(64 * KiB).buffer).not.toBe(a.buffer);
-    store.appendedLsn = 400; // later appends do not move the mark the body waits for
     store.durableLsn = 249;
     expect(pool.take(64 * KiB).buffer).not.toBe(a.buffer);
     store.durableLsn = 250;
@@ -49,11 +48,11 @@ describe('body pool', () => {
 
   it('waits in release order: a body of a slow store holds back those released after it', () => {
     const pool = new BodyPool();
-    const slow = { durableLsn: 0, appendedLsn: 5 };
+    const slow = { durableLsn: 0 };
     const a = pool.take(64 * KiB);
     const b = pool.take(64 * KiB);
-    pool.release(a, slow);
-    pool.release(b, passed);
+    pool.release(a, slow, 5);
+    pool.release(b, store, 0); // never written: nothing to wait for
     // b passed its fence at release: straight to the free list
     expect(pool.take(64 * KiB).buffer).toBe(b.buffer);
     expect(pool.take(64 * KiB).buffer).not.toBe(a.buffer);
@@ -67,7 +66,7 @@ describe('body pool', () => {
     const a = pool.take(64 * KiB);
     a.fill(7);
     const view = a.subarray(100, 200);
-    pool.release(a, { durableLsn: 0, appendedLsn: 1 }); // poisoned even while it waits for its store
+    pool.release(a, { durableLsn: 0 }, 1); // poisoned even while it waits for its store
     expect(view.every((x) => x === 0xdb)).toBe(true);
   });
 
@@ -75,7 +74,7 @@ describe('body pool', () => {
     const pool = new BodyPool();
     pool.maxFreeBytes = 2 * MiB;
     const bodies = [pool.take(MiB), pool.take(MiB), pool.take(MiB)];
-    for (const b of bodies) pool.release(b, passed);
+    for (const b of bodies) pool.release(b, store, 10);
     expect(pool.freeBytes).toBe(2 * MiB);
     expect(pool.stats.recycled).toBe(2);
     expect(pool.stats.dropped).toBe(1);

@@ -43,7 +43,7 @@ export class StoredEntries {
   /** A transient message that must be paged out goes to the journal flagged not to be recovered. */
   storeTransient(message: Message, seq: number, expiresAt: number): void {
     const props = message.encodedProperties ?? encodeProperties(message.properties);
-    this.store.appendMessage(message, props, expiresAt, [this.storeId], [seq], 1, MSG_FLAG_TRANSIENT);
+    message.journalLsn = this.store.appendMessage(message, props, expiresAt, [this.storeId], [seq], 1, MSG_FLAG_TRANSIENT);
   }
 
   /** Drop every ready record up to `lastSeq`, the delivered-unacked ones kept. */
