@@ -6,7 +6,7 @@
  * `warren_*`; counters end in `_total`, as the format's conventions ask.
  */
 import { cpuUsage, memoryUsage } from 'node:process';
-import type { HistogramSummary, StoreMetricsSnapshot } from '../../src/core/index.js';
+import { bodyPool, type HistogramSummary, type StoreMetricsSnapshot } from '../../src/core/index.js';
 import { protocolLabel } from './format.js';
 import { countersOf, RATE_KEYS } from './sampler.js';
 import type { ClusterStatus } from '../../src/plugin-host/index.js';
@@ -139,6 +139,13 @@ export function renderMetrics(s: ManagementServices): string {
   e.add('warren_process_heap_used_bytes', 'gauge', 'V8 heap in use', {}, mem.heapUsed);
   e.add('warren_process_heap_total_bytes', 'gauge', 'V8 heap reserved', {}, mem.heapTotal);
   e.add('warren_process_external_memory_bytes', 'gauge', 'Memory of Buffers and other objects outside the V8 heap', {}, mem.external + mem.arrayBuffers);
+  // the body pool (src/core/body-pool.ts): how often large bodies reuse memory instead of making more
+  const pool = bodyPool.stats;
+  e.add('warren_body_pool_taken_total', 'counter', 'Large message bodies given a buffer by the body pool', {}, pool.taken);
+  e.add('warren_body_pool_allocated_total', 'counter', 'Of those, buffers newly allocated (the rest reused memory)', {}, pool.allocated);
+  e.add('warren_body_pool_recycled_total', 'counter', 'Buffers given back to the pool after their message was acked', {}, pool.recycled);
+  e.add('warren_body_pool_dropped_total', 'counter', 'Released buffers left to the garbage collector (pool or quarantine full)', {}, pool.dropped);
+  e.add('warren_body_pool_free_bytes', 'gauge', 'Bytes of buffers waiting on the pool\'s free lists', {}, bodyPool.freeBytes);
   const cpu = cpuUsage();
   e.add('warren_process_cpu_seconds_total', 'counter', 'User and system CPU time of the broker process', {}, (cpu.user + cpu.system) / 1e6);
   e.add('warren_process_start_time_seconds', 'gauge', 'When the management plugin started, in seconds since the epoch', {}, Math.floor(s.startedAt / 1000));

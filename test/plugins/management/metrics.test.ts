@@ -138,6 +138,31 @@ describe('/metrics', () => {
     expect(valueOf(f, 'warren_memory_limit_bytes')).toBeGreaterThan(0);
   });
 
+  it('the body pool: large bodies taken, and given back once acked', async () => {
+    const c = await amqp.connect(m.amqpUrl);
+    try {
+      const before = await scrape();
+      const ch = await c.createConfirmChannel();
+      const q = (await ch.assertQueue('metrics.pool', { durable: true })).queue;
+      for (let i = 0; i < 5; i++) ch.sendToQueue(q, Buffer.alloc(64 * 1024, i), { persistent: true });
+      await ch.waitForConfirms();
+      for (let i = 0; i < 5; i++) {
+        const msg = await ch.get(q);
+        if (msg) ch.ack(msg);
+      }
+      await ch.deleteQueue(q);
+      const f = await eventually(async () => {
+        const fam = await scrape();
+        return (valueOf(fam, 'warren_body_pool_recycled_total') ?? 0) - (valueOf(before, 'warren_body_pool_recycled_total') ?? 0) >= 5 ? fam : undefined;
+      });
+      expect((valueOf(f, 'warren_body_pool_taken_total') ?? 0) - (valueOf(before, 'warren_body_pool_taken_total') ?? 0)).toBe(5);
+      expect(f.get('warren_body_pool_recycled_total')?.type).toBe('counter');
+      expect(valueOf(f, 'warren_body_pool_free_bytes')).toBeGreaterThanOrEqual(0);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('needs no credentials by default; with metrics_auth, a monitoring user', async () => {
     const locked = await startManaged({ extra: { management: { port: 0, host: '127.0.0.1', metricsAuth: true } } });
     try {
