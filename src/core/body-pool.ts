@@ -24,9 +24,11 @@
  *    write time (src/cluster/replication/replicating-disk.ts), so it holds nothing after.
  * Only then does it go back to a free list. A body that misses any step is simply garbage.
  *
- * `poison` (tests; WARREN_BODY_POOL_POISON=1) overwrites a body with 0xDB when it is released,
- * so a path that reads a released body reads garbage at once instead of only when the memory
- * happens to be reused.
+ * `poison` (tests; WARREN_BODY_POOL_POISON=1) overwrites a buffer with 0xDB the moment it
+ * becomes reusable (back on a free list, after every fence), so a path that still reads it
+ * reads garbage at once instead of only when the memory happens to be reused. Not at `release`:
+ * the journal's write may still be reading it then, by design (rule 4), and poisoning there would
+ * put 0xDB on disk.
  */
 
 /** bodies smaller than this are allocated as before: their churn does not drive the GC */
@@ -103,7 +105,6 @@ export class BodyPool {
    */
   release(body: Buffer, fence: BodyFence, lsn: number): void {
     const ab = body.buffer as ArrayBuffer;
-    if (this.poison) new Uint8Array(ab).fill(POISON_BYTE);
     if (fence.durableLsn >= lsn) return this.#putBack(ab);
     this.#qBuffers.push(ab);
     this.#qFences.push(fence);
@@ -156,6 +157,7 @@ export class BodyPool {
   }
 
   #putBack(ab: ArrayBuffer): void {
+    if (this.poison) new Uint8Array(ab).fill(POISON_BYTE);
     if (this.#freeBytes + ab.byteLength > this.maxFreeBytes) {
       this.stats.dropped++;
       return;

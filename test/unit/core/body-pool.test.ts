@@ -60,13 +60,17 @@ describe('body pool', () => {
     expect(pool.take(64 * KiB).buffer).toBe(a.buffer);
   });
 
-  it('poisons a released body at once, so a late reader sees 0xDB, not the old bytes', () => {
+  it('poisons a body when it becomes reusable, not while its journal write may still read it', () => {
     const pool = new BodyPool();
     pool.poison = true;
     const a = pool.take(64 * KiB);
     a.fill(7);
     const view = a.subarray(100, 200);
-    pool.release(a, { durableLsn: 0 }, 1); // poisoned even while it waits for its store
+    const slow = { durableLsn: 0 };
+    pool.release(a, slow, 1);
+    expect(view.every((x) => x === 7)).toBe(true); // the round writing it sees the real bytes
+    slow.durableLsn = 1;
+    pool.take(64 * KiB); // drains the quarantine: now reusable, so poisoned
     expect(view.every((x) => x === 0xdb)).toBe(true);
   });
 
