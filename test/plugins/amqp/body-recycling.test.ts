@@ -2,7 +2,7 @@
  * Large AMQP bodies reuse the body pool's buffers once their message is acked
  * (src/core/body-pool.ts), with real amqplib clients on a real broker: in steady flow most
  * bodies are recycled and few new buffers are made, every body arrives intact with poisoning
- * on (a released body is overwritten with 0xDB at once), and a message that more than one
+ * on (a buffer is overwritten with 0xDB once it is reusable), and a message that more than one
  * queue holds is never recycled. The adversarial cases are in test/durability/body-pool-*.
  */
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
