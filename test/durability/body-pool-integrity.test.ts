@@ -100,7 +100,7 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await sub.close();
   });
 
-  it('fanout to two classic queues and a stream: every copy intact in every queue after the others were acked', async () => {
+  it('fanout to two classic queues and a stream, and a stream alone: every copy intact in every queue after the others were acked', async () => {
     const ch = await conn.createConfirmChannel();
     await ch.assertExchange('fan', 'fanout', { durable: true });
     for (const q of ['fan.a', 'fan.b']) {
@@ -111,19 +111,25 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await ch.bindQueue('fan.s', 'fan', '');
     const sent = new SeedLedger(2_000_000);
     await publishAll(ch, 'fan', '', sent, 16);
+    // and some to the stream alone: one queue, but a stream keeps what it appends
+    const streamOnly = new SeedLedger(2_050_000);
+    await publishAll(ch, '', 'fan.s', streamOnly, 8);
+    const inStream = [...sent.sent, ...streamOnly.sent].sort((a, b) => a - b);
     const readers = ['fan.a', 'fan.b', 'fan.s'].map(() => new SeedLedger(0));
     const sub = await conn.createChannel();
     await sub.prefetch(4);
     await consumeChecked(sub, 'fan.a', readers[0]!, 16, (msg) => sub.ack(msg));
+    await consumeChecked(sub, 'fan.s', readers[2]!, 24, (msg) => sub.ack(msg), { 'x-stream-offset': 'first' });
     // released bodies (if any were, wrongly) are taken again by this traffic
     await churn('fan.churn', 12, 2_100_000);
-    await consumeChecked(sub, 'fan.s', readers[2]!, 16, (msg) => sub.ack(msg), { 'x-stream-offset': 'first' });
     await consumeChecked(sub, 'fan.b', readers[1]!, 16, (msg) => sub.ack(msg));
-    for (const r of readers) expect(r.received.sort((a, b) => a - b)).toEqual(sent.sent);
-    // the stream still holds its copies after every classic queue acked them
+    expect(readers[0]!.received.sort((a, b) => a - b)).toEqual(sent.sent);
+    expect(readers[1]!.received.sort((a, b) => a - b)).toEqual(sent.sent);
+    expect(readers[2]!.received.sort((a, b) => a - b)).toEqual(inStream);
+    // the stream still holds its copies after every consumer acked them
     const again = new SeedLedger(0);
-    await consumeChecked(sub, 'fan.s', again, 16, (msg) => sub.ack(msg), { 'x-stream-offset': 'first' });
-    expect(again.received.sort((a, b) => a - b)).toEqual(sent.sent);
+    await consumeChecked(sub, 'fan.s', again, 24, (msg) => sub.ack(msg), { 'x-stream-offset': 'first' });
+    expect(again.received.sort((a, b) => a - b)).toEqual(inStream);
     await ch.close();
     await sub.close();
   });

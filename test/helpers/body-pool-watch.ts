@@ -1,23 +1,11 @@
 /**
  * The body pool (src/core/body-pool.ts) seen from a test: poison on (every released body is
- * overwritten with 0xDB at once, so a path that reads a body after its release reads poison
- * deterministically), and its counters, so a test that expects a release can show one happened
- * (an integrity test would otherwise pass just because the pool was off).
+ * overwritten with 0xDB, so a path that reads a body after its release reads poison
+ * deterministically, not only when the memory happens to be reused), and its counters, so a
+ * test that expects a release can show one happened (an integrity test would otherwise pass
+ * just because the pool was off).
  */
-// TEMPORARY until the pool lands on main: a computed import, so this file compiles without it.
-const poolUrl = new URL('../../src/core/body-pool.js', import.meta.url).href;
-interface PoolLike {
-  poison: boolean;
-  stats: { taken: number; allocated: number; recycled: number; dropped: number };
-}
-let pool: PoolLike | null = null;
-try {
-  pool = ((await import(poolUrl)) as { bodyPool: PoolLike }).bodyPool;
-} catch {
-  pool = null;
-}
-export const bodyPool: PoolLike = pool ?? { poison: false, stats: { taken: 0, allocated: 0, recycled: 0, dropped: 0 } };
-export const poolPresent = pool !== null;
+import { bodyPool } from '../../src/core/body-pool.js';
 
 /** Turns poison on; @returns what puts it back as it was (call it in afterAll). */
 export function poisonBodyPool(): () => void {
@@ -36,7 +24,6 @@ export const recycledCount = (): number => bodyPool.stats.recycled;
  * the journal, so they come a little after the ack that allowed them.
  */
 export async function recycledPast(before: number, what: string, timeoutMs = 10_000): Promise<number> {
-  if (!poolPresent) return before; // TEMPORARY
   const deadline = Date.now() + timeoutMs;
   while (recycledCount() <= before) {
     if (Date.now() > deadline) throw new Error(`no body recycled (${recycledCount()} in all, ${before} before) for ${what}: is the pool on?`);
