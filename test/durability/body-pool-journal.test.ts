@@ -27,15 +27,7 @@ const KEPT_EVERY = 5;
 const WINDOW = 64;
 
 const cleanups: (() => Promise<unknown>)[] = [];
-/*
- * POISON_AT_RELEASE: src/core/body-pool.ts poisons a body in `release`, before its quarantine
- * for the journal, so poison itself overwrites bodies a group-commit write still references
- * (this test then reports damaged records: NOTES.md 16:55). Until poison moves to where a body
- * becomes reusable, this test runs without it, and catches a broken journal fence only when a
- * reused buffer happens to be refilled under the write.
- */
-const POISON_AT_RELEASE = true;
-const restorePoison = POISON_AT_RELEASE ? () => {} : poisonBodyPool();
+const restorePoison = poisonBodyPool();
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
   restorePoison();
