@@ -7,13 +7,13 @@
  * still has it to write reaches that client as 0xDB bytes. Every body is checked in full
  * against its seed (test/helpers/seeded-bodies.ts).
  */
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import amqp, { type ChannelModel } from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgReader, ArgWriter, FRAME_BODY, FRAME_HEADER, isMethod, methodFrame, type MethodId } from '../helpers/amqp-frames.js';
 import { poisonBodyPool, recycledCount, recycledPast } from '../helpers/body-pool-watch.js';
 import { RawAmqpClient } from '../helpers/raw-amqp-client.js';
-import { SeedLedger } from '../helpers/seeded-bodies.js';
+import { SeedLedger, consumeSeeded, publishSeeded } from '../helpers/seeded-bodies.js';
 import { eventually, startThreeProtocols, type ThreeProtocolBroker } from '../helpers/three-protocols.js';
 import { RawClient as RawStompClient } from '../plugins/stomp/helpers.js';
 
@@ -60,30 +60,6 @@ async function settledUnacked(queue: string): Promise<number> {
 }
 
 const MiB = 1024 * 1024;
-
-async function publishAll(ch: ConfirmChannel, exchange: string, key: string, ledger: SeedLedger, n: number, maxSize?: number, size?: number): Promise<void> {
-  for (let i = 0; i < n; i++) ch.publish(exchange, key, ledger.body(maxSize, size), { persistent: true });
-  await ch.waitForConfirms();
-}
-
-/** amqplib consumer that checks and acks `count` bodies. */
-function consumeAcked(ch: Channel, queue: string, ledger: SeedLedger, count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    void ch
-      .consume(queue, (msg) => {
-        if (msg === null) return;
-        try {
-          ledger.receive(msg.content, `${queue} (amqplib)`);
-          ch.ack(msg);
-          if (++n === count) resolve();
-        } catch (e) {
-          reject(e);
-        }
-      })
-      .catch(reject);
-  });
-}
 
 /** A raw AMQP consumer on channel 1 whose socket can stop being read. */
 class StalledConsumer {
@@ -138,7 +114,7 @@ describe('body pool: early acks and other protocols (poison on)', () => {
     await pub.assertQueue('early', { durable: true });
     await pub.assertQueue('early.other', { durable: true });
     const mine = new SeedLedger(7_000_000);
-    await publishAll(pub, '', 'early', mine, 16, MiB, MiB);
+    await publishSeeded(pub, '', 'early', mine, 16, MiB, MiB);
     const stalled = await StalledConsumer.open('early', 16);
     const sent = await settledUnacked('early');
     stalled.ackUpTo(sent); // multiple: every body it has been sent and not read
@@ -147,8 +123,8 @@ describe('body pool: early acks and other protocols (poison on)', () => {
     const sub = await conn.createChannel();
     await sub.prefetch(4);
     const others = new SeedLedger(7_100_000);
-    const consumed = consumeAcked(sub, 'early.other', others, 24);
-    await publishAll(pub, '', 'early.other', others, 24, 256 * 1024);
+    const consumed = consumeSeeded(sub, 'early.other', others, 24, (m) => sub.ack(m));
+    await publishSeeded(pub, '', 'early.other', others, 24, 256 * 1024);
     await consumed;
     others.expectAllReceived();
     const before = recycledCount();
@@ -167,7 +143,7 @@ describe('body pool: early acks and other protocols (poison on)', () => {
     const pub = await conn.createConfirmChannel();
     await pub.assertQueue('giveback', { durable: true });
     const sent = new SeedLedger(8_000_000);
-    await publishAll(pub, '', 'giveback', sent, 12, MiB, MiB);
+    await publishSeeded(pub, '', 'giveback', sent, 12, MiB, MiB);
     const stalled = await StalledConsumer.open('giveback', 12);
     const given = await settledUnacked('giveback');
     stalled.cancelAndRequeue(given);
@@ -175,12 +151,12 @@ describe('body pool: early acks and other protocols (poison on)', () => {
     const sub = await conn.createChannel();
     await sub.prefetch(4);
     const next = new SeedLedger(0);
-    await consumeAcked(sub, 'giveback', next, 12);
+    await consumeSeeded(sub, 'giveback', next, 12, (m) => sub.ack(m));
     expect(next.received.sort((a, b) => a - b)).toEqual(sent.sent);
     const churned = new SeedLedger(8_100_000);
     await pub.assertQueue('giveback.churn', { durable: true });
-    const done = consumeAcked(sub, 'giveback.churn', churned, 12);
-    await publishAll(pub, '', 'giveback.churn', churned, 12, 256 * 1024);
+    const done = consumeSeeded(sub, 'giveback.churn', churned, 12, (m) => sub.ack(m));
+    await publishSeeded(pub, '', 'giveback.churn', churned, 12, 256 * 1024);
     await done;
     const read = new SeedLedger(0);
     await stalled.readDeliveries(given, read);
@@ -218,10 +194,10 @@ describe('body pool: early acks and other protocols (poison on)', () => {
       const toStomp = new SeedLedger(9_100_000);
       const before = recycledCount();
       const churned = new SeedLedger(9_150_000);
-      const churn = consumeAcked(sub, 'pool.churn', churned, 16);
-      await publishAll(pub, 'amq.topic', 'pool.mqtt', toMqtt, 10, 512 * 1024);
-      await publishAll(pub, '', 'pool.stomp', toStomp, 12, 256 * 1024);
-      await publishAll(pub, '', 'pool.churn', churned, 8, 256 * 1024);
+      const churn = consumeSeeded(sub, 'pool.churn', churned, 16, (m) => sub.ack(m));
+      await publishSeeded(pub, 'amq.topic', 'pool.mqtt', toMqtt, 10, 512 * 1024);
+      await publishSeeded(pub, '', 'pool.stomp', toStomp, 12, 256 * 1024);
+      await publishSeeded(pub, '', 'pool.churn', churned, 8, 256 * 1024);
       await mqttGot;
       fromAmqp.received.sort((a, b) => a - b);
       expect(fromAmqp.received).toEqual(toMqtt.sent);
@@ -239,13 +215,13 @@ describe('body pool: early acks and other protocols (poison on)', () => {
       await sub.bindQueue('pool.in', 'amq.topic', 'pool.in');
       const inbound = new SeedLedger(9_200_000);
       const got = new SeedLedger(0);
-      const consumed = consumeAcked(sub, 'pool.in', got, 16);
+      const consumed = consumeSeeded(sub, 'pool.in', got, 16, (m) => sub.ack(m));
       for (let i = 0; i < 8; i++) await mqttClient.publishAsync('pool/in', inbound.body(256 * 1024), { qos: 1 });
       for (let i = 0; i < 8; i++) {
         const body = inbound.body(256 * 1024);
         stomp.send('SEND', { destination: '/topic/pool.in', 'content-length': String(body.length), persistent: 'true' }, body);
       }
-      await publishAll(pub, '', 'pool.churn', churned, 8, 256 * 1024);
+      await publishSeeded(pub, '', 'pool.churn', churned, 8, 256 * 1024);
       await churn;
       await consumed;
       expect(got.received.sort((a, b) => a - b)).toEqual(inbound.sent);

@@ -9,11 +9,11 @@
  * nothing. Over amqplib against an in-process Warren with management; the early acks of a raw
  * client and other protocols: body-pool-clients.test.ts; the journal: body-pool-journal.test.ts.
  */
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManaged, type ManagedBroker } from '../plugins/management/helpers.js';
 import { poisonBodyPool, recycledCount, recycledPast } from '../helpers/body-pool-watch.js';
-import { SeedLedger, checkBody } from '../helpers/seeded-bodies.js';
+import { SeedLedger, checkBody, consumeSeeded, publishSeeded } from '../helpers/seeded-bodies.js';
 
 let m: ManagedBroker;
 let conn: ChannelModel;
@@ -29,35 +29,6 @@ afterAll(async () => {
   restorePoison?.();
 });
 
-const persistent = { persistent: true };
-
-async function publishAll(ch: ConfirmChannel, exchange: string, key: string, ledger: SeedLedger, n: number, maxSize?: number): Promise<void> {
-  for (let i = 0; i < n; i++) ch.publish(exchange, key, ledger.body(maxSize), persistent);
-  await ch.waitForConfirms();
-}
-
-/** Consume `count` messages, checking each body at once; `settle` decides what to do with each. */
-function consumeChecked(ch: Channel, queue: string, ledger: SeedLedger, count: number, settle: (msg: ConsumeMessage, i: number) => void, args?: Record<string, unknown>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    let tag = '';
-    ch.consume(
-      queue,
-      (msg) => {
-        if (msg === null) return;
-        try {
-          ledger.receive(msg.content, `${queue} delivery ${n}`);
-          settle(msg, n++);
-          if (n === count) resolve(tag);
-        } catch (e) {
-          reject(e);
-        }
-      },
-      { noAck: false, arguments: args },
-    ).then((ok) => (tag = ok.consumerTag), reject);
-  });
-}
-
 /** Busy side traffic on queue `q`: published, consumed and acked, so released bodies are taken again (and overwritten) while a test runs. */
 async function churn(queue: string, n: number, base: number): Promise<void> {
   const pub = await conn.createConfirmChannel();
@@ -65,8 +36,8 @@ async function churn(queue: string, n: number, base: number): Promise<void> {
   await sub.assertQueue(queue, { durable: true });
   await sub.prefetch(5);
   const ledger = new SeedLedger(base);
-  const done = consumeChecked(sub, queue, ledger, n, (msg) => sub.ack(msg));
-  await publishAll(pub, '', queue, ledger, n, 256 * 1024);
+  const done = consumeSeeded(sub, queue, ledger, n, (msg) => sub.ack(msg));
+  await publishSeeded(pub, '', queue, ledger, n, 256 * 1024);
   await done;
   ledger.expectAllReceived();
   await pub.close();
@@ -80,11 +51,11 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await sub.assertQueue('plain', { durable: true });
     await sub.prefetch(8);
     const ledger = new SeedLedger(1_000_000);
-    await publishAll(pub, '', 'plain', ledger, 20);
+    await publishSeeded(pub, '', 'plain', ledger, 20);
     const before = recycledCount();
     // every third delivery acks the ones before it with multiple=true, the rest are acked one by one
     let pendingMultiple: ConsumeMessage | null = null;
-    const done = consumeChecked(sub, 'plain', ledger, 60, (msg, i) => {
+    const done = consumeSeeded(sub, 'plain', ledger, 60, (msg, i) => {
       if (i % 3 === 2) {
         sub.ack(msg, true);
         pendingMultiple = null;
@@ -92,7 +63,7 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
       else sub.ack(msg);
       if (i === 59 && pendingMultiple) sub.ack(pendingMultiple);
     });
-    await publishAll(pub, '', 'plain', ledger, 40); // while the first 20 are consumed
+    await publishSeeded(pub, '', 'plain', ledger, 40); // while the first 20 are consumed
     await done;
     ledger.expectAllReceived();
     await recycledPast(before, 'acks on one classic queue');
@@ -111,18 +82,18 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await ch.bindQueue('fan.c', 'fan.wide', '');
     await ch.bindQueue('fan.s', 'fan.wide', '');
     const classic = new SeedLedger(2_000_000);
-    await publishAll(ch, 'fan', '', classic, 16);
+    await publishSeeded(ch, 'fan', '', classic, 16);
     const wide = new SeedLedger(2_030_000);
-    await publishAll(ch, 'fan.wide', '', wide, 8);
+    await publishSeeded(ch, 'fan.wide', '', wide, 8);
     // one queue, but a stream keeps what it appends
     const streamOnly = new SeedLedger(2_060_000);
-    await publishAll(ch, '', 'fan.s', streamOnly, 8);
+    await publishSeeded(ch, '', 'fan.s', streamOnly, 8);
     const inStream = [...wide.sent, ...streamOnly.sent].sort((a, b) => a - b);
     const sub = await conn.createChannel();
     await sub.prefetch(4);
     const got = (queue: string, n: number, args?: Record<string, unknown>) => {
       const ledger = new SeedLedger(0);
-      return consumeChecked(sub, queue, ledger, n, (msg) => sub.ack(msg), args).then(() => ledger.received.sort((a, b) => a - b));
+      return consumeSeeded(sub, queue, ledger, n, (msg) => sub.ack(msg), args).then(() => ledger.received.sort((a, b) => a - b));
     };
     expect(await got('fan.a', 16)).toEqual(classic.sent);
     expect(await got('fan.c', 8)).toEqual(wide.sent);
@@ -145,21 +116,21 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await ch.assertQueue('dlx.ttl', { durable: true, arguments: { 'x-message-ttl': 1, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dlx.dead' } });
     for (const q of ['dlx.keep', 'dlx.src', 'dlx.ttl']) await ch.bindQueue(q, 'dlx.fan', '');
     const sent = new SeedLedger(3_000_000);
-    await publishAll(ch, 'dlx.fan', '', sent, 12);
+    await publishSeeded(ch, 'dlx.fan', '', sent, 12);
     // published to one queue only, then dead-lettered: the copy is all that is left of them
     const single = new SeedLedger(3_100_000);
-    await publishAll(ch, '', 'dlx.src', single, 8);
+    await publishSeeded(ch, '', 'dlx.src', single, 8);
     const sub = await conn.createChannel();
     await sub.prefetch(6);
     const src = new SeedLedger(0);
-    await consumeChecked(sub, 'dlx.src', src, 20, (msg, i) => (i % 2 === 0 ? sub.nack(msg, false, false) : sub.reject(msg, false)));
+    await consumeSeeded(sub, 'dlx.src', src, 20, (msg, i) => (i % 2 === 0 ? sub.nack(msg, false, false) : sub.reject(msg, false)));
     const dead = new SeedLedger(0);
     // 12 by nack/reject from dlx.src, 12 expired from dlx.ttl, 8 single-queue ones dead-lettered
-    await consumeChecked(sub, 'dlx.dead', dead, 32, (msg) => sub.ack(msg));
+    await consumeSeeded(sub, 'dlx.dead', dead, 32, (msg) => sub.ack(msg));
     expect([...new Set(dead.received)].sort((a, b) => a - b)).toEqual([...sent.sent, ...single.sent].sort((a, b) => a - b));
     await churn('dlx.churn', 12, 3_200_000);
     const keep = new SeedLedger(0);
-    await consumeChecked(sub, 'dlx.keep', keep, 12, (msg) => sub.ack(msg));
+    await consumeSeeded(sub, 'dlx.keep', keep, 12, (msg) => sub.ack(msg));
     expect(keep.received.sort((a, b) => a - b)).toEqual(sent.sent);
     await ch.close();
     await sub.close();
@@ -169,31 +140,31 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue('requeue', { durable: true });
     const sent = new SeedLedger(4_000_000);
-    await publishAll(ch, '', 'requeue', sent, 24);
+    await publishSeeded(ch, '', 'requeue', sent, 24);
     const seen = new SeedLedger(0);
     // 1: nack requeue=true; 2: basic.recover; 3: cancel with unacked; 4: connection closed with unacked
     const first = await conn.createChannel();
     await first.prefetch(6);
-    await consumeChecked(first, 'requeue', seen, 6, (msg) => first.nack(msg, false, true)).then((tag) => first.cancel(tag));
+    await consumeSeeded(first, 'requeue', seen, 6, (msg) => first.nack(msg, false, true)).then((tag) => first.cancel(tag));
     const second = await conn.createChannel();
     await second.prefetch(6);
-    await consumeChecked(second, 'requeue', seen, 6, () => {});
+    await consumeSeeded(second, 'requeue', seen, 6, () => {});
     await second.recover();
     await second.close();
     const third = await conn.createChannel();
     await third.prefetch(6);
-    await third.cancel(await consumeChecked(third, 'requeue', seen, 6, () => {}));
+    await third.cancel(await consumeSeeded(third, 'requeue', seen, 6, () => {}));
     const other = await amqp.connect(m.amqpUrl);
     const fourth = await other.createChannel();
     await fourth.prefetch(6);
-    await consumeChecked(fourth, 'requeue', seen, 6, () => {});
+    await consumeSeeded(fourth, 'requeue', seen, 6, () => {});
     await other.close();
     await third.close();
     const before = recycledCount();
     const last = await conn.createChannel();
     await last.prefetch(4);
     const final = new SeedLedger(0);
-    const all = consumeChecked(last, 'requeue', final, 24, (msg) => last.ack(msg));
+    const all = consumeSeeded(last, 'requeue', final, 24, (msg) => last.ack(msg));
     await churn('requeue.churn', 12, 4_100_000);
     await all;
     expect(final.received.sort((a, b) => a - b)).toEqual(sent.sent);
@@ -206,12 +177,12 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue('tx', { durable: true });
     const sent = new SeedLedger(5_000_000);
-    await publishAll(ch, '', 'tx', sent, 10);
+    await publishSeeded(ch, '', 'tx', sent, 10);
     const tx = await conn.createChannel();
     await txSelect(tx);
     await tx.prefetch(10);
     const seen = new SeedLedger(0);
-    const tag = await consumeChecked(tx, 'tx', seen, 10, (msg, i) => tx.ack(msg, i === 9 ? false : i % 2 === 1));
+    const tag = await consumeSeeded(tx, 'tx', seen, 10, (msg, i) => tx.ack(msg, i === 9 ? false : i % 2 === 1));
     await txRollback(tx); // the acks are dropped: the ten stay unacked on this channel
     await tx.cancel(tag);
     await churn('tx.churn', 12, 5_100_000);
@@ -221,13 +192,13 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     await txSelect(again);
     await again.prefetch(10);
     const redelivered = new SeedLedger(0);
-    await consumeChecked(again, 'tx', redelivered, 10, (msg) => again.ack(msg, true));
+    await consumeSeeded(again, 'tx', redelivered, 10, (msg) => again.ack(msg, true));
     expect(redelivered.received.sort((a, b) => a - b)).toEqual(sent.sent);
     // fresh ones acked in a committed transaction are recycled
     const fresh = new SeedLedger(5_200_000);
-    await publishAll(ch, '', 'tx', fresh, 6);
+    await publishSeeded(ch, '', 'tx', fresh, 6);
     const got = new SeedLedger(0);
-    await consumeChecked(again, 'tx', got, 6, (msg) => again.ack(msg));
+    await consumeSeeded(again, 'tx', got, 6, (msg) => again.ack(msg));
     await txCommit(again);
     expect(got.received.sort((a, b) => a - b)).toEqual(fresh.sent);
     await recycledPast(before, 'acks in a committed transaction');
@@ -239,7 +210,7 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue('get', { durable: true });
     const sent = new SeedLedger(6_000_000);
-    await publishAll(ch, '', 'get', sent, 16, 256 * 1024);
+    await publishSeeded(ch, '', 'get', sent, 16, 256 * 1024);
     const before = recycledCount();
     const got = new SeedLedger(0);
     for (let i = 0; i < 8; i++) {
@@ -271,7 +242,7 @@ describe('body pool: recycled bodies are never read again (poison on)', () => {
         { noAck: true },
       ),
     );
-    await publishAll(ch, '', 'get', auto, 16, 256 * 1024);
+    await publishSeeded(ch, '', 'get', auto, 16, 256 * 1024);
     await done;
     expect(consumed.received.sort((a, b) => a - b)).toEqual([...sent.sent.slice(8), ...auto.sent].sort((a, b) => a - b));
     await ch.close();

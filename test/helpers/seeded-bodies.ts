@@ -10,6 +10,7 @@
  * bytes fails it, and says where and with what. `SeedLedger` checks that the seeds received are
  * exactly the seeds sent (another message's intact body in this one's place is caught there).
  */
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { expect } from 'vitest';
 
 /** The byte the body pool writes over a released body when `bodyPool.poison` is on. */
@@ -105,4 +106,43 @@ export class SeedLedger {
     const got = allowRepeats ? [...new Set(this.received)] : [...this.received];
     expect(got.sort((a, b) => a - b)).toEqual([...this.sent].sort((a, b) => a - b));
   }
+}
+
+/** Publish `n` persistent bodies of `ledger` (see `SeedLedger.body` for the sizes) and wait for their confirms. */
+export async function publishSeeded(ch: ConfirmChannel, exchange: string, key: string, ledger: SeedLedger, n: number, maxSize?: number, size?: number): Promise<void> {
+  for (let i = 0; i < n; i++) ch.publish(exchange, key, ledger.body(maxSize, size), { persistent: true });
+  await ch.waitForConfirms();
+}
+
+/**
+ * Consume (manual acks) until `count` bodies arrived, each checked in full into `ledger` as it
+ * arrives; `settle` decides what to do with each. Resolves with the consumer tag; the consumer
+ * stays (cancel it, or close its channel).
+ */
+export function consumeSeeded(
+  ch: Channel,
+  queue: string,
+  ledger: SeedLedger,
+  count: number,
+  settle: (msg: ConsumeMessage, i: number) => void,
+  args?: Record<string, unknown>,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    let tag = '';
+    ch.consume(
+      queue,
+      (msg) => {
+        if (msg === null) return;
+        try {
+          ledger.receive(msg.content, `${queue} delivery ${n}`);
+          settle(msg, n++);
+          if (n === count) resolve(tag);
+        } catch (e) {
+          reject(e);
+        }
+      },
+      { noAck: false, arguments: args },
+    ).then((ok) => (tag = ok.consumerTag), reject);
+  });
 }
