@@ -10,7 +10,7 @@
  *   node --expose-gc bench/warren-server.mjs --build <dir> [--protocols amqp,mqtt,stomp]
  *        [--data-dir <dir>] [--max-message-size <bytes>] [--large-message-threshold <bytes>]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -55,6 +55,12 @@ const ports = {};
 for (const p of protocols) ports[p] = broker.address(p).port;
 process.stdout.write(`ready ${JSON.stringify(ports)}\n`);
 const stop = async () => {
+  // BENCH_STORE_METRICS_OUT: one JSON line of the default vhost's store counters per process
+  // (segments created/deleted, fdatasyncs, gather writes, rounds, elided records)
+  if (process.env.BENCH_STORE_METRICS_OUT) {
+    const m = broker.core.storeMetrics('/');
+    if (m) appendFileSync(process.env.BENCH_STORE_METRICS_OUT, `${JSON.stringify({ pid: process.pid, build, time: new Date().toISOString(), ...m })}\n`);
+  }
   await broker.stop();
   if (!values['data-dir']) rmSync(options.dataDir, { recursive: true, force: true });
   process.exit(0);
