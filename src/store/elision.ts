@@ -15,6 +15,12 @@ export interface ElisionGroup {
   pieces: WritePiece[] | null;
   /** bytes of the group left unwritten (holes after their headers) */
   elidedBytes: number;
+  /**
+   * a record here must be durable for someone, so its round is fdatasynced: any MSG written,
+   * PURGE, QUEUE_DELETE, copies. Not for HOLEs (their records were consumed: RabbitMQ's
+   * confirm rule above), coalesced ACK records or BODY_PART records alone.
+   */
+  mustSync: boolean;
 }
 
 /** A MSG record placed and not yet taken by a group-commit round. */
@@ -153,6 +159,7 @@ export class Elision {
           m.elidedRecords++;
           m.elidedBytes += rec.length;
         } else {
+          g.mustSync = true;
           sealRecord(rec.head, rec.tail1, rec.tail2);
           m.checksummedBytes += rec.length;
         }

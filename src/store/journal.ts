@@ -204,9 +204,12 @@ export class Journal {
       // otherwise encoded by the next flush: a flush() with nothing else pending resolved
       // at once and a clean close could stop before writing them)
       if (this.#error === null && !this.#closed) this.#encodeAcks();
+      // a round of only HOLEs and ACK records is not synced (mustSync): this one is
+      this.#batch.requireSync();
       this.#schedule();
       // a replication refusal is durable here: only a write failure fails the flush
-      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e && !isNotReplicated(e) ? reject(e) : resolve()) }, 0);
+      const done = (e: Error | null): void => (e && !isNotReplicated(e) ? reject(e) : resolve());
+      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e !== null || this.#o.durability === 'write' ? done(e) : this.#engine.syncWritten().then(() => done(null), reject)) }, 0);
     });
   }
 

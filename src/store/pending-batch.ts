@@ -17,8 +17,6 @@ import type { StoreMetrics } from './metrics.js';
 /** Records of one segment waiting to be written: one gather write (or `pieces`: elision.ts). */
 export interface PendingGroup extends ElisionGroup {
   records: number;
-  /** a record here must be durable for someone (false while it holds only BODY_PART records, which no confirm waits for) */
-  mustSync: boolean;
 }
 
 /**
@@ -82,7 +80,8 @@ export class PendingBatch {
     const elidable = end - a.start + properties.length + body.length >= this.elision.minBytes;
     const length = a.finish(end, properties, body, !elidable);
     const group = this.#place(length);
-    group.mustSync = true;
+    // a record that may be left out needs a sync only if it is written (elision.ts decide)
+    if (!elidable) group.mustSync = true;
     const first = group.buffers.length;
     a.pushTo(group.buffers);
     this.#metrics.msgRecords++;
@@ -91,9 +90,9 @@ export class PendingBatch {
   }
 
   /** A record given whole or as parts (header and CRC included). */
-  addRecord(parts: Buffer[], length: number, type: number): void {
+  addRecord(parts: Buffer[], length: number, type: number, syncNeeded = type !== RecordType.BODY_PART): void {
     const group = this.#place(length);
-    if (type !== RecordType.BODY_PART) group.mustSync = true;
+    if (syncNeeded) group.mustSync = true;
     for (const p of parts) group.buffers.push(p);
     const metrics = this.#metrics;
     if (type === RecordType.MSG) metrics.msgRecords++;
@@ -108,6 +107,12 @@ export class PendingBatch {
     if (!seqs) this.#acks.set(queueId, (seqs = []));
     seqs.push(seq);
     this.appendCount++;
+  }
+
+  /** The last group waiting is synced by its round, whatever it holds (flush()). */
+  requireSync(): void {
+    const n = this.#groups.length;
+    if (n > 0) this.#groups[n - 1].mustSync = true;
   }
 
   /** Next records go to a new segment. @returns false when the current one is still empty */
@@ -126,7 +131,9 @@ export class PendingBatch {
     if (this.#acks.size === 0) return segments;
     for (const [queueId, seqs] of this.#acks) {
       const record = encodeRunsRecord(RecordType.ACK, queueId, seqs, countRuns(seqs));
-      this.addRecord([record], record.length, RecordType.ACK);
+      // no sync of its own: nothing waits for a consumer's ack to be durable (a lost one is a
+      // redelivery, decision 6); the next synced round or the segment's seal covers it
+      this.addRecord([record], record.length, RecordType.ACK, false);
       if (segments[segments.length - 1] !== this.lastSegment) segments.push(this.lastSegment);
     }
     this.#acks.clear();
@@ -169,10 +176,10 @@ export class PendingBatch {
     if (n === all.length) {
       this.#groups = [];
       this.#current = null;
-      return all;
+      return joinContiguous(all);
     }
     this.#groups = all.slice(n);
-    return all.slice(0, n);
+    return joinContiguous(all.slice(0, n));
   }
 
   /**
@@ -227,4 +234,35 @@ export class PendingBatch {
     this.#segment++;
     this.#offset = SEGMENT_HEADER_SIZE;
   }
+}
+
+/**
+ * A round's groups of one segment that follow each other in the file, joined into one group:
+ * one gather write instead of one per group, and left-out records on both sides of a group
+ * boundary become one HOLE (elision.ts) instead of a zero byte ending the first group's gap
+ * and a HOLE header starting the next one's — two positional writes per 4 MiB of consumed
+ * records before. Groups are cut at `roundBytes` for placement only; a round writes them all.
+ */
+function joinContiguous(groups: PendingGroup[]): PendingGroup[] {
+  if (groups.length < 2) return groups;
+  const out: PendingGroup[] = [groups[0]];
+  for (let i = 1; i < groups.length; i++) {
+    const g = groups[i];
+    const last = out[out.length - 1];
+    if (g.segment !== last.segment || g.start !== last.start + last.bytes) {
+      out.push(g);
+      continue;
+    }
+    const shift = last.buffers.length;
+    for (const b of g.buffers) last.buffers.push(b);
+    if (g.elidable !== null) {
+      for (const r of g.elidable) r.first += shift;
+      if (last.elidable === null) last.elidable = g.elidable;
+      else for (const r of g.elidable) last.elidable.push(r);
+    }
+    last.bytes += g.bytes;
+    last.records += g.records;
+    last.mustSync ||= g.mustSync;
+  }
+  return out;
 }

@@ -42,13 +42,15 @@ async function setup(roundBytes?: number, maxRecordSize?: number, elideWindowMs 
 
 /**
  * Round 1 (A) held at its sync; B, consumed meanwhile, is left out by round 2, whose sync is
- * then held: the journal has seen consumers keep up.
+ * then held (a small record on another queue is written with it: a round of only left-out
+ * records is not synced): the journal has seen consumers keep up.
  */
 async function consumersKeepingUp(disk: GatedDisk, s: FileStore): Promise<void> {
   disk.closeGate();
   s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
   await disk.held(1);
   s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+  s.appendMessage(msg('x'), props('x'), 0, [99], [1], 1);
   s.ack(1, 2, true);
   disk.openGate();
   disk.closeGate();
@@ -111,11 +113,13 @@ describe('elision of records consumed before their write', () => {
 
   it('a round ending in a HOLE writes its last byte: recovery finds the HOLE whole, not a torn tail', async () => {
     // rounds of at most 40 KiB written: every 64 KiB record is a group of its own; B (consumed:
-    // nothing of it to write) is a round of its own only because F alone is past the bound
+    // nothing of it to write) is a round with the small record X before it only because F
+    // alone is past the bound (X is written: the round is synced)
     const { machine, dir, disk, s } = await setup(40 * 1024);
     disk.closeGate();
     s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
     await disk.held(1);
+    s.appendMessage(msg('x'), props('x'), 0, [99], [1], 1);
     const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
     const f = s.appendMessage(msg(body(6)), props('f'), 0, [1], [3], 1);
     s.ack(1, 2, true);
@@ -187,6 +191,75 @@ describe('elision of records consumed before their write', () => {
       [1, 1],
       [5, 5],
     ]);
+    await r.close();
+  });
+
+  it('consumed records on both sides of a group boundary are one HOLE: a round is one gather write per segment, not two writes per group', async () => {
+    // groups are cut at 150 KiB of placed bytes (two 64 KiB records each); the round takes all
+    // four (consumed records do not count against its bound) and writes them as one group
+    const { machine, dir, disk, s } = await setup(150 * 1024);
+    disk.closeGate();
+    s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1);
+    for (let seq = 2; seq <= 7; seq++) s.appendMessage(msg(body(seq)), props('b'), 0, [1], [seq], 1);
+    s.appendMessage(msg(body(8)), props('c'), 0, [1], [8], 1);
+    for (let seq = 2; seq <= 7; seq++) s.ack(1, seq, true);
+    const before = s.metrics();
+    disk.openGate();
+    await s.flush();
+    const after = s.metrics();
+    expect(after.elided.records - before.elided.records).toBe(6);
+    expect(after.flushes - before.flushes).toBe(2); // round 1 (held above) and round 2
+    // round 2: [HOLE B2…B7] [C, ACK record]: two positional writes (a HOLE header and a zero byte per
+    // group of consumed records, and C's group, made seven before)
+    expect(after.writevCalls - before.writevCalls).toBe(2);
+    machine.powerCut(new Prng(11));
+    const r = await FileStore.open({ dir, disk: machine.mount(), log: logSink().log, reclaim: quiet });
+    expect(r.recovery.damaged).toEqual([]);
+    expect(r.recovery.truncated).toEqual([]);
+    expect((await readAll(r, 1)).map((x) => [x.seq, x.body[0]])).toEqual([
+      [1, 1],
+      [8, 8],
+    ]);
+    await r.close();
+  });
+
+  it('a round of only consumed records and ACK records is confirmed without an fdatasync; flush() still syncs it', async () => {
+    const { machine, dir, disk, s } = await setup();
+    disk.closeGate();
+    const a = s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    await disk.held(1); // round 1 (A) written, its sync held
+    const lsns: Record<string, number> = {};
+    for (let seq = 2; seq <= 4; seq++) lsns[`b${seq}`] = s.appendMessage(msg(body(seq)), props('b'), 0, [1], [seq], 1);
+    for (let seq = 2; seq <= 4; seq++) s.ack(1, seq, true);
+    const got = confirms(s, { a, ...lsns });
+    const before = s.metrics();
+    disk.openGate();
+    disk.closeGate(); // a sync of round 2 would be held now
+    for (let i = 0; i < 50 && got.size < 4; i++) await turns();
+    // round 2 wrote HOLEs and an ACK record: nothing in it needs a sync, so none was asked for
+    expect([...got.keys()].sort()).toEqual(['a', 'b2', 'b3', 'b4']);
+    expect(disk.heldCount).toBe(0);
+    const after = s.metrics();
+    expect(after.elided.records - before.elided.records).toBe(3);
+    expect(after.fsyncs - before.fsyncs).toBe(1); // round 1's only
+    // a flush with nothing waiting still syncs what round 2 wrote
+    const synced = s.flush();
+    await disk.held(1);
+    disk.openGate();
+    await synced;
+    expect(s.metrics().fsyncs - before.fsyncs).toBe(2);
+    disk.closeGate();
+    // A consumed now: its ACK record goes into a round of its own, which flush() syncs
+    s.ack(1, 1, true);
+    const flushed = s.flush();
+    await disk.held(1);
+    disk.openGate();
+    await flushed;
+    machine.powerCut(new Prng(3));
+    const r = await FileStore.open({ dir, disk: machine.mount(), log: logSink().log, reclaim: quiet });
+    expect(r.recovery.damaged).toEqual([]);
+    expect(await readAll(r, 1)).toEqual([]);
     await r.close();
   });
 

@@ -130,6 +130,8 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
   #lastCommit: Promise<void> = Promise.resolve();
   /** the commits of the rounds handed to the gate, oldest first (at most GATE_DEPTH + 1 kept) */
   readonly #gated: Promise<void>[] = [];
+  /** callers of syncWritten waiting for the next round's fdatasync */
+  #syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #error: Error | null = null;
 
   constructor(user: LogUser<K, G>, options: GroupCommitOptions) {
@@ -153,6 +155,20 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     if (this.#flushScheduled || this.#flushing || this.#error) return;
     this.#flushScheduled = true;
     setImmediate(this.#startFlush);
+  }
+
+  /**
+   * Resolves once everything written so far is fdatasynced (fsync mode): a round the log let go
+   * without its sync (`mustSync` false) is synced by the next round, or by a round of its own
+   * when nothing else waits. For a caller that needs all of it durable (a flush).
+   */
+  syncWritten(): Promise<void> {
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#o.durability !== 'fsync') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#syncWaiters.push({ resolve, reject });
+      this.schedule();
+    });
   }
 
   /**
@@ -198,13 +214,16 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     const observer = this.#observer;
     try {
       let first = true;
-      while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue())) {
+      while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue() || this.#syncWaiters.length > 0)) {
         // the first round already started from setImmediate
         const delay = first ? -1 : (u.delayBeforeTake?.() ?? -1);
         if (delay === 0) await new Promise((r) => setImmediate(r));
         else if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         first = false;
         if (this.#error !== null || !u.writable()) break;
+        // those who asked before this round's writes: its fdatasync covers what they wait for
+        const syncWaiters = this.#syncWaiters;
+        this.#syncWaiters = [];
         const groups = u.take();
         // segment numbers of the round's writes, for the observer only
         const numbers: number[] | null = observer === null ? null : [];
@@ -217,7 +236,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
         }
         if (groups.length > 0) {
           u.written(groups);
-          const synced = this.#o.durability === 'fsync' && this.#writer !== null && (u.mustSync === undefined || u.mustSync(groups));
+          const synced = this.#o.durability === 'fsync' && this.#writer !== null && (syncWaiters.length > 0 || u.mustSync === undefined || u.mustSync(groups));
           if (synced) {
             const t0 = performance.now();
             await (this.#writer as SegmentFileWriter).datasync();
@@ -230,7 +249,11 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
           }
           if (observer?.hold === undefined) u.committed(groups);
           else await this.#commitWhenReleased(groups, observer.hold);
+        } else if (syncWaiters.length > 0 && this.#writer?.unsynced === true) {
+          await this.#writer.datasync();
+          c.fsyncs++;
         }
+        for (const w of syncWaiters) w.resolve();
         if (this.#sealDue()) await this.#sealWriter();
       }
     } catch (e) {
@@ -295,6 +318,9 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
   #fail(error: Error): void {
     if (this.#error) return;
     this.#error = error;
+    const waiting = this.#syncWaiters;
+    this.#syncWaiters = [];
+    for (const w of waiting) w.reject(error);
     this.#o.counters.writeErrors++;
     this.#user.failed(error);
   }

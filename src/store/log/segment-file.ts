@@ -61,6 +61,11 @@ export class SegmentFileWriter {
     if (end > this.size) this.size = end;
   }
 
+  /** written since its last fdatasync */
+  get unsynced(): boolean {
+    return this.#unsynced;
+  }
+
   async datasync(): Promise<void> {
     this.#unsynced = false;
     await this.#handle().datasync();
