@@ -3,7 +3,7 @@
  * in flight longer than `cluster.watchdog_timeout` ends the process, so a leader whose disk
  * hangs does not keep its lease while its confirms wait forever (LavinMQ #2151).
  */
-import type { Disk, DiskFile, OpenFlags } from '../store/disk/disk.js';
+import type { Disk, DiskDirectory, DiskFile, OpenFlags } from '../store/disk/disk.js';
 import { ForwardingDisk, SyncWrappedFile } from '../store/disk/forwarding-disk.js';
 
 /** `syncStarted` is called as a sync begins; the function it returns, as it ends (either way). */
@@ -31,6 +31,10 @@ class WatchedDisk extends ForwardingDisk {
   }
   override syncDirectory(dir: string): Promise<void> {
     return timed(this.#syncStarted, () => this.inner.syncDirectory(dir));
+  }
+  override async openDirectory(dir: string): Promise<DiskDirectory> {
+    const d = await this.inner.openDirectory(dir);
+    return { sync: () => timed(this.#syncStarted, () => d.sync()), close: () => d.close() };
   }
 }
 

@@ -4,6 +4,7 @@ import type { StoreMetrics } from './metrics.js';
 import type { StoreLog } from './recovery.js';
 import { readSegmentFile } from './log/segment-file.js';
 import type { Disk } from './disk/disk.js';
+import type { DirectorySync } from './directory-sync.js';
 import { ScannedRecord, scanSegment } from './segment-scanner.js';
 import type { SegmentInfo, SegmentTable } from './segment-table.js';
 
@@ -42,6 +43,8 @@ export interface ReclaimHost {
   readonly maxRecordSize: number;
   readonly log: StoreLog;
   readonly disk: Disk;
+  /** the directory's fsync, shared with the journal's segment creation */
+  readonly directory: DirectorySync;
   /** the segment appends go to (never reclaimed) */
   activeSegment(): number;
   /** appends so far: idle while it does not move */
@@ -111,6 +114,9 @@ export class Reclaimer {
       const before = this.#host.counters.segmentsDeleted + this.#host.counters.compactionRuns;
       this.kick();
       if (this.#running) await this.#running;
+      // unlinks of the pass are deleted for good by a directory sync: not waiting for a creation here
+      if (this.#host.directory.pending) await this.#host.directory.sync();
+      if (this.#running) await this.#running;
       if (this.#host.counters.segmentsDeleted + this.#host.counters.compactionRuns === before && !this.#host.segments.dirty) return;
     }
   }
@@ -120,10 +126,23 @@ export class Reclaimer {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     if (this.#running) await this.#running;
+    await this.#syncUnlinks();
+  }
+
+  /** Make unlinks no segment creation has covered durable (idle store, close). */
+  async #syncUnlinks(): Promise<void> {
+    if (!this.#host.directory.pending) return;
+    try {
+      await this.#host.directory.sync();
+    } catch (e) {
+      this.errors++;
+      this.#host.log('error', `journal reclaim failed: ${(e as Error).message}`);
+    }
   }
 
   #tick(): void {
     const h = this.#host;
+    void this.#syncUnlinks();
     if (!h.writable()) return;
     const count = h.appendCount();
     const now = Date.now();
@@ -168,19 +187,34 @@ export class Reclaimer {
             if (e.code !== 'ENOENT') throw e;
           });
         }
-        // the unlinks must be durable before segments whose cancel records they made
-        // unnecessary go too (otherwise a power loss could bring back a MSG without its ACK)
-        await h.disk.syncDirectory(h.dir);
       } catch (e) {
         for (const s of dead) s.deleting = false;
         throw e;
       }
-      for (const s of dead) {
-        h.counters.segmentsDeleted++;
-        h.counters.bytesReclaimed += s.size;
-        h.segments.markDeleted(s);
-      }
+      // The unlinks must be durable before segments whose cancel records they made unnecessary
+      // go too (otherwise a power loss could bring back a MSG without its ACK): until a
+      // directory sync covers them they stay in the table, `deleting`, and keep those segments.
+      // The next segment's creation syncs the directory anyway; the tick does when none comes.
+      h.directory.changed();
+      h.directory.onNextSync((error) => this.#unlinked(dead, error));
     }
+  }
+
+  /** A directory sync after their unlinks finished: `dead` are gone for good (or, after an error, are retried). */
+  #unlinked(dead: SegmentInfo[], error: Error | null): void {
+    const h = this.#host;
+    if (error !== null) {
+      // unlinked again (ENOENT is fine) and synced by a later pass
+      for (const s of dead) s.deleting = false;
+      h.segments.dirty = true;
+      return;
+    }
+    for (const s of dead) {
+      h.counters.segmentsDeleted++;
+      h.counters.bytesReclaimed += s.size;
+      h.segments.markDeleted(s);
+    }
+    this.kick();
   }
 
   /** the sealed segment with the lowest live ratio under the threshold, old enough and big enough */

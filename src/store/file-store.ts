@@ -6,6 +6,7 @@ import { Reclaimer, type ReclaimHost } from './compaction.js';
 import { MSG_FLAG_BODY_PARTS, MSG_FLAG_TRANSIENT, RecordType, countRuns, encodePurgeRecord, encodeQueueDeleteRecord, encodeRunsRecord, type MsgFields, type MsgView } from './format.js';
 import { FLAG_DELIVERED, FLAG_REDELIVERED } from './index-chunk.js';
 import { Journal, type DurableListener } from './journal.js';
+import { DirectorySync } from './directory-sync.js';
 import { isNotReplicated } from './log/append-observer.js';
 import { LargeBodies } from './large-bodies.js';
 import type { LargeBodyWriter } from './large-body.js';
@@ -36,6 +37,8 @@ export class FileStore implements MessageStore, ReclaimHost {
   readonly maxRecordSize: number;
   readonly log: StoreLog;
   readonly disk: ResolvedStoreOptions['disk'];
+  /** the journal directory's fsync: segment creations and reclaim's unlinks share it */
+  readonly directory: DirectorySync;
   /** what recovery found and cut at open */
   readonly recovery: RecoveryReport;
   readonly #journal: Journal;
@@ -71,7 +74,9 @@ export class FileStore implements MessageStore, ReclaimHost {
     this.#journalId = o.journalId;
     counters.noteRecovery(report);
 
+    this.directory = new DirectorySync(o.disk, o.dir);
     this.#journal = new Journal({
+      directory: this.directory,
       disk: o.disk,
       dir: o.dir,
       journalId: o.journalId,
@@ -329,6 +334,7 @@ export class FileStore implements MessageStore, ReclaimHost {
       this.log('error', `journal close failed: ${(e as Error).message}`);
     }
     this.#reader.closeAll();
+    await this.directory.close().catch(() => undefined);
     clean &&= this.#failure === null;
     // the snapshot does not record which entries name a body in parts: the next start scans
     if (clean && !this.#large.held) {

@@ -8,6 +8,7 @@ import type { Disk } from './disk/disk.js';
 import { SEGMENT_MAGIC, segmentFileName } from './format.js';
 import { isNotReplicated, journalLogId, type AppendObserver } from './log/append-observer.js';
 import { GroupCommit, type Durability, type LogUser } from './log/group-commit.js';
+import type { DirectorySync } from './directory-sync.js';
 
 export type { Durability };
 
@@ -45,6 +46,8 @@ export interface JournalOptions {
   hooks: JournalHooks;
   /** sees every write and durability point (append-observer.ts) */
   appendObserver?: AppendObserver | null;
+  /** `dir`'s fsync, shared with reclaim (directory-sync.ts); without it each creation syncs on its own */
+  directory?: DirectorySync | null;
 }
 
 interface WrittenWaiter {
@@ -259,7 +262,7 @@ export class Journal {
         return groups;
       },
       mustSync: (groups) => groups.some((g) => g.mustSync),
-      fileFor: (segment) => ({ path: join(o.dir, segmentFileName(segment)), number: segment, ownerId: o.journalId, magic: SEGMENT_MAGIC, syncDirs: [o.dir] }),
+      fileFor: (segment) => ({ path: join(o.dir, segmentFileName(segment)), number: segment, ownerId: o.journalId, magic: SEGMENT_MAGIC, syncDirs: [o.dir], directory: o.directory }),
       written: (groups) => {
         let records = 0;
         let bytes = 0;

@@ -22,7 +22,7 @@
  * machine holding what a cut now would leave, while this one carries on.
  */
 import { dirname } from 'node:path';
-import { diskError, type Disk, type DiskFile, type FdCallback, type OpenFlags, type ReadCallback } from '../../src/store/disk/disk.js';
+import { diskError, type Disk, type DiskDirectory, type DiskFile, type FdCallback, type OpenFlags, type ReadCallback } from '../../src/store/disk/disk.js';
 import type { Prng } from './prng.js';
 
 const SECTOR = 512;
@@ -514,6 +514,12 @@ class SimDisk implements Disk {
     await turn();
     this.#alive('fsync', dir);
     this.#m.syncDir(dir);
+  }
+
+  async openDirectory(dir: string): Promise<DiskDirectory> {
+    await turn();
+    this.#alive('open', dir);
+    return { sync: () => this.syncDirectory(dir), close: async () => undefined };
   }
 
   // ---- callbacks -----------------------------------------------------------------------------

@@ -39,6 +39,13 @@ export interface DiskFile {
   close(): Promise<void>;
 }
 
+/** A directory held open so that syncing it is one call (the journal's: directory-sync.ts). */
+export interface DiskDirectory {
+  /** fsync the directory: creations, renames and unlinks in it so far become durable */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export type FdCallback = (error: NodeJS.ErrnoException | null, fd: number) => void;
 export type ReadCallback = (error: NodeJS.ErrnoException | null, bytesRead: number) => void;
 
@@ -71,6 +78,8 @@ export interface Disk {
   rm(path: string): Promise<void>;
   /** fsync a directory: creations, renames and unlinks in it become durable */
   syncDirectory(dir: string): Promise<void>;
+  /** open a directory to sync it more than once (`syncDirectory` opens and closes it each time) */
+  openDirectory(dir: string): Promise<DiskDirectory>;
 
   // ---- descriptors with callbacks (the read path) ----
   fdOpen(path: string, flags: OpenFlags, cb: FdCallback): void;

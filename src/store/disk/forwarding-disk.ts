@@ -4,7 +4,7 @@
  * watchdog disks, the tests' gated disk). A subclass overrides only what it changes, so a
  * method added to `Disk` reaches the inner disk through every wrapper without touching them.
  */
-import type { Disk, DiskFile, FdCallback, OpenFlags, ReadCallback } from './disk.js';
+import type { Disk, DiskDirectory, DiskFile, FdCallback, OpenFlags, ReadCallback } from './disk.js';
 
 export class ForwardingDisk implements Disk {
   readonly workerThreads: boolean;
@@ -50,6 +50,9 @@ export class ForwardingDisk implements Disk {
   }
   syncDirectory(dir: string): Promise<void> {
     return this.inner.syncDirectory(dir);
+  }
+  openDirectory(dir: string): Promise<DiskDirectory> {
+    return this.inner.openDirectory(dir);
   }
 
   fdOpen(path: string, flags: OpenFlags, cb: FdCallback): void {

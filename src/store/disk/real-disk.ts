@@ -68,6 +68,11 @@ export const realDisk: Disk = {
     }
   },
 
+  openDirectory: async (dir: string) => {
+    const fh = await fsp.open(dir, 'r');
+    return { sync: () => fh.sync(), close: () => fh.close() };
+  },
+
   fdOpen: fs.open as (path: string, flags: OpenFlags, cb: FdCallback) => void,
   fdRead: fs.read as (fd: number, buffer: Uint8Array, offset: number, length: number, position: number, cb: ReadCallback) => void,
   fdClose: fs.close,

@@ -15,6 +15,8 @@ export interface SegmentFileSpec {
   magic: string;
   /** directories to fsync once the file exists, so its name survives a power cut */
   syncDirs: readonly string[];
+  /** instead of `syncDirs`: the log's directory held open, its sync shared with reclaim (../directory-sync.ts) */
+  directory?: { changed(): void; sync(): Promise<void> } | null;
 }
 
 /**
@@ -45,7 +47,12 @@ export class SegmentFileWriter {
     try {
       const header = encodeSegmentHeader({ segment: spec.number, createdAt: Date.now(), journalId: spec.ownerId }, spec.magic);
       await writeFully(fh, [header], 0);
-      for (const dir of spec.syncDirs) await disk.syncDirectory(dir);
+      const directory = spec.directory ?? null;
+      if (directory === null) for (const dir of spec.syncDirs) await disk.syncDirectory(dir);
+      else {
+        directory.changed();
+        await directory.sync();
+      }
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
