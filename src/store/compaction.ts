@@ -23,6 +23,8 @@ export interface ReclaimOptions {
   compactMinAgeMs: number;
   /** copy-forward budget, so compaction never starves publishers of disk bandwidth */
   maxCompactionBytesPerSecond: number;
+  /** how long unlinked segments wait for another directory sync (a segment's creation) before reclaim syncs itself */
+  unlinkSyncWaitMs: number;
 }
 
 export const DEFAULT_RECLAIM: ReclaimOptions = {
@@ -33,6 +35,7 @@ export const DEFAULT_RECLAIM: ReclaimOptions = {
   compactLagSegments: 2,
   compactMinAgeMs: 5000,
   maxCompactionBytesPerSecond: 64 * 1024 * 1024,
+  unlinkSyncWaitMs: 100,
 };
 
 /** What the reclaimer needs from the file store. */
@@ -78,6 +81,8 @@ export class Reclaimer {
   #stopped = false;
   #lastCount = -1;
   #lastChange = 0;
+  #lastCreated = -1;
+  #lastCreatedAt = -Infinity;
   errors = 0;
 
   constructor(host: ReclaimHost, options: ReclaimOptions) {
@@ -114,9 +119,6 @@ export class Reclaimer {
       const before = this.#host.counters.segmentsDeleted + this.#host.counters.compactionRuns;
       this.kick();
       if (this.#running) await this.#running;
-      // unlinks of the pass are deleted for good by a directory sync: not waiting for a creation here
-      if (this.#host.directory.pending) await this.#host.directory.sync();
-      if (this.#running) await this.#running;
       if (this.#host.counters.segmentsDeleted + this.#host.counters.compactionRuns === before && !this.#host.segments.dirty) return;
     }
   }
@@ -126,23 +128,10 @@ export class Reclaimer {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     if (this.#running) await this.#running;
-    await this.#syncUnlinks();
-  }
-
-  /** Make unlinks no segment creation has covered durable (idle store, close). */
-  async #syncUnlinks(): Promise<void> {
-    if (!this.#host.directory.pending) return;
-    try {
-      await this.#host.directory.sync();
-    } catch (e) {
-      this.errors++;
-      this.#host.log('error', `journal reclaim failed: ${(e as Error).message}`);
-    }
   }
 
   #tick(): void {
     const h = this.#host;
-    void this.#syncUnlinks();
     if (!h.writable()) return;
     const count = h.appendCount();
     const now = Date.now();
@@ -187,34 +176,38 @@ export class Reclaimer {
             if (e.code !== 'ENOENT') throw e;
           });
         }
+        // The unlinks must be durable before segments whose cancel records they made
+        // unnecessary go too (otherwise a power loss could bring back a MSG without its ACK):
+        // until then they stay in the table, `deleting`, and keep those segments. Under load
+        // the next segment's creation syncs the directory within a few ms; one of our own
+        // only when none comes.
+        h.directory.changed();
+        await h.directory.syncSoon(this.#unlinkSyncWait());
       } catch (e) {
         for (const s of dead) s.deleting = false;
         throw e;
       }
-      // The unlinks must be durable before segments whose cancel records they made unnecessary
-      // go too (otherwise a power loss could bring back a MSG without its ACK): until a
-      // directory sync covers them they stay in the table, `deleting`, and keep those segments.
-      // The next segment's creation syncs the directory anyway; the tick does when none comes.
-      h.directory.changed();
-      h.directory.onNextSync((error) => this.#unlinked(dead, error));
+      for (const s of dead) {
+        h.counters.segmentsDeleted++;
+        h.counters.bytesReclaimed += s.size;
+        h.segments.markDeleted(s);
+      }
     }
   }
 
-  /** A directory sync after their unlinks finished: `dead` are gone for good (or, after an error, are retried). */
-  #unlinked(dead: SegmentInfo[], error: Error | null): void {
-    const h = this.#host;
-    if (error !== null) {
-      // unlinked again (ENOENT is fine) and synced by a later pass
-      for (const s of dead) s.deleting = false;
-      h.segments.dirty = true;
-      return;
+  /**
+   * How long unlinks wait for a segment creation's directory sync: `unlinkSyncWaitMs` while the
+   * journal has created a segment in the last second, else none (an idle journal creates none,
+   * and a chain of segments each waiting for the one before must not wait at every link).
+   */
+  #unlinkSyncWait(): number {
+    const created = this.#host.counters.segmentsCreated;
+    const now = performance.now();
+    if (created !== this.#lastCreated) {
+      this.#lastCreated = created;
+      this.#lastCreatedAt = now;
     }
-    for (const s of dead) {
-      h.counters.segmentsDeleted++;
-      h.counters.bytesReclaimed += s.size;
-      h.segments.markDeleted(s);
-    }
-    this.kick();
+    return now - this.#lastCreatedAt < 1000 ? this.#o.unlinkSyncWaitMs : 0;
   }
 
   /** the sealed segment with the lowest live ratio under the threshold, old enough and big enough */

@@ -43,6 +43,22 @@ export class DirectorySync {
     this.#waiters.push(cb);
   }
 
+  /**
+   * Resolves once a sync that starts after this call has finished: someone else's if one starts
+   * within `waitMs` (a segment's creation), else one of its own.
+   */
+  syncSoon(waitMs: number): Promise<void> {
+    if (waitMs <= 0) return this.sync();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => void this.sync().catch(() => undefined), waitMs);
+      this.onNextSync((error) => {
+        clearTimeout(timer);
+        if (error === null) resolve();
+        else reject(error);
+      });
+    });
+  }
+
   /** fsync the directory unless every change made so far is already covered by a finished sync. */
   async sync(): Promise<void> {
     // one running may have started before the caller's change

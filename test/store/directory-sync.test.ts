@@ -63,7 +63,8 @@ describe('journal directory syncs', () => {
     const dir = await tempDir('warren-dirsync-');
     const disk = new RecordingDisk();
     // 128 KiB segments of 20 KiB records, each consumed before the next is published
-    const s = await FileStore.open({ dir, disk, segmentSize: 128 * 1024, elideMinBytes: Infinity, log: logSink().log, reclaim: quiet });
+    // (reclaim waits up to 2 s for a creation's sync here, not 100 ms: the machine may be slow)
+    const s = await FileStore.open({ dir, disk, segmentSize: 128 * 1024, elideMinBytes: Infinity, log: logSink().log, reclaim: { ...quiet, unlinkSyncWaitMs: 2_000 } });
     for (let seq = 1; seq <= 120; seq++) {
       await new Promise<void>((resolve, reject) => s.whenDurable(s.appendMessage(msg(body), props(), 0, [1], [seq], 1), { onDurable: (_t, e) => (e ? reject(e) : resolve()) }, seq));
       s.ack(1, seq, true);
