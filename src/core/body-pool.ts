@@ -10,9 +10,11 @@
  * Reuse is only safe when nothing can read the body again, and a wrong release corrupts
  * another message silently, so the rules are narrow and every step is a fence:
  * 1. Only bodies taken here (`take`) are candidates (`Message.pooled`), and a message loses
- *    the mark (`Message.pin`) as soon as anything else may keep its body: a copy
- *    (`withProperties`: dead-lettering, BCC, redelivery headers, direct reply-to), routing to
- *    more than one queue or to a queue that is not classic (publisher.ts).
+ *    the mark as soon as anything else may keep its body: routing to more than one queue or to
+ *    a queue that is not classic (publisher.ts). A copy (`withProperties`: dead-lettering, BCC,
+ *    redelivery headers, direct reply-to) and a stream append also clear it; today each of those
+ *    copies is made from a message that is never acked afterwards, so those two guard future
+ *    paths rather than a current one.
  * 2. The core offers it back only on the ack of its first delivery (session.ts); a nack,
  *    reject, requeue, expiry, purge or delete never releases: the buffer is left to the GC.
  * 3. The front-end that wrote the delivery holds it until every byte queued before the ack
@@ -20,8 +22,9 @@
  *    written (a client may ack a tag it has not read) cannot free memory a write reads.
  * 4. `release` quarantines it until its store is durable past the last journal record written
  *    with it (`Message.journalLsn`): until that round is done, its gather write may still
- *    reference the body (src/store/pending-batch.ts). Replication copies what it ships at
- *    write time (src/cluster/replication/replicating-disk.ts), so it holds nothing after.
+ *    reference the body (src/store/pending-batch.ts). On a cluster leader too: replication
+ *    copies what it ships at write time (src/cluster/replication/replicating-disk.ts,
+ *    Buffer.concat), so it holds nothing of the body after the write.
  * Only then does it go back to a free list. A body that misses any step is simply garbage.
  *
  * `poison` (tests; WARREN_BODY_POOL_POISON=1) overwrites a buffer with 0xDB the moment it
