@@ -39,9 +39,9 @@ export const BODY_POOL_MIN_BYTES = 32 * 1024;
 /** larger bodies are not pooled (a free list of them would pin too much memory) */
 export const BODY_POOL_MAX_BYTES = 16 * 1024 * 1024;
 /** free buffers kept, by capacity; more are left to the GC */
-const DEFAULT_FREE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_FREE_BYTES = 32 * 1024 * 1024;
 /** released buffers waiting for their store, by capacity; beyond it the oldest go to the GC */
-const QUARANTINE_BYTES = 128 * 1024 * 1024;
+const QUARANTINE_BYTES = 64 * 1024 * 1024;
 const POISON_BYTE = 0xdb;
 
 /** The store a released body waits for (src/store/message-store.ts MessageStore). */
