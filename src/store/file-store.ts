@@ -211,7 +211,7 @@ export class FileStore implements MessageStore, ReclaimHost {
     // it and it comes back after a restart (at-least-once)
     if (this.#writable()) {
       this.#ackTargets.add(segment);
-      this.#journal.appendAck(queueId, seq);
+      this.#journal.appendAck(queueId, seq, consumed);
     }
     return true;
   }

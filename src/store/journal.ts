@@ -159,10 +159,13 @@ export class Journal {
     return this.#batch.appendedLsn;
   }
 
-  /** Note an ack; one ACK record per queue goes into the next flush. */
-  appendAck(queueId: number, seq: number): void {
+  /**
+   * Note an ack; one ACK record per queue goes into the next flush. A consumer's (`consumed`)
+   * does not make its round synced; any other removal (expiry, dead-lettering, a drop) does.
+   */
+  appendAck(queueId: number, seq: number, consumed = false): void {
     this.#checkWritable();
-    this.#batch.addAck(queueId, seq);
+    this.#batch.addAck(queueId, seq, consumed);
     this.#schedule();
   }
 

@@ -38,6 +38,8 @@ export class PendingBatch {
   #groups: PendingGroup[] = [];
   #current: PendingGroup | null = null;
   #acks = new Map<number, number[]>();
+  /** an ack waiting is not a consumer's: the ACK records are synced with their round */
+  #acksMustSync = false;
   /** bytes placed and not yet taken by a flush */
   bytes = 0;
   /** LSN of the end of the last record placed */
@@ -102,7 +104,8 @@ export class PendingBatch {
     else metrics.otherRecords++;
   }
 
-  addAck(queueId: number, seq: number): void {
+  addAck(queueId: number, seq: number, consumed = false): void {
+    if (!consumed) this.#acksMustSync = true;
     let seqs = this.#acks.get(queueId);
     if (!seqs) this.#acks.set(queueId, (seqs = []));
     seqs.push(seq);
@@ -131,12 +134,15 @@ export class PendingBatch {
     if (this.#acks.size === 0) return segments;
     for (const [queueId, seqs] of this.#acks) {
       const record = encodeRunsRecord(RecordType.ACK, queueId, seqs, countRuns(seqs));
-      // no sync of its own: nothing waits for a consumer's ack to be durable (a lost one is a
-      // redelivery, decision 6); the next synced round or the segment's seal covers it
-      this.addRecord([record], record.length, RecordType.ACK, false);
+      // consumers' acks alone need no sync: nothing waits for them to be durable (a lost one is
+      // a redelivery, decision 6) and the next synced round or the seal covers them. Any other
+      // removal does: an expired or rejected message dead-lettered must not come back to be
+      // dead-lettered twice (its copy may be durable already)
+      this.addRecord([record], record.length, RecordType.ACK, this.#acksMustSync);
       if (segments[segments.length - 1] !== this.lastSegment) segments.push(this.lastSegment);
     }
     this.#acks.clear();
+    this.#acksMustSync = false;
     return segments;
   }
 

@@ -263,6 +263,25 @@ describe('elision of records consumed before their write', () => {
     await r.close();
   });
 
+  it('an ack that is not a consumer\'s (expiry, dead-lettering, a drop) is synced with its round', async () => {
+    const { disk, s } = await setup();
+    const a = s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);
+    const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [2], 1);
+    expect(await durable(s, b)).toBeNull();
+    expect(a).toBeLessThan(b);
+    const before = s.metrics().fsyncs;
+    disk.closeGate();
+    s.ack(1, 1, true); // a consumer's: its round is only written
+    for (let i = 0; i < 20; i++) await turns();
+    expect(disk.heldCount).toBe(0);
+    s.ack(1, 2, false); // expired (its dead-letter copy may be durable already): synced
+    await disk.held(1);
+    disk.openGate();
+    await s.flush();
+    expect(s.metrics().fsyncs - before).toBe(1);
+    await s.close();
+  });
+
   it('a record requeued (never acked) or dead-lettered before its round is written and survives a power cut', async () => {
     const { machine, dir, disk, s } = await setup();
     disk.closeGate();
