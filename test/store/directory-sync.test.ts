@@ -59,7 +59,7 @@ const quiet = { intervalMs: 3_600_000, idleRolloverMs: 3_600_000 };
 const body = Buffer.alloc(20 * 1024, 7);
 
 describe('journal directory syncs', () => {
-  it('under segment churn, a deletion is made durable by the next creation: one directory fsync per segment, one handle', async () => {
+  it('with reclaim.unlinkSyncWaitMs, under segment churn a deletion is made durable by the next creation: one directory fsync per segment, one handle', async () => {
     const dir = await tempDir('warren-dirsync-');
     const disk = new RecordingDisk();
     // 128 KiB segments of 20 KiB records, each consumed before the next is published
@@ -83,7 +83,7 @@ describe('journal directory syncs', () => {
   it('a segment whose ACK records kill MSGs of a deleted segment is unlinked only after a directory sync covering that deletion', async () => {
     const dir = await tempDir('warren-dirsync-');
     const disk = new RecordingDisk();
-    const s = await FileStore.open({ dir, disk, elideMinBytes: Infinity, log: logSink().log, reclaim: quiet });
+    const s = await FileStore.open({ dir, disk, elideMinBytes: Infinity, log: logSink().log, reclaim: { ...quiet, unlinkSyncWaitMs: 100 } });
     // segment 1: seq 1 of queue 1, and a message of queue 3 that keeps it until the end
     s.appendMessage(msg(body), props(), 0, [1], [1], 1);
     s.appendMessage(msg(body), props(), 0, [3], [1], 1);
