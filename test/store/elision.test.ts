@@ -263,6 +263,22 @@ describe('elision of records consumed before their write', () => {
     await r.close();
   });
 
+  it('flush() whose own fdatasync fails rejects (it does not wait forever)', async () => {
+    const { machine, s } = await setup();
+    const b = s.appendMessage(msg(body(2)), props('b'), 0, [1], [1], 1);
+    s.ack(1, 1, true);
+    const got = confirms(s, { b });
+    for (let i = 0; i < 50 && got.size < 1; i++) await turns();
+    expect(got.get('b')).toBeNull(); // a round of a HOLE and an ACK record: written, not synced
+    machine.inject({ op: 'fdatasync', code: 'EIO' });
+    const outcome = await Promise.race([
+      s.flush().then(() => 'resolved', (e: Error) => `rejected: ${(e as NodeJS.ErrnoException).code}`),
+      new Promise<string>((r) => setTimeout(() => r('still waiting'), 2000)),
+    ]);
+    expect(outcome).toBe('rejected: EIO');
+    await s.close().catch(() => undefined);
+  });
+
   it('an ack that is not a consumer\'s (expiry, dead-lettering, a drop) is synced with its round', async () => {
     const { disk, s } = await setup();
     const a = s.appendMessage(msg(body(1)), props('a'), 0, [1], [1], 1);

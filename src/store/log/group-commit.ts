@@ -212,6 +212,9 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
     const u = this.#user;
     const c = this.#o.counters;
     const observer = this.#observer;
+    // those who asked before the current round's writes: its fdatasync covers what they wait for
+    // (kept out here so that a round that fails rejects them: #fail only sees later ones)
+    let syncWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
     try {
       let first = true;
       while (this.#error === null && u.writable() && (u.hasPending() || this.#sealDue() || this.#syncWaiters.length > 0)) {
@@ -221,8 +224,7 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
         else if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         first = false;
         if (this.#error !== null || !u.writable()) break;
-        // those who asked before this round's writes: its fdatasync covers what they wait for
-        const syncWaiters = this.#syncWaiters;
+        syncWaiters = this.#syncWaiters;
         this.#syncWaiters = [];
         const groups = u.take();
         // segment numbers of the round's writes, for the observer only
@@ -254,10 +256,13 @@ export class GroupCommit<K, G extends PendingWrite<K>> {
           c.fsyncs++;
         }
         for (const w of syncWaiters) w.resolve();
+        syncWaiters = [];
         if (this.#sealDue()) await this.#sealWriter();
       }
     } catch (e) {
-      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.#fail(error);
+      for (const w of syncWaiters) w.reject(this.#error ?? error);
     } finally {
       this.#flushing = false;
     }
