@@ -183,9 +183,9 @@ export class Reclaimer {
         }
         // The unlinks must be durable before segments whose cancel records they made
         // unnecessary go too (otherwise a power loss could bring back a MSG without its ACK):
-        // until then they stay in the table, `deleting`, and keep those segments. Under load
-        // the next segment's creation syncs the directory within a few ms; one of our own
-        // only when none comes.
+        // until then they stay in the table, `deleting`, and keep those segments. By default
+        // (`unlinkSyncWaitMs` 0) we sync at once; with a wait, a segment creation's sync within
+        // it covers them instead, and ours comes only when none does.
         h.directory.changed();
         await h.directory.syncSoon(this.#unlinkSyncWait());
       } catch (e) {

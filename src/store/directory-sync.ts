@@ -5,9 +5,9 @@ import type { Disk, DiskDirectory } from './disk/disk.js';
  * writer (a new segment's name must be durable before anything written in it is confirmed)
  * and reclaim (an unlinked segment must be gone for good before a segment whose cancel records
  * it made unnecessary can go: decision 8). One directory fsync makes every change made before
- * it started durable, so one sync serves both: a segment deleted now is covered by the next
- * segment's creation, which comes within a segment's worth of appends under load (reclaim
- * syncs itself when none comes: compaction.ts). The directory stays open between syncs.
+ * it started durable, so one sync can serve both: with `reclaim.unlinkSyncWaitMs` > 0 (default
+ * 0: reclaim syncs at once) a segment deleted now may wait that long for the next segment's
+ * creation to cover it (compaction.ts). The directory stays open between syncs.
  *
  * A change counts as covered only by a sync that started after the change was made.
  */

@@ -18,7 +18,8 @@ export interface ElisionGroup {
   /**
    * a record here must be durable for someone, so its round is fdatasynced: any MSG written,
    * PURGE, QUEUE_DELETE, copies. Not for HOLEs (their records were consumed: RabbitMQ's
-   * confirm rule above), coalesced ACK records or BODY_PART records alone.
+   * confirm rule above), consumers' ACK records (PendingBatch.addAck `consumed`: any other
+   * removal's ACK is synced) or BODY_PART records alone.
    */
   mustSync: boolean;
 }
