@@ -74,9 +74,10 @@ export interface LogUser<K, G extends PendingWrite<K>> {
   /** Hand the waiting writes to a round, in log order. */
   take(): G[];
   /**
-   * Whether the round needs its fdatasync (default: always). A round no confirm waits for (the
-   * journal: parts of a large body) is only written; the fdatasync of a later round of the same
-   * file, or the segment's seal, covers it.
+   * Whether the round needs its fdatasync (default: always). A round no confirm needs synced (the
+   * journal: parts of a large body, records left out, consumers' ACK records: elision.ts
+   * `mustSync`) is only written; the fdatasync of a later round of the same file, the segment's
+   * seal, or a `syncWritten` caller's round covers it.
    */
   mustSync?(groups: G[]): boolean;
   /** The file to create for `segment` (its first write). */
