@@ -3,8 +3,8 @@
  * amqplib: a raw AMQP client that stops reading (its socket paused: its unread deliveries
  * pile up in the kernel and in the broker's write queue) and acks, or gives back, delivery
  * tags whose bodies it has not read; and MQTT and STOMP consumers and publishers beside AMQP
- * ones. The body pool's poison is on (src/core/body-pool.ts): a body released while a socket
- * still has it to write reaches that client as 0xDB bytes. Every body is checked in full
+ * ones. The body pool's poison is on (src/core/body-pool.ts): a body made reusable while a
+ * socket still has it to write reaches that client as 0xDB bytes. Every body is checked in full
  * against its seed (test/helpers/seeded-bodies.ts).
  */
 import amqp, { type ChannelModel } from 'amqplib';

@@ -2,8 +2,8 @@
  * Recycled message bodies are never read again. Large AMQP bodies come from a pool and go back
  * to it on the consumer's ack when nothing else can read them (src/core/body-pool.ts): routed
  * to one classic queue, delivered once, never copied, after the socket and the journal are done
- * with them. With the pool's poison on, a released body is overwritten with 0xDB at once, so
- * a path that reads one after its release reads poison here, every run. Every body these
+ * with them. With the pool's poison on, a body is overwritten with 0xDB the moment it becomes
+ * reusable, so a path that still reads one then reads poison here, every run. Every body these
  * tests receive is checked byte for byte against its seed (test/helpers/seeded-bodies.ts);
  * where a release is expected the pool's `recycled` counter must grow, or the test proves
  * nothing. Over amqplib against an in-process Warren with management; the early acks of a raw

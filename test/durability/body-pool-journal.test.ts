@@ -1,10 +1,10 @@
 /**
  * A body acked while the journal is still writing it is not recycled under the write. Large
- * AMQP bodies are recycled on the consumer's ack only once the journal has finished every
- * round pending at that moment (src/core/body-pool.ts); a group-commit write may still be
- * reading the body. Here the journal's writes are slowed (test/helpers/slow-disk.ts), so that
+ * AMQP bodies are recycled on the consumer's ack only once the journal is durable past the
+ * record written with the body (`Message.journalLsn`, src/core/body-pool.ts rule 4); until its
+ * round is done, a group-commit write may still be reading the body. Here the journal's writes are slowed (test/helpers/slow-disk.ts), so that
  * acks arrive while the writes holding their bodies wait, and the pool's poison is on: a body
- * released too soon is written to the journal as 0xDB, whose checksum then fails when the
+ * made reusable too soon is written to the journal as 0xDB, whose checksum then fails when the
  * journal is scanned. Thousands of 64-256 KiB messages with confirms outstanding, one queue
  * acked at once and one kept; then the broker restarts without its clean-shutdown marker (so
  * every segment is scanned and every checksum checked) and every kept message must come back

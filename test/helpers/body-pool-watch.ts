@@ -1,7 +1,8 @@
 /**
- * The body pool (src/core/body-pool.ts) seen from a test: poison on (every released body is
- * overwritten with 0xDB, so a path that reads a body after its release reads poison
- * deterministically, not only when the memory happens to be reused), and its counters, so a
+ * The body pool (src/core/body-pool.ts) seen from a test: poison on (a body is overwritten with
+ * 0xDB the moment it becomes reusable, after the socket and the journal are done with it, so a
+ * path that still reads it then reads poison deterministically, not only when the memory
+ * happens to be reused), and its counters, so a
  * test that expects a release can show one happened (an integrity test would otherwise pass
  * just because the pool was off).
  */
