@@ -9,6 +9,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyPool } from '../../../src/core/body-pool.js';
 import { startBroker, isExternalBroker, type TestBroker } from '../../helpers/broker.js';
+import { poisonBodyPool } from '../../helpers/body-pool-watch.js';
 
 const KiB = 1024;
 
@@ -21,15 +22,14 @@ function bodyOf(n: number, size: number): Buffer {
 
 let broker: TestBroker;
 let conn: ChannelModel;
-let wasPoison = false;
+let restorePoison = (): void => {};
 beforeAll(async () => {
-  wasPoison = bodyPool.poison;
-  bodyPool.poison = true;
+  restorePoison = poisonBodyPool();
   broker = await startBroker();
   conn = await amqp.connect(broker.url);
 });
 afterAll(async () => {
-  bodyPool.poison = wasPoison;
+  restorePoison();
   await conn?.close().catch(() => {});
   await broker?.stop();
 });
