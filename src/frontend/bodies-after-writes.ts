@@ -18,6 +18,13 @@ import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { bodyPool, type BodyFence } from '../core/body-pool.js';
 
+/**
+ * Bodies kept waiting for step 1, by capacity; more are left to the GC. Step 1 needs a flush
+ * with no journal-streamed body queued, and a consumer fed large (streamed) and pooled bodies
+ * in turn may never see one: without a bound every pooled body it acks would be kept.
+ */
+const MAX_WAITING_BYTES = 32 * 1024 * 1024;
+
 export class BodiesAfterWrites {
   /** false: bodies are left to the GC (not a plain TCP socket) */
   readonly recycles: boolean;
@@ -26,6 +33,7 @@ export class BodiesAfterWrites {
   #acked: Buffer[] = [];
   #ackedFences: BodyFence[] = [];
   #ackedLsns: number[] = [];
+  #ackedBytes = 0;
   // frames handed to the socket, maybe not all written
   #handed: Buffer[] = [];
   #handedFences: BodyFence[] = [];
@@ -36,14 +44,17 @@ export class BodiesAfterWrites {
     this.recycles = socket instanceof Socket && !(socket instanceof TLSSocket);
   }
 
-  /** whether any body waits for step 1 */
-  get waiting(): boolean {
-    return this.#acked.length > 0;
+  /** bodies waiting for step 1 (tests) */
+  get waiting(): number {
+    return this.#acked.length;
   }
 
   /** A body whose message just ended (SessionHandler.bodyDone). */
   add(body: Buffer, fence: BodyFence, lsn: number): void {
     if (!this.recycles) return;
+    const bytes = body.buffer.byteLength;
+    if (this.#ackedBytes + bytes > MAX_WAITING_BYTES) return;
+    this.#ackedBytes += bytes;
     this.#acked.push(body);
     this.#ackedFences.push(fence);
     this.#ackedLsns.push(lsn);
@@ -52,6 +63,7 @@ export class BodiesAfterWrites {
   /** Everything queued so far is with the socket: then, if it has written it all, release. */
   handed(): void {
     if (this.#acked.length > 0) {
+      this.#ackedBytes = 0;
       if (this.#handed.length === 0) {
         const b = this.#handed;
         const f = this.#handedFences;
