@@ -213,9 +213,11 @@ export class Journal {
       // a round of only HOLEs and ACK records is not synced (mustSync): this one is
       this.#batch.requireSync();
       this.#schedule();
-      // a replication refusal is durable here: only a write failure fails the flush
+      // a replication refusal is durable here: only a write failure fails the flush; a refused
+      // round may be one written without its sync, so a refusal still waits for syncWritten
       const done = (e: Error | null): void => (e && !isNotReplicated(e) ? reject(e) : resolve());
-      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (e !== null || this.#o.durability === 'write' ? done(e) : this.#engine.syncWritten().then(() => done(null), reject)) }, 0);
+      const failed = (e: Error | null): boolean => e !== null && !isNotReplicated(e);
+      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (failed(e) || this.#o.durability === 'write' ? done(e) : this.#engine.syncWritten().then(() => done(null), reject)) }, 0);
     });
   }
 

@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
+import { NotReplicatedError, type AppendObserver } from '../../src/store/log/append-observer.js';
 import { GatedDisk } from '../helpers/gated-disk.js';
 import { Prng } from '../helpers/prng.js';
 import { SimMachine } from '../helpers/sim-disk.js';
@@ -277,6 +278,34 @@ describe('elision of records consumed before their write', () => {
     ]);
     expect(outcome).toBe('rejected: EIO');
     await s.close().catch(() => undefined);
+  });
+
+  it('flush() syncs a round written without its sync even when replication refused that round', async () => {
+    const root = await tempDir('warren-elision-');
+    const held: ((refusal: NotReplicatedError | null) => void)[] = [];
+    const observer: AppendObserver = { written: () => undefined, durable: () => undefined, sealed: () => undefined, hold: (_log, release) => void held.push(release) };
+    const s = await FileStore.open({ dir: `${root}/j`, appendObserver: observer, elideWindowMs: 0, log: logSink().log, reclaim: quiet });
+    s.appendMessage(msg(body(2)), props('b'), 0, [1], [1], 1);
+    s.ack(1, 1, true); // consumed before its round: a HOLE and an ACK record, written without a sync
+    for (let i = 0; i < 100 && held.length < 1; i++) await turns();
+    expect(held.length).toBe(1);
+    const before = s.metrics().fsyncs;
+    // everything appended is in the round the gate holds: flush() has nothing left to mark
+    let settled = false;
+    const flushed = s.flush().finally(() => (settled = true));
+    held.shift()!(new NotReplicatedError('too few replicas'));
+    for (let i = 0; i < 200 && !settled; i++) {
+      while (held.length > 0) held.shift()!(null);
+      await turns();
+    }
+    await flushed;
+    expect(s.metrics().fsyncs - before).toBe(1);
+    const closing = s.close();
+    for (let i = 0; i < 200; i++) {
+      while (held.length > 0) held.shift()!(null);
+      if (await Promise.race([closing.then(() => true), turns().then(() => false)])) break;
+    }
+    await closing;
   });
 
   it('an ack that is not a consumer\'s (expiry, dead-lettering, a drop) is synced with its round', async () => {
