@@ -23,13 +23,6 @@ export interface ReclaimOptions {
   compactMinAgeMs: number;
   /** copy-forward budget, so compaction never starves publishers of disk bandwidth */
   maxCompactionBytesPerSecond: number;
-  /**
-   * how long unlinked segments may wait for another directory sync (a segment's creation)
-   * before reclaim syncs itself; 0 (the default): at once, as before. 100 ms merged the two
-   * syncs per segment under load, but made test/durability/power-cut.test.ts (reclaim and
-   * settle called constantly, lives cut mid-pass) run 5x longer and run out of heap.
-   */
-  unlinkSyncWaitMs: number;
 }
 
 export const DEFAULT_RECLAIM: ReclaimOptions = {
@@ -40,7 +33,6 @@ export const DEFAULT_RECLAIM: ReclaimOptions = {
   compactLagSegments: 2,
   compactMinAgeMs: 5000,
   maxCompactionBytesPerSecond: 64 * 1024 * 1024,
-  unlinkSyncWaitMs: 0,
 };
 
 /** What the reclaimer needs from the file store. */
@@ -86,8 +78,6 @@ export class Reclaimer {
   #stopped = false;
   #lastCount = -1;
   #lastChange = 0;
-  #lastCreated = -1;
-  #lastCreatedAt = -Infinity;
   errors = 0;
 
   constructor(host: ReclaimHost, options: ReclaimOptions) {
@@ -183,11 +173,9 @@ export class Reclaimer {
         }
         // The unlinks must be durable before segments whose cancel records they made
         // unnecessary go too (otherwise a power loss could bring back a MSG without its ACK):
-        // until then they stay in the table, `deleting`, and keep those segments. By default
-        // (`unlinkSyncWaitMs` 0) we sync at once; with a wait, a segment creation's sync within
-        // it covers them instead, and ours comes only when none does.
+        // until then they stay in the table, `deleting`, and keep those segments.
         h.directory.changed();
-        await h.directory.syncSoon(this.#unlinkSyncWait());
+        await h.directory.sync();
       } catch (e) {
         for (const s of dead) s.deleting = false;
         throw e;
@@ -198,21 +186,6 @@ export class Reclaimer {
         h.segments.markDeleted(s);
       }
     }
-  }
-
-  /**
-   * How long unlinks wait for a segment creation's directory sync: `unlinkSyncWaitMs` while the
-   * journal has created a segment in the last second, else none (an idle journal creates none,
-   * and a chain of segments each waiting for the one before must not wait at every link).
-   */
-  #unlinkSyncWait(): number {
-    const created = this.#host.counters.segmentsCreated;
-    const now = performance.now();
-    if (created !== this.#lastCreated) {
-      this.#lastCreated = created;
-      this.#lastCreatedAt = now;
-    }
-    return now - this.#lastCreatedAt < 1000 ? this.#o.unlinkSyncWaitMs : 0;
   }
 
   /** the sealed segment with the lowest live ratio under the threshold, old enough and big enough */
