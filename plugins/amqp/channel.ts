@@ -218,9 +218,7 @@ export class AmqpChannel implements SessionHandler {
   /** the ack ended a pooled body's message: back to the pool once its delivery is written (src/core/body-pool.ts) */
   bodyDone(body: Buffer, fence: BodyFence, lsn: number): void {
     const w = this.conn.writer;
-    if (!w.bodies.recycles) return;
-    w.bodies.add(body, fence, lsn);
-    w.scheduleFlush();
+    if (w.bodies.add(body, fence, lsn)) w.scheduleFlush();
   }
 
   confirmed(token: number, ack: boolean): void {

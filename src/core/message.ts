@@ -49,7 +49,7 @@ export class Message {
   /**
    * The body came from the body pool (../core/body-pool.ts) and nothing but this message is
    * known to hold it: it may be reused after its one queue's first delivery is acked.
-   * Cleared (`pin`) by anything that shares the body or cannot tell when it is done with it.
+   * Cleared by anything that shares the body or cannot tell when it is done with it.
    */
   pooled = false;
   /**

@@ -29,15 +29,14 @@ export class BodiesAfterWrites {
   /** false: bodies are left to the GC (not a plain TCP socket) */
   readonly recycles: boolean;
   readonly #socket: Duplex;
-  // acked, frames possibly not handed to the socket yet (parallel arrays: no object per body)
-  #acked: Buffer[] = [];
-  #ackedFences: BodyFence[] = [];
-  #ackedLsns: number[] = [];
-  #ackedBytes = 0;
-  // frames handed to the socket, maybe not all written
-  #handed: Buffer[] = [];
-  #handedFences: BodyFence[] = [];
-  #handedLsns: number[] = [];
+  // bodies in ack order (parallel arrays: no object per body); the first #handed of them
+  // passed step 1, the rest were acked since the last flush that handed frames to the socket
+  readonly #bodies: Buffer[] = [];
+  readonly #fences: BodyFence[] = [];
+  readonly #lsns: number[] = [];
+  #handed = 0;
+  /** buffer bytes of the bodies after #handed */
+  #waitingBytes = 0;
 
   constructor(socket: Duplex) {
     this.#socket = socket;
@@ -46,53 +45,44 @@ export class BodiesAfterWrites {
 
   /** bodies waiting for step 1 (tests) */
   get waiting(): number {
-    return this.#acked.length;
+    return this.#bodies.length - this.#handed;
   }
 
-  /** A body whose message just ended (SessionHandler.bodyDone). */
-  add(body: Buffer, fence: BodyFence, lsn: number): void {
-    if (!this.recycles) return;
+  /** A body whose message just ended (SessionHandler.bodyDone). @returns false when it is left to the GC */
+  add(body: Buffer, fence: BodyFence, lsn: number): boolean {
+    if (!this.recycles) return false;
     const bytes = body.buffer.byteLength;
-    if (this.#ackedBytes + bytes > MAX_WAITING_BYTES) return;
-    this.#ackedBytes += bytes;
-    this.#acked.push(body);
-    this.#ackedFences.push(fence);
-    this.#ackedLsns.push(lsn);
+    if (this.#waitingBytes + bytes > MAX_WAITING_BYTES) return false;
+    this.#waitingBytes += bytes;
+    this.#bodies.push(body);
+    this.#fences.push(fence);
+    this.#lsns.push(lsn);
+    return true;
   }
 
   /** Everything queued so far is with the socket: then, if it has written it all, release. */
   handed(): void {
-    if (this.#acked.length > 0) {
-      this.#ackedBytes = 0;
-      if (this.#handed.length === 0) {
-        const b = this.#handed;
-        const f = this.#handedFences;
-        const l = this.#handedLsns;
-        this.#handed = this.#acked;
-        this.#handedFences = this.#ackedFences;
-        this.#handedLsns = this.#ackedLsns;
-        this.#acked = b;
-        this.#ackedFences = f;
-        this.#ackedLsns = l;
-      } else {
-        for (let i = 0; i < this.#acked.length; i++) {
-          this.#handed.push(this.#acked[i]);
-          this.#handedFences.push(this.#ackedFences[i]);
-          this.#handedLsns.push(this.#ackedLsns[i]);
-        }
-        this.#acked.length = this.#ackedFences.length = this.#ackedLsns.length = 0;
-      }
-    }
+    this.#handed = this.#bodies.length;
+    this.#waitingBytes = 0;
     this.drained();
   }
 
   /** The socket may have written everything ('drain', or after a flush): release what was handed, if so. */
   drained(): void {
-    const handed = this.#handed;
-    if (handed.length === 0 || this.#socket.writableLength !== 0 || this.#socket.destroyed) return;
-    const fences = this.#handedFences;
-    const lsns = this.#handedLsns;
-    for (let i = 0; i < handed.length; i++) bodyPool.release(handed[i], fences[i], lsns[i]);
-    handed.length = fences.length = lsns.length = 0;
+    const n = this.#handed;
+    if (n === 0 || this.#socket.writableLength !== 0 || this.#socket.destroyed) return;
+    const bodies = this.#bodies;
+    const fences = this.#fences;
+    const lsns = this.#lsns;
+    for (let i = 0; i < n; i++) bodyPool.release(bodies[i], fences[i], lsns[i]);
+    if (n === bodies.length) {
+      bodies.length = fences.length = lsns.length = 0;
+    } else {
+      // bodies acked since that flush move to the front
+      bodies.splice(0, n);
+      fences.splice(0, n);
+      lsns.splice(0, n);
+    }
+    this.#handed = 0;
   }
 }

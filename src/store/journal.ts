@@ -215,9 +215,12 @@ export class Journal {
       this.#schedule();
       // a replication refusal is durable here: only a write failure fails the flush; a refused
       // round may be one written without its sync, so a refusal still waits for syncWritten
-      const done = (e: Error | null): void => (e && !isNotReplicated(e) ? reject(e) : resolve());
-      const failed = (e: Error | null): boolean => e !== null && !isNotReplicated(e);
-      this.whenDurable(this.#batch.appendedLsn, { onDurable: (_t, e) => (failed(e) || this.#o.durability === 'write' ? done(e) : this.#engine.syncWritten().then(() => done(null), reject)) }, 0);
+      const durable = (_t: number, e: Error | null): void => {
+        if (e !== null && !isNotReplicated(e)) reject(e);
+        else if (this.#o.durability === 'write') resolve();
+        else this.#engine.syncWritten().then(resolve, reject);
+      };
+      this.whenDurable(this.#batch.appendedLsn, { onDurable: durable }, 0);
     });
   }
 
